@@ -1,0 +1,48 @@
+/**
+ * The one stream every backend protocol is decoded into. Protocol decoders emit these; the meter, the
+ * completion engine and the refactor streamer consume them without knowing which API produced them.
+ */
+export type StreamEvent = TextEvent | ReasoningEvent | UsageEvent | TimingsEvent | FinishEvent;
+
+/** Visible output text (code, prose). Never empty. */
+export interface TextEvent {
+  readonly kind: 'text';
+  readonly text: string;
+}
+
+/** Reasoning ("thinking") text that some models stream before the answer. Never empty. */
+export interface ReasoningEvent {
+  readonly kind: 'reasoning';
+  readonly text: string;
+}
+
+/** Token counts as the server reports them (OpenAI `usage`, Anthropic `usage`, Ollama counts, ...). */
+export interface UsageEvent {
+  readonly kind: 'usage';
+  readonly promptTokens: number | null;
+  readonly completionTokens: number | null;
+  /** Prompt tokens served from the server's prompt cache, when it says. */
+  readonly cachedPromptTokens: number | null;
+}
+
+/**
+ * Server-side timings, normalised: llama.cpp `timings`, Ollama `eval_count`/`eval_duration`,
+ * Groq `x_groq.usage`, Cerebras `time_info`. Any field may be unknown.
+ */
+export interface TimingsEvent {
+  readonly kind: 'timings';
+  /** Where these figures came from, e.g. `llamacpp`, `ollama`, `groq`, `cerebras`. */
+  readonly origin: string;
+  readonly promptTokens: number | null;
+  readonly promptMs: number | null;
+  readonly predictedTokens: number | null;
+  readonly predictedMs: number | null;
+  /** Prompt tokens reused from the server's cache (llama.cpp `cache_n`). */
+  readonly cachedPromptTokens: number | null;
+}
+
+/** The server said why generation ended (`stop`, `length`, `end_turn`, ...). */
+export interface FinishEvent {
+  readonly kind: 'finish';
+  readonly reason: string;
+}
