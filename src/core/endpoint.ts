@@ -56,3 +56,39 @@ export interface GenerationRequest {
   /** Extra body fields merged into the request as-is (e.g. `logit_bias`, `cache_prompt`, `n_indent`). */
   readonly extraBody?: Readonly<Record<string, unknown>>;
 }
+
+/** The two roles an endpoint can play: fast everyday work, or the long-context fallback. */
+export type BackendRole = 'burst' | 'longContext';
+
+/**
+ * How an endpoint does fill-in-the-middle. `auto` means "probe once and remember" (issue 4); the others pin a path.
+ * - `llamacpp-infill`: llama.cpp `/infill`; `openai-suffix`: `/v1/completions` with `suffix`; `ollama-suffix`: Ollama
+ *   `/api/generate` with `suffix`; `mistral-fim`: `/v1/fim/completions`; `template`: a model-family FIM template over a raw
+ *   completions endpoint; `chat`: a hole-filling chat prompt; `none`: not used for inline completions.
+ */
+export type FimSupport =
+  | 'auto'
+  | 'llamacpp-infill'
+  | 'openai-suffix'
+  | 'ollama-suffix'
+  | 'mistral-fim'
+  | 'template'
+  | 'chat'
+  | 'none';
+
+/** An endpoint as configured and resolved for use: settings parsed, key fetched from SecretStorage. */
+export interface ResolvedEndpoint {
+  /** Stable within a configuration: `${role}#${index}`, e.g. `burst#0`. */
+  readonly id: string;
+  readonly role: BackendRole;
+  /** A short human name, e.g. `Cerebras llama3.1-8b`. */
+  readonly label: string;
+  /** The preset it came from (`cerebras`, `groq`, `llamacpp`, ...), or null for a hand-made endpoint. */
+  readonly preset: string | null;
+  readonly target: EndpointTarget;
+  /** The context window in tokens as configured or known from the preset; the endpoint's own answer may refine it. */
+  readonly contextWindow: number | null;
+  readonly fim: FimSupport;
+  /** True for the built-in simulated backends: the UI must say so plainly. */
+  readonly simulated: boolean;
+}
