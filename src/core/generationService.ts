@@ -1,0 +1,67 @@
+import type { BackendRole, EndpointTarget, GenerationRequest, ResolvedEndpoint } from './endpoint';
+import type { RequestRecord, RequestTask } from './requestStats';
+import type { StreamEvent } from './streamEvents';
+
+/** A request shaped for one endpoint: where it goes and what it asks. */
+export interface GenerationPlan {
+  readonly target: EndpointTarget;
+  readonly request: GenerationRequest;
+}
+
+/** What a feature asks the generation service for. The service routes, streams, meters and records it. */
+export interface GenerationSpec {
+  readonly task: RequestTask;
+  readonly signal: AbortSignal;
+  /** Estimated prompt tokens, for the router's fit check. */
+  readonly promptTokens: number;
+  /** The answer budget in tokens, for the router's fit check. */
+  readonly maxOutputTokens: number;
+  /** Restricts routing to one role (`longContext` for repository tasks and "Retry on the long-context model"). */
+  readonly role?: BackendRole;
+  /** Builds the request for the endpoint the router chose; called again for each failover candidate. */
+  build(endpoint: ResolvedEndpoint): GenerationPlan;
+}
+
+/** Which endpoint served (or is serving) a request, and why the router chose it. */
+export interface RouteInfo {
+  readonly endpoint: ResolvedEndpoint;
+  /** `fits`, `too-long`, `repo-task`, `failover:<why>`, `hedge`, `cooling-down`, or `only-endpoint`. */
+  readonly reason: string;
+}
+
+/** One running generation. */
+export interface GenerationRun {
+  /** Events as they arrive. Throws a `BackendError` (with `partialText`) on failure. Iterate it once. */
+  readonly events: AsyncIterable<StreamEvent>;
+  /** The endpoint currently serving the request and why; null until the router has picked one. */
+  route(): RouteInfo | null;
+  /** Live decode speed in tokens/s (TTFT excluded); null before a second token arrives. */
+  liveTokensPerSec(): number | null;
+  /** Output tokens so far (server count when known, else estimated). */
+  outputTokens(): number;
+  /** The finished record (also given to the stats sink). Resolves when the stream ends or fails; never rejects. */
+  readonly finished: Promise<RequestRecord>;
+}
+
+/** The one way features talk to backends. */
+export interface GenerationService {
+  start(spec: GenerationSpec): GenerationRun;
+}
+
+/** A read-only view of a running request, for live displays that sample it (at most 4 times a second). */
+export interface LiveRequestView {
+  readonly id: number;
+  readonly task: RequestTask;
+  route(): RouteInfo | null;
+  liveTokensPerSec(): number | null;
+  outputTokens(): number;
+}
+
+/**
+ * Where finished requests go (the stats hub implements it). Nothing is called per token: live figures are sampled from
+ * `LiveRequestView` by whoever displays them, so metering costs the streaming path nothing extra.
+ */
+export interface StatsSink {
+  requestStarted(view: LiveRequestView): void;
+  requestFinished(id: number, record: RequestRecord): void;
+}
