@@ -1,0 +1,123 @@
+/**
+ * The typed registry of every `latencyCopilot.*` setting: its key, type, default and scope.
+ *
+ * package.json `contributes.configuration` is the single source of truth that users see; this registry is the code's
+ * view of it, and test/unit/settings.test.ts keeps the two equal (keys, types, defaults, enums, scopes). Adding a setting
+ * is two edits: its entry in package.json (with a description) and one line in `SETTINGS` below.
+ */
+
+/** The section every setting of the extension lives under (`latencyCopilot.<key>`). */
+export const SETTINGS_SECTION = 'latencyCopilot';
+
+/** The JSON-schema type of a setting, as package.json declares it. */
+export type SettingType = 'boolean' | 'number' | 'integer' | 'string' | 'array' | 'object';
+
+/**
+ * Where a setting may be set. `machine` and `application` settings are never read from a workspace: a repository must
+ * not be able to point the extension (and the person's API keys) at its own server.
+ */
+export type SettingScope = 'application' | 'machine' | 'machine-overridable' | 'window' | 'resource' | 'language-overridable';
+
+/** One entry of the registry. */
+export interface SettingSpec {
+  readonly type: SettingType;
+  readonly default: unknown;
+  /** package.json `scope`; omitted means VS Code's default (`window`). */
+  readonly scope?: SettingScope;
+  /** The allowed values of a string setting. */
+  readonly enum?: readonly string[];
+  /**
+   * True when the setting is listed in `capabilities.untrustedWorkspaces.restrictedConfigurations`: in an untrusted
+   * workspace only its user-level value (or the default) is used.
+   */
+  readonly restricted?: boolean;
+}
+
+/**
+ * Every setting, keyed without the `latencyCopilot.` prefix. Keep one entry per line, grouped by feature.
+ * `array` and `object` settings are read raw and parsed by their owner (e.g. src/core/backendConfig.ts).
+ */
+export const SETTINGS = {
+  // Backends (src/core/backendConfig.ts): machine scope, restricted in untrusted workspaces.
+  'backends.burst': { type: 'array', default: [], scope: 'machine', restricted: true },
+  'backends.longContext': { type: 'array', default: [], scope: 'machine', restricted: true },
+  'backends.useSimulator': { type: 'boolean', default: false, scope: 'machine', restricted: true },
+  'backends.offerSimulator': { type: 'boolean', default: true, scope: 'application' },
+  'simulator.tokensPerSecond': { type: 'number', default: 1500, scope: 'machine' },
+  'simulator.ttftMs': { type: 'number', default: 80, scope: 'machine' },
+} as const satisfies Readonly<Record<string, SettingSpec>>;
+
+/** A setting key without the section prefix, e.g. `backends.burst`. */
+export type SettingKey = keyof typeof SETTINGS;
+
+/** Keys of the settings whose type is `T`. */
+type KeysOfType<T extends SettingType> = {
+  [K in SettingKey]: (typeof SETTINGS)[K]['type'] extends T ? K : never;
+}[SettingKey];
+
+/** Keys of boolean settings. */
+export type BooleanSettingKey = KeysOfType<'boolean'>;
+/** Keys of number and integer settings. */
+export type NumberSettingKey = KeysOfType<'number' | 'integer'>;
+/** Keys of string settings (enums included). */
+export type StringSettingKey = KeysOfType<'string'>;
+
+/** Where raw setting values come from: VS Code's configuration in the extension, a plain object in tests. */
+export interface SettingsSource {
+  /** The effective raw value of `key` (without the section prefix), or undefined when unset everywhere. */
+  get(key: SettingKey): unknown;
+}
+
+/** The full key as VS Code knows it, e.g. `latencyCopilot.backends.burst`. */
+export function fullSettingKey(key: SettingKey): string {
+  return `${SETTINGS_SECTION}.${key}`;
+}
+
+/** True when `key` names a registered setting. */
+export function isSettingKey(key: string): key is SettingKey {
+  return Object.prototype.hasOwnProperty.call(SETTINGS, key);
+}
+
+/** The registry entry of `key`, widened to the common shape (for code that handles every setting alike). */
+export function settingSpec(key: SettingKey): SettingSpec {
+  const spec: SettingSpec = SETTINGS[key];
+  return spec;
+}
+
+/** Every registered key, in registry order. */
+export function settingKeys(): readonly SettingKey[] {
+  return Object.keys(SETTINGS).filter(isSettingKey);
+}
+
+/** Reads a boolean setting; a value of the wrong type falls back to the default. */
+export function readBooleanSetting(source: SettingsSource, key: BooleanSettingKey): boolean {
+  const raw = source.get(key);
+  return typeof raw === 'boolean' ? raw : SETTINGS[key].default;
+}
+
+/** Reads a number setting; a non-finite value or one of the wrong type falls back to the default. */
+export function readNumberSetting(source: SettingsSource, key: NumberSettingKey): number {
+  const raw = source.get(key);
+  return typeof raw === 'number' && Number.isFinite(raw) ? raw : SETTINGS[key].default;
+}
+
+/** Reads a string setting; for an enum, a value outside it falls back to the default. */
+export function readStringSetting(source: SettingsSource, key: StringSettingKey): string {
+  const raw = source.get(key);
+  const spec = settingSpec(key);
+  const fallback = typeof spec.default === 'string' ? spec.default : '';
+  if (typeof raw !== 'string') return fallback;
+  if (spec.enum !== undefined && !spec.enum.includes(raw)) return fallback;
+  return raw;
+}
+
+/** Reads an array or object setting raw, for its owner's parser; unset means the default. */
+export function readRawSetting(source: SettingsSource, key: SettingKey): unknown {
+  const raw = source.get(key);
+  return raw === undefined ? SETTINGS[key].default : raw;
+}
+
+/** A `SettingsSource` over a plain object of raw values (tests, tools, the simulator CLI). */
+export function settingsFromObject(values: Readonly<Partial<Record<SettingKey, unknown>>>): SettingsSource {
+  return { get: (key) => values[key] };
+}
