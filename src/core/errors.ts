@@ -8,6 +8,7 @@
  * - `timeout`: no response headers in time, or too long a silence between chunks.
  * - `malformed`: the server sent something that does not parse.
  * - `aborted`: the caller cancelled.
+ * - `not-configured`: no endpoint is configured for the task (nothing was sent).
  */
 export type BackendErrorReason =
   | 'rate-limited'
@@ -17,7 +18,8 @@ export type BackendErrorReason =
   | 'network'
   | 'timeout'
   | 'malformed'
-  | 'aborted';
+  | 'aborted'
+  | 'not-configured';
 
 /** Every reason, in a stable order (for tables, counters and validation). */
 export const BACKEND_ERROR_REASONS: readonly BackendErrorReason[] = [
@@ -29,6 +31,7 @@ export const BACKEND_ERROR_REASONS: readonly BackendErrorReason[] = [
   'timeout',
   'malformed',
   'aborted',
+  'not-configured',
 ];
 
 /** Details a `BackendError` carries besides its message. */

@@ -39,8 +39,11 @@ export interface GenerationRun {
   liveTokensPerSec(): number | null;
   /** Output tokens so far (server count when known, else estimated). */
   outputTokens(): number;
-  /** The finished record (also given to the stats sink). Resolves when the stream ends or fails; never rejects. */
-  readonly finished: Promise<RequestRecord>;
+  /**
+   * The finished record (also given to the stats sink). Resolves when the stream ends or fails; never rejects.
+   * Resolves with null when nothing was sent (no endpoint configured).
+   */
+  readonly finished: Promise<RequestRecord | null>;
 }
 
 /** The one way features talk to backends. */

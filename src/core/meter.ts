@@ -1,0 +1,136 @@
+import type { Clock } from './clock';
+import type { RequestStats, TokensSource } from './requestStats';
+import type { StreamEvent, TimingsEvent, UsageEvent } from './streamEvents';
+
+/** Counts tokens in a piece of text (an estimate unless it is the model's own tokenizer). */
+export type TokenCounter = (text: string) => number;
+
+/** A rough count for when no tokenizer is loaded yet: about 4 characters per token in code and English. */
+export const roughTokenCount: TokenCounter = (text) => Math.ceil(text.length / 4);
+
+/**
+ * The speed meter for one request, by the definitions in shared/notes/latency.md:
+ * - TTFT: request sent -> first event carrying non-empty text or reasoning (a role-only chunk does not count);
+ * - decode tokens/s: tokens after the first chunk / (last token time - first token time), so TTFT is excluded and a first
+ *   chunk holding several tokens does not inflate the figure;
+ * - token counts from the server when it gives them (usage, llama.cpp/Ollama timings), else estimated and labelled so.
+ * It does O(1) work per event plus the token count of that event's text.
+ */
+export class SpeedMeter {
+  private startMs: number | null = null;
+  private firstTokenMs: number | null = null;
+  private lastTokenMs: number | null = null;
+  private endMs: number | null = null;
+  private firstChunkText = '';
+  private outputText = '';
+  private estimatedTokens = 0;
+  private firstChunkEstimatedTokens = 0;
+  private usage: UsageEvent | null = null;
+  private timings: TimingsEvent | null = null;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly countTokens: TokenCounter = roughTokenCount,
+  ) {}
+
+  /** Marks the moment the request is sent. */
+  start(): void {
+    this.startMs = this.clock.now();
+  }
+
+  /** Feeds one event, stamped with the clock's current time. */
+  observe(event: StreamEvent): void {
+    switch (event.kind) {
+      case 'text':
+      case 'reasoning': {
+        if (event.text.length === 0) return;
+        const now = this.clock.now();
+        const tokens = this.countTokens(event.text);
+        if (this.firstTokenMs === null) {
+          this.firstTokenMs = now;
+          this.firstChunkText = event.text;
+          this.firstChunkEstimatedTokens = tokens;
+        }
+        this.lastTokenMs = now;
+        this.estimatedTokens += tokens;
+        this.outputText += event.text;
+        return;
+      }
+      case 'usage':
+        // A usage chunk (`choices: []`) is not a token and does not move the last-token time.
+        this.usage = event;
+        return;
+      case 'timings':
+        this.timings = event;
+        return;
+      case 'finish':
+        return;
+    }
+  }
+
+  /** Output tokens so far: the server's count once known, else the running estimate. */
+  outputTokens(): number {
+    return this.serverCompletionTokens() ?? this.estimatedTokens;
+  }
+
+  /** Decode speed so far in tokens/s, from the running estimate; null before the second chunk. */
+  liveTokensPerSec(): number | null {
+    if (this.firstTokenMs === null || this.lastTokenMs === null || this.lastTokenMs <= this.firstTokenMs) return null;
+    const afterFirst = this.estimatedTokens - this.firstChunkEstimatedTokens;
+    return (afterFirst * 1000) / (this.lastTokenMs - this.firstTokenMs);
+  }
+
+  /** Time to first token so far, in ms; null before it. */
+  ttftMs(): number | null {
+    return this.firstTokenMs === null || this.startMs === null ? null : this.firstTokenMs - this.startMs;
+  }
+
+  /** Ends the measurement (success, failure or cancel alike) and returns the figures. */
+  finish(): RequestStats {
+    if (this.endMs === null) this.endMs = this.clock.now();
+    const startMs = this.startMs ?? this.endMs;
+    const serverTokens = this.serverCompletionTokens();
+    // Re-count the whole text once: a tokenizer splits joined text more truly than the sum of its pieces.
+    const estimatedTotal = this.outputText.length > 0 ? this.countTokens(this.outputText) : 0;
+    const outputTokens = serverTokens ?? estimatedTotal;
+    const tokensSource: TokensSource = serverTokens !== null ? 'server' : 'estimate';
+    return {
+      ttftMs: this.firstTokenMs === null ? null : this.firstTokenMs - startMs,
+      decodeTokensPerSec: this.decodeTokensPerSec(outputTokens, estimatedTotal),
+      serverDecodeTokensPerSec: this.serverDecodeTokensPerSec(),
+      outputTokens,
+      tokensSource,
+      promptTokens: this.usage?.promptTokens ?? this.timings?.promptTokens ?? null,
+      cachedPromptTokens: this.usage?.cachedPromptTokens ?? this.timings?.cachedPromptTokens ?? null,
+      prefillTokensPerSec: this.prefillTokensPerSec(),
+      totalMs: this.endMs - startMs,
+    };
+  }
+
+  private serverCompletionTokens(): number | null {
+    return this.usage?.completionTokens ?? this.timings?.predictedTokens ?? null;
+  }
+
+  private decodeTokensPerSec(outputTokens: number, estimatedTotal: number): number | null {
+    if (this.firstTokenMs === null || this.lastTokenMs === null || this.lastTokenMs <= this.firstTokenMs) return null;
+    // The first chunk's share of the tokens, scaled to the count in use (server or estimate), is left out together
+    // with the time before it.
+    const firstChunkShare =
+      estimatedTotal > 0 ? Math.min(1, this.countTokens(this.firstChunkText) / estimatedTotal) : 0;
+    const tokensAfterFirstChunk = outputTokens * (1 - firstChunkShare);
+    if (tokensAfterFirstChunk <= 0) return null;
+    return (tokensAfterFirstChunk * 1000) / (this.lastTokenMs - this.firstTokenMs);
+  }
+
+  private serverDecodeTokensPerSec(): number | null {
+    const timings = this.timings;
+    if (!timings || timings.predictedTokens === null || timings.predictedMs === null || timings.predictedMs <= 0) return null;
+    return (timings.predictedTokens * 1000) / timings.predictedMs;
+  }
+
+  private prefillTokensPerSec(): number | null {
+    const timings = this.timings;
+    if (!timings || timings.promptTokens === null || timings.promptMs === null || timings.promptMs <= 0) return null;
+    return (timings.promptTokens * 1000) / timings.promptMs;
+  }
+}

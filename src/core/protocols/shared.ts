@@ -1,0 +1,77 @@
+import { BackendError } from '../errors';
+import type { ChatMessage, EndpointTarget, GenerationRequest } from '../endpoint';
+
+/** The base URL without trailing slashes, so paths join with exactly one `/`. */
+export function trimBaseUrl(baseUrl: string): string {
+  return baseUrl.replace(/\/+$/, '');
+}
+
+/** JSON headers plus a bearer token when the endpoint has a key. */
+export function bearerHeaders(target: EndpointTarget): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream, application/x-ndjson, application/json' };
+  if (target.apiKey) headers['authorization'] = `Bearer ${target.apiKey}`;
+  return headers;
+}
+
+/** Chat messages for a request: its own, or its raw prompt as one user message. */
+export function messagesOf(request: GenerationRequest): readonly ChatMessage[] {
+  if (request.messages && request.messages.length > 0) return request.messages;
+  return [{ role: 'user', content: request.prompt ?? '' }];
+}
+
+/** A raw prompt for a request: its own, or its messages' contents joined. */
+export function promptOf(request: GenerationRequest): string {
+  if (request.prompt !== undefined) return request.prompt;
+  return (request.messages ?? []).map((message) => message.content).join('\n\n');
+}
+
+/** A JSON object, or a `malformed` error that says what arrived. */
+export function parseJsonObject(data: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    throw new BackendError('malformed', `The server sent an event that is not JSON: ${excerpt(data)}`);
+  }
+  if (!isRecord(parsed)) throw new BackendError('malformed', `The server sent an event that is not a JSON object: ${excerpt(data)}`);
+  return parsed;
+}
+
+/** True for a plain object. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `value[key]` when it is an object. */
+export function recordAt(value: unknown, key: string): Record<string, unknown> | undefined {
+  if (!isRecord(value)) return undefined;
+  const inner = value[key];
+  return isRecord(inner) ? inner : undefined;
+}
+
+/** `value[key]` when it is a finite number. */
+export function numberAt(value: unknown, key: string): number | null {
+  if (!isRecord(value)) return null;
+  const inner = value[key];
+  return typeof inner === 'number' && Number.isFinite(inner) ? inner : null;
+}
+
+/** `value[key]` when it is a string. */
+export function stringAt(value: unknown, key: string): string | undefined {
+  if (!isRecord(value)) return undefined;
+  const inner = value[key];
+  return typeof inner === 'string' ? inner : undefined;
+}
+
+/** The first element of `value[key]` when that is a non-empty array. */
+export function firstAt(value: unknown, key: string): unknown {
+  if (!isRecord(value)) return undefined;
+  const inner = value[key];
+  return Array.isArray(inner) ? inner[0] : undefined;
+}
+
+/** A short, single-line excerpt of server text for an error message. */
+export function excerpt(text: string, maxChars = 200): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > maxChars ? `${oneLine.slice(0, maxChars)}…` : oneLine;
+}
