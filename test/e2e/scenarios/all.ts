@@ -1,0 +1,9 @@
+// Every end-to-end scenario, in the order they run. To add one: create test/e2e/scenarios/<feature>.ts exporting a
+// `Scenario` (see test/e2e/README.md), and append its import and its entry below (one line each).
+import type { Scenario } from '../suite/scenario';
+import { activationScenario } from './activation';
+
+/** The scenarios the suite runs, in order. */
+export const allScenarios: readonly Scenario[] = [
+  activationScenario,
+];
