@@ -1,0 +1,174 @@
+// The one message protocol between the extension host and the model-speed webview.
+// Rules (design.md invariant 5): one discriminated union per direction; the webview says `ready` before the host sends
+// anything; the host only ever sends complete snapshots (a hidden webview keeps just the newest message, so a delta could be
+// lost); every message from the webview is untrusted input and goes through `parseWebviewMessage` before use.
+// The webview script imports only TYPES from here, so this file must stay free of Node and DOM specifics.
+import type { BackendErrorReason } from './errors';
+import type { BackendRole } from './endpoint';
+import type { RequestRecord, RequestTask, TokensSource } from './requestStats';
+
+/** The protocol's version; the webview shows a notice instead of guessing when it meets another one. */
+export const PANEL_PROTOCOL_VERSION = 1;
+
+/** The 50th and 95th percentile of a series. */
+export interface Percentiles {
+  readonly p50: number;
+  readonly p95: number;
+  /** How many values the percentiles were taken over. */
+  readonly count: number;
+}
+
+/** How many failures of one reason an endpoint had. */
+export interface ReasonCount {
+  readonly reason: BackendErrorReason;
+  readonly count: number;
+}
+
+/** What the panel shows per backend. Latency figures leave out cache hits (they never reach the network). */
+export interface EndpointSummary {
+  /** The endpoint id as request records carry it, e.g. `burst#0:llama3.1-8b`. */
+  readonly endpointId: string;
+  readonly label: string;
+  /** Null for an endpoint known only from history (no longer configured). */
+  readonly role: BackendRole | null;
+  readonly simulated: boolean;
+  /** True when the endpoint is in the current configuration. */
+  readonly configured: boolean;
+  /** Requests sent over the network (cache hits excluded). */
+  readonly requests: number;
+  readonly ok: number;
+  readonly cancelled: number;
+  readonly errors: number;
+  readonly errorsByReason: readonly ReasonCount[];
+  /** Request sent -> first token, in ms, over finished requests that got a token. */
+  readonly ttftMs: Percentiles | null;
+  /** Decode speed (TTFT excluded), in tokens/s. */
+  readonly decodeTokensPerSec: Percentiles | null;
+  /** Median prompt tokens/s, when the server reports prompt timing. */
+  readonly prefillTokensPerSec: number | null;
+  /** Share (0..1) of decode figures that came from the server's own token counts rather than an estimate. */
+  readonly serverCountedShare: number | null;
+  readonly outputTokens: number;
+  /** Requests routed here as a fallback (`failover:*` or `too-long`). */
+  readonly fallbacks: number;
+  /** Hedged copies sent here. */
+  readonly hedges: number;
+  /** Inline completions served from the cache with text this endpoint produced. */
+  readonly cacheHits: number;
+  /** cacheHits / (cacheHits + inline requests); null before any inline work. */
+  readonly cacheHitRate: number | null;
+}
+
+/** Totals over every endpoint. */
+export interface SpeedTotals {
+  readonly requests: number;
+  readonly errors: number;
+  readonly fallbacks: number;
+  readonly hedges: number;
+  readonly cacheHits: number;
+  readonly cacheHitRate: number | null;
+}
+
+/** A request still streaming, sampled when the snapshot was made. */
+export interface RunningRequestRow {
+  readonly id: number;
+  readonly task: RequestTask;
+  readonly endpointLabel: string | null;
+  readonly routeReason: string | null;
+  readonly liveTokensPerSec: number | null;
+  readonly outputTokens: number;
+}
+
+/** Where one endpoint's probe is. */
+export type ProbeStatus = 'pending' | 'running' | 'ok' | 'error';
+
+/** One endpoint's probe result, shown side by side with the others. */
+export interface ProbeRow {
+  readonly endpointId: string;
+  readonly label: string;
+  readonly status: ProbeStatus;
+  readonly ttftMs: number | null;
+  readonly decodeTokensPerSec: number | null;
+  readonly outputTokens: number | null;
+  readonly tokensSource: TokensSource | null;
+  readonly contextWindow: number | null;
+  /** Fill-in-the-middle path found, when the probe checks it. */
+  readonly fim: string | null;
+  readonly errorReason: BackendErrorReason | null;
+  /** A short human sentence (already redacted) for errors. */
+  readonly message: string | null;
+}
+
+/** The probe part of the snapshot: progress and results. */
+export interface ProbeState {
+  readonly running: boolean;
+  readonly startedAtEpochMs: number | null;
+  readonly rows: readonly ProbeRow[];
+}
+
+/** Everything the panel draws. Sent whole every time. */
+export interface PanelSnapshot {
+  readonly protocolVersion: typeof PANEL_PROTOCOL_VERSION;
+  readonly totals: SpeedTotals;
+  readonly endpoints: readonly EndpointSummary[];
+  readonly running: readonly RunningRequestRow[];
+  /** The most recent finished requests, oldest first (for the charts and the log). */
+  readonly recent: readonly RequestRecord[];
+  /** Records kept in history, and the most it keeps. */
+  readonly historyKept: number;
+  readonly historyCapacity: number;
+  readonly probe: ProbeState;
+  /** A one-line notice for the top of the panel (e.g. an unreadable history file was set aside), or null. */
+  readonly notice: string | null;
+  /** Decode speeds below this (tokens/s) are marked slow, as in the status bar. */
+  readonly slowThresholdTokensPerSec: number;
+}
+
+/** Export formats for the speed history. */
+export type ExportFormat = 'json' | 'csv';
+
+/** Host -> webview. */
+export type HostToWebviewMessage = { readonly type: 'snapshot'; readonly snapshot: PanelSnapshot };
+
+/** Webview -> host. Untrusted: parse with `parseWebviewMessage`. */
+export type WebviewToHostMessage =
+  | { readonly type: 'ready' }
+  | { readonly type: 'runProbe' }
+  | { readonly type: 'export'; readonly format: ExportFormat }
+  | { readonly type: 'reset' };
+
+/** True when `value` is an export format. */
+export function isExportFormat(value: unknown): value is ExportFormat {
+  return value === 'json' || value === 'csv';
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function hasOnlyKeys(value: Record<string, unknown>, allowed: readonly string[]): boolean {
+  return Object.keys(value).every((key) => allowed.includes(key));
+}
+
+/**
+ * Checks a message from the webview. Returns the typed message, or null for anything else: unknown types, extra
+ * fields, wrong field types. The caller ignores (and may log) a null; it never acts on unchecked input.
+ */
+export function parseWebviewMessage(value: unknown): WebviewToHostMessage | null {
+  if (!isPlainObject(value)) return null;
+  const type = value['type'];
+  switch (type) {
+    case 'ready':
+    case 'runProbe':
+    case 'reset':
+      return hasOnlyKeys(value, ['type']) ? { type } : null;
+    case 'export': {
+      const format = value['format'];
+      return hasOnlyKeys(value, ['type', 'format']) && isExportFormat(format) ? { type, format } : null;
+    }
+    default:
+      return null;
+  }
+}

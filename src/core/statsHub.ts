@@ -1,0 +1,515 @@
+import type { Clock } from './clock';
+import type { BackendRole, ResolvedEndpoint } from './endpoint';
+import { BACKEND_ERROR_REASONS } from './errors';
+import type { BackendErrorReason } from './errors';
+import type { LiveRequestView, RouteInfo, StatsSink } from './generationService';
+import type { EndpointSummary, Percentiles, RunningRequestRow, SpeedTotals } from './panelProtocol';
+import type { RequestRecord } from './requestStats';
+import type { Scheduler, ScheduledTask } from './scheduler';
+import type { EndpointFacts, FinishedFact, RunningFact, StatusFacts } from './statusText';
+
+/** The most finished requests the hub (and the history file) keeps: about 4 MB on disk, a few MB in memory. */
+export const STATS_HISTORY_CAPACITY = 10_000;
+
+/** The shortest gap between two change notifications, in ms: displays redraw at most 4 times a second. */
+export const MIN_CHANGE_INTERVAL_MS = 250;
+
+/** How many recent requests a panel snapshot carries for its charts and log. */
+export const SNAPSHOT_RECENT_COUNT = 200;
+
+/** How many recent requests of an endpoint its "recent decode speed" (the idle status bar figure) is the median of. */
+export const RECENT_DECODE_WINDOW = 20;
+
+/** Options for `StatsHub`. */
+export interface StatsHubOptions {
+  readonly clock: Clock;
+  readonly scheduler: Scheduler;
+  /** The endpoints currently configured, so the panel lists them before their first request. */
+  readonly endpoints?: () => readonly ResolvedEndpoint[];
+  readonly capacity?: number;
+  readonly minChangeIntervalMs?: number;
+}
+
+/** Something a listener can stop. */
+export interface Subscription {
+  dispose(): void;
+}
+
+/** The parts of a panel snapshot that come from the hub (the panel adds probe results, notices and settings). */
+export interface HubSnapshot {
+  readonly totals: SpeedTotals;
+  readonly endpoints: readonly EndpointSummary[];
+  readonly running: readonly RunningRequestRow[];
+  readonly recent: readonly RequestRecord[];
+  readonly historyKept: number;
+  readonly historyCapacity: number;
+}
+
+interface RunningEntry {
+  readonly view: LiveRequestView;
+  readonly startedAtMs: number;
+}
+
+interface FinishedEntry {
+  readonly record: RequestRecord;
+  readonly finishedAtMs: number;
+  readonly retryAtMs: number | null;
+}
+
+/** True when the router sent the request away from its first choice (`failover:*`) or past the burst model (`too-long`). */
+export function isFallbackRoute(routeReason: string): boolean {
+  return routeReason.startsWith('failover:') || routeReason === 'too-long';
+}
+
+/**
+ * True when a record's endpoint id and label name `endpoint`. Records carry either `${id}:${model}` (e.g.
+ * `burst#0:llama3.1-8b`) or the bare `${role}#${index}` id; a bare id only matches when the label matches too, so that
+ * history from before a reordering of the settings is not put under the wrong model.
+ */
+export function recordMatchesEndpoint(endpoint: ResolvedEndpoint, endpointId: string, endpointLabel: string): boolean {
+  if (endpointId === `${endpoint.id}:${endpoint.target.model}`) return true;
+  return endpointId === endpoint.id && endpointLabel === endpoint.label;
+}
+
+function endpointFactsOf(endpoint: ResolvedEndpoint): EndpointFacts {
+  return { label: endpoint.label, role: endpoint.role, simulated: endpoint.simulated };
+}
+
+/** Nearest-rank percentile of an ascending array; `q` in 0..1. */
+export function percentileOfSorted(sorted: readonly number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)));
+  return sorted[rank - 1] ?? null;
+}
+
+function percentiles(values: number[]): Percentiles | null {
+  if (values.length === 0) return null;
+  values.sort((a, b) => a - b);
+  return { p50: percentileOfSorted(values, 0.5) ?? 0, p95: percentileOfSorted(values, 0.95) ?? 0, count: values.length };
+}
+
+/** The retry delay a record carries, when the service added one (`retryAfterMs` is not yet part of `RequestRecord`). */
+function retryAfterMsOf(record: RequestRecord): number | null {
+  if (!('retryAfterMs' in record)) return null;
+  const value = record.retryAfterMs;
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;
+}
+
+interface Accumulator {
+  endpointId: string;
+  label: string;
+  requests: number;
+  ok: number;
+  cancelled: number;
+  errors: number;
+  errorsByReason: Map<BackendErrorReason, number>;
+  ttft: number[];
+  decode: number[];
+  prefill: number[];
+  serverCounted: number;
+  outputTokens: number;
+  fallbacks: number;
+  hedges: number;
+  cacheHits: number;
+  inlineRequests: number;
+}
+
+function newAccumulator(endpointId: string, label: string): Accumulator {
+  return {
+    endpointId,
+    label,
+    requests: 0,
+    ok: 0,
+    cancelled: 0,
+    errors: 0,
+    errorsByReason: new Map(),
+    ttft: [],
+    decode: [],
+    prefill: [],
+    serverCounted: 0,
+    outputTokens: 0,
+    fallbacks: 0,
+    hedges: 0,
+    cacheHits: 0,
+    inlineRequests: 0,
+  };
+}
+
+function addToAccumulator(acc: Accumulator, record: RequestRecord): void {
+  acc.label = record.endpointLabel;
+  if (record.fromCache) {
+    acc.cacheHits++;
+    return;
+  }
+  acc.requests++;
+  if (record.task === 'inline') acc.inlineRequests++;
+  if (record.outcome === 'ok') acc.ok++;
+  else if (record.outcome === 'cancelled') acc.cancelled++;
+  else {
+    acc.errors++;
+    const reason = record.errorReason;
+    if (reason !== null) acc.errorsByReason.set(reason, (acc.errorsByReason.get(reason) ?? 0) + 1);
+  }
+  if (isFallbackRoute(record.routeReason)) acc.fallbacks++;
+  if (record.routeReason === 'hedge') acc.hedges++;
+  const stats = record.stats;
+  acc.outputTokens += stats.outputTokens;
+  if (stats.ttftMs !== null) acc.ttft.push(stats.ttftMs);
+  if (stats.decodeTokensPerSec !== null) {
+    acc.decode.push(stats.decodeTokensPerSec);
+    if (stats.tokensSource === 'server') acc.serverCounted++;
+  }
+  if (stats.prefillTokensPerSec !== null) acc.prefill.push(stats.prefillTokensPerSec);
+}
+
+/**
+ * Implements `StatsSink`: keeps the running requests and the last 10,000 finished ones, works out per-endpoint
+ * aggregates on demand, and tells listeners about changes at most 4 times a second. Nothing here runs per token:
+ * live figures are sampled from the running requests' views when a change notification fires (every 250 ms while
+ * anything streams), so the streaming path pays nothing for the displays.
+ */
+export class StatsHub implements StatsSink {
+  private readonly clock: Clock;
+  private readonly scheduler: Scheduler;
+  private readonly configuredEndpoints: () => readonly ResolvedEndpoint[];
+  private readonly capacity: number;
+  private readonly minChangeIntervalMs: number;
+
+  private readonly runningById = new Map<number, RunningEntry>();
+  private readonly ring: (RequestRecord | undefined)[];
+  private ringStart = 0;
+  private ringSize = 0;
+  /** Endpoints seen on live routes, by record endpoint id: remembers role and the simulated flag for display. */
+  private readonly seenEndpoints = new Map<string, EndpointFacts>();
+  private lastOutcome: FinishedEntry | null = null;
+  private lastServed: FinishedEntry | null = null;
+  private readonly lastRetryAtByEndpoint = new Map<string, number>();
+
+  private readonly changeListeners = new Set<() => void>();
+  private readonly recordListeners = new Set<(record: RequestRecord) => void>();
+  private pendingChange: ScheduledTask | null = null;
+  private lastChangeAtMs = Number.NEGATIVE_INFINITY;
+  private summaryCache: { totals: SpeedTotals; endpoints: readonly EndpointSummary[] } | null = null;
+  private disposed = false;
+
+  constructor(options: StatsHubOptions) {
+    this.clock = options.clock;
+    this.scheduler = options.scheduler;
+    this.configuredEndpoints = options.endpoints ?? (() => []);
+    this.capacity = Math.max(1, Math.floor(options.capacity ?? STATS_HISTORY_CAPACITY));
+    this.minChangeIntervalMs = options.minChangeIntervalMs ?? MIN_CHANGE_INTERVAL_MS;
+    this.ring = new Array<RequestRecord | undefined>(this.capacity);
+  }
+
+  requestStarted(view: LiveRequestView): void {
+    this.runningById.set(view.id, { view, startedAtMs: this.clock.now() });
+    this.markChanged();
+  }
+
+  requestFinished(id: number, record: RequestRecord): void {
+    const running = this.runningById.get(id);
+    if (running !== undefined) {
+      this.rememberRoute(running.view.route());
+      this.runningById.delete(id);
+    }
+    this.append(record);
+    const nowMs = this.clock.now();
+    const retryAfterMs = retryAfterMsOf(record);
+    const retryAtMs = record.errorReason === 'rate-limited' && retryAfterMs !== null ? nowMs + retryAfterMs : null;
+    if (retryAtMs !== null) this.lastRetryAtByEndpoint.set(record.endpointId, retryAtMs);
+    if (record.task !== 'probe') {
+      const entry: FinishedEntry = { record, finishedAtMs: nowMs, retryAtMs };
+      // A cancelled request says nothing about the backend's health (the person typed on), so it does not replace
+      // the state the status bar shows.
+      if (record.outcome !== 'cancelled') this.lastOutcome = entry;
+      if (!record.fromCache && record.stats.ttftMs !== null) this.lastServed = entry;
+    }
+    for (const listener of this.recordListeners) listener(record);
+    this.markChanged();
+  }
+
+  /** Seeds the hub from saved history (oldest first) without telling record listeners (the records are saved already). */
+  load(records: readonly RequestRecord[]): void {
+    for (const record of records) this.append(record);
+    this.markChanged();
+  }
+
+  /** Forgets every finished request (running ones stay). */
+  reset(): void {
+    this.ring.fill(undefined);
+    this.ringStart = 0;
+    this.ringSize = 0;
+    this.lastOutcome = null;
+    this.lastServed = null;
+    this.lastRetryAtByEndpoint.clear();
+    this.summaryCache = null;
+    this.markChanged();
+  }
+
+  /** Calls `listener` after changes, at most once per 250 ms, and every 250 ms while requests stream. */
+  onDidChange(listener: () => void): Subscription {
+    this.changeListeners.add(listener);
+    return { dispose: () => this.changeListeners.delete(listener) };
+  }
+
+  /** Calls `listener` once for every finished request as it finishes (the history file appends from here). */
+  onDidRecord(listener: (record: RequestRecord) => void): Subscription {
+    this.recordListeners.add(listener);
+    return { dispose: () => this.recordListeners.delete(listener) };
+  }
+
+  /** How many requests are streaming now. */
+  runningCount(): number {
+    return this.runningById.size;
+  }
+
+  /** How many finished requests are kept. */
+  size(): number {
+    return this.ringSize;
+  }
+
+  /** The kept finished requests, oldest first. */
+  records(): RequestRecord[] {
+    return this.newest(this.ringSize).reverse();
+  }
+
+  /** The `count` most recent finished requests, newest first. */
+  newest(count: number): RequestRecord[] {
+    const result: RequestRecord[] = [];
+    const wanted = Math.min(count, this.ringSize);
+    for (let offset = this.ringSize - 1; offset >= this.ringSize - wanted; offset--) {
+      const record = this.ring[(this.ringStart + offset) % this.capacity];
+      if (record !== undefined) result.push(record);
+    }
+    return result;
+  }
+
+  /** The median decode speed of an endpoint's last 20 network requests that measured one, in tokens/s. */
+  recentDecodeTokensPerSec(endpointId: string): number | null {
+    const values: number[] = [];
+    for (let offset = this.ringSize - 1; offset >= 0 && values.length < RECENT_DECODE_WINDOW; offset--) {
+      const record = this.ring[(this.ringStart + offset) % this.capacity];
+      if (record === undefined || record.endpointId !== endpointId || record.fromCache) continue;
+      const decode = record.stats.decodeTokensPerSec;
+      if (decode !== null) values.push(decode);
+    }
+    values.sort((a, b) => a - b);
+    return percentileOfSorted(values, 0.5);
+  }
+
+  /** What the status bar needs, sampled now. */
+  statusFacts(): StatusFacts {
+    return {
+      running: this.newestRunning(),
+      lastOutcome: this.finishedFact(this.lastOutcome),
+      lastServed: this.finishedFact(this.lastServed),
+    };
+  }
+
+  /** Per-endpoint aggregates, totals, running requests and the recent log, for the panel. */
+  snapshot(): HubSnapshot {
+    const summary = this.summaries();
+    const running: RunningRequestRow[] = [...this.runningById.values()].map(({ view }) => {
+      const route = view.route();
+      return {
+        id: view.id,
+        task: view.task,
+        endpointLabel: route?.endpoint.label ?? null,
+        routeReason: route?.reason ?? null,
+        liveTokensPerSec: view.liveTokensPerSec(),
+        outputTokens: view.outputTokens(),
+      };
+    });
+    return {
+      totals: summary.totals,
+      endpoints: summary.endpoints,
+      running,
+      recent: this.newest(SNAPSHOT_RECENT_COUNT).reverse(),
+      historyKept: this.ringSize,
+      historyCapacity: this.capacity,
+    };
+  }
+
+  /** Stops timers and listeners. */
+  dispose(): void {
+    this.disposed = true;
+    this.pendingChange?.cancel();
+    this.pendingChange = null;
+    this.changeListeners.clear();
+    this.recordListeners.clear();
+  }
+
+  private append(record: RequestRecord): void {
+    if (this.ringSize < this.capacity) {
+      this.ring[(this.ringStart + this.ringSize) % this.capacity] = record;
+      this.ringSize++;
+    } else {
+      this.ring[this.ringStart] = record;
+      this.ringStart = (this.ringStart + 1) % this.capacity;
+    }
+    this.summaryCache = null;
+  }
+
+  private rememberRoute(route: RouteInfo | null): void {
+    if (route === null) return;
+    const endpoint = route.endpoint;
+    this.seenEndpoints.set(endpoint.id, endpointFactsOf(endpoint));
+    this.seenEndpoints.set(`${endpoint.id}:${endpoint.target.model}`, endpointFactsOf(endpoint));
+  }
+
+  private endpointFacts(endpointId: string, label: string): EndpointFacts {
+    for (const endpoint of this.configuredEndpoints()) {
+      if (recordMatchesEndpoint(endpoint, endpointId, label)) return endpointFactsOf(endpoint);
+    }
+    const seen = this.seenEndpoints.get(endpointId);
+    if (seen !== undefined && seen.label === label) return seen;
+    return { label, role: roleFromEndpointId(endpointId), simulated: false };
+  }
+
+  private finishedFact(entry: FinishedEntry | null): FinishedFact | null {
+    if (entry === null) return null;
+    const record = entry.record;
+    return {
+      record,
+      finishedAtMs: entry.finishedAtMs,
+      retryAtMs: entry.retryAtMs ?? this.lastRetryAtByEndpoint.get(record.endpointId) ?? null,
+      endpoint: this.endpointFacts(record.endpointId, record.endpointLabel),
+      recentDecodeTokensPerSec: this.recentDecodeTokensPerSec(record.endpointId),
+    };
+  }
+
+  private newestRunning(): RunningFact | null {
+    let newest: RunningEntry | null = null;
+    for (const entry of this.runningById.values()) {
+      if (entry.view.task === 'probe') continue;
+      if (newest === null || entry.startedAtMs >= newest.startedAtMs) newest = entry;
+    }
+    if (newest === null) return null;
+    const route = newest.view.route();
+    if (route !== null) this.rememberRoute(route);
+    return {
+      task: newest.view.task,
+      elapsedMs: this.clock.now() - newest.startedAtMs,
+      endpoint: route === null ? null : endpointFactsOf(route.endpoint),
+      routeReason: route?.reason ?? null,
+      liveTokensPerSec: newest.view.liveTokensPerSec(),
+      outputTokens: newest.view.outputTokens(),
+    };
+  }
+
+  private summaries(): { totals: SpeedTotals; endpoints: readonly EndpointSummary[] } {
+    if (this.summaryCache !== null) return this.summaryCache;
+    const accumulators = new Map<string, Accumulator>();
+    const configured = this.configuredEndpoints();
+    // Configured endpoints are keyed by their own id; records that match one are counted under it.
+    for (const endpoint of configured) accumulators.set(endpoint.id, newAccumulator(endpoint.id, endpoint.label));
+    const keyCache = new Map<string, string>();
+    const keyOf = (record: RequestRecord): string => {
+      const cacheKey = `${record.endpointId}\u0000${record.endpointLabel}`;
+      let key = keyCache.get(cacheKey);
+      if (key === undefined) {
+        const match = configured.find((endpoint) => recordMatchesEndpoint(endpoint, record.endpointId, record.endpointLabel));
+        key = match?.id ?? cacheKey;
+        keyCache.set(cacheKey, key);
+      }
+      return key;
+    };
+    for (let offset = 0; offset < this.ringSize; offset++) {
+      const record = this.ring[(this.ringStart + offset) % this.capacity];
+      if (record === undefined) continue;
+      const key = keyOf(record);
+      let acc = accumulators.get(key);
+      if (acc === undefined) {
+        acc = newAccumulator(record.endpointId, record.endpointLabel);
+        accumulators.set(key, acc);
+      }
+      addToAccumulator(acc, record);
+    }
+    const configuredIds = new Map(configured.map((endpoint) => [endpoint.id, endpoint]));
+    const endpoints: EndpointSummary[] = [...accumulators.entries()].map(([key, acc]) => {
+      const endpoint = configuredIds.get(key);
+      const facts = endpoint === undefined ? this.endpointFacts(acc.endpointId, acc.label) : null;
+      const inlineTotal = acc.cacheHits + acc.inlineRequests;
+      return {
+        endpointId: endpoint?.id ?? acc.endpointId,
+        label: endpoint?.label ?? acc.label,
+        role: endpoint?.role ?? facts?.role ?? null,
+        simulated: endpoint?.simulated ?? facts?.simulated ?? false,
+        configured: endpoint !== undefined,
+        requests: acc.requests,
+        ok: acc.ok,
+        cancelled: acc.cancelled,
+        errors: acc.errors,
+        errorsByReason: BACKEND_ERROR_REASONS.flatMap((reason) => {
+          const count = acc.errorsByReason.get(reason);
+          return count === undefined ? [] : [{ reason, count }];
+        }),
+        ttftMs: percentiles(acc.ttft),
+        decodeTokensPerSec: percentiles(acc.decode),
+        prefillTokensPerSec: percentileOfSorted(
+          acc.prefill.sort((a, b) => a - b),
+          0.5,
+        ),
+        serverCountedShare: acc.decode.length === 0 ? null : acc.serverCounted / acc.decode.length,
+        outputTokens: acc.outputTokens,
+        fallbacks: acc.fallbacks,
+        hedges: acc.hedges,
+        cacheHits: acc.cacheHits,
+        cacheHitRate: inlineTotal === 0 ? null : acc.cacheHits / inlineTotal,
+      };
+    });
+    const configuredOrder = [...configuredIds.keys()];
+    endpoints.sort((a, b) => {
+      const ia = configuredOrder.indexOf(a.endpointId);
+      const ib = configuredOrder.indexOf(b.endpointId);
+      if (ia >= 0 || ib >= 0) return (ia < 0 ? Number.MAX_SAFE_INTEGER : ia) - (ib < 0 ? Number.MAX_SAFE_INTEGER : ib);
+      return a.label.localeCompare(b.label);
+    });
+    let requests = 0;
+    let errors = 0;
+    let fallbacks = 0;
+    let hedges = 0;
+    let cacheHits = 0;
+    let inlineRequests = 0;
+    for (const acc of accumulators.values()) {
+      requests += acc.requests;
+      errors += acc.errors;
+      fallbacks += acc.fallbacks;
+      hedges += acc.hedges;
+      cacheHits += acc.cacheHits;
+      inlineRequests += acc.inlineRequests;
+    }
+    const inlineTotal = cacheHits + inlineRequests;
+    this.summaryCache = {
+      totals: { requests, errors, fallbacks, hedges, cacheHits, cacheHitRate: inlineTotal === 0 ? null : cacheHits / inlineTotal },
+      endpoints,
+    };
+    return this.summaryCache;
+  }
+
+  /**
+   * Coalesces change notifications: the first change after a quiet spell is told at once (next tick), later ones wait
+   * until 250 ms have passed since the last notification. While anything streams, a notification follows every 250 ms
+   * so that live figures move.
+   */
+  private markChanged(): void {
+    if (this.disposed || this.pendingChange !== null) return;
+    const delayMs = Math.max(0, this.lastChangeAtMs + this.minChangeIntervalMs - this.clock.now());
+    this.pendingChange = this.scheduler.schedule(delayMs, () => this.notifyChange());
+  }
+
+  private notifyChange(): void {
+    this.pendingChange = null;
+    if (this.disposed) return;
+    this.lastChangeAtMs = this.clock.now();
+    for (const listener of this.changeListeners) listener();
+    if (this.runningById.size > 0) this.markChanged();
+  }
+}
+
+/** The role encoded at the front of a record endpoint id (`burst#0:...`), for endpoints no longer configured. */
+function roleFromEndpointId(endpointId: string): BackendRole | null {
+  if (endpointId.startsWith('burst#')) return 'burst';
+  if (endpointId.startsWith('longContext#')) return 'longContext';
+  return null;
+}

@@ -1,0 +1,335 @@
+// What the status bar item says, for every state, as a pure function of sampled facts and the time.
+// Icons are VS Code codicons (`$(name)`), which follow the theme; `~spin` animates in CSS, so the spinner costs no updates.
+import type { BackendRole } from './endpoint';
+import type { BackendErrorReason } from './errors';
+import type { RequestRecord, RequestTask } from './requestStats';
+
+/** How long a cache hit stays on the status bar, in ms, before it goes back to the idle figure. */
+export const CACHE_HIT_DISPLAY_MS = 3_000;
+
+/** The default of `latencyCopilot.statusBar.slowThresholdTokensPerSec`: decode speeds below it get the warning colour. */
+export const DEFAULT_SLOW_THRESHOLD_TOKENS_PER_SEC = 100;
+
+/** Display facts about an endpoint. */
+export interface EndpointFacts {
+  readonly label: string;
+  /** Null when only history knows the endpoint. */
+  readonly role: BackendRole | null;
+  readonly simulated: boolean;
+}
+
+/** The newest running request, sampled. */
+export interface RunningFact {
+  readonly task: RequestTask;
+  /** Since the request started, in ms. */
+  readonly elapsedMs: number;
+  /** Null until the router picked an endpoint. */
+  readonly endpoint: EndpointFacts | null;
+  readonly routeReason: string | null;
+  /** Live decode speed in tokens/s; null before the second token. */
+  readonly liveTokensPerSec: number | null;
+  readonly outputTokens: number;
+}
+
+/** A finished request and what is known around it. */
+export interface FinishedFact {
+  readonly record: RequestRecord;
+  /** When it finished, on the hub's monotonic clock (ms). */
+  readonly finishedAtMs: number;
+  /** When a rate-limited endpoint may be tried again (monotonic ms), when the server said. */
+  readonly retryAtMs: number | null;
+  readonly endpoint: EndpointFacts;
+  /** The endpoint's median decode speed over its recent requests, tokens/s. */
+  readonly recentDecodeTokensPerSec: number | null;
+}
+
+/** What the stats hub knows that the status bar shows. */
+export interface StatusFacts {
+  readonly running: RunningFact | null;
+  /** The newest finished request that was not cancelled (cache hits included): it decides error and cache-hit states. */
+  readonly lastOutcome: FinishedFact | null;
+  /** The newest request that got tokens over the network: its figures fill the tooltip. */
+  readonly lastServed: FinishedFact | null;
+}
+
+/** Settings and editor state the status bar depends on besides the hub. */
+export interface StatusContext {
+  /** On the same monotonic clock as the facts, in ms. */
+  readonly nowMs: number;
+  readonly completionsEnabled: boolean;
+  readonly slowThresholdTokensPerSec: number;
+}
+
+/** Every state the item can be in; each has its own icon and text. */
+export type StatusState =
+  | 'streaming'
+  | 'waiting'
+  | 'fallback'
+  | 'rate-limited'
+  | 'unreachable'
+  | 'error'
+  | 'off'
+  | 'cache-hit'
+  | 'simulated'
+  | 'idle'
+  | 'no-data';
+
+/** How the item is coloured: `warning` and `error` use the status bar's warning and error backgrounds. */
+export type StatusSeverity = 'normal' | 'warning' | 'error';
+
+/** What the status bar item shows. */
+export interface StatusView {
+  readonly state: StatusState;
+  /** The item text, with `$(codicon)` icons. */
+  readonly text: string;
+  /** The tooltip, as Markdown (untrusted names escaped). */
+  readonly tooltipMarkdown: string;
+  /** What a screen reader says (no icon syntax). */
+  readonly accessibilityLabel: string;
+  readonly severity: StatusSeverity;
+  /** When the text will change with time alone (a countdown, a cache hit expiring), in ms; null when it will not. */
+  readonly refreshAfterMs: number | null;
+}
+
+const ICONS: Readonly<Record<StatusState, string>> = {
+  streaming: '$(loading~spin)',
+  waiting: '$(loading~spin)',
+  fallback: '$(library)',
+  'rate-limited': '$(watch)',
+  unreachable: '$(debug-disconnect)',
+  error: '$(error)',
+  off: '$(circle-slash)',
+  'cache-hit': '$(history)',
+  simulated: '$(beaker)',
+  idle: '$(zap)',
+  'no-data': '$(zap)',
+};
+
+/** Formats tokens/s the way the status bar shows it: `1,184` (one decimal below 10). */
+export function formatTokensPerSec(value: number): string {
+  if (value < 10) return value.toFixed(1);
+  return Math.round(value).toLocaleString('en-US');
+}
+
+/** Formats milliseconds: `212 ms`, `1.4 s`, `0.8 ms`. */
+export function formatMs(value: number): string {
+  if (value < 10) return `${value.toFixed(1)} ms`;
+  if (value < 1_000) return `${Math.round(value)} ms`;
+  return `${(value / 1_000).toFixed(1)} s`;
+}
+
+/** The short name the status bar uses: the first word of a multi-word label (`Cerebras llama3.1-8b` -> `Cerebras`). */
+export function shortEndpointName(label: string): string {
+  const trimmed = label.trim();
+  const firstWord = trimmed.split(/\s+/)[0] ?? '';
+  const name = firstWord.length >= 3 ? firstWord : trimmed;
+  return name.length > 20 ? `${name.slice(0, 19)}…` : name;
+}
+
+/** Explains a route reason in words for the tooltip. */
+export function explainRouteReason(reason: string): string {
+  if (reason.startsWith('failover:')) {
+    const why = reason.slice('failover:'.length) || 'a failure';
+    return `failover: the preferred backend failed (${why}), so this one took over`;
+  }
+  switch (reason) {
+    case 'fits':
+      return 'fits: the request fits this model’s context window';
+    case 'too-long':
+      return 'too-long: the prompt does not fit the burst model, so the long-context model took it';
+    case 'repo-task':
+      return 'repo-task: repository tasks go to the long-context model';
+    case 'hedge':
+      return 'hedge: the first backend was slower than its usual p95 time to first token, so a second copy was sent here';
+    case 'cooling-down':
+      return 'cooling-down: the preferred backend is resting after failures';
+    case 'only-endpoint':
+      return 'only-endpoint: the only backend configured for this role';
+    default:
+      return reason;
+  }
+}
+
+/** Escapes text for a Markdown tooltip (labels and reasons come from settings and servers). */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (char) => `\\${char}`);
+}
+
+const ERROR_WORDS: Readonly<Record<BackendErrorReason, string>> = {
+  'rate-limited': 'rate-limited',
+  unauthorized: 'key rejected',
+  'context-too-long': 'prompt too long',
+  http: 'server error',
+  network: 'unreachable',
+  timeout: 'not answering',
+  malformed: 'bad response',
+  aborted: 'cancelled',
+  'not-configured': 'not configured',
+};
+
+function isFallback(routeReason: string | null): boolean {
+  return routeReason !== null && (routeReason.startsWith('failover:') || routeReason === 'too-long');
+}
+
+function taskWord(task: RequestTask): string {
+  switch (task) {
+    case 'inline':
+      return 'completion';
+    case 'refactor':
+      return 'refactor';
+    case 'repo':
+      return 'repository task';
+    case 'probe':
+      return 'probe';
+  }
+}
+
+function statsTable(fact: FinishedFact): string[] {
+  const stats = fact.record.stats;
+  const source = stats.tokensSource === 'server' ? 'server' : 'estimate';
+  const rows: string[] = ['| | |', '|---|---|'];
+  rows.push(`| TTFT | ${stats.ttftMs === null ? '–' : formatMs(stats.ttftMs)} |`);
+  const decode = stats.decodeTokensPerSec === null ? '–' : `${formatTokensPerSec(stats.decodeTokensPerSec)} tok/s`;
+  const serverDecode =
+    stats.serverDecodeTokensPerSec === null ? '' : ` (server says ${formatTokensPerSec(stats.serverDecodeTokensPerSec)})`;
+  rows.push(`| Decode | ${decode}${serverDecode} |`);
+  rows.push(`| Prefill | ${stats.prefillTokensPerSec === null ? '–' : `${formatTokensPerSec(stats.prefillTokensPerSec)} tok/s`} |`);
+  const prompt =
+    stats.promptTokens === null
+      ? ''
+      : ` · ${stats.promptTokens.toLocaleString('en-US')} in${
+          stats.cachedPromptTokens ? ` (${stats.cachedPromptTokens.toLocaleString('en-US')} cached)` : ''
+        }`;
+  rows.push(`| Tokens | ${stats.outputTokens.toLocaleString('en-US')} out${prompt} (${source}) |`);
+  if (fact.recentDecodeTokensPerSec !== null) {
+    rows.push(`| Recent decode | ${formatTokensPerSec(fact.recentDecodeTokensPerSec)} tok/s (median of the last requests) |`);
+  }
+  rows.push(`| Backend | ${escapeMarkdown(fact.endpoint.label)}${fact.endpoint.simulated ? ' (simulated)' : ''} |`);
+  rows.push(`| Why | ${escapeMarkdown(explainRouteReason(fact.record.routeReason))} |`);
+  return rows;
+}
+
+function tooltip(headline: string, facts: StatusFacts, extra: readonly string[]): string {
+  const lines: string[] = [`**Latency Copilot** — ${headline}`, ''];
+  lines.push(...extra);
+  const served = facts.lastServed;
+  if (served !== null) {
+    if (extra.length > 0) lines.push('');
+    lines.push(`Last ${taskWord(served.record.task)}:`, '', ...statsTable(served));
+  } else if (extra.length === 0) {
+    lines.push('No requests yet.');
+  }
+  const simulated = facts.running?.endpoint?.simulated === true || served?.endpoint.simulated === true;
+  if (simulated) lines.push('', '_Simulated backend: these figures come from the built-in simulator, not a real model._');
+  lines.push('', 'TTFT: request sent to first token. Decode: tokens/s after the first token.', '', 'Click to open the model-speed panel.');
+  return lines.join('\n');
+}
+
+function plain(text: string): string {
+  return text.replace(/\$\([^)]*\)\s*/g, '').trim();
+}
+
+function view(
+  state: StatusState,
+  body: string,
+  tooltipMarkdown: string,
+  severity: StatusSeverity,
+  refreshAfterMs: number | null,
+  iconPrefix = '',
+): StatusView {
+  const text = `${iconPrefix}${ICONS[state]} ${body}`.trim();
+  return { state, text, tooltipMarkdown, accessibilityLabel: `Latency Copilot: ${plain(text)}`, severity, refreshAfterMs };
+}
+
+function speedSeverity(tokensPerSec: number | null, context: StatusContext): StatusSeverity {
+  return tokensPerSec !== null && tokensPerSec < context.slowThresholdTokensPerSec ? 'warning' : 'normal';
+}
+
+/**
+ * Decides the status bar item's state and words. Order of precedence: a running stream; a rate limit still in force;
+ * an unreachable or failing backend; completions switched off; a fresh cache hit; a long-context fallback; the idle
+ * figure (recent decode speed) on a simulated or real backend; nothing yet.
+ */
+export function renderStatus(facts: StatusFacts, context: StatusContext): StatusView {
+  const running = facts.running;
+  if (running !== null) {
+    const name = running.endpoint === null ? 'routing' : shortEndpointName(running.endpoint.label);
+    const fallbackIcon = isFallback(running.routeReason) ? `${ICONS.fallback} ` : '';
+    const where =
+      running.endpoint === null
+        ? 'choosing a backend'
+        : `${escapeMarkdown(running.endpoint.label)}${running.endpoint.simulated ? ' (simulated)' : ''}`;
+    const why = running.routeReason === null ? [] : [`Why: ${escapeMarkdown(explainRouteReason(running.routeReason))}`];
+    if (running.liveTokensPerSec === null) {
+      const headline = `waiting for the first token (${taskWord(running.task)}, ${formatMs(running.elapsedMs)} so far)`;
+      return view('waiting', `${name} …`, tooltip(headline, facts, [`Backend: ${where}`, ...why]), 'normal', null, fallbackIcon);
+    }
+    const rate = formatTokensPerSec(running.liveTokensPerSec);
+    const headline = `streaming a ${taskWord(running.task)} at ${rate} tok/s (live decode)`;
+    const extra = [`Backend: ${where}`, ...why, `Tokens so far: ${running.outputTokens.toLocaleString('en-US')}`];
+    return view(
+      'streaming',
+      `${name} ${rate} tok/s`,
+      tooltip(headline, facts, extra),
+      speedSeverity(running.liveTokensPerSec, context),
+      null,
+      fallbackIcon,
+    );
+  }
+
+  const outcome = facts.lastOutcome;
+  if (outcome !== null && outcome.record.outcome === 'error' && outcome.record.errorReason !== null) {
+    const reason = outcome.record.errorReason;
+    const name = shortEndpointName(outcome.endpoint.label);
+    const label = escapeMarkdown(outcome.endpoint.label);
+    if (reason === 'rate-limited') {
+      const leftMs = outcome.retryAtMs === null ? null : outcome.retryAtMs - context.nowMs;
+      if (leftMs === null || leftMs > 0) {
+        const seconds = leftMs === null ? null : Math.ceil(leftMs / 1_000);
+        const body = seconds === null ? `${name} rate-limited` : `${name} retry in ${seconds} s`;
+        const headline = `${label} is rate-limited${seconds === null ? '' : `; it is tried again in ${seconds} s`}`;
+        // Refresh on the next whole-second boundary of the countdown.
+        const refresh = leftMs === null ? null : leftMs - (seconds === null ? 0 : (seconds - 1) * 1_000);
+        return view('rate-limited', body, tooltip(headline, facts, []), 'warning', refresh);
+      }
+    } else if (reason === 'network' || reason === 'timeout') {
+      const body = `${name} ${ERROR_WORDS[reason]}`;
+      const headline =
+        reason === 'network'
+          ? `${label} is unreachable (connection refused or lost). Is the server running?`
+          : `${label} did not answer in time.`;
+      return view('unreachable', body, tooltip(headline, facts, []), 'error', null);
+    } else if (reason !== 'aborted') {
+      const headline = `the last request to ${label} failed: ${ERROR_WORDS[reason]} (${reason})`;
+      return view('error', `${name} ${ERROR_WORDS[reason]}`, tooltip(headline, facts, []), 'error', null);
+    }
+  }
+
+  if (!context.completionsEnabled) {
+    return view('off', 'Completions off', tooltip('inline completions are switched off', facts, []), 'normal', null);
+  }
+
+  if (outcome !== null && outcome.record.fromCache) {
+    const ageMs = context.nowMs - outcome.finishedAtMs;
+    if (ageMs < CACHE_HIT_DISPLAY_MS) {
+      const name = shortEndpointName(outcome.endpoint.label);
+      const headline = 'the last suggestion came from the completion cache (no request sent)';
+      return view('cache-hit', `${name} cached`, tooltip(headline, facts, []), 'normal', CACHE_HIT_DISPLAY_MS - ageMs);
+    }
+  }
+
+  const served = facts.lastServed;
+  if (served === null) {
+    return view('no-data', 'Latency Copilot', tooltip('no requests yet', facts, []), 'normal', null);
+  }
+  const name = shortEndpointName(served.endpoint.label);
+  const speed = served.recentDecodeTokensPerSec ?? served.record.stats.decodeTokensPerSec;
+  const body = speed === null ? name : `${name} ${formatTokensPerSec(speed)} tok/s`;
+  const severity = speedSeverity(speed, context);
+  if (isFallback(served.record.routeReason)) {
+    const headline = `the long-context fallback served the last request (${escapeMarkdown(served.record.routeReason)})`;
+    return view('fallback', body, tooltip(headline, facts, []), severity, null);
+  }
+  const headline = speed === null ? 'idle' : `idle; recent decode speed ${formatTokensPerSec(speed)} tok/s`;
+  return view(served.endpoint.simulated ? 'simulated' : 'idle', body, tooltip(headline, facts, []), severity, null);
+}

@@ -1,0 +1,59 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isExportFormat, parseWebviewMessage } from '../../src/core/panelProtocol';
+
+describe('parseWebviewMessage (untrusted input from the webview)', () => {
+  it.each([
+    [{ type: 'ready' }, { type: 'ready' }],
+    [{ type: 'runProbe' }, { type: 'runProbe' }],
+    [{ type: 'reset' }, { type: 'reset' }],
+    [{ type: 'export', format: 'json' }, { type: 'export', format: 'json' }],
+    [{ type: 'export', format: 'csv' }, { type: 'export', format: 'csv' }],
+  ])('accepts %j', (input, expected) => {
+    expect(parseWebviewMessage(input)).toEqual(expected);
+  });
+
+  it.each([
+    ['null', null],
+    ['a string', 'ready'],
+    ['an array', [{ type: 'ready' }]],
+    ['an unknown type', { type: 'runCommand', command: 'workbench.action.terminal.new' }],
+    ['an extra field', { type: 'reset', confirm: true }],
+    ['an export with a path', { type: 'export', format: 'json', path: '/etc/passwd' }],
+    ['an unknown format', { type: 'export', format: 'xlsx' }],
+    ['a missing format', { type: 'export' }],
+    ['a numeric type', { type: 1 }],
+    ['a class instance', new (class Message { type = 'ready'; })()],
+    ['a prototype trick', JSON.parse('{"type":"ready","__proto__":{"x":1}}')],
+  ])('rejects %s', (_name, input) => {
+    expect(parseWebviewMessage(input)).toBeNull();
+  });
+
+  it('returns a fresh object, not the untrusted one', () => {
+    const input = { type: 'export', format: 'csv' };
+    const parsed = parseWebviewMessage(input);
+    expect(parsed).not.toBe(input);
+  });
+
+  it('knows the export formats', () => {
+    expect(isExportFormat('json')).toBe(true);
+    expect(isExportFormat('JSON')).toBe(false);
+  });
+});
+
+describe('the webview script', () => {
+  const mediaSrc = join(__dirname, '..', '..', 'media', 'src');
+  it.runIf(existsSync(mediaSrc))('imports only types from src/core (its bundle carries no extension code)', () => {
+    const offenders: string[] = [];
+    for (const name of readdirSync(mediaSrc).filter((file) => file.endsWith('.ts'))) {
+      const code = readFileSync(join(mediaSrc, name), 'utf8');
+      for (const match of code.matchAll(/^\s*import\s+(type\s+)?[^;]*?from\s+['"]([^'"]+)['"]/gm)) {
+        const isTypeOnly = match[1] !== undefined;
+        const source = match[2] ?? '';
+        if (source.includes('src/core') && !isTypeOnly) offenders.push(`${name}: ${match[0].trim()}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+});

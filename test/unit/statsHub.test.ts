@@ -1,0 +1,258 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock';
+import type { ResolvedEndpoint } from '../../src/core/endpoint';
+import type { LiveRequestView, RouteInfo } from '../../src/core/generationService';
+import type { RequestRecord, RequestStats } from '../../src/core/requestStats';
+import { ManualScheduler } from '../../src/core/scheduler';
+import { StatsHub, isFallbackRoute, percentileOfSorted, recordMatchesEndpoint } from '../../src/core/statsHub';
+
+function endpoint(id: string, model: string, label: string, extra: Partial<ResolvedEndpoint> = {}): ResolvedEndpoint {
+  return {
+    id,
+    role: id.startsWith('burst') ? 'burst' : 'longContext',
+    label,
+    preset: null,
+    target: { baseUrl: 'http://127.0.0.1:1/v1', protocol: 'openai-chat', model },
+    contextWindow: 8192,
+    fim: 'none',
+    simulated: false,
+    ...extra,
+  };
+}
+
+const burst = endpoint('burst#0', 'llama3.1-8b', 'Cerebras llama3.1-8b');
+const longContext = endpoint('longContext#0', 'gemini', 'Gemini 2.5 Pro');
+
+function stats(overrides: Partial<RequestStats> = {}): RequestStats {
+  return {
+    ttftMs: 100,
+    decodeTokensPerSec: 1000,
+    serverDecodeTokensPerSec: null,
+    outputTokens: 50,
+    tokensSource: 'server',
+    promptTokens: 200,
+    cachedPromptTokens: null,
+    prefillTokensPerSec: null,
+    totalMs: 150,
+    ...overrides,
+  };
+}
+
+function record(overrides: Partial<RequestRecord> = {}, statOverrides: Partial<RequestStats> = {}): RequestRecord {
+  return {
+    startedAtEpochMs: 1_700_000_000_000,
+    task: 'inline',
+    endpointId: 'burst#0',
+    endpointLabel: 'Cerebras llama3.1-8b',
+    routeReason: 'fits',
+    outcome: 'ok',
+    errorReason: null,
+    fromCache: false,
+    stats: stats(statOverrides),
+    ...overrides,
+  };
+}
+
+class CountingView implements LiveRequestView {
+  samples = 0;
+  tokens = 0;
+  constructor(
+    readonly id: number,
+    readonly task: LiveRequestView['task'],
+    private readonly routeInfo: RouteInfo | null,
+  ) {}
+  route(): RouteInfo | null {
+    return this.routeInfo;
+  }
+  liveTokensPerSec(): number | null {
+    this.samples++;
+    return this.tokens > 1 ? 1234 : null;
+  }
+  outputTokens(): number {
+    return this.tokens;
+  }
+}
+
+function setup(options: { capacity?: number; endpoints?: readonly ResolvedEndpoint[] } = {}) {
+  const clock = new ManualClock(1_000);
+  const scheduler = new ManualScheduler(clock, (ms) => clock.advance(ms));
+  const hub = new StatsHub({
+    clock,
+    scheduler,
+    capacity: options.capacity,
+    endpoints: () => options.endpoints ?? [burst, longContext],
+  });
+  let changes = 0;
+  hub.onDidChange(() => changes++);
+  return { clock, scheduler, hub, changes: () => changes };
+}
+
+describe('StatsHub', () => {
+  it('keeps at most `capacity` records, dropping the oldest', () => {
+    const { hub } = setup({ capacity: 3 });
+    for (let i = 0; i < 5; i++) hub.requestFinished(i, record({ startedAtEpochMs: i }));
+    expect(hub.size()).toBe(3);
+    expect(hub.records().map((r) => r.startedAtEpochMs)).toEqual([2, 3, 4]);
+    expect(hub.newest(2).map((r) => r.startedAtEpochMs)).toEqual([4, 3]);
+  });
+
+  it('computes nearest-rank p50 and p95 of TTFT and decode speed per endpoint', () => {
+    const { hub } = setup();
+    for (let i = 1; i <= 100; i++) hub.requestFinished(i, record({}, { ttftMs: i, decodeTokensPerSec: i * 10 }));
+    const summary = hub.snapshot().endpoints.find((e) => e.endpointId === 'burst#0');
+    expect(summary?.ttftMs).toEqual({ p50: 50, p95: 95, count: 100 });
+    expect(summary?.decodeTokensPerSec).toEqual({ p50: 500, p95: 950, count: 100 });
+    expect(summary?.requests).toBe(100);
+    expect(summary?.configured).toBe(true);
+  });
+
+  it('counts errors by reason, fallbacks, hedges and the cache hit rate; cache hits stay out of latency figures', () => {
+    const { hub } = setup();
+    hub.requestFinished(1, record({ outcome: 'error', errorReason: 'rate-limited' }, { ttftMs: null, decodeTokensPerSec: null }));
+    hub.requestFinished(2, record({ outcome: 'error', errorReason: 'network' }, { ttftMs: null, decodeTokensPerSec: null }));
+    hub.requestFinished(3, record({ outcome: 'error', errorReason: 'network' }, { ttftMs: null, decodeTokensPerSec: null }));
+    hub.requestFinished(4, record({ routeReason: 'hedge' }));
+    hub.requestFinished(5, record({ fromCache: true }, { ttftMs: 0.2, decodeTokensPerSec: null }));
+    hub.requestFinished(6, record({ fromCache: true }, { ttftMs: 0.2, decodeTokensPerSec: null }));
+    hub.requestFinished(7, record({ task: 'refactor', endpointId: 'longContext#0', endpointLabel: 'Gemini 2.5 Pro', routeReason: 'failover:network' }));
+    hub.requestFinished(8, record({ task: 'refactor', endpointId: 'longContext#0', endpointLabel: 'Gemini 2.5 Pro', routeReason: 'too-long' }));
+    hub.requestFinished(9, record({ outcome: 'cancelled' }, { ttftMs: null, decodeTokensPerSec: null }));
+    const snapshot = hub.snapshot();
+    const burstSummary = snapshot.endpoints[0];
+    const longSummary = snapshot.endpoints[1];
+    expect(burstSummary?.endpointId).toBe('burst#0');
+    expect(burstSummary?.errorsByReason).toEqual([
+      { reason: 'rate-limited', count: 1 },
+      { reason: 'network', count: 2 },
+    ]);
+    expect(burstSummary?.errors).toBe(3);
+    expect(burstSummary?.cancelled).toBe(1);
+    expect(burstSummary?.requests).toBe(5);
+    expect(burstSummary?.hedges).toBe(1);
+    expect(burstSummary?.cacheHits).toBe(2);
+    // 2 hits out of 2 hits + 5 inline network requests.
+    expect(burstSummary?.cacheHitRate).toBeCloseTo(2 / 7);
+    expect(burstSummary?.ttftMs?.count).toBe(1);
+    expect(longSummary?.fallbacks).toBe(2);
+    expect(longSummary?.cacheHitRate).toBeNull();
+    expect(snapshot.totals).toMatchObject({ requests: 7, errors: 3, fallbacks: 2, hedges: 1, cacheHits: 2 });
+  });
+
+  it('lists configured endpoints before their first request, and history-only endpoints after them', () => {
+    const { hub } = setup();
+    hub.requestFinished(1, record({ endpointId: 'burst#3:old-model', endpointLabel: 'Old thing' }));
+    const ids = hub.snapshot().endpoints.map((e) => [e.endpointId, e.requests, e.configured]);
+    expect(ids).toEqual([
+      ['burst#0', 0, true],
+      ['longContext#0', 0, true],
+      ['burst#3:old-model', 1, false],
+    ]);
+  });
+
+  it('matches records by `id:model`, or by a bare id only when the label matches too', () => {
+    expect(recordMatchesEndpoint(burst, 'burst#0:llama3.1-8b', 'anything')).toBe(true);
+    expect(recordMatchesEndpoint(burst, 'burst#0', 'Cerebras llama3.1-8b')).toBe(true);
+    expect(recordMatchesEndpoint(burst, 'burst#0', 'Groq llama-3.3-70b')).toBe(false);
+    expect(recordMatchesEndpoint(burst, 'burst#1:llama3.1-8b', 'Cerebras llama3.1-8b')).toBe(false);
+  });
+
+  it('tells the first change at once and coalesces the rest to at most one per 250 ms', () => {
+    const { hub, scheduler, changes } = setup();
+    hub.requestFinished(1, record());
+    expect(changes()).toBe(0);
+    scheduler.runDue();
+    expect(changes()).toBe(1);
+    // 1,000 requests finishing over one second: one notification per 250 ms window.
+    for (let i = 0; i < 1000; i++) {
+      hub.requestFinished(i + 2, record());
+      scheduler.advance(1);
+    }
+    expect(changes()).toBeGreaterThanOrEqual(4);
+    expect(changes()).toBeLessThanOrEqual(5);
+    scheduler.advance(1_000);
+    const settled = changes();
+    scheduler.advance(5_000);
+    expect(changes()).toBe(settled);
+  });
+
+  it('ticks every 250 ms while a request streams, samples the view only then, and stops when it ends', () => {
+    const { hub, scheduler, changes } = setup();
+    const view = new CountingView(7, 'refactor', { endpoint: burst, reason: 'fits' });
+    hub.onDidChange(() => hub.statusFacts());
+    hub.requestStarted(view);
+    scheduler.runDue();
+    expect(changes()).toBe(1);
+    // 2 seconds of streaming at 1,000 tok/s: the meter counts tokens; the hub is never called per token.
+    for (let ms = 0; ms < 2_000; ms++) {
+      view.tokens++;
+      scheduler.advance(1);
+    }
+    expect(changes()).toBe(9);
+    expect(view.samples).toBe(9);
+    hub.requestFinished(7, record({ task: 'refactor' }));
+    scheduler.advance(2_000);
+    expect(changes()).toBe(10);
+    expect(hub.runningCount()).toBe(0);
+  });
+
+  it('gives the status bar the newest running request, the last outcome (not a cancellation) and the last served request', () => {
+    const { hub } = setup();
+    const view = new CountingView(1, 'inline', { endpoint: longContext, reason: 'too-long' });
+    view.tokens = 5;
+    hub.requestStarted(view);
+    expect(hub.statusFacts().running).toMatchObject({
+      task: 'inline',
+      endpoint: { label: 'Gemini 2.5 Pro', role: 'longContext', simulated: false },
+      routeReason: 'too-long',
+      liveTokensPerSec: 1234,
+      outputTokens: 5,
+    });
+    hub.requestFinished(1, record({ endpointId: 'longContext#0', endpointLabel: 'Gemini 2.5 Pro', routeReason: 'too-long' }));
+    hub.requestFinished(2, record({ outcome: 'error', errorReason: 'network' }, { ttftMs: null, decodeTokensPerSec: null }));
+    hub.requestFinished(3, record({ outcome: 'cancelled' }, { ttftMs: null }));
+    hub.requestFinished(4, record({ task: 'probe', outcome: 'error', errorReason: 'http' }));
+    const facts = hub.statusFacts();
+    expect(facts.running).toBeNull();
+    expect(facts.lastOutcome?.record.errorReason).toBe('network');
+    expect(facts.lastServed?.record.endpointId).toBe('longContext#0');
+    expect(facts.lastServed?.endpoint.role).toBe('longContext');
+  });
+
+  it('turns a record’s retryAfterMs into a retry time on the hub clock', () => {
+    const { hub, clock } = setup();
+    const limited = { ...record({ outcome: 'error', errorReason: 'rate-limited' }, { ttftMs: null }), retryAfterMs: 12_000 };
+    hub.requestFinished(1, limited);
+    expect(hub.statusFacts().lastOutcome?.retryAtMs).toBe(clock.now() + 12_000);
+  });
+
+  it('reports the median of an endpoint’s last 20 decode speeds as its recent speed', () => {
+    const { hub } = setup();
+    for (let i = 0; i < 30; i++) hub.requestFinished(i, record({}, { decodeTokensPerSec: i < 10 ? 1 : 2000 + i }));
+    hub.requestFinished(99, record({ fromCache: true }, { decodeTokensPerSec: 5 }));
+    // The last 20 are 2010..2029; nearest-rank median is the 10th.
+    expect(hub.recentDecodeTokensPerSec('burst#0')).toBe(2019);
+  });
+
+  it('loads history without telling record listeners, forwards new records, and resets', () => {
+    const { hub } = setup();
+    const seen: RequestRecord[] = [];
+    hub.onDidRecord((r) => seen.push(r));
+    hub.load([record(), record()]);
+    hub.requestFinished(1, record({ task: 'refactor' }));
+    expect(seen.map((r) => r.task)).toEqual(['refactor']);
+    expect(hub.size()).toBe(3);
+    hub.reset();
+    expect(hub.size()).toBe(0);
+    expect(hub.statusFacts().lastServed).toBeNull();
+    expect(hub.snapshot().endpoints[0]?.requests).toBe(0);
+  });
+
+  it('helpers: fallback routes and percentiles', () => {
+    expect(isFallbackRoute('failover:rate-limited')).toBe(true);
+    expect(isFallbackRoute('too-long')).toBe(true);
+    expect(isFallbackRoute('repo-task')).toBe(false);
+    expect(percentileOfSorted([], 0.5)).toBeNull();
+    expect(percentileOfSorted([1, 2, 3, 4], 0.5)).toBe(2);
+    expect(percentileOfSorted([1, 2, 3, 4], 0.95)).toBe(4);
+  });
+});

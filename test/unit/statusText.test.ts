@@ -1,0 +1,274 @@
+import { describe, expect, it } from 'vitest';
+import type { RequestRecord, RequestStats } from '../../src/core/requestStats';
+import {
+  CACHE_HIT_DISPLAY_MS,
+  escapeMarkdown,
+  explainRouteReason,
+  formatMs,
+  formatTokensPerSec,
+  renderStatus,
+  shortEndpointName,
+} from '../../src/core/statusText';
+import type { EndpointFacts, FinishedFact, RunningFact, StatusContext, StatusFacts } from '../../src/core/statusText';
+
+const cerebras: EndpointFacts = { label: 'Cerebras llama3.1-8b', role: 'burst', simulated: false };
+const gemini: EndpointFacts = { label: 'Gemini 2.5-pro', role: 'longContext', simulated: false };
+const simulated: EndpointFacts = { label: 'Simulated burst (1,500 tok/s)', role: 'burst', simulated: true };
+
+function stats(overrides: Partial<RequestStats> = {}): RequestStats {
+  return {
+    ttftMs: 212,
+    decodeTokensPerSec: 1184.4,
+    serverDecodeTokensPerSec: null,
+    outputTokens: 412,
+    tokensSource: 'server',
+    promptTokens: 1830,
+    cachedPromptTokens: 210,
+    prefillTokensPerSec: 5300,
+    totalMs: 560,
+    ...overrides,
+  };
+}
+
+function finished(
+  overrides: Partial<RequestRecord> = {},
+  endpoint: EndpointFacts = cerebras,
+  extra: Partial<FinishedFact> = {},
+): FinishedFact {
+  return {
+    record: {
+      startedAtEpochMs: 0,
+      task: 'inline',
+      endpointId: 'burst#0',
+      endpointLabel: endpoint.label,
+      routeReason: 'fits',
+      outcome: 'ok',
+      errorReason: null,
+      fromCache: false,
+      stats: stats(),
+      ...overrides,
+    },
+    finishedAtMs: 10_000,
+    retryAtMs: null,
+    endpoint,
+    recentDecodeTokensPerSec: 1184.4,
+    ...extra,
+  };
+}
+
+function running(overrides: Partial<RunningFact> = {}): RunningFact {
+  return {
+    task: 'refactor',
+    elapsedMs: 300,
+    endpoint: cerebras,
+    routeReason: 'fits',
+    liveTokensPerSec: 2043.7,
+    outputTokens: 800,
+    ...overrides,
+  };
+}
+
+const context: StatusContext = { nowMs: 10_500, completionsEnabled: true, slowThresholdTokensPerSec: 100 };
+
+interface Row {
+  readonly name: string;
+  readonly facts: StatusFacts;
+  readonly context?: Partial<StatusContext>;
+  readonly state: string;
+  readonly text: string;
+  readonly severity: string;
+}
+
+const served = finished();
+const rows: readonly Row[] = [
+  { name: 'nothing yet', facts: { running: null, lastOutcome: null, lastServed: null }, state: 'no-data', text: '$(zap) Latency Copilot', severity: 'normal' },
+  { name: 'idle with a recent figure', facts: { running: null, lastOutcome: served, lastServed: served }, state: 'idle', text: '$(zap) Cerebras 1,184 tok/s', severity: 'normal' },
+  {
+    name: 'idle but slow',
+    facts: { running: null, lastOutcome: served, lastServed: { ...served, recentDecodeTokensPerSec: 42 } },
+    state: 'idle',
+    text: '$(zap) Cerebras 42 tok/s',
+    severity: 'warning',
+  },
+  { name: 'streaming', facts: { running: running(), lastOutcome: served, lastServed: served }, state: 'streaming', text: '$(loading~spin) Cerebras 2,044 tok/s', severity: 'normal' },
+  {
+    name: 'streaming slowly',
+    facts: { running: running({ liveTokensPerSec: 7.25 }), lastOutcome: null, lastServed: null },
+    state: 'streaming',
+    text: '$(loading~spin) Cerebras 7.3 tok/s',
+    severity: 'warning',
+  },
+  {
+    name: 'streaming, threshold raised',
+    facts: { running: running(), lastOutcome: null, lastServed: null },
+    context: { slowThresholdTokensPerSec: 3000 },
+    state: 'streaming',
+    text: '$(loading~spin) Cerebras 2,044 tok/s',
+    severity: 'warning',
+  },
+  {
+    name: 'waiting for the first token',
+    facts: { running: running({ liveTokensPerSec: null }), lastOutcome: null, lastServed: null },
+    state: 'waiting',
+    text: '$(loading~spin) Cerebras …',
+    severity: 'normal',
+  },
+  {
+    name: 'streaming on the long-context fallback',
+    facts: { running: running({ endpoint: gemini, routeReason: 'too-long', liveTokensPerSec: 312 }), lastOutcome: null, lastServed: null },
+    state: 'streaming',
+    text: '$(library) $(loading~spin) Gemini 312 tok/s',
+    severity: 'normal',
+  },
+  {
+    name: 'long-context fallback served the last request',
+    facts: {
+      running: null,
+      lastOutcome: finished({ routeReason: 'failover:network' }, gemini),
+      lastServed: finished({ routeReason: 'failover:network' }, gemini, { recentDecodeTokensPerSec: 312 }),
+    },
+    state: 'fallback',
+    text: '$(library) Gemini 312 tok/s',
+    severity: 'normal',
+  },
+  {
+    name: 'rate-limited with a countdown',
+    facts: { running: null, lastOutcome: finished({ outcome: 'error', errorReason: 'rate-limited' }, cerebras, { retryAtMs: 22_100 }), lastServed: served },
+    state: 'rate-limited',
+    text: '$(watch) Cerebras retry in 12 s',
+    severity: 'warning',
+  },
+  {
+    name: 'rate-limited, no retry time known',
+    facts: { running: null, lastOutcome: finished({ outcome: 'error', errorReason: 'rate-limited' }), lastServed: served },
+    state: 'rate-limited',
+    text: '$(watch) Cerebras rate-limited',
+    severity: 'warning',
+  },
+  {
+    name: 'rate limit over: back to idle',
+    facts: { running: null, lastOutcome: finished({ outcome: 'error', errorReason: 'rate-limited' }, cerebras, { retryAtMs: 10_000 }), lastServed: served },
+    state: 'idle',
+    text: '$(zap) Cerebras 1,184 tok/s',
+    severity: 'normal',
+  },
+  {
+    name: 'unreachable',
+    facts: { running: null, lastOutcome: finished({ outcome: 'error', errorReason: 'network' }), lastServed: served },
+    state: 'unreachable',
+    text: '$(debug-disconnect) Cerebras unreachable',
+    severity: 'error',
+  },
+  {
+    name: 'key rejected',
+    facts: { running: null, lastOutcome: finished({ outcome: 'error', errorReason: 'unauthorized' }), lastServed: null },
+    state: 'error',
+    text: '$(error) Cerebras key rejected',
+    severity: 'error',
+  },
+  {
+    name: 'completions off',
+    facts: { running: null, lastOutcome: served, lastServed: served },
+    context: { completionsEnabled: false },
+    state: 'off',
+    text: '$(circle-slash) Completions off',
+    severity: 'normal',
+  },
+  {
+    name: 'a fresh cache hit',
+    facts: { running: null, lastOutcome: finished({ fromCache: true }), lastServed: served },
+    state: 'cache-hit',
+    text: '$(history) Cerebras cached',
+    severity: 'normal',
+  },
+  {
+    name: 'an old cache hit: idle again',
+    facts: { running: null, lastOutcome: finished({ fromCache: true }), lastServed: served },
+    context: { nowMs: 10_000 + CACHE_HIT_DISPLAY_MS },
+    state: 'idle',
+    text: '$(zap) Cerebras 1,184 tok/s',
+    severity: 'normal',
+  },
+  {
+    name: 'simulated backend',
+    facts: { running: null, lastOutcome: finished({}, simulated), lastServed: finished({}, simulated) },
+    state: 'simulated',
+    text: '$(beaker) Simulated 1,184 tok/s',
+    severity: 'normal',
+  },
+];
+
+describe('renderStatus', () => {
+  it.each(rows)('$name', (row) => {
+    const view = renderStatus(row.facts, { ...context, ...row.context });
+    expect(view.state).toBe(row.state);
+    expect(view.text).toBe(row.text);
+    expect(view.severity).toBe(row.severity);
+    expect(view.accessibilityLabel).not.toContain('$(');
+  });
+
+  it('puts TTFT, decode, prefill, tokens, their source, the backend and the route reason in the tooltip', () => {
+    const view = renderStatus({ running: null, lastOutcome: served, lastServed: served }, context);
+    expect(view.tooltipMarkdown).toContain('| TTFT | 212 ms |');
+    expect(view.tooltipMarkdown).toContain('| Decode | 1,184 tok/s |');
+    expect(view.tooltipMarkdown).toContain('| Prefill | 5,300 tok/s |');
+    expect(view.tooltipMarkdown).toContain('412 out · 1,830 in (210 cached) (server)');
+    expect(view.tooltipMarkdown).toContain('Cerebras llama3\\.1\\-8b');
+    expect(view.tooltipMarkdown).toContain('fits: the request fits');
+  });
+
+  it('labels estimated counts and simulated backends plainly', () => {
+    const fact = finished({}, simulated);
+    const estimated = { ...fact, record: { ...fact.record, stats: stats({ tokensSource: 'estimate' }) } };
+    const view = renderStatus({ running: null, lastOutcome: estimated, lastServed: estimated }, context);
+    expect(view.tooltipMarkdown).toContain('(estimate)');
+    expect(view.tooltipMarkdown).toContain('Simulated backend');
+  });
+
+  it('asks to be refreshed on each second of a rate-limit countdown and when a cache hit expires', () => {
+    const limited = finished({ outcome: 'error', errorReason: 'rate-limited' }, cerebras, { retryAtMs: 22_100 });
+    const first = renderStatus({ running: null, lastOutcome: limited, lastServed: null }, context);
+    expect(first.refreshAfterMs).toBe(600);
+    const next = renderStatus({ running: null, lastOutcome: limited, lastServed: null }, { ...context, nowMs: 11_100 });
+    expect(next.text).toBe('$(watch) Cerebras retry in 11 s');
+    expect(next.refreshAfterMs).toBe(1_000);
+    const hit = renderStatus({ running: null, lastOutcome: finished({ fromCache: true }), lastServed: null }, context);
+    expect(hit.refreshAfterMs).toBe(CACHE_HIT_DISPLAY_MS - 500);
+    expect(renderStatus({ running: null, lastOutcome: served, lastServed: served }, context).refreshAfterMs).toBeNull();
+  });
+
+  it('escapes Markdown in labels that come from settings', () => {
+    const evil: EndpointFacts = { label: 'x [click](command:workbench.action.openSettings) *', role: 'burst', simulated: false };
+    const view = renderStatus({ running: null, lastOutcome: finished({}, evil), lastServed: finished({}, evil) }, context);
+    expect(view.tooltipMarkdown).not.toContain('[click](command:');
+    expect(escapeMarkdown('a*b_c')).toBe('a\\*b\\_c');
+  });
+});
+
+describe('formatting helpers', () => {
+  it.each([
+    [1184.4, '1,184'],
+    [12_000, '12,000'],
+    [9.96, '10.0'],
+    [0.5, '0.5'],
+  ])('formatTokensPerSec(%s) = %s', (value, text) => expect(formatTokensPerSec(value)).toBe(text));
+
+  it.each([
+    [0.84, '0.8 ms'],
+    [212.4, '212 ms'],
+    [1430, '1.4 s'],
+  ])('formatMs(%s) = %s', (value, text) => expect(formatMs(value)).toBe(text));
+
+  it.each([
+    ['Cerebras llama3.1-8b', 'Cerebras'],
+    ['qwen2.5-coder', 'qwen2.5-coder'],
+    ['AI model', 'AI model'],
+    ['a-very-long-model-name-without-spaces', 'a-very-long-model-n…'],
+  ])('shortEndpointName(%s) = %s', (label, name) => expect(shortEndpointName(label)).toBe(name));
+
+  it('explains route reasons in words', () => {
+    expect(explainRouteReason('failover:rate-limited')).toContain('(rate-limited)');
+    expect(explainRouteReason('hedge')).toContain('p95');
+    expect(explainRouteReason('something-new')).toBe('something-new');
+  });
+});
