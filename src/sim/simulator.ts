@@ -1,0 +1,638 @@
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { encode } from 'gpt-tokenizer/encoding/cl100k_base';
+import { systemClock } from '../core/clock';
+import { defaultCompletion } from './defaultCompletion';
+import {
+  resolveRequestSettings,
+  SIM_DEFAULTS,
+  SimHeaderError,
+  type SimCompletionRequest,
+  type SimProtocol,
+  type SimRequestSettings,
+  type SimulatorOptions,
+} from './simOptions';
+import { describeRequest, updateWrittenRate, type MutableSimRequestLog, type SimRequestLog } from './simRequestLog';
+import { hasMultiByteChar, PacedStream, splitInsideMultiByteChar } from './streamRunner';
+import { planEvents, takeTokens, tokenizeText, type TokenizedText } from './tokenPieces';
+import { anthropicWire, parseAnthropic } from './wire/anthropicWire';
+import { errorFamilyOf, errorResponse, FAULT_MESSAGES, type ErrorFamily, type SimErrorKind } from './wire/errorBodies';
+import { llamaCppWire, parseLlamaCppCompletion, parseLlamaCppInfill } from './wire/llamacppWire';
+import { ollamaChatWire, ollamaGenerateWire, parseOllamaChat, parseOllamaGenerate } from './wire/ollamaWire';
+import { openAiChatWire, openAiCompletionsWire, parseOpenAiChat, parseOpenAiCompletions } from './wire/openaiWire';
+import { isRecord, type ParsedGeneration, type ParseResult, type WireContext, type WireFormat, type WireSummary } from './wire/wireFormat';
+
+/** A running simulator. */
+export interface RunningSimulator {
+  /** `http://127.0.0.1:PORT`, the server root (OpenAI-style clients add `/v1`). */
+  readonly baseUrl: string;
+  readonly port: number;
+  /** One record per request, oldest first (at most `requestLogLimit`). */
+  readonly requests: readonly SimRequestLog[];
+  /** TCP connections accepted since start. */
+  readonly connections: number;
+  /** Stops every stream, closes every connection and the server. */
+  close(): Promise<void>;
+  /** Changes server defaults for the requests that follow (e.g. a fault for the next test). */
+  setDefaults(partial: Partial<SimulatorOptions>): void;
+  /** Forgets the request log (the connection count stays). */
+  clearRequests(): void;
+}
+
+// Generation routes: path -> protocol, parser and wire format.
+const GENERATION_ROUTES: Readonly<
+  Record<string, { protocol: SimProtocol; parse: (body: Readonly<Record<string, unknown>>) => ParseResult; wire: WireFormat }>
+> = {
+  '/v1/chat/completions': { protocol: 'openai-chat', parse: parseOpenAiChat, wire: openAiChatWire },
+  '/chat/completions': { protocol: 'openai-chat', parse: parseOpenAiChat, wire: openAiChatWire },
+  '/v1/completions': { protocol: 'openai-completions', parse: parseOpenAiCompletions, wire: openAiCompletionsWire },
+  '/completions': { protocol: 'openai-completions', parse: parseOpenAiCompletions, wire: openAiCompletionsWire },
+  '/infill': { protocol: 'llamacpp-infill', parse: parseLlamaCppInfill, wire: llamaCppWire },
+  '/completion': { protocol: 'llamacpp-completion', parse: parseLlamaCppCompletion, wire: llamaCppWire },
+  '/api/generate': { protocol: 'ollama-generate', parse: parseOllamaGenerate, wire: ollamaGenerateWire },
+  '/api/chat': { protocol: 'ollama-chat', parse: parseOllamaChat, wire: ollamaChatWire },
+  '/v1/messages': { protocol: 'anthropic', parse: parseAnthropic, wire: anthropicWire },
+};
+
+// Paths that answer without an API key, as llama.cpp's server does for health checks.
+const PUBLIC_PATHS = new Set(['/health', '/v1/health']);
+
+// Large enough for a long-context request of about a million tokens.
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+// Prepended to an all-ASCII completion under the split-utf8 fault, so that there is a multi-byte character to split.
+const MULTI_BYTE_LINE = '// café → naïve ✓\n';
+
+// Servers keep idle connections at least this long, so that clients with a 60 s keep-alive reuse them.
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+const TOKENIZED_CACHE_SIZE = 16;
+
+function familyForPath(path: string): ErrorFamily {
+  const route = GENERATION_ROUTES[path];
+  if (route) return errorFamilyOf(route.protocol);
+  if (path.startsWith('/api/')) return 'ollama';
+  if (path === '/props' || path === '/health') return 'llamacpp';
+  return 'openai';
+}
+
+function redactedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    out[name] = name === 'authorization' || name === 'x-api-key' ? '[redacted]' : Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+function presentedKey(headers: IncomingHttpHeaders): string | null {
+  const authorization = headers['authorization'];
+  if (typeof authorization === 'string') {
+    const match = /^Bearer\s+(.+)$/i.exec(authorization.trim());
+    if (match?.[1] !== undefined) return match[1];
+  }
+  const apiKey = headers['x-api-key'];
+  return typeof apiKey === 'string' ? apiKey : null;
+}
+
+function earliestStop(text: string, stops: readonly string[]): { index: number; word: string } | null {
+  let best: { index: number; word: string } | null = null;
+  for (const word of stops) {
+    const index = text.indexOf(word);
+    if (index >= 0 && (best === null || index < best.index)) best = { index, word };
+  }
+  return best;
+}
+
+function commonPrefixLength(a: readonly number[], b: readonly number[]): number {
+  const limit = Math.min(a.length, b.length);
+  let index = 0;
+  while (index < limit && a[index] === b[index]) index++;
+  return index;
+}
+
+/**
+ * Starts the burst-speed simulator on 127.0.0.1: one server speaking OpenAI chat/completions, llama.cpp, Ollama and
+ * Anthropic wire formats, with accurate pacing and injectable faults. See `SimulatorOptions` for the knobs and
+ * `x-sim-*` request headers for per-request overrides.
+ */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const defaults: SimulatorOptions = { ...options };
+  const clock = systemClock;
+  const log: SimRequestLog[] = [];
+  const active = new Set<PacedStream>();
+  const pendingTimers = new Set<NodeJS.Timeout>();
+  const tokenizedCache = new Map<string, TokenizedText>();
+  let lastLlamaPrompt: readonly number[] = [];
+  let requestCount = 0;
+  let connections = 0;
+  let closing = false;
+
+  const modelName = (): string => defaults.model ?? SIM_DEFAULTS.model;
+  const contextWindow = (): number => defaults.contextWindow ?? SIM_DEFAULTS.contextWindow;
+
+  function tokenized(text: string): TokenizedText {
+    const cached = tokenizedCache.get(text);
+    if (cached) return cached;
+    const tokens = tokenizeText(text);
+    if (tokenizedCache.size >= TOKENIZED_CACHE_SIZE) {
+      const oldest = tokenizedCache.keys().next();
+      if (!oldest.done) tokenizedCache.delete(oldest.value);
+    }
+    tokenizedCache.set(text, tokens);
+    return tokens;
+  }
+
+  function newRecord(request: IncomingMessage, path: string): MutableSimRequestLog {
+    requestCount += 1;
+    const entry: MutableSimRequestLog = {
+      id: requestCount,
+      method: request.method ?? 'GET',
+      path,
+      protocol: null,
+      model: null,
+      stream: false,
+      status: 0,
+      settings: null,
+      headers: redactedHeaders(request.headers),
+      body: null,
+      promptTokens: 0,
+      cachedPromptTokens: 0,
+      arrivalMs: clock.now(),
+      firstTokenMs: null,
+      lastTokenMs: null,
+      endMs: null,
+      tokensPlanned: 0,
+      tokensWritten: 0,
+      eventsWritten: 0,
+      textWritten: '',
+      finishReason: null,
+      outcome: 'in-progress',
+      clientDisconnected: false,
+      clientDisconnectedMs: null,
+      tokensNotGenerated: 0,
+      tokensGeneratedAfterDisconnect: 0,
+      writtenTokensPerSec: null,
+    };
+    log.push(entry);
+    const limit = defaults.requestLogLimit ?? SIM_DEFAULTS.requestLogLimit;
+    while (log.length > limit) log.shift();
+    return entry;
+  }
+
+  function report(entry: SimRequestLog): void {
+    defaults.log?.(describeRequest(entry));
+  }
+
+  function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    const text = JSON.stringify(body);
+    response.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(text)),
+      ...headers,
+    });
+    response.end(text);
+  }
+
+  function sendError(
+    response: ServerResponse,
+    entry: MutableSimRequestLog,
+    family: ErrorFamily,
+    kind: SimErrorKind,
+    message: string,
+    options: { extra?: Record<string, unknown>; headers?: Record<string, string> } = {},
+  ): void {
+    const error = errorResponse(family, kind, message, options.extra);
+    entry.status = error.status;
+    entry.outcome = 'error';
+    entry.endMs = clock.now();
+    sendJson(response, error.status, error.body, options.headers);
+    report(entry);
+  }
+
+  function modelsList(): unknown {
+    const window = contextWindow();
+    return {
+      object: 'list',
+      data: [
+        {
+          id: modelName(),
+          object: 'model',
+          created: 1_700_000_000,
+          owned_by: 'latency-copilot-simulator',
+          context_length: window,
+          max_model_len: window,
+          context_window: window,
+        },
+      ],
+    };
+  }
+
+  function handleInfo(path: string, method: string, response: ServerResponse, entry: MutableSimRequestLog): boolean {
+    const window = contextWindow();
+    let body: unknown;
+    if (method === 'GET' && (path === '/health' || path === '/v1/health')) body = { status: 'ok' };
+    else if (method === 'GET' && (path === '/v1/models' || path === '/models')) body = modelsList();
+    else if (method === 'GET' && path === '/props') {
+      body = {
+        default_generation_settings: { n_ctx: window, n_predict: -1, model: modelName() },
+        total_slots: 1,
+        model_path: `/models/${modelName()}.gguf`,
+        build_info: 'latency-copilot simulator',
+      };
+    } else if (method === 'GET' && path === '/api/version') body = { version: '0.12.0' };
+    else if (method === 'GET' && path === '/api/tags') {
+      body = {
+        models: [
+          {
+            name: modelName(),
+            model: modelName(),
+            modified_at: new Date(0).toISOString(),
+            size: 0,
+            digest: 'sim',
+            details: { format: 'gguf', family: 'llama', parameter_size: '1B', quantization_level: 'Q8_0' },
+          },
+        ],
+      };
+    } else if (method === 'POST' && path === '/api/show') {
+      body = {
+        modelfile: '',
+        parameters: `num_ctx ${window}`,
+        template: '{{ .Prompt }}',
+        details: { format: 'gguf', family: 'llama', parameter_size: '1B', quantization_level: 'Q8_0' },
+        model_info: { 'general.architecture': 'llama', 'llama.context_length': window },
+        capabilities: ['completion', 'insert'],
+      };
+    } else return false;
+    entry.status = 200;
+    entry.outcome = 'completed';
+    entry.endMs = clock.now();
+    sendJson(response, 200, body);
+    return true;
+  }
+
+  function completionText(generation: ParsedGeneration, settings: SimRequestSettings, path: string, body: Record<string, unknown>): string {
+    const request: SimCompletionRequest = {
+      protocol: generation.protocol,
+      path,
+      model: generation.model ?? modelName(),
+      promptText: generation.promptText,
+      prefix: generation.prefix,
+      suffix: generation.suffix,
+      messages: generation.messages,
+      body,
+    };
+    const isChat = generation.protocol === 'openai-chat' || generation.protocol === 'ollama-chat' || generation.protocol === 'anthropic';
+    const chooser = defaults.completionFor;
+    return chooser ? chooser(request) : defaultCompletion(request, settings.chatStyle ?? (isChat ? 'fenced' : 'plain'));
+  }
+
+  /** Checks the context window the way each real server does; returns true when an error was sent. */
+  function rejectTooLong(
+    generation: ParsedGeneration,
+    promptTokens: number,
+    window: number,
+    response: ServerResponse,
+    entry: MutableSimRequestLog,
+  ): boolean {
+    const family = errorFamilyOf(generation.protocol);
+    const requested = generation.maxTokens ?? 0;
+    switch (family) {
+      case 'openai':
+        if (promptTokens + requested <= window) return false;
+        sendError(
+          response,
+          entry,
+          family,
+          'context',
+          `This model's maximum context length is ${window} tokens. However, you requested ${promptTokens + requested} tokens ` +
+            `(${promptTokens} in the messages, ${requested} in the completion). Please reduce the length of the messages or completion.`,
+          { extra: { param: 'messages' } },
+        );
+        return true;
+      case 'llamacpp':
+        // llama.cpp rejects only a prompt that does not fit; generation then stops at the end of the context.
+        if (promptTokens < window) return false;
+        sendError(response, entry, family, 'context', 'the request exceeds the available context size, try increasing it', {
+          extra: { n_prompt_tokens: promptTokens, n_ctx: window },
+        });
+        return true;
+      case 'anthropic':
+        if (promptTokens > window) {
+          sendError(response, entry, family, 'context', `prompt is too long: ${promptTokens} tokens > ${window} maximum`);
+          return true;
+        }
+        if (promptTokens + requested <= window) return false;
+        sendError(
+          response,
+          entry,
+          family,
+          'context',
+          `input length and \`max_tokens\` exceed context limit: ${promptTokens} + ${requested} > ${window}, ` +
+            'decrease input length or `max_tokens` and try again',
+        );
+        return true;
+      case 'ollama':
+        // Ollama does not fail: it silently truncates the prompt to the context window.
+        return false;
+    }
+  }
+
+  function handleGeneration(
+    path: string,
+    route: { protocol: SimProtocol; parse: (body: Readonly<Record<string, unknown>>) => ParseResult; wire: WireFormat },
+    request: IncomingMessage,
+    response: ServerResponse,
+    entry: MutableSimRequestLog,
+    bodyText: string,
+    bodyEndMs: number,
+  ): void {
+    const family = errorFamilyOf(route.protocol);
+    entry.protocol = route.protocol;
+    let parsedBody: unknown;
+    try {
+      parsedBody = bodyText.length > 0 ? JSON.parse(bodyText) : null;
+    } catch {
+      sendError(response, entry, family, 'bad-request', 'The request body is not valid JSON.');
+      return;
+    }
+    entry.body = parsedBody;
+    if (!isRecord(parsedBody)) {
+      sendError(response, entry, family, 'bad-request', 'The request body must be a JSON object.');
+      return;
+    }
+    let settings: SimRequestSettings;
+    try {
+      settings = resolveRequestSettings(defaults, request.headers);
+    } catch (error) {
+      if (!(error instanceof SimHeaderError)) throw error;
+      sendError(response, entry, family, 'bad-request', error.message);
+      return;
+    }
+    entry.settings = settings;
+    const parsed = route.parse(parsedBody);
+    if (!parsed.ok) {
+      sendError(response, entry, family, 'bad-request', parsed.message);
+      return;
+    }
+    const generation = parsed.generation;
+    entry.model = generation.model ?? modelName();
+    entry.stream = generation.stream;
+
+    const fault = settings.fault;
+    if (fault?.kind === '429') {
+      const seconds = String(settings.retryAfterS);
+      sendError(response, entry, family, 'rate-limited', FAULT_MESSAGES['rate-limited'], {
+        headers: {
+          'retry-after': seconds,
+          'x-ratelimit-reset-tokens-minute': seconds,
+          'x-ratelimit-remaining-tokens-minute': '0',
+        },
+      });
+      return;
+    }
+    if (fault?.kind === '500') {
+      sendError(response, entry, family, 'server', FAULT_MESSAGES.server);
+      return;
+    }
+    if (fault?.kind === '503') {
+      sendError(response, entry, family, 'unavailable', FAULT_MESSAGES.unavailable);
+      return;
+    }
+
+    const promptIds = encode(generation.promptText, { disallowedSpecial: new Set<string>() });
+    const window = settings.contextWindow;
+    if (rejectTooLong(generation, promptIds.length, window, response, entry)) return;
+    const promptTokens = family === 'ollama' ? Math.min(promptIds.length, window) : promptIds.length;
+    let cachedPromptTokens = 0;
+    if (family === 'llamacpp') {
+      cachedPromptTokens = generation.cachePrompt ? commonPrefixLength(lastLlamaPrompt, promptIds) : 0;
+      lastLlamaPrompt = promptIds;
+    }
+    entry.promptTokens = promptTokens;
+    entry.cachedPromptTokens = cachedPromptTokens;
+
+    // Choose the text, cut it at a stop string, then at the natural length, then at the cap.
+    let text = completionText(generation, settings, path, parsedBody);
+    if (fault?.kind === 'split-utf8' && !hasMultiByteChar(text)) text = MULTI_BYTE_LINE + text;
+    const stop = earliestStop(text, generation.stop);
+    if (stop !== null) text = text.slice(0, stop.index);
+    let tokens = tokenized(text);
+    if (settings.completionTokens !== null) tokens = takeTokens(tokens, settings.completionTokens);
+    const contextRoom = family === 'llamacpp' ? Math.max(0, window - promptTokens) : Number.POSITIVE_INFINITY;
+    const cap = Math.min(generation.maxTokens ?? settings.maxTokensDefault ?? Number.POSITIVE_INFINITY, contextRoom);
+    const capped = tokens.ids.length > cap;
+    if (capped) tokens = takeTokens(tokens, cap);
+    const completionTokens = tokens.ids.length;
+    entry.tokensPlanned = completionTokens;
+
+    const rate = settings.tokensPerSec;
+    const summary: WireSummary = {
+      completionTokens,
+      finish: capped ? 'length' : 'stop',
+      stopWord: capped || stop === null ? null : stop.word,
+      promptMs: settings.ttftMs,
+      predictedMs: (completionTokens * 1000) / rate,
+      totalMs: settings.ttftMs + (Math.max(0, completionTokens - 1) * 1000) / rate,
+    };
+    const now = new Date();
+    const idPrefix = family === 'anthropic' ? 'msg_sim' : route.protocol === 'openai-completions' ? 'cmpl-sim' : 'chatcmpl-sim';
+    const context: WireContext = {
+      id: `${idPrefix}${entry.id}`,
+      model: entry.model,
+      createdS: Math.floor(now.getTime() / 1000),
+      createdIso: now.toISOString(),
+      promptTokens,
+      cachedPromptTokens,
+      includeUsage: generation.includeUsage,
+      sendUsage: settings.sendUsage,
+      roleChunk: settings.roleChunk,
+    };
+    entry.status = 200;
+    // The schedule starts when the body had arrived, so that parsing and tokenising are inside the TTFT, not added to it.
+    const startMs = bodyEndMs;
+    const boundary = fault !== null && 'afterTokens' in fault ? fault.afterTokens : null;
+    const events = planEvents(tokens, generation.stream ? settings.tokensPerEvent : completionTokens, boundary);
+
+    if (generation.stream) {
+      const stream = new PacedStream({
+        response,
+        wire: route.wire,
+        context,
+        summary,
+        events,
+        startMs,
+        ttftMs: settings.ttftMs,
+        tokensPerSec: rate,
+        fault,
+        record: entry,
+        clock,
+        onDone: () => {
+          active.delete(stream);
+          report(entry);
+        },
+      });
+      active.add(stream);
+      stream.start();
+      return;
+    }
+    respondWhole(response, entry, route.wire, context, summary, tokens, startMs, settings);
+  }
+
+  function respondWhole(
+    response: ServerResponse,
+    entry: MutableSimRequestLog,
+    wire: WireFormat,
+    context: WireContext,
+    summary: WireSummary,
+    tokens: TokenizedText,
+    startMs: number,
+    settings: SimRequestSettings,
+  ): void {
+    const fault = settings.fault;
+    const rate = settings.tokensPerSec;
+    const text = tokens.pieces.join('');
+    let dueMs = startMs + summary.totalMs;
+    if (fault !== null && 'afterTokens' in fault && fault.kind !== 'malformed') {
+      dueMs = startMs + settings.ttftMs + (Math.max(0, Math.min(fault.afterTokens, tokens.ids.length) - 1) * 1000) / rate;
+    }
+    const finish = (): void => {
+      entry.endMs = clock.now();
+      report(entry);
+    };
+    response.on('close', () => {
+      if (entry.outcome !== 'in-progress' && entry.outcome !== 'stalled') return;
+      clearTimeout(timer);
+      pendingTimers.delete(timer);
+      entry.outcome = 'client-left';
+      entry.clientDisconnected = true;
+      entry.clientDisconnectedMs = clock.now();
+      entry.tokensNotGenerated = entry.tokensPlanned;
+      finish();
+    });
+    const timer = setTimeout(() => {
+      pendingTimers.delete(timer);
+      if (fault?.kind === 'stall') {
+        entry.outcome = 'stalled';
+        return;
+      }
+      if (fault?.kind === 'disconnect') {
+        entry.outcome = 'server-disconnected';
+        response.socket?.destroy();
+        finish();
+        return;
+      }
+      const now = clock.now();
+      entry.firstTokenMs = now;
+      entry.lastTokenMs = now;
+      entry.tokensWritten = tokens.ids.length;
+      entry.eventsWritten = 1;
+      entry.textWritten = text;
+      entry.finishReason = summary.finish;
+      updateWrittenRate(entry);
+      entry.outcome = 'completed';
+      const bodyText = fault?.kind === 'malformed' ? '{"id":"broken","choices":[' : JSON.stringify(wire.whole(context, text, summary));
+      const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(bodyText)) };
+      const halves = fault?.kind === 'split-utf8' ? splitInsideMultiByteChar(bodyText) : null;
+      response.writeHead(200, headers);
+      if (halves === null) {
+        response.end(bodyText, finish);
+        return;
+      }
+      response.write(halves[0]);
+      const gap = setTimeout(() => {
+        pendingTimers.delete(gap);
+        response.end(halves[1], finish);
+      }, 15);
+      pendingTimers.add(gap);
+    }, Math.max(0, Math.ceil(dueMs - clock.now())));
+    pendingTimers.add(timer);
+  }
+
+  const server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, noDelay: true }, (request, response) => {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const method = request.method ?? 'GET';
+    const entry = newRecord(request, path);
+    if (closing) {
+      request.resume();
+      sendError(response, entry, familyForPath(path), 'unavailable', 'The simulator is shutting down.');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    request.on('end', () => {
+      const bodyEndMs = clock.now();
+      try {
+        const family = familyForPath(path);
+        if (tooLarge) {
+          sendError(response, entry, family, 'bad-request', `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
+          return;
+        }
+        const expectedKey = defaults.apiKey ?? null;
+        if (expectedKey !== null && !PUBLIC_PATHS.has(path) && presentedKey(request.headers) !== expectedKey) {
+          sendError(response, entry, family, 'unauthorized', 'Invalid API key provided.');
+          return;
+        }
+        const route = GENERATION_ROUTES[path];
+        if (method === 'POST' && route) {
+          handleGeneration(path, route, request, response, entry, Buffer.concat(chunks).toString('utf8'), bodyEndMs);
+          return;
+        }
+        if (handleInfo(path, method, response, entry)) return;
+        sendError(response, entry, family, 'not-found', `Unknown endpoint: ${method} ${path}`);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        if (!response.headersSent) sendError(response, entry, familyForPath(path), 'server', `Simulator bug: ${message}`);
+        else response.destroy();
+      }
+    });
+  });
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
+  server.on('connection', (socket) => {
+    connections += 1;
+    socket.setNoDelay(true);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? (address satisfies AddressInfo).port : 0;
+
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    port,
+    get requests(): readonly SimRequestLog[] {
+      return log;
+    },
+    get connections(): number {
+      return connections;
+    },
+    setDefaults(partial: Partial<SimulatorOptions>): void {
+      Object.assign(defaults, partial);
+    },
+    clearRequests(): void {
+      log.length = 0;
+    },
+    async close(): Promise<void> {
+      closing = true;
+      for (const stream of active) stream.cancel();
+      for (const timer of pendingTimers) clearTimeout(timer);
+      pendingTimers.clear();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import type { PlannedEvent } from '../tokenPieces';
+import {
+  chatMessages,
+  contentText,
+  joinMessages,
+  numberField,
+  sseNamed,
+  stopStrings,
+  stringField,
+  type ParseResult,
+  type WireContext,
+  type WireFormat,
+  type WireSummary,
+} from './wireFormat';
+
+/** Parses an Anthropic `POST /v1/messages` body. Like the real API, `max_tokens` is required. */
+export function parseAnthropic(body: Readonly<Record<string, unknown>>): ParseResult {
+  const messages = chatMessages(body['messages']);
+  if (messages === null) return { ok: false, message: 'messages: Field required' };
+  const maxTokens = numberField(body, 'max_tokens');
+  if (maxTokens === null) return { ok: false, message: 'max_tokens: Field required' };
+  const system = contentText(body['system']);
+  const all = system.length > 0 ? [{ role: 'system', content: system }, ...messages] : messages;
+  const last = messages[messages.length - 1];
+  return {
+    ok: true,
+    generation: {
+      protocol: 'anthropic',
+      model: stringField(body, 'model') || null,
+      stream: body['stream'] === true,
+      maxTokens,
+      stop: stopStrings(body['stop_sequences']),
+      includeUsage: true,
+      cachePrompt: false,
+      promptText: joinMessages(all),
+      prefix: last?.content ?? '',
+      suffix: '',
+      messages: all,
+    },
+  };
+}
+
+function stopReason(summary: WireSummary): string {
+  if (summary.finish === 'length') return 'max_tokens';
+  return summary.stopWord === null ? 'end_turn' : 'stop_sequence';
+}
+
+/** Anthropic messages: named SSE events from `message_start` to `message_stop`. */
+export const anthropicWire: WireFormat = {
+  contentType: 'text/event-stream; charset=utf-8',
+  opening(context) {
+    return [
+      sseNamed('message_start', {
+        type: 'message_start',
+        message: {
+          id: context.id,
+          type: 'message',
+          role: 'assistant',
+          model: context.model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: context.promptTokens, output_tokens: 1 },
+        },
+      }),
+      sseNamed('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
+      sseNamed('ping', { type: 'ping' }),
+    ];
+  },
+  content(_context, event: PlannedEvent) {
+    return sseNamed('content_block_delta', {
+      type: 'content_block_delta',
+      index: 0,
+      delta: { type: 'text_delta', text: event.text },
+    });
+  },
+  malformed() {
+    return 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":\n\n';
+  },
+  closing(_context, summary) {
+    return [
+      sseNamed('content_block_stop', { type: 'content_block_stop', index: 0 }),
+      sseNamed('message_delta', {
+        type: 'message_delta',
+        delta: { stop_reason: stopReason(summary), stop_sequence: summary.stopWord },
+        usage: { output_tokens: summary.completionTokens },
+      }),
+      sseNamed('message_stop', { type: 'message_stop' }),
+    ];
+  },
+  whole(context, text, summary) {
+    return {
+      id: context.id,
+      type: 'message',
+      role: 'assistant',
+      model: context.model,
+      content: [{ type: 'text', text }],
+      stop_reason: stopReason(summary),
+      stop_sequence: summary.stopWord,
+      usage: { input_tokens: context.promptTokens, output_tokens: summary.completionTokens },
+    };
+  },
+};
