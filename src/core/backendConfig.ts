@@ -372,3 +372,12 @@ export function entryForSettings(options: {
   if (options.baseUrl !== undefined && options.baseUrl !== options.preset.baseUrl) entry.baseUrl = options.baseUrl;
   return entry;
 }
+
+/** Why a pasted API key is refused, or null when it is acceptable (checked before it is stored). */
+export function problemWithPastedKey(text: string): string | null {
+  const key = text.trim();
+  if (key === '') return 'Paste the key (or press Escape to cancel).';
+  if (/\s/.test(key)) return 'A key has no spaces or line breaks: paste only the key (without "Bearer").';
+  if (/^https?:\/\//i.test(key)) return 'That is a URL, not a key.';
+  return null;
+}

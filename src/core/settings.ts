@@ -117,6 +117,18 @@ export function readRawSetting(source: SettingsSource, key: SettingKey): unknown
   return raw === undefined ? SETTINGS[key].default : raw;
 }
 
+/**
+ * Whether only the user-level value of a setting may be used. `machine` and `application` settings are never read from
+ * workspace or folder settings (VS Code ignores them there too; reading the user value ourselves makes that independent
+ * of the host version), and `restricted` settings are not while the workspace is untrusted: a repository must not point
+ * the extension, and the person's keys, at its own server.
+ */
+export function userLevelOnly(key: SettingKey, workspaceTrusted: boolean): boolean {
+  const spec = settingSpec(key);
+  if (spec.scope === 'machine' || spec.scope === 'application') return true;
+  return spec.restricted === true && !workspaceTrusted;
+}
+
 /** A `SettingsSource` over a plain object of raw values (tests, tools, the simulator CLI). */
 export function settingsFromObject(values: Readonly<Partial<Record<SettingKey, unknown>>>): SettingsSource {
   return { get: (key) => values[key] };

@@ -11,6 +11,7 @@ import {
   settingKeys,
   settingSpec,
   settingsFromObject,
+  userLevelOnly,
 } from '../../src/core/settings';
 
 interface ManifestProperty {
@@ -100,5 +101,15 @@ describe('typed readers', () => {
     expect(readBooleanSetting(source, 'backends.useSimulator')).toBe(false);
     expect(readNumberSetting(source, 'simulator.tokensPerSecond')).toBe(SETTINGS['simulator.tokensPerSecond'].default);
     expect(readRawSetting(settingsFromObject({}), 'backends.burst')).toEqual([]);
+  });
+});
+
+describe('userLevelOnly', () => {
+  it('backend settings are read from user settings only, trusted or not', () => {
+    expect(userLevelOnly('backends.burst', true)).toBe(true);
+    expect(userLevelOnly('backends.longContext', false)).toBe(true);
+  });
+  it('every restricted setting is user-level only in an untrusted workspace', () => {
+    for (const key of settingKeys()) if (settingSpec(key).restricted === true) expect(userLevelOnly(key, false)).toBe(true);
   });
 });

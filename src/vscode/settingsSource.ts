@@ -1,0 +1,31 @@
+import * as vscode from 'vscode';
+import type { SettingKey, SettingsSource } from '../core/settings';
+import { SETTINGS_SECTION, userLevelOnly } from '../core/settings';
+
+/** The `SettingsSource` the extension reads settings through. */
+export function createSettingsSource(): SettingsSource {
+  return {
+    get(key: SettingKey): unknown {
+      const configuration = vscode.workspace.getConfiguration(SETTINGS_SECTION);
+      if (!userLevelOnly(key, vscode.workspace.isTrusted)) return configuration.get(key);
+      const inspected = configuration.inspect(key);
+      // Only what the person set for themselves (or the default); workspace and folder values are ignored.
+      return inspected?.globalValue ?? inspected?.defaultValue;
+    },
+  };
+}
+
+/** The raw list the person has in their user settings for `key` (for commands that append or reorder entries). */
+export function userSettingValue(key: SettingKey): unknown {
+  return vscode.workspace.getConfiguration(SETTINGS_SECTION).inspect(key)?.globalValue;
+}
+
+/** Writes a setting to user settings. */
+export async function updateUserSetting(key: SettingKey, value: unknown): Promise<void> {
+  await vscode.workspace.getConfiguration(SETTINGS_SECTION).update(key, value, vscode.ConfigurationTarget.Global);
+}
+
+/** True when a configuration change touches one of `keys`. */
+export function affectsAny(event: vscode.ConfigurationChangeEvent, keys: readonly SettingKey[]): boolean {
+  return keys.some((key) => event.affectsConfiguration(`${SETTINGS_SECTION}.${key}`));
+}
