@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import type { ResolvedEndpoint } from '../../src/core/endpoint';
+import type { ProbeState } from '../../src/core/panelProtocol';
+import type { ProbeResult } from '../../src/core/probe';
+import { ProbeBoard } from '../../src/core/probeBoard';
+
+function endpoint(id: string, apiKey?: string): ResolvedEndpoint {
+  return {
+    id,
+    role: 'burst',
+    label: `Label ${id}`,
+    preset: null,
+    target: { baseUrl: 'http://127.0.0.1:9/v1', protocol: 'openai-chat', model: 'm', apiKey },
+    contextWindow: 32_768,
+    fim: 'auto',
+    simulated: false,
+  };
+}
+
+function result(ok: boolean, message = ''): ProbeResult {
+  return {
+    ok,
+    protocol: 'openai-chat',
+    model: 'm',
+    ttftMs: ok ? 120 : null,
+    decodeTokensPerSec: ok ? 1500 : null,
+    outputTokens: ok ? 64 : 0,
+    tokensSource: 'server',
+    promptTokens: 30,
+    totalMs: 200,
+    error: ok ? null : { reason: 'unauthorized', status: 401, retryAfterMs: null, message },
+  };
+}
+
+describe('ProbeBoard', () => {
+  it('shows every endpoint at once, probes them one at a time, and records results side by side', async () => {
+    const states: ProbeState[] = [];
+    const board: ProbeBoard = new ProbeBoard(() => 5, () => states.push(board.state()));
+    let inFlight = 0;
+    let maxInFlight = 0;
+    await board.run([endpoint('burst#0'), endpoint('burst#1', 'sk-secretsecretsecret')], async (target) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight--;
+      return target.id === 'burst#0' ? result(true) : result(false, 'bad key sk-secretsecretsecret for Bearer abcdefghijk');
+    });
+    expect(maxInFlight).toBe(1);
+    expect(states[0]?.rows.map((row) => row.status)).toEqual(['pending', 'pending']);
+    expect(states[1]?.rows.map((row) => row.status)).toEqual(['running', 'pending']);
+    const final = board.state();
+    expect(final.running).toBe(false);
+    expect(final.startedAtEpochMs).toBe(5);
+    expect(final.rows[0]).toMatchObject({ status: 'ok', ttftMs: 120, decodeTokensPerSec: 1500, contextWindow: 32_768 });
+    expect(final.rows[1]).toMatchObject({ status: 'error', errorReason: 'unauthorized' });
+    expect(final.rows[1]?.message).not.toContain('sk-secret');
+    expect(final.rows[1]?.message).not.toContain('abcdefghijk');
+  });
+
+  it('turns a thrown error into an error row and ignores a second run while one is going', async () => {
+    const board = new ProbeBoard(() => 0, () => undefined);
+    let calls = 0;
+    const first = board.run([endpoint('burst#0')], async () => {
+      calls++;
+      throw new Error('boom');
+    });
+    await board.run([endpoint('burst#0')], async () => {
+      calls++;
+      return result(true);
+    });
+    await first;
+    expect(calls).toBe(1);
+    expect(board.state().rows[0]).toMatchObject({ status: 'error', message: 'boom' });
+  });
+
+  it('cancel stops the run; the rest stay pending', async () => {
+    const board: ProbeBoard = new ProbeBoard(() => 0, () => undefined);
+    await board.run([endpoint('burst#0'), endpoint('burst#1')], async (_target, signal) => {
+      board.cancel();
+      expect(signal.aborted).toBe(true);
+      return result(false, 'aborted');
+    });
+    expect(board.state().rows.map((row) => row.status)).toEqual(['error', 'pending']);
+  });
+});
