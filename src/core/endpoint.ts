@@ -55,6 +55,8 @@ export interface GenerationRequest {
   readonly stop?: readonly string[];
   /** Extra body fields merged into the request as-is (e.g. `logit_bias`, `cache_prompt`, `n_indent`). */
   readonly extraBody?: Readonly<Record<string, unknown>>;
+  /** Extra request headers (a provider's own headers; the simulator's `x-sim-*` controls in tests). */
+  readonly extraHeaders?: Readonly<Record<string, string>>;
 }
 
 /** The two roles an endpoint can play: fast everyday work, or the long-context fallback. */

@@ -54,7 +54,7 @@ export async function* generate(
     response = await transport.request({
       url: httpRequest.url,
       method: 'POST',
-      headers: httpRequest.headers,
+      headers: request.extraHeaders ? { ...request.extraHeaders, ...httpRequest.headers } : httpRequest.headers,
       body: JSON.stringify(httpRequest.body),
       signal: options.signal,
       headersTimeoutMs: options.headersTimeoutMs,
