@@ -71,6 +71,7 @@ export function failoverCause(error: BackendError): FailoverCause | null {
     case 'unauthorized':
     case 'malformed':
     case 'aborted':
+    case 'not-configured':
       return null;
   }
 }
