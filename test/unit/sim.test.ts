@@ -1,7 +1,7 @@
 // The simulator speaks each backend's wire format exactly: checked with plain undici fetch and eventsource-parser.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../../src/sim/simulator';
-import { chatDelta, delay, field, ndjsonLines, parseRecord, postJson, readTimed, sseEvents, testAgent } from './simHelpers';
+import { chatDelta, delay, field, getUrl, ndjsonLines, parseRecord, postJson, readTimed, sseEvents, testAgent } from './simHelpers';
 
 const agent = testAgent();
 let sim: RunningSimulator;
@@ -152,7 +152,7 @@ describe('OpenAI completions', () => {
   });
 
   it('lists the model with its context window', async () => {
-    const response = await fetch(`${sim.baseUrl}/v1/models`, { dispatcher: agent });
+    const response = await getUrl(agent, `${sim.baseUrl}/v1/models`);
     const body = parseRecord(await response.text());
     expect(body['object']).toBe('list');
     expect(field(body, 'data', 0, 'object')).toBe('model');
@@ -209,8 +209,8 @@ describe('llama.cpp', () => {
   });
 
   it('serves /health and /props with n_ctx in default_generation_settings', async () => {
-    expect(parseRecord(await (await fetch(`${sim.baseUrl}/health`, { dispatcher: agent })).text())).toEqual({ status: 'ok' });
-    const props = parseRecord(await (await fetch(`${sim.baseUrl}/props`, { dispatcher: agent })).text());
+    expect(parseRecord(await (await getUrl(agent, `${sim.baseUrl}/health`)).text())).toEqual({ status: 'ok' });
+    const props = parseRecord(await (await getUrl(agent, `${sim.baseUrl}/props`)).text());
     expect(field(props, 'default_generation_settings', 'n_ctx')).toBe(32768);
   });
 });
@@ -260,7 +260,7 @@ describe('Ollama', () => {
     expect(whole).toMatchObject({ done: true, eval_count: 3 });
     const show = parseRecord(await (await postJson(agent, `${sim.baseUrl}/api/show`, { model: 'm' })).text());
     expect(field(show, 'model_info', 'llama.context_length')).toBe(32768);
-    const tags = parseRecord(await (await fetch(`${sim.baseUrl}/api/tags`, { dispatcher: agent })).text());
+    const tags = parseRecord(await (await getUrl(agent, `${sim.baseUrl}/api/tags`)).text());
     expect(field(tags, 'models', 0, 'name')).toBe('sim-coder');
   });
 });
@@ -310,7 +310,7 @@ describe('request handling', () => {
     const own = testAgent();
     const before = sim.connections;
     for (let index = 0; index < 3; index++) {
-      const response = await fetch(`${sim.baseUrl}/health`, { dispatcher: own });
+      const response = await getUrl(own, `${sim.baseUrl}/health`);
       expect(response.headers.get('keep-alive')).toBe('timeout=65');
       await response.text();
       // Let the client put the socket back in its pool before the next request (else it may open a second one).
@@ -352,7 +352,7 @@ describe('request handling', () => {
     const bad = await postJson(agent, `${sim.baseUrl}/v1/completions`, { prompt: 'x' }, { 'x-sim-fault': 'explode' });
     expect(bad.status).toBe(400);
     expect(String(field(parseRecord(await bad.text()), 'error', 'message'))).toContain('x-sim-fault');
-    const missing = await fetch(`${sim.baseUrl}/v2/nothing`, { dispatcher: agent });
+    const missing = await getUrl(agent, `${sim.baseUrl}/v2/nothing`);
     expect(missing.status).toBe(404);
     await missing.text();
   });

@@ -39,6 +39,11 @@ export async function postJson(
   });
 }
 
+/** GETs a URL through the test agent. */
+export async function getUrl(agent: Agent, url: string): Promise<Awaited<ReturnType<typeof fetch>>> {
+  return fetch(url, { dispatcher: agent });
+}
+
 /** Reads a whole body chunk by chunk, stamping each chunk's arrival. */
 export async function readTimed(body: AsyncIterable<Uint8Array> | null): Promise<TimedChunk[]> {
   const chunks: TimedChunk[] = [];
