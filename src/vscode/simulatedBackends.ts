@@ -1,4 +1,4 @@
-import type * as vscode from 'vscode';
+import type { Disposable } from 'vscode';
 import type { BackendRole, ResolvedEndpoint } from '../core/endpoint';
 import type { Logger } from '../core/logger';
 import type { RunningSimulator, startSimulator } from '../sim/simulator';
@@ -61,7 +61,7 @@ export function simulatedEndpoints(burst: RunningSimulator, longContext: Running
  * The built-in simulated backends: two local simulator servers on 127.0.0.1 (a fast one and a slow long-context one),
  * started on demand in the extension host. They generate filler code, never a real model's answer.
  */
-export class SimulatedBackends implements vscode.Disposable {
+export class SimulatedBackends implements Disposable {
   private servers: Promise<{ burst: RunningSimulator; longContext: RunningSimulator }> | null = null;
 
   constructor(
