@@ -33,7 +33,15 @@ if (!toolsOnly) {
       entryPoints: { extension: 'src/extension.ts' },
       outdir: 'dist',
       // `vscode` is provided by the host; the tokenizer is a separate chunk loaded on demand (it is 1 MB of ranks).
-      external: ['vscode', './tokenizer.js'],
+      external: ['vscode', './tokenizer.js', './simulator.js'],
+    }),
+    // The built-in simulated backends: loaded only when turned on (the simulator carries its own tokenizer).
+    esbuild.build({
+      ...nodeDefaults,
+      entryPoints: { simulator: 'src/vscode/simulatorChunk.ts' },
+      outdir: 'dist',
+      sourcemap: false,
+      minify: true,
     }),
     esbuild.build({
       ...nodeDefaults,
