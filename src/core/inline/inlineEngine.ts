@@ -1,0 +1,402 @@
+import type { Clock } from '../clock';
+import { BackendError } from '../errors';
+import type { GenerationRun, GenerationService } from '../generationService';
+import type { TokenCounter } from '../meter';
+import type { RequestRecord } from '../requestStats';
+import { AdaptiveBudget } from './adaptiveBudget';
+import { CompletionCache, stateKey } from './completionCache';
+import { CompletionStream } from './completionStream';
+import { selectSnippets } from './contextSnippets';
+import type { SnippetCandidate } from './contextSnippets';
+import type { FimPathProbe } from './fimPathProbe';
+import { buildFimPlan } from './fimRequest';
+import type { FimPrompt } from './fimRequest';
+import { LineTokenMemo, prefixWindow, suffixWindow } from './promptWindow';
+import { indentColumns, shownSuggestion } from './suggestionText';
+import type { SuggestionContext } from './suggestionText';
+import { adaptiveDelayMs, TypingPace } from './typingPace';
+
+/** The document state at the cursor, as the adapter snapshots it. */
+export interface InlineDocumentState {
+  /** The document's identity (its URI). */
+  readonly documentId: string;
+  readonly languageId: string;
+  /** Workspace-relative path, shown to the model. */
+  readonly path: string;
+  /** The workspace folder's name (repo-level FIM templates). */
+  readonly repoName: string;
+  /** Everything before the cursor (from a start that stays put while typing; see the adapter). */
+  readonly prefix: string;
+  /** Everything after the cursor. */
+  readonly suffix: string;
+  readonly tabSize: number;
+  /** Snippets of open editors and recent edits; only called when a request is made (never for a cache hit). */
+  readonly snippets: () => readonly SnippetCandidate[];
+}
+
+/** Where a shown suggestion came from. */
+export type SuggestionSource = 'cache' | 'in-flight' | 'network';
+
+/** What the provider shows. */
+export interface InlineSuggestion {
+  /** The ghost text, inserted at the cursor. */
+  readonly text: string;
+  readonly source: SuggestionSource;
+  /** The provider call's duration, in ms. */
+  readonly latencyMs: number;
+  /** When the stream that produced it was started, on the engine's clock (ms). */
+  readonly streamStartedAtMs: number;
+  /** The stream's text up to the end of what was shown (what the server had to generate for it). */
+  readonly generatedText: string;
+}
+
+/** How inline completions behave; read on every call so that settings apply at once. */
+export interface InlineEngineOptions {
+  /** `auto`: a block where the cursor starts one and the backend is fast; else the rest of the line. */
+  readonly multiline: 'auto' | 'always' | 'never';
+  readonly maxLines: number;
+  readonly prefixTokens: number;
+  readonly suffixTokens: number;
+  readonly snippetTokens: number;
+  /** Wait for a pause in typing before a network request (never before a cache hit). */
+  readonly adaptiveDelay: boolean;
+  readonly maxAdaptiveDelayMs: number;
+  /** Never show a suggestion sooner than this after the provider was called, in ms (0: as soon as it is usable). */
+  readonly minDisplayDelayMs: number;
+  /** Request the state after accepting a shown suggestion when nothing beyond it is known. */
+  readonly speculate: boolean;
+  /**
+   * A stream that no longer fits what is typed is left to finish when it would end within this many ms (aborting it
+   * over HTTP/1.1 destroys its connection); a longer one is aborted. Over HTTPS (HTTP/2) an abort is free and immediate.
+   */
+  readonly drainLimitMs: number;
+}
+
+/** The defaults (package.json holds the user-facing ones for the settings among them). */
+export const DEFAULT_INLINE_OPTIONS: InlineEngineOptions = {
+  multiline: 'auto',
+  maxLines: 12,
+  prefixTokens: 1536,
+  suffixTokens: 384,
+  snippetTokens: 512,
+  adaptiveDelay: false,
+  maxAdaptiveDelayMs: 300,
+  minDisplayDelayMs: 0,
+  speculate: true,
+  drainLimitMs: 400,
+};
+
+/** What the engine needs from its surroundings. */
+export interface InlineEngineDeps {
+  readonly service: GenerationService;
+  readonly clock: Clock;
+  readonly countTokens: TokenCounter;
+  readonly probe: FimPathProbe;
+  readonly options: () => InlineEngineOptions;
+  /** Waits `ms` (resolves early when `signal` aborts). */
+  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** A suggestion served from the cache, as a record for the stats hub (task `inline`, `fromCache: true`). */
+  readonly onCacheServed?: (record: RequestRecord) => void;
+  /** True when the endpoint's rate-limit headroom is low: no speculative requests then. */
+  readonly rateLimitLow?: (endpointId: string) => boolean;
+  readonly log?: (line: string) => void;
+  /** Wall-clock time for records (display only). */
+  readonly epochNow?: () => number;
+}
+
+/** Characters of the text after the cursor that must be unchanged for a cached completion to apply. */
+const SUFFIX_KEY_CHARS = 256;
+/** Lines after the cursor's line that the post-processing looks at. */
+const FOLLOWING_LINES = 8;
+/** Characters before the cursor that snippet ranking compares against. */
+const NEAR_CURSOR_CHARS = 600;
+
+type WaitResult = { readonly kind: 'shown'; readonly text: string; readonly generatedText: string } | { readonly kind: 'empty' | 'diverged' | 'cancelled' | 'failed' };
+
+interface ShownRecord {
+  readonly stream: CompletionStream;
+  readonly typedLength: number;
+  readonly textLength: number;
+}
+
+interface SpeculationCandidate {
+  readonly state: InlineDocumentState;
+  readonly acceptedKey: string;
+  readonly suffixKey: string;
+  readonly stream: CompletionStream;
+}
+
+/**
+ * Inline completions at the speed of the backend: the cache is checked before any waiting; a stream that still fits
+ * what is typed is reused; a new request goes out at once (VS Code's own 50 ms is the only debounce by default) and
+ * returns as soon as its first line (or block) is usable, while the rest of the stream fills the cache.
+ */
+export class InlineEngine {
+  private readonly cache = new CompletionCache();
+  private readonly budget = new AdaptiveBudget();
+  private readonly pace = new TypingPace();
+  private readonly memo: LineTokenMemo;
+  private readonly running = new Set<CompletionStream>();
+  private readonly runs = new Map<CompletionStream, GenerationRun>();
+  private lastEndpointId: string | null = null;
+  private lastShown: ShownRecord | null = null;
+  private lastKey: string | null = null;
+  private speculation: SpeculationCandidate | null = null;
+
+  constructor(private readonly deps: InlineEngineDeps) {
+    this.memo = new LineTokenMemo(deps.countTokens);
+  }
+
+  /** Number of requests running (benchmarks and tests watch it). */
+  get runningRequests(): number {
+    return this.running.size;
+  }
+
+  /** The suggestion for `state`, or null (nothing to show, or cancelled through `signal`). */
+  async provide(state: InlineDocumentState, signal: AbortSignal): Promise<InlineSuggestion | null> {
+    const { clock } = this.deps;
+    const calledAtMs = clock.now();
+    this.pace.note(calledAtMs);
+    const options = this.deps.options();
+    const key = stateKey(state.documentId, state.prefix);
+    const suffixKey = state.suffix.slice(0, SUFFIX_KEY_CHARS);
+    this.lastKey = key;
+    this.settleStreams(key, suffixKey, state.documentId, options);
+    const context = this.suggestionContext(state, options);
+
+    const hit = this.cache.lookup(key, suffixKey);
+    if (hit !== null) {
+      const ready = hit.ahead ? null : shownSuggestion(hit.stream.text.slice(hit.typedLength), hit.stream.done, context);
+      const instant = ready !== null && (ready.complete || hit.stream.done) && ready.text.length > 0;
+      const result = await this.waitForSuggestion(hit.stream, key, context, signal);
+      if (result.kind === 'shown') return this.finish(result, hit.stream, hit.typedLength, instant ? 'cache' : 'in-flight', calledAtMs, state, key, suffixKey, signal);
+      if (result.kind === 'cancelled') return null;
+    }
+
+    if (options.adaptiveDelay) {
+      const ttft = this.lastEndpointId === null ? null : this.budget.ttftMs(this.lastEndpointId);
+      const delay = adaptiveDelayMs(this.pace.keystrokeGapMs(), ttft, options.maxAdaptiveDelayMs);
+      if (delay > 0) await this.deps.sleep(delay, signal);
+      if (signal.aborted) return null;
+    }
+
+    const stream = this.startStream(state, key, suffixKey, options, false);
+    const result = await this.waitForSuggestion(stream, key, context, signal);
+    if (result.kind !== 'shown') return null;
+    return this.finish(result, stream, 0, 'network', calledAtMs, state, key, suffixKey, signal);
+  }
+
+  /** Stops every request (extension shutdown, completions turned off). */
+  cancelAll(): void {
+    for (const stream of this.running) stream.abort();
+  }
+
+  private suggestionContext(state: InlineDocumentState, options: InlineEngineOptions): SuggestionContext {
+    const linePrefix = state.prefix.slice(state.prefix.lastIndexOf('\n') + 1);
+    const lineEnd = state.suffix.indexOf('\n');
+    const lineSuffix = lineEnd === -1 ? state.suffix : state.suffix.slice(0, lineEnd);
+    const followingLines = lineEnd === -1 ? [] : state.suffix.slice(lineEnd + 1, lineEnd + 1 + 4096).split('\n', FOLLOWING_LINES);
+    let multiline = options.multiline === 'always';
+    if (options.multiline === 'auto') {
+      const eager = this.budget.budgetFor(this.lastEndpointId).multilineEager;
+      const startsBlock = linePrefix.trim().length === 0 || /[{([:]\s*$/.test(linePrefix);
+      multiline = eager && lineSuffix.trim().length === 0 && startsBlock;
+    }
+    return { linePrefix, lineSuffix, followingLines, multiline, maxLines: options.maxLines, tabSize: state.tabSize };
+  }
+
+  /** Waits until `stream` gives a usable suggestion for `key`, diverges from it, ends, or the call is cancelled. */
+  private async waitForSuggestion(start: CompletionStream, key: string, context: SuggestionContext, signal: AbortSignal): Promise<WaitResult> {
+    let stream = start;
+    let cancelled: Promise<void> | null = null;
+    for (;;) {
+      if (signal.aborted) return { kind: 'cancelled' };
+      const typed = key.slice(stream.key.length);
+      const text = stream.text;
+      const fits = key.startsWith(stream.key) && (text.startsWith(typed) || (!stream.done && typed.startsWith(text)));
+      if (!fits) return { kind: 'diverged' };
+      if (text.length >= typed.length) {
+        const shown = shownSuggestion(text.slice(typed.length), stream.done, context);
+        if (shown.text.length > 0 && (shown.complete || stream.done)) {
+          const generatedEnd = Math.min(text.length, typed.length + shown.text.length + 1);
+          return { kind: 'shown', text: shown.text, generatedText: text.slice(0, generatedEnd) };
+        }
+      }
+      if (stream.done) {
+        if (stream.successor !== null) {
+          stream = stream.successor;
+          continue;
+        }
+        return { kind: stream.error !== null && stream.text.length === 0 ? 'failed' : 'empty' };
+      }
+      cancelled ??= new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      await Promise.race([stream.changed(), cancelled]);
+    }
+  }
+
+  private async finish(
+    result: { readonly text: string; readonly generatedText: string },
+    stream: CompletionStream,
+    typedLength: number,
+    source: SuggestionSource,
+    calledAtMs: number,
+    state: InlineDocumentState,
+    key: string,
+    suffixKey: string,
+    signal: AbortSignal,
+  ): Promise<InlineSuggestion | null> {
+    const { clock } = this.deps;
+    const options = this.deps.options();
+    const waitMs = calledAtMs + options.minDisplayDelayMs - clock.now();
+    if (waitMs > 0) await this.deps.sleep(waitMs, signal);
+    if (signal.aborted) return null;
+    const latencyMs = clock.now() - calledAtMs;
+    if (source === 'cache') this.reportCacheServed(stream, typedLength, result.text.length, latencyMs);
+    this.lastShown = { stream, typedLength, textLength: result.text.length };
+    if (options.speculate) {
+      this.speculation = { state: { ...state, prefix: state.prefix + result.text }, acceptedKey: key + result.text, suffixKey, stream };
+      this.maybeSpeculate();
+    }
+    return { text: result.text, source, latencyMs, streamStartedAtMs: stream.startedAtMs, generatedText: result.generatedText };
+  }
+
+  /** Reports a cache-served suggestion, once per suggestion (typing through the one already shown is not a new one). */
+  private reportCacheServed(stream: CompletionStream, typedLength: number, textLength: number, latencyMs: number): void {
+    const previous = this.lastShown;
+    const typedThrough = previous !== null && previous.stream === stream && typedLength > previous.typedLength && typedLength < previous.typedLength + previous.textLength;
+    if (typedThrough || this.deps.onCacheServed === undefined) return;
+    const endpoint = stream.servedBy;
+    this.deps.onCacheServed({
+      startedAtEpochMs: (this.deps.epochNow ?? Date.now)(),
+      task: 'inline',
+      endpointId: endpoint?.id ?? 'cache',
+      endpointLabel: endpoint?.label ?? 'cache',
+      routeReason: 'cache',
+      outcome: 'ok',
+      errorReason: null,
+      fromCache: true,
+      stats: {
+        ttftMs: latencyMs,
+        decodeTokensPerSec: null,
+        serverDecodeTokensPerSec: null,
+        outputTokens: 0,
+        tokensSource: 'estimate',
+        promptTokens: null,
+        cachedPromptTokens: null,
+        prefillTokensPerSec: null,
+        totalMs: latencyMs,
+      },
+    });
+  }
+
+  /**
+   * Requests the state after the shown suggestion is accepted, when nothing beyond it is known and its stream has ended,
+   * the person is still on the way to that state, and the backend has rate-limit headroom.
+   */
+  private maybeSpeculate(): void {
+    const candidate = this.speculation;
+    if (candidate === null || !candidate.stream.done) return;
+    this.speculation = null;
+    const current = this.lastKey;
+    if (current === null || !candidate.acceptedKey.startsWith(current)) return;
+    if (this.cache.lookup(candidate.acceptedKey, candidate.suffixKey) !== null) return;
+    const endpointId = candidate.stream.servedBy?.id ?? null;
+    if (endpointId !== null && this.deps.rateLimitLow?.(endpointId) === true) return;
+    if (candidate.stream.error !== null) return;
+    this.startStream(candidate.state, candidate.acceptedKey, candidate.suffixKey, this.deps.options(), true);
+  }
+
+  /**
+   * Streams of this document that no longer fit what is typed: aborted, unless aborting would cost a connection
+   * (plain HTTP/1.1) and the stream will end soon anyway, in which case it is left to finish.
+   */
+  private settleStreams(key: string, suffixKey: string, documentId: string, options: InlineEngineOptions): void {
+    const documentPrefix = `${documentId}\u0000`;
+    for (const stream of this.running) {
+      if (!stream.key.startsWith(documentPrefix) || this.cache.isUseful(stream, key, suffixKey)) continue;
+      this.cache.remove(stream);
+      const endpoint = stream.servedBy;
+      const run = this.runs.get(stream);
+      const freeAbort = endpoint !== null && endpoint.target.baseUrl.startsWith('https:');
+      if (freeAbort || endpoint === null || run === undefined) {
+        stream.abort();
+        continue;
+      }
+      const decode = this.budget.decodeTokensPerSec(endpoint.id);
+      const remainingTokens = Math.max(0, stream.maxTokens - run.outputTokens());
+      const remainingMs = decode === null ? Number.POSITIVE_INFINITY : (remainingTokens / decode) * 1000;
+      if (remainingMs > options.drainLimitMs) stream.abort();
+    }
+  }
+
+  private startStream(state: InlineDocumentState, key: string, suffixKey: string, options: InlineEngineOptions, speculative: boolean): CompletionStream {
+    const { clock } = this.deps;
+    const prefix = prefixWindow(state.prefix, options.prefixTokens, this.memo);
+    const suffix = suffixWindow(state.suffix, options.suffixTokens, this.memo);
+    const near = state.prefix.slice(-NEAR_CURSOR_CHARS);
+    const snippets = options.snippetTokens > 0 ? selectSnippets(state.snippets(), near, options.snippetTokens, this.memo) : [];
+    const linePrefix = state.prefix.slice(state.prefix.lastIndexOf('\n') + 1);
+    const prompt: FimPrompt = {
+      prefix: prefix.text,
+      suffix: suffix.text,
+      path: state.path,
+      repoName: state.repoName,
+      languageId: state.languageId,
+      snippets,
+      indentColumns: indentColumns(linePrefix, state.tabSize),
+    };
+    const expected = this.budget.budgetFor(this.lastEndpointId);
+    const stream = new CompletionStream(key, suffixKey, clock.now(), speculative, expected.maxTokens);
+    this.cache.add(stream);
+    this.running.add(stream);
+    const run = this.deps.service.start({
+      task: 'inline',
+      signal: stream.signal,
+      promptTokens: prefix.tokens + suffix.tokens,
+      maxOutputTokens: expected.maxTokens,
+      build: (endpoint) => {
+        const path = this.deps.probe.pathFor(endpoint);
+        stream.path = path;
+        stream.chatAnswer = path === 'chat';
+        const budget = this.budget.budgetFor(endpoint.id);
+        stream.maxTokens = budget.maxTokens;
+        const plan = path === null ? null : buildFimPlan(endpoint, path, prompt, budget);
+        if (plan === null) throw new BackendError('not-configured', `${endpoint.label} offers no fill-in-the-middle path for inline completions.`);
+        return plan;
+      },
+    });
+    this.runs.set(stream, run);
+    void this.follow(stream, run, state, options);
+    return stream;
+  }
+
+  /** Reads a stream to its end, then learns from it: speed, FIM path, and a retry on the next path when one was refused. */
+  private async follow(stream: CompletionStream, run: GenerationRun, state: InlineDocumentState, options: InlineEngineOptions): Promise<void> {
+    const record = await stream.consume(run, () => this.learnPath(stream, state, options));
+    this.running.delete(stream);
+    this.runs.delete(stream);
+    const endpoint = stream.servedBy;
+    if (endpoint !== null) this.lastEndpointId = endpoint.id;
+    if (record !== null && record.outcome === 'ok' && endpoint !== null) this.budget.observe(endpoint.id, record.stats);
+    const error = stream.error;
+    if (error !== null && error.reason !== 'aborted') this.deps.log?.(`Inline completion request failed (${error.reason}): ${error.message}`);
+    if (stream.text.length === 0) this.cache.remove(stream);
+    this.maybeSpeculate();
+  }
+
+  /** Confirms the FIM path that answered, or moves to the next one when it was refused and retries on it at once. */
+  private learnPath(stream: CompletionStream, state: InlineDocumentState, options: InlineEngineOptions): void {
+    const endpoint = stream.servedBy;
+    const error = stream.error;
+    if (endpoint === null || stream.path === null) return;
+    if (error === null || stream.text.length > 0) {
+      this.deps.probe.confirm(endpoint, stream.path);
+      return;
+    }
+    if (error.reason !== 'http') return;
+    const next = this.deps.probe.reportFailure(endpoint, stream.path, error.status);
+    if (next === null || stream.speculative || stream.aborted) return;
+    this.cache.remove(stream);
+    stream.successor = this.startStream(state, stream.key, stream.suffixKey, options, false);
+  }
+}

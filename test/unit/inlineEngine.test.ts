@@ -1,0 +1,294 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock';
+import type { ResolvedEndpoint } from '../../src/core/endpoint';
+import { BackendError } from '../../src/core/errors';
+import type { GenerationPlan, GenerationRun, GenerationService, GenerationSpec } from '../../src/core/generationService';
+import { FimPathProbe } from '../../src/core/inline/fimPathProbe';
+import { DEFAULT_INLINE_OPTIONS, InlineEngine } from '../../src/core/inline/inlineEngine';
+import type { InlineDocumentState, InlineEngineOptions } from '../../src/core/inline/inlineEngine';
+import type { RequestRecord } from '../../src/core/requestStats';
+import type { StreamEvent } from '../../src/core/streamEvents';
+
+const endpoint: ResolvedEndpoint = {
+  id: 'burst#0',
+  role: 'burst',
+  label: 'Test llama.cpp',
+  preset: null,
+  target: { baseUrl: 'https://fast.example', protocol: 'llamacpp-infill', model: 'qwen2.5-coder-1.5b' },
+  contextWindow: 8192,
+  fim: 'auto',
+  simulated: false,
+};
+
+interface FakeRun {
+  readonly spec: GenerationSpec;
+  plan: GenerationPlan | null;
+  push(text: string): void;
+  end(): void;
+  fail(error: BackendError): void;
+  readonly aborted: () => boolean;
+}
+
+/** A generation service whose streams the test writes; it calls `build` like the real one, when the stream is read. */
+class FakeService implements GenerationService {
+  readonly runs: FakeRun[] = [];
+
+  start(spec: GenerationSpec): GenerationRun {
+    const queue: (StreamEvent | BackendError | 'end')[] = [];
+    let wake: (() => void) | null = null;
+    const poke = () => {
+      const resolve = wake;
+      wake = null;
+      resolve?.();
+    };
+    spec.signal.addEventListener('abort', poke);
+    let resolveFinished: (record: RequestRecord | null) => void = () => undefined;
+    const finished = new Promise<RequestRecord | null>((resolve) => {
+      resolveFinished = resolve;
+    });
+    const fake: FakeRun = {
+      spec,
+      plan: null,
+      push: (text) => {
+        queue.push({ kind: 'text', text });
+        poke();
+      },
+      end: () => {
+        queue.push('end');
+        poke();
+      },
+      fail: (error) => {
+        queue.push(error);
+        poke();
+      },
+      aborted: () => spec.signal.aborted,
+    };
+    this.runs.push(fake);
+    const record = (outcome: RequestRecord['outcome']): RequestRecord => ({
+      startedAtEpochMs: 0,
+      task: 'inline',
+      endpointId: endpoint.id,
+      endpointLabel: endpoint.label,
+      routeReason: 'first-endpoint',
+      outcome,
+      errorReason: null,
+      fromCache: false,
+      stats: { ttftMs: 150, decodeTokensPerSec: 1000, serverDecodeTokensPerSec: null, outputTokens: 10, tokensSource: 'estimate', promptTokens: null, cachedPromptTokens: null, prefillTokensPerSec: null, totalMs: 200 },
+    });
+    async function* events(): AsyncGenerator<StreamEvent> {
+      try {
+        fake.plan = spec.build(endpoint);
+        for (;;) {
+          if (spec.signal.aborted) throw new BackendError('aborted', 'aborted');
+          const next = queue.shift();
+          if (next === 'end') {
+            resolveFinished(record('ok'));
+            return;
+          }
+          if (next instanceof BackendError) throw next;
+          if (next !== undefined) {
+            yield next;
+            continue;
+          }
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+        }
+      } catch (error) {
+        resolveFinished(record('error'));
+        throw error;
+      }
+    }
+    return { events: events(), route: () => ({ endpoint, reason: 'first-endpoint' }), liveTokensPerSec: () => null, outputTokens: () => 0, finished };
+  }
+}
+
+function state(prefix: string, suffix = ''): InlineDocumentState {
+  return { documentId: 'file:///w/a.ts', languageId: 'typescript', path: 'a.ts', repoName: 'w', prefix, suffix, tabSize: 2, snippets: () => [] };
+}
+
+async function settle(): Promise<void> {
+  for (let index = 0; index < 10; index += 1) await new Promise((resolve) => setImmediate(resolve));
+}
+
+function setup(overrides: Partial<InlineEngineOptions> = {}) {
+  const clock = new ManualClock(1000);
+  const service = new FakeService();
+  const logLines: string[] = [];
+  const cacheRecords: RequestRecord[] = [];
+  const sleeps: number[] = [];
+  const engine = new InlineEngine({
+    service,
+    clock,
+    countTokens: (text) => Math.ceil(text.length / 4),
+    probe: new FimPathProbe((line) => logLines.push(line)),
+    options: () => ({ ...DEFAULT_INLINE_OPTIONS, multiline: 'never', ...overrides }),
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      clock.advance(ms);
+    },
+    onCacheServed: (record) => cacheRecords.push(record),
+    log: (line) => logLines.push(line),
+  });
+  return { clock, service, engine, logLines, cacheRecords, sleeps };
+}
+
+describe('InlineEngine', () => {
+  it('returns the first line as soon as it ends, keeps reading the rest into the cache, and serves typing along it', async () => {
+    const { service, engine, cacheRecords } = setup();
+    const first = engine.provide(state('function add(a, b) {\n  '), new AbortController().signal);
+    await settle();
+    expect(service.runs).toHaveLength(1);
+    const run = service.runs[0];
+    if (!run) throw new Error('no run');
+    expect(run.spec.task).toBe('inline');
+    expect(run.plan?.target.protocol).toBe('llamacpp-infill');
+    run.push('return a');
+    await settle();
+    run.push(' + b;\n}\n\nexport');
+    const shown = await first;
+    expect(shown).toMatchObject({ text: 'return a + b;', source: 'network' });
+    run.push(' const x = 1;');
+    run.end();
+    await settle();
+
+    const typed = await engine.provide(state('function add(a, b) {\n  ret'), new AbortController().signal);
+    expect(typed).toMatchObject({ text: 'urn a + b;', source: 'cache' });
+    const nextLine = await engine.provide(state('function add(a, b) {\n  return a + b;\n'), new AbortController().signal);
+    expect(nextLine).toMatchObject({ text: '}', source: 'cache' });
+    expect(service.runs).toHaveLength(1);
+    // Typing through the shown suggestion is not a new cache hit; the next line is.
+    expect(cacheRecords.map((record) => record.fromCache)).toEqual([true]);
+  });
+
+  it('reuses a stream in flight when what was typed matches what it produced', async () => {
+    const { service, engine } = setup();
+    const cancelled = new AbortController();
+    const first = engine.provide(state('const total = '), cancelled.signal);
+    await settle();
+    const run = service.runs[0];
+    if (!run) throw new Error('no run');
+    run.push('items.re');
+    await settle();
+    cancelled.abort();
+    expect(await first).toBeNull();
+    expect(run.aborted()).toBe(false);
+
+    const second = engine.provide(state('const total = ite'), new AbortController().signal);
+    run.push('duce((a, b) => a + b, 0);\n');
+    expect(await second).toMatchObject({ text: 'ms.reduce((a, b) => a + b, 0);', source: 'in-flight' });
+    expect(service.runs).toHaveLength(1);
+    run.end();
+  });
+
+  it('aborts a stream that no longer fits what is typed (HTTP/2: free) and starts a new one', async () => {
+    const { service, engine } = setup();
+    void engine.provide(state('let a = '), new AbortController().signal);
+    await settle();
+    service.runs[0]?.push('fo');
+    await settle();
+    const second = engine.provide(state('let a = x'), new AbortController().signal);
+    await settle();
+    expect(service.runs[0]?.aborted()).toBe(true);
+    expect(service.runs).toHaveLength(2);
+    service.runs[1]?.push(' + 1;\n');
+    expect(await second).toMatchObject({ text: ' + 1;', source: 'network' });
+  });
+
+  it('moves to the next FIM path on 404, says so in the log, and answers from it in the same call', async () => {
+    const { service, engine, logLines } = setup({ speculate: false });
+    const pending = engine.provide(state('x = '), new AbortController().signal);
+    await settle();
+    service.runs[0]?.fail(new BackendError('http', 'not found', { status: 404 }));
+    await settle();
+    expect(service.runs).toHaveLength(2);
+    expect(service.runs[1]?.plan?.target.protocol).toBe('openai-completions');
+    expect(logLines.some((line) => line.includes('HTTP 404') && line.includes('"openai-suffix"'))).toBe(true);
+    service.runs[1]?.push('42;\n');
+    service.runs[1]?.end();
+    expect(await pending).toMatchObject({ text: '42;' });
+    await settle();
+    expect(logLines.some((line) => line.includes('uses FIM path "openai-suffix"'))).toBe(true);
+  });
+
+  it('requests the state after acceptance when nothing beyond the shown suggestion is known', async () => {
+    const { service, engine } = setup();
+    const pending = engine.provide(state('a = '), new AbortController().signal);
+    await settle();
+    service.runs[0]?.push('1;');
+    service.runs[0]?.end();
+    expect(await pending).toMatchObject({ text: '1;' });
+    await settle();
+    expect(service.runs).toHaveLength(2);
+    const speculative = service.runs[1];
+    expect(speculative?.plan?.request.prompt).toBe('a = 1;');
+    speculative?.push('\nb = 2;');
+    speculative?.end();
+    await settle();
+    expect(await engine.provide(state('a = 1;'), new AbortController().signal)).toMatchObject({ text: '\nb = 2;', source: 'cache' });
+  });
+
+  it('skips the speculative request when rate-limit headroom is low', async () => {
+    const clock = new ManualClock();
+    const service = new FakeService();
+    const engine = new InlineEngine({
+      service,
+      clock,
+      countTokens: (text) => text.length,
+      probe: new FimPathProbe(() => undefined),
+      options: () => ({ ...DEFAULT_INLINE_OPTIONS, multiline: 'never' }),
+      sleep: async () => undefined,
+      rateLimitLow: () => true,
+    });
+    const pending = engine.provide(state('a = '), new AbortController().signal);
+    await settle();
+    service.runs[0]?.push('1;');
+    service.runs[0]?.end();
+    await pending;
+    await settle();
+    expect(service.runs).toHaveLength(1);
+  });
+
+  it('holds a suggestion until the minimum display delay has passed', async () => {
+    const { service, engine, sleeps } = setup({ minDisplayDelayMs: 300, speculate: false });
+    const pending = engine.provide(state('a = '), new AbortController().signal);
+    await settle();
+    service.runs[0]?.push('1;\n');
+    const shown = await pending;
+    expect(sleeps).toEqual([300]);
+    expect(shown?.latencyMs).toBe(300);
+  });
+
+  it('waits for a typing pause before a network request when the adaptive delay is on, never before a cache hit', async () => {
+    const { service, engine, clock, sleeps } = setup({ adaptiveDelay: true, speculate: false });
+    // Each keystroke leaves the previous request behind (no stream fits), so each would need a request of its own.
+    for (const prefix of ['q', 'w', 'e']) {
+      const controller = new AbortController();
+      void engine.provide(state(prefix), controller.signal);
+      controller.abort();
+      clock.advance(120);
+    }
+    await settle();
+    const pending = engine.provide(state('r'), new AbortController().signal);
+    await settle();
+    expect(sleeps.at(-1)).toBeGreaterThan(0);
+    const run = service.runs.at(-1);
+    run?.push('tity;\n');
+    expect(run?.plan?.request.prompt).toBe('r');
+    run?.end();
+    await pending;
+    const before = sleeps.length;
+    expect(await engine.provide(state('rt'), new AbortController().signal)).toMatchObject({ source: 'cache' });
+    expect(sleeps.length).toBe(before);
+  });
+
+  it('shows a block in multi-line mode once it is complete', async () => {
+    const { service, engine } = setup({ multiline: 'always', speculate: false });
+    const pending = engine.provide(state('if (ready) {'), new AbortController().signal);
+    await settle();
+    service.runs[0]?.push('\n  start();\n  go();');
+    await settle();
+    service.runs[0]?.push('\n}\nnext();');
+    expect(await pending).toMatchObject({ text: '\n  start();\n  go();\n}' });
+  });
+});
