@@ -45,6 +45,8 @@ export const SETTINGS = {
   'backends.offerSimulator': { type: 'boolean', default: true, scope: 'application' },
   'simulator.tokensPerSecond': { type: 'number', default: 1500, scope: 'machine' },
   'simulator.ttftMs': { type: 'number', default: 80, scope: 'machine' },
+  // Speed UI (src/core/statusText.ts): the status bar's warning colour below this decode speed, tokens/s.
+  'statusBar.slowThresholdTokensPerSec': { type: 'number', default: 100 },
 } as const satisfies Readonly<Record<string, SettingSpec>>;
 
 /** A setting key without the section prefix, e.g. `backends.burst`. */

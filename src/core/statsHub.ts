@@ -228,9 +228,17 @@ export class StatsHub implements StatsSink {
     this.markChanged();
   }
 
-  /** Seeds the hub from saved history (oldest first) without telling record listeners (the records are saved already). */
+  /**
+   * Seeds the hub from saved history (oldest first) without telling record listeners (the records are saved already).
+   * The loaded records go before any that finished while the file was being read.
+   */
   load(records: readonly RequestRecord[]): void {
+    const newer = this.records();
+    this.ring.fill(undefined);
+    this.ringStart = 0;
+    this.ringSize = 0;
     for (const record of records) this.append(record);
+    for (const record of newer) this.append(record);
     this.markChanged();
   }
 

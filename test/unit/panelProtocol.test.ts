@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { panelHtml } from '../../src/core/panelHtml';
 import { isExportFormat, parseWebviewMessage } from '../../src/core/panelProtocol';
 
 describe('parseWebviewMessage (untrusted input from the webview)', () => {
@@ -55,5 +56,36 @@ describe('the webview script', () => {
       }
     }
     expect(offenders).toEqual([]);
+  });
+});
+
+describe('panelHtml', () => {
+  const html = panelHtml({
+    cspSource: 'https://file+.vscode-resource.vscode-cdn.net',
+    nonce: 'bm9uY2Vub25jZW5vbmNlMTI=',
+    scriptUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/media/dist/panel.js',
+    styleUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/media/panel.css',
+  });
+
+  it('has a strict CSP: nothing by default, no inline code, one script by nonce', () => {
+    const csp = /http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(html)?.[1] ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'nonce-bm9uY2Vub25jZW5vbmNlMTI='");
+    expect(csp).not.toContain('unsafe');
+    expect(csp).not.toMatch(/\*|https?:\/\/(?!file\+)/);
+  });
+
+  it('has no inline script or style, and the script carries the nonce', () => {
+    expect(html).not.toMatch(/<style/i);
+    expect(html).not.toMatch(/\sstyle=/i);
+    expect(html).not.toMatch(/\son[a-z]+=/i);
+    const scripts = [...html.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/gi)];
+    expect(scripts).toHaveLength(1);
+    expect(scripts[0]?.[1]).toContain('nonce="bm9uY2Vub25jZW5vbmNlMTI="');
+    expect(scripts[0]?.[2]?.trim()).toBe('');
+  });
+
+  it('escapes attribute values', () => {
+    expect(panelHtml({ cspSource: 'x', nonce: 'n"><script>', scriptUri: 's', styleUri: 'c' })).not.toContain('n"><script>');
   });
 });

@@ -237,9 +237,10 @@ describe('StatsHub', () => {
     const { hub } = setup();
     const seen: RequestRecord[] = [];
     hub.onDidRecord((r) => seen.push(r));
-    hub.load([record(), record()]);
     hub.requestFinished(1, record({ task: 'refactor' }));
+    hub.load([record({ startedAtEpochMs: 1 }), record({ startedAtEpochMs: 2 })]);
     expect(seen.map((r) => r.task)).toEqual(['refactor']);
+    expect(hub.records().map((r) => r.task)).toEqual(['inline', 'inline', 'refactor']);
     expect(hub.size()).toBe(3);
     hub.reset();
     expect(hub.size()).toBe(0);

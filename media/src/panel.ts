@@ -1,0 +1,536 @@
+// The model-speed panel's script. It runs in the webview, draws whatever the newest snapshot says, and sends only the
+// messages of the panel protocol. It imports TYPES only from src/core: the bundle carries none of the extension's code.
+// Text from snapshots (labels, reasons, messages) is put in the page with textContent, never as HTML.
+import type {
+  EndpointSummary,
+  HostToWebviewMessage,
+  PanelSnapshot,
+  Percentiles,
+  ProbeRow,
+  WebviewToHostMessage,
+} from '../../src/core/panelProtocol';
+import type { RequestRecord } from '../../src/core/requestStats';
+
+interface VsCodeApi {
+  postMessage(message: WebviewToHostMessage): void;
+}
+
+declare function acquireVsCodeApi(): VsCodeApi;
+
+/** Must equal PANEL_PROTOCOL_VERSION in src/core/panelProtocol.ts (a value import would pull core code into the bundle). */
+const SUPPORTED_PROTOCOL_VERSION = 1;
+/** Rows of the request log drawn at once (the snapshot carries up to 200). */
+const LOG_ROWS = 100;
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const SERIES_CLASSES = 6;
+
+const vscode = acquireVsCodeApi();
+
+// ---------- small DOM helpers ----------
+
+type Child = Node | string | null | undefined | false;
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes: Readonly<Record<string, string>> = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(typeof child === 'string' ? document.createTextNode(child) : child);
+  }
+  return element;
+}
+
+function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attributes: Readonly<Record<string, string | number>> = {},
+): SVGElementTagNameMap[K] {
+  const element = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, String(value));
+  return element;
+}
+
+function byId(id: string): HTMLElement {
+  const element = document.getElementById(id);
+  if (element === null) throw new Error(`missing #${id}`);
+  return element;
+}
+
+// ---------- formatting (kept equal to src/core/statusText.ts by eye: values may not be imported) ----------
+
+function formatRate(value: number | null): string {
+  if (value === null) return '–';
+  if (value < 10) return value.toFixed(1);
+  return Math.round(value).toLocaleString('en-US');
+}
+
+function formatMs(value: number | null): string {
+  if (value === null) return '–';
+  if (value < 10) return `${value.toFixed(1)} ms`;
+  if (value < 1_000) return `${Math.round(value)} ms`;
+  return `${(value / 1_000).toFixed(2)} s`;
+}
+
+function formatCount(value: number | null): string {
+  return value === null ? '–' : value.toLocaleString('en-US');
+}
+
+function formatShare(value: number | null): string {
+  return value === null ? '–' : `${Math.round(value * 100)}%`;
+}
+
+function formatTime(epochMs: number): string {
+  const date = new Date(epochMs);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+}
+
+function pair(value: Percentiles | null, format: (n: number) => string): string {
+  return value === null ? '–' : `${format(value.p50)} / ${format(value.p95)}`;
+}
+
+// ---------- the page shell: built once, so focus and scroll positions survive redraws ----------
+
+function button(id: string, label: string, description: string, message: WebviewToHostMessage, secondary = false): HTMLButtonElement {
+  const element = el('button', { id, type: 'button', title: description, 'aria-label': `${label}: ${description}` }, label);
+  if (secondary) element.classList.add('secondary');
+  element.addEventListener('click', () => vscode.postMessage(message));
+  return element;
+}
+
+function buildShell(app: HTMLElement): void {
+  app.replaceChildren(
+    el(
+      'header',
+      { class: 'toolbar' },
+      el('h1', {}, 'Model speed'),
+      el('span', { id: 'summary', class: 'muted' }),
+      el(
+        'div',
+        { class: 'actions', role: 'toolbar', 'aria-label': 'Model speed actions' },
+        button('probe', 'Probe backends', 'send one small code request to every configured backend and compare them', { type: 'runProbe' }),
+        button('export-json', 'Export JSON', 'save the speed history as JSON', { type: 'export', format: 'json' }, true),
+        button('export-csv', 'Export CSV', 'save the speed history as CSV', { type: 'export', format: 'csv' }, true),
+        button('reset', 'Reset', 'forget the recorded speed history (asks first)', { type: 'reset' }, true),
+      ),
+    ),
+    el('p', { id: 'notice', class: 'notice', role: 'status', hidden: '' }),
+    el('section', { id: 'running', 'aria-label': 'Requests streaming now' }),
+    el('section', { 'aria-labelledby': 'backends-title' }, el('h2', { id: 'backends-title' }, 'Backends'), el('div', { id: 'backends', class: 'scroll-x' })),
+    el(
+      'section',
+      { 'aria-labelledby': 'charts-title' },
+      el('h2', { id: 'charts-title' }, 'Recent requests'),
+      el('div', { id: 'legend', class: 'legend' }),
+      el('div', { class: 'charts' }, el('figure', { id: 'chart-decode' }), el('figure', { id: 'chart-ttft' })),
+    ),
+    el('section', { id: 'probe-section', 'aria-labelledby': 'probe-title', hidden: '' }, el('h2', { id: 'probe-title' }, 'Probe'), el('div', { id: 'probe-results', class: 'scroll-x' })),
+    el(
+      'section',
+      { 'aria-labelledby': 'log-title' },
+      el('h2', { id: 'log-title' }, 'Request log'),
+      el('div', { id: 'log', class: 'log', tabindex: '0', role: 'region', 'aria-label': 'Request log, newest first' }),
+    ),
+  );
+  app.setAttribute('aria-busy', 'false');
+}
+
+// ---------- sections ----------
+
+function seriesIndex(snapshot: PanelSnapshot): Map<string, number> {
+  const index = new Map<string, number>();
+  for (const endpoint of snapshot.endpoints) index.set(endpoint.label, index.size);
+  for (const record of snapshot.recent) if (!index.has(record.endpointLabel)) index.set(record.endpointLabel, index.size);
+  return index;
+}
+
+function seriesClass(index: number | undefined): string {
+  return `series-${(index ?? 0) % SERIES_CLASSES}`;
+}
+
+function renderSummary(snapshot: PanelSnapshot): void {
+  const totals = snapshot.totals;
+  const parts = [
+    `${formatCount(totals.requests)} requests`,
+    `${formatCount(totals.errors)} errors`,
+    `${formatCount(totals.fallbacks)} fallbacks`,
+    `${formatCount(totals.hedges)} hedges`,
+    `cache hit rate ${formatShare(totals.cacheHitRate)}`,
+    `history ${formatCount(snapshot.historyKept)} of ${formatCount(snapshot.historyCapacity)}`,
+  ];
+  byId('summary').textContent = parts.join(' · ');
+  const notice = byId('notice');
+  const simulated = snapshot.endpoints.some((endpoint) => endpoint.simulated && endpoint.configured);
+  const text = [snapshot.notice, simulated ? 'Simulated backends are in use: these figures come from the built-in simulator, not a real model.' : null]
+    .filter((line): line is string => line !== null)
+    .join(' ');
+  notice.textContent = text;
+  notice.hidden = text === '';
+}
+
+function renderRunning(snapshot: PanelSnapshot): void {
+  const section = byId('running');
+  if (snapshot.running.length === 0) {
+    section.replaceChildren();
+    return;
+  }
+  section.replaceChildren(
+    el(
+      'ul',
+      { class: 'running' },
+      ...snapshot.running.map((row) =>
+        el(
+          'li',
+          {},
+          el('span', { class: 'pulse', 'aria-hidden': 'true' }),
+          `${row.task} on ${row.endpointLabel ?? 'a backend being chosen'}`,
+          row.routeReason === null ? '' : ` (${row.routeReason})`,
+          ' — ',
+          el('strong', {}, row.liveTokensPerSec === null ? 'waiting for the first token' : `${formatRate(row.liveTokensPerSec)} tok/s`),
+          `, ${formatCount(row.outputTokens)} tokens`,
+        ),
+      ),
+    ),
+  );
+}
+
+function cell(text: string, className?: string): HTMLTableCellElement {
+  return el('td', className === undefined ? {} : { class: className }, text);
+}
+
+function headerRow(columns: readonly (readonly [string, string])[]): HTMLTableSectionElement {
+  return el('thead', {}, el('tr', {}, ...columns.map(([label, title]) => el('th', { scope: 'col', title }, label))));
+}
+
+function errorsText(endpoint: EndpointSummary): string {
+  if (endpoint.errors === 0) return '0';
+  return endpoint.errorsByReason.map((entry) => `${entry.reason} ${entry.count}`).join(', ');
+}
+
+function renderBackends(snapshot: PanelSnapshot, series: Map<string, number>): void {
+  const container = byId('backends');
+  if (snapshot.endpoints.length === 0) {
+    container.replaceChildren(
+      el('p', { class: 'muted' }, 'No backends yet. Run “Latency Copilot: Configure Backends” from the Command Palette.'),
+    );
+    return;
+  }
+  const slow = snapshot.slowThresholdTokensPerSec;
+  const table = el(
+    'table',
+    {},
+    el('caption', { class: 'visually-hidden' }, 'Per backend: time to first token and decode speed (p50 / p95), prefill, requests, errors, fallbacks, hedges and cache hits'),
+    headerRow([
+      ['Backend', 'the configured endpoint'],
+      ['Requests', 'requests sent over the network (cache hits not counted)'],
+      ['TTFT p50 / p95', 'request sent to first token'],
+      ['Decode tok/s p50 / p95', 'tokens per second after the first token'],
+      ['Prefill tok/s', 'prompt tokens per second, when the server reports prompt timing'],
+      ['Counted by', 'share of figures from the server’s own token counts (the rest are estimates)'],
+      ['Errors', 'failed requests by reason'],
+      ['Fallbacks', 'requests routed here by failover or because the prompt was too long'],
+      ['Hedges', 'hedged copies sent here'],
+      ['Cache hits', 'inline completions served from the cache (hit rate)'],
+    ]),
+    el(
+      'tbody',
+      {},
+      ...snapshot.endpoints.map((endpoint) => {
+        const decodeSlow = endpoint.decodeTokensPerSec !== null && endpoint.decodeTokensPerSec.p50 < slow;
+        const name = el(
+          'th',
+          { scope: 'row' },
+          el('span', { class: `swatch ${seriesClass(series.get(endpoint.label))}`, 'aria-hidden': 'true' }),
+          endpoint.label,
+          endpoint.role === 'longContext' ? el('span', { class: 'tag' }, 'long context') : null,
+          endpoint.simulated ? el('span', { class: 'tag' }, 'simulated') : null,
+          endpoint.configured ? null : el('span', { class: 'tag' }, 'history only'),
+        );
+        return el(
+          'tr',
+          {},
+          name,
+          cell(formatCount(endpoint.requests), 'num'),
+          cell(pair(endpoint.ttftMs, (n) => formatMs(n)), 'num'),
+          cell(pair(endpoint.decodeTokensPerSec, formatRate), decodeSlow ? 'num slow' : 'num'),
+          cell(formatRate(endpoint.prefillTokensPerSec), 'num'),
+          cell(endpoint.serverCountedShare === null ? '–' : `server ${formatShare(endpoint.serverCountedShare)}`, 'num'),
+          cell(errorsText(endpoint), endpoint.errors > 0 ? 'bad' : undefined),
+          cell(formatCount(endpoint.fallbacks), 'num'),
+          cell(formatCount(endpoint.hedges), 'num'),
+          cell(endpoint.cacheHitRate === null ? '–' : `${formatCount(endpoint.cacheHits)} (${formatShare(endpoint.cacheHitRate)})`, 'num'),
+        );
+      }),
+    ),
+  );
+  container.replaceChildren(table);
+}
+
+function niceMax(value: number): number {
+  if (value <= 0) return 1;
+  const magnitude = 10 ** Math.floor(Math.log10(value));
+  for (const step of [1, 2, 2.5, 5, 10]) if (step * magnitude >= value) return step * magnitude;
+  return 10 * magnitude;
+}
+
+interface ChartSpec {
+  readonly figureId: string;
+  readonly title: string;
+  readonly unit: string;
+  readonly value: (record: RequestRecord) => number | null;
+  readonly format: (value: number) => string;
+  readonly threshold: number | null;
+}
+
+function renderChart(snapshot: PanelSnapshot, series: Map<string, number>, spec: ChartSpec): void {
+  const figure = byId(spec.figureId);
+  const points = snapshot.recent
+    .map((record, index) => ({ record, index, value: record.fromCache ? null : spec.value(record) }))
+    .filter((point): point is { record: RequestRecord; index: number; value: number } => point.value !== null);
+  const width = Math.max(220, Math.floor(figure.clientWidth || 320));
+  const height = 150;
+  const margin = { left: 48, right: 8, top: 10, bottom: 18 };
+  const plotWidth = width - margin.left - margin.right;
+  const plotHeight = height - margin.top - margin.bottom;
+  const maxValue = niceMax(Math.max(spec.threshold ?? 0, ...points.map((point) => point.value)));
+  const count = Math.max(2, snapshot.recent.length);
+  const x = (index: number) => margin.left + (plotWidth * index) / (count - 1);
+  const y = (value: number) => margin.top + plotHeight - (plotHeight * Math.min(value, maxValue)) / maxValue;
+
+  const medians = [...series.entries()]
+    .map(([label]) => {
+      const values = points.filter((point) => point.record.endpointLabel === label).map((point) => point.value).sort((a, b) => a - b);
+      const median = values[Math.floor((values.length - 1) / 2)];
+      return median === undefined ? null : `${label} median ${spec.format(median)} ${spec.unit}`;
+    })
+    .filter((text): text is string => text !== null);
+  const description =
+    points.length === 0
+      ? `${spec.title}: no data yet.`
+      : `${spec.title}, last ${snapshot.recent.length} requests: ${medians.join('; ')}.`;
+
+  const chart = svg('svg', { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': description, class: 'chart' });
+  for (const fraction of [0, 0.5, 1]) {
+    const value = maxValue * fraction;
+    chart.append(svg('line', { x1: margin.left, x2: width - margin.right, y1: y(value), y2: y(value), class: 'grid' }));
+    const label = svg('text', { x: margin.left - 6, y: y(value) + 4, class: 'axis', 'text-anchor': 'end' });
+    label.textContent = spec.format(value);
+    chart.append(label);
+  }
+  if (spec.threshold !== null && spec.threshold > 0) {
+    chart.append(svg('line', { x1: margin.left, x2: width - margin.right, y1: y(spec.threshold), y2: y(spec.threshold), class: 'threshold' }));
+    const label = svg('text', { x: width - margin.right, y: y(spec.threshold) - 3, class: 'axis threshold-label', 'text-anchor': 'end' });
+    label.textContent = `slow below ${spec.format(spec.threshold)}`;
+    chart.append(label);
+  }
+  for (const [label, indexOfSeries] of series) {
+    const own = points.filter((point) => point.record.endpointLabel === label);
+    if (own.length === 0) continue;
+    const className = seriesClass(indexOfSeries);
+    if (own.length > 1) {
+      const path = own.map((point) => `${x(point.index).toFixed(1)},${y(point.value).toFixed(1)}`).join(' ');
+      chart.append(svg('polyline', { points: path, class: `line ${className}` }));
+    }
+    for (const point of own) {
+      const dot = svg('circle', { cx: x(point.index), cy: y(point.value), r: 2.5, class: `dot ${className}` });
+      const tip = svg('title');
+      tip.textContent = `${formatTime(point.record.startedAtEpochMs)} ${label}: ${spec.format(point.value)} ${spec.unit}`;
+      dot.append(tip);
+      chart.append(dot);
+    }
+  }
+  const axis = svg('text', { x: margin.left, y: height - 4, class: 'axis' });
+  axis.textContent = points.length === 0 ? 'no requests yet' : 'older → newer';
+  chart.append(axis);
+  figure.replaceChildren(el('figcaption', {}, `${spec.title} (${spec.unit})`), chart);
+}
+
+function renderLegend(series: Map<string, number>): void {
+  byId('legend').replaceChildren(
+    ...[...series.entries()].map(([label, index]) =>
+      el('span', { class: 'legend-item' }, el('span', { class: `swatch ${seriesClass(index)}`, 'aria-hidden': 'true' }), label),
+    ),
+  );
+}
+
+function probeStatusText(row: ProbeRow): string {
+  switch (row.status) {
+    case 'pending':
+      return 'waiting';
+    case 'running':
+      return 'probing…';
+    case 'ok':
+      return 'ok';
+    case 'error':
+      return row.errorReason ?? 'error';
+  }
+}
+
+function renderProbe(snapshot: PanelSnapshot): void {
+  const probe = snapshot.probe;
+  const section = byId('probe-section');
+  const probeButton = byId('probe');
+  if (probeButton instanceof HTMLButtonElement) {
+    const done = probe.rows.filter((row) => row.status === 'ok' || row.status === 'error').length;
+    probeButton.disabled = probe.running;
+    probeButton.textContent = probe.running ? `Probing… (${done}/${probe.rows.length})` : 'Probe backends';
+  }
+  section.hidden = probe.rows.length === 0;
+  if (probe.rows.length === 0) return;
+  const started = probe.startedAtEpochMs === null ? '' : ` at ${formatTime(probe.startedAtEpochMs)}`;
+  byId('probe-title').textContent = probe.running ? `Probe (running${started})` : `Probe (${started.trim() || 'done'})`;
+  byId('probe-results').replaceChildren(
+    el(
+      'table',
+      {},
+      el('caption', { class: 'visually-hidden' }, 'Probe results, one backend per row'),
+      headerRow([
+        ['Backend', 'the configured endpoint'],
+        ['Status', 'probe state or failure reason'],
+        ['TTFT', 'request sent to first token'],
+        ['Decode tok/s', 'tokens per second after the first token'],
+        ['Tokens', 'output tokens (server count or estimate)'],
+        ['Context', 'context window in tokens, as configured or detected'],
+        ['FIM', 'fill-in-the-middle path'],
+        ['Note', 'what went wrong, when something did'],
+      ]),
+      el(
+        'tbody',
+        {},
+        ...probe.rows.map((row) =>
+          el(
+            'tr',
+            {},
+            el('th', { scope: 'row' }, row.label),
+            cell(probeStatusText(row), row.status === 'error' ? 'bad' : row.status === 'ok' ? 'good' : 'muted'),
+            cell(formatMs(row.ttftMs), 'num'),
+            cell(formatRate(row.decodeTokensPerSec), 'num'),
+            cell(row.outputTokens === null ? '–' : `${formatCount(row.outputTokens)}${row.tokensSource === 'estimate' ? ' (est.)' : ''}`, 'num'),
+            cell(formatCount(row.contextWindow), 'num'),
+            cell(row.fim ?? '–'),
+            cell(row.message ?? ''),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function outcomeText(record: RequestRecord): string {
+  if (record.fromCache) return 'cache hit';
+  if (record.outcome === 'error') return `error: ${record.errorReason ?? 'unknown'}`;
+  return record.outcome;
+}
+
+function renderLog(snapshot: PanelSnapshot): void {
+  const container = byId('log');
+  const rows = snapshot.recent.slice(-LOG_ROWS).reverse();
+  if (rows.length === 0) {
+    container.replaceChildren(el('p', { class: 'muted' }, 'No requests yet.'));
+    return;
+  }
+  const slow = snapshot.slowThresholdTokensPerSec;
+  container.replaceChildren(
+    el(
+      'table',
+      {},
+      el('caption', { class: 'visually-hidden' }, 'Recent requests, newest first'),
+      headerRow([
+        ['Time', 'when the request started'],
+        ['Task', 'inline completion, refactor, repository task or probe'],
+        ['Backend', 'which backend served it'],
+        ['Route', 'why the router chose that backend'],
+        ['TTFT', 'request sent to first token'],
+        ['tok/s', 'decode speed after the first token'],
+        ['Tokens', 'output tokens (est. = estimated)'],
+        ['Outcome', 'ok, cancelled, cache hit, or the error reason'],
+      ]),
+      el(
+        'tbody',
+        {},
+        ...rows.map((record) => {
+          const decode = record.stats.decodeTokensPerSec;
+          return el(
+            'tr',
+            {},
+            cell(formatTime(record.startedAtEpochMs)),
+            cell(record.task),
+            cell(record.endpointLabel),
+            cell(record.routeReason),
+            cell(formatMs(record.stats.ttftMs), 'num'),
+            cell(formatRate(decode), decode !== null && decode < slow ? 'num slow' : 'num'),
+            cell(`${formatCount(record.stats.outputTokens)}${record.stats.tokensSource === 'estimate' ? ' est.' : ''}`, 'num'),
+            cell(outcomeText(record), record.outcome === 'error' ? 'bad' : undefined),
+          );
+        }),
+      ),
+    ),
+  );
+}
+
+// ---------- the message loop ----------
+
+let latest: PanelSnapshot | null = null;
+
+function render(snapshot: PanelSnapshot): void {
+  const series = seriesIndex(snapshot);
+  renderSummary(snapshot);
+  renderRunning(snapshot);
+  renderBackends(snapshot, series);
+  renderLegend(series);
+  renderChart(snapshot, series, {
+    figureId: 'chart-decode',
+    title: 'Decode speed',
+    unit: 'tok/s',
+    value: (record) => record.stats.decodeTokensPerSec,
+    format: formatRate,
+    threshold: snapshot.slowThresholdTokensPerSec,
+  });
+  renderChart(snapshot, series, {
+    figureId: 'chart-ttft',
+    title: 'Time to first token',
+    unit: 'ms',
+    value: (record) => record.stats.ttftMs,
+    format: (value) => (value < 10 ? value.toFixed(1) : Math.round(value).toLocaleString('en-US')),
+    threshold: null,
+  });
+  renderProbe(snapshot);
+  renderLog(snapshot);
+}
+
+function isHostMessage(value: unknown): value is HostToWebviewMessage {
+  return typeof value === 'object' && value !== null && 'type' in value && value.type === 'snapshot' && 'snapshot' in value;
+}
+
+function start(): void {
+  const app = byId('app');
+  buildShell(app);
+  window.addEventListener('message', (event: MessageEvent<unknown>) => {
+    const message = event.data;
+    if (!isHostMessage(message)) return;
+    if (message.snapshot.protocolVersion !== SUPPORTED_PROTOCOL_VERSION) {
+      byId('notice').textContent = 'This panel is out of date; reload the window.';
+      byId('notice').hidden = false;
+      return;
+    }
+    latest = message.snapshot;
+    render(latest);
+  });
+  // Charts are drawn in pixels; redraw them when the view is resized.
+  let resizeFrame = 0;
+  let drawnWidth = app.clientWidth;
+  new ResizeObserver(() => {
+    if (app.clientWidth === drawnWidth) return;
+    drawnWidth = app.clientWidth;
+    cancelAnimationFrame(resizeFrame);
+    resizeFrame = requestAnimationFrame(() => {
+      if (latest !== null) render(latest);
+    });
+  }).observe(app);
+  vscode.postMessage({ type: 'ready' });
+}
+
+start();

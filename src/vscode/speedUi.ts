@@ -1,0 +1,194 @@
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { Clock } from '../core/clock';
+import type { ResolvedEndpoint } from '../core/endpoint';
+import type { Logger } from '../core/logger';
+import type { ExportFormat } from '../core/panelProtocol';
+import { ProbeBoard } from '../core/probeBoard';
+import type { EndpointProber } from '../core/probeBoard';
+import { systemScheduler } from '../core/scheduler';
+import { SpeedHistory, historyToCsv, historyToJson } from '../core/speedHistory';
+import { StatsHub } from '../core/statsHub';
+import { DEFAULT_SLOW_THRESHOLD_TOKENS_PER_SEC } from '../core/statusText';
+import { nodeTextFiles } from '../core/textFiles';
+import { SPEED_VIEW_ID, SpeedPanelProvider } from './speedPanel';
+import { SpeedStatusBar } from './statusBar';
+
+/** The speed UI's commands (package.json `contributes.commands`). */
+export const SPEED_COMMANDS = {
+  showModelSpeed: 'latencyCopilot.showModelSpeed',
+  exportSpeedHistory: 'latencyCopilot.exportSpeedHistory',
+  resetSpeedHistory: 'latencyCopilot.resetSpeedHistory',
+} as const;
+
+/** The setting for the status bar's warning colour, in tokens/s. */
+const SLOW_THRESHOLD_SETTING = 'statusBar.slowThresholdTokensPerSec';
+
+/** The history file's name inside the extension's global storage folder. */
+export const SPEED_HISTORY_FILE = 'speed-history.jsonl';
+
+/** What the speed UI needs from the rest of the extension. */
+export interface SpeedUiDeps {
+  readonly context: vscode.ExtensionContext;
+  readonly log: Logger;
+  readonly clock: Clock;
+  /** Every configured endpoint, burst first, then long-context. */
+  readonly endpoints: () => readonly ResolvedEndpoint[];
+  /** Probes one endpoint (`probeEndpoint` bound to the transport, clock and token counter). */
+  readonly prober: EndpointProber;
+  /** Whether inline completions are switched on (the inline feature's toggle); true when omitted. */
+  readonly completionsEnabled?: () => boolean;
+}
+
+/** The speed UI as the rest of the extension sees it. */
+export interface SpeedUi extends vscode.Disposable {
+  /** The `StatsSink` every generation service reports to. */
+  readonly hub: StatsHub;
+  /** Redraws the status bar now (call it when the completions toggle or the endpoints change). */
+  refresh(): void;
+  /** Writes buffered history to disk; await it in `deactivate()`. */
+  flush(): Promise<void>;
+}
+
+function slowThreshold(): number {
+  const value: unknown = vscode.workspace.getConfiguration('latencyCopilot').get(SLOW_THRESHOLD_SETTING);
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : DEFAULT_SLOW_THRESHOLD_TOKENS_PER_SEC;
+}
+
+function isoDate(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 10);
+}
+
+/**
+ * Builds the stats hub, the history file, the status bar item, the model-speed panel and their commands, and registers
+ * them on the extension context. Loading the history is asynchronous and never blocks activation.
+ */
+export function createSpeedUi(deps: SpeedUiDeps): SpeedUi {
+  const { context, log } = deps;
+  const hub = new StatsHub({ clock: deps.clock, scheduler: systemScheduler, endpoints: deps.endpoints });
+  let notice: string | null = null;
+  const history = new SpeedHistory({
+    files: nodeTextFiles,
+    filePath: join(context.globalStorageUri.fsPath, SPEED_HISTORY_FILE),
+    scheduler: systemScheduler,
+    wallClockMs: () => Date.now(),
+    onWarning: (message) => log.warn(message),
+  });
+  const recordSubscription = hub.onDidRecord((record) => history.append(record));
+  void history.load().then((result) => {
+    hub.load(result.records);
+    log.info(`Speed history: ${result.records.length} request(s) loaded.`);
+    if (result.warning !== null) {
+      notice = result.warning;
+      void vscode.window.showWarningMessage(result.warning);
+    }
+  });
+
+  let panel: SpeedPanelProvider | null = null;
+  const probeBoard = new ProbeBoard(
+    () => Date.now(),
+    () => panel?.postSnapshot(),
+  );
+
+  async function exportHistory(format?: ExportFormat, target?: vscode.Uri): Promise<void> {
+    const chosen =
+      format ??
+      (
+        await vscode.window.showQuickPick(
+          [
+            { label: 'JSON', description: 'every field, one document', format: 'json' as const },
+            { label: 'CSV', description: 'one row per request, for spreadsheets', format: 'csv' as const },
+          ],
+          { title: 'Export Speed History', placeHolder: 'Format' },
+        )
+      )?.format;
+    if (chosen === undefined) return;
+    const records = hub.records();
+    const uri =
+      target ??
+      (await vscode.window.showSaveDialog({
+        title: 'Export Speed History',
+        saveLabel: 'Export',
+        defaultUri: vscode.Uri.joinPath(
+          vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(context.globalStorageUri.fsPath),
+          `latency-copilot-speed-${isoDate(Date.now())}.${chosen}`,
+        ),
+        filters: chosen === 'json' ? { JSON: ['json'] } : { CSV: ['csv'] },
+      }));
+    if (uri === undefined) return;
+    const text = chosen === 'json' ? historyToJson(records, Date.now()) : historyToCsv(records);
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
+    log.info(`Speed history: exported ${records.length} request(s) as ${chosen.toUpperCase()}.`);
+    void vscode.window.showInformationMessage(`Exported ${records.length.toLocaleString('en-US')} requests to ${uri.fsPath}.`);
+  }
+
+  async function resetHistory(): Promise<void> {
+    const answer = await vscode.window.showWarningMessage(
+      `Reset the speed history? This forgets ${hub.size().toLocaleString('en-US')} recorded requests.`,
+      { modal: true },
+      'Reset',
+    );
+    if (answer !== 'Reset') return;
+    hub.reset();
+    notice = null;
+    await history.reset();
+    log.info('Speed history: reset.');
+  }
+
+  panel = new SpeedPanelProvider({
+    extensionUri: context.extensionUri,
+    hub,
+    probeBoard,
+    log,
+    slowThresholdTokensPerSec: slowThreshold,
+    notice: () => notice,
+    runProbe: () => {
+      void probeBoard.run(deps.endpoints(), deps.prober);
+    },
+    exportHistory: (format) => exportHistory(format),
+    resetHistory,
+  });
+
+  const statusBar = new SpeedStatusBar({
+    hub,
+    clock: deps.clock,
+    completionsEnabled: deps.completionsEnabled ?? (() => true),
+    slowThresholdTokensPerSec: slowThreshold,
+    command: SPEED_COMMANDS.showModelSpeed,
+  });
+
+  const registrations: vscode.Disposable[] = [
+    vscode.window.registerWebviewViewProvider(SPEED_VIEW_ID, panel),
+    vscode.commands.registerCommand(SPEED_COMMANDS.showModelSpeed, () =>
+      vscode.commands.executeCommand(`${SPEED_VIEW_ID}.focus`),
+    ),
+    vscode.commands.registerCommand(SPEED_COMMANDS.exportSpeedHistory, (format?: unknown, target?: unknown) =>
+      exportHistory(format === 'json' || format === 'csv' ? format : undefined, target instanceof vscode.Uri ? target : undefined),
+    ),
+    vscode.commands.registerCommand(SPEED_COMMANDS.resetSpeedHistory, resetHistory),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration(`latencyCopilot.${SLOW_THRESHOLD_SETTING}`)) {
+        statusBar.render();
+        panel?.postSnapshot();
+      }
+    }),
+  ];
+
+  return {
+    hub,
+    refresh: () => {
+      statusBar.render();
+      panel?.postSnapshot();
+    },
+    flush: () => history.flush(),
+    dispose: () => {
+      for (const registration of registrations) registration.dispose();
+      probeBoard.cancel();
+      statusBar.dispose();
+      panel?.dispose();
+      recordSubscription.dispose();
+      void history.dispose();
+      hub.dispose();
+    },
+  };
+}
