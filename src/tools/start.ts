@@ -1,0 +1,166 @@
+// `npm start`: opens VS Code with the extension, against the built-in simulated backends when no real backend is set.
+// - With a desktop VS Code (VSCODE_EXECUTABLE, or `code` on PATH): runs it with --extensionDevelopmentPath.
+// - Without one (these machines): installs code-server once into ~/.cache/latency-copilot/ (test/e2e/setup.sh), copies
+//   the built extension into a demo profile, starts a real VS Code on http://127.0.0.1:PORT/ (PORT env, default 8765)
+//   and waits; Ctrl+C stops it and everything it started.
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+
+const projectRoot = resolve(__dirname, '..', '..');
+const cacheDir = process.env['LATENCY_COPILOT_CACHE'] ?? join(homedir(), '.cache', 'latency-copilot');
+
+function say(line: string): void {
+  process.stdout.write(`[start] ${line}\n`);
+}
+
+function findDesktopVsCode(): string | null {
+  const explicit = process.env['VSCODE_EXECUTABLE'];
+  if (explicit && existsSync(explicit)) return explicit;
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+    const candidate = join(dir, 'code');
+    // code-server installs no `code`; a `code` here is a desktop VS Code's launcher.
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+function build(): void {
+  say('building the extension (esbuild)');
+  const result = spawnSync(process.execPath, [join(projectRoot, 'esbuild.mjs'), '--quiet'], { cwd: projectRoot, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('the build failed; see the output above');
+}
+
+function demoWorkspace(): string {
+  const folder = join(cacheDir, 'demo-workspace');
+  mkdirSync(folder, { recursive: true });
+  const sample = join(folder, 'example.ts');
+  if (!existsSync(sample)) {
+    writeFileSync(
+      sample,
+      '// Type below: ghost text streams from the simulated burst backend; the status bar shows its tokens/s.\n' +
+        '// Select code and run "Latency Copilot: Refactor Selection…" from the command palette.\n\n' +
+        'export function parseDuration(text: string): number {\n',
+    );
+  }
+  return folder;
+}
+
+function readEnvLines(text: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (match?.[1] && match[2] !== undefined) values[match[1]] = match[2];
+  }
+  return values;
+}
+
+function startCodeServer(): void {
+  say('no desktop VS Code found: using a real VS Code served by code-server (installed once into the cache)');
+  const setup = spawnSync('bash', [join(projectRoot, 'test', 'e2e', 'setup.sh'), '--print-env'], {
+    cwd: projectRoot,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  if (setup.status !== 0) throw new Error('installing code-server failed; see the output above');
+  const env = readEnvLines(setup.stdout);
+  const node24 = env['NODE24'];
+  const codeServer = env['CODE_SERVER_ENTRY'];
+  if (!node24 || !codeServer) throw new Error('test/e2e/setup.sh did not report NODE24 and CODE_SERVER_ENTRY');
+
+  const profile = join(cacheDir, 'demo-profile');
+  const extensionsDir = join(profile, 'extensions');
+  const userSettingsDir = join(profile, 'user-data', 'User');
+  mkdirSync(userSettingsDir, { recursive: true });
+  const manifest: { publisher: string; name: string; version: string } = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8'));
+  const installed = join(extensionsDir, `${manifest.publisher}.${manifest.name}-${manifest.version}`);
+  rmSync(installed, { recursive: true, force: true });
+  mkdirSync(installed, { recursive: true });
+  for (const part of ['package.json', 'README.md', 'dist', 'media']) {
+    if (existsSync(join(projectRoot, part))) cpSync(join(projectRoot, part), join(installed, part), { recursive: true });
+  }
+  const settingsFile = join(userSettingsDir, 'settings.json');
+  if (!existsSync(settingsFile)) {
+    writeFileSync(
+      settingsFile,
+      JSON.stringify(
+        {
+          'workbench.startupEditor': 'none',
+          'telemetry.telemetryLevel': 'off',
+          'update.mode': 'none',
+          'extensions.autoUpdate': false,
+          'chat.disableAIFeatures': true,
+          'latencyCopilot.backends.useSimulator': true,
+        },
+        null,
+        2,
+      ),
+    );
+  }
+  const port = process.env['PORT'] ?? '8765';
+  const workspace = demoWorkspace();
+  const child = spawn(
+    node24,
+    [
+      codeServer,
+      '--auth', 'none',
+      '--bind-addr', `127.0.0.1:${port}`,
+      '--user-data-dir', join(profile, 'user-data'),
+      '--extensions-dir', extensionsDir,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      workspace,
+    ],
+    {
+      detached: true,
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        XDG_CONFIG_HOME: join(profile, 'xdg-config'),
+        XDG_DATA_HOME: join(profile, 'xdg-data'),
+        XDG_CACHE_HOME: join(profile, 'xdg-cache'),
+      },
+    },
+  );
+  const stop = (): void => {
+    if (child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // Already gone.
+      }
+    }
+  };
+  process.on('SIGINT', () => {
+    stop();
+    process.exit(0);
+  });
+  process.on('SIGTERM', () => {
+    stop();
+    process.exit(0);
+  });
+  child.on('exit', (code) => process.exit(code ?? 0));
+  say(`VS Code with Latency Copilot: open http://127.0.0.1:${port}/ in a browser (Ctrl+C stops it)`);
+}
+
+function main(): void {
+  build();
+  const desktop = findDesktopVsCode();
+  if (desktop) {
+    say(`opening ${desktop} with the extension under development`);
+    const child = spawn(desktop, ['--extensionDevelopmentPath', projectRoot, demoWorkspace()], { stdio: 'inherit' });
+    child.on('exit', (code) => process.exit(code ?? 0));
+    return;
+  }
+  startCodeServer();
+}
+
+try {
+  main();
+} catch (error) {
+  process.stderr.write(`[start] ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
