@@ -53,6 +53,22 @@ describe('StreamingEditSession', () => {
     expect(session.state).toBe('review');
   });
 
+  it('writes every character exactly once when the stream ends while an edit is in flight', async () => {
+    for (let round = 0; round < 20; round += 1) {
+      const { document, session, scheduler } = setup(BEFORE + ORIGINAL + AFTER, ORIGINAL);
+      const pieces = ['function ', 'renamed()', ': number {\n', '  return 1;', '\n}'];
+      for (const [index, piece] of pieces.entries()) {
+        session.append(piece);
+        scheduler.advance(17); // each piece starts an edit, delivered on a later macrotask
+        if (index % 2 === round % 2) await settle(1);
+      }
+      // finish() is called with the last edit still in flight.
+      const result = await session.finish('\n');
+      expect(result).toEqual({ kind: 'review', text: UPDATED });
+      expect(document.getText()).toBe(BEFORE + UPDATED + AFTER);
+    }
+  });
+
   it('makes the whole refactor one undo step: Accept, then one undo restores the original', async () => {
     const { document, session, stream } = setup(BEFORE + ORIGINAL + AFTER, ORIGINAL);
     await stream(UPDATED.repeat(5));

@@ -275,9 +275,10 @@ export class StreamingEditSession {
       ? { offset: this.regionValue.offset + this.regionValue.length, length: 0, text }
       : { offset: this.regionValue.offset, length: this.regionValue.length, text };
     const stops: UndoStops = { undoStopBefore: !this.started, undoStopAfter: final };
-    return this.sendEdit(change, stops).then((outcome) => {
-      if (outcome === 'applied' || outcome === 'appliedUngrouped') this.pending = this.pending.slice(text.length);
-      return outcome;
+    // The written text leaves `pending` in the same step that ends the in-flight edit: anything awaiting that edit
+    // (finish, restore) must never see it as both written and pending.
+    return this.sendEdit(change, stops, () => {
+      this.pending = this.pending.slice(text.length);
     });
   }
 
@@ -293,7 +294,7 @@ export class StreamingEditSession {
     return 'stale';
   }
 
-  private sendEdit(change: TextChange, stops: UndoStops): Promise<EditOutcome> {
+  private sendEdit(change: TextChange, stops: UndoStops, onApplied?: () => void): Promise<EditOutcome> {
     const inFlight: InFlightEdit = { change, echoed: false };
     this.lastAttemptAtMs = this.clock.now();
     this.inFlight = inFlight;
@@ -310,6 +311,7 @@ export class StreamingEditSession {
           this.lateEcho = change;
         }
         if (outcome === 'appliedUngrouped') this.ungrouped = true;
+        onApplied?.();
         const now = this.clock.now();
         this.counters.edits += 1;
         this.counters.firstEditAtMs ??= now;
