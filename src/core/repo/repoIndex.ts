@@ -1,0 +1,347 @@
+import { Bm25Index } from './bm25Index';
+import { addTerms, queryTerms } from './codeTerms';
+import { DEFAULT_MAX_FILE_BYTES, exclusionByContent, exclusionByName, isSkippedDirectory } from './fileSafety';
+import type { ExclusionReason } from './fileSafety';
+import { compileIgnoreFile, IgnoreRules, parentOf } from './ignoreRules';
+import type { RepoFileSystem } from './repoFileSystem';
+import { outlineSource, resolveImport } from './sourceOutline';
+import type { OutlineSymbol } from './sourceOutline';
+
+/** The extension's own ignore file (same syntax as `.gitignore`), read in every directory like `.gitignore`. */
+export const OWN_IGNORE_FILE = '.latencycopilotignore';
+
+/** Lines per chunk: about one screen, small enough to rank precisely, large enough to carry context. */
+export const CHUNK_LINES = 60;
+
+/** Files read at once while indexing: enough to hide file-system latency, few enough not to starve the host. */
+const READ_CONCURRENCY = 32;
+
+/** Options of the index. */
+export interface RepoIndexOptions {
+  /** Files larger than this (bytes) are left out. */
+  readonly maxFileBytes?: number;
+}
+
+/** A file the index holds. Lines are 0-based; `endLine` is exclusive. */
+export interface IndexedFile {
+  readonly path: string;
+  readonly sizeBytes: number;
+  readonly mtimeMs: number;
+  readonly lineCount: number;
+  readonly chunkIds: readonly number[];
+  readonly symbols: readonly OutlineSymbol[];
+  readonly imports: readonly string[];
+}
+
+/** Where a chunk lives. */
+export interface ChunkLocation {
+  readonly path: string;
+  readonly startLine: number;
+  readonly endLine: number;
+}
+
+/** A search hit. */
+export interface ChunkHit extends ChunkLocation {
+  readonly chunkId: number;
+  readonly score: number;
+}
+
+/** What a build saw: files indexed, and files left out by reason (`ignored` = .gitignore or the own ignore file). */
+export interface IndexReport {
+  readonly files: number;
+  readonly chunks: number;
+  readonly excluded: Readonly<Record<ExclusionReason | 'ignored', number>>;
+}
+
+/** What one watcher event did to the index. */
+export type UpdateOutcome = 'added' | 'changed' | 'removed' | 'unchanged' | 'excluded' | 'rescanned';
+
+function emptyExclusions(): Record<ExclusionReason | 'ignored', number> {
+  return { secret: 0, binary: 0, lockfile: 0, minified: 0, vendored: 0, 'too-large': 0, ignored: 0 };
+}
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+function join(directory: string, name: string): string {
+  return directory === '' ? name : `${directory}/${name}`;
+}
+
+async function forEachConcurrent<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next];
+      next += 1;
+      if (item !== undefined) await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+const decoder = new TextDecoder('utf-8');
+
+/**
+ * The repository index: which files may be read (ignore files, safety rules), their chunks in a BM25 index, and an
+ * outline (symbols, imports) per file for the repository map and import neighbours. Kept current by `update(path)`
+ * from a file watcher; never rebuilt on a change.
+ */
+export class RepoIndex {
+  private readonly rules = new IgnoreRules();
+  private readonly bm25 = new Bm25Index();
+  private readonly byPath = new Map<string, IndexedFile>();
+  private readonly chunkPaths: string[] = [];
+  private readonly chunkStarts: number[] = [];
+  private readonly chunkEnds: number[] = [];
+  private readonly maxFileBytes: number;
+  private excluded = emptyExclusions();
+
+  constructor(
+    private readonly fs: RepoFileSystem,
+    options: RepoIndexOptions = {},
+  ) {
+    this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  }
+
+  /** Indexes the whole tree. Throws the signal's reason when aborted. */
+  async build(signal?: AbortSignal): Promise<IndexReport> {
+    this.excluded = emptyExclusions();
+    const gitExclude = await this.fs.readFile('.git/info/exclude', 64 * 1024);
+    if (gitExclude.kind === 'ok') this.rules.add('', compileIgnoreFile(decoder.decode(gitExclude.bytes)));
+    const files = await this.walk('', signal);
+    await forEachConcurrent(files, READ_CONCURRENCY, async (path) => {
+      signal?.throwIfAborted();
+      await this.indexFile(path);
+    });
+    return this.report();
+  }
+
+  /** Files indexed and left out so far. */
+  report(): IndexReport {
+    return { files: this.byPath.size, chunks: this.bm25.size(), excluded: { ...this.excluded } };
+  }
+
+  /** Lists the files under `directory` that pass the ignore rules and the name rules, reading ignore files on the way. */
+  private async walk(directory: string, signal?: AbortSignal): Promise<string[]> {
+    const files: string[] = [];
+    let level = [directory];
+    while (level.length > 0) {
+      signal?.throwIfAborted();
+      const nextLevel: string[] = [];
+      await forEachConcurrent(level, READ_CONCURRENCY, async (current) => {
+        const entries = await this.fs.readDirectory(current);
+        // Ignore files first: they decide about their siblings.
+        for (const name of ['.gitignore', OWN_IGNORE_FILE]) {
+          if (!entries.some((entry) => entry.name === name && entry.kind === 'file')) continue;
+          const read = await this.fs.readFile(join(current, name), 1024 * 1024);
+          if (read.kind === 'ok') this.rules.add(current, compileIgnoreFile(decoder.decode(read.bytes)));
+        }
+        for (const entry of entries) {
+          const path = join(current, entry.name);
+          if (entry.kind === 'directory') {
+            if (isSkippedDirectory(entry.name)) this.excluded.vendored += 1;
+            else if (this.rules.isIgnored(path, true)) this.excluded.ignored += 1;
+            else nextLevel.push(path);
+          } else if (entry.kind === 'file') {
+            if (this.rules.isIgnored(path, false)) this.excluded.ignored += 1;
+            else files.push(path);
+          }
+        }
+      });
+      level = nextLevel;
+    }
+    return files;
+  }
+
+  /** Reads, checks and indexes one file (replacing what the index held for it). */
+  private async indexFile(path: string): Promise<UpdateOutcome> {
+    const byName = exclusionByName(baseName(path), 0, this.maxFileBytes);
+    if (byName !== null) return this.exclude(path, byName);
+    const read = await this.fs.readFile(path, this.maxFileBytes);
+    if (read.kind === 'missing') return this.removePath(path) ? 'removed' : 'unchanged';
+    if (read.kind === 'too-large') return this.exclude(path, 'too-large');
+    const previous = this.byPath.get(path);
+    if (previous !== undefined && previous.mtimeMs === read.mtimeMs && previous.sizeBytes === read.bytes.length) {
+      return 'unchanged';
+    }
+    const byContent = exclusionByContent(read.bytes);
+    if (byContent !== null) return this.exclude(path, byContent);
+    const text = decoder.decode(read.bytes);
+    if (previous !== undefined) this.dropChunks(previous);
+    const chunkIds: number[] = [];
+    let lineCount = 0;
+    let chunkStartLine = 0;
+    let chunkStartOffset = 0;
+    let offset = 0;
+    while (offset <= text.length) {
+      let newline = text.indexOf('\n', offset);
+      if (newline < 0) newline = text.length;
+      lineCount += 1;
+      offset = newline + 1;
+      const linesInChunk = lineCount - chunkStartLine;
+      // End a chunk after CHUNK_LINES lines, or earlier at a blank line once it has three quarters of that.
+      const atBlank = offset < text.length && (text.charCodeAt(offset) === 10 || text.charCodeAt(offset) === 13);
+      if (offset > text.length || linesInChunk >= CHUNK_LINES || (atBlank && linesInChunk >= (CHUNK_LINES * 3) / 4)) {
+        const counts = new Map<string, number>();
+        const total = addTerms(text.slice(chunkStartOffset, Math.min(offset, text.length)), counts);
+        const chunkId = this.bm25.addChunk(counts, total);
+        this.chunkPaths[chunkId] = path;
+        this.chunkStarts[chunkId] = chunkStartLine;
+        this.chunkEnds[chunkId] = lineCount;
+        chunkIds.push(chunkId);
+        chunkStartLine = lineCount;
+        chunkStartOffset = offset;
+      }
+    }
+    const outline = outlineSource(text);
+    this.byPath.set(path, {
+      path,
+      sizeBytes: read.bytes.length,
+      mtimeMs: read.mtimeMs,
+      lineCount,
+      chunkIds,
+      symbols: outline.symbols,
+      imports: outline.imports,
+    });
+    return previous === undefined ? 'added' : 'changed';
+  }
+
+  private exclude(path: string, reason: ExclusionReason): UpdateOutcome {
+    this.excluded[reason] += 1;
+    this.removePath(path);
+    return 'excluded';
+  }
+
+  private dropChunks(file: IndexedFile): void {
+    for (const chunkId of file.chunkIds) this.bm25.removeChunk(chunkId);
+  }
+
+  /** Removes a file, or every file under a directory; true when something was removed. */
+  private removePath(path: string): boolean {
+    const file = this.byPath.get(path);
+    if (file !== undefined) {
+      this.dropChunks(file);
+      this.byPath.delete(path);
+      return true;
+    }
+    const prefix = `${path}/`;
+    let removed = false;
+    for (const [candidate, entry] of this.byPath) {
+      if (!candidate.startsWith(prefix)) continue;
+      this.dropChunks(entry);
+      this.byPath.delete(candidate);
+      removed = true;
+    }
+    return removed;
+  }
+
+  private isExcludedByLocation(path: string, isDirectory: boolean): boolean {
+    const segments = path.split('/');
+    const directories = isDirectory ? segments : segments.slice(0, -1);
+    if (directories.some((segment) => isSkippedDirectory(segment))) return true;
+    return this.rules.isIgnoredWithAncestors(path, isDirectory);
+  }
+
+  /**
+   * Brings one path up to date after a watcher event (created, changed or deleted: the file system says which).
+   * A changed ignore file re-reads its rules and rescans its directory; a new directory is walked.
+   */
+  async update(path: string): Promise<UpdateOutcome> {
+    const name = baseName(path);
+    if (name === '.gitignore' || name === OWN_IGNORE_FILE) {
+      const directory = parentOf(path);
+      this.rules.clear(directory);
+      for (const ignoreName of ['.gitignore', OWN_IGNORE_FILE]) {
+        const read = await this.fs.readFile(join(directory, ignoreName), 1024 * 1024);
+        if (read.kind === 'ok') this.rules.add(directory, compileIgnoreFile(decoder.decode(read.bytes)));
+      }
+      await this.rescan(directory);
+      return 'rescanned';
+    }
+    const kind = await this.fs.kindOf(path);
+    if (kind === 'missing') return this.removePath(path) ? 'removed' : 'unchanged';
+    if (this.isExcludedByLocation(path, kind === 'directory')) {
+      this.excluded.ignored += 1;
+      return this.removePath(path) ? 'removed' : 'excluded';
+    }
+    if (kind === 'directory') {
+      await this.rescan(path);
+      return 'rescanned';
+    }
+    return this.indexFile(path);
+  }
+
+  /** Re-walks a directory: indexes what is new or changed, drops what is gone or now ignored. */
+  private async rescan(directory: string): Promise<void> {
+    const seen = new Set(directory === '' || !this.isExcludedByLocation(directory, true) ? await this.walk(directory) : []);
+    const prefix = directory === '' ? '' : `${directory}/`;
+    for (const path of [...this.byPath.keys()]) if (path.startsWith(prefix) && !seen.has(path)) this.removePath(path);
+    await forEachConcurrent([...seen], READ_CONCURRENCY, async (path) => {
+      await this.indexFile(path);
+    });
+  }
+
+  /** The best chunks for a free-text query, best first. */
+  search(query: string, limit: number): ChunkHit[] {
+    return this.bm25.search(queryTerms(query), limit).flatMap((hit) => {
+      const location = this.chunk(hit.chunkId);
+      return location === null ? [] : [{ ...location, chunkId: hit.chunkId, score: hit.score }];
+    });
+  }
+
+  /** Where a chunk lives, or null for an unknown id. */
+  chunk(chunkId: number): ChunkLocation | null {
+    const path = this.chunkPaths[chunkId];
+    const startLine = this.chunkStarts[chunkId];
+    const endLine = this.chunkEnds[chunkId];
+    if (path === undefined || startLine === undefined || endLine === undefined) return null;
+    return { path, startLine, endLine };
+  }
+
+  /** The indexed file at `path`, if any. */
+  file(path: string): IndexedFile | undefined {
+    return this.byPath.get(path);
+  }
+
+  /** Every indexed file, in no particular order. */
+  files(): IterableIterator<IndexedFile> {
+    return this.byPath.values();
+  }
+
+  /** Indexed files. */
+  fileCount(): number {
+    return this.byPath.size;
+  }
+
+  /** True when `path` may be sent in a prompt: indexed now (so it passed the ignore and safety rules). */
+  isReadable(path: string): boolean {
+    return this.byPath.has(path);
+  }
+
+  /** True when the ignore rules or the safety rules keep `path` out (for refactor edits aimed at such a file). */
+  isOffLimits(path: string): boolean {
+    return exclusionByName(baseName(path), 0, Number.MAX_SAFE_INTEGER) === 'secret' || this.isExcludedByLocation(path, false);
+  }
+
+  /** Files `path` imports and files that import it (resolved within the index). */
+  neighbours(path: string): string[] {
+    const has = (candidate: string): boolean => this.byPath.has(candidate);
+    const result = new Set<string>();
+    const file = this.byPath.get(path);
+    for (const specifier of file?.imports ?? []) {
+      const resolved = resolveImport(path, specifier, has);
+      if (resolved !== null) result.add(resolved);
+    }
+    for (const other of this.byPath.values()) {
+      if (other.path === path) continue;
+      for (const specifier of other.imports) {
+        if (resolveImport(other.path, specifier, (candidate) => candidate === path) !== null) {
+          result.add(other.path);
+          break;
+        }
+      }
+    }
+    return [...result];
+  }
+}

@@ -1,0 +1,87 @@
+import type { ChatMessage } from '../endpoint';
+import type { GenerationSpec } from '../generationService';
+import { promptBudgetFor } from '../routing/fitCheck';
+import type { RoutePlan } from '../routing/router';
+import { packContext, type CountTokens, type PackResult } from './contextPacker';
+import type { RepoFileSystem } from './repoFileSystem';
+import type { RepoIndex } from './repoIndex';
+import { EXPLAIN_QUERY, REPO_ANSWER_TOKENS, repoTaskMessages, repoTaskOverhead, type RepoTaskKind } from './repoPrompts';
+
+/** The most context a repository task sends by default, in tokens: beyond this, prefill time and cost outgrow the gain. */
+export const DEFAULT_MAX_REPO_CONTEXT_TOKENS = 200_000;
+
+/** The context budget when the long-context model's window is unknown, in tokens (the server refuses if it is smaller). */
+export const UNKNOWN_WINDOW_CONTEXT_TOKENS = 32_000;
+
+/** What a repository task is asked. */
+export interface RepoTaskInput {
+  readonly kind: RepoTaskKind;
+  /** The question or the change to make ('' for explain). */
+  readonly request: string;
+  readonly signal: AbortSignal;
+  readonly activePath?: string | null;
+  readonly openPaths?: readonly string[];
+  readonly recentEdits?: readonly string[];
+  /** Upper bound of the context in tokens (setting); defaults to `DEFAULT_MAX_REPO_CONTEXT_TOKENS`. */
+  readonly maxContextTokens?: number;
+}
+
+/** What a repository task needs around it. */
+export interface RepoTaskDeps {
+  readonly index: RepoIndex;
+  readonly fs: RepoFileSystem;
+  readonly countTokens: CountTokens;
+  /** The router's plan for a request of this size (the routed service's `plan`). */
+  readonly plan: (spec: Pick<GenerationSpec, 'task' | 'promptTokens' | 'maxOutputTokens'>) => RoutePlan;
+}
+
+/** A prepared repository task: what will be sent, how large, and where the router means to send it. */
+export interface PreparedRepoTask {
+  readonly messages: readonly ChatMessage[];
+  readonly packed: PackResult;
+  readonly promptTokens: number;
+  readonly maxOutputTokens: number;
+  /** The plan for the final size (first candidate = where it goes, unless it fails over). */
+  readonly plan: RoutePlan;
+  /** The generation spec to hand to `GenerationService.start`. */
+  readonly spec: GenerationSpec;
+}
+
+/**
+ * Packs the repository for a task into the budget of the endpoint the router would pick for it (the long-context
+ * model first, as a `repo` task), and builds the request. The budget is that window minus the answer budget and the
+ * estimate's safety margin, capped by `maxContextTokens`.
+ */
+export async function prepareRepoTask(deps: RepoTaskDeps, input: RepoTaskInput): Promise<PreparedRepoTask> {
+  const maxOutputTokens = REPO_ANSWER_TOKENS[input.kind];
+  const overheadTokens = deps.countTokens(repoTaskOverhead(input.kind, input.request)) + 16;
+  const probe = deps.plan({ task: 'repo', promptTokens: 0, maxOutputTokens });
+  const window = probe.candidates[0]?.contextWindow ?? null;
+  const cap = input.maxContextTokens ?? DEFAULT_MAX_REPO_CONTEXT_TOKENS;
+  const windowBudget = window === null ? UNKNOWN_WINDOW_CONTEXT_TOKENS : promptBudgetFor(window, maxOutputTokens) - overheadTokens;
+  const budgetTokens = Math.max(0, Math.min(cap, windowBudget));
+  const query = input.kind === 'explain' ? `${EXPLAIN_QUERY} ${input.request}` : input.request;
+  const packed = await packContext(
+    deps.index,
+    deps.fs,
+    {
+      query,
+      budgetTokens,
+      activePath: input.activePath ?? null,
+      openPaths: input.openPaths ?? [],
+      recentEdits: input.recentEdits ?? [],
+      signal: input.signal,
+    },
+    deps.countTokens,
+  );
+  const messages = repoTaskMessages(input.kind, packed.text, input.request);
+  const promptTokens = packed.tokens + overheadTokens;
+  const spec: GenerationSpec = {
+    task: 'repo',
+    signal: input.signal,
+    promptTokens,
+    maxOutputTokens,
+    build: (endpoint) => ({ target: endpoint.target, request: { messages, maxTokens: maxOutputTokens, temperature: 0.2 } }),
+  };
+  return { messages, packed, promptTokens, maxOutputTokens, plan: deps.plan({ task: 'repo', promptTokens, maxOutputTokens }), spec };
+}

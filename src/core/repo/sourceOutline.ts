@@ -1,0 +1,138 @@
+/**
+ * A light, language-agnostic outline of a source file: top-level declarations (functions, classes, types, constants)
+ * found by line patterns, and the import specifiers. It feeds the repository map and the import-neighbour signal.
+ * Regular expressions, not parsers: cheap enough for 20,000 files, and wrong only in ways a map can afford.
+ */
+
+/** One declaration: its name, kind word and 0-based line. */
+export interface OutlineSymbol {
+  readonly name: string;
+  readonly kind: string;
+  readonly line: number;
+}
+
+/** Declarations kept per file: a map line, not an index. */
+export const MAX_SYMBOLS_PER_FILE = 40;
+
+const DECLARATION_PATTERNS: readonly RegExp[] = [
+  // TypeScript / JavaScript
+  /^(?:export\s+)?(?:default\s+)?(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?(function\*?|class|interface|type|enum|namespace)\s+([A-Za-z_$][\w$]*)/,
+  /^(?:export\s+)(const|let|var)\s+([A-Za-z_$][\w$]*)/,
+  // Python (top level and one level of methods)
+  /^(?: {4}|\t)?(?:async\s+)?(def|class)\s+([A-Za-z_]\w*)/,
+  // Go
+  /^(func)\s+(?:\([^)]*\)\s*)?([A-Za-z_]\w*)/,
+  /^(type)\s+([A-Za-z_]\w*)\s+(?:struct|interface)/,
+  // Rust
+  /^(?:pub(?:\([^)]*\))?\s+)?(?:async\s+)?(fn|struct|enum|trait|mod|impl)\s+(?:<[^>]*>\s*)?([A-Za-z_]\w*)/,
+  // Java / C# / Kotlin classes
+  /^(?:public\s+|private\s+|protected\s+|internal\s+)?(?:final\s+|abstract\s+|static\s+|sealed\s+|data\s+|open\s+)*(class|interface|record|object)\s+([A-Za-z_]\w*)/,
+];
+
+const IMPORT_PATTERNS: readonly RegExp[] = [
+  /^\s*import\s+(?:type\s+)?(?:[\w*${}\s,]+\s+from\s+)?['"]([^'"]+)['"]/,
+  /^\s*export\s+(?:type\s+)?[\w*${}\s,]+\s+from\s+['"]([^'"]+)['"]/,
+  /\brequire\(\s*['"]([^'"]+)['"]\s*\)/,
+  /^\s*from\s+(\.*[\w.]*)\s+import\s/,
+  /^\s*import\s+([\w.]+)\s*$/,
+  /^\s*#\s*include\s+"([^"]+)"/,
+];
+
+/** What the outline pass found in one file. */
+export interface FileOutline {
+  readonly symbols: readonly OutlineSymbol[];
+  readonly imports: readonly string[];
+}
+
+/** Outlines a file's text. */
+export function outlineSource(text: string): FileOutline {
+  const symbols: OutlineSymbol[] = [];
+  const imports: string[] = [];
+  let lineNumber = 0;
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    // Only lines that start at column 0 (or one indent for methods) and are not too long are worth testing.
+    if (end - start < 300) {
+      const line = text.slice(start, end);
+      const first = line.charCodeAt(0);
+      // Skip blank lines, comments and closing braces quickly.
+      if (line.length > 2 && first !== 47 && first !== 42 && first !== 125) {
+        if (symbols.length < MAX_SYMBOLS_PER_FILE) {
+          for (const pattern of DECLARATION_PATTERNS) {
+            const match = pattern.exec(line);
+            if (match !== null && match[1] !== undefined && match[2] !== undefined) {
+              symbols.push({ kind: match[1], name: match[2], line: lineNumber });
+              break;
+            }
+          }
+        }
+        if (line.includes('import') || line.includes('require') || line.includes('include') || line.includes('from')) {
+          for (const pattern of IMPORT_PATTERNS) {
+            const match = pattern.exec(line);
+            if (match?.[1] !== undefined) {
+              imports.push(match[1]);
+              break;
+            }
+          }
+        }
+      }
+    }
+    lineNumber += 1;
+    start = end + 1;
+  }
+  return { symbols, imports };
+}
+
+const RESOLVE_SUFFIXES = ['', '.ts', '.tsx', '.js', '.jsx', '.mjs', '.cjs', '.mts', '.cts', '.py', '.d.ts',
+  '/index.ts', '/index.tsx', '/index.js', '/__init__.py'];
+
+function normalise(path: string): string | null {
+  const out: string[] = [];
+  for (const segment of path.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') {
+      if (out.length === 0) return null;
+      out.pop();
+    } else {
+      out.push(segment);
+    }
+  }
+  return out.join('/');
+}
+
+/**
+ * Resolves an import specifier written in `fromPath` to a file the index holds, or null (packages, unknown paths).
+ * Handles relative JS/TS specifiers (with or without extension, `.js` written for a `.ts` file, `index` files),
+ * relative Python imports (`from .x import`), dotted absolute Python modules, and C `#include "x.h"`.
+ */
+export function resolveImport(fromPath: string, specifier: string, hasFile: (path: string) => boolean): string | null {
+  const slash = fromPath.lastIndexOf('/');
+  const directory = slash < 0 ? '' : fromPath.slice(0, slash);
+  const candidates: string[] = [];
+  if (specifier.startsWith('./') || specifier.startsWith('../')) {
+    const base = normalise(`${directory}/${specifier}`);
+    if (base === null) return null;
+    candidates.push(base);
+    if (/\.(m|c)?js$/.test(base)) candidates.push(base.replace(/\.(m|c)?js$/, '.ts'), base.replace(/\.(m|c)?js$/, '.tsx'));
+    for (const suffix of RESOLVE_SUFFIXES) candidates.push(base + suffix);
+  } else if (/^\.+[\w.]*$/.test(specifier)) {
+    // Python relative import: one dot is this package, each further dot one level up.
+    const dots = /^\.+/.exec(specifier)?.[0].length ?? 1;
+    const rest = specifier.slice(dots).split('.').filter((part) => part !== '').join('/');
+    const up = '../'.repeat(dots - 1);
+    const base = normalise(`${directory}/${up}${rest}`);
+    if (base === null) return null;
+    candidates.push(`${base}.py`, `${base}/__init__.py`);
+  } else if (/^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)+$/.test(specifier) || /^[\w/.-]+\.(h|hpp|hh)$/.test(specifier)) {
+    const modulePath = /\.(h|hpp|hh)$/.test(specifier) ? specifier : specifier.split('.').join('/');
+    const local = normalise(`${directory}/${modulePath}`);
+    if (local !== null) candidates.push(local);
+    candidates.push(modulePath, `${modulePath}.py`, `${modulePath}/__init__.py`, `src/${modulePath}.py`);
+  } else {
+    return null;
+  }
+  for (const candidate of candidates) if (candidate !== fromPath && hasFile(candidate)) return candidate;
+  return null;
+}
