@@ -304,7 +304,8 @@ function userSettings(session: SessionKind): Record<string, unknown> {
     'security.workspace.trust.banner': 'never',
     'telemetry.telemetryLevel': 'off',
     'update.mode': 'none',
-    'extensions.autoUpdate': false,
+    // VS Code migrates `false` to "off" and rewrites settings.json at startup; write the current form.
+    'extensions.autoUpdate': 'off',
     'extensions.autoCheckUpdates': false,
     'extensions.ignoreRecommendations': true,
     // No built-in AI provider competing with the extension for ghost text.
@@ -315,6 +316,8 @@ function userSettings(session: SessionKind): Record<string, unknown> {
     'files.autoSave': 'off',
     'files.hotExit': 'off',
     'window.restoreWindows': 'none',
+    // The secondary side bar (the chat view) would open empty; keep screenshots to the editor and the status bar.
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
   };
 }
 
@@ -441,7 +444,8 @@ class Session {
       ['extensionTestsPath', `vscode-remote://${authority}${suiteFile}`],
     ];
     const url = `http://${authority}/?folder=${encodeURIComponent(dirs.workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
-    await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
+    // 'commit': the workbench keeps loading after this; waiting for more only delays relaying the suite's output.
+    await page.goto(url, { waitUntil: 'commit', timeout: 60_000 });
     info(`session ${this.kind}: workbench opened; the suite runs inside it`);
 
     const timedOut = Symbol('timeout');
@@ -452,6 +456,9 @@ class Session {
       sleep(Math.max(0, deadlineMs - performance.now())).then(() => timedOut),
     ]);
     this.bridge.page = undefined;
+    info(
+      `session ${this.kind}: ${outcome === timedOut ? 'timed out' : outcome === 'server-died' ? 'code-server died' : `the suite exited with code ${exitCode}`}`,
+    );
 
     const parsed: unknown = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : undefined;
     if (isSuiteResults(parsed)) {
@@ -466,6 +473,7 @@ class Session {
         : outcome === 'server-died'
           ? `code-server exited (code ${serverExit}); see ${serverLogPath}`
           : `the suite ended with exit code ${exitCode} without writing results`;
+    say(`not ok session ${this.kind}: ${why}`);
     for (const line of this.workbenchLog.slice(-40)) say(`#   ${line}`);
     return { results: [{ name: `session ${this.kind}`, outcome: 'failed', detail: why, durationMs: 0 }], pendingSessions: [] };
   }
@@ -492,9 +500,18 @@ class Session {
 
   async stop(): Promise<void> {
     this.bridge.page = undefined;
-    await this.browser?.close().catch(() => undefined);
+    const browser = this.browser;
+    this.browser = undefined;
+    if (browser) {
+      await browser.close().catch(() => undefined);
+      info(`session ${this.kind}: browser closed`);
+    }
     const pid = this.codeServer?.pid;
-    if (pid) await stopGroup(pid);
+    this.codeServer = undefined;
+    if (pid) {
+      await stopGroup(pid);
+      info(`session ${this.kind}: code-server stopped (process group ${pid})`);
+    }
   }
 }
 
