@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import { systemClock } from './core/clock';
+import type { StatsSink } from './core/generationService';
 import { Redactor } from './core/redact';
 import { readBooleanSetting } from './core/settings';
 import { ConfigCommands, offerSimulatorIfUnconfigured } from './vscode/configureBackends';
@@ -7,9 +9,15 @@ import { RedactingLog } from './vscode/log';
 import { ApiKeyStore } from './vscode/secrets';
 import { createSettingsSource } from './vscode/settingsSource';
 import { SimulatedBackends } from './vscode/simulatedBackends';
+import { createSpeedUi } from './vscode/speedUi';
+
+/** What `activate()` returns: the seams the end-to-end suite drives (it streams through the extension's stats sink). */
+export interface LatencyCopilotApi {
+  readonly statsSink: StatsSink;
+}
 
 // The composition root: it builds objects, registers them, and pushes their disposables. Nothing else lives here.
-export function activate(context: vscode.ExtensionContext): void {
+export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
   const activationStartMs = performance.now();
   // Configuration (issue 3): every log line is redacted; keys live only in SecretStorage; endpoints resolve in the
   // background (no network I/O, no workspace file reads on this path).
@@ -23,7 +31,16 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(log, keys, simulator, endpoints, ...new ConfigCommands(configDeps).register());
   endpoints.start();
   void offerSimulatorIfUnconfigured(configDeps, readBooleanSetting(settings, 'backends.offerSimulator'));
+  // Speed UI (issue 6): the stats hub is the StatsSink of every generation service; history, status bar, panel.
+  const speedUi = createSpeedUi({
+    context,
+    log,
+    clock: systemClock,
+    endpoints: () => [...endpoints.endpoints('burst'), ...endpoints.endpoints('longContext')],
+  });
+  context.subscriptions.push(speedUi, endpoints.onDidChange(() => speedUi.refresh()));
   log.info(`Activated in ${(performance.now() - activationStartMs).toFixed(1)} ms`);
+  return { statsSink: speedUi.hub };
 }
 
 export function deactivate(): void {

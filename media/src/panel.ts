@@ -375,13 +375,14 @@ function renderProbe(snapshot: PanelSnapshot): void {
   const probeButton = byId('probe');
   if (probeButton instanceof HTMLButtonElement) {
     const done = probe.rows.filter((row) => row.status === 'ok' || row.status === 'error').length;
-    probeButton.disabled = probe.running;
+    probeButton.disabled = probe.running || !probe.available;
     probeButton.textContent = probe.running ? `Probing… (${done}/${probe.rows.length})` : 'Probe backends';
+    if (!probe.available) probeButton.title = 'Probing is not available in this build yet';
   }
   section.hidden = probe.rows.length === 0;
   if (probe.rows.length === 0) return;
   const started = probe.startedAtEpochMs === null ? '' : ` at ${formatTime(probe.startedAtEpochMs)}`;
-  byId('probe-title').textContent = probe.running ? `Probe (running${started})` : `Probe (${started.trim() || 'done'})`;
+  byId('probe-title').textContent = probe.running ? `Probe (running, started${started})` : `Probe results (started${started})`;
   byId('probe-results').replaceChildren(
     el(
       'table',

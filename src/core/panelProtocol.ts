@@ -101,6 +101,8 @@ export interface ProbeRow {
 
 /** The probe part of the snapshot: progress and results. */
 export interface ProbeState {
+  /** False when the extension has no prober wired in (the button is shown disabled). */
+  readonly available: boolean;
   readonly running: boolean;
   readonly startedAtEpochMs: number | null;
   readonly rows: readonly ProbeRow[];

@@ -57,11 +57,13 @@ export class ProbeBoard {
     private readonly wallClockMs: () => number,
     /** Called after every step, so the panel can send a fresh snapshot. */
     private readonly onChange: () => void,
+    /** False when no prober is wired in: the panel shows the button disabled. */
+    private readonly available = true,
   ) {}
 
   /** The state for the panel snapshot. */
   state(): ProbeState {
-    return { running: this.running, startedAtEpochMs: this.startedAtEpochMs, rows: this.rows };
+    return { available: this.available, running: this.running, startedAtEpochMs: this.startedAtEpochMs, rows: this.rows };
   }
 
   /** Probes `endpoints` in order. Never rejects: a failing probe becomes an error row. */

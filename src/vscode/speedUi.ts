@@ -34,8 +34,11 @@ export interface SpeedUiDeps {
   readonly clock: Clock;
   /** Every configured endpoint, burst first, then long-context. */
   readonly endpoints: () => readonly ResolvedEndpoint[];
-  /** Probes one endpoint (`probeEndpoint` bound to the transport, clock and token counter). */
-  readonly prober: EndpointProber;
+  /**
+   * Probes one endpoint (`probeEndpoint` bound to the transport, clock and token counter). Until the composition root
+   * has a transport to give, the panel's "Probe backends" button is shown disabled and says why.
+   */
+  readonly prober?: EndpointProber;
   /** Whether inline completions are switched on (the inline feature's toggle); true when omitted. */
   readonly completionsEnabled?: () => boolean;
 }
@@ -88,6 +91,7 @@ export function createSpeedUi(deps: SpeedUiDeps): SpeedUi {
   const probeBoard = new ProbeBoard(
     () => Date.now(),
     () => panel?.postSnapshot(),
+    deps.prober !== undefined,
   );
 
   async function exportHistory(format?: ExportFormat, target?: vscode.Uri): Promise<void> {
@@ -143,7 +147,7 @@ export function createSpeedUi(deps: SpeedUiDeps): SpeedUi {
     slowThresholdTokensPerSec: slowThreshold,
     notice: () => notice,
     runProbe: () => {
-      void probeBoard.run(deps.endpoints(), deps.prober);
+      if (deps.prober !== undefined) void probeBoard.run(deps.endpoints(), deps.prober);
     },
     exportHistory: (format) => exportHistory(format),
     resetHistory,
