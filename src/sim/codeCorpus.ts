@@ -1,6 +1,7 @@
 // A small corpus of realistic code the simulator streams, so that everything downstream (line splitting, stop rules,
-// ghost text, refactor diffs) sees code-shaped text, not lorem ipsum. Written for this project; about 2,400 cl100k
-// tokens in all. (The architecture test scans src/ for type casts, so the snippets avoid that keyword on purpose.)
+// ghost text, refactor diffs) sees code-shaped text, not lorem ipsum. Written for this project; snippets of one
+// language are repeated to fill long answers. (The architecture test scans src/ for type casts, so the snippets
+// avoid that keyword on purpose.)
 
 /** A language the corpus has snippets for. */
 export type CorpusLanguage = 'typescript' | 'python' | 'go' | 'rust';
