@@ -68,6 +68,12 @@ interface Candidate {
 
 const decoder = new TextDecoder('utf-8');
 
+function pathDepth(path: string): number {
+  let depth = 0;
+  for (let index = 0; index < path.length; index += 1) if (path.charCodeAt(index) === 47) depth += 1;
+  return depth;
+}
+
 function languageOf(path: string): string {
   const dot = path.lastIndexOf('.');
   const extension = dot < 0 ? '' : path.slice(dot + 1).toLowerCase();
@@ -148,6 +154,18 @@ export async function packContext(
     }
   }
   const ranked = [...candidates.values()].sort((a, b) => b.score - a.score || a.chunkId - b.chunkId);
+  // Room left after everything relevant: fill it with the rest, shallow files first (READMEs, manifests, entry points
+  // carry the most overview per token). Packing stops at the budget, so on a large repository this costs little.
+  const rest: Candidate[] = [];
+  for (const file of index.files()) {
+    for (const chunkId of file.chunkIds) {
+      if (candidates.has(chunkId)) continue;
+      const location = index.chunk(chunkId);
+      if (location !== null) rest.push({ chunkId, ...location, score: 0, why: ['fills the budget'] });
+    }
+  }
+  rest.sort((a, b) => pathDepth(a.path) - pathDepth(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : a.startLine - b.startLine));
+  ranked.push(...rest);
 
   const lineCache = new Map<string, string[] | null>();
   const linesOf = async (path: string): Promise<string[] | null> => {
