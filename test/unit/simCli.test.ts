@@ -1,0 +1,108 @@
+// The simulator's CLI: the base URL is the first line of stdout, each request gets a log line, and SIGTERM exits 0.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postJson, testAgent } from './simHelpers';
+
+const root = join(__dirname, '..', '..');
+const outDir = mkdtempSync(join(tmpdir(), 'sim-cli-'));
+const cliPath = join(outDir, 'sim.js');
+const agent = testAgent();
+const children: ChildProcessWithoutNullStreams[] = [];
+
+beforeAll(async () => {
+  // Build only the simulator's CLI (as `node esbuild.mjs --tools` does for every tool), so that this test does not
+  // depend on other tools compiling.
+  await build({
+    entryPoints: [join(root, 'src', 'tools', 'sim.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile: cliPath,
+    logLevel: 'error',
+  });
+}, 60_000);
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  await agent.close();
+  rmSync(outDir, { recursive: true, force: true });
+});
+
+/** Starts the CLI and collects stdout lines; resolves once `count` lines have arrived. */
+function startCli(args: readonly string[]): {
+  child: ChildProcessWithoutNullStreams;
+  lines: string[];
+  waitForLines: (count: number) => Promise<void>;
+  exited: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, [cliPath, ...args], { stdio: 'pipe' });
+  children.push(child);
+  const lines: string[] = [];
+  let buffer = '';
+  const waiters: { count: number; resolve: () => void }[] = [];
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (text: string) => {
+    buffer += text;
+    const parts = buffer.split('\n');
+    buffer = parts.pop() ?? '';
+    lines.push(...parts);
+    for (const waiter of waiters.filter((entry) => lines.length >= entry.count)) waiter.resolve();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    lines,
+    exited,
+    waitForLines: (count) =>
+      new Promise<void>((resolve, reject) => {
+        if (lines.length >= count) return resolve();
+        waiters.push({ count, resolve });
+        void exited.then(() => reject(new Error(`the CLI exited after ${lines.length} lines: ${lines.join(' | ')}`)));
+      }),
+  };
+}
+
+describe('sim CLI', () => {
+  it('prints the base URL first, logs each request, and exits 0 on SIGTERM', async () => {
+    const cli = startCli(['--port', '0', '--ttft-ms', '1', '--tokens-per-sec', '20000']);
+    await cli.waitForLines(1);
+    const baseUrl = cli.lines[0] ?? '';
+    expect(baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const response = await postJson(agent, `${baseUrl}/v1/completions`, { prompt: 'x', max_tokens: 5, stream: true });
+    expect(response.status).toBe(200);
+    await response.text();
+    await cli.waitForLines(3);
+    expect(cli.lines[2]).toMatch(/^#1 POST \/v1\/completions openai-completions 200 stream, ttft [\d.]+ ms, 5\/5 tokens/);
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+  }, 30_000);
+
+  it('applies flags: an API key and a fault', async () => {
+    const cli = startCli(['--port', '0', '--api-key', 'k-123', '--fault', '503', '--quiet']);
+    await cli.waitForLines(1);
+    const baseUrl = cli.lines[0] ?? '';
+    const unauthorized = await postJson(agent, `${baseUrl}/v1/completions`, { prompt: 'x' });
+    expect(unauthorized.status).toBe(401);
+    await unauthorized.text();
+    const failing = await postJson(agent, `${baseUrl}/v1/completions`, { prompt: 'x' }, { authorization: 'Bearer k-123' });
+    expect(failing.status).toBe(503);
+    await failing.text();
+    cli.child.kill('SIGINT');
+    expect(await cli.exited).toBe(0);
+  }, 30_000);
+
+  it('exits 2 with a message on a bad flag', async () => {
+    const cli = startCli(['--fault', 'explode']);
+    let stderr = '';
+    cli.child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    expect(await cli.exited).toBe(2);
+    expect(stderr).toContain('unknown fault explode');
+  }, 30_000);
+});
