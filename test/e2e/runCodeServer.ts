@@ -597,6 +597,8 @@ async function main(): Promise<number> {
   }
 
   info(`done; artifacts in ${artifactsDir}`);
+  // The failures again, together, so that they are not lost in a long output.
+  for (const result of results.filter((each) => each.outcome === 'failed')) say(`# failed: ${result.name}: ${result.detail ?? ''}`);
   say(closingLine(results));
   return results.some((result) => result.outcome === 'failed') || results.length === 0 ? 1 : 0;
 }

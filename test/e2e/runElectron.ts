@@ -141,6 +141,7 @@ async function main(): Promise<number> {
   } finally {
     if (!keep) rmSync(runDir, { recursive: true, force: true });
   }
+  for (const result of results.filter((each) => each.outcome === 'failed')) say(`# failed: ${result.name}: ${result.detail ?? ''}`);
   say(closingLine(results));
   return results.some((result) => result.outcome === 'failed') || results.length === 0 ? 1 : 0;
 }
