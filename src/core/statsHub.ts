@@ -82,10 +82,51 @@ export function percentileOfSorted(sorted: readonly number[], q: number): number
   return sorted[rank - 1] ?? null;
 }
 
+/**
+ * Moves the k-th smallest value of `values[from..to]` to index k (Hoare's selection, median-of-three pivot): O(n)
+ * on average, where a full sort of 10,000 values is O(n log n) and allocates.
+ */
+function selectKth(values: Float64Array, k: number, from = 0, to = values.length - 1): number {
+  let left = from;
+  let right = to;
+  while (right > left) {
+    const middle = (left + right) >> 1;
+    const a = values[left] ?? 0;
+    const b = values[middle] ?? 0;
+    const c = values[right] ?? 0;
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while ((values[i] ?? 0) < pivot) i++;
+      while ((values[j] ?? 0) > pivot) j--;
+      if (i <= j) {
+        const swap = values[i] ?? 0;
+        values[i] = values[j] ?? 0;
+        values[j] = swap;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else break;
+  }
+  return values[k] ?? 0;
+}
+
+/** Nearest-rank p50 and p95 of `values` (which it reorders). */
 function percentiles(values: number[]): Percentiles | null {
-  if (values.length === 0) return null;
-  values.sort((a, b) => a - b);
-  return { p50: percentileOfSorted(values, 0.5) ?? 0, p95: percentileOfSorted(values, 0.95) ?? 0, count: values.length };
+  const count = values.length;
+  if (count === 0) return null;
+  const buffer = Float64Array.from(values);
+  const rank = (q: number) => Math.min(count, Math.max(1, Math.ceil(q * count))) - 1;
+  const p95Rank = rank(0.95);
+  const p95 = selectKth(buffer, p95Rank);
+  // After selecting p95, everything below its index is <= p95: p50 is found in that part alone.
+  const p50Rank = rank(0.5);
+  const p50 = p50Rank === p95Rank ? p95 : selectKth(buffer, p50Rank, 0, p95Rank - 1);
+  return { p50, p95, count };
 }
 
 /** The retry delay a record carries, when the service added one (`retryAfterMs` is not yet part of `RequestRecord`). */
@@ -411,14 +452,19 @@ export class StatsHub implements StatsSink {
     const configured = this.configuredEndpoints();
     // Configured endpoints are keyed by their own id; records that match one are counted under it.
     for (const endpoint of configured) accumulators.set(endpoint.id, newAccumulator(endpoint.id, endpoint.label));
-    const keyCache = new Map<string, string>();
+    // Which accumulator a record belongs to, remembered per (endpoint id, label): 10,000 records share a handful.
+    const keyCache = new Map<string, Map<string, string>>();
     const keyOf = (record: RequestRecord): string => {
-      const cacheKey = `${record.endpointId}\u0000${record.endpointLabel}`;
-      let key = keyCache.get(cacheKey);
+      let byLabel = keyCache.get(record.endpointId);
+      if (byLabel === undefined) {
+        byLabel = new Map();
+        keyCache.set(record.endpointId, byLabel);
+      }
+      let key = byLabel.get(record.endpointLabel);
       if (key === undefined) {
         const match = configured.find((endpoint) => recordMatchesEndpoint(endpoint, record.endpointId, record.endpointLabel));
-        key = match?.id ?? cacheKey;
-        keyCache.set(cacheKey, key);
+        key = match?.id ?? `${record.endpointId}\u0000${record.endpointLabel}`;
+        byLabel.set(record.endpointLabel, key);
       }
       return key;
     };
@@ -454,10 +500,7 @@ export class StatsHub implements StatsSink {
         }),
         ttftMs: percentiles(acc.ttft),
         decodeTokensPerSec: percentiles(acc.decode),
-        prefillTokensPerSec: percentileOfSorted(
-          acc.prefill.sort((a, b) => a - b),
-          0.5,
-        ),
+        prefillTokensPerSec: percentiles(acc.prefill)?.p50 ?? null,
         serverCountedShare: acc.decode.length === 0 ? null : acc.serverCounted / acc.decode.length,
         outputTokens: acc.outputTokens,
         fallbacks: acc.fallbacks,

@@ -257,3 +257,20 @@ describe('StatsHub', () => {
     expect(percentileOfSorted([1, 2, 3, 4], 0.95)).toBe(4);
   });
 });
+
+describe('percentiles by selection', () => {
+  it('equal nearest-rank percentiles of a sorted copy, for random series of every small size', () => {
+    let seed = 42;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    for (let size = 1; size <= 120; size++) {
+      const clock = new ManualClock();
+      const hub = new StatsHub({ clock, scheduler: new ManualScheduler(clock, (ms) => clock.advance(ms)), endpoints: () => [] });
+      const values = Array.from({ length: size }, () => Math.round(random() * 50) * 10);
+      values.forEach((value, i) => hub.requestFinished(i, record({}, { ttftMs: value, prefillTokensPerSec: value })));
+      const sorted = [...values].sort((a, b) => a - b);
+      const summary = hub.snapshot().endpoints[0];
+      expect(summary?.ttftMs).toEqual({ p50: percentileOfSorted(sorted, 0.5), p95: percentileOfSorted(sorted, 0.95), count: size });
+      expect(summary?.prefillTokensPerSec).toBe(percentileOfSorted(sorted, 0.5));
+    }
+  });
+});
