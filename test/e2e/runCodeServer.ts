@@ -8,7 +8,7 @@
 // presses), waits for the suite's exit, and stops everything it started. The last line it prints is
 // `N passed, N failed` (`, N skipped` when some were skipped); it exits non-zero when anything failed.
 //
-// Usage: npm run test:e2e [-- --filter name1,name2] [--keep] [--verbose] [--timeout-s 600]
+// Usage: npm run test:e2e [-- --filter name1,name2] [--session default|untrusted] [--keep] [--verbose] [--timeout-s 600]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,6 +43,8 @@ interface RunnerOptions {
   readonly verbose: boolean;
   /** Hard limit for the whole run after setup, in seconds; everything is stopped when it passes. */
   readonly timeoutS: number;
+  /** Run only this session (e.g. `untrusted` while working on a trust scenario); default: `default`, then what it asks for. */
+  readonly onlySession: SessionKind | undefined;
 }
 
 function parseOptions(argv: readonly string[]): RunnerOptions {
@@ -50,16 +52,21 @@ function parseOptions(argv: readonly string[]): RunnerOptions {
   let keep = false;
   let verbose = false;
   let timeoutS = Number(process.env.LATENCY_COPILOT_E2E_TIMEOUT_S ?? 600);
+  let onlySession: SessionKind | undefined;
   for (let index = 0; index < argv.length; index++) {
     const arg = argv[index];
     if (arg === '--filter') filter = argv[++index];
     else if (arg === '--keep') keep = true;
     else if (arg === '--verbose') verbose = true;
     else if (arg === '--timeout-s') timeoutS = Number(argv[++index]);
-    else throw new Error(`unknown option ${arg} (known: --filter a,b  --keep  --verbose  --timeout-s N)`);
+    else if (arg === '--session') {
+      const kind = argv[++index];
+      if (kind !== 'default' && kind !== 'untrusted') throw new Error('--session takes default or untrusted');
+      onlySession = kind;
+    } else throw new Error(`unknown option ${arg} (known: --filter a,b  --session default|untrusted  --keep  --verbose  --timeout-s N)`);
   }
   if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new Error('--timeout-s needs a positive number of seconds');
-  return { filter, keep, verbose, timeoutS };
+  return { filter, keep, verbose, timeoutS, onlySession };
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -567,7 +574,7 @@ async function main(): Promise<number> {
   }
 
   try {
-    const sessionsToRun: SessionKind[] = ['default'];
+    const sessionsToRun: SessionKind[] = [options.onlySession ?? 'default'];
     const sessionsRun = new Set<SessionKind>();
     for (let kind = sessionsToRun.shift(); kind !== undefined; kind = sessionsToRun.shift()) {
       sessionsRun.add(kind);
@@ -575,7 +582,7 @@ async function main(): Promise<number> {
       try {
         const outcome = await current.run(deadlineMs);
         results.push(...outcome.results);
-        for (const pending of outcome.pendingSessions) {
+        for (const pending of options.onlySession ? [] : outcome.pendingSessions) {
           if (!sessionsRun.has(pending) && !sessionsToRun.includes(pending)) sessionsToRun.push(pending);
         }
       } catch (error) {
