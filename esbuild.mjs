@@ -8,6 +8,37 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const args = new Set(process.argv.slice(2));
+
+/**
+ * undici's main entry pulls in fetch, WebSocket, caches and mocks (535 KB minified). The transport needs only `Pool`,
+ * `EnvHttpProxyAgent` and the `request()` API, so `undici` resolves to this lean entry, built the way undici's own
+ * index.js wires the same pieces (it assigns the api functions to `Dispatcher.prototype`). Types still come from the
+ * real package. undici also carries its HTTP parser twice, as SIMD and plain WebAssembly (72 KB each), and uses the plain
+ * one only where SIMD fails to compile (old Node on ppc64, which no VS Code runs on): the plain copy is left out, and
+ * asking for it throws an error that says so.
+ */
+/** @type {esbuild.Plugin} */
+const leanUndici = {
+  name: 'lean-undici',
+  setup(build) {
+    build.onResolve({ filter: /^undici$/ }, () => ({ path: 'undici-lean', namespace: 'lean-undici' }));
+    build.onResolve({ filter: /\/llhttp\/llhttp-wasm\.js$/ }, () => ({ path: 'llhttp-plain', namespace: 'lean-undici' }));
+    build.onLoad({ filter: /^llhttp-plain$/, namespace: 'lean-undici' }, () => ({
+      loader: 'js',
+      contents:
+        "throw new Error('Latency Copilot bundles only the WebAssembly SIMD build of the HTTP parser, and this platform cannot compile it.');",
+    }));
+    build.onLoad({ filter: /^undici-lean$/, namespace: 'lean-undici' }, () => ({
+      resolveDir: join(process.cwd(), 'node_modules', 'undici'),
+      loader: 'js',
+      contents: [
+        "const Dispatcher = require('./lib/dispatcher/dispatcher');",
+        "Dispatcher.prototype.request = require('./lib/api/api-request');",
+        "module.exports = { Pool: require('./lib/dispatcher/pool'), EnvHttpProxyAgent: require('./lib/dispatcher/env-http-proxy-agent') };",
+      ].join('\n'),
+    }));
+  },
+};
 const production = args.has('--production');
 const toolsOnly = args.has('--tools');
 const quiet = args.has('--quiet');
@@ -22,6 +53,7 @@ const nodeDefaults = {
   minify: production,
   logLevel: quiet ? 'error' : 'info',
   legalComments: 'none',
+  plugins: [leanUndici],
 };
 
 const builds = [];
