@@ -1,3 +1,5 @@
+import { detachString } from './detachString';
+
 /** BM25 term-frequency saturation. 1.2 is the usual value for short documents such as code chunks. */
 const K1 = 1.2;
 /** BM25 length normalisation: 0.75, the usual value; long chunks are not rewarded for repeating words. */
@@ -33,7 +35,8 @@ export class Bm25Index {
     for (const [term, count] of termCounts) {
       const packed = chunkId * TF_SLOTS + Math.min(count, TF_SLOTS - 1);
       const list = this.postings.get(term);
-      if (list === undefined) this.postings.set(term, [packed]);
+      // A new term becomes a key for the life of the index: detach it from the chunk text it was sliced from.
+      if (list === undefined) this.postings.set(detachString(term), [packed]);
       else list.push(packed);
     }
     return chunkId;

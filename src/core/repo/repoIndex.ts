@@ -3,6 +3,8 @@ import { addTerms, queryTerms } from './codeTerms';
 import { DEFAULT_MAX_FILE_BYTES, exclusionByContent, exclusionByName, isSkippedDirectory } from './fileSafety';
 import type { ExclusionReason } from './fileSafety';
 import { compileIgnoreFile, IgnoreRules, parentOf } from './ignoreRules';
+import type { Clock } from '../clock';
+import { systemClock } from '../clock';
 import type { RepoFileSystem } from './repoFileSystem';
 import { outlineSource, resolveImport } from './sourceOutline';
 import type { OutlineSymbol } from './sourceOutline';
@@ -14,12 +16,17 @@ export const OWN_IGNORE_FILE = '.latencycopilotignore';
 export const CHUNK_LINES = 60;
 
 /** Files read at once while indexing: enough to hide file-system latency, few enough not to starve the host. */
-const READ_CONCURRENCY = 32;
+const READ_CONCURRENCY = 16;
+
+/** Longest stretch of indexing work between two yields to the event loop, in ms (the editor stays responsive). */
+const SLICE_MS = 12;
 
 /** Options of the index. */
 export interface RepoIndexOptions {
   /** Files larger than this (bytes) are left out. */
   readonly maxFileBytes?: number;
+  /** Time source for yielding between slices of work. */
+  readonly clock?: Clock;
 }
 
 /** A file the index holds. Lines are 0-based; `endLine` is exclusive. */
@@ -96,12 +103,24 @@ export class RepoIndex {
   private readonly chunkEnds: number[] = [];
   private readonly maxFileBytes: number;
   private excluded = emptyExclusions();
+  private readonly clock: Clock;
+  private sliceStartMs = 0;
+  /** Reused for every chunk's term counts (cleared each time): saves an allocation per chunk. */
+  private readonly scratchCounts = new Map<string, number>();
 
   constructor(
     private readonly fs: RepoFileSystem,
     options: RepoIndexOptions = {},
   ) {
     this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Yields to the event loop once the current slice of work has run `SLICE_MS`. */
+  private async breathe(): Promise<void> {
+    if (this.clock.now() - this.sliceStartMs < SLICE_MS) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.sliceStartMs = this.clock.now();
   }
 
   /** Indexes the whole tree. Throws the signal's reason when aborted. */
@@ -110,8 +129,10 @@ export class RepoIndex {
     const gitExclude = await this.fs.readFile('.git/info/exclude', 64 * 1024);
     if (gitExclude.kind === 'ok') this.rules.add('', compileIgnoreFile(decoder.decode(gitExclude.bytes)));
     const files = await this.walk('', signal);
+    this.sliceStartMs = this.clock.now();
     await forEachConcurrent(files, READ_CONCURRENCY, async (path) => {
       signal?.throwIfAborted();
+      await this.breathe();
       await this.indexFile(path);
     });
     return this.report();
@@ -183,7 +204,8 @@ export class RepoIndex {
       // End a chunk after CHUNK_LINES lines, or earlier at a blank line once it has three quarters of that.
       const atBlank = offset < text.length && (text.charCodeAt(offset) === 10 || text.charCodeAt(offset) === 13);
       if (offset > text.length || linesInChunk >= CHUNK_LINES || (atBlank && linesInChunk >= (CHUNK_LINES * 3) / 4)) {
-        const counts = new Map<string, number>();
+        const counts = this.scratchCounts;
+        counts.clear();
         const total = addTerms(text.slice(chunkStartOffset, Math.min(offset, text.length)), counts);
         const chunkId = this.bm25.addChunk(counts, total);
         this.chunkPaths[chunkId] = path;
@@ -277,7 +299,9 @@ export class RepoIndex {
     const seen = new Set(directory === '' || !this.isExcludedByLocation(directory, true) ? await this.walk(directory) : []);
     const prefix = directory === '' ? '' : `${directory}/`;
     for (const path of [...this.byPath.keys()]) if (path.startsWith(prefix) && !seen.has(path)) this.removePath(path);
+    this.sliceStartMs = this.clock.now();
     await forEachConcurrent([...seen], READ_CONCURRENCY, async (path) => {
+      await this.breathe();
       await this.indexFile(path);
     });
   }

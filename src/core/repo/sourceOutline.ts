@@ -1,3 +1,5 @@
+import { detachString } from './detachString';
+
 /**
  * A light, language-agnostic outline of a source file: top-level declarations (functions, classes, types, constants)
  * found by line patterns, and the import specifiers. It feeds the repository map and the import-neighbour signal.
@@ -53,28 +55,32 @@ export function outlineSource(text: string): FileOutline {
   while (start <= text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
-    // Only lines that start at column 0 (or one indent for methods) and are not too long are worth testing.
-    if (end - start < 300) {
+    // Declarations and imports start at column 0 (Python methods: one indent, then `def`/`class`/`async`). Testing
+    // only those lines skips most of a file without slicing it.
+    const first = text.charCodeAt(start);
+    const indented = first === 32 || first === 9;
+    const candidate =
+      end - start > 2 &&
+      end - start < 300 &&
+      first !== 47 && first !== 42 && first !== 125 && first !== 10 && first !== 13 &&
+      (!indented || /^(?: {4}|\t)(?:def|class|async) /.test(text.slice(start, Math.min(end, start + 11))));
+    if (candidate) {
       const line = text.slice(start, end);
-      const first = line.charCodeAt(0);
-      // Skip blank lines, comments and closing braces quickly.
-      if (line.length > 2 && first !== 47 && first !== 42 && first !== 125) {
-        if (symbols.length < MAX_SYMBOLS_PER_FILE) {
-          for (const pattern of DECLARATION_PATTERNS) {
-            const match = pattern.exec(line);
-            if (match !== null && match[1] !== undefined && match[2] !== undefined) {
-              symbols.push({ kind: match[1], name: match[2], line: lineNumber });
-              break;
-            }
+      if (symbols.length < MAX_SYMBOLS_PER_FILE) {
+        for (const pattern of DECLARATION_PATTERNS) {
+          const match = pattern.exec(line);
+          if (match !== null && match[1] !== undefined && match[2] !== undefined) {
+            symbols.push({ kind: detachString(match[1]), name: detachString(match[2]), line: lineNumber });
+            break;
           }
         }
-        if (line.includes('import') || line.includes('require') || line.includes('include') || line.includes('from')) {
-          for (const pattern of IMPORT_PATTERNS) {
-            const match = pattern.exec(line);
-            if (match?.[1] !== undefined) {
-              imports.push(match[1]);
-              break;
-            }
+      }
+      if (!indented && (line.includes('import') || line.includes('require') || line.includes('include') || line.includes('from'))) {
+        for (const pattern of IMPORT_PATTERNS) {
+          const match = pattern.exec(line);
+          if (match?.[1] !== undefined) {
+            imports.push(detachString(match[1]));
+            break;
           }
         }
       }

@@ -1,0 +1,240 @@
+// Benchmark of the repository index (issue 7): cold index, warm update after one file changes, packing a 200,000-token
+// budget, and resident memory, on a generated repository of 20,000 files and on a real source tree on this machine.
+// Usage: npm run --silent bench:repo -- [--json] [--files 20000] [--real node_modules/typescript] [--keep]
+// Each tree is measured in its own child process, so one tree's memory never counts against the other.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { packContext } from '../core/repo/contextPacker';
+import { nodeRepoFileSystem } from '../core/repo/nodeRepoFileSystem';
+import { RepoIndex } from '../core/repo/repoIndex';
+import { countTokens } from '../core/tokenCount';
+
+/** What one tree measured. Times in ms, memory in MB. */
+interface TreeFigures {
+  readonly tree: string;
+  readonly files: number;
+  readonly indexedFiles: number;
+  readonly chunks: number;
+  readonly sourceMb: number;
+  readonly coldIndexMs: number;
+  readonly warmUpdateMs: number;
+  readonly warmUpdateMaxMs: number;
+  readonly packMs: number;
+  readonly packTokens: number;
+  readonly packFiles: number;
+  readonly rssMb: number;
+  readonly heapUsedMb: number;
+}
+
+const args = process.argv.slice(2);
+const flag = (name: string): boolean => args.includes(name);
+const option = (name: string, fallback: string): string => {
+  const at = args.indexOf(name);
+  return at >= 0 ? (args[at + 1] ?? fallback) : fallback;
+};
+
+// --- A deterministic generated repository -------------------------------------------------------------------------
+
+const WORDS = [
+  'user', 'account', 'order', 'invoice', 'payment', 'cart', 'session', 'token', 'cache', 'queue', 'worker', 'job',
+  'report', 'metric', 'event', 'stream', 'buffer', 'parser', 'lexer', 'schema', 'record', 'table', 'index', 'query',
+  'router', 'handler', 'request', 'response', 'client', 'server', 'config', 'setting', 'profile', 'address', 'email',
+  'message', 'channel', 'notice', 'policy', 'limit', 'quota', 'price', 'product', 'catalog', 'search', 'filter', 'sort',
+  'page', 'view', 'model', 'store', 'state', 'action', 'effect', 'plugin', 'module', 'graph', 'node', 'edge', 'path',
+];
+
+function makeRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+    return state / 4_294_967_296;
+  };
+}
+
+function pick<T>(random: () => number, items: readonly T[]): T {
+  const item = items[Math.floor(random() * items.length)];
+  if (item === undefined) throw new Error('empty list');
+  return item;
+}
+
+function capital(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}
+
+/** One TypeScript module of 30-120 lines: imports of siblings, an interface, a class with methods, functions. */
+function moduleSource(random: () => number, siblings: readonly string[]): string {
+  const noun = pick(random, WORDS);
+  const other = pick(random, WORDS);
+  const type = `${capital(noun)}${capital(other)}`;
+  const lines: string[] = [];
+  const imports = Math.floor(random() * 3);
+  for (let i = 0; i < imports; i += 1) {
+    const sibling = pick(random, siblings);
+    lines.push(`import { ${sibling}Service } from './${sibling}';`);
+  }
+  lines.push('', `/** A ${noun} ${other} as the ${pick(random, WORDS)} layer sees it. */`, `export interface ${type} {`);
+  const fields = 3 + Math.floor(random() * 6);
+  for (let i = 0; i < fields; i += 1) lines.push(`  readonly ${pick(random, WORDS)}${capital(pick(random, WORDS))}: ${pick(random, ['string', 'number', 'boolean', `${type}[]`])};`);
+  lines.push('}', '', `export class ${type}Service {`, `  private readonly items = new Map<string, ${type}>();`, '');
+  const methods = 2 + Math.floor(random() * 6);
+  for (let m = 0; m < methods; m += 1) {
+    const verb = pick(random, ['load', 'save', 'find', 'update', 'remove', 'validate', 'merge', 'compute', 'render']);
+    const target = pick(random, WORDS);
+    lines.push(`  /** ${capital(verb)}s the ${target} of a ${noun}. */`, `  ${verb}${capital(target)}(id: string, limit = ${Math.floor(random() * 100)}): ${type} | undefined {`);
+    const body = 2 + Math.floor(random() * 8);
+    for (let b = 0; b < body; b += 1) {
+      lines.push(`    const ${pick(random, WORDS)}${b} = this.items.get(id + '${pick(random, WORDS)}') ?? null;`);
+      if (random() < 0.3) lines.push(`    if (limit > ${b * 7}) return undefined;`);
+    }
+    lines.push('    return this.items.get(id);', '  }', '');
+  }
+  lines.push('}', '', `export function create${type}Service(): ${type}Service {`, `  return new ${type}Service();`, '}', '');
+  return lines.join('\n');
+}
+
+/** Writes a repository of `fileCount` files (plus a .gitignore, ignored build output and a planted .env). */
+function generateRepository(root: string, fileCount: number): void {
+  const random = makeRandom(7);
+  const perDirectory = 50;
+  writeFileSync(join(root, '.gitignore'), 'dist/\n*.log\n');
+  writeFileSync(join(root, '.env'), 'API_KEY=not-for-prompts\n');
+  writeFileSync(join(root, 'README.md'), '# Generated\nA generated repository for the index benchmark.\n');
+  for (let i = 0; i < fileCount; i += 1) {
+    const directoryIndex = Math.floor(i / perDirectory);
+    const directory = join(root, 'packages', `pkg${Math.floor(directoryIndex / 20)}`, 'src', `area${directoryIndex % 20}`);
+    if (i % perDirectory === 0) mkdirSync(directory, { recursive: true });
+    const siblings = Array.from({ length: 5 }, (_, k) => `mod${(i - (i % perDirectory)) + ((i + k + 1) % perDirectory)}`);
+    writeFileSync(join(directory, `mod${i}.ts`), moduleSource(random, siblings));
+  }
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  writeFileSync(join(root, 'dist', 'bundle.js'), 'ignored();\n');
+}
+
+// --- Measuring one tree (in a child process) -------------------------------------------------------------------------
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+async function measureTree(tree: string, root: string, query: string): Promise<TreeFigures> {
+  const fs = nodeRepoFileSystem(root);
+  // The tokenizer's ranks load on first use: load them before timing anything (the extension loads them once too).
+  countTokens('warm up the tokenizer');
+  const index = new RepoIndex(fs);
+  const coldStart = performance.now();
+  const report = await index.build();
+  const coldIndexMs = performance.now() - coldStart;
+  let rssMb = process.memoryUsage().rss / 1_048_576;
+
+  // Warm updates: change one indexed file, then apply its watcher event. Several samples, each a different file.
+  const files = [...index.files()].map((file) => file.path).filter((path) => /\.(ts|js|md)$/.test(path));
+  const samples: number[] = [];
+  for (let i = 0; i < Math.min(20, files.length); i += 1) {
+    const path = files[Math.floor((i * files.length) / 20)];
+    if (path === undefined) continue;
+    const full = join(root, path);
+    const original = readFileSync(full, 'utf8');
+    writeFileSync(full, `${original}\nexport const benchmarkEdit${i} = ${i};\n`);
+    const start = performance.now();
+    await index.update(path);
+    samples.push(performance.now() - start);
+    writeFileSync(full, original);
+    await index.update(path);
+  }
+
+  const packStart = performance.now();
+  const packed = await packContext(index, fs, { query, budgetTokens: 200_000 }, countTokens);
+  const packMs = performance.now() - packStart;
+  rssMb = Math.max(rssMb, process.memoryUsage().rss / 1_048_576);
+  let sourceBytes = 0;
+  for (const file of index.files()) sourceBytes += file.sizeBytes;
+  return {
+    tree,
+    files: report.files + Object.values(report.excluded).reduce((sum, count) => sum + count, 0),
+    indexedFiles: report.files,
+    chunks: report.chunks,
+    sourceMb: Math.round((sourceBytes / 1_048_576) * 10) / 10,
+    coldIndexMs: Math.round(coldIndexMs),
+    warmUpdateMs: Math.round(median(samples) * 100) / 100,
+    warmUpdateMaxMs: Math.round(Math.max(0, ...samples) * 100) / 100,
+    packMs: Math.round(packMs),
+    packTokens: packed.tokens,
+    packFiles: packed.files,
+    rssMb: Math.round(rssMb),
+    heapUsedMb: Math.round(process.memoryUsage().heapUsed / 1_048_576),
+  };
+}
+
+function runChild(tree: string, root: string, query: string): TreeFigures {
+  const child = spawnSync(process.execPath, [__filename, '--child', tree, '--root', root, '--query', query], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  if (child.status !== 0) throw new Error(`benchmark child for ${tree} failed: ${child.stderr}`);
+  const parsed: unknown = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}');
+  if (!isTreeFigures(parsed)) throw new Error(`benchmark child for ${tree} printed no figures`);
+  return parsed;
+}
+
+function isTreeFigures(value: unknown): value is TreeFigures {
+  return typeof value === 'object' && value !== null && 'coldIndexMs' in value && typeof value.coldIndexMs === 'number';
+}
+
+async function main(): Promise<void> {
+  if (flag('--child')) {
+    const figures = await measureTree(option('--child', 'tree'), option('--root', '.'), option('--query', 'service'));
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+    return;
+  }
+  const fileCount = Number(option('--files', '20000'));
+  const realRoot = resolve(option('--real', join('node_modules', 'typescript')));
+  const cacheRoot = join(tmpdir(), `latency-copilot-bench-repo-${fileCount}`);
+  const marker = join(cacheRoot, '.complete');
+  if (!existsSync(marker)) {
+    rmSync(cacheRoot, { recursive: true, force: true });
+    mkdirSync(cacheRoot, { recursive: true });
+    generateRepository(cacheRoot, fileCount);
+    writeFileSync(marker, 'ok\n');
+  }
+  const generated = runChild(`generated-${fileCount}`, cacheRoot, 'how are invoice payments validated and saved for a user account');
+  const real = existsSync(realRoot) ? runChild(realRoot, realRoot, 'how does the type checker resolve module imports') : null;
+  const targets = { coldIndexMs: 1_500, warmUpdateMs: 100, rssMb: 150 };
+  const result = {
+    files: generated.files,
+    coldIndexMs: generated.coldIndexMs,
+    warmUpdateMs: generated.warmUpdateMs,
+    packMs: generated.packMs,
+    rssMb: generated.rssMb,
+    targets,
+    meets: {
+      coldIndexMs: generated.coldIndexMs <= targets.coldIndexMs,
+      warmUpdateMs: generated.warmUpdateMs <= targets.warmUpdateMs,
+      rssMb: generated.rssMb <= targets.rssMb,
+    },
+    generated,
+    real,
+    node: process.version,
+  };
+  if (!flag('--keep') && flag('--clean')) rmSync(cacheRoot, { recursive: true, force: true });
+  if (flag('--json')) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  for (const figures of [generated, real]) {
+    if (figures === null) continue;
+    process.stdout.write(
+      `${figures.tree}: ${figures.files} files (${figures.indexedFiles} indexed, ${figures.sourceMb} MB, ${figures.chunks} chunks)\n` +
+        `  cold index ${figures.coldIndexMs} ms, warm update ${figures.warmUpdateMs} ms (max ${figures.warmUpdateMaxMs} ms), ` +
+        `pack 200k tokens ${figures.packMs} ms (${figures.packTokens} tokens, ${figures.packFiles} files), rss ${figures.rssMb} MB\n`,
+    );
+  }
+  process.stdout.write(`targets: cold <= 1500 ms, warm <= 100 ms, rss <= 150 MB (${dirname(cacheRoot)})\n`);
+}
+
+void main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

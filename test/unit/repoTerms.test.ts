@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { addTerms, queryTerms } from '../../src/core/repo/codeTerms';
+
+function terms(text: string): Record<string, number> {
+  const counts = new Map<string, number>();
+  addTerms(text, counts);
+  return Object.fromEntries(counts);
+}
+
+describe('code terms', () => {
+  it('keeps identifiers lowercased, with their camelCase and snake_case parts', () => {
+    expect(terms('getUserName')).toEqual({ getusername: 1, get: 1, user: 1, name: 1 });
+    expect(terms('parseHTTPHeader')).toEqual({ parsehttpheader: 1, parse: 1, http: 1, header: 1 });
+    expect(terms('MAX_RETRY_COUNT')).toEqual({ max_retry_count: 1, max: 1, retry: 1, count: 1 });
+    expect(terms('_private_value')).toEqual({ _private_value: 1, private: 1, value: 1 });
+    expect(terms('utf8Decoder')).toEqual({ utf8decoder: 1, utf: 1, decoder: 1 });
+  });
+  it('drops single letters, numbers, punctuation and prose stop words', () => {
+    expect(terms('a = 1234 + b; // the x')).toEqual({});
+    expect(terms('café déjà')).toEqual({ caf: 1 });
+  });
+  it('counts repeats', () => {
+    expect(terms('token token Token')).toEqual({ token: 3 });
+  });
+  it('turns a question into distinct terms', () => {
+    expect(queryTerms('How does the RateLimiter acquire tokens?')).toEqual(['ratelimiter', 'rate', 'limiter', 'acquire', 'tokens']);
+  });
+});
