@@ -78,6 +78,8 @@ export function createScenarioContext(
   const savedSettings: SavedSetting[] = [];
   const cleanups: Array<() => unknown> = [];
   let cachedLogFile: string | undefined;
+  // A scenario over its time limit cannot be stopped from outside; this makes its waits end instead of polling on.
+  const ended = new AbortController();
 
   const unavailable = { available: false, reason: `no UI bridge under the ${environment.runner} runner` } as const;
 
@@ -106,6 +108,7 @@ export function createScenarioContext(
     workspaceFolder: environment.workspaceFolder,
     artifactsDir: environment.artifactsDir,
     runner: environment.runner,
+    signal: ended.signal,
     extension,
 
     async activateExtension() {
@@ -126,6 +129,7 @@ export function createScenarioContext(
     async type(text, options) {
       const delayMs = options?.delayMs ?? 20;
       for (const character of text) {
+        if (ended.signal.aborted) throw new Error('the scenario ended while typing');
         await vscode.commands.executeCommand('type', { text: character });
         if (delayMs > 0) await sleep(delayMs);
       }
@@ -145,6 +149,7 @@ export function createScenarioContext(
       const deadline = performance.now() + timeoutMs;
       let lastError: unknown;
       for (;;) {
+        if (ended.signal.aborted) throw new Error(`the scenario ended while waiting for ${description}`);
         try {
           const value = await probe();
           if (value !== undefined && value !== false) return value;
@@ -249,6 +254,7 @@ export function createScenarioContext(
     },
 
     async dispose() {
+      ended.abort();
       for (const cleanup of cleanups.reverse()) {
         try {
           await cleanup();

@@ -45,6 +45,8 @@ export interface ScenarioContext {
   readonly artifactsDir: string;
   /** Which runner is driving: `code-server` (a browser, UI helpers work) or `electron` (UI helpers unavailable). */
   readonly runner: string;
+  /** Aborted when the scenario ends (passed, failed or timed out): pass it to work that should stop then. */
+  readonly signal: AbortSignal;
   /** The extension under test (not necessarily activated yet). */
   readonly extension: vscode.Extension<unknown>;
 
