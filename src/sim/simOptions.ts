@@ -23,6 +23,14 @@ export type SimFault =
   | { readonly kind: 'disconnect' | 'stall' | 'malformed'; readonly afterTokens: number }
   | { readonly kind: 'split-utf8' };
 
+/**
+ * Server-side timings an OpenAI-compatible stream carries on its finish chunk, as some providers send them:
+ * Groq `x_groq.usage`, Cerebras `usage` + `time_info` (seconds), llama.cpp `timings` (ms); `none` for plain OpenAI.
+ */
+export type SimServerTimings = 'none' | 'groq' | 'cerebras' | 'llamacpp';
+
+const SERVER_TIMINGS: readonly SimServerTimings[] = ['none', 'groq', 'cerebras', 'llamacpp'];
+
 /** How a chat answer is wrapped: a sentence and a ``` fence (realistic for refactors), or the bare code. */
 export type SimChatStyle = 'fenced' | 'plain';
 
@@ -69,6 +77,8 @@ export interface SimulatorOptions {
   completionTokens?: number | null;
   /** Chat answers: fenced (a sentence and a ``` block) or plain code. */
   chatStyle?: SimChatStyle;
+  /** Provider timings on the OpenAI finish chunk (default `none`). */
+  serverTimings?: SimServerTimings;
   /** When set, requests need `Authorization: Bearer <key>` or `x-api-key: <key>` (else 401). */
   apiKey?: string | null;
   /** The model name reported by /v1/models, /api/tags and /props; requests may name any model. */
@@ -92,6 +102,7 @@ export interface SimRequestSettings {
   readonly maxTokensDefault: number | null;
   readonly completionTokens: number | null;
   readonly chatStyle: SimChatStyle | null;
+  readonly serverTimings: SimServerTimings;
 }
 
 /** The defaults used when neither options nor headers say otherwise. */
@@ -172,6 +183,11 @@ export function resolveRequestSettings(defaults: SimulatorOptions, headers: Inco
   if (styleSpec !== undefined && styleSpec !== 'fenced' && styleSpec !== 'plain') {
     throw new SimHeaderError('x-sim-chat-style must be fenced or plain');
   }
+  const timingsSpec = headerValue(headers, 'x-sim-server-timings');
+  const serverTimings = SERVER_TIMINGS.find((style) => style === timingsSpec);
+  if (timingsSpec !== undefined && serverTimings === undefined) {
+    throw new SimHeaderError('x-sim-server-timings must be none, groq, cerebras or llamacpp');
+  }
   const tokensPerSec = checkNumber('x-sim-tokens-per-sec', 0.001) ?? defaults.tokensPerSec ?? SIM_DEFAULTS.tokensPerSec;
   const tokensPerEvent = checkNumber('x-sim-tokens-per-event', 1) ?? defaults.tokensPerEvent ?? SIM_DEFAULTS.tokensPerEvent;
   return {
@@ -186,5 +202,6 @@ export function resolveRequestSettings(defaults: SimulatorOptions, headers: Inco
     maxTokensDefault: checkNumber('x-sim-max-tokens', 0) ?? defaults.maxTokensDefault ?? null,
     completionTokens: checkNumber('x-sim-completion-tokens', 0) ?? defaults.completionTokens ?? null,
     chatStyle: styleSpec ?? defaults.chatStyle ?? null,
+    serverTimings: serverTimings ?? defaults.serverTimings ?? 'none',
   };
 }

@@ -447,6 +447,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       includeUsage: generation.includeUsage,
       sendUsage: settings.sendUsage,
       roleChunk: settings.roleChunk,
+      serverTimings: settings.serverTimings,
     };
     entry.status = 200;
     // The schedule starts when the body had arrived, so that parsing and tokenising are inside the TTFT, not added to it.

@@ -6,7 +6,8 @@ import { startSimulator } from '../sim/simulator';
 
 const USAGE = `usage: npm run sim -- [--port N] [--ttft-ms N] [--tokens-per-sec N] [--tokens-per-event N]
   [--role-chunk | --no-role-chunk] [--no-usage] [--context-window N] [--fault 429|500|503|disconnect:N|stall:N|malformed:N|split-utf8]
-  [--api-key K] [--model NAME] [--max-tokens N] [--completion-tokens N] [--chat-style fenced|plain] [--quiet]`;
+  [--api-key K] [--model NAME] [--max-tokens N] [--completion-tokens N] [--chat-style fenced|plain]
+  [--server-timings none|groq|cerebras|llamacpp] [--quiet]`;
 
 class UsageError extends Error {}
 
@@ -75,6 +76,14 @@ function parseArgs(argv: readonly string[]): { options: SimulatorOptions; quiet:
         const style = takeValue();
         if (style !== 'fenced' && style !== 'plain') throw new UsageError('--chat-style is fenced or plain');
         options.chatStyle = style;
+        break;
+      }
+      case '--server-timings': {
+        const style = takeValue();
+        if (style !== 'none' && style !== 'groq' && style !== 'cerebras' && style !== 'llamacpp') {
+          throw new UsageError('--server-timings is none, groq, cerebras or llamacpp');
+        }
+        options.serverTimings = style;
         break;
       }
       case '--quiet':

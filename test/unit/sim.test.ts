@@ -120,6 +120,46 @@ describe('OpenAI chat completions', () => {
   });
 });
 
+describe('provider timings on the OpenAI finish chunk', () => {
+  async function finishChunk(style: string): Promise<Record<string, unknown>> {
+    const response = await postJson(agent, `${sim.baseUrl}/v1/chat/completions`, chatBody({ max_tokens: 10 }), {
+      'x-sim-server-timings': style,
+      'x-sim-tokens-per-sec': '2000',
+    });
+    const events = sseEvents(await readTimed(response.body)).filter((event) => event.data !== '[DONE]');
+    const chunk = events.map((event) => parseRecord(event.data)).find((data) => field(data, 'choices', 0, 'finish_reason') !== null);
+    if (chunk === undefined) throw new Error('no finish chunk');
+    return chunk;
+  }
+
+  it('Groq: x_groq.usage with times in seconds', async () => {
+    const chunk = await finishChunk('groq');
+    expect(field(chunk, 'x_groq', 'usage', 'completion_tokens')).toBe(10);
+    // 10 tokens at 2,000 tok/s = 5 ms; TTFT 5 ms.
+    expect(field(chunk, 'x_groq', 'usage', 'completion_time')).toBeCloseTo(0.005, 6);
+    expect(field(chunk, 'x_groq', 'usage', 'prompt_time')).toBeCloseTo(0.005, 6);
+  });
+
+  it('Cerebras: usage and time_info', async () => {
+    const chunk = await finishChunk('cerebras');
+    expect(field(chunk, 'usage', 'completion_tokens')).toBe(10);
+    expect(field(chunk, 'time_info', 'completion_time')).toBeCloseTo(0.005, 6);
+  });
+
+  it('llama.cpp: timings in ms', async () => {
+    const chunk = await finishChunk('llamacpp');
+    expect(field(chunk, 'timings', 'predicted_n')).toBe(10);
+    expect(field(chunk, 'timings', 'predicted_per_second')).toBeCloseTo(2000, 6);
+  });
+
+  it('none by default', async () => {
+    const chunk = await finishChunk('none');
+    expect(chunk['x_groq']).toBeUndefined();
+    expect(chunk['time_info']).toBeUndefined();
+    expect(chunk['timings']).toBeUndefined();
+  });
+});
+
 describe('OpenAI completions', () => {
   it('streams text chunks, a finish chunk, usage when asked, and [DONE]', async () => {
     const response = await postJson(agent, `${sim.baseUrl}/v1/completions`, {

@@ -67,7 +67,8 @@ export function parseLlamaCppCompletion(body: Readonly<Record<string, unknown>>)
   };
 }
 
-function timings(context: WireContext, summary: WireSummary): Record<string, number> {
+/** llama.cpp's `timings` object (ms and tokens), from the simulator's schedule. */
+export function llamaCppTimings(context: WireContext, summary: WireSummary): Record<string, number> {
   const promptN = Math.max(0, context.promptTokens - context.cachedPromptTokens);
   const promptMs = summary.promptMs;
   const predictedN = summary.completionTokens;
@@ -101,7 +102,7 @@ function finalFields(context: WireContext, summary: WireSummary): Record<string,
     truncated: false,
     stop_type: stopType(summary),
     stopping_word: summary.stopWord ?? '',
-    timings: timings(context, summary),
+    timings: llamaCppTimings(context, summary),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { PlannedEvent } from '../tokenPieces';
+import { llamaCppTimings } from './llamacppWire';
 import {
   chatMessages,
   joinMessages,
@@ -80,6 +81,40 @@ function usage(context: WireContext, summary: WireSummary): Record<string, unkno
   };
 }
 
+const MS_PER_S = 1000;
+
+/** The provider-specific timing fields of the finish chunk (Groq, Cerebras, llama.cpp), or none. */
+function providerTimings(context: WireContext, summary: WireSummary): Record<string, unknown> {
+  const promptS = summary.promptMs / MS_PER_S;
+  const completionS = summary.predictedMs / MS_PER_S;
+  switch (context.serverTimings) {
+    case 'none':
+      return {};
+    case 'groq':
+      return {
+        x_groq: {
+          id: `req_${context.id}`,
+          usage: {
+            queue_time: 0,
+            prompt_tokens: context.promptTokens,
+            prompt_time: promptS,
+            completion_tokens: summary.completionTokens,
+            completion_time: completionS,
+            total_tokens: context.promptTokens + summary.completionTokens,
+            total_time: promptS + completionS,
+          },
+        },
+      };
+    case 'cerebras':
+      return {
+        usage: usage(context, summary),
+        time_info: { queue_time: 0, prompt_time: promptS, completion_time: completionS, total_time: promptS + completionS, created: context.createdS },
+      };
+    case 'llamacpp':
+      return { timings: llamaCppTimings(context, summary) };
+  }
+}
+
 // OpenAI puts `"usage": null` on every chunk once the client asked for usage; the last chunk carries the figures.
 function usageNull(context: WireContext): Record<string, unknown> {
   return context.includeUsage && context.sendUsage ? { usage: null } : {};
@@ -101,7 +136,7 @@ export const openAiChatWire: WireFormat = {
     return 'data: {"id":"chatcmpl-broken","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":\n\n';
   },
   closing(context, summary) {
-    const events = [chunk(context, {}, summary.finish)];
+    const events = [chunk(context, {}, summary.finish, providerTimings(context, summary))];
     if (context.includeUsage && context.sendUsage) {
       events.push(sseData({ ...header(context), choices: [], usage: usage(context, summary) }));
     }
@@ -131,15 +166,16 @@ function header(context: WireContext): Record<string, unknown> {
   };
 }
 
-function chunk(context: WireContext, delta: Record<string, unknown>, finish: string | null): string {
+function chunk(context: WireContext, delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}): string {
   return sseData({
     ...header(context),
     choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
     ...usageNull(context),
+    ...extra,
   });
 }
 
-function completionChunk(context: WireContext, text: string, finish: string | null): string {
+function completionChunk(context: WireContext, text: string, finish: string | null, extra: Record<string, unknown> = {}): string {
   return sseData({
     id: context.id,
     object: 'text_completion',
@@ -147,6 +183,7 @@ function completionChunk(context: WireContext, text: string, finish: string | nu
     model: context.model,
     choices: [{ text, index: 0, logprobs: null, finish_reason: finish }],
     ...usageNull(context),
+    ...extra,
   });
 }
 
@@ -163,7 +200,7 @@ export const openAiCompletionsWire: WireFormat = {
     return 'data: {"id":"cmpl-broken","object":"text_completion","choices":[{"text":"\n\n';
   },
   closing(context, summary) {
-    const events = [completionChunk(context, '', summary.finish)];
+    const events = [completionChunk(context, '', summary.finish, providerTimings(context, summary))];
     if (context.includeUsage && context.sendUsage) {
       events.push(
         sseData({

@@ -1,5 +1,5 @@
 import type { PlannedEvent } from '../tokenPieces';
-import type { SimProtocol } from '../simOptions';
+import type { SimProtocol, SimServerTimings } from '../simOptions';
 
 /** A generation request as the simulator understood it, whatever protocol it came in. */
 export interface ParsedGeneration {
@@ -37,6 +37,8 @@ export interface WireContext {
   readonly includeUsage: boolean;
   readonly sendUsage: boolean;
   readonly roleChunk: boolean;
+  /** Provider timings on the OpenAI finish chunk. */
+  readonly serverTimings: SimServerTimings;
 }
 
 /** How a generation ended, with the server-side figures a real server would report (from the simulator's schedule). */
