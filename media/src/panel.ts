@@ -158,9 +158,9 @@ function renderSummary(snapshot: PanelSnapshot): void {
     `${formatCount(totals.errors)} errors`,
     `${formatCount(totals.fallbacks)} fallbacks`,
     `${formatCount(totals.hedges)} hedges`,
-    `cache hit rate ${formatShare(totals.cacheHitRate)}`,
+    totals.cacheHitRate === null ? null : `cache hit rate ${formatShare(totals.cacheHitRate)}`,
     `history ${formatCount(snapshot.historyKept)} of ${formatCount(snapshot.historyCapacity)}`,
-  ];
+  ].filter((part): part is string => part !== null);
   byId('summary').textContent = parts.join(' · ');
   const notice = byId('notice');
   const simulated = snapshot.endpoints.some((endpoint) => endpoint.simulated && endpoint.configured);
@@ -282,6 +282,8 @@ interface ChartSpec {
   readonly unit: string;
   readonly value: (record: RequestRecord) => number | null;
   readonly format: (value: number) => string;
+  /** Axis ticks are round numbers: no decimals. */
+  readonly formatTick: (value: number) => string;
   readonly threshold: number | null;
 }
 
@@ -317,12 +319,12 @@ function renderChart(snapshot: PanelSnapshot, series: Map<string, number>, spec:
     const value = maxValue * fraction;
     chart.append(svg('line', { x1: margin.left, x2: width - margin.right, y1: y(value), y2: y(value), class: 'grid' }));
     const label = svg('text', { x: margin.left - 6, y: y(value) + 4, class: 'axis', 'text-anchor': 'end' });
-    label.textContent = spec.format(value);
+    label.textContent = spec.formatTick(value);
     chart.append(label);
   }
   if (spec.threshold !== null && spec.threshold > 0) {
     chart.append(svg('line', { x1: margin.left, x2: width - margin.right, y1: y(spec.threshold), y2: y(spec.threshold), class: 'threshold' }));
-    const label = svg('text', { x: width - margin.right, y: y(spec.threshold) - 3, class: 'axis threshold-label', 'text-anchor': 'end' });
+    const label = svg('text', { x: margin.left + 4, y: y(spec.threshold) - 3, class: 'axis threshold-label', 'text-anchor': 'start' });
     label.textContent = `slow below ${spec.format(spec.threshold)}`;
     chart.append(label);
   }
@@ -488,6 +490,7 @@ function render(snapshot: PanelSnapshot): void {
     unit: 'tok/s',
     value: (record) => record.stats.decodeTokensPerSec,
     format: formatRate,
+    formatTick: (value) => Math.round(value).toLocaleString('en-US'),
     threshold: snapshot.slowThresholdTokensPerSec,
   });
   renderChart(snapshot, series, {
@@ -496,6 +499,7 @@ function render(snapshot: PanelSnapshot): void {
     unit: 'ms',
     value: (record) => record.stats.ttftMs,
     format: (value) => (value < 10 ? value.toFixed(1) : Math.round(value).toLocaleString('en-US')),
+    formatTick: (value) => Math.round(value).toLocaleString('en-US'),
     threshold: null,
   });
   renderProbe(snapshot);

@@ -1,0 +1,238 @@
+// The speed UI as a person sees it: the status bar item shows the live decode rate of a stream from the simulator at a
+// known rate (within 5%), and the model-speed panel opens from a click on it and draws its snapshot (dark, light and
+// high-contrast screenshots). The stream runs through the same pieces the extension uses (transport, protocol decoder,
+// meter, BasicGenerationService) and reports to the extension's own stats sink, which activate() returns.
+import { strict as assert } from 'node:assert';
+import * as vscode from 'vscode';
+import { BasicGenerationService } from '../../../src/core/basicGenerationService';
+import { systemClock } from '../../../src/core/clock';
+import type { ResolvedEndpoint } from '../../../src/core/endpoint';
+import type { GenerationRun, StatsSink } from '../../../src/core/generationService';
+import { countTokens } from '../../../src/core/tokenCount';
+import { createTransport } from '../../../src/core/transport';
+import { corpusCode } from '../../../src/sim/defaultCompletion';
+import { startSimulator } from '../../../src/sim/simulator';
+import type { RunningSimulator } from '../../../src/sim/simulator';
+import type { Scenario, ScenarioContext } from '../suite/scenario';
+
+/** `SPEED_STATUS_ITEM_ID` in src/vscode/statusBar.ts (not imported: that module needs the extension's own vscode API). */
+const STATUS_ITEM_ID = 'latencyCopilot.speed';
+const STATUS_ITEM_SELECTOR = `[id="latency-copilot.latency-copilot.${STATUS_ITEM_ID}"]`;
+/** The simulator's decode rate, in cl100k tokens per second. */
+const SIM_RATE = 1_000;
+
+function isStatsSink(value: unknown): value is StatsSink {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'requestStarted' in value &&
+    typeof value.requestStarted === 'function' &&
+    'requestFinished' in value &&
+    typeof value.requestFinished === 'function'
+  );
+}
+
+async function extensionSink(ctx: ScenarioContext): Promise<StatsSink> {
+  const api = await ctx.activateExtension();
+  const sink = typeof api === 'object' && api !== null && 'statsSink' in api ? api.statsSink : undefined;
+  assert.ok(isStatsSink(sink), 'activate() should return { statsSink }');
+  return sink;
+}
+
+interface SimulatedSetup {
+  readonly sim: RunningSimulator;
+  readonly service: BasicGenerationService;
+  readonly burst: ResolvedEndpoint;
+}
+
+async function simulatedSetup(ctx: ScenarioContext, sink: StatsSink): Promise<SimulatedSetup> {
+  const sim = await startSimulator({
+    tokensPerSec: SIM_RATE,
+    ttftMs: 120,
+    chatStyle: 'plain',
+    completionFor: (request) => corpusCode('typescript', request.prefix.length, 60_000),
+  });
+  ctx.onCleanup(() => sim.close());
+  const transport = createTransport();
+  ctx.onCleanup(() => transport.close());
+  const burst: ResolvedEndpoint = {
+    id: 'burst#0',
+    role: 'burst',
+    label: 'Simulated e2e burst',
+    preset: null,
+    target: { baseUrl: `${sim.baseUrl}/v1`, protocol: 'openai-chat', model: 'sim-coder' },
+    contextWindow: 32_768,
+    fim: 'none',
+    simulated: true,
+  };
+  const service = new BasicGenerationService({
+    transport,
+    clock: systemClock,
+    endpoints: (role) => (role === 'burst' ? [burst] : []),
+    sink,
+    countTokens,
+  });
+  return { sim, service, burst };
+}
+
+function startRun(setup: SimulatedSetup, maxTokens: number, signal: AbortSignal, prompt: string): { run: GenerationRun; done: Promise<number> } {
+  const run = setup.service.start({
+    task: 'refactor',
+    signal,
+    promptTokens: 20,
+    maxOutputTokens: maxTokens,
+    build: (endpoint) => ({
+      target: endpoint.target,
+      request: { messages: [{ role: 'user', content: prompt }], maxTokens },
+    }),
+  });
+  const done = (async () => {
+    let events = 0;
+    try {
+      for await (const event of run.events) if (event.kind === 'text') events++;
+    } catch {
+      // A cancelled stream ends with an `aborted` BackendError; the record says so.
+    }
+    return events;
+  })();
+  return { run, done };
+}
+
+function rateIn(text: string): number | null {
+  const match = /([\d,]+(?:\.\d+)?)\s*tok\/s/.exec(text);
+  return match?.[1] === undefined ? null : Number(match[1].replace(/,/g, ''));
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** While a stream from the simulator runs at 1,000 tok/s, the status bar item shows that rate within 5%. */
+export const speedStatusBarScenario: Scenario = {
+  name: 'speed: status bar shows the live rate while streaming',
+  timeoutMs: 60_000,
+  async run(ctx) {
+    const sink = await extensionSink(ctx);
+    const probe = await ctx.statusBarItem(STATUS_ITEM_ID);
+    if (!probe.available) ctx.skip(probe.reason);
+    const item = await ctx.waitFor('the speed item in the status bar', async () => {
+      const answer = await ctx.statusBarItem(STATUS_ITEM_ID);
+      return answer.available && answer.value?.visible ? answer.value : undefined;
+    });
+    ctx.note(`idle status bar item: "${item.text}" (${item.ariaLabel ?? 'no label'})`);
+
+    const setup = await simulatedSetup(ctx, sink);
+    const controller = new AbortController();
+    ctx.onCleanup(() => controller.abort());
+    // About 8 s of output at 1,000 tok/s; the scenario samples the item during seconds 2 to 4 and then cancels.
+    const { run, done } = startRun(setup, 8_000, controller.signal, 'Write a long TypeScript module of utilities.');
+    await ctx.waitFor('the stream to decode for 2 s', () => (run.outputTokens() >= 2 * SIM_RATE ? true : undefined), {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+    });
+    const samples: { shown: number; meter: number | null; text: string }[] = [];
+    for (let i = 0; i < 6; i++) {
+      const answer = await ctx.statusBarItem(STATUS_ITEM_ID);
+      const text = answer.available ? (answer.value?.text ?? '') : '';
+      const shown = rateIn(text);
+      if (shown !== null) samples.push({ shown, meter: run.liveTokensPerSec(), text });
+      if (i === 2) {
+        const shot = await ctx.screenshot('statusbar-streaming');
+        if (shot.available) ctx.note(`screenshot ${shot.value}`);
+      }
+      await sleep(300);
+    }
+    const streamingAria = await ctx.statusBarItem(STATUS_ITEM_ID);
+    controller.abort();
+    await done;
+    await run.finished;
+
+    assert.ok(samples.length >= 3, `the item should show a tok/s figure while streaming; saw ${JSON.stringify(samples)}`);
+    const sorted = samples.map((sample) => sample.shown).sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+    ctx.note(`status bar while streaming: ${samples.map((s) => `"${s.text}"`).join(', ')}; median ${median} tok/s vs ${SIM_RATE} simulated`);
+    if (streamingAria.available) ctx.note(`aria label while streaming: ${streamingAria.value?.ariaLabel ?? ''}`);
+    assert.ok(
+      Math.abs(median - SIM_RATE) <= SIM_RATE * 0.05,
+      `the status bar should show ${SIM_RATE} tok/s within 5%, showed a median of ${median} (${JSON.stringify(samples)})`,
+    );
+
+    // After the stream, the item goes back to the idle figure for the endpoint that served.
+    const idle = await ctx.waitFor('the idle figure after the stream', async () => {
+      const answer = await ctx.statusBarItem(STATUS_ITEM_ID);
+      const text = answer.available ? (answer.value?.text ?? '') : '';
+      return text.includes('Simulated') && rateIn(text) !== null && !text.includes('…') ? text : undefined;
+    });
+    ctx.note(`idle after the stream: "${idle}"`);
+  },
+};
+
+/** A click on the status bar item opens the model-speed panel, which draws the snapshot; dark, light and HC pictures. */
+export const speedPanelScenario: Scenario = {
+  name: 'speed: the panel opens from the status bar and renders its snapshot',
+  timeoutMs: 90_000,
+  async run(ctx) {
+    const sink = await extensionSink(ctx);
+    const probe = await ctx.uiQuery(STATUS_ITEM_SELECTOR);
+    if (!probe.available) ctx.skip(probe.reason);
+
+    // A few finished requests, so the panel has figures, charts and a log to draw.
+    const setup = await simulatedSetup(ctx, sink);
+    const controller = new AbortController();
+    ctx.onCleanup(() => controller.abort());
+    for (let i = 0; i < 4; i++) {
+      const { run, done } = startRun(setup, 150 + i * 60, controller.signal, `Refactor number ${i}`);
+      await done;
+      const record = await run.finished;
+      assert.equal(record?.outcome, 'ok', `request ${i} should finish ok`);
+    }
+
+    const clicked = await ctx.uiClick(STATUS_ITEM_SELECTOR);
+    assert.ok(clicked.available, 'the status bar item should be clickable');
+    const summary = await ctx.waitFor(
+      'the panel to draw its snapshot',
+      async () => {
+        const answer = await ctx.uiQuery('#summary', { inWebviews: true });
+        if (!answer.available) return undefined;
+        const text = answer.value.find((element) => /\d+ requests/.test(element.text))?.text;
+        return text;
+      },
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
+    ctx.note(`panel summary: ${summary}`);
+    const requests = Number(/([\d,]+) requests/.exec(summary)?.[1]?.replace(/,/g, '') ?? 'NaN');
+    assert.ok(requests >= 4, `the panel should count at least the 4 requests just made, says "${summary}"`);
+
+    const rows = await ctx.uiQuery('#backends tbody th', { inWebviews: true });
+    assert.ok(rows.available);
+    assert.ok(
+      rows.value.some((row) => row.text.includes(setup.burst.label)),
+      `the backends table should list "${setup.burst.label}": ${rows.value.map((row) => row.text).join(' | ')}`,
+    );
+    const logRows = await ctx.uiQuery('#log tbody tr', { inWebviews: true });
+    assert.ok(logRows.available && logRows.value.length >= 4, 'the request log should show the requests');
+    const charts = await ctx.uiQuery('svg.chart circle', { inWebviews: true });
+    assert.ok(charts.available && charts.value.length >= 4, 'the charts should draw a point per request');
+    const buttons = await ctx.uiQuery('.actions button', { inWebviews: true });
+    assert.ok(buttons.available);
+    assert.deepEqual(
+      buttons.value.map((button) => button.text),
+      ['Probe backends', 'Export JSON', 'Export CSV', 'Reset'],
+      'the panel should offer its labelled controls',
+    );
+
+    // Bigger panel for the pictures; put back afterwards.
+    await vscode.commands.executeCommand('workbench.action.toggleMaximizedPanel');
+    ctx.onCleanup(() => vscode.commands.executeCommand('workbench.action.toggleMaximizedPanel'));
+    await sleep(800);
+    const themes: readonly [string, string][] = [
+      ['speed-panel-dark', 'Default Dark Modern'],
+      ['speed-panel-light', 'Default Light Modern'],
+      ['speed-panel-hc', 'Default High Contrast'],
+    ];
+    for (const [name, theme] of themes) {
+      await ctx.updateSettings({ 'workbench.colorTheme': theme });
+      await sleep(1_200);
+      const shot = await ctx.screenshot(name);
+      if (shot.available) ctx.note(`screenshot ${shot.value} (${theme})`);
+    }
+  },
+};
