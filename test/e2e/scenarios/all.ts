@@ -2,11 +2,17 @@
 // `Scenario` (see test/e2e/README.md), and append its import and its entry below (one line each).
 import type { Scenario } from '../suite/scenario';
 import { activationScenario } from './activation';
+import { configBadEntryScenario, configSecretsScenario, configSimulatorOfferScenario } from './configSecrets';
+import { configTrustScenario } from './configTrust';
 import { speedPanelScenario, speedStatusBarScenario } from './speed';
 
 /** The scenarios the suite runs, in order. */
 export const allScenarios: readonly Scenario[] = [
   activationScenario,
+  configSimulatorOfferScenario,
+  configSecretsScenario,
+  configBadEntryScenario,
+  configTrustScenario,
   speedStatusBarScenario,
   speedPanelScenario,
 ];
