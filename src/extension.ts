@@ -10,6 +10,10 @@ import { ApiKeyStore } from './vscode/secrets';
 import { createSettingsSource } from './vscode/settingsSource';
 import { SimulatedBackends } from './vscode/simulatedBackends';
 import { createSpeedUi } from './vscode/speedUi';
+import { BasicGenerationService } from './core/basicGenerationService';
+import { roughTokenCount } from './core/meter';
+import { createTransport } from './core/transport';
+import { RefactorCommands } from './vscode/refactorCommands';
 
 /** What `activate()` returns: the seams the end-to-end suite drives (it streams through the extension's stats sink). */
 export interface LatencyCopilotApi {
@@ -39,6 +43,10 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
     endpoints: () => [...endpoints.endpoints('burst'), ...endpoints.endpoints('longContext')],
   });
   context.subscriptions.push(speedUi, endpoints.onDidChange(() => speedUi.refresh()));
+  // Refactors (issue 5): streamed into the editor through the generation service (the router replaces the basic one).
+  const transport = createTransport();
+  const generation = new BasicGenerationService({ transport, clock: systemClock, endpoints: (role) => endpoints.endpoints(role), sink: speedUi.hub, countTokens: roughTokenCount });
+  context.subscriptions.push({ dispose: () => void transport.close() }, new RefactorCommands({ service: generation, clock: systemClock, log, countTokens: roughTokenCount }));
   log.info(`Activated in ${(performance.now() - activationStartMs).toFixed(1)} ms`);
   return { statsSink: speedUi.hub };
 }

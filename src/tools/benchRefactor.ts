@@ -7,7 +7,7 @@
 // - eventLoopLagP99Ms: p99 of perf_hooks.monitorEventLoopDelay on the pipeline's thread during the stream.
 // The simulator runs in a worker thread, so the event loop measured is the pipeline's alone (as in the extension host,
 // where the server is another process). Times cross threads as performance.timeOrigin + performance.now().
-import { monitorEventLoopDelay, performance as perfHooks } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -201,12 +201,12 @@ async function main(): Promise<void> {
         refactor.session.documentChanged(changes);
         lastChangeAbsMs = absoluteNow();
       });
-      const eluBefore = perfHooks.eventLoopUtilization();
+      const eluBefore = performance.eventLoopUtilization();
       const streamStartMs = performance.now();
       monitor.enable();
       const outcome = await refactor.outcome;
       monitor.disable();
-      const elu = perfHooks.eventLoopUtilization(eluBefore);
+      const elu = performance.eventLoopUtilization(eluBefore);
       // The same monitor over an idle wait as long as the stream: what the machine's load alone costs the event loop.
       const idle = monitorEventLoopDelay({ resolution: 1 });
       idle.enable();
@@ -264,7 +264,7 @@ async function main(): Promise<void> {
     editLatencyMs,
     frameMs: 16,
     // The machine's load while measuring (1-minute load average per core): event-loop lag figures rise with it.
-    loadPerCore: round(loadavg()[0] / Math.max(1, cpus().length)),
+    loadPerCore: round((loadavg()[0] ?? 0) / Math.max(1, cpus().length)),
     rates: results,
     targets: { at: 3000, finalLagMs: 50, eventLoopLagP99Ms: 5 },
     meetsTargets: at3000 !== undefined && at3000.finalLagMs <= 50 && at3000.eventLoopLagP99Ms <= 5,

@@ -92,6 +92,8 @@ export class StreamingEditSession {
   private timer: ScheduledTask | null = null;
   /** When the last edit was sent (applied or refused), in ms: the next waits a frame after it. */
   private lastAttemptAtMs = Number.NEGATIVE_INFINITY;
+  /** True once a change not made by the session overlapped the region: it is never overwritten after that. */
+  private regionTouched = false;
   /** True when the undo group of the streamed edits may have been split. */
   private ungrouped = false;
   private readonly scheduler: Scheduler;
@@ -157,6 +159,7 @@ export class StreamingEditSession {
     }
     const tracked = trackRegion(this.regionValue, changes);
     this.regionValue = tracked.region;
+    if (tracked.touched) this.regionTouched = true;
     if (this.stateValue === 'streaming' || this.stateValue === 'finishing') {
       // The person's own edits push undo stops of their own between ours.
       if (this.started) this.ungrouped = true;
@@ -211,15 +214,19 @@ export class StreamingEditSession {
     if (this.stateValue === 'restored') return 'untouched';
     if (this.stateValue === 'accepted') return 'kept';
     const fromReview = this.stateValue === 'review';
+    // A session stopped because its editor went away may still restore, through whatever path the document offers
+    // then (VS Code: a workspace edit); one stopped by the person's edit never does.
+    const afterClose = this.stateValue === 'interrupted' && this.interruptReason === 'closed';
     if (this.stateValue !== 'interrupted') this.stateValue = 'finishing';
     this.clearTimer();
     this.pending = '';
     while (this.inFlightDone !== null) await this.inFlightDone;
-    if (this.currentState() === 'interrupted') return this.started ? 'kept' : 'untouched';
+    if (this.currentState() === 'interrupted' && !afterClose) return this.started ? 'kept' : 'untouched';
     if (!this.started) {
-      this.stateValue = 'restored';
+      if (!afterClose) this.stateValue = 'restored';
       return 'untouched';
     }
+    if (this.regionTouched) return 'kept';
     const stops = fromReview ? { undoStopBefore: true, undoStopAfter: true } : { undoStopBefore: false, undoStopAfter: true };
     const outcome = await this.replaceRegion(this.original, stops);
     if (outcome === 'applied' || outcome === 'appliedUngrouped') {
@@ -285,7 +292,7 @@ export class StreamingEditSession {
   /** Replaces the whole region (restore, reject, regroup), retrying while the document reports `stale`. */
   private async replaceRegion(text: string, stops: UndoStops): Promise<EditOutcome> {
     for (let attempt = 0; attempt <= MAX_STALE_RETRIES; attempt += 1) {
-      if (this.stateValue === 'interrupted') return 'closed';
+      if (this.regionTouched) return 'closed';
       const change: TextChange = { offset: this.regionValue.offset, length: this.regionValue.length, text };
       const outcome = await this.sendEdit(change, stops);
       if (outcome !== 'stale') return outcome;
