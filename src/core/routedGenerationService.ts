@@ -72,6 +72,8 @@ export interface RoutedGenerationServiceDeps {
   readonly timeouts?: () => { readonly headersTimeoutMs?: number; readonly idleTimeoutMs?: number };
   /** Receives every routing decision (the log shows them). */
   readonly onDecision?: (decision: RouteDecision) => void;
+  /** Whether inline requests may be hedged (setting `latencyCopilot.routing.hedgeInline`); default true. */
+  readonly hedging?: () => boolean;
 }
 
 function isToken(event: StreamEvent): boolean {
@@ -364,7 +366,7 @@ export class RoutedGenerationService implements GenerationService {
         let primary = launch(route);
         // Hedge: only the first attempt of an inline request, only onto a second burst endpoint, only once its p95 is known.
         const p95 = service.health.ttftP95Ms(primary.route.endpoint.id);
-        if (partner !== null && p95 !== null && spec.task === 'inline') {
+        if (partner !== null && p95 !== null && spec.task === 'inline' && (deps.hedging?.() ?? true)) {
           hedgeTimer = service.scheduler.schedule(p95, () => {
             if (winner !== null || primary.gotToken || primary.done || spec.signal.aborted) return;
             if (tried.has(partner.id) || service.health.restRemainingMs(partner.id) > 0) return;

@@ -123,3 +123,27 @@ describe('hedgePartner', () => {
     expect(hedgePartner('inline', single)).toBeNull();
   });
 });
+
+describe('ContextWindowBook', () => {
+  it('uses the detected window once known, the configured one before, and detects each endpoint once', async () => {
+    const { ContextWindowBook } = await import('../../src/core/routing/contextWindowBook');
+    let calls = 0;
+    const detected: string[] = [];
+    const book = new ContextWindowBook(
+      async (e) => {
+        calls += 1;
+        return { contextWindow: e.id === 'burst#0' ? 131_072 : null, source: e.id === 'burst#0' ? 'endpoint' : 'unknown', detail: 'test' };
+      },
+      (e, info) => detected.push(`${e.id}:${info.contextWindow}`),
+    );
+    expect(book.windowOf(burst8k)).toBe(8_192);
+    expect(book.infoOf(burst8k).source).toBe('configured');
+    await book.refresh([burst8k, longUnknown]);
+    expect(book.windowOf(burst8k)).toBe(131_072);
+    expect(book.infoOf(burst8k).source).toBe('endpoint');
+    expect(book.windowOf(longUnknown)).toBeNull();
+    await book.refresh([burst8k, longUnknown]);
+    expect(calls).toBe(2);
+    expect(detected).toEqual(['burst#0:131072', 'longContext#1:null']);
+  });
+});
