@@ -129,6 +129,7 @@ function setup(overrides: Partial<InlineEngineOptions> = {}) {
     },
     onCacheServed: (record) => cacheRecords.push(record),
     log: (line) => logLines.push(line),
+    defer: (task) => queueMicrotask(task),
   });
   return { clock, service, engine, logLines, cacheRecords, sleeps };
 }
@@ -239,6 +240,7 @@ describe('InlineEngine', () => {
       options: () => ({ ...DEFAULT_INLINE_OPTIONS, multiline: 'never' }),
       sleep: async () => undefined,
       rateLimitLow: () => true,
+      defer: (task) => queueMicrotask(task),
     });
     const pending = engine.provide(state('a = '), new AbortController().signal);
     await settle();

@@ -24,7 +24,7 @@ describe('firstLine (single-line mode)', () => {
     { name: 'empty stream ended', raw: '', done: true, text: '', complete: true },
   ];
   it.each(rows)('$name', ({ raw, done, text, complete }) => {
-    expect(firstLine(raw, done)).toEqual({ text, complete });
+    expect(firstLine(raw, done)).toMatchObject({ text, complete });
   });
 });
 
@@ -96,13 +96,20 @@ describe('firstBlock (multi-line mode): cut at the end of the block', () => {
     },
   ];
   it.each(rows)('$name', ({ linePrefix, raw, done, text, complete }) => {
-    expect(firstBlock(raw, done, context({ linePrefix, multiline: true }))).toEqual({ text, complete });
+    expect(firstBlock(raw, done, context({ linePrefix, multiline: true }))).toMatchObject({ text, complete });
+  });
+
+  it('says how much raw text had to arrive to decide', () => {
+    const ctx = context({ linePrefix: '  ', multiline: true });
+    expect(firstBlock('a();\n  b();\n}\nmore', false, ctx).consumed).toBe('a();\n  b();\n}\n'.length);
+    expect(firstBlock('a();\n  b();\nexp', false, ctx).consumed).toBe('a();\n  b();\ne'.length);
+    expect(firstLine('abc\ndef', false).consumed).toBe(4);
   });
 
   it('stops at maxLines', () => {
     const raw = Array.from({ length: 30 }, (_, index) => `a${index}();`).join('\n');
     const result = firstBlock(raw, false, context({ multiline: true, maxLines: 3 }));
-    expect(result).toEqual({ text: 'a0();\na1();\na2();', complete: true });
+    expect(result).toEqual({ text: 'a0();\na1();\na2();', complete: true, consumed: 'a0();\na1();\na2();\n'.length });
   });
 });
 
@@ -152,11 +159,11 @@ describe('cleanup steps', () => {
 describe('shownSuggestion', () => {
   it('chains extraction and cleanup', () => {
     const ctx = context({ linePrefix: '  call(', lineSuffix: ')', followingLines: ['}'] });
-    expect(shownSuggestion('a, b)\n  next();', false, ctx)).toEqual({ text: 'a, b', complete: true });
+    expect(shownSuggestion('a, b)\n  next();', false, ctx)).toEqual({ text: 'a, b', complete: true, consumed: 6 });
   });
 
   it('drops the closing brace the editor already has after a multi-line body', () => {
     const ctx = context({ linePrefix: 'function f() {', followingLines: ['}'], multiline: true });
-    expect(shownSuggestion('\n  return 1;\n}\n', false, ctx)).toEqual({ text: '\n  return 1;', complete: true });
+    expect(shownSuggestion('\n  return 1;\n}\n', false, ctx)).toEqual({ text: '\n  return 1;', complete: true, consumed: '\n  return 1;\n}\n'.length });
   });
 });

@@ -17,15 +17,18 @@ export function chatAnswerCode(raw: string): string {
   return close === -1 ? body : body.slice(0, close).replace(/\n$/, '');
 }
 
+let nextStreamId = 1;
+
 /** One streamed completion, shared by every provider call that can use it (in-flight reuse and the cache). */
 export class CompletionStream {
+  /** A number unique within this process, in creation order (logs and benchmarks match requests with it). */
+  readonly id = nextStreamId++;
   private rawText = '';
   private visibleText = '';
   private ended = false;
   private failure: BackendError | null = null;
   private waiters: (() => void)[] = [];
   private readonly controller = new AbortController();
-  private endpoint: ResolvedEndpoint | null = null;
 
   constructor(
     /** Where the stream's text starts: the document prefix it was requested for. */
@@ -75,9 +78,10 @@ export class CompletionStream {
   }
 
   /** The endpoint serving it, once the service has routed it. */
-  get servedBy(): ResolvedEndpoint | null {
-    return this.endpoint;
-  }
+  servedBy: ResolvedEndpoint | null = null;
+
+  /** Set when the engine let it finish although nothing uses it (an abort would have cost a connection). */
+  draining = false;
 
   /** Cancels the request. */
   abort(): void {
@@ -97,14 +101,14 @@ export class CompletionStream {
   async consume(run: GenerationRun, beforeEnd: () => void = () => undefined): Promise<RequestRecord | null> {
     try {
       for await (const event of run.events) {
-        this.endpoint ??= run.route()?.endpoint ?? null;
+        this.servedBy = run.route()?.endpoint ?? this.servedBy;
         if (event.kind !== 'text') continue;
         this.rawText += event.text;
         this.visibleText = this.chatAnswer ? chatAnswerCode(this.rawText) : this.rawText;
         this.notify();
       }
     } catch (error) {
-      this.endpoint ??= run.route()?.endpoint ?? null;
+      this.servedBy = run.route()?.endpoint ?? this.servedBy;
       this.failure = isBackendError(error) ? error : new BackendError('network', 'The completion stream failed.', { cause: error });
     }
     // Runs before waiters hear of the end, so that a successor set here is seen by them.

@@ -48,6 +48,8 @@ export interface InlineSuggestion {
   readonly streamStartedAtMs: number;
   /** The stream's text up to the end of what was shown (what the server had to generate for it). */
   readonly generatedText: string;
+  /** The id of the stream that produced it. */
+  readonly streamId: number;
 }
 
 /** How inline completions behave; read on every call so that settings apply at once. */
@@ -102,6 +104,17 @@ export interface InlineEngineDeps {
   readonly log?: (line: string) => void;
   /** Wall-clock time for records (display only). */
   readonly epochNow?: () => number;
+  /** Runs `task` soon, off the current call's path (default: a zero-delay timer). */
+  readonly defer?: (task: () => void) => void;
+}
+
+/** Counters of what the engine did, for logs, tests and the benchmark. */
+export interface InlineEngineCounters {
+  requests: number;
+  speculativeRequests: number;
+  pathRetries: number;
+  abortedStreams: number;
+  drainedStreams: number;
 }
 
 /** Characters of the text after the cursor that must be unchanged for a cached completion to apply. */
@@ -146,6 +159,9 @@ export class InlineEngine {
   constructor(private readonly deps: InlineEngineDeps) {
     this.memo = new LineTokenMemo(deps.countTokens);
   }
+
+  /** What the engine has done so far. */
+  readonly counters: InlineEngineCounters = { requests: 0, speculativeRequests: 0, pathRetries: 0, abortedStreams: 0, drainedStreams: 0 };
 
   /** Number of requests running (benchmarks and tests watch it). */
   get runningRequests(): number {
@@ -218,7 +234,7 @@ export class InlineEngine {
       if (text.length >= typed.length) {
         const shown = shownSuggestion(text.slice(typed.length), stream.done, context);
         if (shown.text.length > 0 && (shown.complete || stream.done)) {
-          const generatedEnd = Math.min(text.length, typed.length + shown.text.length + 1);
+          const generatedEnd = Math.min(text.length, typed.length + shown.consumed);
           return { kind: 'shown', text: shown.text, generatedText: text.slice(0, generatedEnd) };
         }
       }
@@ -255,9 +271,10 @@ export class InlineEngine {
     this.lastShown = { stream, typedLength, textLength: result.text.length };
     if (options.speculate) {
       this.speculation = { state: { ...state, prefix: state.prefix + result.text }, acceptedKey: key + result.text, suffixKey, stream };
-      this.maybeSpeculate();
+      // Starting a request costs a few ms of synchronous work: never before the suggestion is handed over.
+      (this.deps.defer ?? ((task: () => void) => setTimeout(task, 0)))(() => this.maybeSpeculate());
     }
-    return { text: result.text, source, latencyMs, streamStartedAtMs: stream.startedAtMs, generatedText: result.generatedText };
+    return { text: result.text, source, latencyMs, streamStartedAtMs: stream.startedAtMs, generatedText: result.generatedText, streamId: stream.id };
   }
 
   /** Reports a cache-served suggestion, once per suggestion (typing through the one already shown is not a new one). */
@@ -319,14 +336,24 @@ export class InlineEngine {
       const run = this.runs.get(stream);
       const freeAbort = endpoint !== null && endpoint.target.baseUrl.startsWith('https:');
       if (freeAbort || endpoint === null || run === undefined) {
-        stream.abort();
+        this.abortStream(stream);
         continue;
       }
       const decode = this.budget.decodeTokensPerSec(endpoint.id);
       const remainingTokens = Math.max(0, stream.maxTokens - run.outputTokens());
       const remainingMs = decode === null ? Number.POSITIVE_INFINITY : (remainingTokens / decode) * 1000;
-      if (remainingMs > options.drainLimitMs) stream.abort();
+      if (remainingMs > options.drainLimitMs) this.abortStream(stream);
+      else if (!stream.draining) {
+        stream.draining = true;
+        this.counters.drainedStreams += 1;
+      }
     }
+  }
+
+  private abortStream(stream: CompletionStream): void {
+    if (stream.done || stream.aborted) return;
+    stream.abort();
+    this.counters.abortedStreams += 1;
   }
 
   private startStream(state: InlineDocumentState, key: string, suffixKey: string, options: InlineEngineOptions, speculative: boolean): CompletionStream {
@@ -366,6 +393,9 @@ export class InlineEngine {
       },
     });
     this.runs.set(stream, run);
+    stream.servedBy = run.route()?.endpoint ?? null;
+    this.counters.requests += 1;
+    if (speculative) this.counters.speculativeRequests += 1;
     void this.follow(stream, run, state, options);
     return stream;
   }
@@ -397,6 +427,7 @@ export class InlineEngine {
     const next = this.deps.probe.reportFailure(endpoint, stream.path, error.status);
     if (next === null || stream.speculative || stream.aborted) return;
     this.cache.remove(stream);
+    this.counters.pathRetries += 1;
     stream.successor = this.startStream(state, stream.key, stream.suffixKey, options, false);
   }
 }

@@ -16,11 +16,17 @@ function newNode<V>(label: string, parent: TrieNode<V> | null): TrieNode<V> {
   return { label, parent, children: new Map(), values: [] };
 }
 
+/** Length of the common start of `a` (from `aFrom`) and `b`; native comparisons in a binary search, since keys are long. */
 function commonPrefixLength(a: string, aFrom: number, b: string): number {
-  const limit = Math.min(a.length - aFrom, b.length);
-  let index = 0;
-  while (index < limit && a.charCodeAt(aFrom + index) === b.charCodeAt(index)) index += 1;
-  return index;
+  if (a.startsWith(b, aFrom)) return b.length;
+  let low = 0;
+  let high = Math.min(a.length - aFrom, b.length);
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if (a.startsWith(b.slice(0, middle), aFrom)) low = middle;
+    else high = middle - 1;
+  }
+  return low;
 }
 
 /**

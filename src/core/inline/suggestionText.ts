@@ -21,6 +21,8 @@ export interface SuggestionContext {
 export interface ExtractedSuggestion {
   readonly text: string;
   readonly complete: boolean;
+  /** Characters of the raw text that had to arrive to decide (the line break or the line that ends the block included). */
+  readonly consumed: number;
 }
 
 const OPENERS = '([{';
@@ -67,8 +69,8 @@ export function firstLine(raw: string, done: boolean): ExtractedSuggestion {
   let end = 0;
   for (;;) {
     const newline = raw.indexOf('\n', end);
-    if (newline === -1) return { text: raw, complete: done };
-    if (!isBlank(raw.slice(end, newline))) return { text: raw.slice(0, newline), complete: true };
+    if (newline === -1) return { text: raw, complete: done, consumed: raw.length };
+    if (!isBlank(raw.slice(end, newline))) return { text: raw.slice(0, newline), complete: true, consumed: newline + 1 };
     end = newline + 1;
   }
 }
@@ -88,11 +90,13 @@ export function firstBlock(raw: string, done: boolean, context: SuggestionContex
   let depth = bracketDelta(firstText);
   const kept: string[] = [firstText];
   let seenContent = !isBlank(cursorLine);
-  for (let index = 1; index < wholeLines; index += 1) {
+  let lineStart = firstText.length + 1;
+  const through = (line: string) => Math.min(raw.length, lineStart + line.length + 1);
+  for (let index = 1; index < wholeLines; index += 1, lineStart += (lines[index - 1] ?? '').length + 1) {
     const line = lines[index] ?? '';
-    if (kept.length >= context.maxLines) return { text: kept.join('\n'), complete: true };
+    if (kept.length >= context.maxLines) return { text: kept.join('\n'), complete: true, consumed: lineStart };
     if (isBlank(line)) {
-      if (seenContent && !blockOpened && depth <= 0) return { text: kept.join('\n'), complete: true };
+      if (seenContent && !blockOpened && depth <= 0) return { text: kept.join('\n'), complete: true, consumed: through(line) };
       kept.push(line);
       continue;
     }
@@ -100,7 +104,7 @@ export function firstBlock(raw: string, done: boolean, context: SuggestionContex
     const dedented = blockOpened ? indent <= baseIndent : indent < baseIndent;
     if (dedented && seenContent) {
       if (isCloserLine(line) && (blockOpened || depth > 0)) kept.push(line);
-      return { text: kept.join('\n'), complete: true };
+      return { text: kept.join('\n'), complete: true, consumed: through(line) };
     }
     seenContent = true;
     depth += bracketDelta(line);
@@ -110,9 +114,10 @@ export function firstBlock(raw: string, done: boolean, context: SuggestionContex
   const arriving = done ? '' : (lines[lines.length - 1] ?? '');
   if (lines.length > 1 && seenContent && !isBlank(arriving) && !isCloserLine(arriving)) {
     const indent = indentColumns(arriving, context.tabSize);
-    if (blockOpened ? indent <= baseIndent : indent < baseIndent) return { text: kept.join('\n'), complete: true };
+    const consumed = raw.length - arriving.length + (arriving.length - arriving.trimStart().length) + 1;
+    if (blockOpened ? indent <= baseIndent : indent < baseIndent) return { text: kept.join('\n'), complete: true, consumed };
   }
-  return { text: kept.join('\n'), complete: done };
+  return { text: kept.join('\n'), complete: done, consumed: raw.length };
 }
 
 /** Chooses the single-line or multi-line extraction. */
@@ -203,5 +208,5 @@ export const CLEANUP_STEPS: readonly { readonly name: string; apply(text: string
 export function shownSuggestion(raw: string, done: boolean, context: SuggestionContext): ExtractedSuggestion {
   const extracted = extractSuggestion(raw, done, context);
   const text = CLEANUP_STEPS.reduce((current, step) => step.apply(current, context), extracted.text);
-  return { text, complete: extracted.complete };
+  return { text, complete: extracted.complete, consumed: extracted.consumed };
 }

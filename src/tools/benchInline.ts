@@ -1,0 +1,448 @@
+// Inline-completion latency benchmark (issue 4). Replays typing of real source files that this project did not write
+// (node_modules/undici/lib/...) keystroke by keystroke at human intervals, with pauses and backspaces, against the
+// simulator (TTFT 150 ms, 1,000 tokens/s, completions = the file's true continuation, wrong after a few lines some of
+// the time), applying VS Code's rules: the provider is called 50 ms after the last keystroke, every edit cancels the
+// running call, and a shown suggestion stays while what is typed matches it. Real timers, real HTTP, real simulator.
+//
+// Usage: npm run --silent bench:inline -- [--json] [--seed N] [--keystrokes N]   (about 60 s with the default 400)
+import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { BasicGenerationService } from '../core/basicGenerationService';
+import { systemClock } from '../core/clock';
+import type { ResolvedEndpoint } from '../core/endpoint';
+import type { GenerationService, GenerationSpec, StatsSink } from '../core/generationService';
+import { FimPathProbe } from '../core/inline/fimPathProbe';
+import { DEFAULT_INLINE_OPTIONS, InlineEngine } from '../core/inline/inlineEngine';
+import type { InlineDocumentState, InlineSuggestion } from '../core/inline/inlineEngine';
+import { countTokens } from '../core/tokenCount';
+import { createTransport } from '../core/transport';
+import { startSimulator } from '../sim/simulator';
+import type { SimCompletionRequest } from '../sim/simOptions';
+
+const args = process.argv.slice(2);
+const asJson = args.includes('--json');
+function numberArg(name: string, fallback: number): number {
+  const at = args.indexOf(name);
+  const value = at === -1 ? Number.NaN : Number(args[at + 1]);
+  return Number.isFinite(value) ? value : fallback;
+}
+
+const SEED = numberArg('--seed', 42);
+const KEYSTROKE_BUDGET = numberArg('--keystrokes', 400);
+const PROVIDER_DELAY_MS = 50; // VS Code's fixed wait before calling an inline completion provider.
+const SERVER_TTFT_MS = 150;
+const SERVER_TOKENS_PER_SEC = 1000;
+const WRONG_SHARE = 0.35; // Share of completions that go wrong after a few lines.
+const PAUSE_MS = 300; // A gap this long lets a suggestion appear (50 ms + 150 ms TTFT + the first line): it is a pause.
+
+// A small deterministic generator (LCG), so that runs with the same seed type the same way.
+let randomState = SEED >>> 0;
+function random(): number {
+  randomState = (Math.imul(randomState, 1664525) + 1013904223) >>> 0;
+  return randomState / 4294967296;
+}
+
+interface Segment {
+  readonly file: string;
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+const SOURCE_FILES = [
+  'node_modules/undici/lib/api/api-request.js',
+  'node_modules/undici/lib/core/util.js',
+  'node_modules/undici/lib/dispatcher/pool-base.js',
+  'node_modules/undici/lib/handler/retry-handler.js',
+  'node_modules/eventsource-parser/dist/index.js',
+];
+
+/** Picks segments of 3-5 lines from function bodies (indented lines), two per file at most, about `KEYSTROKE_BUDGET` keys in all. */
+function pickSegments(): Segment[] {
+  const segments: Segment[] = [];
+  let chars = 0;
+  for (let round = 0; round < 3 && chars < KEYSTROKE_BUDGET; round += 1) for (const file of SOURCE_FILES) {
+    if (chars >= KEYSTROKE_BUDGET) break;
+    let text: string;
+    try {
+      text = readFileSync(join(process.cwd(), file), 'utf8');
+    } catch {
+      continue;
+    }
+    const lineStarts: number[] = [0];
+    for (let index = 0; index < text.length; index += 1) if (text.charCodeAt(index) === 10) lineStarts.push(index + 1);
+    for (let attempt = 0, found = 0; attempt < 50 && found < 1; attempt += 1) {
+      const line = Math.floor(lineStarts.length * (0.2 + 0.6 * random()));
+      const count = 3 + Math.floor(random() * 3);
+      const start = lineStarts[line];
+      const end = lineStarts[line + count];
+      if (start === undefined || end === undefined) continue;
+      const body = text.slice(start, end);
+      const lines = body.split('\n').filter((l) => l.trim().length > 0);
+      if (lines.length < 3 || !lines.every((l) => /^\s+\S/.test(l)) || body.length > 200 || body.length < 60) continue;
+      if (segments.some((other) => other.file === file && other.start < end && start < other.end)) continue;
+      segments.push({ file, text, start, end });
+      chars += body.replace(/\n[ \t]*/g, '\n').length;
+      found += 1;
+    }
+  }
+  return segments;
+}
+
+/** One edit the typist makes: text inserted (or a backspace) after a wait. */
+type Keystroke = { readonly waitMs: number; readonly insert: string } | { readonly waitMs: number; readonly backspace: true };
+
+/** Human typing: ~110 ms between keys (45-300), Enter brings the next line's indentation, typos fixed by backspace, pauses. */
+function typingPlan(segment: string): Keystroke[] {
+  const keys: Keystroke[] = [];
+  const gap = () => Math.round(Math.min(300, Math.max(45, 110 * Math.exp(0.35 * (random() * 2 - 1) * 1.7))));
+  let index = 0;
+  while (index < segment.length) {
+    const char = segment.charAt(index);
+    if (char === '\n') {
+      const indent = /^[ \t]*/.exec(segment.slice(index + 1))?.[0] ?? '';
+      const thinking = random() < 0.35;
+      keys.push({ waitMs: thinking ? 500 + Math.round(random() * 700) : gap(), insert: `\n${indent}` });
+      index += 1 + indent.length;
+      continue;
+    }
+    if (random() < 0.03 && /[a-z]/i.test(char)) {
+      keys.push({ waitMs: gap(), insert: char === 'x' ? 'q' : 'x' });
+      keys.push({ waitMs: 250 + Math.round(random() * 150), backspace: true });
+    }
+    const pause = random() < 0.02;
+    keys.push({ waitMs: pause ? 500 + Math.round(random() * 700) : gap(), insert: char });
+    index += 1;
+  }
+  return keys;
+}
+
+function percentile(values: readonly number[], q: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return round(sorted[at] ?? 0);
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The current document of the replay: one segment being typed into its file. */
+/** The current document of the replay: one segment being typed into its file. */
+interface Session {
+  readonly id: string;
+  readonly segment: Segment;
+  typed: string;
+}
+
+/** What the simulator child reports about one generation request. */
+interface ServedRequest {
+  readonly tag: number;
+  readonly tokensWritten: number;
+  readonly textWritten: string;
+  readonly clientDisconnected: boolean;
+  /** Server-side TTFT: first token written - request arrived, in ms. */
+  readonly serverTtftMs: number | null;
+}
+
+interface ChildReport {
+  readonly requests: readonly ServedRequest[];
+  readonly connections: number;
+}
+
+const GARBAGE = '  const result = await fetchData(options)\n  if (!result.ok) return null\n  return transform(result.body)\n';
+
+/**
+ * The simulated model, run in a child process like a real server (so that its tokenizing and pacing never share the
+ * extension's event loop): the file's true continuation after the prompt's prefix, wrong after 1-3 lines some of the time.
+ */
+async function runSimulatorChild(): Promise<void> {
+  const files = SOURCE_FILES.flatMap((file) => {
+    try {
+      return [readFileSync(join(process.cwd(), file), 'utf8')];
+    } catch {
+      return [];
+    }
+  });
+  const completionFor = (request: SimCompletionRequest): string => {
+    for (const text of files) {
+      const at = text.indexOf(request.prefix);
+      if (at === -1 || request.prefix.length === 0) continue;
+      const truth = text.slice(at + request.prefix.length, at + request.prefix.length + 3000);
+      if (random() >= WRONG_SHARE) return truth;
+      let cut = 0;
+      const rightLines = 1 + Math.floor(random() * 3);
+      for (let line = 0; line < rightLines; line += 1) {
+        const next = truth.indexOf('\n', cut);
+        if (next === -1) return truth;
+        cut = next + 1;
+      }
+      return truth.slice(0, cut) + GARBAGE;
+    }
+    return GARBAGE;
+  };
+  const sim = await startSimulator({ ttftMs: SERVER_TTFT_MS, tokensPerSec: SERVER_TOKENS_PER_SEC, roleChunk: true, sendUsage: true, completionFor, contextWindow: 32_768, requestLogLimit: 100_000 });
+  process.send?.({ kind: 'ready', baseUrl: sim.baseUrl });
+  process.on('message', (message: unknown) => {
+    if (typeof message !== 'object' || message === null || !('kind' in message)) return;
+    if (message.kind === 'report') {
+      const requests: ServedRequest[] = sim.requests
+        .filter((request) => request.protocol !== null && request.method === 'POST')
+        .map((request) => {
+          const body = request.body;
+          const tag = typeof body === 'object' && body !== null && 'bench_stream' in body && typeof body.bench_stream === 'number' ? body.bench_stream : -1;
+          const serverTtftMs = request.firstTokenMs === null ? null : request.firstTokenMs - request.arrivalMs;
+          return { tag, tokensWritten: request.tokensWritten, textWritten: request.textWritten, clientDisconnected: request.clientDisconnected, serverTtftMs };
+        });
+      const report: ChildReport = { requests, connections: sim.connections };
+      process.send?.({ kind: 'report', report });
+    }
+    if (message.kind === 'close') void sim.close().then(() => process.exit(0));
+  });
+}
+
+/** Starts the simulator child and waits for its base URL. */
+async function startSimulatorChild(): Promise<{ baseUrl: string; report(): Promise<ChildReport>; close(): void }> {
+  const child = fork(__filename, ['--sim-child', '--seed', String(SEED)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const baseUrl = await new Promise<string>((resolve, reject) => {
+    child.once('error', reject);
+    child.on('message', (message: unknown) => {
+      if (typeof message === 'object' && message !== null && 'kind' in message && message.kind === 'ready' && 'baseUrl' in message && typeof message.baseUrl === 'string') resolve(message.baseUrl);
+    });
+  });
+  return {
+    baseUrl,
+    report: () =>
+      new Promise<ChildReport>((resolve) => {
+        child.on('message', (message: unknown) => {
+          if (typeof message === 'object' && message !== null && 'kind' in message && message.kind === 'report' && 'report' in message && isChildReport(message.report)) resolve(message.report);
+        });
+        child.send({ kind: 'report' });
+      }),
+    close: () => {
+      child.send({ kind: 'close' });
+    },
+  };
+}
+
+function isChildReport(value: unknown): value is ChildReport {
+  return typeof value === 'object' && value !== null && 'requests' in value && Array.isArray(value.requests) && 'connections' in value && typeof value.connections === 'number';
+}
+
+/** One suggestion that appeared as ghost text (not kept by typing through). */
+interface ShownRow {
+  readonly source: InlineSuggestion['source'];
+  readonly streamId: number;
+  readonly keyAtMs: number;
+  readonly calledAtMs: number;
+  readonly shownAtMs: number;
+  readonly streamStartedAtMs: number;
+  readonly generatedText: string;
+}
+
+async function main(): Promise<void> {
+  if (args.includes('--sim-child')) {
+    await runSimulatorChild();
+    return;
+  }
+  const sim = await startSimulatorChild();
+  // The tokenizer's ranks load on first use (in the extension: right after activation, off the typing path).
+  countTokens('warm up the tokenizer');
+  const transport = createTransport();
+  const endpoint: ResolvedEndpoint = {
+    id: 'burst#0',
+    role: 'burst',
+    label: 'Simulated llama.cpp (benchmark)',
+    preset: 'llamacpp',
+    target: { baseUrl: sim.baseUrl, protocol: 'llamacpp-infill', model: 'qwen2.5-coder-sim' },
+    contextWindow: 32_768,
+    fim: 'auto',
+    simulated: true,
+  };
+  const sink: StatsSink = { requestStarted: () => undefined, requestFinished: () => undefined };
+  const basic = new BasicGenerationService({ transport, clock: systemClock, endpoints: (role) => (role === 'burst' ? [endpoint] : []), sink, countTokens });
+  // Tags each request with its sequence number (= the engine's stream id) so that server tokens can be matched to what was shown.
+  let sequence = 0;
+  const service: GenerationService = {
+    start(spec: GenerationSpec) {
+      sequence += 1;
+      const tag = sequence;
+      return basic.start({
+        ...spec,
+        build: (chosen) => {
+          const plan = spec.build(chosen);
+          return { ...plan, request: { ...plan.request, extraBody: { ...plan.request.extraBody, bench_stream: tag } } };
+        },
+      });
+    },
+  };
+  const probeLog: string[] = [];
+  const engine = new InlineEngine({
+    service,
+    clock: systemClock,
+    countTokens,
+    probe: new FimPathProbe((line) => probeLog.push(line)),
+    options: () => DEFAULT_INLINE_OPTIONS,
+    sleep: (ms, signal) =>
+      new Promise((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  });
+
+  await transport.warm(`${sim.baseUrl}/health`);
+  const segments = pickSegments();
+  const rows: ShownRow[] = [];
+  let typedThrough = 0;
+  let keystrokes = 0;
+  let pauses = 0;
+  // Connections opened so far, after each keystroke: the first half of the run is the pool growing to what it needs.
+  const connectionsByKeystroke: number[] = [];
+  const startedAt = performance.now();
+
+  for (const [segmentIndex, segment] of segments.entries()) {
+    const session: Session = { id: `file:///bench/${segmentIndex}/${segment.file}`, segment, typed: '' };
+    const plan = typingPlan(segment.text.slice(segment.start, segment.end));
+    // Every gap long enough for a suggestion to appear is a pause; so is the end of each file's typing.
+    pauses += plan.filter((key) => key.waitMs >= PAUSE_MS).length + 1;
+    // What VS Code shows; set from the provider's answers, which arrive in callbacks.
+    const screen: { ghost: string | null } = { ghost: null };
+    let pendingCall: AbortController | null = null;
+    let callTimer: NodeJS.Timeout | null = null;
+    const suffix = segment.text.slice(segment.end);
+    const path = segment.file.replace(/^node_modules\//, '');
+
+    for (const key of plan) {
+      await sleep(key.waitMs);
+      const keyAtMs = performance.now();
+      // The edit: VS Code cancels the running provider call and keeps the ghost text only while typing matches it.
+      pendingCall?.abort();
+      if (callTimer !== null) clearTimeout(callTimer);
+      let keptGhost = false;
+      if ('insert' in key) {
+        session.typed += key.insert;
+        const ghost = screen.ghost;
+        if (ghost !== null && ghost.startsWith(key.insert) && ghost.length > key.insert.length) {
+          screen.ghost = ghost.slice(key.insert.length);
+          keptGhost = true;
+        } else screen.ghost = null;
+      } else {
+        session.typed = session.typed.slice(0, -1);
+        screen.ghost = null;
+      }
+      keystrokes += 1;
+      connectionsByKeystroke.push(transport.connectionsOpened);
+      if (keptGhost) typedThrough += 1;
+      const controller = new AbortController();
+      pendingCall = controller;
+      const prefix = segment.text.slice(0, segment.start) + session.typed;
+      const state: InlineDocumentState = { documentId: session.id, languageId: 'javascript', path, repoName: 'undici', prefix, suffix, tabSize: 2, snippets: () => [] };
+      callTimer = setTimeout(() => {
+        const calledAtMs = performance.now();
+        void engine.provide(state, controller.signal).then((suggestion: InlineSuggestion | null) => {
+          if (suggestion === null || controller.signal.aborted) return;
+          const shownAtMs = performance.now();
+          screen.ghost = suggestion.text;
+          if (keptGhost) return;
+          rows.push({
+            source: suggestion.source,
+            streamId: suggestion.streamId,
+            keyAtMs,
+            calledAtMs,
+            shownAtMs,
+            streamStartedAtMs: suggestion.streamStartedAtMs,
+            generatedText: suggestion.generatedText,
+          });
+        });
+      }, PROVIDER_DELAY_MS);
+    }
+    // Let the last suggestion arrive and the streams finish before the next file.
+    await sleep(400);
+    pendingCall?.abort();
+  }
+  const typingMs = performance.now() - startedAt;
+  await sleep(500);
+  const report = await sim.report();
+  const byTag = new Map(report.requests.map((request) => [request.tag, request]));
+
+  // Added latency: the provider call's duration minus what the server needed (its own TTFT + 1 ms per token at
+  // 1,000 tokens/s up to the text the suggestion needed), counted from the stream's start; cache hits need nothing.
+  const added: number[] = [];
+  const addedBySource: Record<InlineSuggestion['source'], number[]> = { cache: [], 'in-flight': [], network: [] };
+  const shownEndByStream = new Map<number, number>();
+  for (const row of rows) {
+    const providerMs = row.shownAtMs - row.calledAtMs;
+    let floorMs = 0;
+    if (row.source !== 'cache') {
+      const neededTokens = Math.max(1, countTokens(row.generatedText));
+      const serverTtft = byTag.get(row.streamId)?.serverTtftMs ?? SERVER_TTFT_MS;
+      const dueMs = row.streamStartedAtMs + serverTtft + ((neededTokens - 1) * 1000) / SERVER_TOKENS_PER_SEC;
+      floorMs = Math.max(0, dueMs - row.calledAtMs);
+    }
+    added.push(providerMs - floorMs);
+    if (process.env['BENCH_INLINE_DEBUG'] !== undefined && row.source !== 'cache') {
+      process.stderr.write(`${JSON.stringify({ source: row.source, stream: row.streamId, providerMs: round(providerMs), floorMs: round(floorMs), sinceStreamStart: round(row.shownAtMs - row.streamStartedAtMs), serverTtft: byTag.get(row.streamId)?.serverTtftMs, tokens: countTokens(row.generatedText), chars: row.generatedText.length, tail: row.generatedText.slice(-30) })}\n`);
+    }
+    addedBySource[row.source].push(providerMs - floorMs);
+    shownEndByStream.set(row.streamId, Math.max(shownEndByStream.get(row.streamId) ?? 0, row.generatedText.length));
+  }
+  // Wasted server tokens: generated but never part of any suggestion shown (typed-through text counts as shown).
+  let serverTokens = 0;
+  let usefulTokens = 0;
+  for (const request of report.requests) {
+    serverTokens += request.tokensWritten;
+    const shownEnd = shownEndByStream.get(request.tag) ?? 0;
+    usefulTokens += Math.min(request.tokensWritten, countTokens(request.textWritten.slice(0, shownEnd)));
+  }
+  const k2g = rows.map((row) => row.shownAtMs - row.keyAtMs);
+  const count = (source: InlineSuggestion['source']) => rows.filter((row) => row.source === source).length;
+  const shownTotal = rows.length + typedThrough;
+  const half = Math.floor(keystrokes / 2);
+  const steadyKeystrokes = Math.max(1, keystrokes - half);
+  const newConnections = transport.connectionsOpened - (connectionsByKeystroke[half] ?? transport.connectionsOpened);
+  const result = {
+    k2gMs: { p50: percentile(k2g, 0.5), p95: percentile(k2g, 0.95), p99: percentile(k2g, 0.99), n: k2g.length },
+    addedLatencyMs: {
+      p50: percentile(added, 0.5),
+      p99: percentile(added, 0.99),
+      n: added.length,
+      bySource: Object.fromEntries(Object.entries(addedBySource).map(([source, values]) => [source, { p50: percentile(values, 0.5), p99: percentile(values, 0.99), n: values.length }])),
+    },
+    cacheServedShare: shownTotal === 0 ? null : round((count('cache') + typedThrough) / shownTotal),
+    requestsPerPause: round(report.requests.length / Math.max(1, pauses)),
+    wastedServerTokensPer100Keystrokes: round(((serverTokens - usefulTokens) / Math.max(1, keystrokes)) * 100),
+    newConnectionsPer100Keystrokes: round((newConnections / steadyKeystrokes) * 100),
+    rssMb: round(process.memoryUsage().rss / (1024 * 1024)),
+    shown: { network: count('network'), inFlight: count('in-flight'), cache: count('cache'), typedThrough },
+    keystrokes,
+    pauses,
+    requests: report.requests.length,
+    engine: engine.counters,
+    serverTokens,
+    usefulTokens,
+    connections: { clientOpened: transport.connectionsOpened, openedInSecondHalf: newConnections, serverAccepted: report.connections },
+    loadAverage1m: round(loadavg()[0] ?? 0),
+    cpus: cpus().length,
+    segments: segments.map((segment) => `${segment.file}:${segment.text.slice(0, segment.start).split('\n').length}`),
+    typingMs: Math.round(typingMs),
+    config: { ttftMs: SERVER_TTFT_MS, tokensPerSec: SERVER_TOKENS_PER_SEC, providerDelayMs: PROVIDER_DELAY_MS, wrongShare: WRONG_SHARE, seed: SEED, pauseMs: PAUSE_MS, steadyState: 'second half of the keystrokes' },
+  };
+  await transport.close();
+  sim.close();
+  process.stdout.write(asJson ? `${JSON.stringify(result)}\n` : `${JSON.stringify(result, null, 2)}\n${probeLog.join('\n')}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:inline failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
