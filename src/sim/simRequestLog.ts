@@ -27,6 +27,7 @@ export interface SimRequestLog {
   readonly headers: Readonly<Record<string, string>>;
   /** The parsed JSON body (null when there was none or it did not parse). */
   readonly body: unknown;
+  /** cl100k tokens in the prompt; above 100,000 characters an estimate (characters / 4), to keep the loop free. */
   readonly promptTokens: number;
   readonly cachedPromptTokens: number;
   /** When the request's headers arrived. */

@@ -68,6 +68,18 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 const TOKENIZED_CACHE_SIZE = 16;
 
+// Prompts longer than this (in UTF-16 code units, about 25,000 tokens) are counted by estimate, not tokenised:
+// tokenising a 1M-token prompt blocks the event loop for about a second, which would stall every other stream this
+// process serves (the extension runs the simulator in its own host). 4 characters per token is cl100k's usual ratio.
+const EXACT_PROMPT_COUNT_MAX_CHARS = 100_000;
+const ESTIMATED_CHARS_PER_TOKEN = 4;
+
+function promptTokenIds(text: string): { ids: readonly number[] | null; count: number } {
+  if (text.length > EXACT_PROMPT_COUNT_MAX_CHARS) return { ids: null, count: Math.ceil(text.length / ESTIMATED_CHARS_PER_TOKEN) };
+  const ids = encode(text, { disallowedSpecial: new Set<string>() });
+  return { ids, count: ids.length };
+}
+
 function familyForPath(path: string): ErrorFamily {
   const route = GENERATION_ROUTES[path];
   if (route) return errorFamilyOf(route.protocol);
@@ -400,14 +412,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       return;
     }
 
-    const promptIds = encode(generation.promptText, { disallowedSpecial: new Set<string>() });
+    const prompt = promptTokenIds(generation.promptText);
     const window = settings.contextWindow;
-    if (rejectTooLong(generation, promptIds.length, window, response, entry)) return;
-    const promptTokens = family === 'ollama' ? Math.min(promptIds.length, window) : promptIds.length;
+    if (rejectTooLong(generation, prompt.count, window, response, entry)) return;
+    const promptTokens = family === 'ollama' ? Math.min(prompt.count, window) : prompt.count;
     let cachedPromptTokens = 0;
     if (family === 'llamacpp') {
-      cachedPromptTokens = generation.cachePrompt ? commonPrefixLength(lastLlamaPrompt, promptIds) : 0;
-      lastLlamaPrompt = promptIds;
+      cachedPromptTokens = generation.cachePrompt && prompt.ids !== null ? commonPrefixLength(lastLlamaPrompt, prompt.ids) : 0;
+      lastLlamaPrompt = prompt.ids ?? [];
     }
     entry.promptTokens = promptTokens;
     entry.cachedPromptTokens = cachedPromptTokens;

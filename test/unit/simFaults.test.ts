@@ -267,6 +267,15 @@ describe('context too long', () => {
     expect(String(field(body, 'error', 'message'))).toMatch(/^prompt is too long: \d+ tokens > 100 maximum$/);
   });
 
+  it('counts a very long prompt by estimate (characters / 4) instead of blocking the loop to tokenise it', async () => {
+    const prompt = 'x'.repeat(400_004);
+    const response = await postJson(agent, `${sim.baseUrl}/v1/completions`, { prompt, max_tokens: 0 }, {
+      'x-sim-context-window': '100000',
+    });
+    expect(response.status).toBe(400);
+    expect(String(field(parseRecord(await response.text()), 'error', 'message'))).toContain('(100001 in the messages, 0 in the completion)');
+  });
+
   it('a prompt that fits is served', async () => {
     const response = await postJson(agent, `${sim.baseUrl}/v1/completions`, { prompt: 'short', max_tokens: 10 }, {
       'x-sim-context-window': '200',
