@@ -3,6 +3,8 @@
 // high-contrast screenshots). The stream runs through the same pieces the extension uses (transport, protocol decoder,
 // meter, BasicGenerationService) and reports to the extension's own stats sink, which activate() returns.
 import { strict as assert } from 'node:assert';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { BasicGenerationService } from '../../../src/core/basicGenerationService';
 import { systemClock } from '../../../src/core/clock';
@@ -234,5 +236,19 @@ export const speedPanelScenario: Scenario = {
       const shot = await ctx.screenshot(name);
       if (shot.available) ctx.note(`screenshot ${shot.value} (${theme})`);
     }
+
+    // Export: the command takes a format and a target (the panel's buttons ask for the file with a save dialog).
+    const csvPath = join(ctx.workspaceFolder, 'speed-history.csv');
+    await vscode.commands.executeCommand('latencyCopilot.exportSpeedHistory', 'csv', vscode.Uri.file(csvPath));
+    const csvLines = (await readFile(csvPath, 'utf8')).trimEnd().split('\r\n');
+    assert.ok(csvLines[0]?.startsWith('started_at,task,endpoint_id,endpoint_label,route_reason,outcome'), csvLines[0]);
+    assert.ok(csvLines.length - 1 >= requests, `the CSV should hold every request: ${csvLines.length - 1} rows`);
+    assert.ok(csvLines.some((line) => line.includes(setup.burst.label)));
+    const jsonPath = join(ctx.workspaceFolder, 'speed-history.json');
+    await vscode.commands.executeCommand('latencyCopilot.exportSpeedHistory', 'json', vscode.Uri.file(jsonPath));
+    const exported: unknown = JSON.parse(await readFile(jsonPath, 'utf8'));
+    const count = typeof exported === 'object' && exported !== null && 'count' in exported ? exported.count : undefined;
+    assert.equal(count, csvLines.length - 1, 'the JSON export should hold the same requests as the CSV');
+    ctx.note(`exported ${csvLines.length - 1} requests as CSV and JSON`);
   },
 };
