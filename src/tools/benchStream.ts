@@ -2,7 +2,7 @@
 // Reports (never asserts) what the streaming path costs: the client's overhead over the server's TTFT on a warm loopback
 // connection, parse throughput, connections opened around aborted requests, and the meter's error at each rate.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../core/clock';
 import type { EndpointTarget } from '../core/endpoint';
@@ -91,7 +91,8 @@ async function measureAborts(requests: number) {
     acceptedAtMs.set(socket, performance.now());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
   const transport = createTransport();
   const target: EndpointTarget = { baseUrl: `http://127.0.0.1:${port}`, protocol: 'llamacpp-infill', model: 'bench' };
   await transport.warm(`${target.baseUrl}/health`);

@@ -13,6 +13,8 @@ export interface SimulatorSettings {
 
 // The simulated long-context backend is deliberately slower and larger than the burst one, like the real pairs it
 // stands in for, so that routing and the speed panel show a visible difference.
+/** Request records the in-process simulators keep: they hold whole request bodies, megabytes for long-context ones. */
+const SIM_REQUEST_LOG_LIMIT = 20;
 const LONG_CONTEXT_TOKENS_PER_SEC = 250;
 const LONG_CONTEXT_TTFT_MS = 400;
 const LONG_CONTEXT_WINDOW = 200_000;
@@ -80,8 +82,8 @@ export class SimulatedBackends implements Disposable {
       const start = this.load();
       const startedAtMs = performance.now();
       this.servers = Promise.all([
-        start({ tokensPerSec: settings.tokensPerSecond, ttftMs: settings.ttftMs, contextWindow: BURST_WINDOW, model: 'sim-burst' }),
-        start({ tokensPerSec: LONG_CONTEXT_TOKENS_PER_SEC, ttftMs: LONG_CONTEXT_TTFT_MS, contextWindow: LONG_CONTEXT_WINDOW, model: 'sim-long-context' }),
+        start({ tokensPerSec: settings.tokensPerSecond, ttftMs: settings.ttftMs, contextWindow: BURST_WINDOW, model: 'sim-burst', requestLogLimit: SIM_REQUEST_LOG_LIMIT }),
+        start({ tokensPerSec: LONG_CONTEXT_TOKENS_PER_SEC, ttftMs: LONG_CONTEXT_TTFT_MS, contextWindow: LONG_CONTEXT_WINDOW, model: 'sim-long-context', requestLogLimit: SIM_REQUEST_LOG_LIMIT }),
       ]).then(([burst, longContext]) => {
         this.log.info(
           `Simulated backends started in ${(performance.now() - startedAtMs).toFixed(0)} ms: burst ${burst.baseUrl} ` +

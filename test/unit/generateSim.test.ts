@@ -205,5 +205,5 @@ describe('meter accuracy against the simulator (generous bounds; the benchmark r
       expect(errorPct, `${JSON.stringify(testCase)} measured ${measured.toFixed(1)} vs ${truth?.toFixed(1)}`).toBeLessThan(15);
       expect(outcome.stats.ttftMs ?? 0).toBeGreaterThanOrEqual(200);
     });
-  });
+  }, 60_000);
 });
