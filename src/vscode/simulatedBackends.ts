@@ -11,10 +11,11 @@ export interface SimulatorSettings {
   readonly ttftMs: number;
 }
 
-// The simulated long-context backend is deliberately slower and larger than the burst one, like the real pairs it
-// stands in for, so that routing and the speed panel show a visible difference.
 /** Request records the in-process simulators keep: they hold whole request bodies, megabytes for long-context ones. */
 const SIM_REQUEST_LOG_LIMIT = 20;
+
+// The simulated long-context backend is deliberately slower and larger than the burst one, like the real pairs it
+// stands in for, so that routing and the speed panel show a visible difference.
 const LONG_CONTEXT_TOKENS_PER_SEC = 250;
 const LONG_CONTEXT_TTFT_MS = 400;
 const LONG_CONTEXT_WINDOW = 200_000;
