@@ -10,10 +10,12 @@ import { ApiKeyStore } from './vscode/secrets';
 import { createSettingsSource } from './vscode/settingsSource';
 import { SimulatedBackends } from './vscode/simulatedBackends';
 import { createSpeedUi } from './vscode/speedUi';
+import { probeEndpoint } from './core/probe';
 import { BasicGenerationService } from './core/basicGenerationService';
 import { roughTokenCount } from './core/meter';
 import { createTransport } from './core/transport';
 import { RefactorCommands } from './vscode/refactorCommands';
+import { createInlineCompletions } from './vscode/inlineCompletions';
 
 /** What `activate()` returns: the seams the end-to-end suite drives (it streams through the extension's stats sink). */
 export interface LatencyCopilotApi {
@@ -35,18 +37,25 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
   context.subscriptions.push(log, keys, simulator, endpoints, ...new ConfigCommands(configDeps).register());
   endpoints.start();
   void offerSimulatorIfUnconfigured(configDeps, readBooleanSetting(settings, 'backends.offerSimulator'));
+  // One transport (connection pools) shared by every feature and the probe.
+  const transport = createTransport();
   // Speed UI (issue 6): the stats hub is the StatsSink of every generation service; history, status bar, panel.
   const speedUi = createSpeedUi({
     context,
     log,
     clock: systemClock,
     endpoints: () => [...endpoints.endpoints('burst'), ...endpoints.endpoints('longContext')],
+    completionsEnabled: () => readBooleanSetting(settings, 'inline.enabled'),
+    prober: (endpoint, signal) => probeEndpoint(endpoint.target, { transport, clock: systemClock, countTokens: roughTokenCount, signal }),
   });
   context.subscriptions.push(speedUi, endpoints.onDidChange(() => speedUi.refresh()));
   // Refactors (issue 5): streamed into the editor through the generation service (the router replaces the basic one).
-  const transport = createTransport();
   const generation = new BasicGenerationService({ transport, clock: systemClock, endpoints: (role) => endpoints.endpoints(role), sink: speedUi.hub, countTokens: roughTokenCount });
   context.subscriptions.push({ dispose: () => void transport.close() }, new RefactorCommands({ service: generation, clock: systemClock, log, countTokens: roughTokenCount }));
+  // Inline completions (issue 4): the provider for every language, its toggle, cache hits recorded in the stats hub.
+  context.subscriptions.push(
+    createInlineCompletions({ service: generation, clock: systemClock, countTokens: roughTokenCount, settings, log, globalState: context.globalState, sink: speedUi.hub, onDidToggle: () => speedUi.refresh() }),
+  );
   log.info(`Activated in ${(performance.now() - activationStartMs).toFixed(1)} ms`);
   return { statsSink: speedUi.hub };
 }

@@ -24,6 +24,9 @@ export const SPEED_COMMANDS = {
 /** The setting for the status bar's warning colour, in tokens/s. */
 const SLOW_THRESHOLD_SETTING = 'statusBar.slowThresholdTokensPerSec';
 
+/** The inline feature's toggle, which decides the status bar's "Completions off" state. */
+const INLINE_ENABLED_SETTING = 'inline.enabled';
+
 /** The history file's name inside the extension's global storage folder. */
 export const SPEED_HISTORY_FILE = 'speed-history.jsonl';
 
@@ -39,7 +42,7 @@ export interface SpeedUiDeps {
    * has a transport to give, the panel's "Probe backends" button is shown disabled and says why.
    */
   readonly prober?: EndpointProber;
-  /** Whether inline completions are switched on (the inline feature's toggle); true when omitted. */
+  /** Whether inline completions are switched on; by default the inline feature's `latencyCopilot.inline.enabled`. */
   readonly completionsEnabled?: () => boolean;
 }
 
@@ -56,6 +59,11 @@ export interface SpeedUi extends vscode.Disposable {
 function slowThreshold(): number {
   const value: unknown = vscode.workspace.getConfiguration('latencyCopilot').get(SLOW_THRESHOLD_SETTING);
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : DEFAULT_SLOW_THRESHOLD_TOKENS_PER_SEC;
+}
+
+/** The inline feature's on/off setting (`latencyCopilot.inline.enabled`); on unless set to false. */
+function inlineCompletionsEnabled(): boolean {
+  return vscode.workspace.getConfiguration('latencyCopilot').get<unknown>(INLINE_ENABLED_SETTING) !== false;
 }
 
 function isoDate(epochMs: number): string {
@@ -156,7 +164,7 @@ export function createSpeedUi(deps: SpeedUiDeps): SpeedUi {
   const statusBar = new SpeedStatusBar({
     hub,
     clock: deps.clock,
-    completionsEnabled: deps.completionsEnabled ?? (() => true),
+    completionsEnabled: deps.completionsEnabled ?? inlineCompletionsEnabled,
     slowThresholdTokensPerSec: slowThreshold,
     command: SPEED_COMMANDS.showModelSpeed,
   });
@@ -171,7 +179,8 @@ export function createSpeedUi(deps: SpeedUiDeps): SpeedUi {
     ),
     vscode.commands.registerCommand(SPEED_COMMANDS.resetSpeedHistory, resetHistory),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration(`latencyCopilot.${SLOW_THRESHOLD_SETTING}`)) {
+      // The completions toggle (`inline.enabled`, owned by the inline feature) decides the "off" state.
+      if (event.affectsConfiguration(`latencyCopilot.${SLOW_THRESHOLD_SETTING}`) || event.affectsConfiguration(`latencyCopilot.${INLINE_ENABLED_SETTING}`)) {
         statusBar.render();
         panel?.postSnapshot();
       }
