@@ -56,6 +56,10 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
   context.subscriptions.push(
     createInlineCompletions({ service: generation, clock: systemClock, countTokens: roughTokenCount, settings, log, globalState: context.globalState, sink: speedUi.hub, onDidToggle: () => speedUi.refresh() }),
   );
+  // Inline completions (issue 4): the provider for every language, its toggle, cache hits recorded in the stats hub.
+  context.subscriptions.push(
+    createInlineCompletions({ service: generation, clock: systemClock, countTokens: roughTokenCount, settings, log, globalState: context.globalState, sink: speedUi.hub, onDidToggle: () => speedUi.refresh() }),
+  );
   log.info(`Activated in ${(performance.now() - activationStartMs).toFixed(1)} ms`);
   return { statsSink: speedUi.hub };
 }

@@ -47,6 +47,14 @@ export const SETTINGS = {
   'simulator.ttftMs': { type: 'number', default: 80, scope: 'machine' },
   // Speed UI (src/core/statusText.ts): the status bar's warning colour below this decode speed, tokens/s.
   'statusBar.slowThresholdTokensPerSec': { type: 'number', default: 100 },
+  // Inline completions (src/core/inline/inlineSettings.ts).
+  'inline.enabled': { type: 'boolean', default: true },
+  'inline.languages': { type: 'object', default: { '*': true, plaintext: false, markdown: false, scminput: false } },
+  'inline.multiline': { type: 'string', default: 'auto', enum: ['auto', 'always', 'never'] },
+  'inline.minDisplayDelayMs': { type: 'number', default: 0 },
+  'inline.adaptiveDelay': { type: 'boolean', default: false },
+  'inline.speculativeRequests': { type: 'boolean', default: true },
+  'inline.allowInUntrustedWorkspaces': { type: 'boolean', default: false, scope: 'application' },
 } as const satisfies Readonly<Record<string, SettingSpec>>;
 
 /** A setting key without the section prefix, e.g. `backends.burst`. */
