@@ -2,9 +2,10 @@
 // `Scenario` (see test/e2e/README.md), and append its import and its entry below (one line each).
 import type { Scenario } from '../suite/scenario';
 import { activationScenario } from './activation';
-import { configBadEntryScenario, configSecretsScenario, configSimulatorOfferScenario } from './configSecrets';
+import { configBadEntryScenario, configSecretsScenario, configSimulatorOfferScenario, configSimulatorScenario } from './configSecrets';
 import { configTrustScenario } from './configTrust';
 import { speedPanelScenario, speedStatusBarScenario } from './speed';
+import { refactorAcceptUndoScenario, refactorCancelScenario, refactorDisconnectScenario, refactorRejectScenario, refactorSaveScenario, refactorTypingScenario } from './refactor';
 
 /** The scenarios the suite runs, in order. */
 export const allScenarios: readonly Scenario[] = [
@@ -12,7 +13,9 @@ export const allScenarios: readonly Scenario[] = [
   configSimulatorOfferScenario,
   configSecretsScenario,
   configBadEntryScenario,
+  configSimulatorScenario,
   configTrustScenario,
   speedStatusBarScenario,
   speedPanelScenario,
+  ...[refactorAcceptUndoScenario, refactorRejectScenario, refactorCancelScenario, refactorDisconnectScenario, refactorTypingScenario, refactorSaveScenario],
 ];

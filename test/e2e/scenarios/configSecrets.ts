@@ -146,3 +146,28 @@ export const configSimulatorOfferScenario: Scenario = {
     await vscode.commands.executeCommand('notifications.hideList');
   },
 };
+
+/** The simulated backends: turned on by the setting, served on loopback, labelled as simulated, stopped when turned off. */
+export const configSimulatorScenario: Scenario = {
+  name: 'config: the built-in simulated backends start on loopback, say they are simulated, and stop',
+  timeoutMs: 45_000,
+  async run(ctx) {
+    await ctx.activateExtension();
+    // The rate first, so the servers start with it.
+    await ctx.updateSettings({ 'latencyCopilot.simulator.tokensPerSecond': 1200 });
+    await ctx.updateSettings({ 'latencyCopilot.backends.useSimulator': true });
+    const started = await ctx.waitForLog(/Simulated backends started in \d+ ms: burst (http:\/\/127\.0\.0\.1:\d+) \(1200 tok\/s/, { timeoutMs: 20_000 });
+    const line = await ctx.waitForLog(/Backends \(SIMULATED\): burst#0 Simulated burst \(no real model\)[^\n]*/);
+    assert.ok(line[0].includes('longContext#0 Simulated long-context (no real model)'), line[0]);
+    // It really serves: the burst server answers the OpenAI model list on loopback.
+    const baseUrl = started[1] ?? '';
+    const response = await fetch(`${baseUrl}/v1/models`);
+    assert.equal(response.status, 200, `GET ${baseUrl}/v1/models`);
+    const models: unknown = await response.json();
+    assert.ok(JSON.stringify(models).includes('sim-burst'), JSON.stringify(models));
+
+    await ctx.updateSettings({ 'latencyCopilot.backends.useSimulator': false });
+    await ctx.waitForLog(/Simulated backends stopped\./);
+    await assert.rejects(fetch(`${baseUrl}/v1/models`), 'the simulator should be closed');
+  },
+};
