@@ -71,19 +71,22 @@ else
 fi
 
 # --- code-server -----------------------------------------------------------------------------------------------------
-native_modules_built() {
-  # The modules VS Code's server cannot start without; each ships a compiled .node file after a good install.
+native_modules_load() {
+  # The native modules VS Code's server needs, loaded with Node 24: proves they were built (or a prebuild matches)
+  # for this Node's ABI. kerberos is the one that needs libkrb5-dev to compile.
   local root="$1/node_modules/code-server"
-  [[ -n "$(find "$root/node_modules/argon2" -name '*.node' -print -quit 2>/dev/null)" ]] &&
-    [[ -n "$(find "$root/lib/vscode/node_modules/node-pty" -name '*.node' -print -quit 2>/dev/null)" ]] &&
-    [[ -n "$(find "$root/lib/vscode/node_modules/@vscode/spdlog" -name '*.node' -print -quit 2>/dev/null)" ]]
+  (cd "$root/lib/vscode" && "$NODE24" -e '
+    for (const name of ["@vscode/spdlog", "@vscode/sqlite3", "kerberos", "node-pty", "@parcel/watcher", "@vscode/native-watchdog"]) {
+      require("./node_modules/" + name);
+    }') >&2 &&
+    (cd "$root" && "$NODE24" -e 'require("argon2")') >&2
 }
 
 if [[ -f "$CODE_SERVER_DIR/.complete" && -f "$CODE_SERVER_ENTRY" ]]; then
   log "code-server $CODE_SERVER_VERSION present ($CODE_SERVER_DIR)"
 else
   start=$(date +%s)
-  log "installing code-server $CODE_SERVER_VERSION with Node $NODE_VERSION into $CODE_SERVER_DIR (about 4 minutes)"
+  log "installing code-server $CODE_SERVER_VERSION with Node $NODE_VERSION into $CODE_SERVER_DIR (about 4 minutes on an idle machine; 16 on a loaded one)"
   rm -rf "$CODE_SERVER_DIR.partial"
   mkdir -p "$CODE_SERVER_DIR.partial"
   # Node 24 first on PATH so that npm, its lifecycle scripts and node-gyp all run on it, and node-gyp builds against
@@ -105,8 +108,8 @@ else
     npm install --no-save --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION" >&2
     rm -rf "$TMPDIR"
   )
-  if ! native_modules_built "$CODE_SERVER_DIR.partial"; then
-    log "code-server installed but its native modules (argon2, node-pty, @vscode/spdlog) were not built; see the output above"
+  if ! native_modules_load "$CODE_SERVER_DIR.partial"; then
+    log "code-server installed but its native modules do not load with Node $NODE_VERSION (were install scripts blocked?); see above"
     exit 1
   fi
   rm -rf "$CODE_SERVER_DIR"
