@@ -19,6 +19,7 @@ export const SPEED_COMMANDS = {
   showModelSpeed: 'latencyCopilot.showModelSpeed',
   exportSpeedHistory: 'latencyCopilot.exportSpeedHistory',
   resetSpeedHistory: 'latencyCopilot.resetSpeedHistory',
+  probeBackends: 'latencyCopilot.probeBackends',
 } as const;
 
 /** The setting for the status bar's warning colour, in tokens/s. */
@@ -147,6 +148,18 @@ export function createSpeedUi(deps: SpeedUiDeps): SpeedUi {
     log.info('Speed history: reset.');
   }
 
+  /** Probes every configured endpoint, one after another; progress and results show in the panel. */
+  function runProbe(): Promise<void> {
+    if (deps.prober === undefined) return Promise.resolve();
+    const targets = deps.endpoints();
+    log.info(`Probe: ${targets.length} backend(s).`);
+    return probeBoard.run(targets, deps.prober).then(() => {
+      for (const row of probeBoard.state().rows) {
+        log.info(`Probe ${row.label}: ${row.status}${row.errorReason === null ? '' : ` (${row.errorReason})`}`);
+      }
+    });
+  }
+
   panel = new SpeedPanelProvider({
     extensionUri: context.extensionUri,
     hub,
@@ -155,7 +168,7 @@ export function createSpeedUi(deps: SpeedUiDeps): SpeedUi {
     slowThresholdTokensPerSec: slowThreshold,
     notice: () => notice,
     runProbe: () => {
-      if (deps.prober !== undefined) void probeBoard.run(deps.endpoints(), deps.prober);
+      void runProbe();
     },
     exportHistory: (format) => exportHistory(format),
     resetHistory,
@@ -178,6 +191,10 @@ export function createSpeedUi(deps: SpeedUiDeps): SpeedUi {
       exportHistory(format === 'json' || format === 'csv' ? format : undefined, target instanceof vscode.Uri ? target : undefined),
     ),
     vscode.commands.registerCommand(SPEED_COMMANDS.resetSpeedHistory, resetHistory),
+    vscode.commands.registerCommand(SPEED_COMMANDS.probeBackends, async () => {
+      await vscode.commands.executeCommand(`${SPEED_VIEW_ID}.focus`);
+      await runProbe();
+    }),
     vscode.workspace.onDidChangeConfiguration((event) => {
       // The completions toggle (`inline.enabled`, owned by the inline feature) decides the "off" state.
       if (event.affectsConfiguration(`latencyCopilot.${SLOW_THRESHOLD_SETTING}`) || event.affectsConfiguration(`latencyCopilot.${INLINE_ENABLED_SETTING}`)) {
