@@ -30,7 +30,11 @@ function findOnPath(name: string): string | undefined {
 /** The desktop VS Code executable: `VSCODE_EXECUTABLE`, else the Electron binary behind a `code` on PATH. */
 function findVsCode(): string | undefined {
   const fromEnv = process.env.VSCODE_EXECUTABLE;
-  if (fromEnv) return existsSync(fromEnv) ? fromEnv : undefined;
+  if (fromEnv) {
+    // Set on purpose: a wrong path is a mistake to report, not a reason to skip.
+    if (!existsSync(fromEnv)) throw new Error(`VSCODE_EXECUTABLE=${fromEnv} does not exist`);
+    return fromEnv;
+  }
   const codeCli = findOnPath('code');
   if (!codeCli) return undefined;
   // `code` is a shell script next to (Linux: in bin/ below) the real executable; test-electron needs the executable.
