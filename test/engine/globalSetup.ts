@@ -20,12 +20,29 @@ declare module 'vitest' {
     engineCommit: string;
     engineContextSize: number;
     engineTrainContextSize: number;
+    /** Why the engine could not be prepared (build, model or server start), or '' when it runs. */
+    engineSetupError: string;
   }
 }
 
 let server: RunningLlamaServer | null = null;
 
+/**
+ * Prepares the engine. A failure here (build, model, server start) is handed to the tests instead of thrown: vitest
+ * would otherwise end without running any reporter, and the run must still close with `N passed, N failed`.
+ */
 export async function setup(project: TestProject): Promise<void> {
+  project.provide('engineSetupError', '');
+  try {
+    await startEngine(project);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`[engine] setup failed: ${message}`);
+    project.provide('engineSetupError', message);
+  }
+}
+
+async function startEngine(project: TestProject): Promise<void> {
   const binary = ensureLlamaServer();
   const { version, commit } = llamaServerVersion(binary);
   const model = await ensureModel(TINY_MODEL, (line) => console.log(`[engine] ${line}`));

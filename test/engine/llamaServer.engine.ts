@@ -83,11 +83,16 @@ function timingsOf(outcome: Outcome): TimingsEvent | undefined {
 }
 
 beforeAll(() => {
+  // The engine could not be prepared: every test here fails with the reason (global setup printed the details).
+  const setupError = inject('engineSetupError');
+  if (setupError !== '') throw new Error(`engine setup failed: ${setupError}`);
   transport = createTransport();
 });
 
 afterAll(async () => {
-  await transport.close();
+  // Undefined when global setup failed and beforeAll threw before creating it.
+  const created: Transport | undefined = transport;
+  await created?.close();
 });
 
 describe('llama.cpp server (real engine)', () => {
