@@ -54,11 +54,7 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
   context.subscriptions.push({ dispose: () => void transport.close() }, new RefactorCommands({ service: generation, clock: systemClock, log, countTokens: roughTokenCount }));
   // Inline completions (issue 4): the provider for every language, its toggle, cache hits recorded in the stats hub.
   context.subscriptions.push(
-    createInlineCompletions({ service: generation, clock: systemClock, countTokens: roughTokenCount, settings, log, globalState: context.globalState, sink: speedUi.hub, onDidToggle: () => speedUi.refresh() }),
-  );
-  // Inline completions (issue 4): the provider for every language, its toggle, cache hits recorded in the stats hub.
-  context.subscriptions.push(
-    createInlineCompletions({ service: generation, clock: systemClock, countTokens: roughTokenCount, settings, log, globalState: context.globalState, sink: speedUi.hub, onDidToggle: () => speedUi.refresh() }),
+    createInlineCompletions({ service: generation, clock: systemClock, countTokens: roughTokenCount, settings, log, globalState: context.globalState, sink: speedUi.hub, onDidToggle: () => speedUi.refresh(), hasInlineBackend: () => endpoints.endpoints('burst').some((endpoint) => endpoint.fim !== 'none') }),
   );
   log.info(`Activated in ${(performance.now() - activationStartMs).toFixed(1)} ms`);
   return { statsSink: speedUi.hub };

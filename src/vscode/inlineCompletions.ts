@@ -41,7 +41,12 @@ export interface InlineCompletionsDeps {
   readonly sink: StatsSink;
   /** Called when completions are switched on or off (the status bar redraws). */
   readonly onDidToggle?: () => void;
+  /** True when a burst endpoint can serve inline completions (its `fim` is not `none`); no request is made otherwise. */
+  readonly hasInlineBackend?: () => boolean;
 }
+
+/** The same failure is logged at most once per this many ms (a backend that is down fails on every keystroke). */
+const REPEAT_LOG_MS = 30_000;
 
 /** The inline feature as the composition root sees it. */
 export interface InlineCompletions extends vscode.Disposable {
@@ -93,6 +98,7 @@ class IgnoreFiles implements vscode.Disposable {
 export function createInlineCompletions(deps: InlineCompletionsDeps): InlineCompletions {
   const { log, settings } = deps;
   const stored: unknown = deps.globalState.get(FIM_MEMORY_KEY);
+  const lastFailure = { line: '', atMs: Number.NEGATIVE_INFINITY };
   const probe = new FimPathProbe(
     (line) => {
       log.info(line);
@@ -115,7 +121,13 @@ export function createInlineCompletions(deps: InlineCompletionsDeps): InlineComp
         }, { once: true });
       }),
     onCacheServed: (record) => deps.sink.requestFinished(newRequestId(), record),
-    log: (line) => log.warn(line),
+    log: (line) => {
+      const now = deps.clock.now();
+      if (line === lastFailure.line && now - lastFailure.atMs < REPEAT_LOG_MS) return;
+      lastFailure.line = line;
+      lastFailure.atMs = now;
+      log.warn(line);
+    },
   });
   const ignoreFiles = new IgnoreFiles();
   const recentEdits: { uri: vscode.Uri; line: number }[] = [];
@@ -152,7 +164,7 @@ export function createInlineCompletions(deps: InlineCompletionsDeps): InlineComp
         allowUntrusted: readBooleanSetting(settings, 'inline.allowInUntrustedWorkspaces'),
         ignorePatterns: folder === undefined ? [] : await ignoreFiles.patternsFor(folder),
       });
-      if (verdict !== null || token.isCancellationRequested) return [];
+      if (verdict !== null || token.isCancellationRequested || deps.hasInlineBackend?.() === false) return [];
       const startLine = Math.max(0, position.line - (position.line % PREFIX_LINE_BLOCK) - PREFIX_LINE_BLOCK);
       const endLine = Math.min(document.lineCount, position.line + SUFFIX_LINES);
       const state: InlineDocumentState = {
