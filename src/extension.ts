@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { systemClock } from './core/clock';
 import type { StatsSink } from './core/generationService';
 import { Redactor } from './core/redact';
-import { readBooleanSetting } from './core/settings';
+import { readBooleanSetting, readNumberSetting } from './core/settings';
 import { ConfigCommands, offerSimulatorIfUnconfigured } from './vscode/configureBackends';
 import { EndpointRegistry, showConfigProblem } from './vscode/endpointRegistry';
 import { RedactingLog } from './vscode/log';
@@ -11,7 +11,12 @@ import { createSettingsSource } from './vscode/settingsSource';
 import { SimulatedBackends } from './vscode/simulatedBackends';
 import { createSpeedUi } from './vscode/speedUi';
 import { probeEndpoint } from './core/probe';
-import { BasicGenerationService } from './core/basicGenerationService';
+import { detectContextWindow } from './core/contextWindow';
+import { describeRouteDecision, RoutedGenerationService } from './core/routedGenerationService';
+import { ContextWindowBook } from './core/routing/contextWindowBook';
+import { RepoCommands } from './vscode/repoCommands';
+import { RepoIndexHost } from './vscode/repoIndexHost';
+import { loadTokenCounter } from './vscode/tokenCounterLoader';
 import { roughTokenCount } from './core/meter';
 import { createTransport } from './core/transport';
 import { RefactorCommands } from './vscode/refactorCommands';
@@ -49,12 +54,32 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
     prober: (endpoint, signal) => probeEndpoint(endpoint.target, { transport, clock: systemClock, countTokens: roughTokenCount, signal }),
   });
   context.subscriptions.push(speedUi, endpoints.onDidChange(() => speedUi.refresh()));
-  // Refactors (issue 5): streamed into the editor through the generation service (the router replaces the basic one).
-  const generation = new BasicGenerationService({ transport, clock: systemClock, endpoints: (role) => endpoints.endpoints(role), sink: speedUi.hub, countTokens: roughTokenCount });
+  // Routing (issue 7): each request goes where it fits and is healthy, fails over, hedges inline; windows are detected
+  // from the endpoints in the background after each configuration change (never on the activation path).
+  const windows = new ContextWindowBook(
+    (endpoint, signal) => detectContextWindow(transport, endpoint, { signal }),
+    (endpoint, info) => log.info(`Context window of ${endpoint.label} (${endpoint.id}): ${info.contextWindow ?? 'unknown'} tokens (${info.source}: ${info.detail})`),
+  );
+  const generation = new RoutedGenerationService({
+    transport, clock: systemClock, endpoints: (role) => endpoints.endpoints(role), sink: speedUi.hub, countTokens: roughTokenCount,
+    contextWindowOf: (endpoint) => windows.windowOf(endpoint),
+    hedging: () => readBooleanSetting(settings, 'routing.hedgeInline'),
+    onDecision: (decision) => (decision.task === 'inline' && decision.reason === 'fits' ? log.debug : log.info).call(log, describeRouteDecision(decision)),
+  });
+  context.subscriptions.push({ dispose: () => windows.dispose() }, endpoints.onDidChange(() => void windows.refresh([...endpoints.endpoints('burst'), ...endpoints.endpoints('longContext')])));
+  // Repository tasks (issue 7): the index is built on first use and kept current by a file watcher.
+  const repoIndex = new RepoIndexHost({ log, maxFileBytes: () => readNumberSetting(settings, 'repo.maxFileSizeKb') * 1024 });
+  const repoTokenCounter = () => loadTokenCounter((reason) => log.warn(`Repository context: cl100k tokenizer unavailable, using the rough estimate (${reason})`));
+  context.subscriptions.push(repoIndex, new RepoCommands({ service: generation, host: repoIndex, log, countTokens: repoTokenCounter, maxContextTokens: () => readNumberSetting(settings, 'repo.maxContextTokens') }));
+  // Refactors (issue 5): streamed into the editor through the generation service.
   context.subscriptions.push({ dispose: () => void transport.close() }, new RefactorCommands({ service: generation, clock: systemClock, log, countTokens: roughTokenCount }));
   // Inline completions (issue 4): the provider for every language, its toggle, cache hits recorded in the stats hub.
   context.subscriptions.push(
-    createInlineCompletions({ service: generation, clock: systemClock, countTokens: roughTokenCount, settings, log, globalState: context.globalState, sink: speedUi.hub, onDidToggle: () => speedUi.refresh(), hasInlineBackend: () => endpoints.endpoints('burst').some((endpoint) => endpoint.fim !== 'none') }),
+    createInlineCompletions({ service: generation, clock: systemClock, countTokens: roughTokenCount, settings, log, globalState: context.globalState, sink: speedUi.hub, onDidToggle: () => speedUi.refresh() }),
+  );
+  // Inline completions (issue 4): the provider for every language, its toggle, cache hits recorded in the stats hub.
+  context.subscriptions.push(
+    createInlineCompletions({ service: generation, clock: systemClock, countTokens: roughTokenCount, settings, log, globalState: context.globalState, sink: speedUi.hub, onDidToggle: () => speedUi.refresh() }),
   );
   log.info(`Activated in ${(performance.now() - activationStartMs).toFixed(1)} ms`);
   return { statsSink: speedUi.hub };

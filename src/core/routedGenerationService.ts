@@ -470,3 +470,16 @@ export class RoutedGenerationService implements GenerationService {
     };
   }
 }
+
+/** One log line for a routing decision: where, why, the fit figures, and what was passed over. */
+export function describeRouteDecision(decision: RouteDecision): string {
+  const window = decision.contextWindow === null ? 'window unknown' : `window ${decision.contextWindow}`;
+  const skipped = decision.skipped
+    .map((entry) => `${entry.endpointId} ${entry.why}${entry.why === 'cooling-down' ? ` ${Math.ceil(entry.restRemainingMs / 1000)} s` : ''}`)
+    .join(', ');
+  const after = decision.previousError === null ? '' : ` after ${decision.previousError}`;
+  return (
+    `Route #${decision.requestId} ${decision.task} -> ${decision.endpointLabel} (${decision.endpointId}): ${decision.reason}${after}; ` +
+    `needs ${decision.requiredTokens} tokens, ${window}${skipped === '' ? '' : `; skipped ${skipped}`}`
+  );
+}

@@ -47,6 +47,10 @@ export const SETTINGS = {
   'simulator.ttftMs': { type: 'number', default: 80, scope: 'machine' },
   // Speed UI (src/core/statusText.ts): the status bar's warning colour below this decode speed, tokens/s.
   'statusBar.slowThresholdTokensPerSec': { type: 'number', default: 100 },
+  // Repository context and routing (src/core/repo, src/core/routing).
+  'repo.maxFileSizeKb': { type: 'number', default: 256 },
+  'repo.maxContextTokens': { type: 'number', default: 200000 },
+  'routing.hedgeInline': { type: 'boolean', default: true },
   // Inline completions (src/core/inline/inlineSettings.ts).
   'inline.enabled': { type: 'boolean', default: true },
   'inline.languages': { type: 'object', default: { '*': true, plaintext: false, markdown: false, scminput: false } },

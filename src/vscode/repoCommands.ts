@@ -1,0 +1,358 @@
+import * as vscode from 'vscode';
+import { isBackendError } from '../core/errors';
+import type { GenerationRun, GenerationService, GenerationSpec, RouteInfo } from '../core/generationService';
+import type { Logger } from '../core/logger';
+import { describeProblems, parseProposedEdits, type EditParseResult, type ProposedFileEdit } from '../core/repo/repoEditFormat';
+import { linkCitations, type RepoTaskKind } from '../core/repo/repoPrompts';
+import { prepareRepoTask, type PreparedRepoTask } from '../core/repo/repoTask';
+import { lineColumnAt } from '../core/repo/textPositions';
+import type { RoutePlan } from '../core/routing/router';
+import { messageForBackendError } from '../core/userMessages';
+import type { ReadyIndex, RepoIndexHost } from './repoIndexHost';
+
+/** Command ids (declared in package.json, category "Latency Copilot"). */
+export const REPO_COMMANDS = {
+  ask: 'latencyCopilot.repo.ask',
+  explain: 'latencyCopilot.repo.explain',
+  refactor: 'latencyCopilot.repo.refactor',
+} as const;
+
+/** A generation service that can also say where a request would go (the routed service). */
+export interface PlanningGenerationService extends GenerationService {
+  plan(spec: Pick<GenerationSpec, 'task' | 'promptTokens' | 'maxOutputTokens'>): RoutePlan;
+}
+
+/** What the repository commands need from the composition root. */
+export interface RepoCommandDeps {
+  readonly service: PlanningGenerationService;
+  readonly host: RepoIndexHost;
+  readonly log: Logger;
+  /** Loads the cl100k token counter (the lazily loaded tokenizer chunk), for packing to budget. */
+  readonly countTokens: () => Promise<(text: string) => number>;
+  /** Setting `latencyCopilot.repo.maxContextTokens`. */
+  readonly maxContextTokens: () => number;
+}
+
+/**
+ * Optional arguments (keybindings, the end-to-end suite). Checked: command arguments are untrusted.
+ * `request` skips the input box.
+ */
+interface RepoCommandArgs {
+  readonly request?: string;
+}
+
+/** What a command resolved to: for logs and the end-to-end suite. */
+export interface RepoCommandResult {
+  readonly outcome: 'ok' | 'cancelled' | 'error' | 'dismissed' | 'invalid-answer' | 'not-applied';
+  readonly endpointId: string | null;
+  readonly routeReason: string | null;
+  readonly promptTokens: number;
+  readonly files: readonly string[];
+}
+
+/** How the streaming part of a repository refactor ended. */
+type RefactorStreamOutcome =
+  | {
+      readonly kind: 'answered';
+      readonly parsed: EditParseResult;
+      readonly answer: string;
+      readonly route: RouteInfo | null;
+      readonly promptTokens: number;
+      readonly files: readonly string[];
+    }
+  | { readonly kind: 'failed'; readonly failure: RepoCommandResult['outcome']; readonly route: RouteInfo | null };
+
+function argsOf(value: unknown): RepoCommandArgs {
+  if (typeof value !== 'object' || value === null) return {};
+  const request = 'request' in value && typeof value.request === 'string' ? value.request : undefined;
+  return { request };
+}
+
+/** Appends streamed text to a document in batches (about 15 per second, never one edit per token). */
+class DocumentAppender {
+  private pending = '';
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly document: vscode.TextDocument) {}
+
+  append(text: string): void {
+    this.pending += text;
+    if (this.timer === null) this.timer = setTimeout(() => this.flushNow(), 66);
+  }
+
+  private flushNow(): void {
+    this.timer = null;
+    const text = this.pending;
+    this.pending = '';
+    if (text === '') return;
+    this.writing = this.writing.then(async () => {
+      const edit = new vscode.WorkspaceEdit();
+      const end = this.document.lineAt(this.document.lineCount - 1).range.end;
+      edit.insert(this.document.uri, end, text);
+      await vscode.workspace.applyEdit(edit);
+    });
+  }
+
+  /** Writes what is pending and waits for every write. */
+  async close(): Promise<void> {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.flushNow();
+    await this.writing;
+  }
+}
+
+function formatNumber(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+/** "Sending 183,402 tokens (42 files + a map of 1,203) to Long context 0 (repo-task)". */
+function sendingMessage(prepared: PreparedRepoTask): string {
+  const target = prepared.plan.candidates[0];
+  const where = target === undefined ? 'no backend' : `${target.endpoint.label} (${target.reason})`;
+  const map = prepared.packed.mapFiles > 0 ? ` + a map of ${formatNumber(prepared.packed.mapFiles)}` : '';
+  return `Sending ${formatNumber(prepared.promptTokens)} tokens (${prepared.packed.files} files${map}) to ${where}`;
+}
+
+/**
+ * The repository commands: "Ask About This Repository…", "Explain This Repository" (answers stream into a Markdown
+ * document beside the editor, citing files as links) and "Refactor Across Repository…" (the long-context model's edits,
+ * validated, shown in the refactor preview where each file can be accepted or rejected; nothing is applied without
+ * confirmation). Each runs under a cancellable progress notification that says what is sent, how many tokens, and to
+ * which model.
+ */
+export class RepoCommands implements vscode.Disposable {
+  private readonly disposables: vscode.Disposable[];
+
+  constructor(private readonly deps: RepoCommandDeps) {
+    this.disposables = [
+      vscode.commands.registerCommand(REPO_COMMANDS.ask, (args: unknown) => this.answer('ask', argsOf(args))),
+      vscode.commands.registerCommand(REPO_COMMANDS.explain, (args: unknown) => this.answer('explain', argsOf(args))),
+      vscode.commands.registerCommand(REPO_COMMANDS.refactor, (args: unknown) => this.refactor(argsOf(args))),
+    ];
+  }
+
+  private async askFor(kind: RepoTaskKind, args: RepoCommandArgs): Promise<string | null> {
+    if (kind === 'explain') return '';
+    if (args.request !== undefined && args.request.trim() !== '') return args.request.trim();
+    const answer = await vscode.window.showInputBox({
+      title: kind === 'ask' ? 'Ask About This Repository' : 'Refactor Across Repository',
+      prompt: kind === 'ask' ? 'Your question about this repository' : 'The change to make across the repository',
+      placeHolder: kind === 'ask' ? 'Where are rate limits handled, and how are retries scheduled?' : 'Rename UserStore to AccountStore everywhere',
+      ignoreFocusOut: true,
+    });
+    return answer === undefined || answer.trim() === '' ? null : answer.trim();
+  }
+
+  private async prepare(
+    kind: RepoTaskKind,
+    request: string,
+    progress: vscode.Progress<{ message?: string }>,
+    signal: AbortSignal,
+  ): Promise<{ ready: ReadyIndex; prepared: PreparedRepoTask }> {
+    const ready = await this.deps.host.index((message) => progress.report({ message }), signal);
+    progress.report({ message: 'Ranking and packing context…' });
+    const signals = this.deps.host.signals();
+    const countTokens = await this.deps.countTokens();
+    const prepared = await prepareRepoTask(
+      { index: ready.index, fs: ready.fs, countTokens, plan: (spec) => this.deps.service.plan(spec) },
+      { kind, request, signal, ...signals, maxContextTokens: this.deps.maxContextTokens() },
+    );
+    const message = sendingMessage(prepared);
+    progress.report({ message });
+    const target = prepared.plan.candidates[0];
+    this.deps.log.info(
+      `Repository ${kind}: ${message}; window ${target?.contextWindow === null || target === undefined ? 'unknown' : formatNumber(target.contextWindow)}; ` +
+        `files: ${prepared.packed.sections.map((section) => `${section.path}:${section.startLine + 1}-${section.endLine}`).slice(0, 50).join(', ')}`,
+    );
+    return { ready, prepared };
+  }
+
+  private reportFailure(error: unknown, run: GenerationRun | null): RepoCommandResult['outcome'] {
+    if (isBackendError(error) && error.reason === 'aborted') return 'cancelled';
+    const route = run?.route() ?? null;
+    const message = isBackendError(error)
+      ? route === null
+        ? error.message
+        : messageForBackendError(error, route.endpoint).text
+      : error instanceof Error
+        ? error.message
+        : String(error);
+    this.deps.log.error(`Repository task failed: ${message}`);
+    void vscode.window.showErrorMessage(message);
+    return 'error';
+  }
+
+  /** Ask / Explain: the answer streams into a Markdown document beside the editor. */
+  private async answer(kind: 'ask' | 'explain', args: RepoCommandArgs): Promise<RepoCommandResult> {
+    const request = await this.askFor(kind, args);
+    if (request === null) return { outcome: 'dismissed', endpointId: null, routeReason: null, promptTokens: 0, files: [] };
+    const title = kind === 'ask' ? `Ask: ${request}` : 'Explain this repository';
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+      async (progress, token) => {
+        const controller = new AbortController();
+        const cancel = token.onCancellationRequested(() => controller.abort());
+        let run: GenerationRun | null = null;
+        let files: string[] = [];
+        let promptTokens = 0;
+        try {
+          const { ready, prepared } = await this.prepare(kind, request, progress, controller.signal);
+          files = [...new Set(prepared.packed.sections.map((section) => section.path))];
+          promptTokens = prepared.promptTokens;
+          run = this.deps.service.start(prepared.spec);
+          const heading = kind === 'ask' ? `# ${request}\n\n` : '# Repository overview\n\n';
+          const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: heading });
+          await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preview: false, preserveFocus: true });
+          const appender = new DocumentAppender(document);
+          let answer = '';
+          let lastReportMs = 0;
+          for await (const event of run.events) {
+            if (event.kind !== 'text') continue;
+            answer += event.text;
+            appender.append(event.text);
+            const now = performance.now();
+            if (now - lastReportMs > 250) {
+              lastReportMs = now;
+              const rate = run.liveTokensPerSec();
+              const route = run.route();
+              progress.report({
+                message: `${formatNumber(run.outputTokens())} tokens${rate === null ? '' : ` at ${formatNumber(rate)} tok/s`} from ${route?.endpoint.label ?? '…'} (${route?.reason ?? ''})`,
+              });
+            }
+          }
+          await appender.close();
+          // One final edit: citations become links that open the file at the line, then a note of what was sent.
+          const route = run.route();
+          const linked = linkCitations(answer, (path) => ready.index.isReadable(path), (path) => this.deps.host.uriOf(path)?.toString() ?? path);
+          const sources = files
+            .slice(0, 40)
+            .map((path) => `[${path}](${this.deps.host.uriOf(path)?.toString() ?? path})`)
+            .join(', ');
+          const footer =
+            `\n\n---\n_${route?.endpoint.label ?? 'Unknown model'} (${route?.reason ?? ''}); ` +
+            `${formatNumber(promptTokens)} tokens of context from ${files.length} files${prepared.packed.mapFiles > 0 ? ` and a map of ${formatNumber(prepared.packed.mapFiles)}` : ''}._\n\n` +
+            `Context: ${sources}${files.length > 40 ? ` and ${files.length - 40} more` : ''}\n`;
+          const edit = new vscode.WorkspaceEdit();
+          const whole = new vscode.Range(new vscode.Position(0, 0), document.lineAt(document.lineCount - 1).range.end);
+          edit.replace(document.uri, whole, `${heading}${linked}${footer}`);
+          await vscode.workspace.applyEdit(edit);
+          return { outcome: 'ok', endpointId: route?.endpoint.id ?? null, routeReason: route?.reason ?? null, promptTokens, files };
+        } catch (error) {
+          const route = run?.route() ?? null;
+          return { outcome: this.reportFailure(error, run), endpointId: route?.endpoint.id ?? null, routeReason: route?.reason ?? null, promptTokens, files };
+        } finally {
+          cancel.dispose();
+        }
+      },
+    );
+  }
+
+  /** Refactor across the repository: edits proposed, validated, previewed; applied only when confirmed. */
+  private async refactor(args: RepoCommandArgs): Promise<RepoCommandResult> {
+    const request = await this.askFor('refactor', args);
+    if (request === null) return { outcome: 'dismissed', endpointId: null, routeReason: null, promptTokens: 0, files: [] };
+    const outcome = await vscode.window.withProgress<RefactorStreamOutcome>(
+      { location: vscode.ProgressLocation.Notification, title: `Refactor across repository: ${request}`, cancellable: true },
+      async (progress, token) => {
+        const controller = new AbortController();
+        const cancel = token.onCancellationRequested(() => controller.abort());
+        let run: GenerationRun | null = null;
+        try {
+          const { ready, prepared } = await this.prepare('refactor', request, progress, controller.signal);
+          run = this.deps.service.start(prepared.spec);
+          let answer = '';
+          let lastReportMs = 0;
+          for await (const event of run.events) {
+            if (event.kind !== 'text') continue;
+            answer += event.text;
+            const now = performance.now();
+            if (now - lastReportMs > 250) {
+              lastReportMs = now;
+              const rate = run.liveTokensPerSec();
+              const route = run.route();
+              progress.report({
+                message: `Receiving edits: ${formatNumber(run.outputTokens())} tokens${rate === null ? '' : ` at ${formatNumber(rate)} tok/s`} from ${route?.endpoint.label ?? '…'} (${route?.reason ?? ''})`,
+              });
+            }
+          }
+          progress.report({ message: 'Checking the proposed edits…' });
+          const parsed = await parseProposedEdits(answer, {
+            readText: (path) => this.readText(path),
+            isOffLimits: (path) => ready.index.isOffLimits(path),
+          });
+          const route = run.route();
+          const files = [...new Set(prepared.packed.sections.map((section) => section.path))];
+          return { kind: 'answered', parsed, answer, route, promptTokens: prepared.promptTokens, files };
+        } catch (error) {
+          return { kind: 'failed', failure: this.reportFailure(error, run), route: run?.route() ?? null };
+        } finally {
+          cancel.dispose();
+        }
+      },
+    );
+    if (outcome.kind === 'failed') {
+      return { outcome: outcome.failure, endpointId: outcome.route?.endpoint.id ?? null, routeReason: outcome.route?.reason ?? null, promptTokens: 0, files: [] };
+    }
+    const base = { endpointId: outcome.route?.endpoint.id ?? null, routeReason: outcome.route?.reason ?? null, promptTokens: outcome.promptTokens, files: outcome.files };
+    if (!outcome.parsed.ok) {
+      const message = describeProblems(outcome.parsed.problems);
+      this.deps.log.warn(`Refactor across repository: ${message}`);
+      void vscode.window.showErrorMessage(message, 'Show Answer').then(async (choice) => {
+        if (choice !== 'Show Answer') return;
+        const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: outcome.answer });
+        await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preview: true });
+      });
+      return { outcome: 'invalid-answer', ...base };
+    }
+    const edit = await this.workspaceEditOf(outcome.parsed.edits, outcome.parsed.explanation);
+    // needsConfirmation opens the refactor preview: each file (and each change) can be unchecked; nothing is applied
+    // until "Apply". VS Code undoes an applied workspace edit as one step.
+    const applied = await vscode.workspace.applyEdit(edit, { isRefactoring: true });
+    this.deps.log.info(`Refactor across repository: ${outcome.parsed.edits.length} file(s) proposed; ${applied ? 'applied' : 'not applied'}`);
+    return { outcome: applied ? 'ok' : 'not-applied', ...base };
+  }
+
+  /** The current text of a file: the open editor's (it may have unsaved changes), else the disk's; null when missing. */
+  private async readText(path: string): Promise<string | null> {
+    const uri = this.deps.host.uriOf(path);
+    if (uri === null) return null;
+    const open = vscode.workspace.textDocuments.find((document) => document.uri.toString() === uri.toString());
+    if (open !== undefined) return open.getText();
+    try {
+      return new TextDecoder('utf-8').decode(await vscode.workspace.fs.readFile(uri));
+    } catch {
+      return null;
+    }
+  }
+
+  private async workspaceEditOf(edits: readonly ProposedFileEdit[], explanation: string): Promise<vscode.WorkspaceEdit> {
+    const workspaceEdit = new vscode.WorkspaceEdit();
+    const description = explanation === '' ? undefined : explanation.slice(0, 200);
+    for (const edit of edits) {
+      const uri = this.deps.host.uriOf(edit.path);
+      if (uri === null) continue;
+      const metadata: vscode.WorkspaceEditEntryMetadata = { label: edit.path, description, needsConfirmation: true };
+      if (edit.kind === 'create') {
+        workspaceEdit.createFile(uri, { ignoreIfExists: false, contents: new TextEncoder().encode(edit.updatedText) }, metadata);
+        continue;
+      }
+      // Positions from the normalised text apply to CRLF documents too (line/column ignore the line-end style).
+      for (const replacement of edit.replacements) {
+        const start = lineColumnAt(edit.originalText, replacement.start);
+        const end = lineColumnAt(edit.originalText, replacement.end);
+        workspaceEdit.replace(
+          uri,
+          new vscode.Range(start.line, start.column, end.line, end.column),
+          replacement.text,
+          metadata,
+        );
+      }
+    }
+    return workspaceEdit;
+  }
+
+  dispose(): void {
+    for (const disposable of this.disposables) disposable.dispose();
+  }
+}
