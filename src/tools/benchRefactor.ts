@@ -1,4 +1,4 @@
-// `npm run --silent bench:refactor -- [--json] [--tokens N] [--edit-latency-ms N] [--runs N]`
+// `npm run --silent bench:refactor -- [--json] [--tokens N] [--edit-latency-ms N] [--runs N] [--meter rough|cl100k]`
 // Streams a 2,000-token refactor answer from the simulator at 1,000, 3,000 and 10,000 tokens/s through the pipeline
 // that drives the editor (generation service -> code extraction -> re-indentation -> frame-batched edit session)
 // into an in-memory document with the editor's edit semantics, and reports per rate (never asserts):
@@ -16,6 +16,7 @@ import { systemClock } from '../core/clock';
 import type { ResolvedEndpoint } from '../core/endpoint';
 import type { StatsSink } from '../core/generationService';
 import { CodeExtractor } from '../core/refactor/codeExtractor';
+import { roughTokenCount } from '../core/meter';
 import { MemoryDocument } from '../core/refactor/memoryDocument';
 import { buildRefactorMessages } from '../core/refactor/refactorPrompt';
 import { startRefactor } from '../core/refactor/refactorRun';
@@ -118,6 +119,8 @@ async function main(): Promise<void> {
       tokens: { type: 'string', default: '2000' },
       'edit-latency-ms': { type: 'string', default: '1' },
       runs: { type: 'string', default: '3' },
+      // The speed meter's token counter: `rough` (what src/extension.ts wires today) or `cl100k` (the exact estimate).
+      meter: { type: 'string', default: 'rough' },
     },
   });
   const tokens = Number(values.tokens);
@@ -144,7 +147,8 @@ async function main(): Promise<void> {
     fim: 'none',
     simulated: true,
   };
-  const service = new BasicGenerationService({ transport, clock: systemClock, endpoints: () => [endpoint], sink, countTokens });
+  const meterCounter = values.meter === 'cl100k' ? countTokens : roughTokenCount;
+  const service = new BasicGenerationService({ transport, clock: systemClock, endpoints: () => [endpoint], sink, countTokens: meterCounter });
   await transport.warm(`${baseUrl}/health`);
 
   const original = '  oldImplementation(items) {\n    return items;\n  }\n';
@@ -262,6 +266,7 @@ async function main(): Promise<void> {
   const report = {
     tokens,
     editLatencyMs,
+    meterTokenCounter: values.meter === 'cl100k' ? 'cl100k' : 'rough',
     frameMs: 16,
     // The machine's load while measuring (1-minute load average per core): event-loop lag figures rise with it.
     loadPerCore: round((loadavg()[0] ?? 0) / Math.max(1, cpus().length)),

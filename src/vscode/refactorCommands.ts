@@ -274,7 +274,14 @@ export class RefactorCommands implements vscode.Disposable {
           offerRetry(`the refactor failed unexpectedly (details in the log). ${unchanged}`, 'error');
           return;
         }
-        const detail = outcome.route === null ? error.message : messageForBackendError(error, outcome.route.endpoint).text;
+        // A connection lost after text had streamed is not "cannot reach": say what happened.
+        const lostMidStream = error.reason === 'network' && error.partialText.length > 0 && outcome.route !== null;
+        const detail =
+          outcome.route === null
+            ? error.message
+            : lostMidStream
+              ? `the connection to ${outcome.route.endpoint.label} was lost mid-stream (${error.message}).`
+              : messageForBackendError(error, outcome.route.endpoint).text;
         const restored = outcome.restore === 'kept' ? ' Your edit inside the refactored code was kept.' : ` ${unchanged}`;
         const retried = outcome.retriedOnLongContext ? ' (after a retry on the long-context model)' : '';
         offerRetry(`the refactor stopped${retried}: ${detail}${restored}`, error.reason === 'timeout' || error.reason === 'rate-limited' ? 'warning' : 'error');

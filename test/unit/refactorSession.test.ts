@@ -205,5 +205,22 @@ describe('StreamingEditSession', () => {
     await stream(UPDATED.slice(10, 30));
     expect(interrupts).toEqual(['closed']);
     expect(session.state).toBe('interrupted');
+    // A closed document takes no edit: the session reports that it could not restore.
+    expect(await session.restore()).toBe('kept');
+  });
+
+  it('restores after its editor went away when the document can still take an edit', async () => {
+    const { document, session, stream, interrupts } = setup(BEFORE + ORIGINAL + AFTER, ORIGINAL);
+    await stream(UPDATED.slice(0, 20));
+    // The editor went away: streaming edits are refused as `closed`; a later restore may go another way (VS Code:
+    // a workspace edit), modelled by a document that takes edits again.
+    const applyEdit = document.applyEdit.bind(document);
+    let editorGone = true;
+    document.applyEdit = (change, stops) => (editorGone ? Promise.resolve('closed') : applyEdit(change, stops));
+    await stream(UPDATED.slice(20, 40));
+    expect(interrupts).toEqual(['closed']);
+    editorGone = false;
+    expect(await session.restore()).toBe('restored');
+    expect(document.getText()).toBe(BEFORE + ORIGINAL + AFTER);
   });
 });

@@ -57,11 +57,18 @@ function fenceFor(text: string): string {
 }
 
 /**
+ * The smallest answer budget, in tokens. A cut-off answer is never applied, so a budget too small wastes the whole
+ * request, while a generous one costs nothing unless used: 1,024 tokens is about one second at burst speed, and room
+ * for documentation or tests written around a three-line function.
+ */
+const MIN_OUTPUT_TOKENS = 1024;
+
+/**
  * The answer budget in tokens for code of `codeTokens` tokens: the preset's factor plus room for a fence and a stray
- * sentence (64 tokens), at least 256 so that tiny selections can still grow, and at most `ceiling`.
+ * sentence (64 tokens), at least `MIN_OUTPUT_TOKENS`, and at most `ceiling`.
  */
 export function refactorOutputBudget(codeTokens: number, outputFactor: number, ceiling: number): number {
-  return Math.min(ceiling, Math.max(256, Math.ceil(codeTokens * outputFactor) + 64));
+  return Math.min(ceiling, Math.max(MIN_OUTPUT_TOKENS, Math.ceil(codeTokens * outputFactor) + 64));
 }
 
 /**
