@@ -18,7 +18,7 @@ import { RepoCommands } from './vscode/repoCommands';
 import { RepoIndexHost } from './vscode/repoIndexHost';
 import { loadTokenCounter } from './vscode/tokenCounterLoader';
 import { roughTokenCount } from './core/meter';
-import { createTransport } from './core/transport';
+import { createLazyTransport } from './vscode/lazyTransport';
 import { RefactorCommands } from './vscode/refactorCommands';
 import { createInlineCompletions } from './vscode/inlineCompletions';
 
@@ -43,7 +43,9 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
   endpoints.start();
   void offerSimulatorIfUnconfigured(configDeps, readBooleanSetting(settings, 'backends.offerSimulator'));
   // One transport (connection pools) shared by every feature and the probe.
-  const transport = createTransport();
+  // undici lives in dist/transport.js (bigger than the whole 400 KB budget); it is parsed just after activation.
+  const transport = createLazyTransport();
+  transport.preload();
   // Speed UI (issue 6): the stats hub is the StatsSink of every generation service; history, status bar, panel.
   const speedUi = createSpeedUi({
     context,

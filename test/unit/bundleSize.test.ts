@@ -15,6 +15,7 @@ describe('extension bundle', () => {
     expect(externals, 'esbuild.mjs lists the extension externals').not.toBeNull();
     const external = [...(externals?.[1] ?? '').matchAll(/'([^']+)'/g)].map((match) => match[1] ?? '');
     expect(external).toContain('./simulator.js');
+    expect(external).toContain('./transport.js');
     const result = await build({
       absWorkingDir: root,
       entryPoints: ['src/extension.ts'],
@@ -36,5 +37,7 @@ describe('extension bundle', () => {
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.filter((input) => input.includes('gpt-tokenizer/') && input.includes('encoding'))).toEqual([]);
     expect(inputs.filter((input) => input.startsWith('src/sim/'))).toEqual([]);
+    // undici (about 520 KB minified) is the transport chunk's, dist/transport.js.
+    expect(inputs.filter((input) => input.includes('node_modules/undici/'))).toEqual([]);
   }, 30_000);
 });
