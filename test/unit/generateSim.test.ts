@@ -174,9 +174,10 @@ describe('meter accuracy against the simulator (generous bounds; the benchmark r
     { rate: 100, tokens: 80, perEvent: 1, usage: false },
     { rate: 1000, tokens: 400, perEvent: 4, usage: true },
     { rate: 1000, tokens: 400, perEvent: 1, usage: false },
-    { rate: 5000, tokens: 1500, perEvent: 4, usage: false },
-    { rate: 5000, tokens: 1500, perEvent: 1, usage: true },
+    { rate: 1000, tokens: 400, perEvent: 2, usage: true },
   ];
+  // Higher rates (3,000-10,000 tok/s) are measured by `npm run bench:stream`: on a starved 2-core machine the client's
+  // own event loop falls behind a 5,000 tok/s stream that shares its process, which a unit test must not turn into a flake.
 
   it('measures decode speed within 15% of what the simulator wrote, TTFT excluded', async () => {
     // One at a time: the simulator shares this process's event loop, and concurrent streams would skew each other.
