@@ -283,6 +283,12 @@ export class StatsHub implements StatsSink {
     this.markChanged();
   }
 
+  /** The configured endpoints changed: per-endpoint figures are worked out again and listeners told. */
+  endpointsChanged(): void {
+    this.summaryCache = null;
+    this.markChanged();
+  }
+
   /** Forgets every finished request (running ones stay). */
   reset(): void {
     this.ring.fill(undefined);

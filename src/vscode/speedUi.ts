@@ -51,7 +51,7 @@ export interface SpeedUiDeps {
 export interface SpeedUi extends vscode.Disposable {
   /** The `StatsSink` every generation service reports to. */
   readonly hub: StatsHub;
-  /** Redraws the status bar now (call it when the completions toggle or the endpoints change). */
+  /** Redraws the status bar and the panel (call it when the endpoints or the completions toggle change). */
   refresh(): void;
   /** Writes buffered history to disk; await it in `deactivate()`. */
   flush(): Promise<void>;
@@ -207,8 +207,8 @@ export function createSpeedUi(deps: SpeedUiDeps): SpeedUi {
   return {
     hub,
     refresh: () => {
+      hub.endpointsChanged();
       statusBar.render();
-      panel?.postSnapshot();
     },
     flush: () => history.flush(),
     dispose: () => {

@@ -149,6 +149,21 @@ describe('StatsHub', () => {
     ]);
   });
 
+  it('works the figures out again when the configured endpoints change', () => {
+    let configured: readonly ResolvedEndpoint[] = [];
+    const clock = new ManualClock();
+    const scheduler = new ManualScheduler(clock, (ms) => clock.advance(ms));
+    const hub = new StatsHub({ clock, scheduler, endpoints: () => configured });
+    let changes = 0;
+    hub.onDidChange(() => changes++);
+    expect(hub.snapshot().endpoints).toEqual([]);
+    configured = [burst];
+    hub.endpointsChanged();
+    scheduler.advance(300);
+    expect(changes).toBe(1);
+    expect(hub.snapshot().endpoints.map((e) => [e.endpointId, e.configured])).toEqual([['burst#0', true]]);
+  });
+
   it('matches records by `id:model`, or by a bare id only when the label matches too', () => {
     expect(recordMatchesEndpoint(burst, 'burst#0:llama3.1-8b', 'anything')).toBe(true);
     expect(recordMatchesEndpoint(burst, 'burst#0', 'Cerebras llama3.1-8b')).toBe(true);
