@@ -31,7 +31,8 @@ export function createLazyTransport(options: TransportOptions = {}, load: () => 
     return transport;
   };
   return {
-    request: (request: HttpRequest): Promise<HttpResponse> => ensure().request(request),
+    // Async, so that a chunk that fails to load rejects the request instead of throwing at the caller.
+    request: async (request: HttpRequest): Promise<HttpResponse> => ensure().request(request),
     warm: async (url: string): Promise<void> => {
       try {
         await ensure().warm(url);
