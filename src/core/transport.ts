@@ -1,3 +1,4 @@
+import { rootCertificates } from 'node:tls';
 import { Pool, EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { BackendError } from './errors';
 
@@ -54,6 +55,8 @@ export interface TransportOptions {
   readonly proxyUrl?: string;
   /** Environment to read HTTP_PROXY / HTTPS_PROXY / NO_PROXY from (defaults to `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Extra trusted certificate authorities in PEM (a company CA, a local server's own certificate), added to Node's roots. */
+  readonly extraCaCertificates?: readonly string[];
 }
 
 const DEFAULT_KEEP_ALIVE_MS = 65_000;
@@ -209,6 +212,9 @@ class UndiciTransport implements Transport {
         // HTTP/2 where the origin offers it (negotiated by ALPN): an abort is then a stream reset, not a lost connection.
         allowH2: isHttps,
         pipelining: 1,
+        ...(isHttps && this.options.extraCaCertificates?.length
+          ? { connect: { ca: [...rootCertificates, ...this.options.extraCaCertificates] } }
+          : {}),
       });
       pool.on('connect', () => {
         this.opened += 1;

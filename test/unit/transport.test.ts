@@ -168,6 +168,39 @@ describe('transport over undici', () => {
     expect(aborted).toMatchObject({ reason: 'aborted' });
   });
 
+  it('speaks HTTP/2 to an https origin that offers it, and an abort there costs no new connection', async () => {
+    const { createSecureServer } = await import('node:http2');
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const tls = join(__dirname, '..', 'fixtures', 'tls');
+    const cert = readFileSync(join(tls, 'localhost.crt'), 'utf8');
+    const versions: string[] = [];
+    let sessions = 0;
+    const server = createSecureServer({ key: readFileSync(join(tls, 'localhost.key')), cert, allowHTTP1: true }, (request, response) => {
+      versions.push(request.httpVersion);
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      const timer = setInterval(() => response.write('data: {"content":"x"}\n\n'), 5);
+      response.on('close', () => clearInterval(timer));
+    });
+    server.on('session', () => {
+      sessions += 1;
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const transport = track(createTransport({ extraCaCertificates: [cert] }));
+    for (let i = 0; i < 3; i++) {
+      const controller = new AbortController();
+      await readSome(transport, `https://127.0.0.1:${port}/v1/chat/completions`, controller.signal, 2);
+      controller.abort();
+    }
+    expect(versions).toEqual(['2.0', '2.0', '2.0']);
+    // Three aborted streams, one connection: over HTTP/2 an abort is a stream reset.
+    expect(sessions).toBe(1);
+    expect(transport.connectionsOpened).toBe(1);
+  });
+
   it('sends non-loopback requests through the configured proxy, and loopback ones directly', async () => {
     const direct = track(await startServer((request, response) => response.end(`direct ${request.headers.host ?? ''}`)));
     // A CONNECT proxy that "resolves" every host to the direct server, recording what it was asked for.
