@@ -38,9 +38,13 @@ function isCommandResult(value: unknown): value is CommandResult {
 }
 
 /** Starts a simulator answering every refactor with ANSWER, and points the burst backend at it. */
-async function setUp(ctx: ScenarioContext, tokensPerSec: number): Promise<{ sim: RunningSimulator; editor: vscode.TextEditor }> {
+async function setUp(
+  ctx: ScenarioContext,
+  tokensPerSec: number,
+  file: { readonly name: string; readonly content: string; readonly answer: string } = { name: 'box.py', content: ORIGINAL_FILE, answer: ANSWER },
+): Promise<{ sim: RunningSimulator; editor: vscode.TextEditor }> {
   await ctx.activateExtension();
-  const sim = await startSimulator({ tokensPerSec, ttftMs: 30, completionFor: () => ANSWER });
+  const sim = await startSimulator({ tokensPerSec, ttftMs: 30, completionFor: () => file.answer });
   ctx.onCleanup(() => sim.close());
   ctx.onCleanup(() => vscode.commands.executeCommand('notifications.clearAll'));
   const label = `E2E refactor sim ${sim.port}`;
@@ -49,7 +53,7 @@ async function setUp(ctx: ScenarioContext, tokensPerSec: number): Promise<{ sim:
     'latencyCopilot.backends.burst': [{ baseUrl: `${sim.baseUrl}/v1`, protocol: 'openai-chat', model: 'e2e-refactor', label, fim: 'none' }],
   });
   await ctx.waitForLog(new RegExp(`Backends: [^\\n]*${label}`), { timeoutMs: 20_000 });
-  const editor = await ctx.openFile('box.py', ORIGINAL_FILE);
+  const editor = await ctx.openFile(file.name, file.content);
   // Select the whole method, lines 2-5 (1-based), including its final newline.
   editor.selection = new vscode.Selection(1, 0, 5, 0);
   return { sim, editor };
@@ -216,5 +220,47 @@ export const refactorSaveScenario: Scenario = {
     const result = await resultOf(command);
     assert.equal(result.outcome, 'cancelled');
     assert.equal(editor.document.getText(), ORIGINAL_FILE);
+  },
+};
+
+const CALC_FILE = [
+  'function first(values) {',
+  '  return values[0];',
+  '}',
+  '',
+  'function total(values) {',
+  '  let sum = 0;',
+  '  for (const value of values) {',
+  '    sum = sum + value;',
+  '  }',
+  '  return sum;',
+  '}',
+  '',
+].join('\n');
+const TOTAL_ANSWER = '```js\nfunction total(values) {\n  return values.reduce((sum, value) => sum + value, 0);\n}\n```';
+
+/** No selection: the enclosing function (from the document symbol provider) is refactored, and the person is told so. */
+export const refactorEnclosingFunctionScenario: Scenario = {
+  name: 'refactor: with no selection, the enclosing function is refactored and named',
+  timeoutMs: 180_000,
+  async run(ctx) {
+    await ctx.updateSettings({ 'editor.quickSuggestions': { other: 'off', comments: 'off', strings: 'off' } });
+    const { editor } = await setUp(ctx, 3000, { name: 'calc.js', content: CALC_FILE, answer: TOTAL_ANSWER });
+    // The cursor inside `total`, nothing selected.
+    editor.selection = new vscode.Selection(7, 4, 7, 4);
+    // The JavaScript language service needs a moment to start: wait until it reports the symbols.
+    await ctx.waitFor('document symbols for calc.js', async () => {
+      const symbols: unknown = await vscode.commands.executeCommand('vscode.executeDocumentSymbolProvider', editor.document.uri);
+      return Array.isArray(symbols) && symbols.length >= 2;
+    }, { timeoutMs: 90_000, intervalMs: 500 });
+    const result = await resultOf(refactor());
+    assert.equal(result.outcome, 'review');
+    await ctx.waitForLog(/on function `total` \(no selection: the enclosing one\)/);
+    assert.equal(
+      editor.document.getText(),
+      'function first(values) {\n  return values[0];\n}\n\nfunction total(values) {\n  return values.reduce((sum, value) => sum + value, 0);\n}\n',
+    );
+    await vscode.commands.executeCommand('latencyCopilot.refactor.reject', editor.document.uri);
+    assert.equal(editor.document.getText(), CALC_FILE);
   },
 };
