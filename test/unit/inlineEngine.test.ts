@@ -129,7 +129,10 @@ function setup(overrides: Partial<InlineEngineOptions> = {}) {
     },
     onCacheServed: (record) => cacheRecords.push(record),
     log: (line) => logLines.push(line),
-    defer: (task) => queueMicrotask(task),
+    defer: (task, delayMs) => {
+      clock.advance(delayMs);
+      queueMicrotask(task);
+    },
   });
   return { clock, service, engine, logLines, cacheRecords, sleeps };
 }
@@ -229,6 +232,38 @@ describe('InlineEngine', () => {
     expect(await engine.provide(state('a = 1;'), new AbortController().signal)).toMatchObject({ text: '\nb = 2;', source: 'cache' });
   });
 
+  it('skips the speculative request when the person typed past the suggestion before it went out', async () => {
+    const clock = new ManualClock();
+    const service = new FakeService();
+    const deferred: (() => void)[] = [];
+    const engine = new InlineEngine({
+      service,
+      clock,
+      countTokens: (text) => text.length,
+      probe: new FimPathProbe(() => undefined),
+      options: () => ({ ...DEFAULT_INLINE_OPTIONS, multiline: 'never' }),
+      sleep: async () => undefined,
+      defer: (task) => deferred.push(task),
+    });
+    const pending = engine.provide(state('a = '), new AbortController().signal);
+    await settle();
+    service.runs[0]?.push('1;');
+    service.runs[0]?.end();
+    await pending;
+    await settle();
+    // A typo: the person typed something else while the suggestion was on screen.
+    const typo = new AbortController();
+    void engine.provide(state('a = x'), typo.signal);
+    typo.abort();
+    await settle();
+    const requestsBefore = service.runs.length;
+    clock.advance(DEFAULT_INLINE_OPTIONS.speculationDelayMs);
+    for (const task of deferred.splice(0)) task();
+    await settle();
+    expect(service.runs.length).toBe(requestsBefore);
+    expect(service.runs.some((run) => run.plan?.request.prompt === 'a = 1;')).toBe(false);
+  });
+
   it('skips the speculative request when rate-limit headroom is low', async () => {
     const clock = new ManualClock();
     const service = new FakeService();
@@ -240,7 +275,10 @@ describe('InlineEngine', () => {
       options: () => ({ ...DEFAULT_INLINE_OPTIONS, multiline: 'never' }),
       sleep: async () => undefined,
       rateLimitLow: () => true,
-      defer: (task) => queueMicrotask(task),
+      defer: (task, delayMs) => {
+        clock.advance(delayMs);
+        queueMicrotask(task);
+      },
     });
     const pending = engine.provide(state('a = '), new AbortController().signal);
     await settle();

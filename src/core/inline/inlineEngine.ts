@@ -68,6 +68,11 @@ export interface InlineEngineOptions {
   /** Request the state after accepting a shown suggestion when nothing beyond it is known. */
   readonly speculate: boolean;
   /**
+   * How long a suggestion must stay on screen before that request goes out, in ms. A person who mistyped and deletes
+   * the character (or types on past a wrong suggestion) within this time costs no request; accepting with Tab takes longer.
+   */
+  readonly speculationDelayMs: number;
+  /**
    * A stream that no longer fits what is typed is left to finish when it would end within this many ms (aborting it
    * over HTTP/1.1 destroys its connection); a longer one is aborted. Over HTTPS (HTTP/2) an abort is free and immediate.
    */
@@ -85,6 +90,7 @@ export const DEFAULT_INLINE_OPTIONS: InlineEngineOptions = {
   maxAdaptiveDelayMs: 300,
   minDisplayDelayMs: 0,
   speculate: true,
+  speculationDelayMs: 150,
   drainLimitMs: 400,
 };
 
@@ -104,8 +110,8 @@ export interface InlineEngineDeps {
   readonly log?: (line: string) => void;
   /** Wall-clock time for records (display only). */
   readonly epochNow?: () => number;
-  /** Runs `task` soon, off the current call's path (default: a zero-delay timer). */
-  readonly defer?: (task: () => void) => void;
+  /** Runs `task` after `delayMs`, off the current call's path (default: a timer). */
+  readonly defer?: (task: () => void, delayMs: number) => void;
 }
 
 /** Counters of what the engine did, for logs, tests and the benchmark. */
@@ -137,6 +143,8 @@ interface SpeculationCandidate {
   readonly acceptedKey: string;
   readonly suffixKey: string;
   readonly stream: CompletionStream;
+  /** Not before this time (engine clock, ms): the suggestion must have stayed on screen a little. */
+  readonly notBeforeMs: number;
 }
 
 /**
@@ -270,9 +278,10 @@ export class InlineEngine {
     if (source === 'cache') this.reportCacheServed(stream, typedLength, result.text.length, latencyMs);
     this.lastShown = { stream, typedLength, textLength: result.text.length };
     if (options.speculate) {
-      this.speculation = { state: { ...state, prefix: state.prefix + result.text }, acceptedKey: key + result.text, suffixKey, stream };
+      const notBeforeMs = clock.now() + options.speculationDelayMs;
+      this.speculation = { state: { ...state, prefix: state.prefix + result.text }, acceptedKey: key + result.text, suffixKey, stream, notBeforeMs };
       // Starting a request costs a few ms of synchronous work: never before the suggestion is handed over.
-      (this.deps.defer ?? ((task: () => void) => setTimeout(task, 0)))(() => this.maybeSpeculate());
+      this.defer(() => this.maybeSpeculate(), options.speculationDelayMs);
     }
     return { text: result.text, source, latencyMs, streamStartedAtMs: stream.startedAtMs, generatedText: result.generatedText, streamId: stream.id };
   }
@@ -313,6 +322,11 @@ export class InlineEngine {
   private maybeSpeculate(): void {
     const candidate = this.speculation;
     if (candidate === null || !candidate.stream.done) return;
+    const waitMs = candidate.notBeforeMs - this.deps.clock.now();
+    if (waitMs > 0) {
+      this.defer(() => this.maybeSpeculate(), waitMs);
+      return;
+    }
     this.speculation = null;
     const current = this.lastKey;
     if (current === null || !candidate.acceptedKey.startsWith(current)) return;
@@ -348,6 +362,10 @@ export class InlineEngine {
         this.counters.drainedStreams += 1;
       }
     }
+  }
+
+  private defer(task: () => void, delayMs: number): void {
+    (this.deps.defer ?? ((run: () => void, ms: number) => setTimeout(run, ms)))(task, delayMs);
   }
 
   private abortStream(stream: CompletionStream): void {
