@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addTerms, queryTerms } from '../../src/core/repo/codeTerms';
-
-function terms(text: string): Record<string, number> {
-  const counts = new Map<string, number>();
-  addTerms(text, counts);
-  return Object.fromEntries(counts);
-}
+import { queryTerms, termsOf as terms } from '../../src/core/repo/codeTerms';
+import { TermDictionary } from '../../src/core/repo/termDictionary';
 
 describe('code terms', () => {
   it('keeps identifiers lowercased, with their camelCase and snake_case parts', () => {
@@ -22,6 +17,21 @@ describe('code terms', () => {
   it('counts repeats', () => {
     expect(terms('token token Token')).toEqual({ token: 3 });
   });
+  it('interns terms case-insensitively and finds them again without adding', () => {
+    const dictionary = new TermDictionary(['the']);
+    const text = 'Token token TOKEN other';
+    const first = dictionary.idOfRange(text, 0, 5);
+    expect(dictionary.idOfRange(text, 6, 11)).toBe(first);
+    expect(dictionary.idOfRange(text, 12, 17)).toBe(first);
+    expect(dictionary.term(first)).toBe('token');
+    expect(dictionary.isStopWord(dictionary.lookup('the') ?? -1)).toBe(true);
+    expect(dictionary.lookup('missing')).toBeUndefined();
+    // Growing the table keeps every id findable.
+    for (let i = 0; i < 100_000; i += 1) dictionary.idOfRange(`w${i}`, 0, `w${i}`.length);
+    expect(dictionary.lookup('token')).toBe(first);
+    expect(dictionary.lookup('w99999')).toBe(dictionary.size() - 1);
+  });
+
   it('turns a question into distinct terms', () => {
     expect(queryTerms('How does the RateLimiter acquire tokens?')).toEqual(['ratelimiter', 'rate', 'limiter', 'acquire', 'tokens']);
   });

@@ -1,4 +1,4 @@
-import { detachString } from './detachString';
+import type { TermCounts } from './termDictionary';
 
 /** BM25 term-frequency saturation. 1.2 is the usual value for short documents such as code chunks. */
 const K1 = 1.2;
@@ -19,26 +19,26 @@ export interface ScoredChunk {
  * skipped at query time and compacted away once they outnumber the live ones, so an update never rebuilds the index.
  */
 export class Bm25Index {
-  private readonly postings = new Map<string, number[]>();
+  /** Postings by term id (see `TermDictionary`). */
+  private readonly postings: (number[] | undefined)[] = [];
   /** Terms per chunk, or -1 for a removed chunk. */
   private readonly lengths: number[] = [];
   private liveChunks = 0;
   private deadChunks = 0;
   private totalLength = 0;
 
-  /** Adds a chunk with its term counts and total term count; returns its id. */
-  addChunk(termCounts: ReadonlyMap<string, number>, termTotal: number): number {
+  /** Adds a chunk with its term counts (by term id); returns its id. */
+  addChunk(counts: TermCounts): number {
     const chunkId = this.lengths.length;
-    this.lengths.push(termTotal);
+    this.lengths.push(counts.total);
     this.liveChunks += 1;
-    this.totalLength += termTotal;
-    for (const [term, count] of termCounts) {
+    this.totalLength += counts.total;
+    counts.forEach((termId, count) => {
       const packed = chunkId * TF_SLOTS + Math.min(count, TF_SLOTS - 1);
-      const list = this.postings.get(term);
-      // A new term becomes a key for the life of the index: detach it from the chunk text it was sliced from.
-      if (list === undefined) this.postings.set(detachString(term), [packed]);
+      const list = this.postings[termId];
+      if (list === undefined) this.postings[termId] = [packed];
       else list.push(packed);
-    }
+    });
     return chunkId;
   }
 
@@ -57,19 +57,21 @@ export class Bm25Index {
     return this.liveChunks;
   }
 
-  /** Distinct terms (live or not yet compacted), for the benchmark's memory figures. */
-  termCount(): number {
-    return this.postings.size;
+  /** Postings held (live or not yet compacted), for the benchmark's memory figures. */
+  postingCount(): number {
+    let count = 0;
+    for (const list of this.postings) count += list?.length ?? 0;
+    return count;
   }
 
-  /** The best `limit` chunks for the query terms, best first. */
-  search(terms: readonly string[], limit: number): ScoredChunk[] {
+  /** The best `limit` chunks for the query's term ids, best first. */
+  search(terms: readonly number[], limit: number): ScoredChunk[] {
     if (this.deadChunks > this.liveChunks && this.deadChunks > 1_000) this.compact();
     if (this.liveChunks === 0 || terms.length === 0) return [];
     const averageLength = this.totalLength / this.liveChunks || 1;
     const scores = new Map<number, number>();
     for (const term of new Set(terms)) {
-      const list = this.postings.get(term);
+      const list = this.postings[term];
       if (list === undefined) continue;
       let documentFrequency = 0;
       for (const packed of list) if ((this.lengths[Math.floor(packed / TF_SLOTS)] ?? -1) >= 0) documentFrequency += 1;
@@ -92,11 +94,11 @@ export class Bm25Index {
 
   /** Drops dead postings (and terms left with none). O(total postings); runs only when dead chunks dominate. */
   private compact(): void {
-    for (const [term, list] of this.postings) {
+    this.postings.forEach((list, term) => {
+      if (list === undefined) return;
       const live = list.filter((packed) => (this.lengths[Math.floor(packed / TF_SLOTS)] ?? -1) >= 0);
-      if (live.length === 0) this.postings.delete(term);
-      else this.postings.set(term, live);
-    }
+      this.postings[term] = live.length === 0 ? undefined : live;
+    });
     this.deadChunks = 0;
   }
 }

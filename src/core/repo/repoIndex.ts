@@ -1,5 +1,6 @@
 import { Bm25Index } from './bm25Index';
-import { addTerms, queryTerms } from './codeTerms';
+import { countTerms, newTermDictionary, queryTerms } from './codeTerms';
+import { TermCounts } from './termDictionary';
 import { DEFAULT_MAX_FILE_BYTES, exclusionByContent, exclusionByName, isSkippedDirectory } from './fileSafety';
 import type { ExclusionReason } from './fileSafety';
 import { compileIgnoreFile, IgnoreRules, parentOf } from './ignoreRules';
@@ -105,8 +106,10 @@ export class RepoIndex {
   private excluded = emptyExclusions();
   private readonly clock: Clock;
   private sliceStartMs = 0;
-  /** Reused for every chunk's term counts (cleared each time): saves an allocation per chunk. */
-  private readonly scratchCounts = new Map<string, number>();
+  /** Every term seen, interned as an id. */
+  private readonly dictionary = newTermDictionary();
+  /** Reused for every chunk's term counts (reset each time): saves an allocation per chunk. */
+  private readonly scratchCounts = new TermCounts();
 
   constructor(
     private readonly fs: RepoFileSystem,
@@ -205,9 +208,9 @@ export class RepoIndex {
       const atBlank = offset < text.length && (text.charCodeAt(offset) === 10 || text.charCodeAt(offset) === 13);
       if (offset > text.length || linesInChunk >= CHUNK_LINES || (atBlank && linesInChunk >= (CHUNK_LINES * 3) / 4)) {
         const counts = this.scratchCounts;
-        counts.clear();
-        const total = addTerms(text.slice(chunkStartOffset, Math.min(offset, text.length)), counts);
-        const chunkId = this.bm25.addChunk(counts, total);
+        counts.reset();
+        countTerms(text, chunkStartOffset, Math.min(offset, text.length), this.dictionary, counts);
+        const chunkId = this.bm25.addChunk(counts);
         this.chunkPaths[chunkId] = path;
         this.chunkStarts[chunkId] = chunkStartLine;
         this.chunkEnds[chunkId] = lineCount;
@@ -308,7 +311,11 @@ export class RepoIndex {
 
   /** The best chunks for a free-text query, best first. */
   search(query: string, limit: number): ChunkHit[] {
-    return this.bm25.search(queryTerms(query), limit).flatMap((hit) => {
+    const termIds = queryTerms(query).flatMap((term) => {
+      const id = this.dictionary.lookup(term);
+      return id === undefined ? [] : [id];
+    });
+    return this.bm25.search(termIds, limit).flatMap((hit) => {
       const location = this.chunk(hit.chunkId);
       return location === null ? [] : [{ ...location, chunkId: hit.chunkId, score: hit.score }];
     });
@@ -331,6 +338,11 @@ export class RepoIndex {
   /** Every indexed file, in no particular order. */
   files(): IterableIterator<IndexedFile> {
     return this.byPath.values();
+  }
+
+  /** Distinct terms and postings, for the benchmark's memory figures. */
+  sizes(): { readonly terms: number; readonly postings: number } {
+    return { terms: this.dictionary.size(), postings: this.bm25.postingCount() };
   }
 
   /** Indexed files. */
