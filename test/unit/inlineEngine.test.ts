@@ -332,3 +332,22 @@ describe('InlineEngine', () => {
     expect(await pending).toMatchObject({ text: '\n  start();\n  go();\n}' });
   });
 });
+
+describe('InlineEngine: typos', () => {
+  it('a typo fixed by backspace is served again by the stream it diverged from, without a request', async () => {
+    const { service, engine } = setup({ speculate: false });
+    const pending = engine.provide(state('let total = '), new AbortController().signal);
+    await settle();
+    service.runs[0]?.push('sum(values);\nreturn to');
+    expect(await pending).toMatchObject({ text: 'sum(values);' });
+    const typo = new AbortController();
+    void engine.provide(state('let total = sux'), typo.signal);
+    typo.abort();
+    await settle();
+    // The typo ended the stream that no longer fits (an abort is free over HTTP/2); a request went out for the typo.
+    expect(service.runs[0]?.aborted()).toBe(true);
+    const requests = service.runs.length;
+    expect(await engine.provide(state('let total = su'), new AbortController().signal)).toMatchObject({ text: 'm(values);', source: 'cache' });
+    expect(service.runs.length).toBe(requests);
+  });
+});

@@ -345,7 +345,7 @@ export class InlineEngine {
     const documentPrefix = `${documentId}\u0000`;
     for (const stream of this.running) {
       if (!stream.key.startsWith(documentPrefix) || this.cache.isUseful(stream, key, suffixKey)) continue;
-      this.cache.remove(stream);
+      // It stays in the cache: a typo fixed by backspace comes back to a state it serves.
       const endpoint = stream.servedBy;
       const run = this.runs.get(stream);
       const freeAbort = endpoint !== null && endpoint.target.baseUrl.startsWith('https:');
