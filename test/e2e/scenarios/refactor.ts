@@ -264,3 +264,30 @@ export const refactorEnclosingFunctionScenario: Scenario = {
     assert.equal(editor.document.getText(), CALC_FILE);
   },
 };
+
+/** The keybinding opens the quick pick; a typed instruction runs; Escape (while streaming) cancels and restores. */
+export const refactorKeybindingScenario: Scenario = {
+  name: 'refactor: Ctrl+Alt+E opens the quick pick, a typed instruction streams, Escape cancels and restores',
+  timeoutMs: 150_000,
+  async run(ctx) {
+    const { editor } = await setUp(ctx, 40);
+    const opened = await ctx.uiPress('Control+Alt+e');
+    if (!opened.available) ctx.skip(opened.reason);
+    await ctx.waitFor('the refactor quick pick', async () => {
+      const answer = await ctx.uiQuery('.quick-input-widget .quick-input-title, .quick-input-widget .monaco-list-row');
+      return answer.available && answer.value.some((element) => element.visible && element.text.includes('Simplify'));
+    }, { timeoutMs: 20_000 });
+    await ctx.uiTypeKeys('Use augmented assignment');
+    await ctx.waitFor('the typed instruction as the first item', async () => {
+      const answer = await ctx.uiQuery('.quick-input-widget .monaco-list-row');
+      return answer.available && answer.value.some((element) => element.visible && element.text.includes('Use augmented assignment'));
+    });
+    await ctx.screenshot('refactor-quick-pick');
+    await ctx.uiPress('Enter');
+    await ctx.waitForLog(/Refactor "Refactor" on the selection \(4 lines\)/);
+    await waitForStreaming(ctx, editor.document);
+    await ctx.uiPress('Escape');
+    await ctx.waitForLog(/Refactor "Refactor" ended: cancelled/, { timeoutMs: 20_000 });
+    await ctx.waitFor('the original text back', () => editor.document.getText() === ORIGINAL_FILE, { timeoutMs: 10_000 });
+  },
+};
