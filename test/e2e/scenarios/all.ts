@@ -2,7 +2,7 @@
 // `Scenario` (see test/e2e/README.md), and append its import and its entry below (one line each).
 import type { Scenario } from '../suite/scenario';
 import { activationScenario } from './activation';
-import { configBadEntryScenario, configSecretsScenario, configSimulatorOfferScenario, configSimulatorScenario } from './configSecrets';
+import { configBadEntryScenario, configSecretsScenario, configSimulatorOfferScenario, configSimulatorScenario, configWalkthroughScenario } from './configSecrets';
 import { configTrustScenario } from './configTrust';
 import { speedPanelScenario, speedStatusBarScenario } from './speed';
 import { refactorAcceptUndoScenario, refactorCancelScenario, refactorDisconnectScenario, refactorRejectScenario, refactorEnclosingFunctionScenario, refactorKeybindingScenario, refactorSaveScenario, refactorTypingScenario } from './refactor';
@@ -14,6 +14,7 @@ export const allScenarios: readonly Scenario[] = [
   configSecretsScenario,
   configBadEntryScenario,
   configSimulatorScenario,
+  configWalkthroughScenario,
   configTrustScenario,
   speedStatusBarScenario,
   speedPanelScenario,

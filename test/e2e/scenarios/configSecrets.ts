@@ -171,3 +171,22 @@ export const configSimulatorScenario: Scenario = {
     await assert.rejects(fetch(`${baseUrl}/v1/models`), 'the simulator should be closed');
   },
 };
+
+/** The getting-started walkthrough opens and shows its steps. */
+export const configWalkthroughScenario: Scenario = {
+  name: 'config: the getting-started walkthrough shows how to pick a backend, keep keys safe, or try the simulator',
+  timeoutMs: 30_000,
+  async run(ctx) {
+    await ctx.activateExtension();
+    await vscode.commands.executeCommand('workbench.action.openWalkthrough', `${ctx.extension.id}#gettingStarted`, false);
+    const steps = await ctx.waitFor('the walkthrough steps', async () => {
+      const answer = await ctx.uiQuery('.gettingStartedContainer .getting-started-step');
+      if (!answer.available) return ctx.skip(answer.reason);
+      const text = answer.value.map((element) => element.text).join(' | ');
+      return text.includes('Pick a backend') && text.includes('simulator') ? text : undefined;
+    });
+    assert.ok(steps.includes('Keep your key in the keychain'), steps);
+    await ctx.screenshot('config-walkthrough');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  },
+};
