@@ -2,6 +2,7 @@
 // `Scenario` (see test/e2e/README.md), and append its import and its entry below (one line each).
 import type { Scenario } from '../suite/scenario';
 import { activationScenario } from './activation';
+import { inlineGhostTextScenario, inlineSecretFileScenario, inlineTypeThroughScenario } from './inline';
 import { configBadEntryScenario, configSecretsScenario, configSimulatorOfferScenario, configSimulatorScenario, configWalkthroughScenario } from './configSecrets';
 import { configTrustScenario } from './configTrust';
 import { speedPanelScenario, speedStatusBarScenario } from './speed';
@@ -19,4 +20,5 @@ export const allScenarios: readonly Scenario[] = [
   speedStatusBarScenario,
   speedPanelScenario,
   ...[refactorAcceptUndoScenario, refactorRejectScenario, refactorCancelScenario, refactorDisconnectScenario, refactorTypingScenario, refactorSaveScenario, refactorEnclosingFunctionScenario, refactorKeybindingScenario],
+  ...[inlineGhostTextScenario, inlineTypeThroughScenario, inlineSecretFileScenario],
 ];
