@@ -219,7 +219,7 @@ export class RepoIndex {
         chunkStartOffset = offset;
       }
     }
-    const outline = outlineSource(text);
+    const outline = outlineSource(text, path);
     this.byPath.set(path, {
       path,
       sizeBytes: read.bytes.length,

@@ -16,20 +16,48 @@ export interface OutlineSymbol {
 /** Declarations kept per file: a map line, not an index. */
 export const MAX_SYMBOLS_PER_FILE = 40;
 
-const DECLARATION_PATTERNS: readonly RegExp[] = [
+const SCRIPT_DECLARATIONS: readonly RegExp[] = [
   // TypeScript / JavaScript
   /^(?:export\s+)?(?:default\s+)?(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?(function\*?|class|interface|type|enum|namespace)\s+([A-Za-z_$][\w$]*)/,
   /^(?:export\s+)(const|let|var)\s+([A-Za-z_$][\w$]*)/,
-  // Python (top level and one level of methods)
-  /^(?: {4}|\t)?(?:async\s+)?(def|class)\s+([A-Za-z_]\w*)/,
-  // Go
-  /^(func)\s+(?:\([^)]*\)\s*)?([A-Za-z_]\w*)/,
-  /^(type)\s+([A-Za-z_]\w*)\s+(?:struct|interface)/,
-  // Rust
-  /^(?:pub(?:\([^)]*\))?\s+)?(?:async\s+)?(fn|struct|enum|trait|mod|impl)\s+(?:<[^>]*>\s*)?([A-Za-z_]\w*)/,
-  // Java / C# / Kotlin classes
+];
+const PYTHON_DECLARATIONS: readonly RegExp[] = [/^(?: {4}|\t)?(?:async\s+)?(def|class)\s+([A-Za-z_]\w*)/];
+const GO_DECLARATIONS: readonly RegExp[] = [/^(func)\s+(?:\([^)]*\)\s*)?([A-Za-z_]\w*)/, /^(type)\s+([A-Za-z_]\w*)\s+(?:struct|interface)/];
+const RUST_DECLARATIONS: readonly RegExp[] = [
+  /^(?:pub(?:\([^)]*\))?\s+)?(?:async\s+)?(fn|struct|enum|trait|mod|impl)(?:\s*<[^>]*>)?\s+([A-Za-z_]\w*)/,
+];
+const CLASS_DECLARATIONS: readonly RegExp[] = [
+  // Java / C# / Kotlin / Scala classes
   /^(?:public\s+|private\s+|protected\s+|internal\s+)?(?:final\s+|abstract\s+|static\s+|sealed\s+|data\s+|open\s+)*(class|interface|record|object)\s+([A-Za-z_]\w*)/,
 ];
+const ANY_DECLARATIONS: readonly RegExp[] = [
+  ...SCRIPT_DECLARATIONS,
+  ...PYTHON_DECLARATIONS,
+  ...GO_DECLARATIONS,
+  ...RUST_DECLARATIONS,
+  ...CLASS_DECLARATIONS,
+];
+
+/** The declaration patterns worth testing for a file, by its extension (every pattern for an unknown one). */
+export function declarationPatternsFor(path: string): readonly RegExp[] {
+  const dot = path.lastIndexOf('.');
+  switch (dot < 0 ? '' : path.slice(dot + 1).toLowerCase()) {
+    case 'ts': case 'tsx': case 'mts': case 'cts': case 'js': case 'jsx': case 'mjs': case 'cjs':
+      return SCRIPT_DECLARATIONS;
+    case 'py': case 'pyi':
+      return PYTHON_DECLARATIONS;
+    case 'go':
+      return GO_DECLARATIONS;
+    case 'rs':
+      return RUST_DECLARATIONS;
+    case 'java': case 'kt': case 'kts': case 'cs': case 'scala':
+      return CLASS_DECLARATIONS;
+    case 'md': case 'txt': case 'json': case 'yml': case 'yaml': case 'toml': case 'lock': case 'csv': case 'svg': case 'xml': case 'html':
+      return [];
+    default:
+      return ANY_DECLARATIONS;
+  }
+}
 
 const IMPORT_PATTERNS: readonly RegExp[] = [
   /^\s*import\s+(?:type\s+)?(?:[\w*${}\s,]+\s+from\s+)?['"]([^'"]+)['"]/,
@@ -46,8 +74,9 @@ export interface FileOutline {
   readonly imports: readonly string[];
 }
 
-/** Outlines a file's text. */
-export function outlineSource(text: string): FileOutline {
+/** Outlines a file's text; `path` picks the declaration patterns of its language. */
+export function outlineSource(text: string, path = ''): FileOutline {
+  const declarations = declarationPatternsFor(path);
   const symbols: OutlineSymbol[] = [];
   const imports: string[] = [];
   let lineNumber = 0;
@@ -67,7 +96,7 @@ export function outlineSource(text: string): FileOutline {
     if (candidate) {
       const line = text.slice(start, end);
       if (symbols.length < MAX_SYMBOLS_PER_FILE) {
-        for (const pattern of DECLARATION_PATTERNS) {
+        for (const pattern of declarations) {
           const match = pattern.exec(line);
           if (match !== null && match[1] !== undefined && match[2] !== undefined) {
             symbols.push({ kind: detachString(match[1]), name: detachString(match[2]), line: lineNumber });

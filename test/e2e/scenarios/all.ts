@@ -6,6 +6,7 @@ import { inlineGhostTextScenario, inlineSecretFileScenario, inlineTypeThroughSce
 import { configBadEntryScenario, configSecretsScenario, configSimulatorOfferScenario, configSimulatorScenario, configWalkthroughScenario } from './configSecrets';
 import { configTrustScenario } from './configTrust';
 import { speedPanelScenario, speedStatusBarScenario } from './speed';
+import { routingFailoverScenario } from './routing';
 import { refactorAcceptUndoScenario, refactorCancelScenario, refactorDisconnectScenario, refactorRejectScenario, refactorEnclosingFunctionScenario, refactorKeybindingScenario, refactorSaveScenario, refactorTypingScenario } from './refactor';
 
 /** The scenarios the suite runs, in order. */
@@ -21,4 +22,5 @@ export const allScenarios: readonly Scenario[] = [
   speedPanelScenario,
   ...[refactorAcceptUndoScenario, refactorRejectScenario, refactorCancelScenario, refactorDisconnectScenario, refactorTypingScenario, refactorSaveScenario, refactorEnclosingFunctionScenario, refactorKeybindingScenario],
   ...[inlineGhostTextScenario, inlineTypeThroughScenario, inlineSecretFileScenario],
+  routingFailoverScenario,
 ];

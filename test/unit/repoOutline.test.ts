@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { outlineSource, resolveImport } from '../../src/core/repo/sourceOutline';
+
+describe('outlineSource', () => {
+  it('finds TypeScript declarations and imports, not nested code', () => {
+    const text = "import { a } from './a';\nexport type Id = string;\nexport async function load() {\n  function inner() {}\n}\nclass Box {}\n";
+    const outline = outlineSource(text, 'src/x.ts');
+    expect(outline.symbols.map((s) => `${s.kind} ${s.name} ${s.line}`)).toEqual(['type Id 1', 'function load 2', 'class Box 5']);
+    expect(outline.imports).toEqual(['./a']);
+  });
+  it('finds Python classes, methods and imports', () => {
+    const text = 'from .models import User\nimport os.path\n\nclass Store:\n    def save(self):\n        def helper():\n            pass\n';
+    const outline = outlineSource(text, 'pkg/store.py');
+    expect(outline.symbols.map((s) => `${s.kind} ${s.name}`)).toEqual(['class Store', 'def save']);
+    expect(outline.imports).toEqual(['.models', 'os.path']);
+  });
+  it('finds Go and Rust declarations', () => {
+    expect(outlineSource('func (s *Server) Serve() {}\ntype Config struct {\n', 'main.go').symbols.map((s) => s.name)).toEqual(['Serve', 'Config']);
+    expect(outlineSource('pub fn parse() {}\nimpl<T> Stack {\n', 'lib.rs').symbols.map((s) => s.name)).toEqual(['parse', 'Stack']);
+  });
+  it('gives Markdown no symbols', () => {
+    expect(outlineSource('class Not A Declaration\n', 'README.md').symbols).toEqual([]);
+  });
+});
+
+describe('resolveImport', () => {
+  const files = new Set(['src/a.ts', 'src/lib/index.ts', 'pkg/models.py', 'pkg/__init__.py', 'include/util.h']);
+  const has = (path: string): boolean => files.has(path);
+  it.each([
+    ['src/b.ts', './a', 'src/a.ts'],
+    ['src/b.ts', './a.js', 'src/a.ts'],
+    ['src/deep/c.ts', '../lib', 'src/lib/index.ts'],
+    ['src/b.ts', 'react', null],
+    ['pkg/store.py', '.models', 'pkg/models.py'],
+    ['pkg/sub/x.py', '..models', 'pkg/models.py'],
+    ['main.c', 'include/util.h', 'include/util.h'],
+    ['src/b.ts', '../../outside', null],
+  ])('%s imports %s -> %s', (from, specifier, expected) => {
+    expect(resolveImport(from, specifier, has)).toBe(expected);
+  });
+});
