@@ -163,6 +163,13 @@ export class RefactorCommands implements vscode.Disposable {
     const count = this.deps.countTokens;
     const promptTokens = messages.reduce((sum, message) => sum + count(message.content) + 4, 0);
     const maxOutputTokens = refactorOutputBudget(count(plan.code), request.outputFactor, MAX_OUTPUT_TOKENS);
+    // A selection left over the region would grow with every append and end up covering the new code, where one
+    // keystroke would replace all of it: collapse it to its start first.
+    for (const visible of vscode.window.visibleTextEditors) {
+      if (visible.document === request.document && !visible.selection.isEmpty) {
+        visible.selection = new vscode.Selection(visible.selection.start, visible.selection.start);
+      }
+    }
     const document = new EditorRefactorDocument(request.document);
     const abort = new AbortController();
     const run = startRefactor(

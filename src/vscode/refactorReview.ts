@@ -9,7 +9,7 @@ export const REVIEW_COMMANDS = {
   showDiff: 'latencyCopilot.refactor.showDiff',
 } as const;
 
-/** The context key that enables the review keybindings: true while the active editor's document is in review. */
+/** The context key that enables the review keybindings: true while a refactor waits for review. */
 export const REVIEWING_CONTEXT_KEY = 'latencyCopilot.refactorReviewing';
 
 const ORIGINAL_SCHEME = 'latency-copilot-original';
@@ -205,10 +205,10 @@ export class RefactorReviews implements vscode.Disposable {
     }
   }
 
+  // True while any review is open, not only the active editor's: the commands also work from the diff editor, whose
+  // active document is the original, and `reviewFor` picks the only open review then.
   private updateContextKey(): void {
-    const document = vscode.window.activeTextEditor?.document;
-    const reviewing = document !== undefined && this.reviews.has(document.uri.toString());
-    void vscode.commands.executeCommand('setContext', REVIEWING_CONTEXT_KEY, reviewing || this.reviews.size > 0);
+    void vscode.commands.executeCommand('setContext', REVIEWING_CONTEXT_KEY, this.reviews.size > 0);
   }
 }
 
