@@ -3,7 +3,7 @@
 import type { Scenario } from '../suite/scenario';
 import { activationScenario } from './activation';
 import { inlineGhostTextScenario, inlineSecretFileScenario, inlineTypeThroughScenario } from './inline';
-import { configBadEntryScenario, configSecretsScenario, configSimulatorOfferScenario, configSimulatorScenario, configWalkthroughScenario } from './configSecrets';
+import { configBadEntryScenario, configSecretsScenario, configSimulatorOfferScenario, configSimulatorScenario, configWalkthroughScenario, configConfigureBackendsScenario } from './configSecrets';
 import { configTrustScenario } from './configTrust';
 import { speedPanelScenario, speedStatusBarScenario } from './speed';
 import { routingFailoverScenario } from './routing';
@@ -17,6 +17,7 @@ export const allScenarios: readonly Scenario[] = [
   configBadEntryScenario,
   configSimulatorScenario,
   configWalkthroughScenario,
+  configConfigureBackendsScenario,
   configTrustScenario,
   speedStatusBarScenario,
   speedPanelScenario,

@@ -190,3 +190,43 @@ export const configWalkthroughScenario: Scenario = {
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   },
 };
+
+/** Configure Backends without JSON: role -> preset -> model -> key, saved to user settings and SecretStorage. */
+export const configConfigureBackendsScenario: Scenario = {
+  name: 'config: Configure Backends adds a preset endpoint through quick picks and a password box',
+  timeoutMs: 60_000,
+  async run(ctx) {
+    await ctx.activateExtension();
+    // Registers the restore point: the list goes back to empty after the scenario.
+    await ctx.updateSettings({ 'latencyCopilot.backends.useSimulator': false, 'latencyCopilot.backends.burst': [] });
+    const secretName = apiKeySecretName('https://api.groq.com/openai/v1');
+    ctx.onCleanup(() => vscode.commands.executeCommand('latencyCopilot.clearApiKey', secretName));
+    const key = `gsk_e2e${randomBytes(12).toString('hex')}`;
+
+    const answer = async (what: string, keys: string): Promise<void> => {
+      await ctx.waitFor(what, () => visibleQuickInput(ctx, '.quick-input-widget .quick-input-box input'));
+      // Wait for the step's own content: the input is reused from one step to the next.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      if (keys !== '') await ctx.uiTypeKeys(keys);
+      await ctx.uiPress('Enter');
+    };
+    const command = vscode.commands.executeCommand('latencyCopilot.configureBackends');
+    await answer('the Configure Backends menu', 'Add an endpoint');
+    await answer('the role pick', 'Burst');
+    await answer('the provider pick', 'Groq');
+    await answer('the model box (preset default filled in)', '');
+    await ctx.waitFor('the password box', () => visibleQuickInput(ctx, '.quick-input-widget input[type="password"]'));
+    await ctx.uiTypeKeys(key);
+    await ctx.screenshot('config-configure-backends-key');
+    await ctx.uiPress('Enter');
+    await command;
+
+    const saved = vscode.workspace.getConfiguration('latencyCopilot').inspect('backends.burst')?.globalValue;
+    assert.deepEqual(saved, [{ preset: 'groq' }], `user settings hold only the preset: ${JSON.stringify(saved)}`);
+    await ctx.waitForLog(/Backends: burst#0 Groq llama-3\.1-8b-instant \[openai-chat https:\/\/api\.groq\.com\/openai\/v1, fim chat, key set\]/, {
+      timeoutMs: 10_000,
+    });
+    assert.ok(!JSON.stringify(saved).includes(key));
+    assert.ok(!(await ctx.readLog()).includes(key), 'the key is in the log');
+  },
+};
