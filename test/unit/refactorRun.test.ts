@@ -95,7 +95,8 @@ afterAll(async () => {
   await longContext.close();
 });
 
-describe('startRefactor against the simulator', () => {
+// Generous: these stream over loopback on a shared 2-core machine; the bound only catches a hang.
+describe('startRefactor against the simulator', { timeout: 30_000 }, () => {
   it('streams the extracted, re-indented code into the region and ends in review', async () => {
     const document = new MemoryDocument(BEFORE + ORIGINAL + AFTER);
     const outcome = await refactor(document).outcome;
