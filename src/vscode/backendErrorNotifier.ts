@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger';
 import type { EndpointForMessage, UserAction, UserMessage } from '../core/userMessages';
 import { messageForBackendError, messageForUnexpectedError } from '../core/userMessages';
 import { CONFIG_COMMANDS } from './endpointRegistry';
+import { openBackendSettings } from './settingsSource';
 
 /** The same message is shown at most once per this many ms (inline completions can fail on every keystroke). */
 const REPEAT_SUPPRESSION_MS = 60_000;
@@ -68,7 +69,7 @@ export class BackendErrorNotifier {
       if (action === 'retry') retry?.();
       else if (action === 'setApiKey') void vscode.commands.executeCommand(CONFIG_COMMANDS.setApiKey);
       else if (action === 'configureBackends') void vscode.commands.executeCommand(CONFIG_COMMANDS.configureBackends);
-      else if (action === 'openSettings') void vscode.commands.executeCommand('workbench.action.openSettingsJson');
+      else if (action === 'openSettings') void openBackendSettings();
       else void vscode.commands.executeCommand(CONFIG_COMMANDS.showLog);
     });
   }

@@ -18,7 +18,7 @@ import { CONFIG_COMMANDS } from './endpointRegistry';
 import type { EndpointRegistry } from './endpointRegistry';
 import type { ApiKeyStore } from './secrets';
 import { originOfSecret } from './secrets';
-import { updateUserSetting, userSettingValue } from './settingsSource';
+import { openBackendSettings, updateUserSetting, userSettingValue } from './settingsSource';
 
 /** What the configuration commands work with. */
 export interface ConfigCommandDeps {
@@ -163,7 +163,7 @@ export class ConfigCommands {
         registry.usingSimulator()
           ? { label: '$(debug-stop) Stop using the simulated backends', value: 'simulatorOff' }
           : { label: '$(beaker) Use the built-in simulated backends', detail: 'For trying the extension: a local simulator, no real model.', value: 'simulatorOn' },
-        { label: '$(json) Open user settings (JSON)', value: 'json' },
+        { label: '$(settings-gear) Open the backend settings', value: 'json' },
       ],
       counts,
     );
@@ -181,7 +181,7 @@ export class ConfigCommands {
       case 'simulatorOff':
         return this.useSimulator(false);
       case 'json':
-        await vscode.commands.executeCommand('workbench.action.openSettingsJson');
+        await openBackendSettings();
         return;
       case undefined:
         return;

@@ -7,7 +7,7 @@ import type { SettingKey, SettingsSource } from '../core/settings';
 import { readBooleanSetting, readNumberSetting, readRawSetting } from '../core/settings';
 import type { ApiKeyStore } from './secrets';
 import type { SimulatedBackends } from './simulatedBackends';
-import { affectsAny } from './settingsSource';
+import { affectsAny, openBackendSettings } from './settingsSource';
 
 /** The settings whose change means the endpoints must be resolved again. */
 const WATCHED_SETTINGS: readonly SettingKey[] = [
@@ -212,8 +212,7 @@ export function showConfigProblem(problem: BackendConfigProblem): void {
     if (choice === setKey) {
       void vscode.commands.executeCommand(CONFIG_COMMANDS.setApiKey, problem.secretName ?? undefined);
     } else if (choice === openSettings) {
-      // The JSON file, because list entries are edited there; a workspace file is never what fixes these settings.
-      void vscode.commands.executeCommand('workbench.action.openSettingsJson');
+      void openBackendSettings();
     } else if (choice === configure) {
       void vscode.commands.executeCommand(CONFIG_COMMANDS.configureBackends);
     }

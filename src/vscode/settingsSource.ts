@@ -29,3 +29,12 @@ export async function updateUserSetting(key: SettingKey, value: unknown): Promis
 export function affectsAny(event: vscode.ConfigurationChangeEvent, keys: readonly SettingKey[]): boolean {
   return keys.some((key) => event.affectsConfiguration(`${SETTINGS_SECTION}.${key}`));
 }
+
+/**
+ * Opens the settings where the backend lists live. They are machine-scoped, so in a remote window (code-server, SSH,
+ * containers) they are in the remote machine's settings file, not the local user file: the Settings editor, filtered to
+ * the backends, shows the right one and links to its JSON.
+ */
+export async function openBackendSettings(): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.openSettings', `${SETTINGS_SECTION}.backends`);
+}
