@@ -119,6 +119,8 @@ function buildShell(app: HTMLElement): void {
     ),
     el('p', { id: 'notice', class: 'notice', role: 'status', hidden: '' }),
     el('section', { id: 'running', 'aria-label': 'Requests streaming now' }),
+    // Probe results come first after a probe: they answer what the person just asked.
+    el('section', { id: 'probe-section', 'aria-labelledby': 'probe-title', hidden: '' }, el('h2', { id: 'probe-title' }, 'Probe'), el('div', { id: 'probe-results', class: 'scroll-x' })),
     el('section', { 'aria-labelledby': 'backends-title' }, el('h2', { id: 'backends-title' }, 'Backends'), el('div', { id: 'backends', class: 'scroll-x' })),
     el(
       'section',
@@ -127,7 +129,6 @@ function buildShell(app: HTMLElement): void {
       el('div', { id: 'legend', class: 'legend' }),
       el('div', { class: 'charts' }, el('figure', { id: 'chart-decode' }), el('figure', { id: 'chart-ttft' })),
     ),
-    el('section', { id: 'probe-section', 'aria-labelledby': 'probe-title', hidden: '' }, el('h2', { id: 'probe-title' }, 'Probe'), el('div', { id: 'probe-results', class: 'scroll-x' })),
     el(
       'section',
       { 'aria-labelledby': 'log-title' },

@@ -5,7 +5,7 @@ import { activationScenario } from './activation';
 import { inlineGhostTextScenario, inlineSecretFileScenario, inlineTypeThroughScenario } from './inline';
 import { configBadEntryScenario, configSecretsScenario, configSimulatorOfferScenario, configSimulatorScenario, configWalkthroughScenario, configConfigureBackendsScenario } from './configSecrets';
 import { configTrustScenario } from './configTrust';
-import { speedPanelScenario, speedStatusBarScenario } from './speed';
+import { speedPanelScenario, speedProbeScenario, speedStatusBarScenario } from './speed';
 import { routingFailoverScenario } from './routing';
 import { refactorAcceptUndoScenario, refactorCancelScenario, refactorDisconnectScenario, refactorRejectScenario, refactorEnclosingFunctionScenario, refactorKeybindingScenario, refactorSaveScenario, refactorTypingScenario } from './refactor';
 
@@ -21,6 +21,7 @@ export const allScenarios: readonly Scenario[] = [
   configTrustScenario,
   speedStatusBarScenario,
   speedPanelScenario,
+  speedProbeScenario,
   ...[refactorAcceptUndoScenario, refactorRejectScenario, refactorCancelScenario, refactorDisconnectScenario, refactorTypingScenario, refactorSaveScenario, refactorEnclosingFunctionScenario, refactorKeybindingScenario],
   ...[inlineGhostTextScenario, inlineTypeThroughScenario, inlineSecretFileScenario],
   routingFailoverScenario,

@@ -252,3 +252,51 @@ export const speedPanelScenario: Scenario = {
     ctx.note(`exported ${csvLines.length - 1} requests as CSV and JSON`);
   },
 };
+
+/** "Probe Backends" against the extension's own simulated backends: every configured backend gets a row, side by side. */
+export const speedProbeScenario: Scenario = {
+  name: 'speed: Probe Backends compares every configured backend side by side',
+  timeoutMs: 90_000,
+  async run(ctx) {
+    await ctx.activateExtension();
+    const probe = await ctx.uiQuery(STATUS_ITEM_SELECTOR);
+    if (!probe.available) ctx.skip(probe.reason);
+    await ctx.updateSettings({ 'latencyCopilot.backends.useSimulator': true });
+    await vscode.commands.executeCommand('latencyCopilot.showModelSpeed');
+    // The configured (simulated) endpoints appear in the backends table once the registry has resolved them.
+    await ctx.waitFor(
+      'the simulated backends in the panel',
+      async () => {
+        const rows = await ctx.uiQuery('#backends tbody th', { inWebviews: true });
+        return rows.available && rows.value.filter((row) => row.text.includes('Simulated') && !row.text.includes('history only')).length >= 2;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    await vscode.commands.executeCommand('latencyCopilot.probeBackends');
+    let seen: string[] = [];
+    const results = await ctx
+      .waitFor(
+        'probe results for both backends',
+        async () => {
+          const rows = await ctx.uiQuery('#probe-results tbody tr', { inWebviews: true });
+          const statuses = await ctx.uiQuery('#probe-results tbody td:nth-child(2)', { inWebviews: true });
+          if (!rows.available || !statuses.available) return undefined;
+          seen = rows.value.map((row) => row.text);
+          return statuses.value.length >= 2 && statuses.value.every((cell) => cell.text.trim() === 'ok') ? seen : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 250 },
+      )
+      .catch(async (error: unknown) => {
+        const log = (await ctx.readLog()).split('\n').filter((line) => line.includes('Probe'));
+        throw new Error(`${String(error)}; probe rows: ${seen.join(' | ') || 'none'}; log: ${log.join(' / ') || 'nothing'}`);
+      });
+    ctx.note(`probe rows: ${results.join(' | ')}`);
+    assert.ok(results.some((row) => row.includes('Simulated burst')) && results.some((row) => row.includes('Simulated long-context')));
+    await vscode.commands.executeCommand('workbench.action.toggleMaximizedPanel');
+    ctx.onCleanup(() => vscode.commands.executeCommand('workbench.action.toggleMaximizedPanel'));
+    await sleep(800);
+    const shot = await ctx.screenshot('speed-panel-probe');
+    if (shot.available) ctx.note(`screenshot ${shot.value}`);
+    await ctx.waitForLog(/Probe Simulated burst[^:]*: ok/);
+  },
+};
