@@ -7,7 +7,7 @@ import { configBadEntryScenario, configSecretsScenario, configSimulatorOfferScen
 import { configTrustScenario } from './configTrust';
 import { speedPanelScenario, speedProbeScenario, speedStatusBarScenario } from './speed';
 import { routingFailoverScenario } from './routing';
-import { refactorAcceptUndoScenario, refactorCancelScenario, refactorDisconnectScenario, refactorRejectScenario, refactorEnclosingFunctionScenario, refactorKeybindingScenario, refactorSaveScenario, refactorTypingScenario } from './refactor';
+import { refactorAcceptUndoScenario, refactorCancelScenario, refactorCloseEditorScenario, refactorDisconnectScenario, refactorRejectScenario, refactorEnclosingFunctionScenario, refactorKeybindingScenario, refactorSaveScenario, refactorTypingScenario } from './refactor';
 
 /** The scenarios the suite runs, in order. */
 export const allScenarios: readonly Scenario[] = [
@@ -22,7 +22,7 @@ export const allScenarios: readonly Scenario[] = [
   speedStatusBarScenario,
   speedPanelScenario,
   speedProbeScenario,
-  ...[refactorAcceptUndoScenario, refactorRejectScenario, refactorCancelScenario, refactorDisconnectScenario, refactorTypingScenario, refactorSaveScenario, refactorEnclosingFunctionScenario, refactorKeybindingScenario],
+  ...[refactorAcceptUndoScenario, refactorRejectScenario, refactorCancelScenario, refactorDisconnectScenario, refactorTypingScenario, refactorSaveScenario, refactorEnclosingFunctionScenario, refactorKeybindingScenario, refactorCloseEditorScenario],
   ...[inlineGhostTextScenario, inlineTypeThroughScenario, inlineSecretFileScenario],
   routingFailoverScenario,
 ];

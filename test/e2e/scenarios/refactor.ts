@@ -291,3 +291,27 @@ export const refactorKeybindingScenario: Scenario = {
     await ctx.waitFor('the original text back', () => editor.document.getText() === ORIGINAL_FILE, { timeoutMs: 10_000 });
   },
 };
+
+/** Closing the editor mid-stream (reverting its changes) leaves the file as it is on disk, and the stream stops. */
+export const refactorCloseEditorScenario: Scenario = {
+  name: 'refactor: closing the editor mid-stream leaves the file as on disk',
+  timeoutMs: 120_000,
+  async run(ctx) {
+    const { editor } = await setUp(ctx, 40);
+    const document = editor.document;
+    const command = refactor();
+    await waitForStreaming(ctx, document);
+    // What "Don't Save" does when a person closes the dirty tab, without the modal dialog.
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    const result = await resultOf(command);
+    assert.equal(result.outcome, 'interrupted');
+    assert.equal(await readFile(document.uri.fsPath, 'utf8'), ORIGINAL_FILE);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Nothing was streamed into the document after its editor closed.
+    const stillOpen = vscode.workspace.textDocuments.find((open) => open.uri.toString() === document.uri.toString());
+    if (stillOpen !== undefined) {
+      assert.equal(stillOpen.getText(), ORIGINAL_FILE, 'the closed document must not receive streamed text');
+      assert.equal(stillOpen.isDirty, false);
+    }
+  },
+};
