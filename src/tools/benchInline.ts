@@ -4,7 +4,7 @@
 // the time), applying VS Code's rules: the provider is called 50 ms after the last keystroke, every edit cancels the
 // running call, and a shown suggestion stays while what is typed matches it. Real timers, real HTTP, real simulator.
 //
-// Usage: npm run --silent bench:inline -- [--json] [--seed N] [--keystrokes N]   (about 60 s with the default 400)
+// Usage: npm run --silent bench:inline -- [--json] [--seed N] [--keystrokes N]   (about 60 s with the default 340)
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -30,7 +30,7 @@ function numberArg(name: string, fallback: number): number {
 }
 
 const SEED = numberArg('--seed', 42);
-const KEYSTROKE_BUDGET = numberArg('--keystrokes', 400);
+const KEYSTROKE_BUDGET = numberArg('--keystrokes', 340);
 const PROVIDER_DELAY_MS = 50; // VS Code's fixed wait before calling an inline completion provider.
 const SERVER_TTFT_MS = 150;
 const SERVER_TOKENS_PER_SEC = 1000;
@@ -150,6 +150,10 @@ interface ServedRequest {
   readonly clientDisconnected: boolean;
   /** Server-side TTFT: first token written - request arrived, in ms. */
   readonly serverTtftMs: number | null;
+  /** When the request arrived, as `performance.timeOrigin + performance.now()` (comparable across processes), in ms. */
+  readonly arrivalEpochMs: number;
+  /** When the first token was written, same clock; null when none was. */
+  readonly firstTokenEpochMs: number | null;
 }
 
 interface ChildReport {
@@ -199,7 +203,8 @@ async function runSimulatorChild(): Promise<void> {
           const body = request.body;
           const tag = typeof body === 'object' && body !== null && 'bench_stream' in body && typeof body.bench_stream === 'number' ? body.bench_stream : -1;
           const serverTtftMs = request.firstTokenMs === null ? null : request.firstTokenMs - request.arrivalMs;
-          return { tag, tokensWritten: request.tokensWritten, textWritten: request.textWritten, clientDisconnected: request.clientDisconnected, serverTtftMs };
+          const firstTokenEpochMs = request.firstTokenMs === null ? null : performance.timeOrigin + request.firstTokenMs;
+          return { tag, tokensWritten: request.tokensWritten, textWritten: request.textWritten, clientDisconnected: request.clientDisconnected, serverTtftMs, arrivalEpochMs: performance.timeOrigin + request.arrivalMs, firstTokenEpochMs };
         });
       const report: ChildReport = { requests, connections: sim.connections };
       process.send?.({ kind: 'report', report });
@@ -270,17 +275,34 @@ async function main(): Promise<void> {
   const basic = new BasicGenerationService({ transport, clock: systemClock, endpoints: (role) => (role === 'burst' ? [endpoint] : []), sink, countTokens });
   // Tags each request with its sequence number (= the engine's stream id) so that server tokens can be matched to what was shown.
   let sequence = 0;
+  const arrivalsByStream = new Map<number, { chars: number; atMs: number }[]>();
+  const startedAtByStream = new Map<number, number>();
   const service: GenerationService = {
     start(spec: GenerationSpec) {
       sequence += 1;
       const tag = sequence;
-      return basic.start({
+      const arrivals: { chars: number; atMs: number }[] = [];
+      arrivalsByStream.set(tag, arrivals);
+      startedAtByStream.set(tag, performance.now());
+      const run = basic.start({
         ...spec,
         build: (chosen) => {
           const plan = spec.build(chosen);
           return { ...plan, request: { ...plan.request, extraBody: { ...plan.request.extraBody, bench_stream: tag } } };
         },
       });
+      // Stamps each text event as it leaves the generation service, i.e. when the engine could first use it.
+      let chars = 0;
+      async function* stamped() {
+        for await (const event of run.events) {
+          if (event.kind === 'text') {
+            chars += event.text.length;
+            arrivals.push({ chars, atMs: performance.now() });
+          }
+          yield event;
+        }
+      }
+      return { ...run, events: stamped() };
     },
   };
   const probeLog: string[] = [];
@@ -378,6 +400,13 @@ async function main(): Promise<void> {
   // Added latency: the provider call's duration minus what the server needed (its own TTFT + 1 ms per token at
   // 1,000 tokens/s up to the text the suggestion needed), counted from the stream's start; cache hits need nothing.
   const added: number[] = [];
+  // What the engine itself spends: from the moment the text a suggestion needed reached it to the provider's answer.
+  const afterData: number[] = [];
+  // Where the rest of a network suggestion's time went: request start -> server arrival, and the needed token's
+  // scheduled write time -> the engine seeing it (loopback, kernel, event-loop scheduling on a loaded machine).
+  const sendMs: number[] = [];
+  const beforeRequest: number[] = [];
+  const deliveryMs: number[] = [];
   const addedBySource: Record<InlineSuggestion['source'], number[]> = { cache: [], 'in-flight': [], network: [] };
   const shownEndByStream = new Map<number, number>();
   for (const row of rows) {
@@ -390,6 +419,21 @@ async function main(): Promise<void> {
       floorMs = Math.max(0, dueMs - row.calledAtMs);
     }
     added.push(providerMs - floorMs);
+    if (row.source !== 'cache') {
+      const arrival = arrivalsByStream.get(row.streamId)?.find((stamp) => stamp.chars >= row.generatedText.length);
+      if (arrival !== undefined) afterData.push(row.shownAtMs - Math.max(arrival.atMs, row.calledAtMs));
+      const served = byTag.get(row.streamId);
+      if (served !== undefined) {
+        if (row.source === 'network') sendMs.push(served.arrivalEpochMs - (performance.timeOrigin + row.streamStartedAtMs));
+        const startCalledAt = startedAtByStream.get(row.streamId);
+        if (row.source === 'network' && startCalledAt !== undefined) beforeRequest.push(startCalledAt - row.calledAtMs);
+        if (arrival !== undefined && served.firstTokenEpochMs !== null) {
+          const neededTokens = Math.max(1, countTokens(row.generatedText));
+          const scheduled = served.firstTokenEpochMs + ((neededTokens - 1) * 1000) / SERVER_TOKENS_PER_SEC;
+          deliveryMs.push(performance.timeOrigin + arrival.atMs - scheduled);
+        }
+      }
+    }
     if (process.env['BENCH_INLINE_DEBUG'] !== undefined && row.source !== 'cache') {
       process.stderr.write(`${JSON.stringify({ source: row.source, stream: row.streamId, providerMs: round(providerMs), floorMs: round(floorMs), sinceStreamStart: round(row.shownAtMs - row.streamStartedAtMs), serverTtft: byTag.get(row.streamId)?.serverTtftMs, tokens: countTokens(row.generatedText), chars: row.generatedText.length, tail: row.generatedText.slice(-30) })}\n`);
     }
@@ -417,6 +461,12 @@ async function main(): Promise<void> {
       p99: percentile(added, 0.99),
       n: added.length,
       bySource: Object.fromEntries(Object.entries(addedBySource).map(([source, values]) => [source, { p50: percentile(values, 0.5), p99: percentile(values, 0.99), n: values.length }])),
+    },
+    engineAfterDataMs: { p50: percentile(afterData, 0.5), p99: percentile(afterData, 0.99), n: afterData.length },
+    engineBeforeRequestMs: { p50: percentile(beforeRequest, 0.5), p99: percentile(beforeRequest, 0.99), n: beforeRequest.length },
+    networkBreakdownMs: {
+      requestStartToServer: { p50: percentile(sendMs, 0.5), max: percentile(sendMs, 1) },
+      scheduledTokenToEngine: { p50: percentile(deliveryMs, 0.5), max: percentile(deliveryMs, 1) },
     },
     cacheServedShare: shownTotal === 0 ? null : round((count('cache') + typedThrough) / shownTotal),
     requestsPerPause: round(report.requests.length / Math.max(1, pauses)),
