@@ -358,6 +358,7 @@ export class StatsHub implements StatsSink {
       running: this.newestRunning(),
       lastOutcome: this.finishedFact(this.lastOutcome),
       lastServed: this.finishedFact(this.lastServed),
+      configuredEndpoints: this.configuredEndpoints().length,
     };
   }
 

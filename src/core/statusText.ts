@@ -50,6 +50,8 @@ export interface StatusFacts {
   readonly lastOutcome: FinishedFact | null;
   /** The newest request that got tokens over the network: its figures fill the tooltip. */
   readonly lastServed: FinishedFact | null;
+  /** How many endpoints are configured (any role); null when the hub is not told. */
+  readonly configuredEndpoints?: number | null;
 }
 
 /** Settings and editor state the status bar depends on besides the hub. */
@@ -72,6 +74,7 @@ export type StatusState =
   | 'cache-hit'
   | 'simulated'
   | 'idle'
+  | 'not-configured'
   | 'no-data';
 
 /** How the item is coloured: `warning` and `error` use the status bar's warning and error backgrounds. */
@@ -102,6 +105,7 @@ const ICONS: Readonly<Record<StatusState, string>> = {
   'cache-hit': '$(history)',
   simulated: '$(beaker)',
   idle: '$(zap)',
+  'not-configured': '$(gear)',
   'no-data': '$(zap)',
 };
 
@@ -319,6 +323,10 @@ export function renderStatus(facts: StatusFacts, context: StatusContext): Status
   }
 
   const served = facts.lastServed;
+  if (served === null && facts.configuredEndpoints === 0) {
+    const headline = 'no backend is configured. Run “Latency Copilot: Configure Backends” (or use the simulated backends).';
+    return view('not-configured', 'No backend', tooltip(headline, facts, []), 'normal', null);
+  }
   if (served === null) {
     return view('no-data', 'Latency Copilot', tooltip('no requests yet', facts, []), 'normal', null);
   }

@@ -82,6 +82,20 @@ interface Row {
 const served = finished();
 const rows: readonly Row[] = [
   { name: 'nothing yet', facts: { running: null, lastOutcome: null, lastServed: null }, state: 'no-data', text: '$(zap) Latency Copilot', severity: 'normal' },
+  {
+    name: 'nothing configured',
+    facts: { running: null, lastOutcome: null, lastServed: null, configuredEndpoints: 0 },
+    state: 'not-configured',
+    text: '$(gear) No backend',
+    severity: 'normal',
+  },
+  {
+    name: 'configured, nothing yet',
+    facts: { running: null, lastOutcome: null, lastServed: null, configuredEndpoints: 2 },
+    state: 'no-data',
+    text: '$(zap) Latency Copilot',
+    severity: 'normal',
+  },
   { name: 'idle with a recent figure', facts: { running: null, lastOutcome: served, lastServed: served }, state: 'idle', text: '$(zap) Cerebras 1,184 tok/s', severity: 'normal' },
   {
     name: 'idle but slow',
