@@ -356,6 +356,7 @@ export async function offerSimulatorIfUnconfigured(deps: ConfigCommandDeps, offe
   await deps.registry.ready();
   if (!offerEnabled || !deps.registry.nothingConfigured() || deps.globalState.get<boolean>(SIMULATOR_OFFERED_KEY) === true) return;
   await deps.globalState.update(SIMULATOR_OFFERED_KEY, true);
+  deps.log.info('Nothing is configured: offering the built-in simulated backends.');
   const use = 'Use simulated backends';
   const configure = 'Configure Backends';
   const never = "Don't ask again";
@@ -365,6 +366,7 @@ export async function offerSimulatorIfUnconfigured(deps: ConfigCommandDeps, offe
     configure,
     never,
   );
+  deps.log.info(`Simulated backends offer: ${choice ?? 'dismissed'}.`);
   if (choice === use) await vscode.commands.executeCommand(USE_SIMULATOR_COMMAND);
   else if (choice === configure) await vscode.commands.executeCommand(CONFIG_COMMANDS.configureBackends);
   else if (choice === never) await updateUserSetting('backends.offerSimulator', false);
