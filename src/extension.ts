@@ -21,6 +21,7 @@ import { roughTokenCount } from './core/meter';
 import { createLazyTransport } from './vscode/lazyTransport';
 import { RefactorCommands } from './vscode/refactorCommands';
 import { createInlineCompletions } from './vscode/inlineCompletions';
+import { protocolFor } from './core/protocols/registry';
 
 /** What `activate()` returns: the seams the end-to-end suite drives (it streams through the extension's stats sink). */
 export interface LatencyCopilotApi {
@@ -77,11 +78,8 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
   context.subscriptions.push({ dispose: () => void transport.close() }, new RefactorCommands({ service: generation, clock: systemClock, log, countTokens: roughTokenCount }));
   // Inline completions (issue 4): the provider for every language, its toggle, cache hits recorded in the stats hub.
   context.subscriptions.push(
-    createInlineCompletions({ service: generation, clock: systemClock, countTokens: roughTokenCount, settings, log, globalState: context.globalState, sink: speedUi.hub, onDidToggle: () => speedUi.refresh() }),
-  );
-  // Inline completions (issue 4): the provider for every language, its toggle, cache hits recorded in the stats hub.
-  context.subscriptions.push(
-    createInlineCompletions({ service: generation, clock: systemClock, countTokens: roughTokenCount, settings, log, globalState: context.globalState, sink: speedUi.hub, onDidToggle: () => speedUi.refresh() }),
+    createInlineCompletions({ service: generation, clock: systemClock, countTokens: roughTokenCount, settings, log, globalState: context.globalState, sink: speedUi.hub, onDidToggle: () => speedUi.refresh(), hasInlineBackend: () => endpoints.endpoints('burst').some((endpoint) => endpoint.fim !== 'none'),
+      warm: () => endpoints.endpoints('burst').forEach((endpoint) => void transport.warm(protocolFor(endpoint.target.protocol).warmUrl(endpoint.target))) }),
   );
   log.info(`Activated in ${(performance.now() - activationStartMs).toFixed(1)} ms`);
   return { statsSink: speedUi.hub };

@@ -43,7 +43,15 @@ export interface InlineCompletionsDeps {
   readonly onDidToggle?: () => void;
   /** True when a burst endpoint can serve inline completions (its `fim` is not `none`); no request is made otherwise. */
   readonly hasInlineBackend?: () => boolean;
+  /**
+   * Opens connections to the burst endpoints ahead of need (e.g. `transport.warm` of each endpoint's warm URL). Called
+   * when an editor gets focus and on the first keystroke after an idle period, never on the path of a suggestion.
+   */
+  readonly warm?: () => void;
 }
+
+/** After this long without a provider call (ms), connections may have closed: the next keystroke warms them again. */
+const IDLE_REWARM_MS = 45_000;
 
 /** The same failure is logged at most once per this many ms (a backend that is down fails on every keystroke). */
 const REPEAT_LOG_MS = 30_000;
@@ -151,8 +159,16 @@ export function createInlineCompletions(deps: InlineCompletionsDeps): InlineComp
     return candidates;
   };
 
+  let lastCallMs = Number.NEGATIVE_INFINITY;
+  const warmAfterIdle = () => {
+    const now = deps.clock.now();
+    if (now - lastCallMs > IDLE_REWARM_MS) setTimeout(() => deps.warm?.(), 0);
+    lastCallMs = now;
+  };
+
   const provider: vscode.InlineCompletionItemProvider = {
     async provideInlineCompletionItems(document, position, _context, token) {
+      warmAfterIdle();
       const folder = vscode.workspace.getWorkspaceFolder(document.uri);
       const relativePath = folder === undefined ? null : vscode.workspace.asRelativePath(document.uri, false);
       const verdict = gateVerdict({
@@ -197,6 +213,9 @@ export function createInlineCompletions(deps: InlineCompletionsDeps): InlineComp
       await vscode.workspace.getConfiguration('latencyCopilot').update('inline.enabled', next, vscode.ConfigurationTarget.Global);
       if (!next) engine.cancelAll();
       log.info(`Inline completions ${next ? 'on' : 'off'}.`);
+    }),
+    vscode.window.onDidChangeActiveTextEditor((editor) => {
+      if (editor !== undefined && isEnabled()) setTimeout(() => deps.warm?.(), 0);
     }),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration('latencyCopilot.inline.enabled')) deps.onDidToggle?.();
