@@ -31,6 +31,9 @@ export interface ProbeOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Long enough that a 1,000 tok/s decode spans a quarter second, so timer jitter does not swing the figure. */
+const DEFAULT_PROBE_TOKENS = 256;
+
 const PROBE_PREFIX = '// A small TypeScript module of string helpers.\nexport function slugify(text: string): string {\n';
 const PROBE_SUFFIX = '\n}\n';
 
@@ -54,7 +57,7 @@ export async function probeEndpoint(target: EndpointTarget, options: ProbeOption
   let error: BackendError | null = null;
   meter.start();
   try {
-    const events = generate(options.transport, target, probeRequest(target.protocol, options.maxTokens ?? 128), {
+    const events = generate(options.transport, target, probeRequest(target.protocol, options.maxTokens ?? DEFAULT_PROBE_TOKENS), {
       signal: options.signal,
       idleTimeoutMs: options.idleTimeoutMs,
       headersTimeoutMs: options.headersTimeoutMs,

@@ -32,7 +32,7 @@ export interface RequestRecord {
   /** Wall-clock time the request started, in ms since the epoch; for display only, never for durations. */
   readonly startedAtEpochMs: number;
   readonly task: RequestTask;
-  /** A stable id of the endpoint (role, index and model), e.g. `burst#0:llama3.1-8b`. */
+  /** The endpoint's id within its configuration (`ResolvedEndpoint.id`), e.g. `burst#0`; `endpointLabel` names the model. */
   readonly endpointId: string;
   /** A short human name, e.g. `Cerebras llama3.1-8b`. */
   readonly endpointLabel: string;
