@@ -203,7 +203,9 @@ export class RepoCommands implements vscode.Disposable {
           run = this.deps.service.start(prepared.spec);
           const heading = kind === 'ask' ? `# ${request}\n\n` : '# Repository overview\n\n';
           const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: heading });
-          await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preview: false, preserveFocus: true });
+          // Beside the editor the person works in; in the active group when no editor is open.
+          const column = vscode.window.activeTextEditor === undefined ? vscode.ViewColumn.Active : vscode.ViewColumn.Beside;
+          await vscode.window.showTextDocument(document, { viewColumn: column, preview: false, preserveFocus: true });
           const appender = new DocumentAppender(document);
           let answer = '';
           let lastReportMs = 0;
@@ -305,9 +307,11 @@ export class RepoCommands implements vscode.Disposable {
       });
       return { outcome: 'invalid-answer', ...base };
     }
-    const edit = await this.workspaceEditOf(outcome.parsed.edits, outcome.parsed.explanation);
-    // needsConfirmation opens the refactor preview: each file (and each change) can be unchecked; nothing is applied
-    // until "Apply". VS Code undoes an applied workspace edit as one step.
+    const category = `${outcome.route?.endpoint.label ?? 'Model'}: ${request}`;
+    const edit = await this.workspaceEditOf(outcome.parsed.edits, outcome.parsed.explanation, category);
+    // needsConfirmation opens the refactor preview with every change unticked: the person ticks the files (or the whole
+    // proposal) to accept and presses Apply; nothing is applied before. VS Code undoes an applied workspace edit as one
+    // step.
     const applied = await vscode.workspace.applyEdit(edit, { isRefactoring: true });
     this.deps.log.info(`Refactor across repository: ${outcome.parsed.edits.length} file(s) proposed; ${applied ? 'applied' : 'not applied'}`);
     return { outcome: applied ? 'ok' : 'not-applied', ...base };
@@ -326,13 +330,14 @@ export class RepoCommands implements vscode.Disposable {
     }
   }
 
-  private async workspaceEditOf(edits: readonly ProposedFileEdit[], explanation: string): Promise<vscode.WorkspaceEdit> {
+  private async workspaceEditOf(edits: readonly ProposedFileEdit[], explanation: string, category: string): Promise<vscode.WorkspaceEdit> {
     const workspaceEdit = new vscode.WorkspaceEdit();
     const description = explanation === '' ? undefined : explanation.slice(0, 200);
+    // One label for the whole proposal: the preview groups it under one checkbox (accept all), with a row per file.
+    const metadata: vscode.WorkspaceEditEntryMetadata = { label: category, description, needsConfirmation: true };
     for (const edit of edits) {
       const uri = this.deps.host.uriOf(edit.path);
       if (uri === null) continue;
-      const metadata: vscode.WorkspaceEditEntryMetadata = { label: edit.path, description, needsConfirmation: true };
       if (edit.kind === 'create') {
         workspaceEdit.createFile(uri, { ignoreIfExists: false, contents: new TextEncoder().encode(edit.updatedText) }, metadata);
         continue;

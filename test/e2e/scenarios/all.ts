@@ -7,6 +7,7 @@ import { configBadEntryScenario, configSecretsScenario, configSimulatorOfferScen
 import { configTrustScenario } from './configTrust';
 import { speedPanelScenario, speedProbeScenario, speedStatusBarScenario } from './speed';
 import { routingFailoverScenario } from './routing';
+import { repoAskScenario, repoRefactorScenario } from './routingRepo';
 import { refactorAcceptUndoScenario, refactorCancelScenario, refactorCloseEditorScenario, refactorDisconnectScenario, refactorRejectScenario, refactorEnclosingFunctionScenario, refactorKeybindingScenario, refactorSaveScenario, refactorTypingScenario } from './refactor';
 
 /** The scenarios the suite runs, in order. */
@@ -25,4 +26,5 @@ export const allScenarios: readonly Scenario[] = [
   ...[refactorAcceptUndoScenario, refactorRejectScenario, refactorCancelScenario, refactorDisconnectScenario, refactorTypingScenario, refactorSaveScenario, refactorEnclosingFunctionScenario, refactorKeybindingScenario, refactorCloseEditorScenario],
   ...[inlineGhostTextScenario, inlineTypeThroughScenario, inlineSecretFileScenario],
   routingFailoverScenario,
+  ...[repoAskScenario, repoRefactorScenario],
 ];
