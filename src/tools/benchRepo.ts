@@ -27,6 +27,9 @@ interface TreeFigures {
   readonly packTokens: number;
   readonly packFiles: number;
   readonly rssMb: number;
+  /** RSS before the index was built (Node, the bundle and the loaded tokenizer), and right after it was built. */
+  readonly rssBaselineMb: number;
+  readonly rssAfterIndexMb: number;
   readonly heapUsedMb: number;
   readonly terms: number;
   readonly postings: number;
@@ -129,13 +132,15 @@ async function measureTree(tree: string, root: string, query: string): Promise<T
   const fs = nodeRepoFileSystem(root);
   // The tokenizer's ranks load on first use: load them before timing anything (the extension loads them once too).
   countTokens('warm up the tokenizer');
+  const rssBaselineMb = process.memoryUsage().rss / 1_048_576;
   const index = new RepoIndex(fs);
   const coldStart = performance.now();
   const cpuStart = process.cpuUsage();
   const report = await index.build();
   const coldIndexMs = performance.now() - coldStart;
   const cpu = process.cpuUsage(cpuStart);
-  let rssMb = process.memoryUsage().rss / 1_048_576;
+  const rssAfterIndexMb = process.memoryUsage().rss / 1_048_576;
+  let rssMb = rssAfterIndexMb;
 
   // Warm updates: change one indexed file, then apply its watcher event. Several samples, each a different file.
   const files = [...index.files()].map((file) => file.path).filter((path) => /\.(ts|js|md)$/.test(path));
@@ -173,6 +178,8 @@ async function measureTree(tree: string, root: string, query: string): Promise<T
     packTokens: packed.tokens,
     packFiles: packed.files,
     rssMb: Math.round(rssMb),
+    rssBaselineMb: Math.round(rssBaselineMb),
+    rssAfterIndexMb: Math.round(rssAfterIndexMb),
     heapUsedMb: Math.round(process.memoryUsage().heapUsed / 1_048_576),
     ...index.sizes(),
     loadAverage: Math.round((loadavg()[0] ?? 0) * 10) / 10,
