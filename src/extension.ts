@@ -7,7 +7,7 @@ import { ConfigCommands, offerSimulatorIfUnconfigured } from './vscode/configure
 import { EndpointRegistry, showConfigProblem } from './vscode/endpointRegistry';
 import { RedactingLog } from './vscode/log';
 import { ApiKeyStore } from './vscode/secrets';
-import { createSettingsSource } from './vscode/settingsSource';
+import { createSettingsSource, readHttpProxy } from './vscode/settingsSource';
 import { SimulatedBackends } from './vscode/simulatedBackends';
 import { createSpeedUi } from './vscode/speedUi';
 import { probeEndpoint } from './core/probe';
@@ -18,10 +18,14 @@ import { RepoCommands } from './vscode/repoCommands';
 import { RepoIndexHost } from './vscode/repoIndexHost';
 import { loadTokenCounter } from './vscode/tokenCounterLoader';
 import { roughTokenCount } from './core/meter';
+import { createLazyTokenCounter } from './core/lazyTokenCounter';
 import { createLazyTransport } from './vscode/lazyTransport';
 import { RefactorCommands } from './vscode/refactorCommands';
 import { createInlineCompletions } from './vscode/inlineCompletions';
 import { protocolFor } from './core/protocols/registry';
+
+/** The tokenizer chunk loads this long after activation, so its 0.1-0.2 s of parsing never delays start-up. */
+const TOKENIZER_LOAD_DELAY_MS = 500;
 
 /** What `activate()` returns: the seams the end-to-end suite drives (it streams through the extension's stats sink). */
 export interface LatencyCopilotApi {
@@ -45,8 +49,14 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
   void offerSimulatorIfUnconfigured(configDeps, readBooleanSetting(settings, 'backends.offerSimulator'));
   // One transport (connection pools) shared by every feature and the probe.
   // undici lives in dist/transport.js (bigger than the whole 400 KB budget); it is parsed just after activation.
-  const transport = createLazyTransport();
+  const transport = createLazyTransport({ proxyUrl: readHttpProxy() });
   transport.preload();
+  // cl100k counts for the meter, the router's fit check and refactors; rough until dist/tokenizer.js has loaded, which
+  // happens off the activation path. Inline completions size their prompts with the rough count on purpose: exact
+  // counting of a 2,000-token prefix costs about 1 ms per keystroke, half the latency budget.
+  const tokens = createLazyTokenCounter(() => loadTokenCounter((reason) => log.warn(`cl100k tokenizer unavailable, token counts stay rough estimates (${reason})`)));
+  const tokenizerTimer = setTimeout(() => void tokens.load(), TOKENIZER_LOAD_DELAY_MS);
+  context.subscriptions.push({ dispose: () => clearTimeout(tokenizerTimer) });
   // Speed UI (issue 6): the stats hub is the StatsSink of every generation service; history, status bar, panel.
   const speedUi = createSpeedUi({
     context,
@@ -54,7 +64,7 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
     clock: systemClock,
     endpoints: () => [...endpoints.endpoints('burst'), ...endpoints.endpoints('longContext')],
     completionsEnabled: () => readBooleanSetting(settings, 'inline.enabled'),
-    prober: (endpoint, signal) => probeEndpoint(endpoint.target, { transport, clock: systemClock, countTokens: roughTokenCount, signal }),
+    prober: (endpoint, signal) => probeEndpoint(endpoint.target, { transport, clock: systemClock, countTokens: tokens.count, signal }),
   });
   context.subscriptions.push(speedUi, endpoints.onDidChange(() => speedUi.refresh()));
   // Routing (issue 7): each request goes where it fits and is healthy, fails over, hedges inline; windows are detected
@@ -64,7 +74,8 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
     (endpoint, info) => log.info(`Context window of ${endpoint.label} (${endpoint.id}): ${info.contextWindow ?? 'unknown'} tokens (${info.source}: ${info.detail})`),
   );
   const generation = new RoutedGenerationService({
-    transport, clock: systemClock, endpoints: (role) => endpoints.endpoints(role), sink: speedUi.hub, countTokens: roughTokenCount,
+    transport, clock: systemClock, endpoints: (role) => endpoints.endpoints(role), sink: speedUi.hub, countTokens: tokens.count,
+    timeouts: () => ({ headersTimeoutMs: readNumberSetting(settings, 'network.headersTimeoutMs'), idleTimeoutMs: readNumberSetting(settings, 'network.idleTimeoutMs') }),
     contextWindowOf: (endpoint) => windows.windowOf(endpoint),
     hedging: () => readBooleanSetting(settings, 'routing.hedgeInline'),
     onDecision: (decision) => (decision.task === 'inline' && decision.reason === 'fits' ? log.debug : log.info).call(log, describeRouteDecision(decision)),
@@ -75,7 +86,7 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
   const repoTokenCounter = () => loadTokenCounter((reason) => log.warn(`Repository context: cl100k tokenizer unavailable, using the rough estimate (${reason})`));
   context.subscriptions.push(repoIndex, new RepoCommands({ service: generation, host: repoIndex, log, countTokens: repoTokenCounter, maxContextTokens: () => readNumberSetting(settings, 'repo.maxContextTokens') }));
   // Refactors (issue 5): streamed into the editor through the generation service.
-  context.subscriptions.push({ dispose: () => void transport.close() }, new RefactorCommands({ service: generation, clock: systemClock, log, countTokens: roughTokenCount }));
+  context.subscriptions.push({ dispose: () => void transport.close() }, new RefactorCommands({ service: generation, clock: systemClock, log, countTokens: tokens.count }));
   // Inline completions (issue 4): the provider for every language, its toggle, cache hits recorded in the stats hub.
   context.subscriptions.push(
     createInlineCompletions({ service: generation, clock: systemClock, countTokens: roughTokenCount, settings, log, globalState: context.globalState, sink: speedUi.hub, onDidToggle: () => speedUi.refresh(), hasInlineBackend: () => endpoints.endpoints('burst').some((endpoint) => endpoint.fim !== 'none'),

@@ -52,6 +52,8 @@ export const SETTINGS = {
   'repo.maxContextTokens': { type: 'number', default: 200000 },
   'routing.hedgeInline': { type: 'boolean', default: true },
   // Inline completions (src/core/inline/inlineSettings.ts).
+  'network.headersTimeoutMs': { type: 'number', default: 30000 },
+  'network.idleTimeoutMs': { type: 'number', default: 30000 },
   'inline.enabled': { type: 'boolean', default: true },
   'inline.languages': { type: 'object', default: { '*': true, plaintext: false, markdown: false, scminput: false } },
   'inline.multiline': { type: 'string', default: 'auto', enum: ['auto', 'always', 'never'] },

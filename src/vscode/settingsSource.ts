@@ -38,3 +38,8 @@ export function affectsAny(event: vscode.ConfigurationChangeEvent, keys: readonl
 export async function openBackendSettings(): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.openSettings', `${SETTINGS_SECTION}.backends`);
 }
+
+/** VS Code's own `http.proxy` setting (empty when unset); the transport honours it before HTTP(S)_PROXY. */
+export function readHttpProxy(): string {
+  return vscode.workspace.getConfiguration('http').get<string>('proxy') ?? '';
+}
