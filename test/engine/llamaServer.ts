@@ -36,12 +36,13 @@ export interface RunningLlamaServer {
   stop(): Promise<void>;
 }
 
-/** `llama-server --version` output, e.g. `version: 1 (de3ff81)`; the commit is in parentheses. */
+/** `llama-server --version` output, e.g. `version: 0.5.0-dev (build 1, commit de3ff81)` (older: `version: 1 (de3ff81)`). */
 export function llamaServerVersion(binary: string): { readonly version: string; readonly commit: string | null } {
   const result = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 30_000 });
   const text = `${result.stdout ?? ''}${result.stderr ?? ''}`;
   const line = text.split('\n').find((candidate) => candidate.startsWith('version:')) ?? text.trim();
-  return { version: line.trim(), commit: /\(([0-9a-f]{7,40})\)/.exec(line)?.[1] ?? null };
+  const commit = /commit ([0-9a-f]{7,40})\b/.exec(line)?.[1] ?? /\(([0-9a-f]{7,40})\)/.exec(line)?.[1] ?? null;
+  return { version: line.trim(), commit };
 }
 
 /** Runs the project's build script (reuses a cached binary) and returns the binary's path. */
