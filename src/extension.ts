@@ -14,6 +14,7 @@ import { probeEndpoint } from './core/probe';
 import { detectContextWindow } from './core/contextWindow';
 import { describeRouteDecision, RoutedGenerationService } from './core/routedGenerationService';
 import { ContextWindowBook } from './core/routing/contextWindowBook';
+import { EndpointHealthBook } from './core/routing/endpointHealth';
 import { RepoCommands } from './vscode/repoCommands';
 import { RepoIndexHost } from './vscode/repoIndexHost';
 import { loadTokenCounter } from './vscode/tokenCounterLoader';
@@ -57,6 +58,14 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
   const tokens = createLazyTokenCounter(() => loadTokenCounter((reason) => log.warn(`cl100k tokenizer unavailable, token counts stay rough estimates (${reason})`)));
   const tokenizerTimer = setTimeout(() => void tokens.load(), TOKENIZER_LOAD_DELAY_MS);
   context.subscriptions.push({ dispose: () => clearTimeout(tokenizerTimer) });
+  // Routing (issue 7): each request goes where it fits and is healthy, fails over, hedges inline; windows are detected
+  // from the endpoints in the background after each configuration change (never on the activation path).
+  const windows = new ContextWindowBook(
+    (endpoint, signal) => detectContextWindow(transport, endpoint, { signal }),
+    (endpoint, info) => log.info(`Context window of ${endpoint.label} (${endpoint.id}): ${info.contextWindow ?? 'unknown'} tokens (${info.source}: ${info.detail})`),
+  );
+  // The router's health book, shared with the speed panel (which shows breaker state and rolling figures).
+  const health = new EndpointHealthBook(systemClock);
   // Speed UI (issue 6): the stats hub is the StatsSink of every generation service; history, status bar, panel.
   const speedUi = createSpeedUi({
     context,
@@ -65,22 +74,18 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
     endpoints: () => [...endpoints.endpoints('burst'), ...endpoints.endpoints('longContext')],
     completionsEnabled: () => readBooleanSetting(settings, 'inline.enabled'),
     prober: (endpoint, signal) => probeEndpoint(endpoint.target, { transport, clock: systemClock, countTokens: tokens.count, signal }),
+    contextWindowOf: (endpoint) => windows.infoOf(endpoint),
+    healthOf: (endpointId) => health.snapshot(endpointId),
   });
   context.subscriptions.push(speedUi, endpoints.onDidChange(() => speedUi.refresh()));
-  // Routing (issue 7): each request goes where it fits and is healthy, fails over, hedges inline; windows are detected
-  // from the endpoints in the background after each configuration change (never on the activation path).
-  const windows = new ContextWindowBook(
-    (endpoint, signal) => detectContextWindow(transport, endpoint, { signal }),
-    (endpoint, info) => log.info(`Context window of ${endpoint.label} (${endpoint.id}): ${info.contextWindow ?? 'unknown'} tokens (${info.source}: ${info.detail})`),
-  );
   const generation = new RoutedGenerationService({
-    transport, clock: systemClock, endpoints: (role) => endpoints.endpoints(role), sink: speedUi.hub, countTokens: tokens.count,
+    transport, clock: systemClock, endpoints: (role) => endpoints.endpoints(role), sink: speedUi.hub, countTokens: tokens.count, health,
     timeouts: () => ({ headersTimeoutMs: readNumberSetting(settings, 'network.headersTimeoutMs'), idleTimeoutMs: readNumberSetting(settings, 'network.idleTimeoutMs') }),
     contextWindowOf: (endpoint) => windows.windowOf(endpoint),
     hedging: () => readBooleanSetting(settings, 'routing.hedgeInline'),
     onDecision: (decision) => (decision.task === 'inline' && decision.reason === 'fits' ? log.debug : log.info).call(log, describeRouteDecision(decision)),
   });
-  context.subscriptions.push({ dispose: () => windows.dispose() }, endpoints.onDidChange(() => void windows.refresh([...endpoints.endpoints('burst'), ...endpoints.endpoints('longContext')])));
+  context.subscriptions.push({ dispose: () => windows.dispose() }, endpoints.onDidChange(() => void windows.refresh([...endpoints.endpoints('burst'), ...endpoints.endpoints('longContext')]).then(() => speedUi.refresh())));
   // Repository tasks (issue 7): the index is built on first use and kept current by a file watcher.
   const repoIndex = new RepoIndexHost({ log, maxFileBytes: () => readNumberSetting(settings, 'repo.maxFileSizeKb') * 1024 });
   const repoTokenCounter = () => loadTokenCounter((reason) => log.warn(`Repository context: cl100k tokenizer unavailable, using the rough estimate (${reason})`));

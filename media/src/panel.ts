@@ -2,7 +2,9 @@
 // messages of the panel protocol. It imports TYPES only from src/core: the bundle carries none of the extension's code.
 // Text from snapshots (labels, reasons, messages) is put in the page with textContent, never as HTML.
 import type {
+  BackendDetails,
   EndpointSummary,
+  HealthRow,
   HostToWebviewMessage,
   PanelSnapshot,
   Percentiles,
@@ -122,6 +124,12 @@ function buildShell(app: HTMLElement): void {
     // Probe results come first after a probe: they answer what the person just asked.
     el('section', { id: 'probe-section', 'aria-labelledby': 'probe-title', hidden: '' }, el('h2', { id: 'probe-title' }, 'Probe'), el('div', { id: 'probe-results', class: 'scroll-x' })),
     el('section', { 'aria-labelledby': 'backends-title' }, el('h2', { id: 'backends-title' }, 'Backends'), el('div', { id: 'backends', class: 'scroll-x' })),
+    el(
+      'section',
+      { id: 'routing-section', 'aria-labelledby': 'routing-title', hidden: '' },
+      el('h2', { id: 'routing-title' }, 'Routing: context windows and health'),
+      el('div', { id: 'routing', class: 'scroll-x' }),
+    ),
     el(
       'section',
       { 'aria-labelledby': 'charts-title' },
@@ -268,6 +276,88 @@ function renderBackends(snapshot: PanelSnapshot, series: Map<string, number>): v
     ),
   );
   container.replaceChildren(table);
+}
+
+function contextSourceText(details: BackendDetails): string {
+  switch (details.contextWindow.source) {
+    case 'endpoint':
+      return `from the endpoint (${details.contextWindow.detail})`;
+    case 'configured':
+      return `from the preset or setting (${details.contextWindow.detail})`;
+    case 'unknown':
+      return details.contextWindow.detail;
+  }
+}
+
+/** Seconds left until `epochMs`, rounded up; 0 once it has passed. */
+function secondsUntil(epochMs: number): number {
+  return Math.max(0, Math.ceil((epochMs - Date.now()) / 1_000));
+}
+
+/** The breaker state as the person should read it now: a rest that ended since the snapshot shows as a trial. */
+function healthText(health: HealthRow): { readonly text: string; readonly className: string | undefined } {
+  const cause = health.restCause === null ? '' : ` (${health.restCause})`;
+  const restingFor = health.restUntilEpochMs === null ? 0 : secondsUntil(health.restUntilEpochMs);
+  if (health.state === 'open' && health.restUntilEpochMs !== null && restingFor > 0) {
+    return { text: `resting until ${formatTime(health.restUntilEpochMs)}, ${restingFor} s left${cause}`, className: 'bad' };
+  }
+  if (health.state !== 'closed') return { text: `rest over: the next request is a trial${cause}`, className: 'slow' };
+  if (health.consecutiveFailures > 0) {
+    const failures = health.consecutiveFailures === 1 ? '1 failure' : `${health.consecutiveFailures} failures in a row`;
+    return { text: `in use, ${failures}`, className: 'slow' };
+  }
+  return { text: 'healthy', className: 'good' };
+}
+
+let restCountdown: ReturnType<typeof setTimeout> | undefined;
+
+function renderRouting(snapshot: PanelSnapshot): void {
+  clearTimeout(restCountdown);
+  const section = byId('routing-section');
+  section.hidden = snapshot.details.length === 0;
+  if (snapshot.details.length === 0) return;
+  const routerKnown = snapshot.details.some((details) => details.health !== null);
+  byId('routing').replaceChildren(
+    el(
+      'table',
+      {},
+      el('caption', { class: 'visually-hidden' }, 'Per backend: the context window the router uses and where it came from, and the router’s health estimate'),
+      headerRow([
+        ['Backend', 'the configured endpoint'],
+        ['Context window', 'tokens the router fits prompt and answer into'],
+        ['From', 'where the context window figure came from'],
+        ['Health', 'the router’s circuit breaker: in use, resting (and why, until when), or about to try again'],
+        ['TTFT p50 / p95', 'the router’s rolling time to first token (p95 once enough requests were seen)'],
+        ['Decode tok/s', 'the router’s rolling decode speed'],
+        ['Error rate', 'the router’s rolling share of failed requests'],
+      ]),
+      el(
+        'tbody',
+        {},
+        ...snapshot.details.map((details) => {
+          const health = details.health;
+          const state = health === null ? { text: routerKnown ? '–' : 'not known', className: 'muted' } : healthText(health);
+          return el(
+            'tr',
+            {},
+            el('th', { scope: 'row' }, details.label),
+            cell(details.contextWindow.tokens === null ? 'unknown' : `${formatCount(details.contextWindow.tokens)}`, 'num'),
+            cell(contextSourceText(details), details.contextWindow.source === 'unknown' ? 'muted wrap' : 'wrap'),
+            cell(state.text, state.className === undefined ? 'wrap' : `${state.className} wrap`),
+            cell(health === null ? '–' : `${formatMs(health.ttftP50Ms)} / ${formatMs(health.ttftP95Ms)}`, 'num'),
+            cell(formatRate(health?.decodeTokensPerSec ?? null), 'num'),
+            cell(health === null ? '–' : formatShare(health.errorRate), health !== null && health.errorRate >= 0.2 ? 'num bad' : 'num'),
+          );
+        }),
+      ),
+    ),
+  );
+  // A resting backend counts down once a second here; the host sends a new snapshot only when something happens.
+  const resting = snapshot.details.some((details) => {
+    const until = details.health?.restUntilEpochMs ?? null;
+    return until !== null && secondsUntil(until) > 0;
+  });
+  if (resting) restCountdown = setTimeout(() => renderRouting(snapshot), 1_000);
 }
 
 function niceMax(value: number): number {
@@ -484,6 +574,7 @@ function render(snapshot: PanelSnapshot): void {
   renderSummary(snapshot);
   renderRunning(snapshot);
   renderBackends(snapshot, series);
+  renderRouting(snapshot);
   renderLegend(series);
   renderChart(snapshot, series, {
     figureId: 'chart-decode',

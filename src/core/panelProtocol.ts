@@ -108,11 +108,57 @@ export interface ProbeState {
   readonly rows: readonly ProbeRow[];
 }
 
+/** Where a context window figure came from (as `ContextWindowSource` in contextWindow.ts, which the webview may not import). */
+export type ContextWindowOrigin = 'endpoint' | 'configured' | 'unknown';
+
+/** The context window the router uses for a backend. */
+export interface ContextWindowRow {
+  /** In tokens; null when unknown. */
+  readonly tokens: number | null;
+  /** `endpoint`: the server said; `configured`: the preset or setting; `unknown`: neither. */
+  readonly source: ContextWindowOrigin;
+  /** Which answer and field gave it (e.g. `GET /props default_generation_settings.n_ctx`). */
+  readonly detail: string;
+}
+
+/** The router's circuit breaker for a backend: `closed` (in use), `open` (resting), `half-open` (next request is a trial). */
+export type BreakerStateName = 'closed' | 'open' | 'half-open';
+
+/** The router's rolling view of a backend's health. Durations in ms, speeds in tokens/s. */
+export interface HealthRow {
+  readonly state: BreakerStateName;
+  /** Wall-clock time (epoch ms, whole seconds) until which the backend rests; null when it is not resting. */
+  readonly restUntilEpochMs: number | null;
+  /** Why it rests or rested last (`rate-limited`, `refused`, `http-503`, ...), or null. */
+  readonly restCause: string | null;
+  readonly consecutiveFailures: number;
+  /** Rolling error rate, 0..1. */
+  readonly errorRate: number;
+  readonly ttftP50Ms: number | null;
+  /** Null until enough first tokens were seen to trust it (hedging waits for it too). */
+  readonly ttftP95Ms: number | null;
+  readonly ttftSamples: number;
+  /** Rolling decode speed (exponential moving average), or null before a request with two tokens finished. */
+  readonly decodeTokensPerSec: number | null;
+}
+
+/** What the router knows about one configured backend: its context window and its health. */
+export interface BackendDetails {
+  /** The configured endpoint's id (`burst#0`), equal to `EndpointSummary.endpointId` of configured endpoints. */
+  readonly endpointId: string;
+  readonly label: string;
+  readonly contextWindow: ContextWindowRow;
+  /** Null when the extension has no router wired in. */
+  readonly health: HealthRow | null;
+}
+
 /** Everything the panel draws. Sent whole every time. */
 export interface PanelSnapshot {
   readonly protocolVersion: typeof PANEL_PROTOCOL_VERSION;
   readonly totals: SpeedTotals;
   readonly endpoints: readonly EndpointSummary[];
+  /** Context window and health of every configured backend, in configuration order. */
+  readonly details: readonly BackendDetails[];
   readonly running: readonly RunningRequestRow[];
   /** The most recent finished requests, oldest first (for the charts and the log). */
   readonly recent: readonly RequestRecord[];

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { Logger } from '../core/logger';
 import { panelHtml } from '../core/panelHtml';
 import { PANEL_PROTOCOL_VERSION, parseWebviewMessage } from '../core/panelProtocol';
-import type { ExportFormat, HostToWebviewMessage, PanelSnapshot, WebviewToHostMessage } from '../core/panelProtocol';
+import type { BackendDetails, ExportFormat, HostToWebviewMessage, PanelSnapshot, WebviewToHostMessage } from '../core/panelProtocol';
 import type { ProbeBoard } from '../core/probeBoard';
 import type { StatsHub } from '../core/statsHub';
 
@@ -17,6 +17,8 @@ export interface SpeedPanelDeps {
   readonly probeBoard: ProbeBoard;
   readonly log: Logger;
   readonly slowThresholdTokensPerSec: () => number;
+  /** Context window and router health of every configured backend. */
+  readonly details: () => readonly BackendDetails[];
   /** A one-line notice for the top of the panel (e.g. the history file was set aside), or null. */
   readonly notice: () => string | null;
   /** Runs the probe over every configured endpoint (the probe board reports progress). */
@@ -79,6 +81,7 @@ export class SpeedPanelProvider implements vscode.WebviewViewProvider, vscode.Di
     return {
       protocolVersion: PANEL_PROTOCOL_VERSION,
       ...this.deps.hub.snapshot(),
+      details: this.deps.details(),
       probe: this.deps.probeBoard.state(),
       notice: this.deps.notice(),
       slowThresholdTokensPerSec: this.deps.slowThresholdTokensPerSec(),

@@ -1,11 +1,14 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { backendDetails } from '../core/backendDetails';
 import type { Clock } from '../core/clock';
+import type { ContextWindowInfo } from '../core/contextWindow';
 import type { ResolvedEndpoint } from '../core/endpoint';
 import type { Logger } from '../core/logger';
 import type { ExportFormat } from '../core/panelProtocol';
 import { ProbeBoard } from '../core/probeBoard';
 import type { EndpointProber } from '../core/probeBoard';
+import type { EndpointHealthSnapshot } from '../core/routing/endpointHealth';
 import { systemScheduler } from '../core/scheduler';
 import { SpeedHistory, historyToCsv, historyToJson } from '../core/speedHistory';
 import { StatsHub } from '../core/statsHub';
@@ -43,6 +46,10 @@ export interface SpeedUiDeps {
    * has a transport to give, the panel's "Probe backends" button is shown disabled and says why.
    */
   readonly prober?: EndpointProber;
+  /** The context window the router uses and where it came from (`ContextWindowBook.infoOf`), for the panel. */
+  readonly contextWindowOf?: (endpoint: ResolvedEndpoint) => ContextWindowInfo;
+  /** The router's health of an endpoint by id (`EndpointHealthBook.snapshot`), for the panel. */
+  readonly healthOf?: (endpointId: string) => EndpointHealthSnapshot;
   /** Whether inline completions are switched on; by default the inline feature's `latencyCopilot.inline.enabled`. */
   readonly completionsEnabled?: () => boolean;
 }
@@ -167,6 +174,7 @@ export function createSpeedUi(deps: SpeedUiDeps): SpeedUi {
     log,
     slowThresholdTokensPerSec: slowThreshold,
     notice: () => notice,
+    details: () => backendDetails(deps.endpoints(), deps, Date.now()),
     runProbe: () => {
       void runProbe();
     },
