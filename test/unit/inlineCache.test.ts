@@ -182,6 +182,22 @@ describe('prompt windows sized in tokens', () => {
     expect(prefixWindow('\n\nx', 100, memo).text).toBe('\n\nx');
   });
 
+  it('estimates lines not counted yet (on the large side) and counts them exactly later', () => {
+    let calls = 0;
+    const lazy = new LineTokenMemo((text) => {
+      calls += 1;
+      return Math.ceil(text.length / 4);
+    }, 100, true);
+    const line = 'const value = compute(input);';
+    expect(lazy.lineTokens(line)).toBe(Math.ceil(line.length / 3) + 1);
+    expect(calls).toBe(0);
+    expect(lazy.queuedLines).toBe(1);
+    lazy.countQueued();
+    expect(calls).toBe(1);
+    expect(lazy.lineTokens(line)).toBe(Math.ceil(line.length / 4) + 1);
+    expect(lazy.queuedLines).toBe(0);
+  });
+
   it('keeps the rest of the cursor line and whole following lines', () => {
     expect(suffixWindow(')\nline1\nline2', 10, memo)).toEqual({ text: ')\nline1', tokens: 8 });
     expect(suffixWindow('tail', 1, memo).text).toBe('tail');

@@ -165,7 +165,7 @@ export class InlineEngine {
   private speculation: SpeculationCandidate | null = null;
 
   constructor(private readonly deps: InlineEngineDeps) {
-    this.memo = new LineTokenMemo(deps.countTokens);
+    this.memo = new LineTokenMemo(deps.countTokens, 20_000, true);
   }
 
   /** What the engine has done so far. */
@@ -414,6 +414,8 @@ export class InlineEngine {
     stream.servedBy = run.route()?.endpoint ?? null;
     this.counters.requests += 1;
     if (speculative) this.counters.speculativeRequests += 1;
+    // Lines sized by estimate for this request are counted exactly once it is on its way.
+    if (this.memo.queuedLines > 0) this.defer(() => this.memo.countQueued(), 0);
     void this.follow(stream, run, state, options);
     return stream;
   }
