@@ -4,7 +4,7 @@
 // real streaming path, and prints TTFT, decode and prefill tokens/s as the extension measures them next to the
 // server's own `timings`. Progress goes to stderr; stdout holds only the report (JSON with --json).
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../../src/core/clock';
@@ -25,7 +25,7 @@ const THREADS = 1;
 const CONTEXT_SIZE = 4096;
 /** Decode runs generate this many tokens: long enough for a steady rate, short enough for a 2-core machine. */
 const DECODE_TOKENS = 128;
-/** Prefill runs send a prompt of about this many tokens (the notes' reference point: TTFT ~2 s at 300 tokens). */
+/** Prefill runs send this many code lines: about 540 tokens with the Qwen3 tokenizer. */
 const PREFILL_LINES = 30;
 
 function log(line: string): void {
@@ -37,7 +37,7 @@ interface Measurement {
   readonly ttftMs: number | null;
   readonly decodeTokensPerSec: number | null;
   readonly serverDecodeTokensPerSec: number | null;
-  /** Prompt tokens / TTFT: what the user waits for, network and scheduling included. */
+  /** Prompt tokens evaluated / TTFT: what the user waits for, network and scheduling included. */
   readonly prefillTokensPerSecByTtft: number | null;
   /** The server's prompt_n / prompt_ms. */
   readonly serverPrefillTokensPerSec: number | null;
@@ -48,13 +48,13 @@ interface Measurement {
 }
 
 function measurementOf(stats: RequestStats): Measurement {
+  // llama.cpp's timings.prompt_n counts only the tokens it evaluated (the cached ones are in cache_n).
   const prompt = stats.promptTokens;
-  const cached = stats.cachedPromptTokens ?? 0;
   return {
     ttftMs: stats.ttftMs,
     decodeTokensPerSec: stats.decodeTokensPerSec,
     serverDecodeTokensPerSec: stats.serverDecodeTokensPerSec,
-    prefillTokensPerSecByTtft: prompt !== null && stats.ttftMs !== null && stats.ttftMs > 0 ? ((prompt - cached) * 1000) / stats.ttftMs : null,
+    prefillTokensPerSecByTtft: prompt !== null && stats.ttftMs !== null && stats.ttftMs > 0 ? (prompt * 1000) / stats.ttftMs : null,
     serverPrefillTokensPerSec: stats.prefillTokensPerSec,
     promptTokens: prompt,
     cachedPromptTokens: stats.cachedPromptTokens,
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
       decode.push(await metered(transport, infill, { prompt: `// run ${run}\nfunction f() {\n`, suffix: '\n}\n', maxTokens: DECODE_TOKENS, temperature: 0 }));
     }
 
-    log(`prefill x${repeats}: a ~${PREFILL_LINES * 14}-token prompt, 8 tokens out, prompt cache missed on purpose`);
+    log(`prefill x${repeats}: ${PREFILL_LINES} lines of code (~540 tokens), 8 tokens out, prompt cache missed on purpose`);
     const prefill: Measurement[] = [];
     for (let run = 0; run < repeats; run++) {
       prefill.push(await metered(transport, infill, { prompt: prefillPrompt(run), suffix: '\n', maxTokens: 8, temperature: 0 }));
@@ -153,6 +153,8 @@ async function main(): Promise<void> {
       };
     };
     const report = {
+      // Other work on the machine changes every figure here: the load average says how quiet it was.
+      machine: { cpus: cpus().length, loadAverage1m: Number((loadavg()[0] ?? 0).toFixed(2)) },
       engine: { commit, version, threads: THREADS, contextSize: CONTEXT_SIZE, modelLoadMs: Math.round(loadMs) },
       model: { id: spec.id, description: spec.description, bytes: model.bytes, sha256: model.sha256, generated: model.generated, generateMs: model.generateMs },
       repeats,
@@ -167,7 +169,7 @@ async function main(): Promise<void> {
       const p = report.prefill.median;
       process.stdout.write(
         [
-          `llama-server ${commit ?? version}, ${spec.id} (${(model.bytes / 1e6).toFixed(0)} MB), -t ${THREADS}, medians of ${repeats}`,
+          `llama-server ${commit ?? version}, ${spec.id} (${(model.bytes / 1e6).toFixed(0)} MB), -t ${THREADS}, medians of ${repeats}, load ${report.machine.loadAverage1m} on ${report.machine.cpus} cores`,
           `  probe /infill      TTFT ${fixed(report.probe.infill.ttftMs ?? null)} ms, decode ${fixed(report.probe.infill.decodeTokensPerSec ?? null)} tok/s`,
           `  probe chat         TTFT ${fixed(report.probe.chat.ttftMs ?? null)} ms, decode ${fixed(report.probe.chat.decodeTokensPerSec ?? null)} tok/s`,
           `  decode             meter ${fixed(d['decodeTokensPerSec'] ?? null)} tok/s, server ${fixed(d['serverDecodeTokensPerSec'] ?? null)} tok/s, TTFT ${fixed(d['ttftMs'] ?? null)} ms`,
