@@ -240,7 +240,7 @@ function renderBackends(snapshot: PanelSnapshot, series: Map<string, number>): v
       ['Prefill tok/s', 'prompt tokens per second, when the server reports prompt timing'],
       ['Counted by', 'share of figures from the server’s own token counts (the rest are estimates)'],
       ['Errors', 'failed requests by reason'],
-      ['Fallbacks', 'requests routed here by failover or because the prompt was too long'],
+      ['Fallbacks', 'requests routed here by failover, while the preferred backend rested, or because the prompt was too long'],
       ['Hedges', 'hedged copies sent here'],
       ['Cache hits', 'inline completions served from the cache (hit rate)'],
     ]),

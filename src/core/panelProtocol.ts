@@ -49,7 +49,7 @@ export interface EndpointSummary {
   /** Share (0..1) of decode figures that came from the server's own token counts rather than an estimate. */
   readonly serverCountedShare: number | null;
   readonly outputTokens: number;
-  /** Requests routed here as a fallback (`failover:*` or `too-long`). */
+  /** Requests routed here as a fallback (`failover:*`, `cooling-down` or `too-long`). */
   readonly fallbacks: number;
   /** Hedged copies sent here. */
   readonly hedges: number;

@@ -5,6 +5,7 @@ import type { BackendErrorReason } from './errors';
 import type { LiveRequestView, RouteInfo, StatsSink } from './generationService';
 import type { EndpointSummary, Percentiles, RunningRequestRow, SpeedTotals } from './panelProtocol';
 import type { RequestRecord } from './requestStats';
+import { isFallbackReason } from './routing/routeReason';
 import type { Scheduler, ScheduledTask } from './scheduler';
 import type { EndpointFacts, FinishedFact, RunningFact, StatusFacts } from './statusText';
 
@@ -56,9 +57,12 @@ interface FinishedEntry {
   readonly retryAtMs: number | null;
 }
 
-/** True when the router sent the request away from its first choice (`failover:*`) or past the burst model (`too-long`). */
+/**
+ * True when the router sent the request away from its first choice (`failover:*`, `cooling-down`) or past the burst
+ * model (`too-long`): the router's own `isFallbackReason`, so the panel counts what the status bar calls a fallback.
+ */
 export function isFallbackRoute(routeReason: string): boolean {
-  return routeReason.startsWith('failover:') || routeReason === 'too-long';
+  return isFallbackReason(routeReason);
 }
 
 /**

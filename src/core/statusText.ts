@@ -3,6 +3,7 @@
 import type { BackendRole } from './endpoint';
 import type { BackendErrorReason } from './errors';
 import type { RequestRecord, RequestTask } from './requestStats';
+import { isFallbackReason } from './routing/routeReason';
 
 /** How long a cache hit stays on the status bar, in ms, before it goes back to the idle figure. */
 export const CACHE_HIT_DISPLAY_MS = 3_000;
@@ -62,20 +63,25 @@ export interface StatusContext {
   readonly slowThresholdTokensPerSec: number;
 }
 
-/** Every state the item can be in; each has its own icon and text. */
-export type StatusState =
-  | 'streaming'
-  | 'waiting'
-  | 'fallback'
-  | 'rate-limited'
-  | 'unreachable'
-  | 'error'
-  | 'off'
-  | 'cache-hit'
-  | 'simulated'
-  | 'idle'
-  | 'not-configured'
-  | 'no-data';
+/** Every state the item can be in; each has its own icon and text (the unit tests render each one). */
+export const STATUS_STATES = [
+  'streaming',
+  'waiting',
+  'fallback',
+  'failover',
+  'rate-limited',
+  'unreachable',
+  'error',
+  'off',
+  'cache-hit',
+  'simulated',
+  'idle',
+  'not-configured',
+  'no-data',
+] as const;
+
+/** One of `STATUS_STATES`. */
+export type StatusState = (typeof STATUS_STATES)[number];
 
 /** How the item is coloured: `warning` and `error` use the status bar's warning and error backgrounds. */
 export type StatusSeverity = 'normal' | 'warning' | 'error';
@@ -98,6 +104,7 @@ const ICONS: Readonly<Record<StatusState, string>> = {
   streaming: '$(loading~spin)',
   waiting: '$(loading~spin)',
   fallback: '$(library)',
+  failover: '$(arrow-swap)',
   'rate-limited': '$(watch)',
   unreachable: '$(debug-disconnect)',
   error: '$(error)',
@@ -130,28 +137,49 @@ export function shortEndpointName(label: string): string {
   return name.length > 20 ? `${name.slice(0, 19)}…` : name;
 }
 
-/** Explains a route reason in words for the tooltip. */
-export function explainRouteReason(reason: string): string {
+/** Why a failed-over request left the endpoint before it (`failover:<cause>`), in words. */
+function failoverCauseWords(cause: string): string {
+  if (cause === 'refused') return 'refused the connection (is its server running?)';
+  if (cause === 'network') return 'lost the connection';
+  if (cause === 'timeout') return 'sent no first token in time';
+  if (cause === 'rate-limited') return 'is rate-limited (HTTP 429)';
+  if (cause === 'context-too-long') return 'said the prompt is too long for its context window';
+  const status = /^http-(\d{3})$/.exec(cause)?.[1];
+  if (status !== undefined) return `answered with a server error (HTTP ${status})`;
+  return cause === '' ? 'failed' : `failed (${cause})`;
+}
+
+/** A route reason in words, without the code: why the request went where it went (for tooltips and screen readers). */
+export function routeReasonWords(reason: string): string {
   if (reason.startsWith('failover:')) {
-    const why = reason.slice('failover:'.length) || 'a failure';
-    return `failover: the preferred backend failed (${why}), so this one took over`;
+    return `the backend tried before this one ${failoverCauseWords(reason.slice('failover:'.length))}, so this one took over`;
   }
   switch (reason) {
     case 'fits':
-      return 'fits: the request fits this model’s context window';
+      return 'the request fits this model’s context window';
     case 'too-long':
-      return 'too-long: the prompt does not fit the burst model, so the long-context model took it';
+      return 'the prompt does not fit the burst model’s context window, so the long-context model took it';
     case 'repo-task':
-      return 'repo-task: repository tasks go to the long-context model';
+      return 'repository tasks go to the long-context model';
     case 'hedge':
-      return 'hedge: the first backend was slower than its usual p95 time to first token, so a second copy was sent here';
+      return 'the first backend was slower than its usual p95 time to first token, so a second copy was sent here and answered first';
     case 'cooling-down':
-      return 'cooling-down: the preferred backend is resting after failures';
+      return 'the preferred backend is resting after failures or a rate limit, so the next one took the request';
+    case 'requested':
+      return 'this model was asked for explicitly';
     case 'only-endpoint':
-      return 'only-endpoint: the only backend configured for this role';
+      return 'the only backend configured for this role';
+    case 'first-endpoint':
+      return 'the first configured backend for this task';
     default:
       return reason;
   }
+}
+
+/** Explains a route reason for the tooltip: the code as the log and panel show it, then its meaning in words. */
+export function explainRouteReason(reason: string): string {
+  const words = routeReasonWords(reason);
+  return words === reason ? reason : `${reason}: ${words}`;
 }
 
 /** Escapes text for a Markdown tooltip (labels and reasons come from settings and servers). */
@@ -171,9 +199,22 @@ const ERROR_WORDS: Readonly<Record<BackendErrorReason, string>> = {
   'not-configured': 'not configured',
 };
 
-function isFallback(routeReason: string | null): boolean {
-  return routeReason !== null && (routeReason.startsWith('failover:') || routeReason === 'too-long');
+/**
+ * How a request that did not go to its usual backend is labelled: `long-context` when the long-context model took it
+ * (a prompt too long for the burst model, or the burst backends failed or rest), `failover` when another burst backend
+ * did, null when the router's first choice served.
+ */
+function fallbackKind(routeReason: string | null, endpoint: EndpointFacts | null): 'long-context' | 'failover' | null {
+  if (routeReason === null || endpoint === null || !isFallbackReason(routeReason)) return null;
+  if (endpoint.role === 'longContext' || (endpoint.role === null && routeReason === 'too-long')) return 'long-context';
+  return 'failover';
 }
+
+/** The words in front of the model's name when a fallback served: `Long context · ` or `Failover · `. */
+const FALLBACK_PREFIX = { 'long-context': 'Long context · ', failover: 'Failover · ' } as const;
+
+/** How a screen reader announces a fallback: the first words of the accessibility label. */
+const FALLBACK_SPOKEN = { 'long-context': 'Long-context fallback', failover: 'Failover' } as const;
 
 function taskWord(task: RequestTask): string {
   switch (task) {
@@ -188,7 +229,7 @@ function taskWord(task: RequestTask): string {
   }
 }
 
-function statsTable(fact: FinishedFact): string[] {
+function statsTable(fact: FinishedFact, reasonShown: boolean): string[] {
   const stats = fact.record.stats;
   const source = stats.tokensSource === 'server' ? 'server' : 'estimate';
   const rows: string[] = ['| | |', '|---|---|'];
@@ -209,17 +250,18 @@ function statsTable(fact: FinishedFact): string[] {
     rows.push(`| Recent decode | ${formatTokensPerSec(fact.recentDecodeTokensPerSec)} tok/s (median of the last requests) |`);
   }
   rows.push(`| Backend | ${escapeMarkdown(fact.endpoint.label)}${fact.endpoint.simulated ? ' (simulated)' : ''} |`);
-  rows.push(`| Why | ${escapeMarkdown(explainRouteReason(fact.record.routeReason))} |`);
+  if (!reasonShown) rows.push(`| Why | ${escapeMarkdown(explainRouteReason(fact.record.routeReason))} |`);
   return rows;
 }
 
-function tooltip(headline: string, facts: StatusFacts, extra: readonly string[]): string {
+/** `reasonShown`: the extra lines already say why the last served request went where it did (no second "Why" row). */
+function tooltip(headline: string, facts: StatusFacts, extra: readonly string[], reasonShown = false): string {
   const lines: string[] = [`**Latency Copilot** — ${headline}`, ''];
   lines.push(...extra);
   const served = facts.lastServed;
   if (served !== null) {
     if (extra.length > 0) lines.push('');
-    lines.push(`Last ${taskWord(served.record.task)}:`, '', ...statsTable(served));
+    lines.push(`Last ${taskWord(served.record.task)}:`, '', ...statsTable(served, reasonShown));
   } else if (extra.length === 0) {
     lines.push('No requests yet.');
   }
@@ -239,10 +281,10 @@ function view(
   tooltipMarkdown: string,
   severity: StatusSeverity,
   refreshAfterMs: number | null,
-  iconPrefix = '',
+  accessibilityLabel?: string,
 ): StatusView {
-  const text = `${iconPrefix}${ICONS[state]} ${body}`.trim();
-  return { state, text, tooltipMarkdown, accessibilityLabel: `Latency Copilot: ${plain(text)}`, severity, refreshAfterMs };
+  const text = `${ICONS[state]} ${body}`.trim();
+  return { state, text, tooltipMarkdown, accessibilityLabel: accessibilityLabel ?? `Latency Copilot: ${plain(text)}`, severity, refreshAfterMs };
 }
 
 function speedSeverity(tokensPerSec: number | null, context: StatusContext): StatusSeverity {
@@ -257,8 +299,11 @@ function speedSeverity(tokensPerSec: number | null, context: StatusContext): Sta
 export function renderStatus(facts: StatusFacts, context: StatusContext): StatusView {
   const running = facts.running;
   if (running !== null) {
-    const name = running.endpoint === null ? 'routing' : shortEndpointName(running.endpoint.label);
-    const fallbackIcon = isFallback(running.routeReason) ? `${ICONS.fallback} ` : '';
+    const kind = fallbackKind(running.routeReason, running.endpoint);
+    const name = `${kind === null ? '' : FALLBACK_PREFIX[kind]}${running.endpoint === null ? 'routing' : shortEndpointName(running.endpoint.label)}`;
+    const spokenPrefix = kind === null ? 'Latency Copilot' : FALLBACK_SPOKEN[kind];
+    const spokenName = running.endpoint === null ? 'choosing a backend' : running.endpoint.label;
+    const spokenWhy = kind === null || running.routeReason === null ? '' : `, because ${routeReasonWords(running.routeReason)}`;
     const where =
       running.endpoint === null
         ? 'choosing a backend'
@@ -266,7 +311,8 @@ export function renderStatus(facts: StatusFacts, context: StatusContext): Status
     const why = running.routeReason === null ? [] : [`Why: ${escapeMarkdown(explainRouteReason(running.routeReason))}`];
     if (running.liveTokensPerSec === null) {
       const headline = `waiting for the first token (${taskWord(running.task)}, ${formatMs(running.elapsedMs)} so far)`;
-      return view('waiting', `${name} …`, tooltip(headline, facts, [`Backend: ${where}`, ...why]), 'normal', null, fallbackIcon);
+      const spoken = `${spokenPrefix}: ${spokenName}, waiting for the first token${spokenWhy}`;
+      return view('waiting', `${name} …`, tooltip(headline, facts, [`Backend: ${where}`, ...why]), 'normal', null, spoken);
     }
     const rate = formatTokensPerSec(running.liveTokensPerSec);
     const headline = `streaming a ${taskWord(running.task)} at ${rate} tok/s (live decode)`;
@@ -277,7 +323,7 @@ export function renderStatus(facts: StatusFacts, context: StatusContext): Status
       tooltip(headline, facts, extra),
       speedSeverity(running.liveTokensPerSec, context),
       null,
-      fallbackIcon,
+      `${spokenPrefix}: ${spokenName} streaming at ${rate} tokens per second${spokenWhy}`,
     );
   }
 
@@ -334,9 +380,21 @@ export function renderStatus(facts: StatusFacts, context: StatusContext): Status
   const speed = served.recentDecodeTokensPerSec ?? served.record.stats.decodeTokensPerSec;
   const body = speed === null ? name : `${name} ${formatTokensPerSec(speed)} tok/s`;
   const severity = speedSeverity(speed, context);
-  if (isFallback(served.record.routeReason)) {
-    const headline = `the long-context fallback served the last request (${escapeMarkdown(served.record.routeReason)})`;
-    return view('fallback', body, tooltip(headline, facts, []), severity, null);
+  const kind = fallbackKind(served.record.routeReason, served.endpoint);
+  if (kind !== null) {
+    const reason = served.record.routeReason;
+    const words = routeReasonWords(reason);
+    const task = taskWord(served.record.task);
+    const label = escapeMarkdown(served.endpoint.label);
+    const headline =
+      kind === 'long-context'
+        ? `the long-context fallback (${label}) served the last ${task}`
+        : `another burst backend (${label}) served the last ${task}`;
+    // The code in a code span; a backtick in it (a record from an edited history file) would end the span early.
+    const why = [`Why: ${escapeMarkdown(words)} (\`${reason.replace(/`/g, '')}\`).`];
+    const spokenSpeed = speed === null ? '' : ` at ${formatTokensPerSec(speed)} tokens per second`;
+    const spoken = `${FALLBACK_SPOKEN[kind]}: ${served.endpoint.label} served the last ${task}${spokenSpeed}, because ${words}`;
+    return view(kind === 'long-context' ? 'fallback' : 'failover', `${FALLBACK_PREFIX[kind]}${body}`, tooltip(headline, facts, why, true), severity, null, spoken);
   }
   const headline = speed === null ? 'idle' : `idle; recent decode speed ${formatTokensPerSec(speed)} tok/s`;
   return view(served.endpoint.simulated ? 'simulated' : 'idle', body, tooltip(headline, facts, []), severity, null);

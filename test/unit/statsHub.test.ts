@@ -267,6 +267,8 @@ describe('StatsHub', () => {
     expect(isFallbackRoute('failover:rate-limited')).toBe(true);
     expect(isFallbackRoute('too-long')).toBe(true);
     expect(isFallbackRoute('repo-task')).toBe(false);
+    expect(isFallbackRoute('cooling-down')).toBe(true);
+    expect(isFallbackRoute('hedge')).toBe(false);
     expect(percentileOfSorted([], 0.5)).toBeNull();
     expect(percentileOfSorted([1, 2, 3, 4], 0.5)).toBe(2);
     expect(percentileOfSorted([1, 2, 3, 4], 0.95)).toBe(4);

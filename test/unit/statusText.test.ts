@@ -7,13 +7,16 @@ import {
   formatMs,
   formatTokensPerSec,
   renderStatus,
+  routeReasonWords,
   shortEndpointName,
+  STATUS_STATES,
 } from '../../src/core/statusText';
 import type { EndpointFacts, FinishedFact, RunningFact, StatusContext, StatusFacts } from '../../src/core/statusText';
 
 const cerebras: EndpointFacts = { label: 'Cerebras llama3.1-8b', role: 'burst', simulated: false };
 const gemini: EndpointFacts = { label: 'Gemini 2.5-pro', role: 'longContext', simulated: false };
 const simulated: EndpointFacts = { label: 'Simulated burst (1,500 tok/s)', role: 'burst', simulated: true };
+const groq: EndpointFacts = { label: 'Groq llama-3.1-8b-instant', role: 'burst', simulated: false };
 
 function stats(overrides: Partial<RequestStats> = {}): RequestStats {
   return {
@@ -77,6 +80,8 @@ interface Row {
   readonly state: string;
   readonly text: string;
   readonly severity: string;
+  /** The start of the accessibility label, when the row checks it. */
+  readonly label?: string;
 }
 
 const served = finished();
@@ -131,18 +136,67 @@ const rows: readonly Row[] = [
     name: 'streaming on the long-context fallback',
     facts: { running: running({ endpoint: gemini, routeReason: 'too-long', liveTokensPerSec: 312 }), lastOutcome: null, lastServed: null },
     state: 'streaming',
-    text: '$(library) $(loading~spin) Gemini 312 tok/s',
+    text: '$(loading~spin) Long context · Gemini 312 tok/s',
     severity: 'normal',
+    label: 'Long-context fallback: Gemini 2.5-pro streaming at 312 tokens per second, because the prompt does not fit',
   },
   {
-    name: 'long-context fallback served the last request',
+    name: 'waiting on the long-context fallback',
+    facts: { running: running({ endpoint: gemini, routeReason: 'failover:refused', liveTokensPerSec: null }), lastOutcome: null, lastServed: null },
+    state: 'waiting',
+    text: '$(loading~spin) Long context · Gemini …',
+    severity: 'normal',
+    label: 'Long-context fallback: Gemini 2.5-pro, waiting for the first token, because the backend tried before this one refused',
+  },
+  {
+    name: 'long-context fallback served the last request (failover)',
     facts: {
       running: null,
-      lastOutcome: finished({ routeReason: 'failover:network' }, gemini),
-      lastServed: finished({ routeReason: 'failover:network' }, gemini, { recentDecodeTokensPerSec: 312 }),
+      lastOutcome: finished({ routeReason: 'failover:network', task: 'refactor' }, gemini),
+      lastServed: finished({ routeReason: 'failover:network', task: 'refactor' }, gemini, { recentDecodeTokensPerSec: 312 }),
     },
     state: 'fallback',
-    text: '$(library) Gemini 312 tok/s',
+    text: '$(library) Long context · Gemini 312 tok/s',
+    severity: 'normal',
+    label: 'Long-context fallback: Gemini 2.5-pro served the last refactor at 312 tokens per second, because the backend tried before this one lost the connection',
+  },
+  {
+    name: 'long-context fallback served the last request (too long for burst)',
+    facts: { running: null, lastOutcome: null, lastServed: finished({ routeReason: 'too-long' }, gemini, { recentDecodeTokensPerSec: 180 }) },
+    state: 'fallback',
+    text: '$(library) Long context · Gemini 180 tok/s',
+    severity: 'normal',
+    label: 'Long-context fallback: Gemini 2.5-pro served the last completion at 180 tokens per second, because the prompt does not fit',
+  },
+  {
+    name: 'long-context fallback while the burst backend rests',
+    facts: { running: null, lastOutcome: null, lastServed: finished({ routeReason: 'cooling-down' }, gemini, { recentDecodeTokensPerSec: 40 }) },
+    state: 'fallback',
+    text: '$(library) Long context · Gemini 40 tok/s',
+    severity: 'warning',
+    label: 'Long-context fallback: Gemini 2.5-pro served the last completion at 40 tokens per second, because the preferred backend is resting',
+  },
+  {
+    name: 'a second burst backend took over',
+    facts: { running: null, lastOutcome: null, lastServed: finished({ routeReason: 'failover:http-503' }, groq, { recentDecodeTokensPerSec: 905 }) },
+    state: 'failover',
+    text: '$(arrow-swap) Failover · Groq 905 tok/s',
+    severity: 'normal',
+    label: 'Failover: Groq llama-3.1-8b-instant served the last completion at 905 tokens per second, because the backend tried before this one answered with a server error (HTTP 503)',
+  },
+  {
+    name: 'a repository task on the long-context model is not a fallback',
+    facts: { running: null, lastOutcome: null, lastServed: finished({ routeReason: 'repo-task', task: 'repo' }, gemini, { recentDecodeTokensPerSec: 312 }) },
+    state: 'idle',
+    text: '$(zap) Gemini 312 tok/s',
+    severity: 'normal',
+    label: 'Latency Copilot: Gemini 312 tok/s',
+  },
+  {
+    name: 'a hedged request is not a fallback',
+    facts: { running: null, lastOutcome: null, lastServed: finished({ routeReason: 'hedge' }, groq, { recentDecodeTokensPerSec: 905 }) },
+    state: 'idle',
+    text: '$(zap) Groq 905 tok/s',
     severity: 'normal',
   },
   {
@@ -171,6 +225,20 @@ const rows: readonly Row[] = [
     facts: { running: null, lastOutcome: finished({ outcome: 'error', errorReason: 'network' }), lastServed: served },
     state: 'unreachable',
     text: '$(debug-disconnect) Cerebras unreachable',
+    severity: 'error',
+  },
+  {
+    name: 'not answering',
+    facts: { running: null, lastOutcome: finished({ outcome: 'error', errorReason: 'timeout' }), lastServed: served },
+    state: 'unreachable',
+    text: '$(debug-disconnect) Cerebras not answering',
+    severity: 'error',
+  },
+  {
+    name: 'server error',
+    facts: { running: null, lastOutcome: finished({ outcome: 'error', errorReason: 'http' }), lastServed: served },
+    state: 'error',
+    text: '$(error) Cerebras server error',
     severity: 'error',
   },
   {
@@ -219,6 +287,21 @@ describe('renderStatus', () => {
     expect(view.text).toBe(row.text);
     expect(view.severity).toBe(row.severity);
     expect(view.accessibilityLabel).not.toContain('$(');
+    if (row.label !== undefined) expect(view.accessibilityLabel.startsWith(row.label), view.accessibilityLabel).toBe(true);
+  });
+
+  it('has a row above for every state the item can be in', () => {
+    expect(new Set(rows.map((row) => row.state))).toEqual(new Set(STATUS_STATES));
+  });
+
+  it('says in words why the long-context fallback served, once, with the route code', () => {
+    const fact = finished({ routeReason: 'failover:refused', task: 'refactor' }, gemini, { recentDecodeTokensPerSec: 312 });
+    const view = renderStatus({ running: null, lastOutcome: fact, lastServed: fact }, context);
+    expect(view.tooltipMarkdown).toContain('the long-context fallback (Gemini 2\\.5\\-pro) served the last refactor');
+    expect(view.tooltipMarkdown).toContain('refused the connection');
+    expect(view.tooltipMarkdown).toContain('`failover:refused`');
+    expect(view.tooltipMarkdown).not.toContain('| Why |');
+    expect(view.tooltipMarkdown).toContain('| TTFT | 212 ms |');
   });
 
   it('puts TTFT, decode, prefill, tokens, their source, the backend and the route reason in the tooltip', () => {
@@ -281,7 +364,11 @@ describe('formatting helpers', () => {
   ])('shortEndpointName(%s) = %s', (label, name) => expect(shortEndpointName(label)).toBe(name));
 
   it('explains route reasons in words', () => {
-    expect(explainRouteReason('failover:rate-limited')).toContain('(rate-limited)');
+    expect(explainRouteReason('failover:rate-limited')).toBe('failover:rate-limited: the backend tried before this one is rate-limited (HTTP 429), so this one took over');
+    expect(routeReasonWords('failover:timeout')).toContain('sent no first token in time');
+    expect(routeReasonWords('failover:context-too-long')).toContain('prompt is too long');
+    expect(routeReasonWords('failover:http-502')).toContain('HTTP 502');
+    expect(routeReasonWords('requested')).toContain('asked for');
     expect(explainRouteReason('hedge')).toContain('p95');
     expect(explainRouteReason('something-new')).toBe('something-new');
   });
