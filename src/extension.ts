@@ -33,6 +33,12 @@ export interface LatencyCopilotApi {
   readonly statsSink: StatsSink;
 }
 
+/**
+ * Writes the speed history's buffered records (they are batched for a few seconds): `deactivate()` returns it, so VS
+ * Code waits for the last write instead of losing the requests of the final seconds of a session.
+ */
+let flushSpeedHistory: (() => Promise<void>) | undefined;
+
 // The composition root: it builds objects, registers them, and pushes their disposables. Nothing else lives here.
 export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
   const activationStartMs = performance.now();
@@ -78,6 +84,7 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
     healthOf: (endpointId) => health.snapshot(endpointId),
   });
   context.subscriptions.push(speedUi, endpoints.onDidChange(() => speedUi.refresh()));
+  flushSpeedHistory = () => speedUi.flush();
   const generation = new RoutedGenerationService({
     transport, clock: systemClock, endpoints: (role) => endpoints.endpoints(role), sink: speedUi.hub, countTokens: tokens.count, health,
     timeouts: () => ({ headersTimeoutMs: readNumberSetting(settings, 'network.headersTimeoutMs'), idleTimeoutMs: readNumberSetting(settings, 'network.idleTimeoutMs') }),
@@ -101,6 +108,7 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
   return { statsSink: speedUi.hub };
 }
 
-export function deactivate(): void {
-  // Disposables registered on the context are released by VS Code.
+export function deactivate(): Promise<void> | undefined {
+  // Disposables registered on the context are released by VS Code; the history's last write is awaited here.
+  return flushSpeedHistory?.();
 }
