@@ -35,6 +35,7 @@ const PROVIDER_DELAY_MS = 50; // VS Code's fixed wait before calling an inline c
 const SERVER_TTFT_MS = 150;
 const SERVER_TOKENS_PER_SEC = 1000;
 const WRONG_SHARE = 0.35; // Share of completions that go wrong after a few lines.
+const WARMUP_REQUESTS = 5;
 const PAUSE_MS = 300; // A gap this long lets a suggestion appear (50 ms + 150 ms TTFT + the first line): it is a pause.
 
 // A small deterministic generator (LCG), so that runs with the same seed type the same way.
@@ -323,6 +324,18 @@ async function main(): Promise<void> {
   });
 
   await transport.warm(`${sim.baseUrl}/health`);
+  // Warm-up, not measured: a few requests through the same service, so that the numbers describe a running extension
+  // (JIT-compiled request path, open connections) rather than the first request after start-up.
+  for (let round = 0; round < WARMUP_REQUESTS; round += 1) {
+    const run = basic.start({
+      task: 'inline',
+      signal: new AbortController().signal,
+      promptTokens: 10,
+      maxOutputTokens: 8,
+      build: (chosen) => ({ target: chosen.target, request: { prompt: `warm-up ${round}`, suffix: '', maxTokens: 8 } }),
+    });
+    for await (const event of run.events) void event;
+  }
   const segments = pickSegments();
   const rows: ShownRow[] = [];
   let typedThrough = 0;
@@ -395,7 +408,9 @@ async function main(): Promise<void> {
   const typingMs = performance.now() - startedAt;
   await sleep(500);
   const report = await sim.report();
-  const byTag = new Map(report.requests.map((request) => [request.tag, request]));
+  // Warm-up requests carry no tag.
+  const measured = report.requests.filter((request) => request.tag !== -1);
+  const byTag = new Map(measured.map((request) => [request.tag, request]));
 
   // Added latency: the provider call's duration minus what the server needed (its own TTFT + 1 ms per token at
   // 1,000 tokens/s up to the text the suggestion needed), counted from the stream's start; cache hits need nothing.
@@ -431,6 +446,10 @@ async function main(): Promise<void> {
           const neededTokens = Math.max(1, countTokens(row.generatedText));
           const scheduled = served.firstTokenEpochMs + ((neededTokens - 1) * 1000) / SERVER_TOKENS_PER_SEC;
           deliveryMs.push(performance.timeOrigin + arrival.atMs - scheduled);
+          if (process.env['BENCH_INLINE_DEBUG'] !== undefined) {
+            const origin = performance.timeOrigin;
+            process.stderr.write(`${JSON.stringify({ source: row.source, stream: row.streamId, neededTokens, calledAfterStart: round(row.calledAtMs - row.streamStartedAtMs), serverArrivalAfterStart: round(served.arrivalEpochMs - origin - row.streamStartedAtMs), firstTokenAfterStart: round(served.firstTokenEpochMs - origin - row.streamStartedAtMs), neededArrivedAfterStart: round(arrival.atMs - row.streamStartedAtMs), shownAfterStart: round(row.shownAtMs - row.streamStartedAtMs), floorMs: round(floorMs), chars: row.generatedText.length })}\n`);
+          }
         }
       }
     }
@@ -443,7 +462,7 @@ async function main(): Promise<void> {
   // Wasted server tokens: generated but never part of any suggestion shown (typed-through text counts as shown).
   let serverTokens = 0;
   let usefulTokens = 0;
-  for (const request of report.requests) {
+  for (const request of measured) {
     serverTokens += request.tokensWritten;
     const shownEnd = shownEndByStream.get(request.tag) ?? 0;
     usefulTokens += Math.min(request.tokensWritten, countTokens(request.textWritten.slice(0, shownEnd)));
@@ -469,14 +488,15 @@ async function main(): Promise<void> {
       scheduledTokenToEngine: { p50: percentile(deliveryMs, 0.5), max: percentile(deliveryMs, 1) },
     },
     cacheServedShare: shownTotal === 0 ? null : round((count('cache') + typedThrough) / shownTotal),
-    requestsPerPause: round(report.requests.length / Math.max(1, pauses)),
+    requestsPerPause: round(measured.length / Math.max(1, pauses)),
     wastedServerTokensPer100Keystrokes: round(((serverTokens - usefulTokens) / Math.max(1, keystrokes)) * 100),
     newConnectionsPer100Keystrokes: round((newConnections / steadyKeystrokes) * 100),
     rssMb: round(process.memoryUsage().rss / (1024 * 1024)),
     shown: { network: count('network'), inFlight: count('in-flight'), cache: count('cache'), typedThrough },
     keystrokes,
     pauses,
-    requests: report.requests.length,
+    requests: measured.length,
+    warmupRequests: report.requests.length - measured.length,
     engine: engine.counters,
     serverTokens,
     usefulTokens,
