@@ -2,6 +2,7 @@ import { rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nodeRepoFileSystem } from '../../src/core/repo/nodeRepoFileSystem';
+import type { RepoFileRead } from '../../src/core/repo/repoFileSystem';
 import { RepoIndex } from '../../src/core/repo/repoIndex';
 import { makeTree, plantedRepo, removeTree, writeTree } from './repoTestTree';
 
@@ -45,6 +46,36 @@ describe('RepoIndex: what it reads', () => {
     expect(report.excluded.minified).toBe(2);
     expect(report.excluded['too-large']).toBe(1);
     expect(report.excluded.vendored).toBe(2);
+  });
+});
+
+describe('nodeRepoFileSystem.lendFile', () => {
+  it('lends each file in one reused buffer, gives a nested read its own, and reports missing and too-large files', async () => {
+    const root = makeTree({ 'a.txt': 'alpha', 'b.txt': 'bravo!', 'big.txt': 'x'.repeat(100) });
+    roots.push(root);
+    const fs = nodeRepoFileSystem(root);
+    const text = (read: RepoFileRead): string => (read.kind === 'ok' ? new TextDecoder().decode(read.bytes) : read.kind);
+    const buffers: ArrayBufferLike[] = [];
+    const keep = (read: RepoFileRead): string => {
+      if (read.kind === 'ok') buffers.push(read.bytes.buffer);
+      return text(read);
+    };
+    expect(await fs.lendFile('a.txt', 50, keep)).toBe('alpha');
+    expect(await fs.lendFile('b.txt', 50, keep)).toBe('bravo!');
+    expect(buffers[0]).toBe(buffers[1]);
+    const nested = await fs.lendFile('a.txt', 50, (outer) => {
+      const outerText = text(outer);
+      let innerText = '';
+      void fs.lendFile('b.txt', 50, (inner) => {
+        innerText = text(inner);
+      });
+      // The nested read ran synchronously and did not overwrite the outer file's bytes.
+      return `${outerText}|${innerText}|${text(outer)}`;
+    });
+    expect(nested).toBe('alpha|bravo!|alpha');
+    expect(await fs.lendFile('big.txt', 50, (read) => (read.kind === 'too-large' ? read.sizeBytes : -1))).toBe(100);
+    expect(await fs.lendFile('none.txt', 50, text)).toBe('missing');
+    expect(await fs.lendFile('', 50, text)).toBe('missing');
   });
 });
 

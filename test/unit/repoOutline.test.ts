@@ -18,6 +18,20 @@ describe('outlineSource', () => {
     expect(outlineSource('func (s *Server) Serve() {}\ntype Config struct {\n', 'main.go').symbols.map((s) => s.name)).toEqual(['Serve', 'Config']);
     expect(outlineSource('pub fn parse() {}\nimpl<T> Stack {\n', 'lib.rs').symbols.map((s) => s.name)).toEqual(['parse', 'Stack']);
   });
+  it('works on UTF-8 bytes: line numbers count lines, not bytes; only lines under 300 characters are read', () => {
+    // Non-ASCII text before a declaration, a tab-indented Python method, a long line of 250 two-byte characters (over
+    // 300 bytes, under 300 characters: still a candidate) and one of 300 ASCII characters (not one).
+    const text = [
+      '# café, déjà vu, 日本語',
+      'class Café:',
+      '\tdef naïve(self):',
+      `def long(x="${'é'.repeat(250)}"): pass`,
+      `def too_long(x="${'a'.repeat(300)}"): pass`,
+      'def last(): pass',
+    ].join('\n');
+    const outline = outlineSource(text, 'x.py');
+    expect(outline.symbols.map((s) => `${s.kind} ${s.name} ${s.line}`)).toEqual(['class Caf 1', 'def na 2', 'def long 3', 'def last 5']);
+  });
   it('gives Markdown no symbols', () => {
     expect(outlineSource('class Not A Declaration\n', 'README.md').symbols).toEqual([]);
   });

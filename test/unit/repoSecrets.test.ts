@@ -43,6 +43,10 @@ describe('secrets never reach a prompt', () => {
         readPaths.push(path);
         return disk.readFile(path, maxBytes);
       },
+      lendFile: (path, maxBytes, use) => {
+        readPaths.push(path);
+        return disk.lendFile(path, maxBytes, use);
+      },
     };
     const index = new RepoIndex(recording);
     await index.build();

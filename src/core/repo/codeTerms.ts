@@ -1,4 +1,4 @@
-import { charClass, TermCounts, TermDictionary } from './termDictionary';
+import { BYTE_CLASS, TermCounts, TermDictionary } from './termDictionary';
 
 /** Shortest and longest term kept, in characters: single letters carry nothing, very long ones are data. */
 const MIN_TERM = 2;
@@ -16,24 +16,28 @@ export function newTermDictionary(): TermDictionary {
   return new TermDictionary(STOP_WORDS);
 }
 
-function addRange(text: string, start: number, end: number, dictionary: TermDictionary, counts: TermCounts): void {
-  const id = dictionary.idOfRange(text, start, end);
+function addRange(bytes: Uint8Array, start: number, end: number, dictionary: TermDictionary, counts: TermCounts): void {
+  const id = dictionary.idOfBytes(bytes, start, end);
   if (!dictionary.isStopWord(id)) counts.add(id);
 }
 
+function classAt(bytes: Uint8Array, index: number): number {
+  return BYTE_CLASS[bytes[index] ?? 0] ?? 0;
+}
+
 /**
- * Adds the parts of the camelCase, PascalCase or snake_case identifier `text[start..end)` (`parseHTTPHeader` -> parse,
+ * Adds the parts of the camelCase, PascalCase or snake_case identifier `bytes[start..end)` (`parseHTTPHeader` -> parse,
  * http, header), skipping a part equal to the whole identifier.
  */
-function addParts(text: string, start: number, end: number, dictionary: TermDictionary, counts: TermCounts): void {
+function addParts(bytes: Uint8Array, start: number, end: number, dictionary: TermDictionary, counts: TermCounts): void {
   let partStart = start;
-  while (partStart < end && charClass(text.charCodeAt(partStart)) === 4) partStart += 1;
+  while (partStart < end && classAt(bytes, partStart) === 4) partStart += 1;
   for (let index = partStart + 1; index <= end; index += 1) {
     let boundary = index === end;
     if (!boundary) {
-      const previous = charClass(text.charCodeAt(index - 1));
-      const current = charClass(text.charCodeAt(index));
-      const next = index + 1 < end ? charClass(text.charCodeAt(index + 1)) : 0;
+      const previous = classAt(bytes, index - 1);
+      const current = classAt(bytes, index);
+      const next = index + 1 < end ? classAt(bytes, index + 1) : 0;
       boundary =
         current === 4 ||
         (previous === 1 && current === 2) ||
@@ -43,50 +47,54 @@ function addParts(text: string, start: number, end: number, dictionary: TermDict
     }
     if (!boundary) continue;
     const length = index - partStart;
-    if (length >= MIN_TERM && length < end - start) addRange(text, partStart, index, dictionary, counts);
+    if (length >= MIN_TERM && length < end - start) addRange(bytes, partStart, index, dictionary, counts);
     partStart = index;
-    while (partStart < end && charClass(text.charCodeAt(partStart)) === 4) partStart += 1;
+    while (partStart < end && classAt(bytes, partStart) === 4) partStart += 1;
     if (partStart > index) index = partStart;
   }
 }
 
 /**
- * Counts the search terms of `text[start..end)` into `counts`: lowercased identifiers plus their camelCase/snake_case
- * parts, so `getUserName` is found by "user name" too. Numbers, single letters and prose stop words are skipped.
- * Scans character codes and interns terms straight from the text: no string is made for a term seen before.
+ * Counts the search terms of the UTF-8 `bytes[start..end)` into `counts`: lowercased identifiers plus their
+ * camelCase/snake_case parts, so `getUserName` is found by "user name" too. Numbers, single letters and prose stop words
+ * are skipped. Scans bytes and interns terms straight from them: no string is made for a term seen before, and the file
+ * is never decoded (a term is ASCII, see `BYTE_CLASS`).
  */
-export function countTerms(text: string, start: number, end: number, dictionary: TermDictionary, counts: TermCounts): void {
+export function countTerms(bytes: Uint8Array, start: number, end: number, dictionary: TermDictionary, counts: TermCounts): void {
   let index = start;
   while (index < end) {
-    const kind = charClass(text.charCodeAt(index));
+    const kind = classAt(bytes, index);
     if (kind === 0 || kind === 3) {
       index += 1;
       // Skip the rest of a number (or of a word glued to it, like `0x1f`).
-      if (kind === 3) while (index < end && charClass(text.charCodeAt(index)) !== 0) index += 1;
+      if (kind === 3) while (index < end && classAt(bytes, index) !== 0) index += 1;
       continue;
     }
     const wordStart = index;
     let split = kind === 4;
     index += 1;
     while (index < end) {
-      const inner = charClass(text.charCodeAt(index));
+      const inner = classAt(bytes, index);
       if (inner === 0) break;
       if (inner === 2 || inner === 4) split = true;
       index += 1;
     }
     const length = index - wordStart;
     if (length < MIN_TERM || length > MAX_TERM) continue;
-    addRange(text, wordStart, index, dictionary, counts);
+    addRange(bytes, wordStart, index, dictionary, counts);
     // A capital first letter alone (`Token`) has no parts; one later (`getToken`) or an underscore does.
-    if (split) addParts(text, wordStart, index, dictionary, counts);
+    if (split) addParts(bytes, wordStart, index, dictionary, counts);
   }
 }
+
+const encoder = new TextEncoder();
 
 /** The search terms of `text` as a term -> count record (for tests and debugging). */
 export function termsOf(text: string): Record<string, number> {
   const dictionary = newTermDictionary();
   const counts = new TermCounts();
-  countTerms(text, 0, text.length, dictionary, counts);
+  const bytes = encoder.encode(text);
+  countTerms(bytes, 0, bytes.length, dictionary, counts);
   const out: Record<string, number> = {};
   counts.forEach((id, count) => {
     out[dictionary.term(id)] = count;
@@ -98,7 +106,8 @@ export function termsOf(text: string): Record<string, number> {
 export function queryTerms(query: string): string[] {
   const dictionary = newTermDictionary();
   const counts = new TermCounts();
-  countTerms(query, 0, query.length, dictionary, counts);
+  const bytes = encoder.encode(query);
+  countTerms(bytes, 0, bytes.length, dictionary, counts);
   const out: string[] = [];
   counts.forEach((id) => out.push(dictionary.term(id)));
   return out;

@@ -19,6 +19,12 @@ export interface RepoFileSystem {
   readDirectory(path: string): Promise<readonly RepoDirectoryEntry[]>;
   /** Reads a file unless it is larger than `maxBytes` (then only its size is returned, no content). */
   readFile(path: string, maxBytes: number): Promise<RepoFileRead>;
+  /**
+   * Reads a file like `readFile` and lends the result to `use`, returning what `use` returns. The bytes are valid only
+   * during that call (an implementation may reuse one buffer for every file): indexing thousands of files then costs no
+   * allocation per file.
+   */
+  lendFile<T>(path: string, maxBytes: number, use: (read: RepoFileRead) => T): Promise<T>;
   /** Whether the path is a directory, a file, or nothing (for watcher events). */
   kindOf(path: string): Promise<'file' | 'directory' | 'missing'>;
 }

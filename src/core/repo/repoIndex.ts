@@ -6,8 +6,8 @@ import type { ExclusionReason } from './fileSafety';
 import { compileIgnoreFile, IgnoreRules, parentOf } from './ignoreRules';
 import type { Clock } from '../clock';
 import { systemClock } from '../clock';
-import type { RepoFileSystem } from './repoFileSystem';
-import { outlineSource, resolveImport } from './sourceOutline';
+import type { RepoFileRead, RepoFileSystem } from './repoFileSystem';
+import { outlineBytes, resolveImport } from './sourceOutline';
 import type { OutlineSymbol } from './sourceOutline';
 
 /** The extension's own ignore file (same syntax as `.gitignore`), read in every directory like `.gitignore`. */
@@ -182,34 +182,42 @@ export class RepoIndex {
   private async indexFile(path: string): Promise<UpdateOutcome> {
     const byName = exclusionByName(baseName(path), 0, this.maxFileBytes);
     if (byName !== null) return this.exclude(path, byName);
-    const read = await this.fs.readFile(path, this.maxFileBytes);
+    return this.fs.lendFile(path, this.maxFileBytes, (read) => this.indexRead(path, read));
+  }
+
+  /**
+   * Indexes what one read returned. Works on the file's UTF-8 bytes (lent: not kept past this call): chunks by lines,
+   * terms and outline straight from the bytes, so a file is never decoded whole.
+   */
+  private indexRead(path: string, read: RepoFileRead): UpdateOutcome {
     if (read.kind === 'missing') return this.removePath(path) ? 'removed' : 'unchanged';
     if (read.kind === 'too-large') return this.exclude(path, 'too-large');
+    const bytes = read.bytes;
     const previous = this.byPath.get(path);
-    if (previous !== undefined && previous.mtimeMs === read.mtimeMs && previous.sizeBytes === read.bytes.length) {
+    if (previous !== undefined && previous.mtimeMs === read.mtimeMs && previous.sizeBytes === bytes.length) {
       return 'unchanged';
     }
-    const byContent = exclusionByContent(read.bytes);
+    const byContent = exclusionByContent(bytes);
     if (byContent !== null) return this.exclude(path, byContent);
-    const text = decoder.decode(read.bytes);
     if (previous !== undefined) this.dropChunks(previous);
     const chunkIds: number[] = [];
     let lineCount = 0;
     let chunkStartLine = 0;
     let chunkStartOffset = 0;
     let offset = 0;
-    while (offset <= text.length) {
-      let newline = text.indexOf('\n', offset);
-      if (newline < 0) newline = text.length;
+    const length = bytes.length;
+    while (offset <= length) {
+      let newline = bytes.indexOf(10, offset);
+      if (newline < 0) newline = length;
       lineCount += 1;
       offset = newline + 1;
       const linesInChunk = lineCount - chunkStartLine;
       // End a chunk after CHUNK_LINES lines, or earlier at a blank line once it has three quarters of that.
-      const atBlank = offset < text.length && (text.charCodeAt(offset) === 10 || text.charCodeAt(offset) === 13);
-      if (offset > text.length || linesInChunk >= CHUNK_LINES || (atBlank && linesInChunk >= (CHUNK_LINES * 3) / 4)) {
+      const atBlank = offset < length && (bytes[offset] === 10 || bytes[offset] === 13);
+      if (offset > length || linesInChunk >= CHUNK_LINES || (atBlank && linesInChunk >= (CHUNK_LINES * 3) / 4)) {
         const counts = this.scratchCounts;
         counts.reset();
-        countTerms(text, chunkStartOffset, Math.min(offset, text.length), this.dictionary, counts);
+        countTerms(bytes, chunkStartOffset, Math.min(offset, length), this.dictionary, counts);
         const chunkId = this.bm25.addChunk(counts);
         this.chunkPaths[chunkId] = path;
         this.chunkStarts[chunkId] = chunkStartLine;
@@ -219,10 +227,10 @@ export class RepoIndex {
         chunkStartOffset = offset;
       }
     }
-    const outline = outlineSource(text, path);
+    const outline = outlineBytes(bytes, path);
     this.byPath.set(path, {
       path,
-      sizeBytes: read.bytes.length,
+      sizeBytes: bytes.length,
       mtimeMs: read.mtimeMs,
       lineCount,
       chunkIds,

@@ -74,50 +74,96 @@ export interface FileOutline {
   readonly imports: readonly string[];
 }
 
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8');
+
 /** Outlines a file's text; `path` picks the declaration patterns of its language. */
 export function outlineSource(text: string, path = ''): FileOutline {
+  return outlineBytes(encoder.encode(text), path);
+}
+
+/** True when `bytes[at..end)` starts with the ASCII `word`. */
+function startsWithWord(bytes: Uint8Array, at: number, end: number, word: string): boolean {
+  if (end - at < word.length) return false;
+  for (let index = 0; index < word.length; index += 1) if (bytes[at + index] !== word.charCodeAt(index)) return false;
+  return true;
+}
+
+/** True for a line indented once (four spaces or a tab) and then `def `, `class ` or `async ` (a Python method). */
+function isIndentedDeclaration(bytes: Uint8Array, start: number, end: number): boolean {
+  const at = bytes[start] === 9 ? start + 1 : startsWithWord(bytes, start, end, '    ') ? start + 4 : -1;
+  if (at < 0) return false;
+  return startsWithWord(bytes, at, end, 'def ') || startsWithWord(bytes, at, end, 'class ') || startsWithWord(bytes, at, end, 'async ');
+}
+
+/**
+ * Outlines a file's UTF-8 bytes. Declarations and imports start at column 0 (Python methods: one indent, then
+ * `def`/`class`/`async`), so only those lines are decoded and matched: most of a file is never turned into a string.
+ */
+export function outlineBytes(bytes: Uint8Array, path = ''): FileOutline {
   const declarations = declarationPatternsFor(path);
   const symbols: OutlineSymbol[] = [];
   const imports: string[] = [];
   let lineNumber = 0;
   let start = 0;
-  while (start <= text.length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    // Declarations and imports start at column 0 (Python methods: one indent, then `def`/`class`/`async`). Testing
-    // only those lines skips most of a file without slicing it.
-    const first = text.charCodeAt(start);
+  while (start <= bytes.length) {
+    let end = bytes.indexOf(10, start);
+    if (end < 0) end = bytes.length;
+    const first = bytes[start] ?? -1;
     const indented = first === 32 || first === 9;
+    // Bounds in bytes first (a line under 300 UTF-16 units has under 1,200 UTF-8 bytes), then exactly on the text.
     const candidate =
       end - start > 2 &&
-      end - start < 300 &&
+      end - start < 1_200 &&
       first !== 47 && first !== 42 && first !== 125 && first !== 10 && first !== 13 &&
-      (!indented || /^(?: {4}|\t)(?:def|class|async) /.test(text.slice(start, Math.min(end, start + 11))));
+      (!indented || isIndentedDeclaration(bytes, start, end));
     if (candidate) {
-      const line = text.slice(start, end);
-      if (symbols.length < MAX_SYMBOLS_PER_FILE) {
-        for (const pattern of declarations) {
-          const match = pattern.exec(line);
-          if (match !== null && match[1] !== undefined && match[2] !== undefined) {
-            symbols.push({ kind: detachString(match[1]), name: detachString(match[2]), line: lineNumber });
-            break;
-          }
-        }
-      }
-      if (!indented && (line.includes('import') || line.includes('require') || line.includes('include') || line.includes('from'))) {
-        for (const pattern of IMPORT_PATTERNS) {
-          const match = pattern.exec(line);
-          if (match?.[1] !== undefined) {
-            imports.push(detachString(match[1]));
-            break;
-          }
-        }
-      }
+      const line = decoder.decode(bytes.subarray(start, end));
+      if (line.length > 2 && line.length < 300) outlineLine(line, lineNumber, indented, declarations, symbols, imports);
     }
     lineNumber += 1;
     start = end + 1;
   }
   return { symbols, imports };
+}
+
+/** Symbol kinds are a handful of words: one shared string each instead of one copy per symbol. */
+const KINDS = new Map<string, string>();
+
+function internKind(kind: string): string {
+  const known = KINDS.get(kind);
+  if (known !== undefined) return known;
+  const detached = detachString(kind);
+  KINDS.set(detached, detached);
+  return detached;
+}
+
+function outlineLine(
+  line: string,
+  lineNumber: number,
+  indented: boolean,
+  declarations: readonly RegExp[],
+  symbols: OutlineSymbol[],
+  imports: string[],
+): void {
+  if (symbols.length < MAX_SYMBOLS_PER_FILE) {
+    for (const pattern of declarations) {
+      const match = pattern.exec(line);
+      if (match !== null && match[1] !== undefined && match[2] !== undefined) {
+        symbols.push({ kind: internKind(match[1]), name: detachString(match[2]), line: lineNumber });
+        break;
+      }
+    }
+  }
+  if (!indented && (line.includes('import') || line.includes('require') || line.includes('include') || line.includes('from'))) {
+    for (const pattern of IMPORT_PATTERNS) {
+      const match = pattern.exec(line);
+      if (match?.[1] !== undefined) {
+        imports.push(detachString(match[1]));
+        break;
+      }
+    }
+  }
 }
 
 const RESOLVE_SUFFIXES = ['', '.ts', '.tsx', '.js', '.jsx', '.mjs', '.cjs', '.mts', '.cts', '.py', '.d.ts',

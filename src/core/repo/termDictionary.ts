@@ -1,16 +1,15 @@
 import { detachString } from './detachString';
 
-/** Character classes by code unit: 1 = lower-case letter, 2 = upper-case letter, 3 = digit, 4 = underscore. */
-const CLASS = new Uint8Array(128);
-for (let code = 97; code <= 122; code += 1) CLASS[code] = 1;
-for (let code = 65; code <= 90; code += 1) CLASS[code] = 2;
-for (let code = 48; code <= 57; code += 1) CLASS[code] = 3;
-CLASS[95] = 4;
-
-/** The class of a UTF-16 code unit (0 for anything that is not part of an ASCII identifier). */
-export function charClass(code: number): number {
-  return code < 128 ? (CLASS[code] ?? 0) : 0;
-}
+/**
+ * Character classes by byte: 1 = lower-case letter, 2 = upper-case letter, 3 = digit, 4 = underscore, 0 = anything else.
+ * Terms are ASCII identifiers, and every byte of a multi-byte UTF-8 sequence is >= 128 (class 0), so scanning UTF-8
+ * bytes finds exactly the terms that scanning the decoded text would: the index never decodes a file to count terms.
+ */
+export const BYTE_CLASS = new Uint8Array(256);
+for (let code = 97; code <= 122; code += 1) BYTE_CLASS[code] = 1;
+for (let code = 65; code <= 90; code += 1) BYTE_CLASS[code] = 2;
+for (let code = 48; code <= 57; code += 1) BYTE_CLASS[code] = 3;
+BYTE_CLASS[95] = 4;
 
 function lowerCode(code: number): number {
   return code >= 65 && code <= 90 ? code + 32 : code;
@@ -58,6 +57,52 @@ export class TermDictionary {
     return hash >>> 0;
   }
 
+  private static hashBytes(bytes: Uint8Array, start: number, end: number): number {
+    let hash = 0x811c9dc5;
+    for (let index = start; index < end; index += 1) {
+      hash ^= lowerCode(bytes[index] ?? 0);
+      hash = Math.imul(hash, 0x01000193);
+    }
+    return hash >>> 0;
+  }
+
+  private matchesBytes(id: number, bytes: Uint8Array, start: number, end: number): boolean {
+    const term = this.terms[id] ?? '';
+    if (term.length !== end - start) return false;
+    for (let index = start; index < end; index += 1) {
+      if (term.charCodeAt(index - start) !== lowerCode(bytes[index] ?? 0)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * The id of the ASCII term in `bytes[start..end)` lowercased, adding it when new. Hashes as `idOfRange` does, so a
+   * term has one id whether it was met in a file's bytes or in a query's text.
+   */
+  idOfBytes(bytes: Uint8Array, start: number, end: number): number {
+    const hash = TermDictionary.hashBytes(bytes, start, end);
+    const mask = this.slots.length - 1;
+    let slot = hash & mask;
+    for (;;) {
+      const id = this.slots[slot] ?? -1;
+      if (id < 0) break;
+      if (this.hashes[id] === hash && this.matchesBytes(id, bytes, start, end)) return id;
+      slot = (slot + 1) & mask;
+    }
+    // A fresh flat string of the term alone (it pins no buffer).
+    return this.insert(String.fromCharCode(...bytes.subarray(start, end)).toLowerCase(), hash, slot);
+  }
+
+  private insert(term: string, hash: number, slot: number): number {
+    const id = this.terms.length;
+    this.terms.push(term);
+    this.hashes[id] = hash;
+    this.slots[slot] = id;
+    // Keep the table at most half full, so probes stay short.
+    if (this.terms.length * 2 > this.slots.length) this.grow();
+    return id;
+  }
+
   private matches(id: number, text: string, start: number, end: number): boolean {
     const term = this.terms[id] ?? '';
     if (term.length !== end - start) return false;
@@ -78,13 +123,7 @@ export class TermDictionary {
       if (this.hashes[id] === hash && this.matches(id, text, start, end)) return id;
       slot = (slot + 1) & mask;
     }
-    const id = this.terms.length;
-    this.terms.push(detachString(text.slice(start, end).toLowerCase()));
-    this.hashes.push(hash);
-    this.slots[slot] = id;
-    // Keep the table at most half full, so probes stay short.
-    if (this.terms.length * 2 > this.slots.length) this.grow();
-    return id;
+    return this.insert(detachString(text.slice(start, end).toLowerCase()), hash, slot);
   }
 
   /** The id of a lowercased term, or undefined when it was never seen (for queries: they add nothing). */
