@@ -75,10 +75,14 @@ function isFimPathState(value: unknown): value is FimPathState {
 /** Reads the ignore file of each workspace folder once, and again when it changes. */
 class IgnoreFiles implements vscode.Disposable {
   private readonly patterns = new Map<string, Promise<IgnorePattern[]>>();
+  private readonly loaded = new Map<string, IgnorePattern[]>();
   private readonly watcher = vscode.workspace.createFileSystemWatcher(`**/${INLINE_IGNORE_FILE}`);
 
   constructor() {
-    const forget = () => this.patterns.clear();
+    const forget = () => {
+      this.patterns.clear();
+      this.loaded.clear();
+    };
     this.watcher.onDidChange(forget);
     this.watcher.onDidCreate(forget);
     this.watcher.onDidDelete(forget);
@@ -91,10 +95,20 @@ class IgnoreFiles implements vscode.Disposable {
       loaded = Promise.resolve(vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder.uri, INLINE_IGNORE_FILE))).then(
         (bytes) => compileInlineIgnore(new TextDecoder().decode(bytes)),
         () => [],
-      );
+      ).then((patterns) => {
+        this.loaded.set(key, patterns);
+        return patterns;
+      });
       this.patterns.set(key, loaded);
     }
     return loaded;
+  }
+
+  /** The folder's patterns if already read, else null (and reading starts): callers treat null as "not allowed yet". */
+  loadedFor(folder: vscode.WorkspaceFolder): IgnorePattern[] | null {
+    const patterns = this.loaded.get(folder.uri.toString());
+    if (patterns === undefined) void this.patternsFor(folder);
+    return patterns ?? null;
   }
 
   dispose(): void {
@@ -143,7 +157,17 @@ export function createInlineCompletions(deps: InlineCompletionsDeps): InlineComp
 
   const snippetsFor = (document: vscode.TextDocument): readonly SnippetCandidate[] => {
     const candidates: SnippetCandidate[] = [];
-    const allowed = (other: vscode.TextDocument) => other.uri.toString() !== document.uri.toString() && other.uri.scheme === 'file' && gateVerdict({ enabled: true, languageEnabled: true, fileName: other.fileName.split(/[\\/]/).pop() ?? '', relativePath: null, workspaceTrusted: true, allowUntrusted: true, ignorePatterns: [] }) === null;
+    // Another file is offered only when it is in a workspace folder whose ignore file has been read, and passes the same
+    // gate as the file being edited (never a secret file, never an ignored one).
+    const allowed = (other: vscode.TextDocument) => {
+      if (other.uri.toString() === document.uri.toString() || other.uri.scheme !== 'file') return false;
+      const folder = vscode.workspace.getWorkspaceFolder(other.uri);
+      const patterns = folder === undefined ? null : ignoreFiles.loadedFor(folder);
+      if (patterns === null) return false;
+      const fileName = other.fileName.split(/[\\/]/).pop() ?? '';
+      const relativePath = vscode.workspace.asRelativePath(other.uri, false);
+      return gateVerdict({ enabled: true, languageEnabled: true, fileName, relativePath, workspaceTrusted: true, allowUntrusted: true, ignorePatterns: patterns }) === null;
+    };
     const around = (other: vscode.TextDocument, line: number, origin: SnippetCandidate['origin']) => {
       const start = Math.max(0, line - SNIPPET_LINES / 2);
       const end = Math.min(other.lineCount, start + SNIPPET_LINES);
