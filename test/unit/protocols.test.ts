@@ -90,6 +90,12 @@ describe('protocol decoders on recorded streams', () => {
     expect(events.filter((event) => event.kind === 'usage')).toEqual([{ kind: 'usage', promptTokens: 9, completionTokens: 5, cachedPromptTokens: null }]);
   });
 
+  it('Mistral /fim/completions (completions request, chat-style delta.content answer)', async () => {
+    const events = await collect('openai-completions', fixture('mistral-fim.sse'));
+    expect(textOf(events)).toBe('    return a + b');
+    expect(events).toContainEqual({ kind: 'usage', promptTokens: 12, completionTokens: 4, cachedPromptTokens: null });
+  });
+
   it('llama.cpp /infill: no [DONE]; stop:true ends it with timings and cache_n', async () => {
     const events = await collect('llamacpp-infill', fixture('llamacpp-infill.sse'));
     expect(textOf(events)).toBe('    return a');

@@ -132,7 +132,12 @@ export const openAiCompletionsProtocol: ProtocolAdapter = {
     if (request.suffix !== undefined) body['suffix'] = request.suffix;
     return { url: `${trimBaseUrl(target.baseUrl)}/completions`, headers: bearerHeaders(target), body };
   },
-  createDecoder: () => openAiDecoder((choice) => ({ text: isRecord(choice) ? stringAt(choice, 'text') : undefined, reasoning: undefined })),
+  // Mistral's `/fim/completions` has the completions request shape but streams chat-style `delta.content`.
+  createDecoder: () =>
+    openAiDecoder((choice) => ({
+      text: isRecord(choice) ? (stringAt(choice, 'text') ?? stringAt(recordAt(choice, 'delta'), 'content')) : undefined,
+      reasoning: undefined,
+    })),
   warmUrl: (target) => `${trimBaseUrl(target.baseUrl)}/models`,
 };
 
