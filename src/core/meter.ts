@@ -27,6 +27,8 @@ export class SpeedMeter {
   private countedLength = 0;
   private estimatedTokens = 0;
   private firstChunkEstimatedTokens = 0;
+  /** Tokens in the first chunk as the server counted them (llama.cpp streams), when it did. */
+  private firstChunkServerTokens: number | null = null;
   private usage: UsageEvent | null = null;
   private timings: TimingsEvent | null = null;
 
@@ -47,12 +49,22 @@ export class SpeedMeter {
       case 'reasoning': {
         if (event.text.length === 0) return;
         const now = this.clock.now();
+        const serverTokens = event.kind === 'text' ? event.tokens : undefined;
         if (this.firstTokenMs === null) {
           this.firstTokenMs = now;
           this.firstChunkText = event.text;
-          this.firstChunkEstimatedTokens = this.countTokens(event.text);
+          this.firstChunkServerTokens = serverTokens ?? null;
+          this.firstChunkEstimatedTokens = serverTokens ?? this.countTokens(event.text);
           this.estimatedTokens = this.firstChunkEstimatedTokens;
           this.countedLength = event.text.length;
+          this.lastTokenMs = now;
+          this.outputText += event.text;
+          return;
+        }
+        if (serverTokens !== undefined && this.countedLength === this.outputText.length) {
+          // The server said how many tokens this is: count it exactly and skip the tokenizer.
+          this.estimatedTokens += serverTokens;
+          this.countedLength += event.text.length;
         }
         this.lastTokenMs = now;
         // O(1) per event: the text is counted in batches when a figure is asked for (at most a few times a second),
@@ -126,11 +138,12 @@ export class SpeedMeter {
 
   private decodeTokensPerSec(outputTokens: number, estimatedTotal: number): number | null {
     if (this.firstTokenMs === null || this.lastTokenMs === null || this.lastTokenMs <= this.firstTokenMs) return null;
-    // The first chunk's share of the tokens, scaled to the count in use (server or estimate), is left out together
-    // with the time before it.
+    // The first chunk's tokens are left out together with the time before it: counted by the server when it said
+    // per event, else as the first chunk's estimated share scaled to the count in use (server total or estimate).
     const firstChunkShare =
       estimatedTotal > 0 ? Math.min(1, this.countTokens(this.firstChunkText) / estimatedTotal) : 0;
-    const tokensAfterFirstChunk = outputTokens * (1 - firstChunkShare);
+    const tokensAfterFirstChunk =
+      this.firstChunkServerTokens !== null ? outputTokens - this.firstChunkServerTokens : outputTokens * (1 - firstChunkShare);
     if (tokensAfterFirstChunk <= 0) return null;
     return (tokensAfterFirstChunk * 1000) / (this.lastTokenMs - this.firstTokenMs);
   }

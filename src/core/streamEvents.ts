@@ -8,6 +8,8 @@ export type StreamEvent = TextEvent | ReasoningEvent | UsageEvent | TimingsEvent
 export interface TextEvent {
   readonly kind: 'text';
   readonly text: string;
+  /** How many tokens this text is, when the server says per event (llama.cpp's `tokens` array); else estimated. */
+  readonly tokens?: number;
 }
 
 /** Reasoning ("thinking") text that some models stream before the answer. Never empty. */

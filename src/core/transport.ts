@@ -161,7 +161,10 @@ class UndiciTransport implements Transport {
         },
       },
       dispose: () => {
-        if (!body.destroyed) body.destroy();
+        if (body.destroyed) return;
+        // undici's body emits `error` when destroyed unread; with no listener that would be an uncaught exception.
+        body.on('error', () => undefined);
+        body.destroy();
       },
     };
   }

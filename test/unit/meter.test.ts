@@ -78,6 +78,23 @@ describe('SpeedMeter', () => {
     expect(stats.totalMs).toBe(5110);
   });
 
+  it('uses per-event token counts when the server gives them (llama.cpp), not the tokenizer', () => {
+    const clock = new ManualClock();
+    const byCharacters = (text: string): number => text.length; // a deliberately wrong tokenizer
+    const meter = new SpeedMeter(clock, byCharacters);
+    meter.start();
+    clock.advance(40);
+    meter.observe({ kind: 'text', text: 'abcd', tokens: 1 });
+    for (let i = 0; i < 10; i++) {
+      clock.advance(1);
+      meter.observe({ kind: 'text', text: ' xy', tokens: 1 });
+    }
+    expect(meter.outputTokens()).toBe(11);
+    expect(meter.liveTokensPerSec()).toBeCloseTo(1000, 6);
+    meter.observe({ kind: 'timings', origin: 'llamacpp', promptTokens: 5, promptMs: 10, predictedTokens: 11, predictedMs: 11, cachedPromptTokens: 0 });
+    expect(meter.finish().decodeTokensPerSec).toBeCloseTo(1000, 6);
+  });
+
   it('reports the server decode and prefill speeds from timings', () => {
     const clock = new ManualClock();
     const meter = new SpeedMeter(clock, wordCount);

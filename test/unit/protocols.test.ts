@@ -99,6 +99,10 @@ describe('protocol decoders on recorded streams', () => {
   it('llama.cpp /infill: no [DONE]; stop:true ends it with timings and cache_n', async () => {
     const events = await collect('llamacpp-infill', fixture('llamacpp-infill.sse'));
     expect(textOf(events)).toBe('    return a');
+    expect(events.filter((event) => event.kind === 'text')).toEqual([
+      { kind: 'text', text: '    ret', tokens: 1 },
+      { kind: 'text', text: 'urn a', tokens: 1 },
+    ]);
     expect(events).toContainEqual({ kind: 'finish', reason: 'length' });
     expect(events).toContainEqual({
       kind: 'timings', origin: 'llamacpp', promptTokens: 8, promptMs: 12, predictedTokens: 2, predictedMs: 4, cachedPromptTokens: 32,

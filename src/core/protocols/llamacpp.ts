@@ -58,7 +58,10 @@ export const llamaCppInfillProtocol: ProtocolAdapter = {
         if (chunk['error'] !== undefined && chunk['error'] !== null) throw inStreamError(chunk);
         const events: StreamEvent[] = [];
         const content = stringAt(chunk, 'content');
-        if (content) events.push({ kind: 'text', text: content });
+        const tokenIds = chunk['tokens'];
+        if (content) {
+          events.push(Array.isArray(tokenIds) && tokenIds.length > 0 ? { kind: 'text', text: content, tokens: tokenIds.length } : { kind: 'text', text: content });
+        }
         if (chunk['stop'] === true) {
           finished = true;
           events.push({ kind: 'finish', reason: finishReasonOf(stringAt(chunk, 'stop_type')) });
