@@ -80,6 +80,11 @@ function formatCount(value: number | null): string {
   return value === null ? '–' : value.toLocaleString('en-US');
 }
 
+/** `1 error`, `2 errors`, `1,204 requests`. */
+function countOf(value: number, singular: string, plural = `${singular}s`): string {
+  return `${formatCount(value)} ${value === 1 ? singular : plural}`;
+}
+
 function formatShare(value: number | null): string {
   return value === null ? '–' : `${Math.round(value * 100)}%`;
 }
@@ -163,10 +168,10 @@ function seriesClass(index: number | undefined): string {
 function renderSummary(snapshot: PanelSnapshot): void {
   const totals = snapshot.totals;
   const parts = [
-    `${formatCount(totals.requests)} requests`,
-    `${formatCount(totals.errors)} errors`,
-    `${formatCount(totals.fallbacks)} fallbacks`,
-    `${formatCount(totals.hedges)} hedges`,
+    countOf(totals.requests, 'request'),
+    countOf(totals.errors, 'error'),
+    countOf(totals.fallbacks, 'fallback'),
+    countOf(totals.hedges, 'hedge'),
     totals.cacheHitRate === null ? null : `cache hit rate ${formatShare(totals.cacheHitRate)}`,
     `history ${formatCount(snapshot.historyKept)} of ${formatCount(snapshot.historyCapacity)}`,
   ].filter((part): part is string => part !== null);
@@ -281,9 +286,9 @@ function renderBackends(snapshot: PanelSnapshot, series: Map<string, number>): v
 function contextSourceText(details: BackendDetails): string {
   switch (details.contextWindow.source) {
     case 'endpoint':
-      return `from the endpoint (${details.contextWindow.detail})`;
+      return `the endpoint said so (${details.contextWindow.detail})`;
     case 'configured':
-      return `from the preset or setting (${details.contextWindow.detail})`;
+      return `the preset or setting (${details.contextWindow.detail})`;
     case 'unknown':
       return details.contextWindow.detail;
   }
@@ -292,6 +297,11 @@ function contextSourceText(details: BackendDetails): string {
 /** Seconds left until `epochMs`, rounded up; 0 once it has passed. */
 function secondsUntil(epochMs: number): number {
   return Math.max(0, Math.ceil((epochMs - Date.now()) / 1_000));
+}
+
+/** True once routed requests taught the router something about the backend (a first token or a failure). */
+function routed(health: HealthRow): boolean {
+  return health.ttftSamples > 0 || health.errorRate > 0 || health.consecutiveFailures > 0 || health.decodeTokensPerSec !== null;
 }
 
 /** The breaker state as the person should read it now: a rest that ended since the snapshot shows as a trial. */
@@ -306,6 +316,8 @@ function healthText(health: HealthRow): { readonly text: string; readonly classN
     const failures = health.consecutiveFailures === 1 ? '1 failure' : `${health.consecutiveFailures} failures in a row`;
     return { text: `in use, ${failures}`, className: 'slow' };
   }
+  // Routed requests teach the router; the probe does not go through it.
+  if (!routed(health)) return { text: 'available, no routed requests yet', className: undefined };
   return { text: 'healthy', className: 'good' };
 }
 
@@ -346,7 +358,7 @@ function renderRouting(snapshot: PanelSnapshot): void {
             cell(state.text, state.className === undefined ? 'wrap' : `${state.className} wrap`),
             cell(health === null ? '–' : `${formatMs(health.ttftP50Ms)} / ${formatMs(health.ttftP95Ms)}`, 'num'),
             cell(formatRate(health?.decodeTokensPerSec ?? null), 'num'),
-            cell(health === null ? '–' : formatShare(health.errorRate), health !== null && health.errorRate >= 0.2 ? 'num bad' : 'num'),
+            cell(health === null || !routed(health) ? '–' : formatShare(health.errorRate), health !== null && health.errorRate >= 0.2 ? 'num bad' : 'num'),
           );
         }),
       ),

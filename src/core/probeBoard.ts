@@ -94,6 +94,19 @@ export class ProbeBoard {
     }
   }
 
+  /**
+   * Drops the results of endpoints that are no longer configured (same id and label), so that the panel never shows a
+   * probe of a backend that was replaced. A run in progress is left alone: it probes what was configured when it began.
+   */
+  keepOnly(endpoints: readonly ResolvedEndpoint[]): void {
+    if (this.running) return;
+    const kept = this.rows.filter((row) => endpoints.some((endpoint) => endpoint.id === row.endpointId && endpoint.label === row.label));
+    if (kept.length === this.rows.length) return;
+    this.rows = kept;
+    if (kept.length === 0) this.startedAtEpochMs = null;
+    this.onChange();
+  }
+
   /** Stops a run in progress (the current probe is aborted; the rest stay pending). */
   cancel(): void {
     this.current?.abort();

@@ -152,7 +152,7 @@ function failoverCauseWords(cause: string): string {
 /** A route reason in words, without the code: why the request went where it went (for tooltips and screen readers). */
 export function routeReasonWords(reason: string): string {
   if (reason.startsWith('failover:')) {
-    return `the backend tried before this one ${failoverCauseWords(reason.slice('failover:'.length))}, so this one took over`;
+    return `the preferred backend ${failoverCauseWords(reason.slice('failover:'.length))}, so this one took over`;
   }
   switch (reason) {
     case 'fits':

@@ -215,6 +215,7 @@ export function createSpeedUi(deps: SpeedUiDeps): SpeedUi {
   return {
     hub,
     refresh: () => {
+      probeBoard.keepOnly(deps.endpoints());
       hub.endpointsChanged();
       statusBar.render();
     },

@@ -57,6 +57,21 @@ describe('ProbeBoard', () => {
     expect(final.rows[1]?.message).not.toContain('abcdefghijk');
   });
 
+  it('forgets the results of backends that were replaced or removed, and keeps the others', async () => {
+    let changes = 0;
+    const board = new ProbeBoard(() => 5, () => changes++);
+    await board.run([endpoint('burst#0'), endpoint('burst#1')], async () => result(true));
+    const before = changes;
+    board.keepOnly([endpoint('burst#0'), endpoint('burst#1')]);
+    expect(changes).toBe(before);
+    // burst#1 now names another backend (another label): its old figures must not be shown under that name.
+    board.keepOnly([endpoint('burst#0'), { ...endpoint('burst#1'), label: 'Groq llama' }]);
+    expect(board.state().rows.map((row) => row.endpointId)).toEqual(['burst#0']);
+    expect(changes).toBe(before + 1);
+    board.keepOnly([]);
+    expect(board.state()).toMatchObject({ rows: [], startedAtEpochMs: null });
+  });
+
   it('turns a thrown error into an error row and ignores a second run while one is going', async () => {
     const board = new ProbeBoard(() => 0, () => undefined);
     let calls = 0;

@@ -146,7 +146,7 @@ const rows: readonly Row[] = [
     state: 'waiting',
     text: '$(loading~spin) Long context · Gemini …',
     severity: 'normal',
-    label: 'Long-context fallback: Gemini 2.5-pro, waiting for the first token, because the backend tried before this one refused',
+    label: 'Long-context fallback: Gemini 2.5-pro, waiting for the first token, because the preferred backend refused',
   },
   {
     name: 'long-context fallback served the last request (failover)',
@@ -158,7 +158,7 @@ const rows: readonly Row[] = [
     state: 'fallback',
     text: '$(library) Long context · Gemini 312 tok/s',
     severity: 'normal',
-    label: 'Long-context fallback: Gemini 2.5-pro served the last refactor at 312 tokens per second, because the backend tried before this one lost the connection',
+    label: 'Long-context fallback: Gemini 2.5-pro served the last refactor at 312 tokens per second, because the preferred backend lost the connection',
   },
   {
     name: 'long-context fallback served the last request (too long for burst)',
@@ -182,7 +182,7 @@ const rows: readonly Row[] = [
     state: 'failover',
     text: '$(arrow-swap) Failover · Groq 905 tok/s',
     severity: 'normal',
-    label: 'Failover: Groq llama-3.1-8b-instant served the last completion at 905 tokens per second, because the backend tried before this one answered with a server error (HTTP 503)',
+    label: 'Failover: Groq llama-3.1-8b-instant served the last completion at 905 tokens per second, because the preferred backend answered with a server error (HTTP 503)',
   },
   {
     name: 'a repository task on the long-context model is not a fallback',
@@ -364,7 +364,7 @@ describe('formatting helpers', () => {
   ])('shortEndpointName(%s) = %s', (label, name) => expect(shortEndpointName(label)).toBe(name));
 
   it('explains route reasons in words', () => {
-    expect(explainRouteReason('failover:rate-limited')).toBe('failover:rate-limited: the backend tried before this one is rate-limited (HTTP 429), so this one took over');
+    expect(explainRouteReason('failover:rate-limited')).toBe('failover:rate-limited: the preferred backend is rate-limited (HTTP 429), so this one took over');
     expect(routeReasonWords('failover:timeout')).toContain('sent no first token in time');
     expect(routeReasonWords('failover:context-too-long')).toContain('prompt is too long');
     expect(routeReasonWords('failover:http-502')).toContain('HTTP 502');

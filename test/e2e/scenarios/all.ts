@@ -5,7 +5,7 @@ import { activationScenario } from './activation';
 import { inlineGhostTextScenario, inlineSecretFileScenario, inlineTypeThroughScenario } from './inline';
 import { configBadEntryScenario, configSecretsScenario, configSimulatorOfferScenario, configSimulatorScenario, configWalkthroughScenario, configConfigureBackendsScenario } from './configSecrets';
 import { configTrustScenario } from './configTrust';
-import { speedPanelScenario, speedProbeScenario, speedStatusBarScenario } from './speed';
+import { speedFallbackScenario, speedPanelScenario, speedProbeScenario, speedStatusBarScenario } from './speed';
 import { routingFailoverScenario } from './routing';
 import { repoAskScenario, repoRefactorScenario } from './routingRepo';
 import { refactorAcceptUndoScenario, refactorCancelScenario, refactorCloseEditorScenario, refactorDisconnectScenario, refactorRejectScenario, refactorEnclosingFunctionScenario, refactorKeybindingScenario, refactorSaveScenario, refactorTypingScenario } from './refactor';
@@ -23,6 +23,7 @@ export const allScenarios: readonly Scenario[] = [
   speedStatusBarScenario,
   speedPanelScenario,
   speedProbeScenario,
+  speedFallbackScenario,
   ...[refactorAcceptUndoScenario, refactorRejectScenario, refactorCancelScenario, refactorDisconnectScenario, refactorTypingScenario, refactorSaveScenario, refactorEnclosingFunctionScenario, refactorKeybindingScenario, refactorCloseEditorScenario],
   ...[inlineGhostTextScenario, inlineTypeThroughScenario, inlineSecretFileScenario],
   routingFailoverScenario,

@@ -292,11 +292,103 @@ export const speedProbeScenario: Scenario = {
       });
     ctx.note(`probe rows: ${results.join(' | ')}`);
     assert.ok(results.some((row) => row.includes('Simulated burst')) && results.some((row) => row.includes('Simulated long-context')));
+    // The routing section: each configured backend's context window as the endpoint reported it (the simulator answers
+    // `/v1/models` with `context_length`), and the router's health after the probe's successful requests.
+    const routing = await ctx.waitFor(
+      'context windows detected from the endpoints, and health, in the routing section',
+      async () => {
+        const rows = await ctx.uiQuery('#routing tbody tr', { inWebviews: true });
+        if (!rows.available) return undefined;
+        const texts = rows.value.map((row) => row.text);
+        return texts.length >= 2 && texts.every((text) => text.includes('the endpoint said so')) ? texts : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
+    ctx.note(`routing rows: ${routing.join(' | ')}`);
+    assert.ok(routing.some((row) => row.includes('Simulated burst') && /32,768/.test(row)), `the burst window: ${routing.join(' | ')}`);
+    assert.ok(routing.some((row) => row.includes('Simulated long-context') && /200,000/.test(row)), `the long-context window: ${routing.join(' | ')}`);
+    // The probe does not go through the router, so its health book has no samples yet: nothing is resting.
+    assert.ok(routing.every((row) => /healthy|no routed requests yet/.test(row) && !row.includes('resting')), `both backends available: ${routing.join(' | ')}`);
     await vscode.commands.executeCommand('workbench.action.toggleMaximizedPanel');
     ctx.onCleanup(() => vscode.commands.executeCommand('workbench.action.toggleMaximizedPanel'));
     await sleep(800);
     const shot = await ctx.screenshot('speed-panel-probe');
     if (shot.available) ctx.note(`screenshot ${shot.value}`);
     await ctx.waitForLog(/Probe Simulated burst[^:]*: ok/);
+  },
+};
+
+const FALLBACK_ORIGINAL = 'def total(values):\n    s = 0\n    for v in values:\n        s = s + v\n    return s\n';
+const FALLBACK_ANSWER = 'Here it is:\n\n```python\ndef total(values):\n    return sum(values)\n```\n';
+/** The burst simulator's Retry-After, in s: long enough that the panel still shows the rest when the picture is taken. */
+const RATE_LIMIT_RETRY_S = 90;
+
+function isRefactorResult(value: unknown): value is { outcome: string; endpointId: string | null } {
+  return typeof value === 'object' && value !== null && 'outcome' in value && 'endpointId' in value;
+}
+
+/**
+ * A rate-limited burst backend (429, Retry-After 90 s): the extension's router fails the refactor over to the
+ * long-context model. The status bar says the long-context fallback served, and the panel's routing section shows the
+ * burst backend resting (until when, and why) and each backend's context window as its endpoint reported it.
+ */
+export const speedFallbackScenario: Scenario = {
+  name: 'speed: after a rate limit the status bar names the long-context fallback and the panel shows the burst backend resting',
+  timeoutMs: 150_000,
+  async run(ctx) {
+    await ctx.activateExtension();
+    const burstSim = await startSimulator({ tokensPerSec: 1_500, ttftMs: 30, contextWindow: 8_192, fault: { kind: '429' }, retryAfterS: RATE_LIMIT_RETRY_S, completionFor: () => FALLBACK_ANSWER });
+    ctx.onCleanup(() => burstSim.close());
+    const longSim = await startSimulator({ tokensPerSec: 400, ttftMs: 80, contextWindow: 131_072, completionFor: () => FALLBACK_ANSWER });
+    ctx.onCleanup(() => longSim.close());
+    ctx.onCleanup(() => vscode.commands.executeCommand('notifications.clearAll'));
+    const burstLabel = `RateLimitedE2E ${burstSim.port}`;
+    const longLabel = `FallbackE2E ${longSim.port}`;
+    await ctx.updateSettings({
+      'latencyCopilot.backends.useSimulator': false,
+      'latencyCopilot.backends.burst': [{ baseUrl: `${burstSim.baseUrl}/v1`, protocol: 'openai-chat', model: 'e2e-burst', label: burstLabel, fim: 'none' }],
+      'latencyCopilot.backends.longContext': [{ baseUrl: `${longSim.baseUrl}/v1`, protocol: 'openai-chat', model: 'e2e-long', label: longLabel, fim: 'none' }],
+    });
+    await ctx.waitForLog(new RegExp(`Backends: [^\\n]*${longLabel}`), { timeoutMs: 30_000 });
+    const editor = await ctx.openFile('fallback_total.py', FALLBACK_ORIGINAL);
+    editor.selection = new vscode.Selection(0, 0, 5, 0);
+    const result: unknown = await vscode.commands.executeCommand('latencyCopilot.refactorSelection', { instruction: 'Simplify this function' });
+    assert.ok(isRefactorResult(result), `the refactor command should resolve with its outcome, got ${JSON.stringify(result)}`);
+    assert.equal(result.endpointId, 'longContext#0', 'the long-context model should have served the refactor');
+    await ctx.waitForLog(/Route #\d+ refactor -> FallbackE2E \d+ \(longContext#0\): failover:rate-limited/, { timeoutMs: 10_000 });
+    await vscode.commands.executeCommand('latencyCopilot.refactor.accept', editor.document.uri);
+
+    const probe = await ctx.statusBarItem(STATUS_ITEM_ID);
+    if (!probe.available) ctx.skip(probe.reason);
+    const item = await ctx.waitFor('the status bar to say the long-context fallback served', async () => {
+      const answer = await ctx.statusBarItem(STATUS_ITEM_ID);
+      return answer.available && answer.value?.text.startsWith('Long context · FallbackE2E') ? answer.value : undefined;
+    }, { timeoutMs: 20_000 });
+    ctx.note(`status bar: "${item.text}" (${item.ariaLabel ?? ''})`);
+    assert.ok(item.ariaLabel?.startsWith('Long-context fallback: FallbackE2E'), `the accessibility label should say so: ${item.ariaLabel ?? ''}`);
+    assert.ok(item.ariaLabel?.includes('rate-limited'), `the label should say why: ${item.ariaLabel ?? ''}`);
+
+    await vscode.commands.executeCommand('latencyCopilot.showModelSpeed');
+    await vscode.commands.executeCommand('workbench.action.toggleMaximizedPanel');
+    ctx.onCleanup(() => vscode.commands.executeCommand('workbench.action.toggleMaximizedPanel'));
+    const routing = await ctx.waitFor(
+      'the routing section to show the resting burst backend and both detected windows',
+      async () => {
+        const rows = await ctx.uiQuery('#routing tbody tr', { inWebviews: true });
+        if (!rows.available) return undefined;
+        const texts = rows.value.map((row) => row.text);
+        const burstRow = texts.find((text) => text.includes(burstLabel));
+        const longRow = texts.find((text) => text.includes(longLabel));
+        return burstRow?.includes('resting until') && longRow?.includes('131,072') ? { burstRow, longRow } : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    ctx.note(`routing rows: ${routing.burstRow} | ${routing.longRow}`);
+    assert.ok(routing.burstRow.includes('rate-limited'), `the rest's cause should show: ${routing.burstRow}`);
+    assert.ok(/8,192/.test(routing.burstRow) && routing.burstRow.includes('the endpoint said so'), `the burst window as detected: ${routing.burstRow}`);
+    assert.ok(routing.longRow.includes('healthy'), `the long-context backend served, so it is healthy: ${routing.longRow}`);
+    await sleep(800);
+    const shot = await ctx.screenshot('speed-panel-fallback');
+    if (shot.available) ctx.note(`screenshot ${shot.value}`);
   },
 };
