@@ -14,6 +14,7 @@ import { probeEndpoint } from './core/probe';
 import { detectContextWindow } from './core/contextWindow';
 import { describeRouteDecision, RoutedGenerationService } from './core/routedGenerationService';
 import { ContextWindowBook } from './core/routing/contextWindowBook';
+import { RateLimitBook } from './core/rateLimitHeadroom';
 import { EndpointHealthBook } from './core/routing/endpointHealth';
 import { RepoCommands } from './vscode/repoCommands';
 import { RepoIndexHost } from './vscode/repoIndexHost';
@@ -85,11 +86,13 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
   });
   context.subscriptions.push(speedUi, endpoints.onDidChange(() => speedUi.refresh()));
   flushSpeedHistory = () => speedUi.flush();
+  const rateLimits = new RateLimitBook();
   const generation = new RoutedGenerationService({
     transport, clock: systemClock, endpoints: (role) => endpoints.endpoints(role), sink: speedUi.hub, countTokens: tokens.count, health,
     timeouts: () => ({ headersTimeoutMs: readNumberSetting(settings, 'network.headersTimeoutMs'), idleTimeoutMs: readNumberSetting(settings, 'network.idleTimeoutMs') }),
     contextWindowOf: (endpoint) => windows.windowOf(endpoint),
     hedging: () => readBooleanSetting(settings, 'routing.hedgeInline'),
+    onResponseHeaders: (endpoint, headers) => rateLimits.record(endpoint.id, headers),
     onDecision: (decision) => (decision.task === 'inline' && decision.reason === 'fits' ? log.debug : log.info).call(log, describeRouteDecision(decision)),
   });
   context.subscriptions.push({ dispose: () => windows.dispose() }, endpoints.onDidChange(() => void windows.refresh([...endpoints.endpoints('burst'), ...endpoints.endpoints('longContext')]).then(() => speedUi.refresh())));
@@ -102,6 +105,7 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
   // Inline completions (issue 4): the provider for every language, its toggle, cache hits recorded in the stats hub.
   context.subscriptions.push(
     createInlineCompletions({ service: generation, clock: systemClock, countTokens: roughTokenCount, settings, log, globalState: context.globalState, sink: speedUi.hub, onDidToggle: () => speedUi.refresh(), hasInlineBackend: () => endpoints.endpoints('burst').some((endpoint) => endpoint.fim !== 'none'),
+      rateLimitLow: (endpointId) => rateLimits.isLow(endpointId),
       warm: () => endpoints.endpoints('burst').forEach((endpoint) => void transport.warm(protocolFor(endpoint.target.protocol).warmUrl(endpoint.target))) }),
   );
   log.info(`Activated in ${(performance.now() - activationStartMs).toFixed(1)} ms`);

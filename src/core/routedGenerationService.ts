@@ -74,6 +74,8 @@ export interface RoutedGenerationServiceDeps {
   readonly onDecision?: (decision: RouteDecision) => void;
   /** Whether inline requests may be hedged (setting `latencyCopilot.routing.hedgeInline`); default true. */
   readonly hedging?: () => boolean;
+  /** Receives every response's headers with the endpoint that sent them (rate-limit headroom lives there). */
+  readonly onResponseHeaders?: (endpoint: ResolvedEndpoint, headers: Readonly<Record<string, string>>) => void;
 }
 
 function isToken(event: StreamEvent): boolean {
@@ -146,7 +148,13 @@ class Attempt {
   ): Promise<void> {
     try {
       const plan = spec.build(this.route.endpoint);
-      const options = { signal: this.controller.signal, ...deps.timeouts?.() };
+      const endpoint = this.route.endpoint;
+      const onResponseHeaders = deps.onResponseHeaders;
+      const options = {
+        signal: this.controller.signal,
+        ...deps.timeouts?.(),
+        onHeaders: onResponseHeaders ? (headers: Readonly<Record<string, string>>) => onResponseHeaders(endpoint, headers) : undefined,
+      };
       for await (const event of generate(deps.transport, plan.target, plan.request, options)) {
         this.meter.observe(event);
         this.queue.push(event);

@@ -48,6 +48,8 @@ export interface InlineCompletionsDeps {
    * when an editor gets focus and on the first keystroke after an idle period, never on the path of a suggestion.
    */
   readonly warm?: () => void;
+  /** True when an endpoint's rate-limit headroom is low: the request for the state after a suggestion is skipped. */
+  readonly rateLimitLow?: (endpointId: string) => boolean;
 }
 
 /** After this long without a provider call (ms), connections may have closed: the next keystroke warms them again. */
@@ -129,6 +131,7 @@ export function createInlineCompletions(deps: InlineCompletionsDeps): InlineComp
     isFimPathMemory(stored) ? stored : {},
   );
   const engine = new InlineEngine({
+    rateLimitLow: deps.rateLimitLow,
     service: deps.service,
     clock: deps.clock,
     countTokens: deps.countTokens,

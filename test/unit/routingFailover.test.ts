@@ -104,6 +104,19 @@ async function drain(run: ReturnType<RoutedGenerationService['start']>): Promise
 }
 
 describe('failover against simulator faults', () => {
+  it('hands every response\'s headers to onResponseHeaders with the endpoint that sent them', async () => {
+    const limited = await sim({ fault: { kind: '429' }, retryAfterS: 1 });
+    const long = await sim({});
+    const seen: { endpointId: string; headers: Readonly<Record<string, string>> }[] = [];
+    const { routed } = service([endpoint('burst', 0, `${limited.baseUrl}/v1`), endpoint('longContext', 0, `${long.baseUrl}/v1`)], {
+      onResponseHeaders: (from, headers) => seen.push({ endpointId: from.id, headers }),
+    });
+    const { error } = await drain(routed.start(spec('refactor')));
+    expect(error).toBeNull();
+    expect(seen.map((entry) => entry.endpointId)).toEqual(['burst#0', 'longContext#0']);
+    expect(seen[0]?.headers['retry-after']).toBe('1');
+  });
+
   it('a refused connection fails over to the long-context model', async () => {
     const long = await sim({});
     const { routed, sink, decisions } = service([endpoint('burst', 0, refusedUrl), endpoint('longContext', 0, `${long.baseUrl}/v1`)]);
