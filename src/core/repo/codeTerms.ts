@@ -1,4 +1,4 @@
-import { BYTE_CLASS, TermCounts, TermDictionary } from './termDictionary';
+import { BYTE_CLASS, hashStep, TERM_HASH_SEED, TermCounts, TermDictionary } from './termDictionary';
 
 /** Shortest and longest term kept, in characters: single letters carry nothing, very long ones are data. */
 const MIN_TERM = 2;
@@ -63,7 +63,8 @@ function addParts(bytes: Uint8Array, start: number, end: number, dictionary: Ter
 export function countTerms(bytes: Uint8Array, start: number, end: number, dictionary: TermDictionary, counts: TermCounts): void {
   let index = start;
   while (index < end) {
-    const kind = classAt(bytes, index);
+    const first = bytes[index] ?? 0;
+    const kind = BYTE_CLASS[first] ?? 0;
     if (kind === 0 || kind === 3) {
       index += 1;
       // Skip the rest of a number (or of a word glued to it, like `0x1f`).
@@ -72,16 +73,21 @@ export function countTerms(bytes: Uint8Array, start: number, end: number, dictio
     }
     const wordStart = index;
     let split = kind === 4;
+    // The term's hash is built while scanning it: the dictionary reads its bytes again only to confirm a match.
+    let hash = hashStep(TERM_HASH_SEED, first);
     index += 1;
     while (index < end) {
-      const inner = classAt(bytes, index);
+      const code = bytes[index] ?? 0;
+      const inner = BYTE_CLASS[code] ?? 0;
       if (inner === 0) break;
       if (inner === 2 || inner === 4) split = true;
+      hash = hashStep(hash, code);
       index += 1;
     }
     const length = index - wordStart;
     if (length < MIN_TERM || length > MAX_TERM) continue;
-    addRange(bytes, wordStart, index, dictionary, counts);
+    const id = dictionary.idOfHashedBytes(bytes, wordStart, index, hash);
+    if (!dictionary.isStopWord(id)) counts.add(id);
     // A capital first letter alone (`Token`) has no parts; one later (`getToken`) or an underscore does.
     if (split) addParts(bytes, wordStart, index, dictionary, counts);
   }

@@ -1,6 +1,7 @@
 import { Bm25Index } from './bm25Index';
 import { countTerms, newTermDictionary, queryTerms } from './codeTerms';
 import { TermCounts } from './termDictionary';
+import { LineStarts } from './lineStarts';
 import { DEFAULT_MAX_FILE_BYTES, exclusionByContent, exclusionByName, isSkippedDirectory } from './fileSafety';
 import type { ExclusionReason } from './fileSafety';
 import { compileIgnoreFile, IgnoreRules, parentOf } from './ignoreRules';
@@ -110,6 +111,8 @@ export class RepoIndex {
   private readonly dictionary = newTermDictionary();
   /** Reused for every chunk's term counts (reset each time): saves an allocation per chunk. */
   private readonly scratchCounts = new TermCounts();
+  /** Reused for every file's line offsets. */
+  private readonly scratchLines = new LineStarts();
 
   constructor(
     private readonly fs: RepoFileSystem,
@@ -200,34 +203,29 @@ export class RepoIndex {
     const byContent = exclusionByContent(bytes);
     if (byContent !== null) return this.exclude(path, byContent);
     if (previous !== undefined) this.dropChunks(previous);
+    const lines = this.scratchLines;
+    lines.scan(bytes);
+    const lineCount = lines.count;
     const chunkIds: number[] = [];
-    let lineCount = 0;
     let chunkStartLine = 0;
-    let chunkStartOffset = 0;
-    let offset = 0;
-    const length = bytes.length;
-    while (offset <= length) {
-      let newline = bytes.indexOf(10, offset);
-      if (newline < 0) newline = length;
-      lineCount += 1;
-      offset = newline + 1;
-      const linesInChunk = lineCount - chunkStartLine;
+    for (let line = 0; line < lineCount; line += 1) {
+      const linesInChunk = line + 1 - chunkStartLine;
       // End a chunk after CHUNK_LINES lines, or earlier at a blank line once it has three quarters of that.
-      const atBlank = offset < length && (bytes[offset] === 10 || bytes[offset] === 13);
-      if (offset > length || linesInChunk >= CHUNK_LINES || (atBlank && linesInChunk >= (CHUNK_LINES * 3) / 4)) {
+      const next = lines.end(line) + 1;
+      const atBlank = next < bytes.length && (bytes[next] === 10 || bytes[next] === 13);
+      if (line + 1 === lineCount || linesInChunk >= CHUNK_LINES || (atBlank && linesInChunk >= (CHUNK_LINES * 3) / 4)) {
         const counts = this.scratchCounts;
         counts.reset();
-        countTerms(bytes, chunkStartOffset, Math.min(offset, length), this.dictionary, counts);
+        countTerms(bytes, lines.start(chunkStartLine), Math.min(next, bytes.length), this.dictionary, counts);
         const chunkId = this.bm25.addChunk(counts);
         this.chunkPaths[chunkId] = path;
         this.chunkStarts[chunkId] = chunkStartLine;
-        this.chunkEnds[chunkId] = lineCount;
+        this.chunkEnds[chunkId] = line + 1;
         chunkIds.push(chunkId);
-        chunkStartLine = lineCount;
-        chunkStartOffset = offset;
+        chunkStartLine = line + 1;
       }
     }
-    const outline = outlineBytes(bytes, path);
+    const outline = outlineBytes(bytes, path, lines);
     this.byPath.set(path, {
       path,
       sizeBytes: bytes.length,

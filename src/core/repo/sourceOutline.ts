@@ -1,4 +1,5 @@
 import { detachString } from './detachString';
+import { LineStarts } from './lineStarts';
 
 /**
  * A light, language-agnostic outline of a source file: top-level declarations (functions, classes, types, constants)
@@ -99,16 +100,15 @@ function isIndentedDeclaration(bytes: Uint8Array, start: number, end: number): b
 /**
  * Outlines a file's UTF-8 bytes. Declarations and imports start at column 0 (Python methods: one indent, then
  * `def`/`class`/`async`), so only those lines are decoded and matched: most of a file is never turned into a string.
+ * `lines` may carry the file's lines already found (the index finds them once for chunking and outlining).
  */
-export function outlineBytes(bytes: Uint8Array, path = ''): FileOutline {
+export function outlineBytes(bytes: Uint8Array, path = '', lines: LineStarts = linesOf(bytes)): FileOutline {
   const declarations = declarationPatternsFor(path);
   const symbols: OutlineSymbol[] = [];
   const imports: string[] = [];
-  let lineNumber = 0;
-  let start = 0;
-  while (start <= bytes.length) {
-    let end = bytes.indexOf(10, start);
-    if (end < 0) end = bytes.length;
+  for (let lineNumber = 0; lineNumber < lines.count; lineNumber += 1) {
+    const start = lines.start(lineNumber);
+    const end = lines.end(lineNumber);
     const first = bytes[start] ?? -1;
     const indented = first === 32 || first === 9;
     // Bounds in bytes first (a line under 300 UTF-16 units has under 1,200 UTF-8 bytes), then exactly on the text.
@@ -121,10 +121,14 @@ export function outlineBytes(bytes: Uint8Array, path = ''): FileOutline {
       const line = decoder.decode(bytes.subarray(start, end));
       if (line.length > 2 && line.length < 300) outlineLine(line, lineNumber, indented, declarations, symbols, imports);
     }
-    lineNumber += 1;
-    start = end + 1;
   }
   return { symbols, imports };
+}
+
+function linesOf(bytes: Uint8Array): LineStarts {
+  const lines = new LineStarts();
+  lines.scan(bytes);
+  return lines;
 }
 
 /** Symbol kinds are a handful of words: one shared string each instead of one copy per symbol. */
