@@ -224,7 +224,10 @@ export class StatsHub implements StatsSink {
   private readonly ring: (RequestRecord | undefined)[];
   private ringStart = 0;
   private ringSize = 0;
-  /** Endpoints seen on live routes, by record endpoint id: remembers role and the simulated flag for display. */
+  /**
+   * Endpoints seen on live routes, by record endpoint id and label (ids such as `burst#0` are reused when the settings
+   * change): remembers role and the simulated flag for display.
+   */
   private readonly seenEndpoints = new Map<string, EndpointFacts>();
   private lastOutcome: FinishedEntry | null = null;
   private lastServed: FinishedEntry | null = null;
@@ -413,16 +416,16 @@ export class StatsHub implements StatsSink {
   private rememberRoute(route: RouteInfo | null): void {
     if (route === null) return;
     const endpoint = route.endpoint;
-    this.seenEndpoints.set(endpoint.id, endpointFactsOf(endpoint));
-    this.seenEndpoints.set(`${endpoint.id}:${endpoint.target.model}`, endpointFactsOf(endpoint));
+    this.seenEndpoints.set(seenKey(endpoint.id, endpoint.label), endpointFactsOf(endpoint));
+    this.seenEndpoints.set(seenKey(`${endpoint.id}:${endpoint.target.model}`, endpoint.label), endpointFactsOf(endpoint));
   }
 
   private endpointFacts(endpointId: string, label: string): EndpointFacts {
     for (const endpoint of this.configuredEndpoints()) {
       if (recordMatchesEndpoint(endpoint, endpointId, label)) return endpointFactsOf(endpoint);
     }
-    const seen = this.seenEndpoints.get(endpointId);
-    if (seen !== undefined && seen.label === label) return seen;
+    const seen = this.seenEndpoints.get(seenKey(endpointId, label));
+    if (seen !== undefined) return seen;
     return { label, role: roleFromEndpointId(endpointId), simulated: false };
   }
 
@@ -567,6 +570,11 @@ export class StatsHub implements StatsSink {
     for (const listener of this.changeListeners) listener();
     if (this.runningById.size > 0) this.markChanged();
   }
+}
+
+/** The key of `StatsHub.seenEndpoints`: a record's endpoint id and label (a NUL does not occur in labels people type). */
+function seenKey(endpointId: string, label: string): string {
+  return `${endpointId}\u0000${label}`;
 }
 
 /** The role encoded at the front of a record endpoint id (`burst#0:...`), for endpoints no longer configured. */

@@ -263,6 +263,21 @@ describe('StatsHub', () => {
     expect(hub.snapshot().endpoints[0]?.requests).toBe(0);
   });
 
+  it('remembers a history-only endpoint as simulated even after its id is reused by another backend', () => {
+    const { hub } = setup({ endpoints: [] });
+    const simulatedBurst = endpoint('burst#0', 'sim-burst', 'Simulated burst', { simulated: true });
+    const realBurst = endpoint('burst#0', 'llama', 'Cerebras llama');
+    const simulatedView = new CountingView(1, 'inline', { endpoint: simulatedBurst, reason: 'fits' });
+    hub.requestStarted(simulatedView);
+    hub.requestFinished(1, record({ endpointId: 'burst#0', endpointLabel: 'Simulated burst' }));
+    const realView = new CountingView(2, 'inline', { endpoint: realBurst, reason: 'fits' });
+    hub.requestStarted(realView);
+    hub.requestFinished(2, record({ endpointId: 'burst#0', endpointLabel: 'Cerebras llama' }));
+    const rows = hub.snapshot().endpoints;
+    expect(rows.find((row) => row.label === 'Simulated burst')).toMatchObject({ simulated: true, configured: false });
+    expect(rows.find((row) => row.label === 'Cerebras llama')).toMatchObject({ simulated: false, configured: false });
+  });
+
   it('helpers: fallback routes and percentiles', () => {
     expect(isFallbackRoute('failover:rate-limited')).toBe(true);
     expect(isFallbackRoute('too-long')).toBe(true);

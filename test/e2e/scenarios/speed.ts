@@ -1,12 +1,12 @@
 // The speed UI as a person sees it: the status bar item shows the live decode rate of a stream from the simulator at a
 // known rate (within 5%), and the model-speed panel opens from a click on it and draws its snapshot (dark, light and
 // high-contrast screenshots). The stream runs through the same pieces the extension uses (transport, protocol decoder,
-// meter, BasicGenerationService) and reports to the extension's own stats sink, which activate() returns.
+// meter, the router's RoutedGenerationService) and reports to the extension's own stats sink, which activate() returns.
 import { strict as assert } from 'node:assert';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { BasicGenerationService } from '../../../src/core/basicGenerationService';
+import { RoutedGenerationService } from '../../../src/core/routedGenerationService';
 import { systemClock } from '../../../src/core/clock';
 import type { ResolvedEndpoint } from '../../../src/core/endpoint';
 import type { GenerationRun, StatsSink } from '../../../src/core/generationService';
@@ -43,7 +43,7 @@ async function extensionSink(ctx: ScenarioContext): Promise<StatsSink> {
 
 interface SimulatedSetup {
   readonly sim: RunningSimulator;
-  readonly service: BasicGenerationService;
+  readonly service: RoutedGenerationService;
   readonly burst: ResolvedEndpoint;
 }
 
@@ -67,7 +67,7 @@ async function simulatedSetup(ctx: ScenarioContext, sink: StatsSink): Promise<Si
     fim: 'none',
     simulated: true,
   };
-  const service = new BasicGenerationService({
+  const service = new RoutedGenerationService({
     transport,
     clock: systemClock,
     endpoints: (role) => (role === 'burst' ? [burst] : []),
