@@ -90,5 +90,14 @@ describe('file safety', () => {
     expect(exclusionByContent(new Uint8Array([65, 66, 0, 67]))).toBe('binary');
     expect(exclusionByContent(new TextEncoder().encode('var a=1;'.repeat(1_000)))).toBe('minified');
     expect(exclusionByContent(new TextEncoder().encode('const a = 1;\n'.repeat(1_000)))).toBeNull();
+    const text = (value: string): Uint8Array => new TextEncoder().encode(value);
+    // Only the first 8 KB are sniffed: a NUL or a long line after them does not count.
+    expect(exclusionByContent(text(`${'const a = 1;\n'.repeat(700)}\0`))).toBeNull();
+    expect(exclusionByContent(text(`${'const a = 1;\n'.repeat(700)}${'x'.repeat(5_000)}`))).toBeNull();
+    // One line of 2,000 characters among short ones; lines of 350 characters on average; the last line counts too.
+    expect(exclusionByContent(text(`${'const a = 1;\n'.repeat(50)}${'x'.repeat(2_000)}\n${'const a = 1;\n'.repeat(50)}`))).toBe('minified');
+    expect(exclusionByContent(text(`${'y'.repeat(349)}\n`.repeat(20)))).toBe('minified');
+    expect(exclusionByContent(text(`${'y'.repeat(249)}\n`.repeat(20)))).toBeNull();
+    expect(exclusionByContent(text(`${'const a = 1;\n'.repeat(10)}${'x'.repeat(2_500)}`))).toBe('minified');
   });
 });

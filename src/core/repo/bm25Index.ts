@@ -144,7 +144,11 @@ export class Bm25Index {
     this.lengths.push(counts.total);
     this.liveChunks += 1;
     this.totalLength += counts.total;
-    counts.forEach((termId, count) => this.postings.append(termId, chunkId * TF_SLOTS + Math.min(count, TF_SLOTS - 1)));
+    const distinct = counts.distinct();
+    for (let at = 0; at < distinct; at += 1) {
+      const termId = counts.idAt(at);
+      this.postings.append(termId, chunkId * TF_SLOTS + Math.min(counts.countOf(termId), TF_SLOTS - 1));
+    }
     return chunkId;
   }
 

@@ -99,21 +99,20 @@ const SNIFF_BYTES = 8 * 1024;
  */
 export function exclusionByContent(bytes: Uint8Array): ExclusionReason | null {
   const end = Math.min(bytes.length, SNIFF_BYTES);
+  const head = bytes.subarray(0, end);
+  // Native searches (memchr), not a loop over every byte in JavaScript: this runs on every file the index reads.
+  if (head.indexOf(0) >= 0) return 'binary';
   let lines = 1;
   let longestLine = 0;
-  let currentLine = 0;
-  for (let index = 0; index < end; index += 1) {
-    const byte = bytes[index];
-    if (byte === 0) return 'binary';
-    if (byte === 10) {
-      lines += 1;
-      if (currentLine > longestLine) longestLine = currentLine;
-      currentLine = 0;
-    } else {
-      currentLine += 1;
-    }
+  let lineStart = 0;
+  for (;;) {
+    const newline = head.indexOf(10, lineStart);
+    const lineEnd = newline < 0 ? end : newline;
+    if (lineEnd - lineStart > longestLine) longestLine = lineEnd - lineStart;
+    if (newline < 0) break;
+    lines += 1;
+    lineStart = newline + 1;
   }
-  if (currentLine > longestLine) longestLine = currentLine;
   // Hand-written code rarely has lines over 1,000 characters; minified bundles have nothing else.
   if (end >= 2_048 && (longestLine >= 2_000 || end / lines > 300)) return 'minified';
   return null;

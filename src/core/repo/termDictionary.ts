@@ -169,7 +169,8 @@ export class TermDictionary {
 /** Term counts of one chunk, by term id: a dense array plus the list of ids touched, reset in O(touched). */
 export class TermCounts {
   private counts = new Int32Array(1 << 12);
-  private readonly touched: number[] = [];
+  private touched = new Int32Array(1 << 10);
+  private touchedCount = 0;
   /** Terms added (with repeats). */
   total = 0;
 
@@ -180,25 +181,47 @@ export class TermCounts {
       bigger.set(this.counts);
       this.counts = bigger;
     }
-    if (this.counts[id] === 0) this.touched.push(id);
-    this.counts[id] = (this.counts[id] ?? 0) + 1;
+    const previous = this.counts[id] ?? 0;
+    if (previous === 0) {
+      if (this.touchedCount === this.touched.length) {
+        const bigger = new Int32Array(this.touched.length * 2);
+        bigger.set(this.touched);
+        this.touched = bigger;
+      }
+      this.touched[this.touchedCount] = id;
+      this.touchedCount += 1;
+    }
+    this.counts[id] = previous + 1;
     this.total += 1;
   }
 
   /** Calls `visit(id, count)` for every term counted. */
   forEach(visit: (id: number, count: number) => void): void {
-    for (const id of this.touched) visit(id, this.counts[id] ?? 0);
+    for (let at = 0; at < this.touchedCount; at += 1) {
+      const id = this.touched[at] ?? 0;
+      visit(id, this.counts[id] ?? 0);
+    }
   }
 
-  /** Distinct terms counted. */
+  /** Distinct terms counted; `idAt(0 .. distinct() - 1)` lists them (a loop without a callback per term). */
   distinct(): number {
-    return this.touched.length;
+    return this.touchedCount;
+  }
+
+  /** The `at`-th distinct term counted. */
+  idAt(at: number): number {
+    return this.touched[at] ?? 0;
+  }
+
+  /** How often term `id` was counted. */
+  countOf(id: number): number {
+    return this.counts[id] ?? 0;
   }
 
   /** Empties the counts for the next chunk. */
   reset(): void {
-    for (const id of this.touched) this.counts[id] = 0;
-    this.touched.length = 0;
+    for (let at = 0; at < this.touchedCount; at += 1) this.counts[this.touched[at] ?? 0] = 0;
+    this.touchedCount = 0;
     this.total = 0;
   }
 }
