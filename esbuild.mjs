@@ -76,6 +76,14 @@ if (!toolsOnly) {
       sourcemap: false,
       minify: true,
     }),
+    // The local engine host: a separate Node program run with child_process.fork. node-llama-cpp is never bundled: it
+    // is loaded at run time from the folder the person installed it in (latencyCopilot.localEngine.nodeLlamaCppPath).
+    esbuild.build({
+      ...nodeDefaults,
+      entryPoints: { localEngineHost: 'src/localEngineHost/main.ts' },
+      outdir: 'dist',
+      external: ['node-llama-cpp'],
+    }),
     esbuild.build({
       ...nodeDefaults,
       entryPoints: { tokenizer: 'src/core/tokenizerChunk.ts' },
