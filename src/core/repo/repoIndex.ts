@@ -122,9 +122,13 @@ export class RepoIndex {
     this.clock = options.clock ?? systemClock;
   }
 
-  /** Yields to the event loop once the current slice of work has run `SLICE_MS`. */
+  /** True once the current slice of work has run `SLICE_MS`: time to `breathe`. */
+  private sliceIsOver(): boolean {
+    return this.clock.now() - this.sliceStartMs >= SLICE_MS;
+  }
+
+  /** Yields to the event loop (the caller checks `sliceIsOver` first: no promise per file while the slice lasts). */
   private async breathe(): Promise<void> {
-    if (this.clock.now() - this.sliceStartMs < SLICE_MS) return;
     await new Promise<void>((resolve) => setImmediate(resolve));
     this.sliceStartMs = this.clock.now();
   }
@@ -138,7 +142,7 @@ export class RepoIndex {
     this.sliceStartMs = this.clock.now();
     await forEachConcurrent(files, READ_CONCURRENCY, async (path) => {
       signal?.throwIfAborted();
-      await this.breathe();
+      if (this.sliceIsOver()) await this.breathe();
       await this.indexFile(path);
     });
     return this.report();
@@ -310,7 +314,7 @@ export class RepoIndex {
     for (const path of [...this.byPath.keys()]) if (path.startsWith(prefix) && !seen.has(path)) this.removePath(path);
     this.sliceStartMs = this.clock.now();
     await forEachConcurrent([...seen], READ_CONCURRENCY, async (path) => {
-      await this.breathe();
+      if (this.sliceIsOver()) await this.breathe();
       await this.indexFile(path);
     });
   }
