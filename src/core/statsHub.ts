@@ -346,12 +346,16 @@ export class StatsHub implements StatsSink {
     return result;
   }
 
-  /** The median decode speed of an endpoint's last 20 network requests that measured one, in tokens/s. */
-  recentDecodeTokensPerSec(endpointId: string): number | null {
+  /**
+   * The median decode speed of an endpoint's last 20 network requests that measured one, in tokens/s. With `label`,
+   * only records of that label count: ids such as `longContext#0` name another backend after a settings change.
+   */
+  recentDecodeTokensPerSec(endpointId: string, label?: string): number | null {
     const values: number[] = [];
     for (let offset = this.ringSize - 1; offset >= 0 && values.length < RECENT_DECODE_WINDOW; offset--) {
       const record = this.ring[(this.ringStart + offset) % this.capacity];
       if (record === undefined || record.endpointId !== endpointId || record.fromCache) continue;
+      if (label !== undefined && record.endpointLabel !== label) continue;
       const decode = record.stats.decodeTokensPerSec;
       if (decode !== null) values.push(decode);
     }
@@ -437,7 +441,7 @@ export class StatsHub implements StatsSink {
       finishedAtMs: entry.finishedAtMs,
       retryAtMs: entry.retryAtMs ?? this.lastRetryAtByEndpoint.get(record.endpointId) ?? null,
       endpoint: this.endpointFacts(record.endpointId, record.endpointLabel),
-      recentDecodeTokensPerSec: this.recentDecodeTokensPerSec(record.endpointId),
+      recentDecodeTokensPerSec: this.recentDecodeTokensPerSec(record.endpointId, record.endpointLabel),
     };
   }
 

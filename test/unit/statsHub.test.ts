@@ -246,6 +246,10 @@ describe('StatsHub', () => {
     hub.requestFinished(99, record({ fromCache: true }, { decodeTokensPerSec: 5 }));
     // The last 20 are 2010..2029; nearest-rank median is the 10th.
     expect(hub.recentDecodeTokensPerSec('burst#0')).toBe(2019);
+    // Another backend under the same id (the settings changed): its figures are not mixed into the status bar's.
+    hub.requestFinished(99, record({ endpointLabel: 'Groq llama' }, { decodeTokensPerSec: 400 }));
+    expect(hub.recentDecodeTokensPerSec('burst#0', 'Groq llama')).toBe(400);
+    expect(hub.statusFacts().lastServed?.recentDecodeTokensPerSec).toBe(400);
   });
 
   it('loads history without telling record listeners, forwards new records, and resets', () => {

@@ -320,8 +320,12 @@ export const speedProbeScenario: Scenario = {
 
 const FALLBACK_ORIGINAL = 'def total(values):\n    s = 0\n    for v in values:\n        s = s + v\n    return s\n';
 const FALLBACK_ANSWER = 'Here it is:\n\n```python\ndef total(values):\n    return sum(values)\n```\n';
-/** The burst simulator's Retry-After, in s: long enough that the panel still shows the rest when the picture is taken. */
-const RATE_LIMIT_RETRY_S = 90;
+/**
+ * The burst simulator's Retry-After, in s: long enough that the panel still shows the rest when the picture is taken,
+ * short enough to wait out. The scenario waits it out and brings the backend back, because the router's health book
+ * is keyed by endpoint id (`burst#0`) and a later scenario's `burst#0` would otherwise inherit the rest.
+ */
+const RATE_LIMIT_RETRY_S = 20;
 
 function isRefactorResult(value: unknown): value is { outcome: string; endpointId: string | null } {
   return typeof value === 'object' && value !== null && 'outcome' in value && 'endpointId' in value;
@@ -390,5 +394,32 @@ export const speedFallbackScenario: Scenario = {
     await sleep(800);
     const shot = await ctx.screenshot('speed-panel-fallback');
     if (shot.available) ctx.note(`screenshot ${shot.value}`);
+
+    // The rest ends; the next request is a trial on the burst backend, which answers now: the breaker closes.
+    burstSim.setDefaults({ fault: null });
+    await ctx.waitFor(
+      'the rest to end (the panel counts it down)',
+      async () => {
+        const rows = await ctx.uiQuery('#routing tbody tr', { inWebviews: true });
+        const burstRow = rows.available ? rows.value.find((row) => row.text.includes(burstLabel))?.text : undefined;
+        return burstRow?.includes('rest over') ? burstRow : undefined;
+      },
+      { timeoutMs: (RATE_LIMIT_RETRY_S + 10) * 1_000, intervalMs: 500 },
+    );
+    editor.selection = new vscode.Selection(0, 0, editor.document.lineCount, 0);
+    const retried: unknown = await vscode.commands.executeCommand('latencyCopilot.refactorSelection', { instruction: 'Simplify this function' });
+    assert.ok(isRefactorResult(retried), `the second refactor should resolve with its outcome, got ${JSON.stringify(retried)}`);
+    assert.equal(retried.endpointId, 'burst#0', 'after its rest the burst backend should serve again');
+    await vscode.commands.executeCommand('latencyCopilot.refactor.accept', editor.document.uri);
+    const recovered = await ctx.waitFor(
+      'the burst backend to be healthy again in the panel',
+      async () => {
+        const rows = await ctx.uiQuery('#routing tbody tr', { inWebviews: true });
+        const burstRow = rows.available ? rows.value.find((row) => row.text.includes(burstLabel))?.text : undefined;
+        return burstRow?.includes('healthy') ? burstRow : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
+    ctx.note(`after the rest: ${recovered}`);
   },
 };
