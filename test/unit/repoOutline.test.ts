@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mayNameFile } from '../../src/core/repo/repoIndex';
 import { outlineSource, resolveImport } from '../../src/core/repo/sourceOutline';
 
 describe('outlineSource', () => {
@@ -51,5 +52,38 @@ describe('resolveImport', () => {
     ['src/b.ts', '../../outside', null],
   ])('%s imports %s -> %s', (from, specifier, expected) => {
     expect(resolveImport(from, specifier, has)).toBe(expected);
+  });
+});
+
+describe('mayNameFile (the pre-filter of reverse import neighbours)', () => {
+  const paths = [
+    'src/a.ts', 'src/lib/index.ts', 'src/index.ts', 'pkg/models.py', 'pkg/__init__.py', 'pkg/sub/__init__.py', 'include/util.h',
+    'src/types.d.ts', 'src/x.tsx', 'pkg/models/__init__.py', 'src/deep/c.ts', 'lib/foo.bar.js',
+  ];
+  const importers = ['src/b.ts', 'src/deep/c.ts', 'src/lib/d.ts', 'pkg/store.py', 'pkg/sub/x.py', 'main.c', 'lib/e.js'];
+  const specifiers = [
+    './a', './a.js', '../a', '..', '.', './', '../..', './lib', './lib/', '../lib/index.js', './types', './x', './x.js', '.models',
+    '..models', '.', '..sub', 'pkg.models', 'include/util.h', 'util.h', './deep/c', '../index', './foo.bar', './foo.bar.js',
+    './lib/..', 'react', 'os.path',
+  ];
+  it('never rules out a specifier that resolves to the file', () => {
+    let resolved = 0;
+    for (const path of paths) {
+      const mayName = mayNameFile(path);
+      for (const from of importers) {
+        for (const specifier of specifiers) {
+          if (resolveImport(from, specifier, (candidate) => candidate === path) === null) continue;
+          resolved += 1;
+          expect(mayName(specifier), `${from} imports ${specifier} -> ${path}`).toBe(true);
+        }
+      }
+    }
+    // The table exercises the filter: many pairs resolve.
+    expect(resolved).toBeGreaterThan(20);
+  });
+  it('rules out specifiers that name neither the stem nor the directory', () => {
+    expect(mayNameFile('src/rateLimiter.ts')('./main')).toBe(false);
+    expect(mayNameFile('src/lib/index.ts')('./other')).toBe(false);
+    expect(mayNameFile('src/rateLimiter.ts')('./rateLimiter.js')).toBe(true);
   });
 });

@@ -100,6 +100,9 @@ export function renderFileSection(path: string, startLine: number, endLine: numb
   return `${header}\n${fence}${languageOf(path)}\n${text}\n${fence}\n`;
 }
 
+/** The reason of every chunk packed only to fill the budget: one shared array, not one per chunk of the repository. */
+const FILLS_THE_BUDGET: readonly string[] = ['fills the budget'];
+
 /**
  * Ranks the repository for a request and packs the best of it into a token budget: chunks by BM25 score against the
  * request's words, boosted for the active editor, open editors, recent edits and import neighbours; then a repository
@@ -161,11 +164,12 @@ export async function packContext(
     for (const chunkId of file.chunkIds) {
       if (candidates.has(chunkId)) continue;
       const location = index.chunk(chunkId);
-      if (location !== null) rest.push({ chunkId, ...location, score: 0, why: ['fills the budget'] });
+      if (location !== null) rest.push({ chunkId, ...location, score: 0, why: FILLS_THE_BUDGET });
     }
   }
   rest.sort((a, b) => pathDepth(a.path) - pathDepth(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : a.startLine - b.startLine));
-  ranked.push(...rest);
+  // A loop, not `push(...rest)`: spreading hundreds of thousands of chunks as arguments overflows the stack.
+  for (const candidate of rest) ranked.push(candidate);
 
   const lineCache = new Map<string, string[] | null>();
   const linesOf = async (path: string): Promise<string[] | null> => {
