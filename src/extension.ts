@@ -82,7 +82,7 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
     completionsEnabled: () => readBooleanSetting(settings, 'inline.enabled'),
     prober: (endpoint, signal) => probeEndpoint(endpoint.target, { transport, clock: systemClock, countTokens: tokens.count, signal }),
     contextWindowOf: (endpoint) => windows.infoOf(endpoint),
-    healthOf: (endpointId) => health.snapshot(endpointId),
+    healthOf: (endpoint) => health.snapshot(endpoint.id),
   });
   context.subscriptions.push(speedUi, endpoints.onDidChange(() => speedUi.refresh()));
   flushSpeedHistory = () => speedUi.flush();

@@ -9,8 +9,8 @@ import type { EndpointHealthSnapshot } from './routing/endpointHealth';
 export interface BackendDetailSources {
   /** `ContextWindowBook.infoOf`: detected from the endpoint, else the preset or setting. */
   readonly contextWindowOf?: (endpoint: ResolvedEndpoint) => ContextWindowInfo;
-  /** `EndpointHealthBook.snapshot` of the router, by endpoint id. */
-  readonly healthOf?: (endpointId: string) => EndpointHealthSnapshot;
+  /** The router's `EndpointHealthBook.snapshot` of an endpoint (the composition root decides how the book keys it). */
+  readonly healthOf?: (endpoint: ResolvedEndpoint) => EndpointHealthSnapshot;
 }
 
 /**
@@ -31,7 +31,7 @@ export function backendDetails(
 ): BackendDetails[] {
   return endpoints.map((endpoint) => {
     const window = sources.contextWindowOf?.(endpoint) ?? null;
-    const health = sources.healthOf?.(endpoint.id) ?? null;
+    const health = sources.healthOf?.(endpoint) ?? null;
     return {
       endpointId: endpoint.id,
       label: endpoint.label,

@@ -48,8 +48,8 @@ export interface SpeedUiDeps {
   readonly prober?: EndpointProber;
   /** The context window the router uses and where it came from (`ContextWindowBook.infoOf`), for the panel. */
   readonly contextWindowOf?: (endpoint: ResolvedEndpoint) => ContextWindowInfo;
-  /** The router's health of an endpoint by id (`EndpointHealthBook.snapshot`), for the panel. */
-  readonly healthOf?: (endpointId: string) => EndpointHealthSnapshot;
+  /** The router's health of an endpoint (`EndpointHealthBook.snapshot`), for the panel. */
+  readonly healthOf?: (endpoint: ResolvedEndpoint) => EndpointHealthSnapshot;
   /** Whether inline completions are switched on; by default the inline feature's `latencyCopilot.inline.enabled`. */
   readonly completionsEnabled?: () => boolean;
 }

@@ -49,7 +49,7 @@ describe('backendDetails', () => {
     const health = new EndpointHealthBook(clock);
     health.recordFailure('burst#0', new BackendError('rate-limited', '429', { status: 429, retryAfterMs: 12_000 }), 'rate-limited');
     const nowEpochMs = 1_700_000_000_250;
-    const [row] = backendDetails([burst], { healthOf: (id) => health.snapshot(id) }, nowEpochMs);
+    const [row] = backendDetails([burst], { healthOf: (target) => health.snapshot(target.id) }, nowEpochMs);
     expect(row?.health).toMatchObject({ state: 'open', restCause: 'rate-limited', consecutiveFailures: 1 });
     expect(row?.health?.restUntilEpochMs).toBe(1_700_000_013_000);
     expect(row?.health?.errorRate).toBeGreaterThan(0);
@@ -62,7 +62,7 @@ describe('backendDetails', () => {
     health.recordFirstToken('longContext#0', 420);
     health.recordSuccess('longContext#0', 180);
     clock.advance(2_500);
-    const [resting, healthy] = backendDetails([burst, longContext], { healthOf: (id) => health.snapshot(id) }, 5_000);
+    const [resting, healthy] = backendDetails([burst, longContext], { healthOf: (target) => health.snapshot(target.id) }, 5_000);
     expect(resting?.health).toMatchObject({ state: 'half-open', restUntilEpochMs: null });
     expect(healthy?.health).toMatchObject({ state: 'closed', restUntilEpochMs: null, ttftP50Ms: 420, decodeTokensPerSec: 180 });
   });
