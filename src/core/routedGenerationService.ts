@@ -292,6 +292,7 @@ export class RoutedGenerationService implements GenerationService {
   /** Plans a request without sending it (for the progress message: "sending N tokens to X"). */
   plan(spec: Pick<GenerationSpec, 'task' | 'role' | 'promptTokens' | 'maxOutputTokens'>): RoutePlan {
     const endpoints = [...this.deps.endpoints('burst'), ...this.deps.endpoints('longContext')];
+    this.health.reconcile(endpoints);
     return planRoute(
       { task: spec.task, role: spec.role, promptTokens: spec.promptTokens, maxOutputTokens: spec.maxOutputTokens },
       endpoints,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock';
 import { BackendError } from '../../src/core/errors';
+import type { ResolvedEndpoint } from '../../src/core/endpoint';
 import { EndpointHealthBook } from '../../src/core/routing/endpointHealth';
 import { HedgeBudget } from '../../src/core/routing/hedgeBudget';
 import { failoverCause, isFallbackReason } from '../../src/core/routing/routeReason';
@@ -121,5 +122,25 @@ describe('failoverCause', () => {
     expect(isFallbackReason('too-long')).toBe(true);
     expect(isFallbackReason('fits')).toBe(false);
     expect(isFallbackReason('hedge')).toBe(false);
+  });
+});
+
+describe('EndpointHealthBook.reconcile', () => {
+  const at = (baseUrl: string, model = 'm'): ResolvedEndpoint => ({
+    id: 'burst#0', role: 'burst', label: 'B', preset: null, target: { baseUrl, protocol: 'openai-chat', model }, contextWindow: null, fim: 'none', simulated: false,
+  });
+
+  it('forgets a rest when another server takes the same place in the configuration, and keeps it otherwise', () => {
+    const book = new EndpointHealthBook(new ManualClock());
+    book.reconcile([at('http://127.0.0.1:1/v1')]);
+    book.recordFailure('burst#0', new BackendError('rate-limited', 'slow down', { status: 429, retryAfterMs: 60_000 }), 'rate-limited');
+    expect(book.restRemainingMs('burst#0')).toBe(60_000);
+    book.reconcile([at('http://127.0.0.1:1/v1')]);
+    expect(book.restRemainingMs('burst#0')).toBe(60_000);
+    book.reconcile([at('http://127.0.0.1:2/v1')]);
+    expect(book.restRemainingMs('burst#0')).toBe(0);
+    book.recordFailure('burst#0', new BackendError('rate-limited', 'slow down', { status: 429, retryAfterMs: 5_000 }), 'rate-limited');
+    book.reconcile([at('http://127.0.0.1:2/v1', 'another-model')]);
+    expect(book.restRemainingMs('burst#0')).toBe(0);
   });
 });

@@ -1,3 +1,4 @@
+import type { ResolvedEndpoint } from '../endpoint';
 import type { Clock } from '../clock';
 import type { BackendError } from '../errors';
 
@@ -76,6 +77,8 @@ function percentile(sortedAscending: readonly number[], fraction: number): numbe
  */
 export class EndpointHealthBook {
   private readonly byId = new Map<string, MutableHealth>();
+  /** What each id named when last seen (protocol, base URL, model). */
+  private readonly fingerprints = new Map<string, string>();
   private readonly options: HealthOptions;
 
   constructor(
@@ -83,6 +86,20 @@ export class EndpointHealthBook {
     options: Partial<HealthOptions> = {},
   ) {
     this.options = { ...DEFAULT_HEALTH_OPTIONS, ...options };
+  }
+
+  /**
+   * Forgets what was learned about an endpoint id once it names a different server or model: ids are positions in
+   * the configuration (`burst#0`), and a new server in that place must not inherit the old one's rest or speed.
+   */
+  reconcile(endpoints: readonly ResolvedEndpoint[]): void {
+    for (const endpoint of endpoints) {
+      const fingerprint = `${endpoint.target.protocol} ${endpoint.target.baseUrl} ${endpoint.target.model}`;
+      const known = this.fingerprints.get(endpoint.id);
+      if (known === fingerprint) continue;
+      if (known !== undefined) this.byId.delete(endpoint.id);
+      this.fingerprints.set(endpoint.id, fingerprint);
+    }
   }
 
   private entry(endpointId: string): MutableHealth {
