@@ -1,7 +1,7 @@
 // One loaded GGUF model with one context sequence, run one request at a time. The sequence keeps the previous prompt's
 // evaluated tokens: node-llama-cpp evaluates only what differs from them (the same prompt-cache reuse llama-server does).
 import { performance } from 'node:perf_hooks';
-import type { ChatHistoryItem, ChatWrapperLike, LlamaCompletionLike, LlamaContextLike, LlamaContextSequenceLike, LlamaLike, LlamaModelLike, LlamaTextLike, NodeLlamaCppModule, Token } from './nodeLlamaCpp';
+import type { ChatHistoryItem, ChatWrapperLike, CompletionOptions, LlamaCompletionLike, LlamaContextLike, LlamaContextSequenceLike, LlamaLike, LlamaModelLike, LlamaTextLike, NodeLlamaCppModule, Token } from './nodeLlamaCpp';
 
 /** A chat message as the OpenAI API sends it (text content only). */
 export interface ChatMessage {
@@ -10,7 +10,10 @@ export interface ChatMessage {
 }
 
 /** What to generate from: a raw prompt (`/v1/completions`) or a conversation (`/v1/chat/completions`). */
-export type GenerationInput = { readonly kind: 'prompt'; readonly prompt: string } | { readonly kind: 'chat'; readonly messages: readonly ChatMessage[] };
+export type GenerationInput =
+  | { readonly kind: 'prompt'; readonly prompt: string }
+  | { readonly kind: 'infill'; readonly prefix: string; readonly suffix: string }
+  | { readonly kind: 'chat'; readonly messages: readonly ChatMessage[] };
 
 /** Sampling and stopping, in OpenAI's terms. */
 export interface SamplingParams {
@@ -89,9 +92,19 @@ export class LocalModel {
     return this.context.contextSize;
   }
 
+  /** True when `/v1/completions` with a `suffix` runs as fill-in-the-middle with the model's own FIM tokens. */
+  get infillSupported(): boolean {
+    return this.completion.infillSupported;
+  }
+
   /** Renders the input as tokens, with the chat template's stop triggers for a conversation. */
   private tokensOf(input: GenerationInput): { tokens: Token[]; stopTriggers: readonly LlamaTextLike[] } {
-    if (input.kind === 'prompt') return { tokens: this.model.tokenize(input.prompt, false), stopTriggers: [] };
+    // Special tokens in a raw prompt are parsed (as llama-server does), so a FIM template the extension renders works.
+    if (input.kind === 'prompt') return { tokens: this.model.tokenize(input.prompt, true), stopTriggers: [] };
+    if (input.kind === 'infill') {
+      // Counted for the window check and usage; node-llama-cpp adds the FIM tokens around them.
+      return { tokens: [...this.model.tokenize(input.prefix, false), ...this.model.tokenize(input.suffix, false)], stopTriggers: [] };
+    }
     if (!this.chatWrapper) throw new Error('the model has no chat template; use /v1/completions');
     const history: ChatHistoryItem[] = input.messages.map((message): ChatHistoryItem =>
       message.role === 'assistant' ? { type: 'model', response: [message.content] } : { type: message.role, text: message.content },
@@ -124,7 +137,7 @@ export class LocalModel {
     }
     let result;
     try {
-      result = await this.completion.generateCompletionWithMeta(tokens, {
+      const options: CompletionOptions = {
         onToken: (generated) => {
           const now = performance.now();
           firstTokenAt ??= now;
@@ -142,7 +155,11 @@ export class LocalModel {
         ...(params.seed !== undefined ? { seed: params.seed } : {}),
         ...(params.logitBias.size > 0 ? { tokenBias } : {}),
         customStopTriggers: [...params.stop, ...stopTriggers],
-      });
+      };
+      result =
+        input.kind === 'infill' && this.completion.infillSupported
+          ? await this.completion.generateInfillCompletionWithMeta(this.model.tokenize(input.prefix, false), this.model.tokenize(input.suffix, false), options)
+          : await this.completion.generateCompletionWithMeta(input.kind === 'infill' ? this.model.tokenize(input.prefix, false) : tokens, options);
     } catch (error) {
       // Aborted before the first token: node-llama-cpp throws the signal's reason.
       if (signal.aborted) result = { response: '', metadata: { stopReason: 'abort' } };

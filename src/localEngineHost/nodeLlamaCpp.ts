@@ -42,7 +42,10 @@ export interface CompletionResult {
 
 /** node-llama-cpp's `LlamaCompletion`. */
 export interface LlamaCompletionLike {
+  /** True when the model has fill-in-the-middle tokens. */
+  readonly infillSupported: boolean;
   generateCompletionWithMeta(input: Token[], options: CompletionOptions): Promise<CompletionResult>;
+  generateInfillCompletionWithMeta(prefix: Token[], suffix: Token[], options: CompletionOptions): Promise<CompletionResult>;
   dispose(): void;
 }
 

@@ -192,7 +192,10 @@ export class OpenAiServer {
     }
     if (request.method === 'POST' && (path === '/v1/completions' || path === '/completions')) {
       const body = await readJson(request);
-      return this.complete(body, { kind: 'prompt', prompt: promptOf(body) }, response);
+      // `suffix` asks for fill-in-the-middle (OpenAI's completions API); the model's own FIM tokens frame it.
+      const suffix = body['suffix'];
+      const input: GenerationInput = typeof suffix === 'string' ? { kind: 'infill', prefix: promptOf(body), suffix } : { kind: 'prompt', prompt: promptOf(body) };
+      return this.complete(body, input, response);
     }
     throw new RequestError(404, `no route ${request.method ?? ''} ${path}`, 'not_found_error');
   }

@@ -212,6 +212,22 @@ describe('local engine (node-llama-cpp in a child process)', () => {
     }
   });
 
+  it('fills in the middle: a completion with a suffix runs with the model FIM tokens (prompt holds prefix and suffix)', async () => {
+    const lease = await supervisor.acquire();
+    try {
+      const suffix = '\n}\n\nconsole.log(fibonacci(10));\n';
+      const outcome = await run(lease.baseUrl, 'openai-completions', { prompt: PREFIX, suffix, maxTokens: 8 });
+      expect(outcome.error).toBeNull();
+      expect(finishReasons(outcome)).toEqual(['length']);
+      expect(outcome.stats.outputTokens).toBe(8);
+      const plain = await run(lease.baseUrl, 'openai-completions', { prompt: PREFIX, maxTokens: 1 });
+      const promptTokensOf = (events: StreamEvent[]): number => events.flatMap((event) => (event.kind === 'usage' ? [event.promptTokens ?? 0] : []))[0] ?? 0;
+      expect(promptTokensOf(outcome.events)).toBeGreaterThan(promptTokensOf(plain.events));
+    } finally {
+      lease.release();
+    }
+  });
+
   it('an abort mid-stream cancels the generation and the next request (queued behind it) is served', async () => {
     const lease = await supervisor.acquire();
     try {

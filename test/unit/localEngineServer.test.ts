@@ -26,7 +26,7 @@ class FakeModel implements ServedModel {
 
   async generate(input: GenerationInput, params: SamplingParams, onText: (text: string) => void, signal: AbortSignal): Promise<GenerationOutcome> {
     this.calls.push({ input, params });
-    const prompt = input.kind === 'prompt' ? input.prompt : input.messages.map((message) => message.content).join(' ');
+    const prompt = input.kind === 'prompt' ? input.prompt : input.kind === 'infill' ? input.prefix + input.suffix : input.messages.map((message) => message.content).join(' ');
     if (prompt.length > CONTEXT_SIZE) throw new ContextTooLongError(prompt.length, CONTEXT_SIZE);
     this.running++;
     this.maxRunning = Math.max(this.maxRunning, this.running);
@@ -96,6 +96,12 @@ describe('local engine server (OpenAI protocol over a fake model)', () => {
     expect(call?.input).toEqual({ kind: 'prompt', prompt: 'def f(' });
     expect(call?.params.stop).toEqual(['\n\n']);
     expect([...(call?.params.logitBias ?? new Map())]).toEqual([[151643, 8]]);
+  });
+
+  it('a completion with a suffix is fill-in-the-middle', async () => {
+    const outcome = await run('openai-completions', { prompt: 'function add(a, b) {\n  ', suffix: '\n}\n', maxTokens: 1 });
+    expect(outcome.error).toBeNull();
+    expect(model.calls.at(-1)?.input).toEqual({ kind: 'infill', prefix: 'function add(a, b) {\n  ', suffix: '\n}\n' });
   });
 
   it('answers /v1/models with the served context_length (detected as the window) and /health', async () => {
