@@ -90,6 +90,15 @@ export function mayNameFile(path: string): (specifier: string) => boolean {
   };
 }
 
+/**
+ * A copy of `items` with no spare capacity, or one shared empty array. An array grown by `push` reserves 17 slots
+ * (about 150 bytes); three short lists per file kept that way cost 9 MB over 20,000 files.
+ */
+function exactCopy<T>(items: readonly T[]): readonly T[] {
+  return items.length === 0 ? NOTHING : items.slice();
+}
+const NOTHING: readonly never[] = Object.freeze([]);
+
 function join(directory: string, name: string): string {
   return directory === '' ? name : `${directory}/${name}`;
 }
@@ -252,9 +261,9 @@ export class RepoIndex {
       sizeBytes: bytes.length,
       mtimeMs: read.mtimeMs,
       lineCount,
-      chunkIds,
-      symbols: outline.symbols,
-      imports: outline.imports,
+      chunkIds: exactCopy(chunkIds),
+      symbols: exactCopy(outline.symbols),
+      imports: exactCopy(outline.imports),
     });
     return previous === undefined ? 'added' : 'changed';
   }
