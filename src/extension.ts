@@ -95,7 +95,12 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
     onResponseHeaders: (endpoint, headers) => rateLimits.record(endpoint.id, headers),
     onDecision: (decision) => (decision.task === 'inline' && decision.reason === 'fits' ? log.debug : log.info).call(log, describeRouteDecision(decision)),
   });
-  context.subscriptions.push({ dispose: () => windows.dispose() }, endpoints.onDidChange(() => void windows.refresh([...endpoints.endpoints('burst'), ...endpoints.endpoints('longContext')]).then(() => speedUi.refresh())));
+  context.subscriptions.push({ dispose: () => windows.dispose() }, endpoints.onDidChange(() => {
+    const all = [...endpoints.endpoints('burst'), ...endpoints.endpoints('longContext')];
+    // A new server in an old place (burst#0) starts with a clean bill of health, in the panel too.
+    health.reconcile(all);
+    void windows.refresh(all).then(() => speedUi.refresh());
+  }));
   // Repository tasks (issue 7): the index is built on first use and kept current by a file watcher.
   const repoIndex = new RepoIndexHost({ log, maxFileBytes: () => readNumberSetting(settings, 'repo.maxFileSizeKb') * 1024 });
   const repoTokenCounter = () => loadTokenCounter((reason) => log.warn(`Repository context: cl100k tokenizer unavailable, using the rough estimate (${reason})`));

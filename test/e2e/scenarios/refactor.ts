@@ -297,7 +297,8 @@ export const refactorCloseEditorScenario: Scenario = {
   name: 'refactor: closing the editor mid-stream leaves the file as on disk',
   timeoutMs: 120_000,
   async run(ctx) {
-    const { editor } = await setUp(ctx, 40);
+    // Slow enough that the stream is still running when the close lands, even when each edit takes 200 ms to apply.
+    const { editor } = await setUp(ctx, 10);
     const document = editor.document;
     const command = refactor();
     await waitForStreaming(ctx, document);
