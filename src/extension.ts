@@ -25,6 +25,8 @@ import { createLazyTransport } from './vscode/lazyTransport';
 import { RefactorCommands } from './vscode/refactorCommands';
 import { createInlineCompletions } from './vscode/inlineCompletions';
 import { protocolFor } from './core/protocols/registry';
+import { LocalEngineTransport } from './core/localEngine/localEngineTransport';
+import { LocalEngine } from './vscode/localEngine';
 
 /** The tokenizer chunk loads this long after activation, so its 0.1-0.2 s of parsing never delays start-up. */
 const TOKENIZER_LOAD_DELAY_MS = 500;
@@ -50,15 +52,20 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
   const settings = createSettingsSource();
   const keys = new ApiKeyStore(context.secrets, redactor, log);
   const simulator = new SimulatedBackends(log);
-  const endpoints = new EndpointRegistry({ settings, keys, simulator, log, reportProblem: showConfigProblem });
+  // Local engine (issue 8): a GGUF model run by the extension itself in a child process, started on first use through
+  // the transport below; its download goes through the network transport.
+  const localEngine = new LocalEngine({ context, settings, log, transport: () => network });
+  context.subscriptions.push(localEngine);
+  const endpoints = new EndpointRegistry({ settings, keys, simulator, log, reportProblem: showConfigProblem, localEngine });
   const configDeps = { registry: endpoints, keys, log, globalState: context.globalState };
   context.subscriptions.push(log, keys, simulator, endpoints, ...new ConfigCommands(configDeps).register());
   endpoints.start();
   void offerSimulatorIfUnconfigured(configDeps, readBooleanSetting(settings, 'backends.offerSimulator'));
   // One transport (connection pools) shared by every feature and the probe.
   // undici lives in dist/transport.js (bigger than the whole 400 KB budget); it is parsed just after activation.
-  const transport = createLazyTransport({ proxyUrl: readHttpProxy() });
-  transport.preload();
+  const network = createLazyTransport({ proxyUrl: readHttpProxy() });
+  network.preload();
+  const transport = new LocalEngineTransport(network, localEngine);
   // cl100k counts for the meter, the router's fit check and refactors; rough until dist/tokenizer.js has loaded, which
   // happens off the activation path. Inline completions size their prompts with the rough count on purpose: exact
   // counting of a 2,000-token prefix costs about 1 ms per keystroke, half the latency budget.

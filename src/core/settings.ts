@@ -61,6 +61,12 @@ export const SETTINGS = {
   'inline.adaptiveDelay': { type: 'boolean', default: false },
   'inline.speculativeRequests': { type: 'boolean', default: true },
   'inline.allowInUntrustedWorkspaces': { type: 'boolean', default: false, scope: 'application' },
+  // Local engine (src/core/localEngine, src/vscode/localEngine.ts): paths and URLs run code and load files, so machine scope, restricted.
+  'localEngine.modelPath': { type: 'string', default: '', scope: 'machine', restricted: true },
+  'localEngine.modelUrl': { type: 'string', default: '', scope: 'machine', restricted: true },
+  'localEngine.modelSha256': { type: 'string', default: '', scope: 'machine', restricted: true },
+  'localEngine.nodeLlamaCppPath': { type: 'string', default: '', scope: 'machine', restricted: true },
+  'localEngine.idleStopMinutes': { type: 'number', default: 10, scope: 'machine' },
 } as const satisfies Readonly<Record<string, SettingSpec>>;
 
 /** A setting key without the section prefix, e.g. `backends.burst`. */

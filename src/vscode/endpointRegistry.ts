@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { BackendConfigProblem, EndpointConfig } from '../core/backendConfig';
 import { backendSettingKey, parseBackendList, resolveEndpoints } from '../core/backendConfig';
 import type { BackendRole, ResolvedEndpoint } from '../core/endpoint';
+import { localEngineEndpoint, readLocalEngineConfig } from '../core/localEngine/localEngineConfig';
 import type { Logger } from '../core/logger';
 import type { SettingKey, SettingsSource } from '../core/settings';
 import { readBooleanSetting, readNumberSetting, readRawSetting } from '../core/settings';
@@ -16,6 +17,8 @@ const WATCHED_SETTINGS: readonly SettingKey[] = [
   'backends.useSimulator',
   'simulator.tokensPerSecond',
   'simulator.ttftMs',
+  'localEngine.modelPath',
+  'localEngine.modelUrl',
 ];
 
 /** A snapshot of the resolved configuration. */
@@ -38,6 +41,8 @@ export interface EndpointRegistryDeps {
   readonly log: Logger;
   /** Shows one problem to the person (a warning with buttons); called once per distinct problem. */
   readonly reportProblem: (problem: BackendConfigProblem) => void;
+  /** The extension's own local engine: when a model is configured it is added as the last burst endpoint. */
+  readonly localEngine?: { configured(): boolean };
 }
 
 /**
@@ -107,7 +112,8 @@ export class EndpointRegistry implements vscode.Disposable {
     return (
       isEmpty(readRawSetting(settings, 'backends.burst')) &&
       isEmpty(readRawSetting(settings, 'backends.longContext')) &&
-      !readBooleanSetting(settings, 'backends.useSimulator')
+      !readBooleanSetting(settings, 'backends.useSimulator') &&
+      !this.deps.localEngine?.configured()
     );
   }
 
@@ -160,8 +166,9 @@ export class EndpointRegistry implements vscode.Disposable {
     const configs = parsed.flatMap((list) => list.configs);
     await keys.load(configs.map((config) => config.secretName));
     const resolved = resolveEndpoints(configs, (name) => keys.get(name));
+    const burst = resolved.endpoints.filter((endpoint) => endpoint.role === 'burst');
     return {
-      burst: resolved.endpoints.filter((endpoint) => endpoint.role === 'burst'),
+      burst: this.deps.localEngine?.configured() ? [...burst, localEngineEndpoint(readLocalEngineConfig(settings))] : burst,
       longContext: resolved.endpoints.filter((endpoint) => endpoint.role === 'longContext'),
       problems: [...parsed.flatMap((list) => list.problems), ...resolved.problems],
       configs,

@@ -16,6 +16,7 @@ import type { EngineState } from '../../src/core/localEngine/engineSupervisor';
 import { launchHost } from '../../src/core/localEngine/hostLauncher';
 import type { HostLaunchOptions, HostProcess } from '../../src/core/localEngine/hostLauncher';
 import { LocalEngineError } from '../../src/core/localEngine/localEngineError';
+import { LOCAL_ENGINE_BASE_URL, LocalEngineTransport } from '../../src/core/localEngine/localEngineTransport';
 import { SpeedMeter } from '../../src/core/meter';
 import type { RequestStats } from '../../src/core/requestStats';
 import { ManualScheduler } from '../../src/core/scheduler';
@@ -295,6 +296,26 @@ describe('local engine (node-llama-cpp in a child process)', () => {
     expect(outcome.stats.outputTokens).toBe(4);
     again.release();
     expect(states).toContain('starting');
+  });
+
+  it("through the extension's transport: the first POST to the port-0 placeholder starts the engine, GETs never do", async () => {
+    const own = new EngineSupervisor({ launch: async () => { const host = await launchHost(launchOptions()); launched.push(host); return host; }, clock, scheduler, idleStopMs: IDLE_STOP_MS });
+    const local = new LocalEngineTransport(transport, own);
+    try {
+      const probe = await local.request({ url: `${LOCAL_ENGINE_BASE_URL}/models`, method: 'GET', headers: {} });
+      probe.dispose();
+      expect(probe.status).toBe(503);
+      expect(own.state()).toBe('stopped');
+      const target: EndpointTarget = { baseUrl: LOCAL_ENGINE_BASE_URL, protocol: 'openai-completions', model: 'local' };
+      const events: StreamEvent[] = [];
+      for await (const event of generate(local, target, { prompt: PREFIX, suffix: '\n}\n', maxTokens: 6 })) events.push(event);
+      expect(own.state()).toBe('running');
+      expect(events.filter((event) => event.kind === 'usage')).toEqual([expect.objectContaining({ completionTokens: 6 })]);
+      const window = await detectContextWindow(local, { target: { ...target, protocol: 'openai-chat' }, contextWindow: null });
+      expect(window.contextWindow).toBe(CONTEXT_SIZE);
+    } finally {
+      await own.dispose();
+    }
   });
 
   it('stops the host on dispose (VS Code closing): the process is gone', async () => {

@@ -175,6 +175,19 @@ describe('EngineSupervisor', () => {
     expect((await next).baseUrl).toBe('http://127.0.0.1:40000');
   });
 
+  it('stays failed after a failed or unverified download (no new download, with its notification, on every use)', async () => {
+    for (const reason of ['download-failed', 'size-mismatch', 'checksum-mismatch'] as const) {
+      const failure = new LocalEngineError(reason, `download: ${reason}`);
+      const { supervisor, finishLaunches, launchesWaiting } = setup({ failWith: failure });
+      const first = supervisor.acquire().catch((caught: unknown) => caught);
+      await finishLaunches();
+      expect(await first).toBe(failure);
+      expect(supervisor.state()).toBe('failed');
+      expect(await supervisor.acquire().catch((caught: unknown) => caught)).toBe(failure);
+      expect(launchesWaiting()).toBe(0);
+    }
+  });
+
   it('treats other start failures as transient (the next use tries again)', async () => {
     const { supervisor, finishLaunches, setFailure } = setup({ failWith: new LocalEngineError('start-failed', 'port in use') });
     const first = supervisor.acquire().catch((caught: unknown) => caught);

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock';
 import type { Scheduler, ScheduledTask } from '../scheduler';
 import { LocalEngineError } from './localEngineError';
+import type { LocalEngineErrorReason } from './localEngineError';
 
 /** How a local engine process ended. */
 export interface EngineExit {
@@ -42,13 +43,16 @@ export interface EngineSupervisorOptions {
 export type EngineState = 'stopped' | 'starting' | 'running' | 'failed';
 
 const DEFAULT_MAX_CRASHES = 3;
+/** Start failures that keep the supervisor failed until `reset()` (the person has to change something). */
+const STICKY_REASONS: ReadonlySet<LocalEngineErrorReason> = new Set<LocalEngineErrorReason>(['binary-missing', 'model-missing', 'download-failed', 'size-mismatch', 'checksum-mismatch']);
 const DEFAULT_CRASH_WINDOW_MS = 60_000;
 
 /**
  * Runs the local engine on demand: it starts on first use (concurrent callers share one start), stops after
  * `idleStopMs` without use and on `dispose()` (VS Code closing), and starts again after a crash on the next use (at
  * once if requests were in flight). More than `maxCrashes` crashes within `crashWindowMs` give a `crashed` error until
- * `reset()`, so a broken model does not restart forever.
+ * `reset()`, so a broken model does not restart forever. A missing binary or model and a failed download also stay
+ * failed until `reset()`.
  */
 export class EngineSupervisor {
   private process: EngineProcess | null = null;
@@ -160,8 +164,9 @@ export class EngineSupervisor {
           error instanceof LocalEngineError
             ? error
             : new LocalEngineError('start-failed', `The local engine did not start: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-        // Missing files will not fix themselves: stay failed until reset(). Other start failures may be transient.
-        if (failure.reason === 'binary-missing' || failure.reason === 'model-missing') {
+        // Missing files will not fix themselves, and a failed download must not start again (with its progress
+        // notification) on every keystroke: stay failed until reset(). Other start failures may be transient.
+        if (STICKY_REASONS.has(failure.reason)) {
           this.lastError = failure;
           this.setState('failed');
         } else if (this.currentState === 'starting') {
