@@ -12,6 +12,12 @@ import { importNodeLlamaCpp, resolveNodeLlamaCpp } from './nodeLlamaCpp';
 import { OpenAiServer } from './openAiServer';
 
 const startedAt = performance.now();
+/** Set once the server runs; before that, losing the parent (VS Code gone mid-start) simply ends the process. */
+let shutdownHook: (() => Promise<void>) | null = null;
+process.on('disconnect', () => {
+  if (shutdownHook) void shutdownHook();
+  else process.exit(0);
+});
 
 function tell(message: HostMessage): Promise<void> {
   return new Promise((resolve) => {
@@ -71,7 +77,7 @@ async function main(): Promise<void> {
     await model.dispose().catch(() => undefined);
     process.exit(0);
   };
-  process.on('disconnect', () => void shutdown());
+  shutdownHook = shutdown;
   process.on('SIGTERM', () => void shutdown());
   process.on('SIGINT', () => void shutdown());
   process.on('message', (message: unknown) => {

@@ -1,6 +1,7 @@
 // The local engine (issue 8, item 4): the extension's own engine host (src/localEngineHost, node-llama-cpp's prebuilt CPU
 // binary) run as a child process by the supervisor, driven through the extension's real transport, `generate`, protocol
 // decoders and `SpeedMeter`. The tiny generated model has random weights: assertions are about structure and counts.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -324,6 +325,29 @@ describe('local engine (node-llama-cpp in a child process)', () => {
     expect(supervisor.state()).toBe('stopped');
     expect(await waitFor(() => !isAlive(host?.pid ?? -1))).toBe(true);
     await expect(supervisor.acquire()).rejects.toBeInstanceOf(LocalEngineError);
+  });
+
+  it('the host ends by itself when its parent dies (a crashed or killed VS Code leaves no model in memory)', async () => {
+    // A stand-in parent: forks the host, prints its pid once ready, then waits to be killed.
+    const parentSource = [
+      "const { fork } = require('node:child_process');",
+      `const child = fork(${JSON.stringify(hostScript)}, ${JSON.stringify(['--model', modelPath, '--module-dir', moduleDir, '--context', '512', '--threads', '1'])}, { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });`,
+      "child.on('message', (m) => { if (m.type === 'ready') console.log(String(child.pid)); });",
+      'setInterval(() => {}, 1000);',
+    ].join('\n');
+    const parent = spawn(process.execPath, ['-e', parentSource], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const hostPid = await new Promise<number>((resolve, reject) => {
+        parent.stdout.setEncoding('utf8');
+        parent.stdout.once('data', (text: string) => resolve(Number(text.trim())));
+        parent.once('exit', () => reject(new Error('the stand-in parent exited before the host was ready')));
+      });
+      expect(isAlive(hostPid)).toBe(true);
+      parent.kill('SIGKILL');
+      expect(await waitFor(() => !isAlive(hostPid))).toBe(true);
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 
   it('a missing model or a missing node-llama-cpp gives one clear error with what to do', async () => {
