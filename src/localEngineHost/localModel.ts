@@ -80,7 +80,8 @@ export class LocalModel {
   static async load(module: NodeLlamaCppModule, options: { modelPath: string; contextSize: number; threads: number }): Promise<LocalModel> {
     const llama = await module.getLlama({ gpu: false, build: 'never', logLevel: 'error', progressLogs: false });
     const model = await llama.loadModel({ modelPath: options.modelPath, gpuLayers: 0 });
-    const contextSize = options.contextSize > 0 ? options.contextSize : Math.min(model.trainContextSize, DEFAULT_MAX_CONTEXT);
+    // Never past the training length: positions beyond it were never trained and produce garbage.
+    const contextSize = Math.min(options.contextSize > 0 ? options.contextSize : DEFAULT_MAX_CONTEXT, model.trainContextSize);
     const context = await model.createContext({ contextSize, sequences: 1, ...(options.threads > 0 ? { threads: options.threads } : {}) });
     const sequence = context.getSequence();
     const completion = new module.LlamaCompletion({ contextSequence: sequence });

@@ -8,7 +8,7 @@ import type { Logger } from '../core/logger';
 import { EngineSupervisor } from '../core/localEngine/engineSupervisor';
 import type { EngineProcess, EngineState } from '../core/localEngine/engineSupervisor';
 import { launchHost } from '../core/localEngine/hostLauncher';
-import { LOCAL_ENGINE_SETTING_KEYS, downloadDestination, isLocalEngineConfigured, readLocalEngineConfig } from '../core/localEngine/localEngineConfig';
+import { LOCAL_ENGINE_CONTEXT_TOKENS, LOCAL_ENGINE_SETTING_KEYS, downloadDestination, isLocalEngineConfigured, readLocalEngineConfig } from '../core/localEngine/localEngineConfig';
 import type { LocalEngineConfig } from '../core/localEngine/localEngineConfig';
 import { LocalEngineError } from '../core/localEngine/localEngineError';
 import type { EngineLeases } from '../core/localEngine/localEngineTransport';
@@ -82,8 +82,8 @@ export class LocalEngine implements EngineLeases, vscode.Disposable {
       const moduleDir = config.nodeLlamaCppPath !== '' ? config.nodeLlamaCppPath : join(this.deps.context.globalStorageUri.fsPath, 'node-llama-cpp');
       const host = await launchHost({
         hostScript: this.deps.context.asAbsolutePath(join('dist', 'localEngineHost.js')),
-        // Context 0: the model's training length, capped at 8,192 tokens; threads 0: node-llama-cpp's choice.
-        args: { modelPath, moduleDir, contextSize: 0, threads: 0 },
+        // Threads 0: node-llama-cpp's choice (the machine's performance cores).
+        args: { modelPath, moduleDir, contextSize: LOCAL_ENGINE_CONTEXT_TOKENS, threads: 0 },
         onLogLine: (line) => this.deps.log.debug(`Local engine: ${line}`),
       });
       this.deps.log.info(`Local engine: ${modelPath} loaded in ${Math.round(host.loadMs)} ms, ${host.contextSize} tokens of context, at ${host.baseUrl} (pid ${host.pid})`);

@@ -35,6 +35,7 @@ describe('local engine configuration', () => {
       label: 'Local engine tiny-coder',
       preset: 'local',
       target: { baseUrl: LOCAL_ENGINE_BASE_URL, protocol: 'openai-chat', model: 'tiny-coder' },
+      contextWindow: 8192,
       fim: 'openai-suffix',
       simulated: false,
     });

@@ -26,7 +26,7 @@ export interface HostArguments {
   readonly modelPath: string;
   /** A folder where `node-llama-cpp` resolves from (its `node_modules` parent, or the package folder itself). */
   readonly moduleDir: string;
-  /** Context window to allocate, in tokens; 0 takes the model's training length capped at 8,192. */
+  /** Context window to allocate, in tokens (never more than the model's training length); 0 means 8,192. */
   readonly contextSize: number;
   /** CPU threads for decoding; 0 lets node-llama-cpp choose. */
   readonly threads: number;

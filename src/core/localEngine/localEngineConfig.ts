@@ -27,6 +27,12 @@ export const LOCAL_ENGINE_SETTING_KEYS: readonly SettingKey[] = [
   'localEngine.idleStopMinutes',
 ];
 
+/**
+ * The window the local engine allocates, in tokens (less when the model was trained on fewer). 8,192 holds an inline
+ * prompt and a refactor of a large function; the KV cache of a 0.5B model at this size is about 100 MB.
+ */
+export const LOCAL_ENGINE_CONTEXT_TOKENS = 8192;
+
 /** The smallest idle stop, in minutes: a model load costs seconds, so stopping sooner only costs time. */
 const MIN_IDLE_STOP_MINUTES = 1;
 
@@ -66,9 +72,9 @@ export function localModelName(config: LocalEngineConfig): string {
 
 /**
  * The local engine as a burst endpoint, after the configured ones. Its base URL is the port-0 placeholder that
- * `LocalEngineTransport` fills in; its window is detected from `/v1/models` once it runs (unknown until then: the
- * engine answers a prompt that does not fit with a context-too-long error). FIM goes to `/v1/completions` with `suffix`,
- * which the engine runs with the model's own FIM tokens.
+ * `LocalEngineTransport` fills in. Its window is the one the engine is asked to allocate: detection from `/v1/models`
+ * cannot run before first use (GETs never start the engine). FIM goes to `/v1/completions` with `suffix`, which the
+ * engine runs with the model's own FIM tokens.
  */
 export function localEngineEndpoint(config: LocalEngineConfig): ResolvedEndpoint {
   return {
@@ -78,7 +84,9 @@ export function localEngineEndpoint(config: LocalEngineConfig): ResolvedEndpoint
     label: `Local engine ${localModelName(config)}`,
     preset: 'local',
     target: { baseUrl: LOCAL_ENGINE_BASE_URL, protocol: 'openai-chat', model: localModelName(config) },
-    contextWindow: null,
+    // What the engine allocates; a model trained on less serves less, and a prompt over that is refused as
+    // context-too-long (the router then re-routes and remembers the refused size).
+    contextWindow: LOCAL_ENGINE_CONTEXT_TOKENS,
     fim: 'openai-suffix',
     simulated: false,
   };
