@@ -1,9 +1,12 @@
 // `npm run --silent bench:engine [-- --json] [-- --repeats N] [-- --model tiny|qwen05b]`
-// A benchmark, not a test: it REPORTS figures. It starts llama-server (one thread, so the figures are steady on a shared
-// 2-core machine) with the model of Qwen2.5-0.5B's shapes, runs the extension's probe and metered requests through the
-// real streaming path, and prints TTFT, decode and prefill tokens/s as the extension measures them next to the
-// server's own `timings`. Progress goes to stderr; stdout holds only the report (JSON with --json).
-import { mkdtempSync } from 'node:fs';
+// A benchmark, not a test: it REPORTS figures. It starts llama-server, then (after llama-server has stopped) the
+// extension's own local engine host (src/localEngineHost, node-llama-cpp's prebuilt CPU binary), each with one thread so
+// the figures are steady on a shared 2-core machine, with the model of Qwen2.5-0.5B's shapes. On each it runs the
+// extension's probe and metered requests through the real streaming path, and prints TTFT, decode and prefill tokens/s
+// as the extension measures them next to the engine's own `timings`. Progress goes to stderr; stdout holds only the
+// report (with --json: one JSON object on one line).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,9 +19,10 @@ import { probeEndpoint } from '../../src/core/probe';
 import type { ProbeResult } from '../../src/core/probe';
 import type { RequestStats } from '../../src/core/requestStats';
 import { countTokens } from '../../src/core/tokenCount';
+import { launchHost } from '../../src/core/localEngine/hostLauncher';
 import { createTransport } from '../../src/core/transport';
 import type { Transport } from '../../src/core/transport';
-import { QWEN05B_MODEL, TINY_MODEL, ensureModel } from './makeGguf';
+import { QWEN05B_MODEL, TINY_MODEL, cacheDir, ensureModel } from './makeGguf';
 import { ensureLlamaServer, llamaServerVersion, startLlamaServer } from './llamaServer';
 
 const THREADS = 1;
@@ -93,6 +97,97 @@ function fixed(value: number | null, digits = 1): string {
   return value === null ? 'n/a' : value.toFixed(digits);
 }
 
+/** The figures of one engine: the probe on its fill-in-the-middle and chat routes, metered decode and prefill runs. */
+interface EngineFigures {
+  readonly probe: { readonly fill: Record<string, number | null>; readonly chat: Record<string, number | null> };
+  readonly decode: { readonly median: Record<string, number | null>; readonly runs: readonly Measurement[] };
+  readonly prefill: { readonly median: Record<string, number | null>; readonly runs: readonly Measurement[] };
+}
+
+/**
+ * Runs the same measurements on one engine. `fill` is its fill-in-the-middle route (llama-server: /infill; the local
+ * engine: /v1/completions with a suffix), `chat` its /v1/chat/completions.
+ */
+async function measureEngine(name: string, transport: Transport, fill: EndpointTarget, chat: EndpointTarget, repeats: number): Promise<EngineFigures> {
+  // Warm-up: the first request pays one-time costs (buffers, page faults of the mapped model).
+  await metered(transport, fill, { prompt: 'warm', maxTokens: 4 });
+
+  log(`${name}: probe (the extension's own probe: src/core/probe.ts) x${repeats} on ${fill.protocol} and ${chat.protocol}`);
+  const probes: ProbeResult[] = [];
+  for (let run = 0; run < repeats; run++) {
+    for (const target of [fill, chat]) {
+      probes.push(await probeEndpoint(target, { transport, clock: systemClock, countTokens, maxTokens: DECODE_TOKENS }));
+    }
+  }
+  const failed = probes.find((probe) => !probe.ok);
+  if (failed?.error) throw new BackendError('http', `${name}: probe failed: ${failed.error.reason} ${failed.error.message}`);
+
+  log(`${name}: decode x${repeats}: ${DECODE_TOKENS} tokens on ${fill.protocol}`);
+  const decode: Measurement[] = [];
+  for (let run = 0; run < repeats; run++) {
+    decode.push(await metered(transport, fill, { prompt: `// run ${run}\nfunction f() {\n`, suffix: '\n}\n', maxTokens: DECODE_TOKENS, temperature: 0 }));
+  }
+
+  log(`${name}: prefill x${repeats}: ${PREFILL_LINES} lines of code (~540 tokens), 8 tokens out, prompt cache missed on purpose`);
+  const prefill: Measurement[] = [];
+  for (let run = 0; run < repeats; run++) {
+    prefill.push(await metered(transport, fill, { prompt: prefillPrompt(run), suffix: '\n', maxTokens: 8, temperature: 0 }));
+  }
+
+  const probeSummary = (protocol: string): Record<string, number | null> => {
+    const mine = probes.filter((probe) => probe.protocol === protocol);
+    return {
+      ttftMs: median(mine.map((probe) => probe.ttftMs)),
+      decodeTokensPerSec: median(mine.map((probe) => probe.decodeTokensPerSec)),
+      outputTokens: median(mine.map((probe) => probe.outputTokens)),
+    };
+  };
+  return {
+    probe: { fill: probeSummary(fill.protocol), chat: probeSummary(chat.protocol) },
+    decode: { median: summarise(decode), runs: decode },
+    prefill: { median: summarise(prefill), runs: prefill },
+  };
+}
+
+/**
+ * Builds the engine host from the current source into a temporary folder (the same entry and externals as
+ * esbuild.mjs), so the figures never come from a stale dist/localEngineHost.js.
+ */
+function buildHost(): { readonly hostScript: string; readonly buildDir: string } {
+  const buildDir = mkdtempSync(join(tmpdir(), 'latency-copilot-bench-host-'));
+  const hostScript = join(buildDir, 'localEngineHost.js');
+  const built = spawnSync(
+    join('node_modules', '.bin', 'esbuild'),
+    ['src/localEngineHost/main.ts', '--bundle', '--platform=node', '--target=node20', '--format=cjs', '--external:node-llama-cpp', '--log-level=error', `--outfile=${hostScript}`],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  if (built.status !== 0 || !existsSync(hostScript)) throw new Error(`building the local engine host failed (esbuild exit ${String(built.status)})`);
+  return { hostScript, buildDir };
+}
+
+/** node-llama-cpp's version in the cache folder the engine suite installs, or null when it is not there. */
+function nodeLlamaCppVersion(moduleDir: string): string | null {
+  try {
+    const manifest: unknown = JSON.parse(readFileSync(join(moduleDir, 'node_modules', 'node-llama-cpp', 'package.json'), 'utf8'));
+    if (typeof manifest === 'object' && manifest !== null && 'version' in manifest && typeof manifest.version === 'string') return manifest.version;
+  } catch {
+    // Not installed: the host reports binary-missing with the fix.
+  }
+  return null;
+}
+
+function engineLines(title: string, fillName: string, figures: EngineFigures): string[] {
+  const d = figures.decode.median;
+  const p = figures.prefill.median;
+  return [
+    title,
+    `  probe ${fillName.padEnd(13)} TTFT ${fixed(figures.probe.fill['ttftMs'] ?? null)} ms, decode ${fixed(figures.probe.fill['decodeTokensPerSec'] ?? null)} tok/s`,
+    `  probe chat          TTFT ${fixed(figures.probe.chat['ttftMs'] ?? null)} ms, decode ${fixed(figures.probe.chat['decodeTokensPerSec'] ?? null)} tok/s`,
+    `  decode              meter ${fixed(d['decodeTokensPerSec'] ?? null)} tok/s, engine ${fixed(d['serverDecodeTokensPerSec'] ?? null)} tok/s, TTFT ${fixed(d['ttftMs'] ?? null)} ms`,
+    `  prefill (${fixed(p['promptTokens'] ?? null, 0)} tok)   TTFT ${fixed(p['ttftMs'] ?? null)} ms, by TTFT ${fixed(p['prefillTokensPerSecByTtft'] ?? null)} tok/s, engine ${fixed(p['serverPrefillTokensPerSec'] ?? null)} tok/s`,
+  ];
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -109,77 +204,93 @@ async function main(): Promise<void> {
   const binary = ensureLlamaServer();
   const { version, commit } = llamaServerVersion(binary);
   const model = await ensureModel(spec, log);
-  const logFile = join(mkdtempSync(join(tmpdir(), 'latency-copilot-bench-')), 'llama-server.log');
-  log(`starting llama-server (${commit ?? version}) with ${spec.id}, -t ${THREADS}, -c ${CONTEXT_SIZE}`);
-  const loadStarted = performance.now();
-  const server = await startLlamaServer({ binary, modelPath: model.path, contextSize: CONTEXT_SIZE, threads: THREADS, slots: 1, logFile });
-  const loadMs = performance.now() - loadStarted;
+  const moduleDir = join(cacheDir(), 'node-llama-cpp');
+  const { hostScript, buildDir } = buildHost();
   const transport = createTransport();
   try {
-    const infill: EndpointTarget = { baseUrl: server.baseUrl, protocol: 'llamacpp-infill', model: spec.id };
-    const chat: EndpointTarget = { baseUrl: `${server.baseUrl}/v1`, protocol: 'openai-chat', model: spec.id };
-
-    // Warm-up: the first request pays one-time costs (buffers, page faults of the mapped model).
-    await metered(transport, infill, { prompt: 'warm', maxTokens: 4 });
-
-    log(`probe (the extension's own probe: src/core/probe.ts) x${repeats} on /infill and /v1/chat/completions`);
-    const probes: ProbeResult[] = [];
-    for (let run = 0; run < repeats; run++) {
-      for (const target of [infill, chat]) {
-        probes.push(await probeEndpoint(target, { transport, clock: systemClock, countTokens, maxTokens: DECODE_TOKENS }));
-      }
-    }
-    const failed = probes.find((probe) => !probe.ok);
-    if (failed?.error) throw new BackendError('http', `probe failed: ${failed.error.reason} ${failed.error.message}`);
-
-    log(`decode x${repeats}: ${DECODE_TOKENS} tokens on /infill`);
-    const decode: Measurement[] = [];
-    for (let run = 0; run < repeats; run++) {
-      decode.push(await metered(transport, infill, { prompt: `// run ${run}\nfunction f() {\n`, suffix: '\n}\n', maxTokens: DECODE_TOKENS, temperature: 0 }));
+    const logFile = join(mkdtempSync(join(tmpdir(), 'latency-copilot-bench-')), 'llama-server.log');
+    log(`starting llama-server (${commit ?? version}) with ${spec.id}, -t ${THREADS}, -c ${CONTEXT_SIZE}`);
+    const serverLoadStarted = performance.now();
+    const server = await startLlamaServer({ binary, modelPath: model.path, contextSize: CONTEXT_SIZE, threads: THREADS, slots: 1, logFile });
+    const serverLoadMs = performance.now() - serverLoadStarted;
+    let llamaServer: EngineFigures;
+    try {
+      llamaServer = await measureEngine(
+        'llama-server',
+        transport,
+        { baseUrl: server.baseUrl, protocol: 'llamacpp-infill', model: spec.id },
+        { baseUrl: `${server.baseUrl}/v1`, protocol: 'openai-chat', model: spec.id },
+        repeats,
+      );
+    } finally {
+      // Stopped before the local engine starts: the two never share the 2 cores.
+      await server.stop();
     }
 
-    log(`prefill x${repeats}: ${PREFILL_LINES} lines of code (~540 tokens), 8 tokens out, prompt cache missed on purpose`);
-    const prefill: Measurement[] = [];
-    for (let run = 0; run < repeats; run++) {
-      prefill.push(await metered(transport, infill, { prompt: prefillPrompt(run), suffix: '\n', maxTokens: 8, temperature: 0 }));
+    log(`starting the local engine host (node-llama-cpp ${nodeLlamaCppVersion(moduleDir) ?? 'not installed'}) with ${spec.id}, ${THREADS} thread, context ${CONTEXT_SIZE}`);
+    const hostLaunchStarted = performance.now();
+    const host = await launchHost({
+      hostScript,
+      args: { modelPath: model.path, moduleDir, contextSize: CONTEXT_SIZE, threads: THREADS },
+      startTimeoutMs: 180_000,
+      onLogLine: (line) => log(`host: ${line}`),
+    });
+    const hostLaunchMs = performance.now() - hostLaunchStarted;
+    let localEngine: EngineFigures;
+    try {
+      localEngine = await measureEngine(
+        'local engine',
+        transport,
+        { baseUrl: `${host.baseUrl}/v1`, protocol: 'openai-completions', model: spec.id },
+        { baseUrl: `${host.baseUrl}/v1`, protocol: 'openai-chat', model: spec.id },
+        repeats,
+      );
+    } finally {
+      await host.stop();
     }
 
-    const probeSummary = (protocol: string): Record<string, number | null> => {
-      const mine = probes.filter((probe) => probe.protocol === protocol);
-      return {
-        ttftMs: median(mine.map((probe) => probe.ttftMs)),
-        decodeTokensPerSec: median(mine.map((probe) => probe.decodeTokensPerSec)),
-        outputTokens: median(mine.map((probe) => probe.outputTokens)),
-      };
-    };
     const report = {
       // Other work on the machine changes every figure here: the load average says how quiet it was.
       machine: { cpus: cpus().length, loadAverage1m: Number((loadavg()[0] ?? 0).toFixed(2)) },
-      engine: { commit, version, threads: THREADS, contextSize: CONTEXT_SIZE, modelLoadMs: Math.round(loadMs) },
       model: { id: spec.id, description: spec.description, bytes: model.bytes, sha256: model.sha256, generated: model.generated, generateMs: model.generateMs },
       repeats,
-      probe: { infill: probeSummary('llamacpp-infill'), chat: probeSummary('openai-chat') },
-      decode: { median: summarise(decode), runs: decode },
-      prefill: { median: summarise(prefill), runs: prefill },
+      // `decode.median.serverDecodeTokensPerSec` and `prefill.median.serverPrefillTokensPerSec` are each engine's own
+      // `timings` (llama-server's, and the host's llama.cpp-style ones); the others are the extension's meter.
+      llamaServer: {
+        engine: { commit, version, threads: THREADS, contextSize: CONTEXT_SIZE, modelLoadMs: Math.round(serverLoadMs), fillProtocol: 'llamacpp-infill' },
+        ...llamaServer,
+      },
+      localEngine: {
+        engine: {
+          nodeLlamaCpp: nodeLlamaCppVersion(moduleDir),
+          threads: THREADS,
+          contextSize: host.contextSize,
+          // The host's own figure (module, binary and model loaded) and the launcher's (fork to ready).
+          hostLoadMs: Math.round(host.loadMs),
+          launchMs: Math.round(hostLaunchMs),
+          fillProtocol: 'openai-completions',
+        },
+        ...localEngine,
+      },
     };
     if (values.json) {
-      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(report)}\n`);
     } else {
-      const d = report.decode.median;
-      const p = report.prefill.median;
       process.stdout.write(
         [
-          `llama-server ${commit ?? version}, ${spec.id} (${(model.bytes / 1e6).toFixed(0)} MB), -t ${THREADS}, medians of ${repeats}, load ${report.machine.loadAverage1m} on ${report.machine.cpus} cores`,
-          `  probe /infill      TTFT ${fixed(report.probe.infill.ttftMs ?? null)} ms, decode ${fixed(report.probe.infill.decodeTokensPerSec ?? null)} tok/s`,
-          `  probe chat         TTFT ${fixed(report.probe.chat.ttftMs ?? null)} ms, decode ${fixed(report.probe.chat.decodeTokensPerSec ?? null)} tok/s`,
-          `  decode             meter ${fixed(d['decodeTokensPerSec'] ?? null)} tok/s, server ${fixed(d['serverDecodeTokensPerSec'] ?? null)} tok/s, TTFT ${fixed(d['ttftMs'] ?? null)} ms`,
-          `  prefill (${fixed(p['promptTokens'] ?? null, 0)} tok)  TTFT ${fixed(p['ttftMs'] ?? null)} ms, by TTFT ${fixed(p['prefillTokensPerSecByTtft'] ?? null)} tok/s, server ${fixed(p['serverPrefillTokensPerSec'] ?? null)} tok/s`,
+          `${spec.id} (${(model.bytes / 1e6).toFixed(0)} MB), one thread each, medians of ${repeats}, load ${report.machine.loadAverage1m} on ${report.machine.cpus} cores`,
+          ...engineLines(`llama-server ${commit ?? version} (load ${report.llamaServer.engine.modelLoadMs} ms)`, '/infill', llamaServer),
+          ...engineLines(
+            `local engine, node-llama-cpp ${report.localEngine.engine.nodeLlamaCpp ?? '?'} (host load ${report.localEngine.engine.hostLoadMs} ms, launch ${report.localEngine.engine.launchMs} ms)`,
+            'completions',
+            localEngine,
+          ),
         ].join('\n') + '\n',
       );
     }
   } finally {
     await transport.close();
-    await server.stop();
+    rmSync(buildDir, { recursive: true, force: true });
   }
 }
 
