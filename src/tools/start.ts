@@ -91,12 +91,18 @@ function startCodeServer(): void {
           'update.mode': 'none',
           'extensions.autoUpdate': false,
           'chat.disableAIFeatures': true,
-          'latencyCopilot.backends.useSimulator': true,
         },
         null,
         2,
       ),
     );
+  }
+  // Backend settings are machine-scoped, and code-server (a remote window) reads those from Machine/settings.json.
+  const machineSettingsDir = join(profile, 'user-data', 'Machine');
+  const machineSettingsFile = join(machineSettingsDir, 'settings.json');
+  if (!existsSync(machineSettingsFile)) {
+    mkdirSync(machineSettingsDir, { recursive: true });
+    writeFileSync(machineSettingsFile, JSON.stringify({ 'latencyCopilot.backends.useSimulator': true }, null, 2));
   }
   const port = process.env['PORT'] ?? '8765';
   const workspace = demoWorkspace();
