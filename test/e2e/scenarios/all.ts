@@ -9,6 +9,7 @@ import { speedFallbackScenario, speedPanelScenario, speedProbeScenario, speedSta
 import { routingFailoverScenario } from './routing';
 import { repoAskScenario, repoRefactorScenario } from './routingRepo';
 import { refactorAcceptUndoScenario, refactorCancelScenario, refactorCloseEditorScenario, refactorDisconnectScenario, refactorRejectScenario, refactorEnclosingFunctionScenario, refactorKeybindingScenario, refactorSaveScenario, refactorTypingScenario } from './refactor';
+import { localEngineProbeScenario } from './localEngine';
 
 /** The scenarios the suite runs, in order. */
 export const allScenarios: readonly Scenario[] = [
@@ -28,4 +29,5 @@ export const allScenarios: readonly Scenario[] = [
   ...[inlineGhostTextScenario, inlineTypeThroughScenario, inlineSecretFileScenario],
   routingFailoverScenario,
   ...[repoAskScenario, repoRefactorScenario],
+  localEngineProbeScenario,
 ];
