@@ -107,6 +107,38 @@ function formatNumber(value: number): string {
 }
 
 /** "Sending 183,402 tokens (42 files + a map of 1,203) to Long context 0 (repo-task)". */
+/** How often the progress notification is told the live figures while an answer streams, in ms. */
+const PROGRESS_REPORT_INTERVAL_MS = 250;
+
+/**
+ * Reads a run's text to the end, handing each piece to `onText` and telling the progress notification (prefixed with
+ * `prefix`) how many tokens have come, how fast, and from which backend, at most every 250 ms. Returns the whole text.
+ */
+async function receiveText(
+  run: GenerationRun,
+  progress: vscode.Progress<{ message?: string }>,
+  prefix: string,
+  onText: (text: string) => void,
+): Promise<string> {
+  let answer = '';
+  let lastReportMs = 0;
+  for await (const event of run.events) {
+    if (event.kind !== 'text') continue;
+    answer += event.text;
+    onText(event.text);
+    const now = performance.now();
+    if (now - lastReportMs > PROGRESS_REPORT_INTERVAL_MS) {
+      lastReportMs = now;
+      const rate = run.liveTokensPerSec();
+      const route = run.route();
+      progress.report({
+        message: `${prefix}${formatNumber(run.outputTokens())} tokens${rate === null ? '' : ` at ${formatNumber(rate)} tok/s`} from ${route?.endpoint.label ?? '…'} (${route?.reason ?? ''})`,
+      });
+    }
+  }
+  return answer;
+}
+
 function sendingMessage(prepared: PreparedRepoTask): string {
   const target = prepared.plan.candidates[0];
   const where = target === undefined ? 'no backend' : `${target.endpoint.label} (${target.reason})`;
@@ -207,22 +239,7 @@ export class RepoCommands implements vscode.Disposable {
           const column = vscode.window.activeTextEditor === undefined ? vscode.ViewColumn.Active : vscode.ViewColumn.Beside;
           await vscode.window.showTextDocument(document, { viewColumn: column, preview: false, preserveFocus: true });
           const appender = new DocumentAppender(document);
-          let answer = '';
-          let lastReportMs = 0;
-          for await (const event of run.events) {
-            if (event.kind !== 'text') continue;
-            answer += event.text;
-            appender.append(event.text);
-            const now = performance.now();
-            if (now - lastReportMs > 250) {
-              lastReportMs = now;
-              const rate = run.liveTokensPerSec();
-              const route = run.route();
-              progress.report({
-                message: `${formatNumber(run.outputTokens())} tokens${rate === null ? '' : ` at ${formatNumber(rate)} tok/s`} from ${route?.endpoint.label ?? '…'} (${route?.reason ?? ''})`,
-              });
-            }
-          }
+          const answer = await receiveText(run, progress, '', (text) => appender.append(text));
           await appender.close();
           // One final edit: citations become links that open the file at the line, then a note of what was sent.
           const route = run.route();
@@ -263,21 +280,7 @@ export class RepoCommands implements vscode.Disposable {
         try {
           const { ready, prepared } = await this.prepare('refactor', request, progress, controller.signal);
           run = this.deps.service.start(prepared.spec);
-          let answer = '';
-          let lastReportMs = 0;
-          for await (const event of run.events) {
-            if (event.kind !== 'text') continue;
-            answer += event.text;
-            const now = performance.now();
-            if (now - lastReportMs > 250) {
-              lastReportMs = now;
-              const rate = run.liveTokensPerSec();
-              const route = run.route();
-              progress.report({
-                message: `Receiving edits: ${formatNumber(run.outputTokens())} tokens${rate === null ? '' : ` at ${formatNumber(rate)} tok/s`} from ${route?.endpoint.label ?? '…'} (${route?.reason ?? ''})`,
-              });
-            }
-          }
+          const answer = await receiveText(run, progress, 'Receiving edits: ', () => undefined);
           progress.report({ message: 'Checking the proposed edits…' });
           const parsed = await parseProposedEdits(answer, {
             readText: (path) => this.readText(path),
