@@ -181,7 +181,10 @@ export class Bm25Index {
     if (this.deadChunks > this.liveChunks && this.deadChunks > 1_000) this.compact();
     if (this.liveChunks === 0 || terms.length === 0) return [];
     const averageLength = this.totalLength / this.liveChunks || 1;
-    const scores = new Map<number, number>();
+    // Scores in a typed array by chunk id, and the ids scored in a list: a Map here cost 3 MB per query on 40,000
+    // chunks, and an object per scored chunk where only `limit` are returned.
+    const scores = new Float64Array(this.lengths.length);
+    const scored: number[] = [];
     for (const term of new Set(terms)) {
       let documentFrequency = 0;
       this.postings.forEach(term, (posting) => {
@@ -195,13 +198,12 @@ export class Bm25Index {
         if (length < 0) return;
         const tf = posting % TF_SLOTS;
         const gain = (idf * tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * length) / averageLength));
-        scores.set(chunkId, (scores.get(chunkId) ?? 0) + gain);
+        if (scores[chunkId] === 0) scored.push(chunkId);
+        scores[chunkId] = (scores[chunkId] ?? 0) + gain;
       });
     }
-    const ranked: ScoredChunk[] = [];
-    for (const [chunkId, score] of scores) ranked.push({ chunkId, score });
-    ranked.sort((a, b) => b.score - a.score || a.chunkId - b.chunkId);
-    return ranked.slice(0, limit);
+    scored.sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0) || a - b);
+    return scored.slice(0, limit).map((chunkId) => ({ chunkId, score: scores[chunkId] ?? 0 }));
   }
 
   /** Copies the live postings into a fresh pool (the old one is dropped whole). O(total postings); runs only when dead chunks dominate. */

@@ -104,6 +104,26 @@ export function renderFileSection(path: string, startLine: number, endLine: numb
 const FILLS_THE_BUDGET: readonly string[] = ['fills the budget'];
 
 /**
+ * The ranked candidates, then every other chunk of the repository to fill the room left: shallow files first (READMEs,
+ * manifests, entry points carry the most overview per token), each file's chunks in order. The filler is made lazily:
+ * packing stops at the budget, so on a large repository only the chunks it reaches are ever made (making all 40,000 up
+ * front cost 6 MB of objects per pack).
+ */
+function* rankedThenFiller(index: RepoIndex, ranked: readonly Candidate[], candidates: ReadonlyMap<number, Candidate>): Generator<Candidate> {
+  yield* ranked;
+  const files = [...index.files()];
+  const depths = new Map(files.map((file) => [file.path, pathDepth(file.path)]));
+  files.sort((a, b) => (depths.get(a.path) ?? 0) - (depths.get(b.path) ?? 0) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  for (const file of files) {
+    for (const chunkId of file.chunkIds) {
+      if (candidates.has(chunkId)) continue;
+      const location = index.chunk(chunkId);
+      if (location !== null) yield { chunkId, ...location, score: 0, why: FILLS_THE_BUDGET };
+    }
+  }
+}
+
+/**
  * Ranks the repository for a request and packs the best of it into a token budget: chunks by BM25 score against the
  * request's words, boosted for the active editor, open editors, recent edits and import neighbours; then a repository
  * map (tree and symbol outline) of what did not fit. Files are re-read from disk at pack time (the index keeps no text),
@@ -157,19 +177,6 @@ export async function packContext(
     }
   }
   const ranked = [...candidates.values()].sort((a, b) => b.score - a.score || a.chunkId - b.chunkId);
-  // Room left after everything relevant: fill it with the rest, shallow files first (READMEs, manifests, entry points
-  // carry the most overview per token). Packing stops at the budget, so on a large repository this costs little.
-  const rest: Candidate[] = [];
-  for (const file of index.files()) {
-    for (const chunkId of file.chunkIds) {
-      if (candidates.has(chunkId)) continue;
-      const location = index.chunk(chunkId);
-      if (location !== null) rest.push({ chunkId, ...location, score: 0, why: FILLS_THE_BUDGET });
-    }
-  }
-  rest.sort((a, b) => pathDepth(a.path) - pathDepth(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : a.startLine - b.startLine));
-  // A loop, not `push(...rest)`: spreading hundreds of thousands of chunks as arguments overflows the stack.
-  for (const candidate of rest) ranked.push(candidate);
 
   const lineCache = new Map<string, string[] | null>();
   const linesOf = async (path: string): Promise<string[] | null> => {
@@ -184,7 +191,7 @@ export async function packContext(
   const headerCost = new Map<string, number>();
   let used = 0;
   let misses = 0;
-  for (const candidate of ranked) {
+  for (const candidate of rankedThenFiller(index, ranked, candidates)) {
     request.signal?.throwIfAborted();
     if (sectionBudget - used < 32 || misses >= MAX_CONSECUTIVE_MISSES) break;
     const lines = await linesOf(candidate.path);
@@ -238,6 +245,7 @@ export async function packContext(
     }
   }
 
+  // The map lists these first; it orders the rest itself the way the filler does (shallow first).
   const rankedPaths: string[] = [];
   const seen = new Set<string>();
   for (const candidate of ranked) {

@@ -19,6 +19,9 @@ export interface RepoMap {
   readonly listed: ReadonlySet<string>;
 }
 
+/** Stop listing after this many files in a row did not fit the budget left. */
+const MAX_CONSECUTIVE_MISSES = 32;
+
 /** Symbols shown per file in the map line. */
 const SYMBOLS_PER_LINE = 12;
 
@@ -64,12 +67,19 @@ export function renderRepoMap(index: RepoIndex, options: RepoMapOptions): RepoMa
 
   const listed = new Map<string, string>();
   const directoriesListed = new Set<string>();
+  let misses = 0;
   for (const file of ordered) {
-    if (budget <= 0) break;
+    // A nearly spent budget would otherwise render and count a line for every remaining file (20,000 on a large
+    // repository) to list none of them.
+    if (budget <= 0 || misses >= MAX_CONSECUTIVE_MISSES) break;
     const line = mapLine(file);
     const directory = directoryOf(file.path);
     const cost = options.countTokens(line) + 1 + (directoriesListed.has(directory) ? 0 : options.countTokens(directory) + 2);
-    if (cost > budget) continue;
+    if (cost > budget) {
+      misses += 1;
+      continue;
+    }
+    misses = 0;
     budget -= cost;
     directoriesListed.add(directory);
     listed.set(file.path, line);
