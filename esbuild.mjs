@@ -84,6 +84,14 @@ if (!toolsOnly) {
       outdir: 'dist',
       external: ['node-llama-cpp'],
     }),
+    // The repository index's file reader: a worker thread started by path (worker_threads needs a file of its own).
+    esbuild.build({
+      ...nodeDefaults,
+      entryPoints: { repoFileReader: 'src/repoFileReader/main.ts' },
+      outdir: 'dist',
+      sourcemap: false,
+      minify: true,
+    }),
     esbuild.build({
       ...nodeDefaults,
       entryPoints: { tokenizer: 'src/core/tokenizerChunk.ts' },
@@ -112,6 +120,8 @@ if (toolsOnly) {
       .filter((name) => name.endsWith('.ts'))
       .map((name) => [name.replace(/\.ts$/, ''), join('src/tools', name)]),
   );
+  // bench:repo starts the index's reader thread from dist/tools/repoFileReader.js.
+  toolEntries.repoFileReader = 'src/repoFileReader/main.ts';
   builds.push(
     esbuild.build({ ...nodeDefaults, sourcemap: true, entryPoints: toolEntries, outdir: 'dist/tools', external: ['vscode'] }),
   );

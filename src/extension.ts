@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { systemClock } from './core/clock';
 import type { StatsSink } from './core/generationService';
@@ -109,7 +110,11 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
     void windows.refresh(all).then(() => speedUi.refresh());
   }));
   // Repository tasks (issue 7): the index is built on first use and kept current by a file watcher.
-  const repoIndex = new RepoIndexHost({ log, maxFileBytes: () => readNumberSetting(settings, 'repo.maxFileSizeKb') * 1024 });
+  const repoIndex = new RepoIndexHost({
+    log,
+    maxFileBytes: () => readNumberSetting(settings, 'repo.maxFileSizeKb') * 1024,
+    readerScript: context.asAbsolutePath(join('dist', 'repoFileReader.js')),
+  });
   const repoTokenCounter = () => loadTokenCounter((reason) => log.warn(`Repository context: cl100k tokenizer unavailable, using the rough estimate (${reason})`));
   context.subscriptions.push(repoIndex, new RepoCommands({ service: generation, host: repoIndex, log, countTokens: repoTokenCounter, maxContextTokens: () => readNumberSetting(settings, 'repo.maxContextTokens') }));
   // Refactors (issue 5): streamed into the editor through the generation service.

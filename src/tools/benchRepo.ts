@@ -1,10 +1,11 @@
 // Benchmark of the repository index (issue 7): cold index, warm update after one file changes, packing a 200,000-token
 // budget, and resident memory, on a generated repository of 20,000 files and on a real source tree on this machine.
-// Usage: npm run --silent bench:repo -- [--json] [--files 20000] [--real node_modules/typescript] [--keep]
+// Usage: npm run --silent bench:repo -- [--json] [--files 20000] [--real node_modules/typescript] [--keep] [--no-reader-thread]
 // Each tree is measured in its own child process, so one tree's memory never counts against the other.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { dirname, join, resolve } from 'node:path';
 import { packContext } from '../core/repo/contextPacker';
 import { nodeRepoFileSystem } from '../core/repo/nodeRepoFileSystem';
@@ -130,11 +131,23 @@ function median(values: readonly number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
+/** With BENCH_REPO_DEBUG=1, prints the heap's spaces to stderr (where the memory of a step went). */
+function debugMemory(label: string): void {
+  if (process.env.BENCH_REPO_DEBUG !== '1') return;
+  const memory = process.memoryUsage();
+  const mb = (bytes: number): string => (bytes / 1_048_576).toFixed(1);
+  const spaces = getHeapSpaceStatistics()
+    .filter((space) => space.space_size > 0)
+    .map((space) => `${space.space_name.replace('_space', '')} ${mb(space.space_used_size)}/${mb(space.space_size)}`);
+  process.stderr.write(`${label}: rss ${mb(memory.rss)} heap ${mb(memory.heapUsed)}/${mb(memory.heapTotal)} external ${mb(memory.external)} (${spaces.join(', ')})\n`);
+}
+
 async function measureTree(tree: string, root: string, query: string): Promise<TreeFigures> {
-  const fs = nodeRepoFileSystem(root);
+  const fs = nodeRepoFileSystem(root, flag('--no-reader-thread') ? {} : { readerScript: join(__dirname, 'repoFileReader.js') });
   // The tokenizer's ranks load on first use: load them before timing anything (the extension loads them once too).
   countTokens('warm up the tokenizer');
   const rssBaselineMb = process.memoryUsage().rss / 1_048_576;
+  debugMemory('baseline');
   const index = new RepoIndex(fs);
   const coldStart = performance.now();
   const cpuStart = process.cpuUsage();
@@ -142,6 +155,7 @@ async function measureTree(tree: string, root: string, query: string): Promise<T
   const coldIndexMs = performance.now() - coldStart;
   const cpu = process.cpuUsage(cpuStart);
   const rssAfterIndexMb = process.memoryUsage().rss / 1_048_576;
+  debugMemory('after index');
   let rssMb = rssAfterIndexMb;
 
   // Warm updates: change one indexed file, then apply its watcher event. Several samples, each a different file.
@@ -164,6 +178,7 @@ async function measureTree(tree: string, root: string, query: string): Promise<T
   const packCpuStart = process.cpuUsage();
   const packed = await packContext(index, fs, { query, budgetTokens: 200_000 }, countTokens);
   const packMs = performance.now() - packStart;
+  debugMemory('after pack');
   const packCpu = process.cpuUsage(packCpuStart);
   rssMb = Math.max(rssMb, process.memoryUsage().rss / 1_048_576);
   let sourceBytes = 0;
@@ -192,7 +207,7 @@ async function measureTree(tree: string, root: string, query: string): Promise<T
 }
 
 function runChild(tree: string, root: string, query: string): TreeFigures {
-  const child = spawnSync(process.execPath, [__filename, '--child', tree, '--root', root, '--query', query], {
+  const child = spawnSync(process.execPath, [__filename, '--child', tree, '--root', root, '--query', query, ...args.filter((arg) => arg === '--no-reader-thread')], {
     encoding: 'utf8',
     maxBuffer: 16 * 1024 * 1024,
   });

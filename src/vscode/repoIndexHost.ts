@@ -18,6 +18,8 @@ export interface RepoIndexHostDeps {
   readonly log: Logger;
   /** The per-file size limit in bytes (setting `latencyCopilot.repo.maxFileSizeKb`). */
   readonly maxFileBytes?: () => number;
+  /** The built reader thread (`dist/repoFileReader.js`): a cold index reads and analyses files on it. */
+  readonly readerScript?: string;
 }
 
 /** Watcher events are applied in batches after this quiet time, in ms (a branch switch sends thousands at once). */
@@ -105,7 +107,7 @@ export class RepoIndexHost implements vscode.Disposable {
   }
 
   private async build(folder: vscode.WorkspaceFolder, report: (message: string) => void, signal: AbortSignal): Promise<ReadyIndex> {
-    const fs = nodeRepoFileSystem(folder.uri.fsPath);
+    const fs = nodeRepoFileSystem(folder.uri.fsPath, { readerScript: this.deps.readerScript });
     const index = new RepoIndex(fs, { maxFileBytes: this.deps.maxFileBytes?.() ?? DEFAULT_MAX_FILE_BYTES });
     // Watch from before the walk, so that changes made while it runs are applied after it.
     this.startWatching(folder);
@@ -114,7 +116,12 @@ export class RepoIndexHost implements vscode.Disposable {
     const summary = await index.build(signal);
     const ready: ReadyIndex = { index, fs, folder };
     this.current = ready;
-    this.deps.log.info(`Repository index of ${folder.name}: ${describeReport(summary)} in ${(performance.now() - startMs).toFixed(0)} ms`);
+    this.deps.log.info(
+      `Repository index of ${folder.name}: ${describeReport(summary)} in ${(performance.now() - startMs).toFixed(0)} ms (read by ${summary.readBy})`,
+    );
+    if (summary.readerProblem !== null) {
+      this.deps.log.warn(`Repository index: the reader thread could not be used, files were read on the extension host's thread instead (${summary.readerProblem})`);
+    }
     this.scheduleFlush();
     return ready;
   }

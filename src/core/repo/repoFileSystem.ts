@@ -1,3 +1,5 @@
+import type { FileAnalysis } from './fileAnalysis';
+
 /** One entry of a directory listing. Symbolic links and devices are `other` and never followed. */
 export interface RepoDirectoryEntry {
   readonly name: string;
@@ -9,6 +11,13 @@ export type RepoFileRead =
   | { readonly kind: 'ok'; readonly bytes: Uint8Array; readonly mtimeMs: number }
   | { readonly kind: 'too-large'; readonly sizeBytes: number }
   | { readonly kind: 'missing' };
+
+/** Which thread read the files `lendFiles` lent, and why not the reader thread when it could not be used. */
+export interface LendOutcome {
+  readonly readBy: 'reader thread' | 'this thread';
+  /** Why the reader thread was given up (it could not start, or it failed), or null. */
+  readonly readerProblem: string | null;
+}
 
 /**
  * The file system seen by the repository index, with POSIX paths relative to the workspace root (`''` is the root).
@@ -25,6 +34,18 @@ export interface RepoFileSystem {
    * allocation per file.
    */
   lendFile<T>(path: string, maxBytes: number, use: (read: RepoFileRead) => T): Promise<T>;
+  /**
+   * Optional: reads many files in this order and lends each read to `use` (bytes valid only during that call), as fast
+   * as the file system allows. The node:fs one reads and analyses them on a worker thread while `use` runs, and passes
+   * the analysis along (null: not analysed, the caller analyses). The event loop runs between batches. Rejects with the
+   * signal's reason when aborted.
+   */
+  lendFiles?(
+    paths: readonly string[],
+    maxBytes: number,
+    use: (path: string, read: RepoFileRead, analysis: FileAnalysis | null) => void,
+    signal?: AbortSignal,
+  ): Promise<LendOutcome>;
   /** Whether the path is a directory, a file, or nothing (for watcher events). */
   kindOf(path: string): Promise<'file' | 'directory' | 'missing'>;
 }

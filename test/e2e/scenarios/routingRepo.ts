@@ -1,5 +1,6 @@
 // Issue 7's repository commands in a real VS Code, against a simulated long-context model: "Ask About This Repository"
-// streams an answer with file links into a Markdown document and never sends a planted .env; "Refactor Across
+// streams an answer with file links into a Markdown document and never sends a planted .env (the workspace holds 600
+// more modules, so the index reads them on its reader thread); "Refactor Across
 // Repository" with an answer that does not parse changes nothing; a valid answer opens the refactor preview, where
 // the ticked file is changed on Apply and the unticked one is not.
 import { strict as assert } from 'node:assert';
@@ -16,6 +17,13 @@ const FILES: Readonly<Record<string, string>> = {
   'src/limiter.py': 'class RateLimiter:\n    def acquire(self):\n        return True\n',
   'src/app.py': 'from .limiter import RateLimiter\n\nlimiter = RateLimiter()\nlimiter.acquire()\n',
 };
+/** Modules enough for the index to read on its reader thread (dist/repoFileReader.js starts at 500 files). */
+const GENERATED_MODULES = 600;
+
+function generatedModule(index: number): string {
+  return `export function widget${index}Total(count: number): number {\n  return count * ${index};\n}\n`;
+}
+
 const ASK_ANSWER = 'The limiter lives in [src/limiter.py](src/limiter.py#L2); [src/app.py](src/app.py) calls it.\n';
 const GOOD_EDIT = [
   'Renaming acquire to try_acquire.',
@@ -41,6 +49,10 @@ async function setUp(ctx: ScenarioContext): Promise<RunningSimulator> {
     await mkdir(dirname(full), { recursive: true });
     await writeFile(full, text);
   }
+  await mkdir(join(ctx.workspaceFolder, 'generated'), { recursive: true });
+  await Promise.all(
+    Array.from({ length: GENERATED_MODULES }, (_, index) => writeFile(join(ctx.workspaceFolder, 'generated', `widget${index}.ts`), generatedModule(index))),
+  );
   const sim = await startSimulator({ tokensPerSec: 2_000, ttftMs: 20, contextWindow: 131_072, completionFor: answerFor });
   ctx.onCleanup(() => sim.close());
   ctx.onCleanup(() => vscode.commands.executeCommand('notifications.clearAll'));
@@ -73,6 +85,8 @@ export const repoAskScenario: Scenario = {
     assert.ok(bodies[0]?.includes('class RateLimiter'), 'the limiter source should be in the prompt');
     assert.ok(!bodies.some((body) => body.includes(MARKER)), 'the .env content must never be sent');
     await ctx.waitForLog(/Repository ask: Sending [\d,]+ tokens \(\d+ files\) to RepoE2E \d+ \(repo-task\)/, { timeoutMs: 10_000 });
+    // The extension host ran the index's reader thread from the installed dist/repoFileReader.js.
+    await ctx.waitForLog(/Repository index of [^:]+: 6\d\d files, [^\n]*\(read by reader thread\)/, { timeoutMs: 10_000 });
     await ctx.screenshot('repo-ask-answer');
   },
 };
