@@ -23,7 +23,19 @@ export interface ContextWindowField {
   readonly tokens: number;
   /** The field's path in the answer, e.g. `data[0].meta.n_ctx`. */
   readonly field: string;
+  /**
+   * True when the figure is the most the model can take, not what the server serves (Ollama's
+   * `model_info.*.context_length`): requests then ask for a window (`num_ctx`), see `OLLAMA_REQUESTED_WINDOW`.
+   */
+  readonly modelMaximum?: boolean;
 }
+
+/**
+ * The window asked of an Ollama model that has no `num_ctx` of its own, unless the endpoint's `contextWindow` is set:
+ * Ollama's default is a few thousand tokens, and asking for the model's maximum (often 128k) would allocate a KV cache
+ * of many gigabytes. Asked the same on every request, so the model is never reloaded for a different size.
+ */
+export const OLLAMA_REQUESTED_WINDOW = 8_192;
 
 /** Larger figures than this are treated as nonsense (no model has a 100M-token window). */
 const MAX_PLAUSIBLE_WINDOW = 100_000_000;
@@ -121,8 +133,8 @@ function numCtxParameter(parameters: unknown): number | null {
 
 /**
  * The context window from Ollama's `POST /api/show`. A `num_ctx` parameter (the Modelfile's setting, which Ollama serves)
- * comes first; otherwise `model_info["<arch>.context_length"]`, the model's maximum. Note: without `num_ctx` Ollama
- * serves its own default window (a few thousand tokens) unless a request sets `options.num_ctx`.
+ * comes first; otherwise `model_info["<arch>.context_length"]`, the model's maximum (marked `modelMaximum`: without a
+ * `num_ctx` Ollama serves its own default window unless a request sets `options.num_ctx`).
  */
 export function contextWindowFromOllamaShow(body: unknown): ContextWindowField | null {
   if (!isRecord(body)) return null;
@@ -133,14 +145,14 @@ export function contextWindowFromOllamaShow(body: unknown): ContextWindowField |
   const architecture = info['general.architecture'];
   if (typeof architecture === 'string') {
     const tokens = tokensOf(info[`${architecture}.context_length`]);
-    if (tokens !== null) return { tokens, field: `model_info.${architecture}.context_length` };
+    if (tokens !== null) return { tokens, field: `model_info.${architecture}.context_length`, modelMaximum: true };
   }
   // Some builds omit general.architecture: take the one `*.context_length` key when there is exactly one.
   const keys = Object.keys(info).filter((key) => key.endsWith('.context_length'));
   const only = keys.length === 1 ? keys[0] : undefined;
   if (only === undefined) return null;
   const tokens = tokensOf(info[only]);
-  return tokens === null ? null : { tokens, field: `model_info.${only}` };
+  return tokens === null ? null : { tokens, field: `model_info.${only}`, modelMaximum: true };
 }
 
 /** One detection request: where it goes, and how its JSON answer is read. */
@@ -266,6 +278,16 @@ export async function detectContextWindow(
         continue;
       }
       const found = probe.read(parseJson(await readBounded(response)));
+      if (found !== null && found.modelMaximum === true) {
+        // Served as asked: the configured window, else OLLAMA_REQUESTED_WINDOW, never more than the model takes.
+        const asked = Math.min(found.tokens, endpoint.contextWindow ?? OLLAMA_REQUESTED_WINDOW);
+        const why = endpoint.contextWindow === null ? 'the default asked of Ollama; set contextWindow for more' : 'the configured contextWindow';
+        return {
+          contextWindow: asked,
+          source: 'endpoint',
+          detail: `${probe.label} ${found.field} ${found.tokens} is the model's maximum; requests ask for num_ctx ${asked} (${why})`,
+        };
+      }
       if (found !== null) {
         return { contextWindow: found.tokens, source: 'endpoint', detail: `${probe.label} ${found.field}` };
       }

@@ -53,6 +53,12 @@ export interface GenerationRequest {
   readonly maxTokens: number;
   readonly temperature?: number;
   readonly stop?: readonly string[];
+  /**
+   * The context window the server should serve this request with, in tokens: the window the router checked the fit
+   * against. Ollama takes it as `options.num_ctx` (without it Ollama serves its own small default and silently drops
+   * the start of a longer prompt); the other protocols ignore it (their servers have one window).
+   */
+  readonly contextWindow?: number;
   /** Extra body fields merged into the request as-is (e.g. `logit_bias`, `cache_prompt`, `n_indent`). */
   readonly extraBody?: Readonly<Record<string, unknown>>;
   /** Extra request headers (a provider's own headers; the simulator's `x-sim-*` controls in tests). */

@@ -147,8 +147,11 @@ class Attempt {
     settle: (attempt: Attempt) => void,
   ): Promise<void> {
     try {
-      const plan = spec.build(this.route.endpoint);
       const endpoint = this.route.endpoint;
+      const built = spec.build(endpoint);
+      // The server serves the window the fit was checked against (Ollama: num_ctx), unless the builder chose one.
+      const window = deps.contextWindowOf?.(endpoint) ?? endpoint.contextWindow;
+      const plan = window === null || built.request.contextWindow !== undefined ? built : { ...built, request: { ...built.request, contextWindow: window } };
       const onResponseHeaders = deps.onResponseHeaders;
       const options = {
         signal: this.controller.signal,

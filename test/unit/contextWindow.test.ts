@@ -8,6 +8,7 @@ import {
   contextWindowFromOllamaShow,
   detectContextWindow,
   detectionProbesFor,
+  OLLAMA_REQUESTED_WINDOW,
 } from '../../src/core/contextWindow';
 import type { EndpointTarget, ProtocolId } from '../../src/core/endpoint';
 import { isBackendError } from '../../src/core/errors';
@@ -122,7 +123,7 @@ describe('contextWindowFromLlamaCppProps', () => {
 
 describe('contextWindowFromOllamaShow', () => {
   it('reads model_info["<arch>.context_length"]', () => {
-    expect(contextWindowFromOllamaShow(OLLAMA_SHOW)).toEqual({ tokens: 32768, field: 'model_info.qwen2.context_length' });
+    expect(contextWindowFromOllamaShow(OLLAMA_SHOW)).toEqual({ tokens: 32768, field: 'model_info.qwen2.context_length', modelMaximum: true });
   });
 
   it('prefers a num_ctx parameter, which is the window Ollama serves', () => {
@@ -225,8 +226,24 @@ describe('detectContextWindow over a real transport', () => {
   it('POSTs the model name to Ollama /api/show', async () => {
     handler = (request, _body, response) => (request.url === '/api/show' ? json(response, OLLAMA_SHOW) : response.writeHead(404).end());
     const info = await detectContextWindow(transport, { target: { baseUrl, protocol: 'ollama-generate', model: 'qwen2.5:0.5b' }, contextWindow: null });
-    expect(info.contextWindow).toBe(32768);
+    // 32768 is the model's maximum, not what Ollama serves: requests ask for the default window, and the router uses it.
+    expect(info.contextWindow).toBe(OLLAMA_REQUESTED_WINDOW);
+    expect(info.detail).toMatch(/32768 is the model's maximum; requests ask for num_ctx 8192/);
     expect(seen[0]).toMatchObject({ method: 'POST', url: '/api/show', body: '{"model":"qwen2.5:0.5b"}' });
+  });
+
+  it('asks Ollama for the configured window, never more than the model takes', async () => {
+    handler = (request, _body, response) => (request.url === '/api/show' ? json(response, OLLAMA_SHOW) : response.writeHead(404).end());
+    const target = { baseUrl, protocol: 'ollama-chat' as const, model: 'qwen2.5:0.5b' };
+    expect((await detectContextWindow(transport, { target, contextWindow: 16_384 })).contextWindow).toBe(16_384);
+    expect((await detectContextWindow(transport, { target, contextWindow: 1_000_000 })).contextWindow).toBe(32_768);
+  });
+
+  it("takes a model's own num_ctx as served, whatever is configured", async () => {
+    const withNumCtx = { ...OLLAMA_SHOW, parameters: 'num_ctx 4096' };
+    handler = (request, _body, response) => (request.url === '/api/show' ? json(response, withNumCtx) : response.writeHead(404).end());
+    const info = await detectContextWindow(transport, { target: { baseUrl, protocol: 'ollama-chat', model: 'm' }, contextWindow: null });
+    expect(info).toMatchObject({ contextWindow: 4096, detail: 'POST /api/show parameters num_ctx' });
   });
 
   it('keeps the configured value when the endpoint answers errors or garbage', async () => {

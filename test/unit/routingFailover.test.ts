@@ -298,3 +298,24 @@ describe('describeRouteDecision', () => {
     ).toBe('Route #7 refactor -> Long 0 (longContext#0): failover:http-503 after http 503; needs 1234 tokens, window 200000; skipped burst#1 cooling-down 5 s');
   });
 });
+
+describe('the window asked of the server', () => {
+  it('sends Ollama the window the fit was checked against as options.num_ctx, the same on every request', async () => {
+    const ollama = await sim({});
+    const local: ResolvedEndpoint = { ...endpoint('burst', 0, ollama.baseUrl), target: { baseUrl: ollama.baseUrl, protocol: 'ollama-chat', model: 'qwen2.5-coder' } };
+    const { routed } = service([local], { contextWindowOf: () => 8_192 });
+    for (let round = 0; round < 2; round += 1) expect((await drain(routed.start(spec('refactor')))).error).toBeNull();
+    const options = ollama.requests.map((entry) => (entry.body as { options?: Record<string, unknown> } | null)?.options);
+    expect(options).toEqual([expect.objectContaining({ num_ctx: 8_192 }), expect.objectContaining({ num_ctx: 8_192 })]);
+  });
+
+  it('sends no num_ctx when no window is known (Ollama keeps its own)', async () => {
+    const ollama = await sim({});
+    const local: ResolvedEndpoint = { ...endpoint('burst', 0, ollama.baseUrl), target: { baseUrl: ollama.baseUrl, protocol: 'ollama-generate', model: 'qwen2.5-coder' } };
+    const { routed } = service([local]);
+    expect((await drain(routed.start(spec('refactor')))).error).toBeNull();
+    const body = ollama.requests[0]?.body as { options?: Record<string, unknown> } | null;
+    expect(body?.options).toBeDefined();
+    expect(body?.options).not.toHaveProperty('num_ctx');
+  });
+});

@@ -9,6 +9,8 @@ const NANOSECONDS_PER_MS = 1_000_000;
 
 function optionsOf(request: GenerationRequest): Record<string, unknown> {
   const options: Record<string, unknown> = { num_predict: request.maxTokens };
+  // One stable figure per endpoint (see GenerationRequest.contextWindow): a different num_ctx reloads the model.
+  if (request.contextWindow !== undefined) options['num_ctx'] = request.contextWindow;
   if (request.temperature !== undefined) options['temperature'] = request.temperature;
   if (request.stop && request.stop.length > 0) options['stop'] = request.stop;
   return options;
