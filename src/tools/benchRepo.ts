@@ -41,6 +41,9 @@ interface TreeFigures {
 }
 
 const args = process.argv.slice(2);
+
+/** Cold builds of the generated tree, each in its own process; the median is the figure. */
+const COLD_SAMPLES = 3;
 const flag = (name: string): boolean => args.includes(name);
 const option = (name: string, fallback: string): string => {
   const at = args.indexOf(name);
@@ -237,7 +240,20 @@ async function main(): Promise<void> {
     generateRepository(cacheRoot, fileCount);
     writeFileSync(marker, 'ok\n');
   }
-  const generated = runChild(`generated-${fileCount}`, cacheRoot, 'how are invoice payments validated and saved for a user account');
+  // Three cold builds, each in a fresh process (cold JIT, as in a new window): this shared 2-core VM runs the same code
+  // 30-50% slower in some minutes than in others, so one sample says more about the minute than about the index.
+  // The median is reported; every sample is listed, and memory is the largest seen.
+  const samples = Array.from({ length: COLD_SAMPLES }, () =>
+    runChild(`generated-${fileCount}`, cacheRoot, 'how are invoice payments validated and saved for a user account'),
+  );
+  const byCold = [...samples].sort((a, b) => a.coldIndexMs - b.coldIndexMs);
+  const middle = byCold[Math.floor(byCold.length / 2)];
+  if (middle === undefined) throw new Error('no benchmark samples');
+  const generated: TreeFigures & { readonly coldIndexSamplesMs: readonly number[] } = {
+    ...middle,
+    rssMb: Math.max(...samples.map((sample) => sample.rssMb)),
+    coldIndexSamplesMs: samples.map((sample) => sample.coldIndexMs),
+  };
   const real = existsSync(realRoot) ? runChild(realRoot, realRoot, 'how does the type checker resolve module imports') : null;
   const targets = { coldIndexMs: 1_500, warmUpdateMs: 100, rssMb: 150 };
   const result = {
@@ -266,7 +282,7 @@ async function main(): Promise<void> {
     if (figures === null) continue;
     process.stdout.write(
       `${figures.tree}: ${figures.files} files (${figures.indexedFiles} indexed, ${figures.sourceMb} MB, ${figures.chunks} chunks)\n` +
-        `  cold index ${figures.coldIndexMs} ms (${figures.coldIndexCpuMs} ms CPU, load average ${figures.loadAverage}), warm update ${figures.warmUpdateMs} ms (max ${figures.warmUpdateMaxMs} ms), ` +
+        `  cold index ${figures.coldIndexMs} ms${figures === generated ? ` (median of ${generated.coldIndexSamplesMs.join(', ')})` : ''} (${figures.coldIndexCpuMs} ms CPU, load average ${figures.loadAverage}), warm update ${figures.warmUpdateMs} ms (max ${figures.warmUpdateMaxMs} ms), ` +
         `pack 200k tokens ${figures.packMs} ms (${figures.packTokens} tokens, ${figures.packFiles} files), rss ${figures.rssMb} MB\n`,
     );
   }
