@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { isBackendError } from '../core/errors';
 import type { GenerationRun, GenerationService, GenerationSpec, RouteInfo } from '../core/generationService';
 import type { Logger } from '../core/logger';
+import { filesByReason } from '../core/repo/contextPacker';
 import { describeProblems, parseProposedEdits, type EditParseResult, type ProposedFileEdit } from '../core/repo/repoEditFormat';
 import { linkCitations, type RepoTaskKind } from '../core/repo/repoPrompts';
 import { prepareRepoTask, type PreparedRepoTask } from '../core/repo/repoTask';
@@ -106,7 +107,9 @@ function formatNumber(value: number): string {
   return Math.round(value).toLocaleString('en-US');
 }
 
-/** "Sending 183,402 tokens (42 files + a map of 1,203) to Long context 0 (repo-task)". */
+/** Files linked in an answer's "Context:" line; the rest are counted. */
+const CONTEXT_LINKS = 12;
+
 /** How often the progress notification is told the live figures while an answer streams, in ms. */
 const PROGRESS_REPORT_INTERVAL_MS = 250;
 
@@ -139,6 +142,7 @@ async function receiveText(
   return answer;
 }
 
+/** "Sending 183,402 tokens (42 files + a map of 1,203) to Long context 0 (repo-task)". */
 function sendingMessage(prepared: PreparedRepoTask): string {
   const target = prepared.plan.candidates[0];
   const where = target === undefined ? 'no backend' : `${target.endpoint.label} (${target.reason})`;
@@ -244,14 +248,18 @@ export class RepoCommands implements vscode.Disposable {
           // One final edit: citations become links that open the file at the line, then a note of what was sent.
           const route = run.route();
           const linked = linkCitations(answer, (path) => ready.index.isReadable(path), (path) => this.deps.host.uriOf(path)?.toString() ?? path);
-          const sources = files
-            .slice(0, 40)
+          // The files chosen for the request lead (a dozen at most); those packed only to fill the budget are counted.
+          const { chosen, filler } = filesByReason(prepared.packed.sections);
+          const sources = chosen
+            .slice(0, CONTEXT_LINKS)
             .map((path) => `[${path}](${this.deps.host.uriOf(path)?.toString() ?? path})`)
             .join(', ');
+          const moreChosen = chosen.length > CONTEXT_LINKS ? ` and ${chosen.length - CONTEXT_LINKS} more` : '';
+          const fillerNote = filler.length > 0 ? `${chosen.length > 0 ? '; ' : ''}${formatNumber(filler.length)} more files fill the rest of the budget` : '';
           const footer =
             `\n\n---\n_${route?.endpoint.label ?? 'Unknown model'} (${route?.reason ?? ''}); ` +
             `${formatNumber(promptTokens)} tokens of context from ${files.length} files${prepared.packed.mapFiles > 0 ? ` and a map of ${formatNumber(prepared.packed.mapFiles)}` : ''}._\n\n` +
-            `Context: ${sources}${files.length > 40 ? ` and ${files.length - 40} more` : ''}\n`;
+            `Context: ${sources}${moreChosen}${fillerNote}\n`;
           const edit = new vscode.WorkspaceEdit();
           const whole = new vscode.Range(new vscode.Position(0, 0), document.lineAt(document.lineCount - 1).range.end);
           edit.replace(document.uri, whole, `${heading}${linked}${footer}`);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packContext, fenceFor } from '../../src/core/repo/contextPacker';
+import { packContext, fenceFor, filesByReason, FILL_REASON } from '../../src/core/repo/contextPacker';
 import { nodeRepoFileSystem } from '../../src/core/repo/nodeRepoFileSystem';
 import type { RepoFileSystem } from '../../src/core/repo/repoFileSystem';
 import { RepoIndex } from '../../src/core/repo/repoIndex';
@@ -89,5 +89,20 @@ describe('helpers', () => {
     expect(lineColumnAt('ab\ncd\nef', 0)).toEqual({ line: 0, column: 0 });
     expect(lineColumnAt('ab\ncd\nef', 4)).toEqual({ line: 1, column: 1 });
     expect(lineColumnAt('ab\ncd\nef', 6)).toEqual({ line: 2, column: 0 });
+  });
+});
+
+describe('filesByReason (what an answer says its context was)', () => {
+  it('puts the files chosen for the request first, in rank order, and counts those that only fill the budget', () => {
+    const section = (path: string, ...why: string[]) => ({ path, startLine: 0, endLine: 1, tokens: 1, why });
+    const split = filesByReason([
+      section('src/limiter.py', 'matches the request'),
+      section('README.md', FILL_REASON),
+      section('src/app.py', 'import neighbour'),
+      section('src/limiter.py', FILL_REASON),
+      section('docs/a.md', FILL_REASON),
+    ]);
+    expect(split.chosen).toEqual(['src/limiter.py', 'src/app.py']);
+    expect(split.filler).toEqual(['README.md', 'docs/a.md']);
   });
 });

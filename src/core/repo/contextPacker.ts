@@ -100,8 +100,24 @@ export function renderFileSection(path: string, startLine: number, endLine: numb
   return `${header}\n${fence}${languageOf(path)}\n${text}\n${fence}\n`;
 }
 
+/** Why a chunk was packed when nothing about the request chose it: only to fill the budget. */
+export const FILL_REASON = 'fills the budget';
+
 /** The reason of every chunk packed only to fill the budget: one shared array, not one per chunk of the repository. */
-const FILLS_THE_BUDGET: readonly string[] = ['fills the budget'];
+const FILLS_THE_BUDGET: readonly string[] = [FILL_REASON];
+
+/**
+ * The packed files split by why they are there: `chosen` for the request (words, editors, edits, imports), in the order
+ * they rank, and `filler` packed only to use the rest of the budget. What a person is told about the context leads with
+ * the first; on a large repository the second can be hundreds of files.
+ */
+export function filesByReason(sections: readonly PackedSection[]): { readonly chosen: readonly string[]; readonly filler: readonly string[] } {
+  const chosen = new Set<string>();
+  for (const section of sections) if (section.why.some((why) => why !== FILL_REASON)) chosen.add(section.path);
+  const filler = new Set<string>();
+  for (const section of sections) if (!chosen.has(section.path)) filler.add(section.path);
+  return { chosen: [...chosen], filler: [...filler] };
+}
 
 /**
  * The ranked candidates, then every other chunk of the repository to fill the room left: shallow files first (READMEs,

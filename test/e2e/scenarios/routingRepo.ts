@@ -80,6 +80,11 @@ export const repoAskScenario: Scenario = {
     assert.ok(answer !== undefined, 'a Markdown document with the answer should be open');
     const text = answer.getText();
     assert.match(text, /\[src\/limiter\.py\]\(file:\/\/[^)]*src\/limiter\.py#L2\)/, `citations should be file links:\n${text}`);
+    // The context line leads with what was chosen for the question and counts the modules that only filled the budget.
+    const contextLine = text.split('\n').find((line) => line.startsWith('Context: ')) ?? '';
+    assert.match(contextLine, /^Context: \[src\/(limiter|app)\.py\]/, `the chosen files should lead the context line:\n${contextLine}`);
+    assert.match(contextLine, /; [\d,]+ more files fill the rest of the budget$/, `filler should be counted, not listed:\n${contextLine}`);
+    assert.ok(!contextLine.includes('generated/widget'), `generated modules only filled the budget:\n${contextLine}`);
     const bodies = sim.requests.filter((entry) => entry.path.includes('chat/completions')).map((entry) => JSON.stringify(entry.body));
     assert.equal(bodies.length, 1);
     assert.ok(bodies[0]?.includes('class RateLimiter'), 'the limiter source should be in the prompt');
