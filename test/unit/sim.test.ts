@@ -1,25 +1,16 @@
 // The simulator speaks each backend's wire format exactly: checked with plain undici fetch and eventsource-parser.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type RunningSimulator } from '../../src/sim/simulator';
-import { chatDelta, delay, field, getUrl, ndjsonLines, parseRecord, postJson, readTimed, sseEvents, testAgent } from './simHelpers';
+import { describe, expect, it } from 'vitest';
+import type { RunningSimulator } from '../../src/sim/simulator';
+import { chatDelta, delay, field, getUrl, lastRequestOf, ndjsonLines, parseRecord, postJson, readTimed, simulatorForFile, sseEvents, testAgent } from './simHelpers';
 
 const agent = testAgent();
 let sim: RunningSimulator;
 
-beforeAll(async () => {
-  sim = await startSimulator({ ttftMs: 5, tokensPerSec: 20_000 });
+simulatorForFile({ ttftMs: 5, tokensPerSec: 20_000 }, agent, (running) => {
+  sim = running;
 });
 
-afterAll(async () => {
-  await sim.close();
-  await agent.close();
-});
-
-function lastRequest() {
-  const entry = sim.requests[sim.requests.length - 1];
-  if (entry === undefined) throw new Error('no request logged');
-  return entry;
-}
+const lastRequest = () => lastRequestOf(sim);
 
 const chatBody = (extra: Record<string, unknown> = {}) => ({
   model: 'burst-model',

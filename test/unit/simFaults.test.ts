@@ -2,25 +2,16 @@
 // a garbage event, a character split across writes; plus context-too-long, API keys and a client that leaves.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../../src/sim/simulator';
-import { delay, field, getUrl, parseRecord, postJson, rawPost, readTimed, sseEvents, testAgent, type TimedChunk } from './simHelpers';
+import { delay, field, getUrl, lastRequestOf, parseRecord, postJson, rawPost, readTimed, simulatorForFile, sseEvents, testAgent, type TimedChunk } from './simHelpers';
 
 const agent = testAgent();
 let sim: RunningSimulator;
 
-beforeAll(async () => {
-  sim = await startSimulator({ ttftMs: 5, tokensPerSec: 5000 });
+simulatorForFile({ ttftMs: 5, tokensPerSec: 5000 }, agent, (running) => {
+  sim = running;
 });
 
-afterAll(async () => {
-  await sim.close();
-  await agent.close();
-});
-
-function lastRequest() {
-  const entry = sim.requests[sim.requests.length - 1];
-  if (entry === undefined) throw new Error('no request logged');
-  return entry;
-}
+const lastRequest = () => lastRequestOf(sim);
 
 const completionsBody = { model: 'm', prompt: 'function parse(', max_tokens: 40, stream: true };
 

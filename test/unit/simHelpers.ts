@@ -3,10 +3,37 @@
 import { request as httpRequest } from 'node:http';
 import { createParser } from 'eventsource-parser';
 import { Agent, fetch } from 'undici';
+import { afterAll, beforeAll } from 'vitest';
+import { startSimulator, type RunningSimulator } from '../../src/sim/simulator';
+import type { SimulatorOptions } from '../../src/sim/simOptions';
+import type { SimRequestLog } from '../../src/sim/simRequestLog';
 
 /** One dispatcher per test file, closed in afterAll. */
 export function testAgent(): Agent {
   return new Agent({ keepAliveTimeout: 60_000 });
+}
+
+/**
+ * One simulator for a whole test file: started before its tests (then `onStarted` gets it, and may warm it up), closed
+ * after them together with the file's agent.
+ */
+export function simulatorForFile(options: SimulatorOptions, agent: Agent, onStarted: (sim: RunningSimulator) => Promise<void> | void): void {
+  let running: RunningSimulator | null = null;
+  beforeAll(async () => {
+    running = await startSimulator(options);
+    await onStarted(running);
+  });
+  afterAll(async () => {
+    await running?.close();
+    await agent.close();
+  });
+}
+
+/** The request the simulator logged last. */
+export function lastRequestOf(sim: RunningSimulator): SimRequestLog {
+  const entry = sim.requests[sim.requests.length - 1];
+  if (entry === undefined) throw new Error('no request logged');
+  return entry;
 }
 
 /** A chunk of response body with the time it arrived (performance.now()). */

@@ -2,15 +2,15 @@
 // Bounds are generous (5%, tens of ms): these are not speed targets, they catch a broken scheduler. On a loaded
 // 2-core machine one run can be starved of CPU, so the rate checks take the best of three runs: a scheduler that is
 // systematically wrong still fails, a single starved run does not.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type RunningSimulator } from '../../src/sim/simulator';
-import { field, parseRecord, postJson, readTimed, sseEvents, testAgent, type TimedEvent } from './simHelpers';
+import { describe, expect, it } from 'vitest';
+import type { RunningSimulator } from '../../src/sim/simulator';
+import { field, lastRequestOf, parseRecord, postJson, readTimed, simulatorForFile, sseEvents, testAgent, type TimedEvent } from './simHelpers';
 
 const agent = testAgent();
 let sim: RunningSimulator;
 
-beforeAll(async () => {
-  sim = await startSimulator({ ttftMs: 100, tokensPerSec: 1000 });
+simulatorForFile({ ttftMs: 100, tokensPerSec: 1000 }, agent, async (running) => {
+  sim = running;
   // Warm up the JIT and the tokenizer so that the first measured run is not also the first run.
   await (await postJson(agent, `${sim.baseUrl}/v1/completions`, { prompt: 'warm', max_tokens: 50, stream: true }, { 'x-sim-ttft-ms': '0' })).text();
 });
@@ -31,11 +31,6 @@ async function bestOfThree(
   return best;
 }
 
-afterAll(async () => {
-  await sim.close();
-  await agent.close();
-});
-
 /** Decode rate seen by the client: (tokens - 1) / (last arrival - first arrival), in tokens/s. */
 function clientRate(tokenTimes: readonly number[]): number {
   const first = tokenTimes[0] ?? 0;
@@ -43,11 +38,7 @@ function clientRate(tokenTimes: readonly number[]): number {
   return ((tokenTimes.length - 1) * 1000) / (last - first);
 }
 
-function lastRequest() {
-  const entry = sim.requests[sim.requests.length - 1];
-  if (entry === undefined) throw new Error('no request logged');
-  return entry;
-}
+const lastRequest = () => lastRequestOf(sim);
 
 describe('pacing', () => {
   it('streams 500 tokens at 1,000 tok/s within 5%, after the configured TTFT', async () => {
