@@ -11,12 +11,13 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { BasicGenerationService } from '../core/basicGenerationService';
 import { systemClock } from '../core/clock';
 import type { ResolvedEndpoint } from '../core/endpoint';
-import type { StatsSink } from '../core/generationService';
 import { CodeExtractor } from '../core/refactor/codeExtractor';
 import { roughTokenCount } from '../core/meter';
+import { RoutedGenerationService } from '../core/routedGenerationService';
+import { systemScheduler } from '../core/scheduler';
+import { StatsHub } from '../core/statsHub';
 import { MemoryDocument } from '../core/refactor/memoryDocument';
 import { buildRefactorMessages } from '../core/refactor/refactorPrompt';
 import { startRefactor } from '../core/refactor/refactorRun';
@@ -135,7 +136,6 @@ async function main(): Promise<void> {
   if (baseUrl === null) throw new Error('The simulator worker did not start.');
 
   const transport = createTransport();
-  const sink: StatsSink = { requestStarted: () => undefined, requestFinished: () => undefined };
   const headers: Record<string, string> = {};
   const endpoint: ResolvedEndpoint = {
     id: 'burst#0',
@@ -147,8 +147,17 @@ async function main(): Promise<void> {
     fim: 'none',
     simulated: true,
   };
+  // The status bar's and the panel's source, fed every token as in the extension.
+  const sink = new StatsHub({ clock: systemClock, scheduler: systemScheduler, endpoints: () => [endpoint] });
   const meterCounter = values.meter === 'cl100k' ? countTokens : roughTokenCount;
-  const service = new BasicGenerationService({ transport, clock: systemClock, endpoints: () => [endpoint], sink, countTokens: meterCounter });
+  // The service the extension uses (the router with its first-token timeout and health book), as bench:inline does.
+  const service = new RoutedGenerationService({
+    transport,
+    clock: systemClock,
+    endpoints: (role) => (role === 'burst' ? [endpoint] : []),
+    sink,
+    countTokens: meterCounter,
+  });
   await transport.warm(`${baseUrl}/health`);
 
   const original = '  oldImplementation(items) {\n    return items;\n  }\n';
