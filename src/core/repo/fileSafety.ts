@@ -4,7 +4,8 @@
  */
 
 /** Why a file is left out of the index (for the log and the "what is sent" summary). */
-export type ExclusionReason = 'secret' | 'binary' | 'lockfile' | 'minified' | 'vendored' | 'too-large';
+export const EXCLUSION_REASONS = ['secret', 'binary', 'lockfile', 'minified', 'vendored', 'too-large'] as const;
+export type ExclusionReason = (typeof EXCLUSION_REASONS)[number];
 
 /** Default size limit per file, in bytes: generated or data files beyond this rarely help a prompt. */
 export const DEFAULT_MAX_FILE_BYTES = 256 * 1024;
