@@ -166,21 +166,21 @@ export function nodeRepoFileSystem(rootPath: string, options: NodeRepoFileSystem
       let settled = false;
       // The thread only reads: a small heap keeps its memory (an isolate of its own) to a few MB.
       const worker = new Worker(script, { workerData: { rootPath }, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 } });
-      const finish = (error: unknown): void => {
-        if (settled) return;
+      /** Stops listening and ends the thread; false when that was done already. */
+      const stop = (): Promise<number> | null => {
+        if (settled) return null;
         settled = true;
         signal?.removeEventListener('abort', onAbort);
         worker.removeAllListeners();
+        return worker.terminate();
+      };
+      const finish = (error: unknown): void => {
         // Settle once the thread is gone: its memory (an isolate of its own) is then given back.
         const settle = (): void => (error !== null ? reject(error) : resolve({ readBy: 'reader thread', readerProblem: null }));
-        worker.terminate().then(settle, settle);
+        stop()?.then(settle, settle);
       };
       const fallBack = (problem: string): void => {
-        if (settled) return;
-        settled = true;
-        signal?.removeEventListener('abort', onAbort);
-        worker.removeAllListeners();
-        void worker.terminate();
+        if (stop() === null) return;
         lendInThread(paths, next, maxBytes, use, signal).then(() => resolve({ readBy: 'this thread', readerProblem: problem }), reject);
       };
       const onAbort = (): void => finish(signal?.reason ?? new Error('aborted'));
