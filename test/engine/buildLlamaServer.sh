@@ -39,9 +39,23 @@ fail() {
 }
 say() { echo "buildLlamaServer: $*" >&2; }
 
-for tool in git cmake make c++ npm; do
-  command -v "$tool" >/dev/null 2>&1 || fail "'$tool' is not installed; it is needed to build llama-server (apt-get install build-essential cmake git)."
-done
+# The build tools: Debian's packages, installed when missing (root, or sudo without a password).
+missing_debs=()
+command -v git >/dev/null 2>&1 || missing_debs+=(git)
+command -v cmake >/dev/null 2>&1 || missing_debs+=(cmake)
+{ command -v make >/dev/null 2>&1 && command -v c++ >/dev/null 2>&1; } || missing_debs+=(build-essential)
+if (( ${#missing_debs[@]} > 0 )); then
+  sudo_cmd=()
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || fail "${missing_debs[*]} missing, and installing them needs root. Run as root: apt-get update && apt-get install -y ${missing_debs[*]}."
+    sudo_cmd=(sudo -n)
+  fi
+  command -v apt-get >/dev/null 2>&1 || fail "${missing_debs[*]} missing and there is no apt-get: install them with your system's package manager."
+  say "apt-get install ${missing_debs[*]}"
+  { "${sudo_cmd[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing_debs[@]}"; } >&2 \
+    || fail "apt-get install ${missing_debs[*]} failed (run as root: apt-get update && apt-get install -y ${missing_debs[*]})."
+fi
+command -v npm >/dev/null 2>&1 || fail "npm is not on PATH."
 
 mkdir -p "$CACHE_DIR"
 
