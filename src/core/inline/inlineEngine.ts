@@ -50,6 +50,9 @@ export interface InlineSuggestion {
   readonly generatedText: string;
   /** The id of the stream that produced it. */
   readonly streamId: number;
+  /** The endpoint that generated it (null when the stream was never routed). */
+  readonly endpointId: string | null;
+  readonly endpointLabel: string | null;
 }
 
 /** How inline completions behave; read on every call so that settings apply at once. */
@@ -283,7 +286,16 @@ export class InlineEngine {
       // Starting a request costs a few ms of synchronous work: never before the suggestion is handed over.
       this.defer(() => this.maybeSpeculate(), options.speculationDelayMs);
     }
-    return { text: result.text, source, latencyMs, streamStartedAtMs: stream.startedAtMs, generatedText: result.generatedText, streamId: stream.id };
+    return {
+      text: result.text,
+      source,
+      latencyMs,
+      streamStartedAtMs: stream.startedAtMs,
+      generatedText: result.generatedText,
+      streamId: stream.id,
+      endpointId: stream.servedBy?.id ?? null,
+      endpointLabel: stream.servedBy?.label ?? null,
+    };
   }
 
   /** Reports a cache-served suggestion, once per suggestion (typing through the one already shown is not a new one). */
