@@ -77,6 +77,11 @@ export interface SimulatorOptions {
   completionTokens?: number | null;
   /** Chat answers: fenced (a sentence and a ``` block) or plain code. */
   chatStyle?: SimChatStyle;
+  /**
+   * Model a broken server that ignores the request's stop strings and token caps (and `maxTokensDefault`): the text runs
+   * to its natural end, stop strings included. Clients must defend themselves.
+   */
+  ignoreStops?: boolean;
   /** Provider timings on the OpenAI finish chunk (default `none`). */
   serverTimings?: SimServerTimings;
   /** When set, requests need `Authorization: Bearer <key>` or `x-api-key: <key>` (else 401). */
@@ -103,6 +108,7 @@ export interface SimRequestSettings {
   readonly completionTokens: number | null;
   readonly chatStyle: SimChatStyle | null;
   readonly serverTimings: SimServerTimings;
+  readonly ignoreStops: boolean;
 }
 
 /** The defaults used when neither options nor headers say otherwise. */
@@ -170,6 +176,11 @@ export function resolveRequestSettings(defaults: SimulatorOptions, headers: Inco
     }
     return value;
   };
+  const checkFlag = (name: string): boolean | undefined => {
+    const value = flagHeader(headers, name);
+    if (value === undefined && headerValue(headers, name) !== undefined) throw new SimHeaderError(`${name} must be 1 or 0`);
+    return value;
+  };
   const faultSpec = headerValue(headers, 'x-sim-fault');
   let fault: SimFault | null = defaults.fault ?? null;
   if (faultSpec !== undefined) {
@@ -203,5 +214,6 @@ export function resolveRequestSettings(defaults: SimulatorOptions, headers: Inco
     completionTokens: checkNumber('x-sim-completion-tokens', 0) ?? defaults.completionTokens ?? null,
     chatStyle: styleSpec ?? defaults.chatStyle ?? null,
     serverTimings: serverTimings ?? defaults.serverTimings ?? 'none',
+    ignoreStops: checkFlag('x-sim-ignore-stops') ?? defaults.ignoreStops ?? false,
   };
 }

@@ -14,7 +14,8 @@ import {
 } from './simOptions';
 import { describeRequest, updateWrittenRate, type MutableSimRequestLog, type SimRequestLog } from './simRequestLog';
 import { hasMultiByteChar, PacedStream, splitInsideMultiByteChar } from './streamRunner';
-import { planEvents, takeTokens, tokenizeText, type TokenizedText } from './tokenPieces';
+import { limitCompletion } from './completionLimits';
+import { planEvents, tokenizeText, type TokenizedText } from './tokenPieces';
 import { anthropicWire, parseAnthropic } from './wire/anthropicWire';
 import { errorFamilyOf, errorResponse, FAULT_MESSAGES, type ErrorFamily, type SimErrorKind } from './wire/errorBodies';
 import { llamaCppWire, parseLlamaCppCompletion, parseLlamaCppInfill } from './wire/llamacppWire';
@@ -105,15 +106,6 @@ function presentedKey(headers: IncomingHttpHeaders): string | null {
   }
   const apiKey = headers['x-api-key'];
   return typeof apiKey === 'string' ? apiKey : null;
-}
-
-function earliestStop(text: string, stops: readonly string[]): { index: number; word: string } | null {
-  let best: { index: number; word: string } | null = null;
-  for (const word of stops) {
-    const index = text.indexOf(word);
-    if (index >= 0 && (best === null || index < best.index)) best = { index, word };
-  }
-  return best;
 }
 
 function commonPrefixLength(a: readonly number[], b: readonly number[]): number {
@@ -424,25 +416,30 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     entry.promptTokens = promptTokens;
     entry.cachedPromptTokens = cachedPromptTokens;
 
-    // Choose the text, cut it at a stop string, then at the natural length, then at the cap.
+    // Choose the text, then apply its natural length, the request's stop strings and its caps (completionLimits.ts).
     let text = completionText(generation, settings, path, parsedBody);
     if (fault?.kind === 'split-utf8' && !hasMultiByteChar(text)) text = MULTI_BYTE_LINE + text;
-    const stop = earliestStop(text, generation.stop);
-    if (stop !== null) text = text.slice(0, stop.index);
-    let tokens = tokenized(text);
-    if (settings.completionTokens !== null) tokens = takeTokens(tokens, settings.completionTokens);
-    const contextRoom = family === 'llamacpp' ? Math.max(0, window - promptTokens) : Number.POSITIVE_INFINITY;
-    const cap = Math.min(generation.maxTokens ?? settings.maxTokensDefault ?? Number.POSITIVE_INFINITY, contextRoom);
-    const capped = tokens.ids.length > cap;
-    if (capped) tokens = takeTokens(tokens, cap);
+    const limited = limitCompletion(
+      text,
+      {
+        stop: generation.stop,
+        naturalTokens: settings.completionTokens,
+        requestCap: generation.maxTokens ?? settings.maxTokensDefault,
+        // llama.cpp stops at the end of its context window however it is asked.
+        hardCap: family === 'llamacpp' ? Math.max(0, window - promptTokens) : Number.POSITIVE_INFINITY,
+        ignoreStops: settings.ignoreStops,
+      },
+      tokenized,
+    );
+    const tokens = limited.tokens;
     const completionTokens = tokens.ids.length;
     entry.tokensPlanned = completionTokens;
 
     const rate = settings.tokensPerSec;
     const summary: WireSummary = {
       completionTokens,
-      finish: capped ? 'length' : 'stop',
-      stopWord: capped || stop === null ? null : stop.word,
+      finish: limited.finish,
+      stopWord: limited.stopWord,
       promptMs: settings.ttftMs,
       predictedMs: (completionTokens * 1000) / rate,
       totalMs: settings.ttftMs + (Math.max(0, completionTokens - 1) * 1000) / rate,

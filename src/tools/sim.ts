@@ -1,13 +1,13 @@
 // The simulator's command line: `npm run sim -- [--port N] [--ttft-ms N] [--tokens-per-sec N] [--tokens-per-event N]
 // [--role-chunk|--no-role-chunk] [--no-usage] [--context-window N] [--fault F] [--api-key K] [--model M] [--max-tokens N]
-// [--completion-tokens N] [--quiet]`. The first line of stdout is the base URL; then one line per request.
+// [--completion-tokens N] [--ignore-stops] [--quiet]` (see USAGE for all). The first line of stdout is the base URL; then one line per request.
 import { parseFault, type SimulatorOptions } from '../sim/simOptions';
 import { startSimulator } from '../sim/simulator';
 
 const USAGE = `usage: npm run sim -- [--port N] [--ttft-ms N] [--tokens-per-sec N] [--tokens-per-event N]
   [--role-chunk | --no-role-chunk] [--no-usage] [--context-window N] [--fault 429|500|503|disconnect:N|stall:N|malformed:N|split-utf8]
   [--api-key K] [--model NAME] [--max-tokens N] [--completion-tokens N] [--chat-style fenced|plain]
-  [--server-timings none|groq|cerebras|llamacpp] [--quiet]`;
+  [--server-timings none|groq|cerebras|llamacpp] [--ignore-stops] [--quiet]`;
 
 class UsageError extends Error {}
 
@@ -86,6 +86,9 @@ function parseArgs(argv: readonly string[]): { options: SimulatorOptions; quiet:
         options.serverTimings = style;
         break;
       }
+      case '--ignore-stops':
+        options.ignoreStops = true;
+        break;
       case '--quiet':
         quiet = true;
         break;

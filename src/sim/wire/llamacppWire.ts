@@ -102,6 +102,10 @@ function finalFields(context: WireContext, summary: WireSummary): Record<string,
     truncated: false,
     stop_type: stopType(summary),
     stopping_word: summary.stopWord ?? '',
+    // The booleans older llama.cpp builds send instead of `stop_type` (clients in the wild read either).
+    stopped_eos: stopType(summary) === 'eos',
+    stopped_word: stopType(summary) === 'word',
+    stopped_limit: stopType(summary) === 'limit',
     timings: llamaCppTimings(context, summary),
   };
 }
