@@ -47,6 +47,8 @@ export const SETTINGS = {
   'simulator.ttftMs': { type: 'number', default: 80, scope: 'machine' },
   // Speed UI (src/core/statusText.ts): the status bar's warning colour below this decode speed, tokens/s.
   'statusBar.slowThresholdTokensPerSec': { type: 'number', default: 100 },
+  // Speed UI (src/vscode/speedUi.ts): open the model-speed panel with the window.
+  'speedPanel.showOnStartup': { type: 'boolean', default: false },
   // Repository context and routing (src/core/repo, src/core/routing).
   'repo.maxFileSizeKb': { type: 'number', default: 256 },
   'repo.maxContextTokens': { type: 'number', default: 200000 },

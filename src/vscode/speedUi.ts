@@ -12,8 +12,10 @@ import type { EndpointHealthSnapshot } from '../core/routing/endpointHealth';
 import { systemScheduler } from '../core/scheduler';
 import { SpeedHistory, historyToCsv, historyToJson } from '../core/speedHistory';
 import { StatsHub } from '../core/statsHub';
+import { readBooleanSetting } from '../core/settings';
 import { DEFAULT_SLOW_THRESHOLD_TOKENS_PER_SEC } from '../core/statusText';
 import { nodeTextFiles } from '../core/textFiles';
+import { createSettingsSource } from './settingsSource';
 import { SPEED_VIEW_ID, SpeedPanelProvider } from './speedPanel';
 import { SpeedStatusBar } from './statusBar';
 
@@ -211,6 +213,14 @@ export function createSpeedUi(deps: SpeedUiDeps): SpeedUi {
       }
     }),
   ];
+
+  if (readBooleanSetting(createSettingsSource(), 'speedPanel.showOnStartup')) {
+    // `preserveFocus` opens the panel but leaves the keyboard where it is (the editor, for the demo), so the person can
+    // type at once; a VS Code that ignores the option focuses the panel instead, which is still the panel shown.
+    void vscode.commands.executeCommand(`${SPEED_VIEW_ID}.focus`, { preserveFocus: true }).then(undefined, (error: unknown) => {
+      log.warn(`Could not show the Model Speed panel on startup: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
 
   return {
     hub,
