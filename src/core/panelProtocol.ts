@@ -18,6 +18,18 @@ export interface Percentiles {
   readonly count: number;
 }
 
+/**
+ * Keystroke to suggestion, as far as the extension can see it: VS Code's call to the inline provider -> the suggestion
+ * handed back. VS Code waits its own fixed 50 ms after a keystroke before it calls, which is not in these figures (no
+ * extension can see or change it), so the displays name it beside them.
+ */
+export interface SuggestionLatency {
+  /** Provider called -> suggestion handed back, in ms. */
+  readonly latencyMs: Percentiles;
+  /** Share (0..1) of these suggestions served without a new request: from the cache or a stream already running. */
+  readonly fromCacheShare: number;
+}
+
 /** How many failures of one reason an endpoint had. */
 export interface ReasonCount {
   readonly reason: BackendErrorReason;
@@ -57,6 +69,11 @@ export interface EndpointSummary {
   readonly cacheHits: number;
   /** cacheHits / (cacheHits + inline requests); null before any inline work. */
   readonly cacheHitRate: number | null;
+  /**
+   * Over the last 500 suggestions with this endpoint's text shown in this session (not kept in the history file);
+   * null before the first.
+   */
+  readonly keystrokeToSuggestion: SuggestionLatency | null;
 }
 
 /** Totals over every endpoint. */

@@ -3,11 +3,12 @@ import type { BackendRole, ResolvedEndpoint } from './endpoint';
 import { BACKEND_ERROR_REASONS } from './errors';
 import type { BackendErrorReason } from './errors';
 import type { LiveRequestView, RouteInfo, StatsSink } from './generationService';
-import type { EndpointSummary, Percentiles, RunningRequestRow, SpeedTotals } from './panelProtocol';
+import type { SuggestionSource } from './inline/inlineEngine';
+import type { EndpointSummary, Percentiles, RunningRequestRow, SpeedTotals, SuggestionLatency } from './panelProtocol';
 import type { RequestRecord } from './requestStats';
 import { isFallbackReason } from './routing/routeReason';
 import type { Scheduler, ScheduledTask } from './scheduler';
-import type { EndpointFacts, FinishedFact, RunningFact, StatusFacts } from './statusText';
+import type { EndpointFacts, FinishedFact, RunningFact, StatusFacts, SuggestionFact } from './statusText';
 
 /** The most finished requests the hub (and the history file) keeps: about 4 MB on disk, a few MB in memory. */
 export const STATS_HISTORY_CAPACITY = 10_000;
@@ -20,6 +21,28 @@ export const SNAPSHOT_RECENT_COUNT = 200;
 
 /** How many recent requests of an endpoint its "recent decode speed" (the idle status bar figure) is the median of. */
 export const RECENT_DECODE_WINDOW = 20;
+
+/**
+ * How many of a backend's newest shown suggestions its keystroke-to-suggestion figures are taken over: enough for a
+ * steady p95 (25 values above it), few enough to follow a change of network or server within a session of typing.
+ */
+export const SUGGESTION_WINDOW = 500;
+
+/** The most backends whose shown suggestions are kept; each settings change can add one, and the oldest goes first. */
+const SUGGESTION_BACKENDS_KEPT = 32;
+
+/** One inline suggestion handed to VS Code, as the inline adapter reports it. */
+export interface SuggestionSample {
+  /** The endpoint that generated the text (`ResolvedEndpoint.id`, e.g. `burst#0`); null when its stream was never routed. */
+  readonly endpointId: string | null;
+  readonly endpointLabel: string | null;
+  /** VS Code's call to the provider -> the suggestion handed back, in ms on the clock seam. */
+  readonly latencyMs: number;
+  /** `cache` or `in-flight` (a stream already running): no new request; `network`: a request made for this call. */
+  readonly source: SuggestionSource;
+  /** The stream the text came from. */
+  readonly streamId: number;
+}
 
 /** Options for `StatsHub`. */
 export interface StatsHubOptions {
@@ -119,8 +142,8 @@ function selectKth(values: Float64Array, k: number, from = 0, to = values.length
   return values[k] ?? 0;
 }
 
-/** Nearest-rank p50 and p95 of `values` (which it reorders). */
-function percentiles(values: number[]): Percentiles | null {
+/** Nearest-rank p50 and p95 of `values` (works on a copy). */
+function percentiles(values: ArrayLike<number>): Percentiles | null {
   const count = values.length;
   if (count === 0) return null;
   const buffer = Float64Array.from(values);
@@ -131,6 +154,51 @@ function percentiles(values: number[]): Percentiles | null {
   const p50Rank = rank(0.5);
   const p50 = p50Rank === p95Rank ? p95 : selectKth(buffer, p50Rank, 0, p95Rank - 1);
   return { p50, p95, count };
+}
+
+/** True when a suggestion was shown without a request made for it. */
+function servedWithoutRequest(source: SuggestionSource): boolean {
+  switch (source) {
+    case 'cache':
+    case 'in-flight':
+      return true;
+    case 'network':
+      return false;
+  }
+}
+
+/** One backend's newest shown suggestions: a fixed ring, so a day of typing costs no more than 500 of them. */
+class SuggestionWindow {
+  private readonly latencies = new Float64Array(SUGGESTION_WINDOW);
+  private readonly withoutRequest = new Uint8Array(SUGGESTION_WINDOW);
+  private next = 0;
+  private size = 0;
+  /** The figures until the next sample: the status bar asks up to 4 times a second. */
+  private cached: SuggestionLatency | null = null;
+
+  constructor(
+    readonly endpointId: string,
+    readonly label: string,
+  ) {}
+
+  add(latencyMs: number, withoutRequest: boolean): void {
+    this.latencies[this.next] = latencyMs;
+    this.withoutRequest[this.next] = withoutRequest ? 1 : 0;
+    this.next = (this.next + 1) % SUGGESTION_WINDOW;
+    this.size = Math.min(SUGGESTION_WINDOW, this.size + 1);
+    this.cached = null;
+  }
+
+  figures(): SuggestionLatency | null {
+    if (this.cached !== null) return this.cached;
+    // Until the ring is full its samples are the first `size` slots.
+    const latencyMs = percentiles(this.latencies.subarray(0, this.size));
+    if (latencyMs === null) return null;
+    let withoutRequest = 0;
+    for (let index = 0; index < this.size; index++) withoutRequest += this.withoutRequest[index] ?? 0;
+    this.cached = { latencyMs, fromCacheShare: withoutRequest / this.size };
+    return this.cached;
+  }
 }
 
 /** The retry delay a record carries, when the service added one (`retryAfterMs` is not yet part of `RequestRecord`). */
@@ -157,6 +225,7 @@ interface Accumulator {
   hedges: number;
   cacheHits: number;
   inlineRequests: number;
+  suggestions: SuggestionLatency | null;
 }
 
 function newAccumulator(endpointId: string, label: string): Accumulator {
@@ -177,6 +246,7 @@ function newAccumulator(endpointId: string, label: string): Accumulator {
     hedges: 0,
     cacheHits: 0,
     inlineRequests: 0,
+    suggestions: null,
   };
 }
 
@@ -208,10 +278,10 @@ function addToAccumulator(acc: Accumulator, record: RequestRecord): void {
 }
 
 /**
- * Implements `StatsSink`: keeps the running requests and the last 10,000 finished ones, works out per-endpoint
- * aggregates on demand, and tells listeners about changes at most 4 times a second. Nothing here runs per token:
- * live figures are sampled from the running requests' views when a change notification fires (every 250 ms while
- * anything streams), so the streaming path pays nothing for the displays.
+ * Implements `StatsSink`: keeps the running requests and the last 10,000 finished ones (and each backend's last 500
+ * shown inline suggestions), works out per-endpoint aggregates on demand, and tells listeners about changes at most 4
+ * times a second. Nothing here runs per token: live figures are sampled from the running requests' views when a
+ * change notification fires (every 250 ms while anything streams), so the streaming path pays nothing for the displays.
  */
 export class StatsHub implements StatsSink {
   private readonly clock: Clock;
@@ -232,6 +302,11 @@ export class StatsHub implements StatsSink {
   private lastOutcome: FinishedEntry | null = null;
   private lastServed: FinishedEntry | null = null;
   private readonly lastRetryAtByEndpoint = new Map<string, number>();
+  /** Shown suggestions per backend, by `seenKey(endpointId, label)`, oldest backend first. */
+  private readonly suggestions = new Map<string, SuggestionWindow>();
+  /** The backend of the newest counted suggestion: the one serving inline completions now. */
+  private lastSuggestionKey: string | null = null;
+  private lastSuggestionStreamId: number | null = null;
 
   private readonly changeListeners = new Set<() => void>();
   private readonly recordListeners = new Set<(record: RequestRecord) => void>();
@@ -277,6 +352,31 @@ export class StatsHub implements StatsSink {
   }
 
   /**
+   * Takes one suggestion handed to VS Code. A suggestion from the same stream as the one before is not counted again:
+   * that is the person typing through ghost text already on screen (VS Code keeps showing it while it asks), and
+   * counting each of those sub-millisecond answers would hide the wait for the suggestions that are new. A suggestion
+   * without an endpoint cannot be put under a backend and is left out.
+   */
+  suggestionShown(sample: SuggestionSample): void {
+    const sameStream = sample.streamId === this.lastSuggestionStreamId;
+    this.lastSuggestionStreamId = sample.streamId;
+    const { endpointId, endpointLabel, latencyMs } = sample;
+    if (sameStream || endpointId === null || endpointLabel === null || !Number.isFinite(latencyMs) || latencyMs < 0) return;
+    const key = seenKey(endpointId, endpointLabel);
+    let window = this.suggestions.get(key);
+    if (window === undefined) {
+      const oldest = this.suggestions.keys().next();
+      if (this.suggestions.size >= SUGGESTION_BACKENDS_KEPT && oldest.done !== true) this.suggestions.delete(oldest.value);
+      window = new SuggestionWindow(endpointId, endpointLabel);
+      this.suggestions.set(key, window);
+    }
+    window.add(latencyMs, servedWithoutRequest(sample.source));
+    this.lastSuggestionKey = key;
+    this.summaryCache = null;
+    this.markChanged();
+  }
+
+  /**
    * Seeds the hub from saved history (oldest first) without telling record listeners (the records are saved already).
    * The loaded records go before any that finished while the file was being read.
    */
@@ -304,6 +404,9 @@ export class StatsHub implements StatsSink {
     this.lastOutcome = null;
     this.lastServed = null;
     this.lastRetryAtByEndpoint.clear();
+    this.suggestions.clear();
+    this.lastSuggestionKey = null;
+    this.lastSuggestionStreamId = null;
     this.summaryCache = null;
     this.markChanged();
   }
@@ -370,6 +473,7 @@ export class StatsHub implements StatsSink {
       lastOutcome: this.finishedFact(this.lastOutcome),
       lastServed: this.finishedFact(this.lastServed),
       configuredEndpoints: this.configuredEndpoints().length,
+      inlineSuggestions: this.suggestionFact(),
     };
   }
 
@@ -445,6 +549,13 @@ export class StatsHub implements StatsSink {
     };
   }
 
+  private suggestionFact(): SuggestionFact | null {
+    const window = this.lastSuggestionKey === null ? undefined : this.suggestions.get(this.lastSuggestionKey);
+    const figures = window?.figures() ?? null;
+    if (window === undefined || figures === null) return null;
+    return { ...figures, endpoint: this.endpointFacts(window.endpointId, window.label) };
+  }
+
   private newestRunning(): RunningFact | null {
     let newest: RunningEntry | null = null;
     for (const entry of this.runningById.values()) {
@@ -497,6 +608,17 @@ export class StatsHub implements StatsSink {
       }
       addToAccumulator(acc, record);
     }
+    // Shown suggestions go under the same row as the records of their backend (a bare id matches with its label).
+    for (const window of this.suggestions.values()) {
+      const match = configured.find((endpoint) => recordMatchesEndpoint(endpoint, window.endpointId, window.label));
+      const key = match?.id ?? seenKey(window.endpointId, window.label);
+      let acc = accumulators.get(key);
+      if (acc === undefined) {
+        acc = newAccumulator(window.endpointId, window.label);
+        accumulators.set(key, acc);
+      }
+      acc.suggestions = window.figures();
+    }
     const configuredIds = new Map(configured.map((endpoint) => [endpoint.id, endpoint]));
     const endpoints: EndpointSummary[] = [...accumulators.entries()].map(([key, acc]) => {
       const endpoint = configuredIds.get(key);
@@ -525,6 +647,7 @@ export class StatsHub implements StatsSink {
         hedges: acc.hedges,
         cacheHits: acc.cacheHits,
         cacheHitRate: inlineTotal === 0 ? null : acc.cacheHits / inlineTotal,
+        keystrokeToSuggestion: acc.suggestions,
       };
     });
     const configuredOrder = [...configuredIds.keys()];

@@ -2,6 +2,7 @@
 // Icons are VS Code codicons (`$(name)`), which follow the theme; `~spin` animates in CSS, so the spinner costs no updates.
 import type { BackendRole } from './endpoint';
 import type { BackendErrorReason } from './errors';
+import type { SuggestionLatency } from './panelProtocol';
 import type { RequestRecord, RequestTask } from './requestStats';
 import { isFallbackReason } from './routing/routeReason';
 
@@ -10,6 +11,13 @@ export const CACHE_HIT_DISPLAY_MS = 3_000;
 
 /** The default of `latencyCopilot.statusBar.slowThresholdTokensPerSec`: decode speeds below it get the warning colour. */
 export const DEFAULT_SLOW_THRESHOLD_TOKENS_PER_SEC = 100;
+
+/**
+ * VS Code's own wait after a keystroke before it calls an inline completion provider, in ms: fixed in the stable API
+ * (only the proposed `debounceDelayMs` changes it), outside what the extension can measure, so it is named beside the
+ * keystroke-to-suggestion figures rather than added to them.
+ */
+export const VSCODE_INLINE_DELAY_MS = 50;
 
 /** Display facts about an endpoint. */
 export interface EndpointFacts {
@@ -44,6 +52,11 @@ export interface FinishedFact {
   readonly recentDecodeTokensPerSec: number | null;
 }
 
+/** Keystroke-to-suggestion figures of the backend that served the newest inline suggestion. */
+export interface SuggestionFact extends SuggestionLatency {
+  readonly endpoint: EndpointFacts;
+}
+
 /** What the stats hub knows that the status bar shows. */
 export interface StatusFacts {
   readonly running: RunningFact | null;
@@ -53,6 +66,8 @@ export interface StatusFacts {
   readonly lastServed: FinishedFact | null;
   /** How many endpoints are configured (any role); null when the hub is not told. */
   readonly configuredEndpoints?: number | null;
+  /** The backend serving inline completions, by its newest shown suggestion; null before the first. */
+  readonly inlineSuggestions?: SuggestionFact | null;
 }
 
 /** Settings and editor state the status bar depends on besides the hub. */
@@ -254,15 +269,31 @@ function statsTable(fact: FinishedFact, reasonShown: boolean): string[] {
   return rows;
 }
 
+/**
+ * The tooltip's keystroke-to-suggestion line. It names the backend only when the tooltip's table is about another one
+ * (the last served request was, say, a refactor on the long-context model).
+ */
+function suggestionLine(fact: SuggestionFact, tableLabel: string | null): string {
+  const { p50, p95 } = fact.latencyMs;
+  const which = tableLabel === null || tableLabel === fact.endpoint.label ? '' : ` (${escapeMarkdown(fact.endpoint.label)})`;
+  const fromCache = Math.round(fact.fromCacheShare * 100);
+  return `Keystroke to suggestion${which}: p50 ${formatMs(p50)} · p95 ${formatMs(p95)} (${fromCache}% from cache) + VS Code’s ${VSCODE_INLINE_DELAY_MS} ms`;
+}
+
 /** `reasonShown`: the extra lines already say why the last served request went where it did (no second "Why" row). */
 function tooltip(headline: string, facts: StatusFacts, extra: readonly string[], reasonShown = false): string {
   const lines: string[] = [`**Latency Copilot** — ${headline}`, ''];
   lines.push(...extra);
   const served = facts.lastServed;
-  if (served !== null) {
+  const suggestions = facts.inlineSuggestions ?? null;
+  if (suggestions !== null) {
     if (extra.length > 0) lines.push('');
+    lines.push(suggestionLine(suggestions, served?.endpoint.label ?? null));
+  }
+  if (served !== null) {
+    if (extra.length > 0 || suggestions !== null) lines.push('');
     lines.push(`Last ${taskWord(served.record.task)}:`, '', ...statsTable(served, reasonShown));
-  } else if (extra.length === 0) {
+  } else if (extra.length === 0 && suggestions === null) {
     lines.push('No requests yet.');
   }
   const simulated = facts.running?.endpoint?.simulated === true || served?.endpoint.simulated === true;

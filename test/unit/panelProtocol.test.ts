@@ -1,8 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock';
+import type { ResolvedEndpoint } from '../../src/core/endpoint';
 import { panelHtml } from '../../src/core/panelHtml';
-import { isExportFormat, parseWebviewMessage } from '../../src/core/panelProtocol';
+import { isExportFormat, PANEL_PROTOCOL_VERSION, parseWebviewMessage } from '../../src/core/panelProtocol';
+import type { HostToWebviewMessage } from '../../src/core/panelProtocol';
+import { ManualScheduler } from '../../src/core/scheduler';
+import { StatsHub } from '../../src/core/statsHub';
 
 describe('parseWebviewMessage (untrusted input from the webview)', () => {
   it.each([
@@ -40,6 +45,42 @@ describe('parseWebviewMessage (untrusted input from the webview)', () => {
   it('knows the export formats', () => {
     expect(isExportFormat('json')).toBe(true);
     expect(isExportFormat('JSON')).toBe(false);
+  });
+});
+
+describe('the snapshot message (host to webview)', () => {
+  it('carries each backend’s keystroke-to-suggestion figures through the webview’s message channel', () => {
+    const burst: ResolvedEndpoint = {
+      id: 'burst#0',
+      role: 'burst',
+      label: 'Cerebras llama3.1-8b',
+      preset: null,
+      target: { baseUrl: 'http://127.0.0.1:1/v1', protocol: 'openai-chat', model: 'llama3.1-8b' },
+      contextWindow: 8192,
+      fim: 'none',
+      simulated: false,
+    };
+    const clock = new ManualClock();
+    const hub = new StatsHub({ clock, scheduler: new ManualScheduler(clock, (ms) => clock.advance(ms)), endpoints: () => [burst] });
+    const latencies = [[140, 'network'], [0.3, 'cache'], [95, 'in-flight'], [310, 'network']] as const;
+    latencies.forEach(([latencyMs, source], streamId) => hub.suggestionShown({ endpointId: 'burst#0', endpointLabel: burst.label, latencyMs, source, streamId }));
+    const message: HostToWebviewMessage = {
+      type: 'snapshot',
+      snapshot: {
+        protocolVersion: PANEL_PROTOCOL_VERSION,
+        ...hub.snapshot(),
+        details: [],
+        probe: { available: false, running: false, startedAtEpochMs: null, rows: [] },
+        notice: null,
+        slowThresholdTokensPerSec: 100,
+      },
+    };
+    // postMessage clones the message; JSON is what the panel's "changed?" check compares, and a stricter copy.
+    const received: unknown = JSON.parse(JSON.stringify(structuredClone(message)));
+    expect(received).toMatchObject({
+      type: 'snapshot',
+      snapshot: { endpoints: [{ endpointId: 'burst#0', keystrokeToSuggestion: { latencyMs: { p50: 95, p95: 310, count: 4 }, fromCacheShare: 0.5 } }] },
+    });
   });
 });
 

@@ -4,7 +4,9 @@ import type { ResolvedEndpoint } from '../../src/core/endpoint';
 import type { LiveRequestView, RouteInfo } from '../../src/core/generationService';
 import type { RequestRecord, RequestStats } from '../../src/core/requestStats';
 import { ManualScheduler } from '../../src/core/scheduler';
-import { StatsHub, isFallbackRoute, percentileOfSorted, recordMatchesEndpoint } from '../../src/core/statsHub';
+import { HISTORY_HEADER, parseHistoryText } from '../../src/core/speedHistory';
+import { StatsHub, SUGGESTION_WINDOW, isFallbackRoute, percentileOfSorted, recordMatchesEndpoint } from '../../src/core/statsHub';
+import type { SuggestionSample } from '../../src/core/statsHub';
 
 function endpoint(id: string, model: string, label: string, extra: Partial<ResolvedEndpoint> = {}): ResolvedEndpoint {
   return {
@@ -51,6 +53,13 @@ function record(overrides: Partial<RequestRecord> = {}, statOverrides: Partial<R
     stats: stats(statOverrides),
     ...overrides,
   };
+}
+
+let nextStreamId = 1;
+
+/** A suggestion shown from a new stream (so it counts), unless `streamId` says otherwise. */
+function shown(latencyMs: number, source: SuggestionSample['source'], overrides: Partial<SuggestionSample> = {}): SuggestionSample {
+  return { endpointId: 'burst#0', endpointLabel: 'Cerebras llama3.1-8b', latencyMs, source, streamId: nextStreamId++, ...overrides };
 }
 
 class CountingView implements LiveRequestView {
@@ -308,5 +317,93 @@ describe('percentiles by selection', () => {
       expect(summary?.ttftMs).toEqual({ p50: percentileOfSorted(sorted, 0.5), p95: percentileOfSorted(sorted, 0.95), count: size });
       expect(summary?.prefillTokensPerSec).toBe(percentileOfSorted(sorted, 0.5));
     }
+  });
+});
+
+describe('keystroke to suggestion', () => {
+  it('gives each backend the p50 / p95 of its shown suggestions and the share needing no new request', () => {
+    const { hub } = setup();
+    hub.suggestionShown(shown(180, 'network'));
+    hub.suggestionShown(shown(0.4, 'cache'));
+    hub.suggestionShown(shown(250, 'network'));
+    hub.suggestionShown(shown(12, 'in-flight'));
+    hub.suggestionShown(shown(90, 'network'));
+    // Another backend's suggestions stay under its own row.
+    hub.suggestionShown(shown(900, 'network', { endpointId: 'longContext#0', endpointLabel: 'Gemini 2.5 Pro' }));
+    hub.suggestionShown(shown(60, 'network'));
+    const rows = hub.snapshot().endpoints;
+    // Sorted: 0.4, 12, 60, 90, 180, 250. Nearest rank: p50 is the 3rd, p95 the 6th. 2 of 6 needed no request.
+    expect(rows.find((row) => row.endpointId === 'burst#0')?.keystrokeToSuggestion).toEqual({
+      latencyMs: { p50: 60, p95: 250, count: 6 },
+      fromCacheShare: 2 / 6,
+    });
+    expect(rows.find((row) => row.endpointId === 'longContext#0')?.keystrokeToSuggestion).toEqual({
+      latencyMs: { p50: 900, p95: 900, count: 1 },
+      fromCacheShare: 0,
+    });
+    // The status bar follows the backend of the newest suggestion.
+    expect(hub.statusFacts().inlineSuggestions).toEqual({
+      latencyMs: { p50: 60, p95: 250, count: 6 },
+      fromCacheShare: 2 / 6,
+      endpoint: { label: 'Cerebras llama3.1-8b', role: 'burst', simulated: false },
+    });
+  });
+
+  it('counts typing through the suggestion on screen once, and leaves out suggestions of no known backend', () => {
+    const { hub } = setup();
+    hub.suggestionShown(shown(200, 'network', { streamId: 7 }));
+    // Typing along the ghost text: VS Code asks again and the same stream answers from the cache.
+    for (let i = 0; i < 5; i++) hub.suggestionShown(shown(0.1, 'cache', { streamId: 7 }));
+    hub.suggestionShown(shown(300, 'network', { streamId: 8 }));
+    // Back to stream 7 after another one was shown (a deleted character): the ghost text reappears, a new showing.
+    hub.suggestionShown(shown(0.2, 'cache', { streamId: 7 }));
+    hub.suggestionShown(shown(5, 'network', { endpointId: null, endpointLabel: null }));
+    const figures = hub.snapshot().endpoints[0]?.keystrokeToSuggestion;
+    expect(figures?.latencyMs).toEqual({ p50: 200, p95: 300, count: 3 });
+    expect(figures?.fromCacheShare).toBeCloseTo(1 / 3);
+  });
+
+  it('keeps each backend’s last 500, tells listeners, and forgets them on reset', () => {
+    const { hub, scheduler, changes } = setup();
+    for (let ms = 1; ms <= SUGGESTION_WINDOW + 100; ms++) hub.suggestionShown(shown(ms, ms % 4 === 0 ? 'cache' : 'network'));
+    scheduler.runDue();
+    expect(changes()).toBe(1);
+    const figures = hub.snapshot().endpoints[0]?.keystrokeToSuggestion;
+    // The window holds 101..600: p50 is its 250th value, p95 its 475th; every 4th was from the cache.
+    expect(figures).toEqual({ latencyMs: { p50: 350, p95: 575, count: SUGGESTION_WINDOW }, fromCacheShare: 125 / 500 });
+    hub.reset();
+    expect(hub.snapshot().endpoints[0]?.keystrokeToSuggestion).toBeNull();
+    expect(hub.statusFacts().inlineSuggestions).toBeNull();
+  });
+
+  it('puts suggestions of a backend no longer configured on the row of its records', () => {
+    const { hub } = setup();
+    hub.requestFinished(1, record({ endpointId: 'burst#0', endpointLabel: 'Groq llama' }));
+    hub.suggestionShown(shown(42, 'network', { endpointLabel: 'Groq llama' }));
+    const rows = hub.snapshot().endpoints.map((row) => [row.label, row.configured, row.requests, row.keystrokeToSuggestion?.latencyMs.p50 ?? null]);
+    expect(rows).toHaveLength(3);
+    expect(rows).toContainEqual(['Groq llama', false, 1, 42]);
+    expect(rows).toContainEqual(['Cerebras llama3.1-8b', true, 0, null]);
+  });
+
+  it('loads a history file written before these figures existed, and starts them empty', () => {
+    // Two lines exactly as the history file has held them since version 1 (no suggestion fields anywhere).
+    const oldFile = [
+      JSON.stringify(HISTORY_HEADER),
+      '{"startedAtEpochMs":1700000000000,"task":"inline","endpointId":"burst#0","endpointLabel":"Cerebras llama3.1-8b","routeReason":"fits","outcome":"ok","errorReason":null,"fromCache":false,"stats":{"ttftMs":212,"decodeTokensPerSec":1184,"serverDecodeTokensPerSec":null,"outputTokens":40,"tokensSource":"server","promptTokens":1830,"cachedPromptTokens":null,"prefillTokensPerSec":null,"totalMs":260}}',
+      '{"startedAtEpochMs":1700000001000,"task":"inline","endpointId":"burst#0","endpointLabel":"Cerebras llama3.1-8b","routeReason":"cache","outcome":"ok","errorReason":null,"fromCache":true,"stats":{"ttftMs":0.3,"decodeTokensPerSec":null,"serverDecodeTokensPerSec":null,"outputTokens":0,"tokensSource":"estimate","promptTokens":null,"cachedPromptTokens":null,"prefillTokensPerSec":null,"totalMs":0.3}}',
+      '',
+    ].join('\n');
+    const parsed = parseHistoryText(oldFile, 10_000);
+    expect(parsed).toMatchObject({ valid: true, damagedLines: 0 });
+    const { hub } = setup();
+    hub.load(parsed.records);
+    const row = hub.snapshot().endpoints[0];
+    expect(row).toMatchObject({ requests: 1, cacheHits: 1, ttftMs: { p50: 212, p95: 212, count: 1 }, keystrokeToSuggestion: null });
+    expect(hub.statusFacts().inlineSuggestions).toBeNull();
+    // Suggestions live only in the session: the records the history file stores are unchanged.
+    hub.suggestionShown(shown(80, 'network'));
+    expect(hub.records()).toEqual(parsed.records);
+    expect(hub.snapshot().endpoints[0]?.keystrokeToSuggestion?.latencyMs.p50).toBe(80);
   });
 });

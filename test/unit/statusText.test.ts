@@ -11,7 +11,7 @@ import {
   shortEndpointName,
   STATUS_STATES,
 } from '../../src/core/statusText';
-import type { EndpointFacts, FinishedFact, RunningFact, StatusContext, StatusFacts } from '../../src/core/statusText';
+import type { EndpointFacts, FinishedFact, RunningFact, StatusContext, StatusFacts, SuggestionFact } from '../../src/core/statusText';
 
 const cerebras: EndpointFacts = { label: 'Cerebras llama3.1-8b', role: 'burst', simulated: false };
 const gemini: EndpointFacts = { label: 'Gemini 2.5-pro', role: 'longContext', simulated: false };
@@ -339,6 +339,34 @@ describe('renderStatus', () => {
     const view = renderStatus({ running: null, lastOutcome: finished({}, evil), lastServed: finished({}, evil) }, context);
     expect(view.tooltipMarkdown).not.toContain('[click](command:');
     expect(escapeMarkdown('a*b_c')).toBe('a\\*b\\_c');
+  });
+});
+
+describe('the keystroke-to-suggestion line of the tooltip', () => {
+  const suggestions: SuggestionFact = { endpoint: cerebras, latencyMs: { p50: 212.4, p95: 1430, count: 40 }, fromCacheShare: 0.354 };
+
+  it('gives p50, p95, the share from cache and VS Code’s own 50 ms, above the last request’s table', () => {
+    const view = renderStatus({ running: null, lastOutcome: served, lastServed: served, inlineSuggestions: suggestions }, context);
+    const lines = view.tooltipMarkdown.split('\n');
+    const line = 'Keystroke to suggestion: p50 212 ms · p95 1.4 s (35% from cache) + VS Code’s 50 ms';
+    expect(lines).toContain(line);
+    expect(lines.indexOf(line)).toBeLessThan(lines.indexOf('Last completion:'));
+  });
+
+  it('names the backend when the table is about another one', () => {
+    const refactor = finished({ task: 'refactor', endpointId: 'longContext#0' }, gemini);
+    const view = renderStatus({ running: null, lastOutcome: refactor, lastServed: refactor, inlineSuggestions: suggestions }, context);
+    expect(view.tooltipMarkdown).toContain('Keystroke to suggestion (Cerebras llama3\\.1\\-8b): p50 212 ms · p95 1.4 s (35% from cache)');
+  });
+
+  it('shows the line while streaming and before any request is in the table, and nothing without samples', () => {
+    const streaming = renderStatus({ running: running(), lastOutcome: null, lastServed: null, inlineSuggestions: suggestions }, context);
+    expect(streaming.tooltipMarkdown).toContain('Keystroke to suggestion: p50 212 ms');
+    const alone = renderStatus({ running: null, lastOutcome: null, lastServed: null, inlineSuggestions: suggestions }, context);
+    expect(alone.tooltipMarkdown).toContain('(35% from cache) + VS Code’s 50 ms');
+    expect(alone.tooltipMarkdown).not.toContain('No requests yet.');
+    const none = renderStatus({ running: null, lastOutcome: served, lastServed: served, inlineSuggestions: null }, context);
+    expect(none.tooltipMarkdown).not.toContain('Keystroke');
   });
 });
 
