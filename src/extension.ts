@@ -123,6 +123,7 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
   context.subscriptions.push(
     createInlineCompletions({ service: generation, clock: systemClock, countTokens: roughTokenCount, settings, log, globalState: context.globalState, sink: speedUi.hub, onDidToggle: () => speedUi.refresh(), hasInlineBackend: () => endpoints.endpoints('burst').some((endpoint) => endpoint.fim !== 'none'),
       rateLimitLow: (endpointId) => rateLimits.isLow(endpointId),
+      onSuggestionShown: (sample) => speedUi.hub.suggestionShown(sample),
       warm: () => endpoints.endpoints('burst').forEach((endpoint) => void transport.warm(protocolFor(endpoint.target.protocol).warmUrl(endpoint.target))) }),
   );
   log.info(`Activated in ${(performance.now() - activationStartMs).toFixed(1)} ms`);

@@ -6,6 +6,7 @@ import type { Logger } from '../core/logger';
 import type { TokenCounter } from '../core/meter';
 import { readBooleanSetting } from '../core/settings';
 import type { SettingsSource } from '../core/settings';
+import type { SuggestionSample } from '../core/statsHub';
 import type { SnippetCandidate } from '../core/inline/contextSnippets';
 import { FimPathProbe } from '../core/inline/fimPathProbe';
 import type { FimPathMemory, FimPathState } from '../core/inline/fimPathProbe';
@@ -50,6 +51,8 @@ export interface InlineCompletionsDeps {
   readonly warm?: () => void;
   /** True when an endpoint's rate-limit headroom is low: the request for the state after a suggestion is skipped. */
   readonly rateLimitLow?: (endpointId: string) => boolean;
+  /** Told of every suggestion handed to VS Code (never a cancelled or empty call): keystroke-to-suggestion figures. */
+  readonly onSuggestionShown?: (sample: SuggestionSample) => void;
 }
 
 /** After this long without a provider call (ms), connections may have closed: the next keystroke warms them again. */
@@ -225,7 +228,10 @@ export function createInlineCompletions(deps: InlineCompletionsDeps): InlineComp
       try {
         const suggestion = await engine.provide(state, controller.signal);
         if (suggestion === null || token.isCancellationRequested) return [];
-        return [new vscode.InlineCompletionItem(suggestion.text, new vscode.Range(position, position))];
+        const items = [new vscode.InlineCompletionItem(suggestion.text, new vscode.Range(position, position))];
+        const { endpointId, endpointLabel, latencyMs, source, streamId } = suggestion;
+        deps.onSuggestionShown?.({ endpointId, endpointLabel, latencyMs, source, streamId });
+        return items;
       } finally {
         cancellation.dispose();
       }
