@@ -1,12 +1,16 @@
-// `npm start`: opens VS Code with the extension, against the built-in simulated backends when no real backend is set.
-// - With a desktop VS Code (VSCODE_EXECUTABLE, or `code` on PATH): runs it with --extensionDevelopmentPath.
+// `npm start`: opens VS Code with the extension, against the built-in simulated backends when no real backend is set,
+// on the demo workspace (demo/, copied into the cache) with example.ts open and the cursor where typing shows ghost text.
+// - With a desktop VS Code (VSCODE_EXECUTABLE, or `code` on PATH): runs it with --extensionDevelopmentPath and --goto.
 // - Without one (these machines): installs code-server once into ~/.cache/latency-copilot/ (test/e2e/setup.sh), copies
-//   the built extension into a demo profile, starts a real VS Code on http://127.0.0.1:PORT/ (PORT env, default 8765)
-//   and waits; Ctrl+C stops it and everything it started.
+//   the built extension into a demo profile, starts a real VS Code on http://127.0.0.1:PORT/ (PORT env, default 8765),
+//   waits until it answers and prints the address that opens example.ts; Ctrl+C stops it and everything it started.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
+import { codeServerDemoUrl, DEMO_FILE, syncDemoWorkspace, typingCursor } from './startDemo';
+import type { Cursor } from './startDemo';
 
 const projectRoot = resolve(__dirname, '..', '..');
 const cacheDir = process.env['LATENCY_COPILOT_CACHE'] ?? join(homedir(), '.cache', 'latency-copilot');
@@ -32,19 +36,42 @@ function build(): void {
   if (result.status !== 0) throw new Error('the build failed; see the output above');
 }
 
-function demoWorkspace(): string {
+/** The demo workspace in the cache, the file that opens, and where the cursor goes in it. */
+interface Demo {
+  readonly folder: string;
+  readonly file: string;
+  readonly cursor: Cursor;
+}
+
+function demoWorkspace(): Demo {
   const folder = join(cacheDir, 'demo-workspace');
-  mkdirSync(folder, { recursive: true });
-  const sample = join(folder, 'example.ts');
-  if (!existsSync(sample)) {
-    writeFileSync(
-      sample,
-      '// Type below: ghost text streams from the simulated burst backend; the status bar shows its tokens/s.\n' +
-        '// Select code and run "Latency Copilot: Refactor Selection…" from the command palette.\n\n' +
-        'export function parseDuration(text: string): number {\n',
-    );
-  }
-  return folder;
+  const report = syncDemoWorkspace(join(projectRoot, 'demo'), folder, join(cacheDir, 'demo-workspace.shipped.json'));
+  if (report.added.length > 0) say(`demo workspace ${folder}: copied ${report.added.join(', ')}`);
+  if (report.updated.length > 0) say(`demo workspace: updated ${report.updated.join(', ')} (not edited since the last copy)`);
+  if (report.kept.length > 0) say(`demo workspace: kept your edits of ${report.kept.join(', ')} (delete a file to get the shipped one from demo/)`);
+  const file = join(folder, DEMO_FILE);
+  return { folder, file, cursor: typingCursor(readFileSync(file, 'utf8')) };
+}
+
+/** Resolves once code-server answers /healthz (about 1 s after it starts), or false after `timeoutMs`. */
+function waitUntilAnswering(port: string, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  return new Promise((done) => {
+    const attempt = (): void => {
+      const request = get({ host: '127.0.0.1', port, path: '/healthz', timeout: 2_000 }, (response) => {
+        response.resume();
+        done(true);
+      });
+      const retry = (): void => {
+        request.destroy();
+        if (performance.now() >= deadline) done(false);
+        else setTimeout(attempt, 250);
+      };
+      request.on('error', retry);
+      request.on('timeout', retry);
+    };
+    attempt();
+  });
 }
 
 function readEnvLines(text: string): Record<string, string> {
@@ -105,7 +132,7 @@ function startCodeServer(): void {
     writeFileSync(machineSettingsFile, JSON.stringify({ 'latencyCopilot.backends.useSimulator': true }, null, 2));
   }
   const port = process.env['PORT'] ?? '8765';
-  const workspace = demoWorkspace();
+  const demo = demoWorkspace();
   const child = spawn(
     node24,
     [
@@ -118,7 +145,7 @@ function startCodeServer(): void {
       '--disable-update-check',
       '--disable-workspace-trust',
       '--disable-getting-started-override',
-      workspace,
+      demo.folder,
     ],
     {
       detached: true,
@@ -149,7 +176,14 @@ function startCodeServer(): void {
     process.exit(0);
   });
   child.on('exit', (code) => process.exit(code ?? 0));
-  say(`VS Code with Latency Copilot: open http://127.0.0.1:${port}/ in a browser (Ctrl+C stops it)`);
+  const authority = `127.0.0.1:${port}`;
+  void waitUntilAnswering(port, 60_000).then((answering) => {
+    if (!answering) say(`code-server has not answered on ${authority} for 60 s; the address below may need a moment more`);
+    say('VS Code with Latency Copilot (Ctrl+C stops it); this address opens the demo with example.ts ready to type in:');
+    // The line starts with "open http://127.0.0.1:PORT/": the README and tests look for it there. Not `say()`: its prefix
+    // would break that, and the line is meant to be copied.
+    process.stdout.write(`open ${codeServerDemoUrl({ authority, folder: demo.folder, file: demo.file, cursor: demo.cursor })}\n`);
+  });
 }
 
 function main(): void {
@@ -157,7 +191,9 @@ function main(): void {
   const desktop = findDesktopVsCode();
   if (desktop) {
     say(`opening ${desktop} with the extension under development`);
-    const child = spawn(desktop, ['--extensionDevelopmentPath', projectRoot, demoWorkspace()], { stdio: 'inherit' });
+    const demo = demoWorkspace();
+    const goto = `${demo.file}:${demo.cursor.line}:${demo.cursor.column}`;
+    const child = spawn(desktop, ['--extensionDevelopmentPath', projectRoot, demo.folder, '--goto', goto], { stdio: 'inherit' });
     child.on('exit', (code) => process.exit(code ?? 0));
     return;
   }
