@@ -92,6 +92,7 @@ export class BasicGenerationService implements GenerationService {
       outputTokens: () => meter.outputTokens(),
     };
 
+    let completedByCaller = false;
     async function* events(): AsyncGenerator<StreamEvent, void, undefined> {
       if (!route) {
         resolveFinished(null);
@@ -113,6 +114,7 @@ export class BasicGenerationService implements GenerationService {
         outcome = outcomeOf(error);
         throw error;
       } finally {
+        if (completedByCaller && failure === null) outcome = 'ok';
         const record = recordOf({ task: spec.task, route, meter, outcome, error: failure, startedAtEpochMs });
         deps.sink.requestFinished(id, record);
         resolveFinished(record);
@@ -124,6 +126,9 @@ export class BasicGenerationService implements GenerationService {
       route: () => route,
       liveTokensPerSec: () => meter.liveTokensPerSec(),
       outputTokens: () => meter.outputTokens(),
+      complete: () => {
+        completedByCaller = true;
+      },
       finished,
     };
   }

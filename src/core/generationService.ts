@@ -40,6 +40,11 @@ export interface GenerationRun {
   /** Output tokens so far (server count when known, else estimated). */
   outputTokens(): number;
   /**
+   * Says the caller has all it needs: when it then stops reading `events` (break), the request is ended upstream and
+   * recorded as finished (`ok`), not cancelled. A caller that stops reading without it is recorded as cancelling.
+   */
+  complete(): void;
+  /**
    * The finished record (also given to the stats sink). Resolves when the stream ends or fails; never rejects.
    * Resolves with null when nothing was sent (no endpoint configured).
    */

@@ -343,6 +343,7 @@ export class RoutedGenerationService implements GenerationService {
       deps.sink.requestFinished(newRequestId(), attempt.record(spec.task, outcome, error));
     };
 
+    let completedByCaller = false;
     async function* events(): AsyncGenerator<StreamEvent, void, undefined> {
       const plan = service.plan(spec);
       const first = plan.candidates[0];
@@ -455,8 +456,10 @@ export class RoutedGenerationService implements GenerationService {
           outcome = outcomeOf(failure);
           throw failure;
         } finally {
-          // Stopped early by the caller (break/return): stop the stream too.
+          // Stopped early by the caller (break/return): stop the stream too. A caller that said it had all it needed
+          // (`complete()`) finished the request; one that just stopped reading cancelled it.
           winner.controller.abort();
+          if (completedByCaller && failure === null) outcome = 'ok';
           if (winner.gotToken) {
             const ttft = winner.meter.ttftMs();
             if (ttft !== null && outcome !== 'ok') service.health.recordFirstToken(winner.route.endpoint.id, ttft);
@@ -478,6 +481,9 @@ export class RoutedGenerationService implements GenerationService {
       route: () => current?.route ?? null,
       liveTokensPerSec: () => current?.meter.liveTokensPerSec() ?? null,
       outputTokens: () => current?.meter.outputTokens() ?? 0,
+      complete: () => {
+        completedByCaller = true;
+      },
       finished,
     };
   }

@@ -92,7 +92,7 @@ function scriptedRun(): { run: GenerationRun; push(text: string): void; end(): v
     resolve?.();
   };
   return {
-    run: { events: events(), route: () => null, liveTokensPerSec: () => null, outputTokens: () => 0, finished: Promise.resolve(null) },
+    run: { events: events(), route: () => null, liveTokensPerSec: () => null, outputTokens: () => 0, complete: () => undefined, finished: Promise.resolve(null) },
     push: (text) => {
       queue.push({ kind: 'text', text });
       poke();

@@ -22,6 +22,10 @@ const endpoint: ResolvedEndpoint = {
 
 interface FakeRun {
   readonly spec: GenerationSpec;
+  /** True when the engine stopped reading before the stream ended (it had what it needed). */
+  stoppedReading: boolean;
+  /** The TTFT its record reports. */
+  ttftMs: number;
   plan: GenerationPlan | null;
   push(text: string): void;
   end(): void;
@@ -32,6 +36,8 @@ interface FakeRun {
 /** A generation service whose streams the test writes; it calls `build` like the real one, when the stream is read. */
 class FakeService implements GenerationService {
   readonly runs: FakeRun[] = [];
+
+  constructor(private readonly serving: ResolvedEndpoint = endpoint) {}
 
   start(spec: GenerationSpec): GenerationRun {
     const queue: (StreamEvent | BackendError | 'end')[] = [];
@@ -48,6 +54,8 @@ class FakeService implements GenerationService {
     });
     const fake: FakeRun = {
       spec,
+      stoppedReading: false,
+      ttftMs: 150,
       plan: null,
       push: (text) => {
         queue.push({ kind: 'text', text });
@@ -73,19 +81,28 @@ class FakeService implements GenerationService {
       outcome,
       errorReason: null,
       fromCache: false,
-      stats: { ttftMs: 150, decodeTokensPerSec: 1000, serverDecodeTokensPerSec: null, outputTokens: 10, tokensSource: 'estimate', promptTokens: null, cachedPromptTokens: null, prefillTokensPerSec: null, totalMs: 200 },
+      stats: { ttftMs: fake.ttftMs, decodeTokensPerSec: 1000, serverDecodeTokensPerSec: null, outputTokens: 10, tokensSource: 'estimate', promptTokens: null, cachedPromptTokens: null, prefillTokensPerSec: null, totalMs: 200 },
     });
+    const serving = this.serving;
+    let settled = false;
     async function* events(): AsyncGenerator<StreamEvent> {
       try {
-        fake.plan = spec.build(endpoint);
+        fake.plan = spec.build(serving);
         for (;;) {
-          if (spec.signal.aborted) throw new BackendError('aborted', 'aborted');
+          if (spec.signal.aborted) {
+            settled = true;
+            throw new BackendError('aborted', 'aborted');
+          }
           const next = queue.shift();
           if (next === 'end') {
+            settled = true;
             resolveFinished(record('ok'));
             return;
           }
-          if (next instanceof BackendError) throw next;
+          if (next instanceof BackendError) {
+            settled = true;
+            throw next;
+          }
           if (next !== undefined) {
             yield next;
             continue;
@@ -97,9 +114,13 @@ class FakeService implements GenerationService {
       } catch (error) {
         resolveFinished(record('error'));
         throw error;
+      } finally {
+        // The engine stopped reading (it had the whole suggestion): the run is over.
+        if (!settled) fake.stoppedReading = !spec.signal.aborted;
+        resolveFinished(record('ok'));
       }
     }
-    return { events: events(), route: () => ({ endpoint, reason: 'first-endpoint' }), liveTokensPerSec: () => null, outputTokens: () => 0, finished };
+    return { events: events(), route: () => ({ endpoint: serving, reason: 'first-endpoint' }), liveTokensPerSec: () => null, outputTokens: () => 0, complete: () => undefined, finished };
   }
 }
 
@@ -111,9 +132,9 @@ async function settle(): Promise<void> {
   for (let index = 0; index < 10; index += 1) await new Promise((resolve) => setImmediate(resolve));
 }
 
-function setup(overrides: Partial<InlineEngineOptions> = {}) {
+function setup(overrides: Partial<InlineEngineOptions> = {}, serving: ResolvedEndpoint = endpoint) {
   const clock = new ManualClock(1000);
-  const service = new FakeService();
+  const service = new FakeService(serving);
   const logLines: string[] = [];
   const cacheRecords: RequestRecord[] = [];
   const sleeps: number[] = [];
@@ -344,10 +365,155 @@ describe('InlineEngine: typos', () => {
     void engine.provide(state('let total = sux'), typo.signal);
     typo.abort();
     await settle();
-    // The typo ended the stream that no longer fits (an abort is free over HTTP/2); a request went out for the typo.
-    expect(service.runs[0]?.aborted()).toBe(true);
+    // The first stream had its line and was ended then; a request went out for the typo.
+    expect(engine.counters.completedEarly).toBe(1);
+    expect(service.runs.length).toBe(2);
     const requests = service.runs.length;
     expect(await engine.provide(state('let total = su'), new AbortController().signal)).toMatchObject({ text: 'm(values);', source: 'cache' });
     expect(service.runs.length).toBe(requests);
+  });
+});
+
+const localHttp: ResolvedEndpoint = { ...endpoint, id: 'burst#local', target: { ...endpoint.target, baseUrl: 'http://127.0.0.1:8080' } };
+
+describe('InlineEngine: the miss path', () => {
+  it('never waits on a stream that has produced no text: the new request goes out at once and the stale one is aborted when it diverges', async () => {
+    const { service, engine } = setup({ speculate: false }, localHttp);
+    const first = new AbortController();
+    void engine.provide(state('const x'), first.signal);
+    await settle();
+    first.abort();
+    // The next keystroke, before the first stream's first token.
+    const pending = engine.provide(state('const xy'), new AbortController().signal);
+    await settle();
+    expect(service.runs).toHaveLength(2);
+    expect(engine.counters.racedRequests).toBe(1);
+    // The old stream's text does not continue what was typed (`y`): it is aborted as soon as it arrives.
+    service.runs[0]?.push(' = 1;');
+    await settle();
+    expect(service.runs[0]?.aborted()).toBe(true);
+    service.runs[1]?.push(' = 2;\n');
+    expect(await pending).toMatchObject({ text: ' = 2;', source: 'network' });
+  });
+
+  it('shows the older stream when it answers first with text that covers what was typed, and aborts the new request', async () => {
+    const { service, engine } = setup({ speculate: false });
+    const first = new AbortController();
+    void engine.provide(state('const x'), first.signal);
+    await settle();
+    first.abort();
+    const pending = engine.provide(state('const xy'), new AbortController().signal);
+    await settle();
+    service.runs[0]?.push('y = compute();\n');
+    expect(await pending).toMatchObject({ text: ' = compute();', source: 'in-flight' });
+    expect(service.runs[1]?.aborted()).toBe(true);
+  });
+
+  it('keeps at most the newest older stream racing: streams further behind without text are aborted', async () => {
+    const { service, engine } = setup({ speculate: false });
+    for (const prefix of ['const a', 'const ab', 'const abc']) {
+      const call = new AbortController();
+      void engine.provide(state(prefix), call.signal);
+      await settle();
+      call.abort();
+    }
+    expect(service.runs).toHaveLength(3);
+    expect(service.runs.map((run) => run.aborted())).toEqual([true, false, false]);
+    expect(engine.runningRequests).toBe(2);
+  });
+
+  it('aborts a stale stream at once on plain HTTP too (no stream is left to drain)', async () => {
+    const { service, engine } = setup({ speculate: false }, localHttp);
+    void engine.provide(state('let a = '), new AbortController().signal);
+    await settle();
+    service.runs[0]?.push('fo');
+    await settle();
+    void engine.provide(state('let a = x'), new AbortController().signal);
+    await settle();
+    expect(service.runs[0]?.aborted()).toBe(true);
+    expect(engine.counters.abortedStreams).toBe(1);
+  });
+
+  it('asks for the rest of a line with a newline stop and a line-sized budget; a new line is asked without the stop', async () => {
+    const { service, engine } = setup({ speculate: false });
+    void engine.provide(state('const total = items.'), new AbortController().signal);
+    await settle();
+    const restOfLine = service.runs[0]?.plan?.request;
+    expect(restOfLine?.stop).toEqual(['\n']);
+    expect(restOfLine?.maxTokens).toBeLessThanOrEqual(48);
+    void engine.provide(state('const total = items.length;\nfoo();'), new AbortController().signal);
+    await settle();
+    const nextLine = service.runs[1]?.plan?.request;
+    expect(nextLine?.stop).toBeUndefined();
+    expect(nextLine?.maxTokens).toBeLessThanOrEqual(96);
+  });
+
+  it('stops reading a server that ignores the stop once the line is whole, and the text it sent still serves', async () => {
+    const { service, engine } = setup({ speculate: false });
+    const pending = engine.provide(state('const total = items.'), new AbortController().signal);
+    await settle();
+    const run = service.runs[0];
+    run?.push('reduce((a, b) => a + b, 0);');
+    await settle();
+    run?.push('\nconsole.log(total);\nreturn total;');
+    expect(await pending).toMatchObject({ text: 'reduce((a, b) => a + b, 0);' });
+    await settle();
+    expect(run?.stoppedReading).toBe(true);
+    expect(engine.counters.completedEarly).toBe(1);
+    expect(engine.runningRequests).toBe(0);
+    // Typing along what it sent is still served, with no request.
+    expect(await engine.provide(state('const total = items.red'), new AbortController().signal)).toMatchObject({ text: 'uce((a, b) => a + b, 0);', source: 'cache' });
+    expect(service.runs).toHaveLength(1);
+  });
+
+  it('cuts off a server that ignores the token cap at its own character budget', async () => {
+    const { service, engine } = setup({ speculate: false, multiline: 'always' });
+    void engine.provide(state('function f() {'), new AbortController().signal);
+    await settle();
+    const run = service.runs[0];
+    const cap = run?.plan?.request.maxTokens ?? 0;
+    expect(cap).toBeGreaterThan(0);
+    // One endless line: never a whole block, so only the budget can stop it.
+    for (let index = 0; index < 200 && run?.stoppedReading !== true; index += 1) {
+      run?.push('x'.repeat(64));
+      await settle();
+    }
+    expect(run?.stoppedReading).toBe(true);
+    expect(engine.runningRequests).toBe(0);
+  });
+
+  it('stops racing on a server seen to run one request at a time: the older stream is aborted before the new request', async () => {
+    const { service, engine } = setup({ speculate: false }, localHttp);
+    // Teach it: a request alone answers in 150 ms; one started beside another waits for it (400 ms).
+    const solo = engine.provide(state('a'), new AbortController().signal);
+    await settle();
+    service.runs[0]?.push('bc;\n');
+    service.runs[0]?.end();
+    await solo;
+    await settle();
+    for (let round = 0; round < 2; round += 1) {
+      const older = new AbortController();
+      void engine.provide(state(`q${round}`), older.signal);
+      await settle();
+      older.abort();
+      const newer = engine.provide(state(`q${round}z`), new AbortController().signal);
+      await settle();
+      const run = service.runs.at(-1);
+      if (run === undefined) throw new Error('no run');
+      run.ttftMs = 400;
+      run.push(' = 1;\n');
+      run.end();
+      await newer;
+      await settle();
+    }
+    const racedBefore = engine.counters.racedRequests;
+    const older = new AbortController();
+    void engine.provide(state('w'), older.signal);
+    await settle();
+    older.abort();
+    void engine.provide(state('wz'), new AbortController().signal);
+    await settle();
+    expect(engine.counters.racedRequests).toBe(racedBefore);
+    expect(service.runs.at(-2)?.aborted()).toBe(true);
   });
 });

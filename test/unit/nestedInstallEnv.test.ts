@@ -120,7 +120,7 @@ afterEach(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-describe('test/e2e/setup.sh started through npm run', () => {
+describe('test/e2e/setup.sh started through npm run', { timeout: 30_000 }, () => {
   it('gives the nested installs none of the outer npm run variables, and Node 24 with its own headers for code-server', () => {
     const run = spawnSync('bash', [setupScript, '--print-env'], { env: outerNpmRunEnv(), encoding: 'utf8' });
     expect(run.stderr).not.toMatch(/FAILED/);
@@ -192,7 +192,7 @@ describe('test/e2e/setup.sh started through npm run', () => {
   });
 });
 
-describe('test/engine/buildLlamaServer.sh started through npm run', () => {
+describe('test/engine/buildLlamaServer.sh started through npm run', { timeout: 30_000 }, () => {
   it('installs node-llama-cpp without the outer npm run variables, and a refused install leaves nothing behind', () => {
     const failed = spawnSync('bash', [buildScript], { env: outerNpmRunEnv({ FAKE_NPM_FAIL: 'install' }), encoding: 'utf8' });
     expect(failed.status).not.toBe(0);

@@ -19,6 +19,12 @@ export function chatAnswerCode(raw: string): string {
 
 let nextStreamId = 1;
 
+/**
+ * Characters per budgeted token past which a stream is cut off: about twice what code averages (3.5-4.5 per cl100k
+ * token), so only a server that ignores the token cap reaches it.
+ */
+const MAX_CHARS_PER_TOKEN = 8;
+
 /** One streamed completion, shared by every provider call that can use it (in-flight reuse and the cache). */
 export class CompletionStream {
   /** A number unique within this process, in creation order (logs and benchmarks match requests with it). */
@@ -80,8 +86,14 @@ export class CompletionStream {
   /** The endpoint serving it, once the service has routed it. */
   servedBy: ResolvedEndpoint | null = null;
 
-  /** Set when the engine let it finish although nothing uses it (an abort would have cost a connection). */
-  draining = false;
+  /**
+   * True once the text holds the whole suggestion for the stream's own state (its line or block): reading stops there
+   * and the request is ended, so that a server that ignores stop sequences or token caps costs no more than that.
+   */
+  enough: (text: string) => boolean = () => false;
+
+  /** Set when reading stopped because `enough` said so, or the output ran past the stream's budget. */
+  completedEarly = false;
 
   /** Cancels the request. */
   abort(): void {
@@ -98,14 +110,21 @@ export class CompletionStream {
    * Reads `run` to its end (the rest of the stream fills the cache after the first line was shown), calls `beforeEnd`,
    * then marks the end. Resolves with the finished record, or null when the run produced none; never rejects.
    */
-  async consume(run: GenerationRun, beforeEnd: () => void = () => undefined): Promise<RequestRecord | null> {
+  async consume(run: GenerationRun, beforeEnd: () => void = () => undefined, onText: () => void = () => undefined): Promise<RequestRecord | null> {
     try {
       for await (const event of run.events) {
         this.servedBy = run.route()?.endpoint ?? this.servedBy;
         if (event.kind !== 'text') continue;
         this.rawText += event.text;
         this.visibleText = this.chatAnswer ? chatAnswerCode(this.rawText) : this.rawText;
+        // Leaving the loop ends the request (the service aborts it upstream) and records it as finished, not cancelled.
+        if (this.enough(this.visibleText) || this.rawText.length > this.maxTokens * MAX_CHARS_PER_TOKEN) {
+          this.completedEarly = true;
+          run.complete();
+          break;
+        }
         this.notify();
+        onText();
       }
     } catch (error) {
       this.servedBy = run.route()?.endpoint ?? this.servedBy;

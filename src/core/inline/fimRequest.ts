@@ -73,11 +73,12 @@ function chatMessages(prompt: FimPrompt): readonly ChatMessage[] {
 
 /**
  * Shapes the request for one endpoint and FIM path. Null when the path cannot be used with this endpoint (a template
- * path for a model whose family is unknown).
+ * path for a model whose family is unknown). `stop` ends the answer on the server (a single-line request stops at the
+ * line's end); a template's own stop tokens are kept beside it.
  */
-export function buildFimPlan(endpoint: ResolvedEndpoint, path: FimPath, prompt: FimPrompt, budget: FimBudget): GenerationPlan | null {
+export function buildFimPlan(endpoint: ResolvedEndpoint, path: FimPath, prompt: FimPrompt, budget: FimBudget, stop: readonly string[] = []): GenerationPlan | null {
   const { target } = endpoint;
-  const common = { maxTokens: budget.maxTokens, temperature: TEMPERATURE };
+  const common = { maxTokens: budget.maxTokens, temperature: TEMPERATURE, ...(stop.length > 0 ? { stop } : {}) };
   switch (path) {
     case 'llamacpp-infill': {
       const request: GenerationRequest = {
@@ -115,12 +116,12 @@ export function buildFimPlan(endpoint: ResolvedEndpoint, path: FimPath, prompt: 
         // `raw` stops Ollama from wrapping the prompt in the model's chat template.
         return {
           target: { ...target, protocol: 'ollama-generate' },
-          request: { ...common, prompt: raw, stop: template.stop, extraBody: { raw: true } },
+          request: { ...common, prompt: raw, stop: [...template.stop, ...stop], extraBody: { raw: true } },
         };
       }
       return {
         target: { ...target, baseUrl: openAiBase(target), protocol: 'openai-completions' },
-        request: { ...common, prompt: raw, stop: template.stop },
+        request: { ...common, prompt: raw, stop: [...template.stop, ...stop] },
       };
     }
     case 'chat': {
@@ -131,7 +132,8 @@ export function buildFimPlan(endpoint: ResolvedEndpoint, path: FimPath, prompt: 
             ? 'ollama-chat'
             : 'openai-chat';
       const baseUrl = protocol === 'openai-chat' ? openAiBase(target) : target.baseUrl;
-      return { target: { ...target, baseUrl, protocol }, request: { ...common, messages: chatMessages(prompt) } };
+      // No line stop: a chat model may open its answer with a Markdown fence line. The client reads until the line is whole.
+      return { target: { ...target, baseUrl, protocol }, request: { maxTokens: budget.maxTokens, temperature: TEMPERATURE, messages: chatMessages(prompt) } };
     }
   }
 }

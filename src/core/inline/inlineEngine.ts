@@ -4,14 +4,16 @@ import type { GenerationRun, GenerationService } from '../generationService';
 import type { TokenCounter } from '../meter';
 import type { RequestRecord } from '../requestStats';
 import { AdaptiveBudget } from './adaptiveBudget';
+import type { InlineBudget } from './adaptiveBudget';
 import { CompletionCache, stateKey } from './completionCache';
 import { CompletionStream } from './completionStream';
 import { selectSnippets } from './contextSnippets';
 import type { SnippetCandidate } from './contextSnippets';
 import type { FimPathProbe } from './fimPathProbe';
 import { buildFimPlan } from './fimRequest';
-import type { FimPrompt } from './fimRequest';
+import type { FimBudget, FimPrompt } from './fimRequest';
 import { LineTokenMemo, prefixWindow, suffixWindow } from './promptWindow';
+import { ServerParallelism } from './serverParallelism';
 import { indentColumns, shownSuggestion } from './suggestionText';
 import type { SuggestionContext } from './suggestionText';
 import { adaptiveDelayMs, TypingPace } from './typingPace';
@@ -75,11 +77,6 @@ export interface InlineEngineOptions {
    * the character (or types on past a wrong suggestion) within this time costs no request; accepting with Tab takes longer.
    */
   readonly speculationDelayMs: number;
-  /**
-   * A stream that no longer fits what is typed is left to finish when it would end within this many ms (aborting it
-   * over HTTP/1.1 destroys its connection); a longer one is aborted. Over HTTPS (HTTP/2) an abort is free and immediate.
-   */
-  readonly drainLimitMs: number;
 }
 
 /** The defaults (package.json holds the user-facing ones for the settings among them). */
@@ -94,7 +91,6 @@ export const DEFAULT_INLINE_OPTIONS: InlineEngineOptions = {
   minDisplayDelayMs: 0,
   speculate: true,
   speculationDelayMs: 150,
-  drainLimitMs: 400,
 };
 
 /** What the engine needs from its surroundings. */
@@ -122,8 +118,12 @@ export interface InlineEngineCounters {
   requests: number;
   speculativeRequests: number;
   pathRetries: number;
+  /** Streams aborted because they no longer fit what is typed, or lost a race. */
   abortedStreams: number;
-  drainedStreams: number;
+  /** Requests that raced an older stream which had not yet produced text covering what was typed. */
+  racedRequests: number;
+  /** Streams the engine stopped reading once they held the whole suggestion for their own state (or their budget). */
+  completedEarly: number;
 }
 
 /** Characters of the text after the cursor that must be unchanged for a cached completion to apply. */
@@ -132,6 +132,28 @@ const SUFFIX_KEY_CHARS = 256;
 const FOLLOWING_LINES = 8;
 /** Characters before the cursor that snippet ranking compares against. */
 const NEAR_CURSOR_CHARS = 600;
+
+/**
+ * What a request is for, which bounds what it may generate:
+ * - `rest-of-line`: the cursor's line goes on (`const x|`): the server stops at the line's end.
+ * - `next-line`: single-line mode where the model will start a new line first (`foo();|`, `if (x) {|`): a newline stop
+ *   would end it empty, so it is read until its first non-blank line is whole.
+ * - `block`: multi-line mode, or the state after an accepted suggestion: read until the block is whole.
+ */
+type RequestShape = 'rest-of-line' | 'next-line' | 'block';
+
+/** Most tokens a request of each shape asks for (the measured-speed budget may ask for fewer). */
+const SHAPE_TOKEN_CAPS: Readonly<Record<RequestShape, number>> = { 'rest-of-line': 48, 'next-line': 96, block: 512 };
+
+/** The server-side stop of a `rest-of-line` request. */
+const LINE_STOP: readonly string[] = ['\n'];
+
+function requestShape(context: SuggestionContext, speculative: boolean): RequestShape {
+  if (context.multiline || speculative) return 'block';
+  const typedOnLine = context.linePrefix.trim().length > 0;
+  const lineEnded = context.lineSuffix.trim().length === 0 && /([;{},:]|=>)\s*$/.test(context.linePrefix);
+  return typedOnLine && !lineEnded ? 'rest-of-line' : 'next-line';
+}
 
 type WaitResult = { readonly kind: 'shown'; readonly text: string; readonly generatedText: string } | { readonly kind: 'empty' | 'diverged' | 'cancelled' | 'failed' };
 
@@ -159,12 +181,14 @@ export class InlineEngine {
   private readonly cache = new CompletionCache();
   private readonly budget = new AdaptiveBudget();
   private readonly pace = new TypingPace();
+  private readonly parallelism = new ServerParallelism();
   private readonly memo: LineTokenMemo;
   private readonly running = new Set<CompletionStream>();
   private readonly runs = new Map<CompletionStream, GenerationRun>();
   private lastEndpointId: string | null = null;
   private lastShown: ShownRecord | null = null;
   private lastKey: string | null = null;
+  private lastSuffixKey = '';
   private speculation: SpeculationCandidate | null = null;
 
   constructor(private readonly deps: InlineEngineDeps) {
@@ -172,7 +196,7 @@ export class InlineEngine {
   }
 
   /** What the engine has done so far. */
-  readonly counters: InlineEngineCounters = { requests: 0, speculativeRequests: 0, pathRetries: 0, abortedStreams: 0, drainedStreams: 0 };
+  readonly counters: InlineEngineCounters = { requests: 0, speculativeRequests: 0, pathRetries: 0, abortedStreams: 0, racedRequests: 0, completedEarly: 0 };
 
   /** Number of requests running (benchmarks and tests watch it). */
   get runningRequests(): number {
@@ -188,13 +212,15 @@ export class InlineEngine {
     const key = stateKey(state.documentId, state.prefix);
     const suffixKey = state.suffix.slice(0, SUFFIX_KEY_CHARS);
     this.lastKey = key;
-    this.settleStreams(key, suffixKey, state.documentId, options);
+    this.lastSuffixKey = suffixKey;
+    this.settleStreams(key, suffixKey, state.documentId);
     const context = this.suggestionContext(state, options);
 
     const hit = this.cache.lookup(key, suffixKey);
-    if (hit !== null) {
-      const ready = hit.ahead ? null : shownSuggestion(hit.stream.text.slice(hit.typedLength), hit.stream.done, context);
-      const instant = ready !== null && (ready.complete || hit.stream.done) && ready.text.length > 0;
+    if (hit !== null && !hit.ahead) {
+      // Its text already covers what was typed: typing along a suggestion, or a stream that got there first. No request.
+      const ready = shownSuggestion(hit.stream.text.slice(hit.typedLength), hit.stream.done, context);
+      const instant = (ready.complete || hit.stream.done) && ready.text.length > 0;
       const result = await this.waitForSuggestion(hit.stream, key, context, signal);
       if (result.kind === 'shown') return this.finish(result, hit.stream, hit.typedLength, instant ? 'cache' : 'in-flight', calledAtMs, state, key, suffixKey, signal);
       if (result.kind === 'cancelled') return null;
@@ -207,10 +233,59 @@ export class InlineEngine {
       if (signal.aborted) return null;
     }
 
+    // A stream that has not yet produced text covering what was typed may still turn out right, but waiting for it
+    // costs up to a whole TTFT when it does not: race it against a new request instead. On a server that runs one
+    // request at a time (a one-slot llama.cpp) the older stream would hold the slot the new one needs, so it goes.
+    const older = hit !== null && hit.ahead && !hit.stream.done ? hit.stream : null;
+    const rival = older !== null && this.mayRace(older) ? older : null;
+    this.abortStreamsBehind(key, suffixKey, state.documentId, rival);
     const stream = this.startStream(state, key, suffixKey, options, false);
-    const result = await this.waitForSuggestion(stream, key, context, signal);
-    if (result.kind !== 'shown') return null;
-    return this.finish(result, stream, 0, 'network', calledAtMs, state, key, suffixKey, signal);
+    if (rival !== null) this.counters.racedRequests += 1;
+    const contenders = rival === null ? [stream] : [stream, rival];
+    const won = await this.raceForSuggestion(contenders, key, context, signal);
+    if (won === null) return null;
+    return this.finish(won.result, won.stream, key.length - won.stream.key.length, won.stream === stream ? 'network' : 'in-flight', calledAtMs, state, key, suffixKey, signal);
+  }
+
+  /**
+   * Waits on several streams for the current state: the first to give a usable suggestion wins and the others are
+   * aborted; one that diverges, fails or ends empty drops out (aborted if still running). Null when none gives one, or
+   * the call was cancelled (the streams then keep running: the next keystroke decides their fate).
+   */
+  private async raceForSuggestion(
+    contenders: readonly CompletionStream[],
+    key: string,
+    context: SuggestionContext,
+    signal: AbortSignal,
+  ): Promise<{ readonly stream: CompletionStream; readonly result: { readonly text: string; readonly generatedText: string } } | null> {
+    if (contenders.length === 1) {
+      const only = contenders[0];
+      if (only === undefined) return null;
+      const result = await this.waitForSuggestion(only, key, context, signal);
+      return result.kind === 'shown' ? { stream: only, result } : null;
+    }
+    const stop = new AbortController();
+    const onCancel = () => stop.abort();
+    signal.addEventListener('abort', onCancel, { once: true });
+    try {
+      const waits = contenders.map(async (candidate) => ({ candidate, result: await this.waitForSuggestion(candidate, key, context, stop.signal) }));
+      let pending = waits;
+      while (pending.length > 0) {
+        const settled = await Promise.race(pending.map((wait, index) => wait.then((outcome) => ({ ...outcome, index }))));
+        pending = pending.filter((_, index) => index !== settled.index);
+        if (settled.result.kind === 'cancelled') return null;
+        if (settled.result.kind === 'shown') {
+          const { text, generatedText } = settled.result;
+          stop.abort();
+          for (const other of contenders) if (other !== settled.candidate) this.abortStream(other);
+          return { stream: settled.candidate, result: { text, generatedText } };
+        }
+        this.abortStream(settled.candidate);
+      }
+      return null;
+    } finally {
+      signal.removeEventListener('abort', onCancel);
+    }
   }
 
   /** Stops every request (extension shutdown, completions turned off). */
@@ -350,30 +425,44 @@ export class InlineEngine {
   }
 
   /**
-   * Streams of this document that no longer fit what is typed: aborted, unless aborting would cost a connection
-   * (plain HTTP/1.1) and the stream will end soon anyway, in which case it is left to finish.
+   * Streams of this document that no longer fit what is typed are aborted at once, on every transport: the spare
+   * connections make an abort free over HTTP/1.1 too, and a stale stream left to finish would hold a one-slot server
+   * and be billed by a hosted one. They stay in the cache: a typo fixed by backspace comes back to a state they serve.
    */
-  private settleStreams(key: string, suffixKey: string, documentId: string, options: InlineEngineOptions): void {
+  private settleStreams(key: string, suffixKey: string, documentId: string): void {
     const documentPrefix = `${documentId}\u0000`;
     for (const stream of this.running) {
-      if (!stream.key.startsWith(documentPrefix) || this.cache.isUseful(stream, key, suffixKey)) continue;
-      // It stays in the cache: a typo fixed by backspace comes back to a state it serves.
-      const endpoint = stream.servedBy;
-      const run = this.runs.get(stream);
-      const freeAbort = endpoint !== null && endpoint.target.baseUrl.startsWith('https:');
-      if (freeAbort || endpoint === null || run === undefined) {
-        this.abortStream(stream);
-        continue;
-      }
-      const decode = this.budget.decodeTokensPerSec(endpoint.id);
-      const remainingTokens = Math.max(0, stream.maxTokens - run.outputTokens());
-      const remainingMs = decode === null ? Number.POSITIVE_INFINITY : (remainingTokens / decode) * 1000;
-      if (remainingMs > options.drainLimitMs) this.abortStream(stream);
-      else if (!stream.draining) {
-        stream.draining = true;
-        this.counters.drainedStreams += 1;
-      }
+      if (stream.key.startsWith(documentPrefix) && !this.cache.isUseful(stream, key, suffixKey)) this.abortStream(stream);
     }
+  }
+
+  /**
+   * Before a new request for `key`: streams of this document that were started for an earlier state and have not
+   * produced text covering what was typed since are aborted, except `keep` (the one raced against the new request).
+   * Streams for a state further on (a speculative request the person is typing towards) are left alone.
+   */
+  private abortStreamsBehind(key: string, suffixKey: string, documentId: string, keep: CompletionStream | null): void {
+    const documentPrefix = `${documentId}\u0000`;
+    for (const stream of this.running) {
+      if (stream === keep || !stream.key.startsWith(documentPrefix) || stream.key.length >= key.length) continue;
+      if (!key.startsWith(stream.key) || stream.suffixKey !== suffixKey) continue;
+      if (stream.text.length < key.length - stream.key.length) this.abortStream(stream);
+    }
+  }
+
+  /** True when an older stream may race a new request: the server is not known to run one request at a time. */
+  private mayRace(stream: CompletionStream): boolean {
+    const endpoint = stream.servedBy;
+    return endpoint === null || !this.parallelism.isSerial(endpoint.id);
+  }
+
+  /** A stream got more text: abort it at once when it no longer fits what is typed now. */
+  private checkStillUseful(stream: CompletionStream): void {
+    const key = this.lastKey;
+    if (key === null || stream.done || stream.aborted) return;
+    const separator = stream.key.indexOf('\u0000');
+    if (separator === -1 || !key.startsWith(stream.key.slice(0, separator + 1))) return;
+    if (!this.cache.isUseful(stream, key, this.lastSuffixKey)) this.abortStream(stream);
   }
 
   private defer(task: () => void, delayMs: number): void {
@@ -402,8 +491,15 @@ export class InlineEngine {
       snippets,
       indentColumns: indentColumns(linePrefix, state.tabSize),
     };
-    const expected = this.budget.budgetFor(this.lastEndpointId);
+    // What this request will show decides what it may generate: the rest of a line stops at the line's end on the
+    // server; anything else is read until its line or block is whole (see `enough`) within a token budget.
+    const context = this.suggestionContext(state, options);
+    const shape = requestShape(context, speculative);
+    const shaped = (budget: InlineBudget): FimBudget => ({ maxTokens: Math.min(budget.maxTokens, SHAPE_TOKEN_CAPS[shape]), timeLimitMs: budget.timeLimitMs });
+    const expected = shaped(this.budget.budgetFor(this.lastEndpointId));
     const stream = new CompletionStream(key, suffixKey, clock.now(), speculative, expected.maxTokens);
+    stream.enough = (text) => shownSuggestion(text, false, context).complete;
+    const overlapped = this.running.size > 0;
     this.cache.add(stream);
     this.running.add(stream);
     const run = this.deps.service.start({
@@ -415,9 +511,9 @@ export class InlineEngine {
         const path = this.deps.probe.pathFor(endpoint);
         stream.path = path;
         stream.chatAnswer = path === 'chat';
-        const budget = this.budget.budgetFor(endpoint.id);
+        const budget = shaped(this.budget.budgetFor(endpoint.id));
         stream.maxTokens = budget.maxTokens;
-        const plan = path === null ? null : buildFimPlan(endpoint, path, prompt, budget);
+        const plan = path === null ? null : buildFimPlan(endpoint, path, prompt, budget, shape === 'rest-of-line' ? LINE_STOP : []);
         if (plan === null) throw new BackendError('not-configured', `${endpoint.label} offers no fill-in-the-middle path for inline completions.`);
         return plan;
       },
@@ -428,18 +524,24 @@ export class InlineEngine {
     if (speculative) this.counters.speculativeRequests += 1;
     // Lines sized by estimate for this request are counted exactly once it is on its way.
     if (this.memo.queuedLines > 0) this.defer(() => this.memo.countQueued(), 0);
-    void this.follow(stream, run, state, options);
+    void this.follow(stream, run, state, options, overlapped);
     return stream;
   }
 
   /** Reads a stream to its end, then learns from it: speed, FIM path, and a retry on the next path when one was refused. */
-  private async follow(stream: CompletionStream, run: GenerationRun, state: InlineDocumentState, options: InlineEngineOptions): Promise<void> {
-    const record = await stream.consume(run, () => this.learnPath(stream, state, options));
+  private async follow(stream: CompletionStream, run: GenerationRun, state: InlineDocumentState, options: InlineEngineOptions, overlapped: boolean): Promise<void> {
+    const record = await stream.consume(
+      run,
+      () => this.learnPath(stream, state, options),
+      () => this.checkStillUseful(stream),
+    );
     this.running.delete(stream);
     this.runs.delete(stream);
+    if (stream.completedEarly) this.counters.completedEarly += 1;
     const endpoint = stream.servedBy;
     if (endpoint !== null) this.lastEndpointId = endpoint.id;
     if (record !== null && record.outcome === 'ok' && endpoint !== null) this.budget.observe(endpoint.id, record.stats);
+    if (record !== null && endpoint !== null) this.parallelism.observe(endpoint.id, record.stats.ttftMs, overlapped);
     const error = stream.error;
     if (error !== null && error.reason !== 'aborted') this.deps.log?.(`Inline completion request failed (${error.reason}): ${error.message}`);
     if (stream.text.length === 0) this.cache.remove(stream);
