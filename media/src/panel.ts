@@ -224,6 +224,26 @@ function errorsText(endpoint: EndpointSummary): string {
   return endpoint.errorsByReason.map((entry) => `${entry.reason} ${entry.count}`).join(', ');
 }
 
+/**
+ * VS Code's own wait after a keystroke before it asks the provider, in ms: equal to VSCODE_INLINE_DELAY_MS in
+ * src/core/statusText.ts (a value import would pull core code into the bundle).
+ */
+const VSCODE_INLINE_DELAY_MS = 50;
+/** Shown suggestions per backend the figures are taken over: equal to SUGGESTION_WINDOW in src/core/statsHub.ts. */
+const SUGGESTION_WINDOW = 500;
+
+/** What a person waits for ghost text: the provider's part (p50 / p95), and below it how much needed no request. */
+function keystrokeCell(endpoint: EndpointSummary): HTMLTableCellElement {
+  const figures = endpoint.keystrokeToSuggestion;
+  if (figures === null) return cell('–', 'num');
+  return el(
+    'td',
+    { class: 'num' },
+    pair(figures.latencyMs, (n) => formatMs(n)),
+    el('span', { class: 'sub' }, `served from cache ${formatShare(figures.fromCacheShare)}`),
+  );
+}
+
 function renderBackends(snapshot: PanelSnapshot, series: Map<string, number>): void {
   const container = byId('backends');
   if (snapshot.endpoints.length === 0) {
@@ -236,9 +256,17 @@ function renderBackends(snapshot: PanelSnapshot, series: Map<string, number>): v
   const table = el(
     'table',
     {},
-    el('caption', { class: 'visually-hidden' }, 'Per backend: time to first token and decode speed (p50 / p95), prefill, requests, errors, fallbacks, hedges and cache hits'),
+    el(
+      'caption',
+      { class: 'visually-hidden' },
+      'Per backend: keystroke to suggestion (p50 / p95) and the share served from cache, requests, time to first token and decode speed (p50 / p95), prefill, errors, fallbacks, hedges and cache hits',
+    ),
     headerRow([
       ['Backend', 'the configured endpoint'],
+      [
+        'Keystroke to suggestion p50 / p95',
+        `VS Code asking for a suggestion to the suggestion handed back, over the last ${SUGGESTION_WINDOW} shown in this session, plus VS Code’s own ${VSCODE_INLINE_DELAY_MS} ms delay before it asks; served from cache: the share that needed no new request`,
+      ],
       ['Requests', 'requests sent over the network (cache hits not counted)'],
       ['TTFT p50 / p95', 'request sent to first token'],
       ['Decode tok/s p50 / p95', 'tokens per second after the first token'],
@@ -267,6 +295,7 @@ function renderBackends(snapshot: PanelSnapshot, series: Map<string, number>): v
           'tr',
           {},
           name,
+          keystrokeCell(endpoint),
           cell(formatCount(endpoint.requests), 'num'),
           cell(pair(endpoint.ttftMs, (n) => formatMs(n)), 'num'),
           cell(pair(endpoint.decodeTokensPerSec, formatRate), decodeSlow ? 'num slow' : 'num'),
@@ -281,6 +310,15 @@ function renderBackends(snapshot: PanelSnapshot, series: Map<string, number>): v
     ),
   );
   container.replaceChildren(table);
+  if (snapshot.endpoints.some((endpoint) => endpoint.keystrokeToSuggestion !== null)) {
+    container.append(
+      el(
+        'p',
+        { class: 'note muted' },
+        `Keystroke to suggestion: from VS Code asking for a suggestion to the suggestion handed back, over the last ${SUGGESTION_WINDOW} shown in this session, plus VS Code’s own ${VSCODE_INLINE_DELAY_MS} ms delay before it asks. Served from cache: shown without a new request (from the cache or a stream already running).`,
+      ),
+    );
+  }
 }
 
 function contextSourceText(details: BackendDetails): string {

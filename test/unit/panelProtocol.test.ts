@@ -7,7 +7,8 @@ import { panelHtml } from '../../src/core/panelHtml';
 import { isExportFormat, PANEL_PROTOCOL_VERSION, parseWebviewMessage } from '../../src/core/panelProtocol';
 import type { HostToWebviewMessage } from '../../src/core/panelProtocol';
 import { ManualScheduler } from '../../src/core/scheduler';
-import { StatsHub } from '../../src/core/statsHub';
+import { StatsHub, SUGGESTION_WINDOW } from '../../src/core/statsHub';
+import { VSCODE_INLINE_DELAY_MS } from '../../src/core/statusText';
 
 describe('parseWebviewMessage (untrusted input from the webview)', () => {
   it.each([
@@ -97,6 +98,12 @@ describe('the webview script', () => {
       }
     }
     expect(offenders).toEqual([]);
+  });
+
+  it.runIf(existsSync(mediaSrc))('states the figures it may not import with the values core uses', () => {
+    const code = readFileSync(join(mediaSrc, 'panel.ts'), 'utf8');
+    expect(code).toContain(`const VSCODE_INLINE_DELAY_MS = ${VSCODE_INLINE_DELAY_MS};`);
+    expect(code).toContain(`const SUGGESTION_WINDOW = ${SUGGESTION_WINDOW};`);
   });
 });
 
