@@ -88,6 +88,12 @@ export interface SimulatorOptions {
   apiKey?: string | null;
   /** The model name reported by /v1/models, /api/tags and /props; requests may name any model. */
   model?: string;
+  /**
+   * Parallel slots, as a llama.cpp server has (`--parallel N`; 1 is the usual local setup): a request waits, first come
+   * first served, for a free slot before its TTFT starts, and a client that leaves frees its slot (or its place in the
+   * queue) at once. Absent or null: unlimited.
+   */
+  slots?: number | null;
   /** How many request records `requests` keeps (oldest dropped first). */
   requestLogLimit?: number;
   /** Receives one human-readable line per finished request. */
@@ -143,6 +149,17 @@ export function parseFault(spec: string): SimFault | null {
 export function formatFault(fault: SimFault | null): string {
   if (fault === null) return 'none';
   return 'afterTokens' in fault ? `${fault.kind}:${fault.afterTokens}` : fault.kind;
+}
+
+/**
+ * Checks the options a header cannot override and the type system cannot bound; throws a RangeError naming the
+ * option, so that a bad value fails when the simulator starts instead of on the first request.
+ */
+export function checkOptions(options: Partial<SimulatorOptions>): void {
+  const slots = options.slots;
+  if (slots !== undefined && slots !== null && !(Number.isSafeInteger(slots) && slots >= 1)) {
+    throw new RangeError(`slots must be a whole number >= 1 (or null for unlimited), got ${slots}`);
+  }
 }
 
 function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {

@@ -32,6 +32,14 @@ export interface SimRequestLog {
   readonly cachedPromptTokens: number;
   /** When the request's headers arrived. */
   readonly arrivalMs: number;
+  /** The server slot the request generated in (0-based), or null when it never held one (an error, or it left the queue). */
+  readonly slotId: number | null;
+  /**
+   * How long the request waited for a free slot, in ms, from the end of its body: 0 when one was free, else the time in
+   * the queue (the TTFT then counts from the end of the wait); for a request that left while waiting, how long it had
+   * waited. Null while waiting, and for requests that never asked for a slot (errors, GETs).
+   */
+  readonly slotWaitMs: number | null;
   /** When the first content event was written (the TTFT the client should measure, plus loopback latency). */
   readonly firstTokenMs: number | null;
   /** When the last content event written so far was written. */
@@ -71,7 +79,12 @@ export function updateWrittenRate(entry: MutableSimRequestLog): void {
 export function describeRequest(entry: SimRequestLog): string {
   const head = `#${entry.id} ${entry.method} ${entry.path}${entry.protocol ? ` ${entry.protocol}` : ''} ${entry.status}`;
   if (entry.settings === null || entry.outcome === 'error') return head;
-  const ttft = entry.firstTokenMs === null ? 'no token' : `ttft ${(entry.firstTokenMs - entry.arrivalMs).toFixed(1)} ms`;
+  const waited = entry.slotWaitMs === null || entry.slotWaitMs === 0 ? '' : `${entry.slotWaitMs.toFixed(1)} ms`;
+  if (entry.outcome === 'client-left' && entry.slotId === null) {
+    return `${head} ${entry.stream ? 'stream' : 'whole'}, client left while waiting for a slot${waited ? ` (after ${waited})` : ''}, ${entry.tokensNotGenerated} tokens not generated`;
+  }
+  const wait = waited ? ` (waited ${waited} for slot ${entry.slotId ?? '?'})` : '';
+  const ttft = `${entry.firstTokenMs === null ? 'no token' : `ttft ${(entry.firstTokenMs - entry.arrivalMs).toFixed(1)} ms`}${wait}`;
   const rate = entry.writtenTokensPerSec === null ? '' : ` at ${entry.writtenTokensPerSec.toFixed(1)} tok/s`;
   const tokens = `${entry.tokensWritten}/${entry.tokensPlanned} tokens${rate}`;
   const mode = entry.stream ? 'stream' : 'whole';

@@ -4,6 +4,7 @@ import { encode } from 'gpt-tokenizer/encoding/cl100k_base';
 import { systemClock } from '../core/clock';
 import { defaultCompletion } from './defaultCompletion';
 import {
+  checkOptions,
   resolveRequestSettings,
   SIM_DEFAULTS,
   SimHeaderError,
@@ -13,7 +14,8 @@ import {
   type SimulatorOptions,
 } from './simOptions';
 import { describeRequest, updateWrittenRate, type MutableSimRequestLog, type SimRequestLog } from './simRequestLog';
-import { hasMultiByteChar, PacedStream, splitInsideMultiByteChar } from './streamRunner';
+import { SlotPool, type SlotTicket } from './slotPool';
+import { hasMultiByteChar, PacedStream, splitInsideMultiByteChar, writeStreamHeaders } from './streamRunner';
 import { limitCompletion } from './completionLimits';
 import { planEvents, tokenizeText, type TokenizedText } from './tokenPieces';
 import { anthropicWire, parseAnthropic } from './wire/anthropicWire';
@@ -121,13 +123,16 @@ function commonPrefixLength(a: readonly number[], b: readonly number[]): number 
  * `x-sim-*` request headers for per-request overrides.
  */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+  checkOptions(options);
   const defaults: SimulatorOptions = { ...options };
   const clock = systemClock;
   const log: SimRequestLog[] = [];
   const active = new Set<PacedStream>();
   const pendingTimers = new Set<NodeJS.Timeout>();
   const tokenizedCache = new Map<string, TokenizedText>();
-  let lastLlamaPrompt: readonly number[] = [];
+  // llama.cpp keeps a prompt cache per slot: the next request in a slot reuses the prefix it shares with the last one.
+  const lastLlamaPromptBySlot = new Map<number, readonly number[]>();
+  const slots = new SlotPool(() => defaults.slots ?? Number.POSITIVE_INFINITY);
   let requestCount = 0;
   let connections = 0;
   let closing = false;
@@ -163,6 +168,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       promptTokens: 0,
       cachedPromptTokens: 0,
       arrivalMs: clock.now(),
+      slotId: null,
+      slotWaitMs: null,
       firstTokenMs: null,
       lastTokenMs: null,
       endMs: null,
@@ -240,7 +247,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     else if (method === 'GET' && path === '/props') {
       body = {
         default_generation_settings: { n_ctx: window, n_predict: -1, model: modelName() },
-        total_slots: 1,
+        total_slots: defaults.slots ?? 1,
         model_path: `/models/${modelName()}.gguf`,
         build_info: 'latency-copilot simulator',
       };
@@ -408,13 +415,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const window = settings.contextWindow;
     if (rejectTooLong(generation, prompt.count, window, response, entry)) return;
     const promptTokens = family === 'ollama' ? Math.min(prompt.count, window) : prompt.count;
-    let cachedPromptTokens = 0;
-    if (family === 'llamacpp') {
-      cachedPromptTokens = generation.cachePrompt && prompt.ids !== null ? commonPrefixLength(lastLlamaPrompt, prompt.ids) : 0;
-      lastLlamaPrompt = prompt.ids ?? [];
-    }
     entry.promptTokens = promptTokens;
-    entry.cachedPromptTokens = cachedPromptTokens;
 
     // Choose the text, then apply its natural length, the request's stop strings and its caps (completionLimits.ts).
     let text = completionText(generation, settings, path, parsedBody);
@@ -444,27 +445,53 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       predictedMs: (completionTokens * 1000) / rate,
       totalMs: settings.ttftMs + (Math.max(0, completionTokens - 1) * 1000) / rate,
     };
-    const now = new Date();
     const idPrefix = family === 'anthropic' ? 'msg_sim' : route.protocol === 'openai-completions' ? 'cmpl-sim' : 'chatcmpl-sim';
-    const context: WireContext = {
-      id: `${idPrefix}${entry.id}`,
-      model: entry.model,
-      createdS: Math.floor(now.getTime() / 1000),
-      createdIso: now.toISOString(),
-      promptTokens,
-      cachedPromptTokens,
-      includeUsage: generation.includeUsage,
-      sendUsage: settings.sendUsage,
-      roleChunk: settings.roleChunk,
-      serverTimings: settings.serverTimings,
-    };
     entry.status = 200;
-    // The schedule starts when the body had arrived, so that parsing and tokenising are inside the TTFT, not added to it.
-    const startMs = bodyEndMs;
     const boundary = fault !== null && 'afterTokens' in fault ? fault.afterTokens : null;
     const events = planEvents(tokens, generation.stream ? settings.tokensPerEvent : completionTokens, boundary);
 
-    if (generation.stream) {
+    // A stream's headers go out at once, as llama.cpp's do while a request waits for a slot (so that a client's
+    // headers timeout measures the server, not the queue); everything else waits for the slot.
+    if (generation.stream) writeStreamHeaders(response, route.wire);
+    let granted = false;
+    const onGranted = (held: SlotTicket & { readonly slot: number }, queued: boolean): void => {
+      granted = true;
+      const slot = held.slot;
+      const grantedMs = clock.now();
+      entry.slotId = slot;
+      entry.slotWaitMs = queued ? grantedMs - bodyEndMs : 0;
+      let cachedPromptTokens = 0;
+      if (family === 'llamacpp') {
+        const ids = prompt.ids ?? [];
+        cachedPromptTokens = generation.cachePrompt ? commonPrefixLength(lastLlamaPromptBySlot.get(slot) ?? [], ids) : 0;
+        lastLlamaPromptBySlot.set(slot, ids);
+      }
+      entry.cachedPromptTokens = cachedPromptTokens;
+      const now = new Date();
+      const context: WireContext = {
+        id: `${idPrefix}${entry.id}`,
+        model: entry.model ?? modelName(),
+        createdS: Math.floor(now.getTime() / 1000),
+        createdIso: now.toISOString(),
+        promptTokens,
+        cachedPromptTokens,
+        includeUsage: generation.includeUsage,
+        sendUsage: settings.sendUsage,
+        roleChunk: settings.roleChunk,
+        serverTimings: settings.serverTimings,
+        slotId: slot,
+      };
+      // The TTFT runs from when the body had arrived (so parsing and tokenising are inside it, not added to it), or,
+      // after a wait in the queue, from when the slot was granted: a busy server starts on a request only then.
+      const startMs = queued ? grantedMs : bodyEndMs;
+      const onDone = (): void => {
+        held.release();
+        report(entry);
+      };
+      if (!generation.stream) {
+        respondWhole(response, entry, route.wire, context, summary, tokens, startMs, settings, onDone);
+        return;
+      }
       const stream = new PacedStream({
         response,
         wire: route.wire,
@@ -479,14 +506,26 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         clock,
         onDone: () => {
           active.delete(stream);
-          report(entry);
+          onDone();
         },
       });
       active.add(stream);
       stream.start();
-      return;
-    }
-    respondWhole(response, entry, route.wire, context, summary, tokens, startMs, settings);
+    };
+    response.on('close', () => {
+      // A client that leaves while waiting leaves the queue: it never generates, and frees no slot (it held none).
+      if (granted || entry.outcome !== 'in-progress') return;
+      const now = clock.now();
+      entry.outcome = 'client-left';
+      entry.clientDisconnected = true;
+      entry.clientDisconnectedMs = now;
+      entry.endMs = now;
+      entry.slotWaitMs = now - bodyEndMs;
+      entry.tokensNotGenerated = entry.tokensPlanned;
+      ticket.release();
+      report(entry);
+    });
+    const ticket = slots.acquire(onGranted);
   }
 
   function respondWhole(
@@ -498,6 +537,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     tokens: TokenizedText,
     startMs: number,
     settings: SimRequestSettings,
+    onDone: () => void,
   ): void {
     const fault = settings.fault;
     const rate = settings.tokensPerSec;
@@ -508,7 +548,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     }
     const finish = (): void => {
       entry.endMs = clock.now();
-      report(entry);
+      onDone();
     };
     response.on('close', () => {
       if (entry.outcome !== 'in-progress' && entry.outcome !== 'stalled') return;
@@ -630,13 +670,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       return connections;
     },
     setDefaults(partial: Partial<SimulatorOptions>): void {
+      checkOptions(partial);
       Object.assign(defaults, partial);
+      // More slots let waiting requests start now.
+      slots.pump();
     },
     clearRequests(): void {
       log.length = 0;
     },
     async close(): Promise<void> {
       closing = true;
+      slots.close();
       for (const stream of active) stream.cancel();
       for (const timer of pendingTimers) clearTimeout(timer);
       pendingTimers.clear();

@@ -41,6 +41,16 @@ export function splitInsideMultiByteChar(event: string): [Buffer, Buffer] | null
   return [bytes.subarray(0, lead + 1), bytes.subarray(lead + 1)];
 }
 
+/** Sends a stream's status and headers at once (before the first event, which may be a while away). */
+export function writeStreamHeaders(response: ServerResponse, wire: WireFormat): void {
+  response.writeHead(200, {
+    'content-type': wire.contentType,
+    'cache-control': 'no-cache',
+    'x-accel-buffering': 'no',
+  });
+  response.flushHeaders();
+}
+
 /**
  * Writes a streamed response on schedule: token i is due at start + TTFT + i / rate, so pacing follows the clock,
  * not a sleep per token. Each timer tick writes every event that is due, then sleeps until the next one.
@@ -67,16 +77,14 @@ export class PacedStream {
     this.decodeOriginMs = input.startMs + input.ttftMs;
   }
 
-  /** Sends the headers (and the opening events when a role chunk goes first), then starts the schedule. */
+  /**
+   * Sends the headers unless they went out already (while the request waited for a slot), and the opening events when
+   * a role chunk goes first, then starts the schedule.
+   */
   start(): void {
     const { response, wire, context } = this.input;
     response.on('close', () => this.onClose());
-    response.writeHead(200, {
-      'content-type': wire.contentType,
-      'cache-control': 'no-cache',
-      'x-accel-buffering': 'no',
-    });
-    response.flushHeaders();
+    if (!response.headersSent) writeStreamHeaders(response, wire);
     if (context.roleChunk) this.sendOpening();
     this.scheduleAt(this.dueMs(0));
   }

@@ -1,13 +1,13 @@
 // The simulator's command line: `npm run sim -- [--port N] [--ttft-ms N] [--tokens-per-sec N] [--tokens-per-event N]
 // [--role-chunk|--no-role-chunk] [--no-usage] [--context-window N] [--fault F] [--api-key K] [--model M] [--max-tokens N]
-// [--completion-tokens N] [--ignore-stops] [--quiet]` (see USAGE for all). The first line of stdout is the base URL; then one line per request.
+// [--completion-tokens N] [--slots N] [--ignore-stops] [--quiet]` (see USAGE for all). The first line of stdout is the base URL; then one line per request.
 import { parseFault, type SimulatorOptions } from '../sim/simOptions';
 import { startSimulator } from '../sim/simulator';
 
 const USAGE = `usage: npm run sim -- [--port N] [--ttft-ms N] [--tokens-per-sec N] [--tokens-per-event N]
   [--role-chunk | --no-role-chunk] [--no-usage] [--context-window N] [--fault 429|500|503|disconnect:N|stall:N|malformed:N|split-utf8]
   [--api-key K] [--model NAME] [--max-tokens N] [--completion-tokens N] [--chat-style fenced|plain]
-  [--server-timings none|groq|cerebras|llamacpp] [--ignore-stops] [--quiet]`;
+  [--server-timings none|groq|cerebras|llamacpp] [--slots N] [--ignore-stops] [--quiet]`;
 
 class UsageError extends Error {}
 
@@ -84,6 +84,12 @@ function parseArgs(argv: readonly string[]): { options: SimulatorOptions; quiet:
           throw new UsageError('--server-timings is none, groq, cerebras or llamacpp');
         }
         options.serverTimings = style;
+        break;
+      }
+      case '--slots': {
+        const slots = takeNumber(1);
+        if (!Number.isSafeInteger(slots)) throw new UsageError('--slots needs a whole number >= 1');
+        options.slots = slots;
         break;
       }
       case '--ignore-stops':

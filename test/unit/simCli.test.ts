@@ -96,6 +96,22 @@ describe('sim CLI', () => {
     expect(await cli.exited).toBe(0);
   }, 30_000);
 
+  it('--slots 1 queues the second request and its log line says how long it waited; --ignore-stops ignores the cap', async () => {
+    const cli = startCli(['--port', '0', '--ttft-ms', '1', '--tokens-per-sec', '1000', '--slots', '1', '--ignore-stops', '--completion-tokens', '30']);
+    await cli.waitForLines(1);
+    const baseUrl = cli.lines[0] ?? '';
+    // 30 tokens at 50 tok/s hold the slot for 0.6 s, long after the second request has arrived.
+    const first = await postJson(agent, `${baseUrl}/v1/completions`, { prompt: 'x', max_tokens: 5, stream: true }, { 'x-sim-tokens-per-sec': '50' });
+    const second = await postJson(agent, `${baseUrl}/v1/completions`, { prompt: 'y', max_tokens: 5, stream: true });
+    await Promise.all([first.text(), second.text()]);
+    await cli.waitForLines(4);
+    const logged = cli.lines.slice(2, 4).join('\n');
+    expect(logged).toMatch(/#1 POST \/v1\/completions openai-completions 200 stream, ttft [\d.]+ ms, 30\/30 tokens at [\d.]+ tok\/s, finish stop/);
+    expect(logged).toMatch(/#2 POST .* ttft [\d.]+ ms \(waited [\d.]+ ms for slot 0\), 30\/30 tokens/);
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+  }, 30_000);
+
   it('exits 2 with a message on a bad flag', async () => {
     const cli = startCli(['--fault', 'explode']);
     let stderr = '';

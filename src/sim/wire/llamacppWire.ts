@@ -93,7 +93,7 @@ function stopType(summary: WireSummary): string {
 
 function finalFields(context: WireContext, summary: WireSummary): Record<string, unknown> {
   return {
-    id_slot: 0,
+    id_slot: context.slotId,
     stop: true,
     model: context.model,
     tokens_predicted: summary.completionTokens,
@@ -122,7 +122,7 @@ export const llamaCppWire: WireFormat = {
       content: event.text,
       tokens: event.ids,
       stop: false,
-      id_slot: 0,
+      id_slot: context.slotId,
       tokens_predicted: tokensSoFar,
       tokens_evaluated: context.promptTokens,
     });

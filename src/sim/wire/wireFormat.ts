@@ -39,6 +39,8 @@ export interface WireContext {
   readonly roleChunk: boolean;
   /** Provider timings on the OpenAI finish chunk. */
   readonly serverTimings: SimServerTimings;
+  /** The server slot generating the answer (llama.cpp `id_slot`). */
+  readonly slotId: number;
 }
 
 /** How a generation ended, with the server-side figures a real server would report (from the simulator's schedule). */
