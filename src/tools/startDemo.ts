@@ -151,5 +151,13 @@ export function codeServerDemoUrl(options: DemoUrlOptions): string {
     ['openFile', `vscode-remote://${authority}${uriPath(file)}:${cursor.line}:${cursor.column}`],
     ['gotoLineMode', 'true'],
   ];
-  return `http://${authority}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  return `http://${authority}/?folder=${queryValue(folder)}&payload=${queryValue(JSON.stringify(payload))}`;
+}
+
+/**
+ * `value` for a URL query: percent-encoded, except `/`, `:` and `,`, which a query may hold as they are (RFC 3986), so
+ * the printed address stays readable. A `%` in `value` is still encoded, so the URI inside the payload keeps its own.
+ */
+function queryValue(value: string): string {
+  return encodeURIComponent(value).replace(/%2F/g, '/').replace(/%3A/g, ':').replace(/%2C/g, ',');
 }

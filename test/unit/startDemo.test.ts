@@ -20,7 +20,10 @@ describe('codeServerDemoUrl', () => {
     const folder = '/home/a b/#cache/demo-workspace';
     const file = `${folder}/example.ts`;
     const url = codeServerDemoUrl({ authority: '127.0.0.1:8799', folder, file, cursor: { line: 21, column: 3 } });
-    expect(url.startsWith('http://127.0.0.1:8799/?')).toBe(true);
+    expect(url.startsWith('http://127.0.0.1:8799/?folder=/home/a%20b/%23cache/demo-workspace&payload=')).toBe(true);
+    // Readable where a query allows it; brackets and quotes stay encoded so terminals keep the address whole.
+    expect(url).toContain(',%22vscode-remote://127.0.0.1:8799/home/a%2520b/%2523cache/');
+    expect(url).not.toMatch(/[[\]"\s]/);
     const parsed = new URL(url);
     expect(parsed.searchParams.get('folder')).toBe(folder);
     const payload: unknown = JSON.parse(parsed.searchParams.get('payload') ?? 'null');
@@ -186,7 +189,7 @@ describe('the shipped demo workspace', () => {
     const suffix = exampleText.slice(cursorOffset);
     const { matched, text } = continuation(prefix);
     // The match runs back through the function's doc comment, so no other place in the workspace competes with it.
-    expect(matched).toContain('/** Writes a duration in milliseconds');
+    expect(matched).toContain('/** Writes milliseconds the way parseDuration reads them');
     const lines = suffix.split('\n');
     const shown = shownSuggestion(text, true, {
       linePrefix: prefix.slice(prefix.lastIndexOf('\n') + 1),
