@@ -1,5 +1,5 @@
-// The backend is SIMULATED, no real model: its suggestions are text from this workspace's own files.
-// Try: type at the cursor, Tab accepts; select code, Ctrl+Alt+E (Refactor Selection); see Model Speed.
+// SIMULATED backend, no real model: its suggestions are text from this workspace's own files.
+// Try: type at the cursor, Tab accepts; select + Ctrl+Alt+E: Refactor Selection; see Model Speed.
 
 import { LruCache } from './src/lruCache';
 import { UNITS, parseDuration } from './src/duration';
@@ -16,7 +16,7 @@ export function timeoutMs(setting: string): number {
   return ms;
 }
 
-/** Writes milliseconds the way parseDuration reads them, largest unit first: 5_400_000 -> "1h30m". */
+/** Writes milliseconds as parseDuration reads them, largest unit first: 5_400_000 -> "1h30m". */
 export function formatDuration(ms: number): string {
   
 }

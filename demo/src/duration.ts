@@ -30,7 +30,7 @@ export function parseDuration(text: string): number {
   return Math.round(total);
 }
 
-/** Writes milliseconds the way parseDuration reads them, largest unit first: 5_400_000 -> "1h30m". */
+/** Writes milliseconds as parseDuration reads them, largest unit first: 5_400_000 -> "1h30m". */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`not a duration: ${ms} ms`);
   const total = Math.round(ms);

@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { get } from 'node:http';
 import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
-import { codeServerDemoUrl, DEMO_FILE, syncDemoWorkspace, typingCursor } from './startDemo';
+import { codeServerDemoUrl, DEMO_FILE, DEMO_USER_SETTINGS, settingsWithDefaults, syncDemoWorkspace, typingCursor } from './startDemo';
 import type { Cursor } from './startDemo';
 
 const projectRoot = resolve(__dirname, '..', '..');
@@ -47,7 +47,7 @@ function demoWorkspace(): Demo {
   const folder = join(cacheDir, 'demo-workspace');
   const report = syncDemoWorkspace(join(projectRoot, 'demo'), folder, join(cacheDir, 'demo-workspace.shipped.json'));
   if (report.added.length > 0) say(`demo workspace ${folder}: copied ${report.added.join(', ')}`);
-  if (report.updated.length > 0) say(`demo workspace: updated ${report.updated.join(', ')} (not edited since the last copy)`);
+  if (report.updated.length > 0) say(`demo workspace: updated ${report.updated.join(', ')} (you had not edited it)`);
   if (report.kept.length > 0) say(`demo workspace: kept your edits of ${report.kept.join(', ')} (delete a file to get the shipped one from demo/)`);
   const file = join(folder, DEMO_FILE);
   return { folder, file, cursor: typingCursor(readFileSync(file, 'utf8')) };
@@ -107,23 +107,11 @@ function startCodeServer(): void {
   for (const part of ['package.json', 'README.md', 'dist', 'media']) {
     if (existsSync(join(projectRoot, part))) cpSync(join(projectRoot, part), join(installed, part), { recursive: true });
   }
+  // Written when missing; an existing profile gets the keys it lacks (new ones from a newer `npm start`, or one deleted:
+  // change a value rather than delete it). The person's values are never changed.
   const settingsFile = join(userSettingsDir, 'settings.json');
-  if (!existsSync(settingsFile)) {
-    writeFileSync(
-      settingsFile,
-      JSON.stringify(
-        {
-          'workbench.startupEditor': 'none',
-          'telemetry.telemetryLevel': 'off',
-          'update.mode': 'none',
-          'extensions.autoUpdate': false,
-          'chat.disableAIFeatures': true,
-        },
-        null,
-        2,
-      ),
-    );
-  }
+  const settings = settingsWithDefaults(existsSync(settingsFile) ? readFileSync(settingsFile, 'utf8') : null, DEMO_USER_SETTINGS);
+  if (settings !== null) writeFileSync(settingsFile, settings);
   // Backend settings are machine-scoped, and code-server (a remote window) reads those from Machine/settings.json.
   const machineSettingsDir = join(profile, 'user-data', 'Machine');
   const machineSettingsFile = join(machineSettingsDir, 'settings.json');

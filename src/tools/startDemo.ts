@@ -106,6 +106,42 @@ export function syncDemoWorkspace(source: string, target: string, recordFile: st
   return { added, updated, kept };
 }
 
+/**
+ * The code-server demo profile's user settings. A workspace setting would come too late for the secondary side bar:
+ * VS Code lays out the window before it reads a remote folder's settings.
+ */
+export const DEMO_USER_SETTINGS: Readonly<Record<string, unknown>> = {
+  'workbench.startupEditor': 'none',
+  'telemetry.telemetryLevel': 'off',
+  'update.mode': 'none',
+  'extensions.autoUpdate': false,
+  'chat.disableAIFeatures': true,
+  // The side bar would hold only the chat view, which the line above turns off: closed, the editor gets its width.
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
+};
+
+/**
+ * The settings.json text to write so that it holds every key of `defaults`: all of them for a missing file (`existing`
+ * null), the missing ones added to a file that has some, and null when nothing is to be written: every key is there
+ * (the person's values always win), or the file is not plain JSON (VS Code allows comments there: someone edited it by
+ * hand, so it is left alone).
+ */
+export function settingsWithDefaults(existing: string | null, defaults: Readonly<Record<string, unknown>>): string | null {
+  let current: Readonly<Record<string, unknown>> = {};
+  if (existing !== null && existing.trim() !== '') {
+    try {
+      const parsed: unknown = JSON.parse(existing);
+      if (!isRecord(parsed)) return null;
+      current = parsed;
+    } catch {
+      return null;
+    }
+  }
+  const missing = Object.keys(defaults).filter((key) => !(key in current));
+  if (existing !== null && missing.length === 0) return null;
+  return `${JSON.stringify({ ...current, ...Object.fromEntries(missing.map((key) => [key, defaults[key]])) }, null, 2)}\n`;
+}
+
 /** A place in a file, both 1-based, as VS Code's `--goto file:line:column` and `gotoLineMode` take it. */
 export interface Cursor {
   readonly line: number;

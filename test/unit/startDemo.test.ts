@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shownSuggestion } from '../../src/core/inline/suggestionText';
-import { codeServerDemoUrl, DEMO_FILE, listFiles, syncDemoWorkspace, typingCursor } from '../../src/tools/startDemo';
+import { codeServerDemoUrl, DEMO_FILE, listFiles, settingsWithDefaults, syncDemoWorkspace, typingCursor } from '../../src/tools/startDemo';
 
 const demoRoot = join(__dirname, '..', '..', 'demo');
 const exampleText = readFileSync(join(demoRoot, DEMO_FILE), 'utf8');
@@ -35,6 +35,25 @@ describe('codeServerDemoUrl', () => {
     const openFile = new URL((payload as string[][])[0]?.[1] ?? '');
     expect(openFile.host).toBe('127.0.0.1:8799');
     expect(decodeURIComponent(openFile.pathname)).toBe(`${file}:21:3`);
+  });
+});
+
+describe('settingsWithDefaults', () => {
+  const defaults = { 'a.one': 1, 'b.two': 'hidden' };
+
+  it('writes every default for a new profile', () => {
+    expect(JSON.parse(settingsWithDefaults(null, defaults) ?? 'null')).toEqual(defaults);
+  });
+
+  it("adds only missing keys and keeps the person's values", () => {
+    const written = settingsWithDefaults('{ "a.one": 5, "mine": true }', defaults);
+    expect(JSON.parse(written ?? 'null')).toEqual({ 'a.one': 5, mine: true, 'b.two': 'hidden' });
+  });
+
+  it('writes nothing when every key is there, or when the file has comments (edited by hand)', () => {
+    expect(settingsWithDefaults('{ "a.one": 5, "b.two": "visible" }', defaults)).toBeNull();
+    expect(settingsWithDefaults('{\n  // mine\n  "a.one": 5\n}', defaults)).toBeNull();
+    expect(settingsWithDefaults('[]', defaults)).toBeNull();
   });
 });
 
@@ -125,7 +144,7 @@ describe('syncDemoWorkspace', () => {
 describe('the shipped demo workspace', () => {
   it('says in its first two lines that the backend is simulated and how to try it', () => {
     const [first = '', second = ''] = exampleText.split('\n');
-    expect(first).toMatch(/^\/\/ .*SIMULATED.*no real model/);
+    expect(first).toMatch(/^\/\/ SIMULATED backend, no real model/);
     expect(second).toMatch(/^\/\/ .*Tab.*Refactor Selection.*Model Speed/);
   });
 
@@ -189,7 +208,7 @@ describe('the shipped demo workspace', () => {
     const suffix = exampleText.slice(cursorOffset);
     const { matched, text } = continuation(prefix);
     // The match runs back through the function's doc comment, so no other place in the workspace competes with it.
-    expect(matched).toContain('/** Writes milliseconds the way parseDuration reads them');
+    expect(matched).toContain('/** Writes milliseconds as parseDuration reads them');
     const lines = suffix.split('\n');
     const shown = shownSuggestion(text, true, {
       linePrefix: prefix.slice(prefix.lastIndexOf('\n') + 1),
