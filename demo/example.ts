@@ -1,5 +1,5 @@
 // SIMULATED backend, no real model: its suggestions are text from this workspace's own files.
-// Try: type at the cursor, Tab accepts; select + Ctrl+Alt+E: Refactor Selection; see Model Speed.
+// Try: type `if` at the cursor, Tab accepts; Refactor Selection: Ctrl+Alt+E; speeds: Model Speed.
 
 import { LruCache } from './src/lruCache';
 import { UNITS, parseDuration } from './src/duration';

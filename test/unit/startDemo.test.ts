@@ -145,7 +145,7 @@ describe('the shipped demo workspace', () => {
   it('says in its first two lines that the backend is simulated and how to try it', () => {
     const [first = '', second = ''] = exampleText.split('\n');
     expect(first).toMatch(/^\/\/ SIMULATED backend, no real model/);
-    expect(second).toMatch(/^\/\/ .*Tab.*Refactor Selection.*Model Speed/);
+    expect(second).toMatch(/^\/\/ Try: type `if` at the cursor, Tab.*Refactor Selection.*Model Speed/);
   });
 
   it('turns the Model Speed panel on for its window', () => {
@@ -202,7 +202,7 @@ describe('the shipped demo workspace', () => {
 
   it.each([
     ['nothing typed yet, a whole block', '', true],
-    ['after typing "i", the rest of the line', 'i', false],
+    ['after typing "if", as the second line says, the rest of the line', 'if', false],
   ])('suggests the finished formatDuration from src/duration.ts (%s), and accepting it compiles', (_case, typed, multiline) => {
     const prefix = exampleText.slice(0, cursorOffset) + typed;
     const suffix = exampleText.slice(cursorOffset);
