@@ -148,9 +148,10 @@ describe('the shipped demo workspace', () => {
     expect(second).toMatch(/^\/\/ Try: type `if` at the cursor, Tab.*Refactor Selection.*Model Speed/);
   });
 
-  it('turns the Model Speed panel on for its window', () => {
+  it('turns the Model Speed panel on for its window, and keeps the suggestion list off the ghost text', () => {
     const settings = readFileSync(join(demoRoot, '.vscode', 'settings.json'), 'utf8');
     expect(settings).toMatch(/"latencyCopilot\.speedPanel\.showOnStartup": true/);
+    expect(settings).toMatch(/"editor\.inlineSuggest\.suppressSuggestions": true/);
   });
 
   // What a simulator that continues code from the workspace's files suggests at the cursor: the longest tail of the text
