@@ -4,7 +4,11 @@
 // the time), applying VS Code's rules: the provider is called 50 ms after the last keystroke, every edit cancels the
 // running call, and a shown suggestion stays while what is typed matches it. Real timers, real HTTP, real simulator.
 //
-// Usage: npm run --silent bench:inline -- [--json] [--seed N] [--keystrokes N]   (about 60 s with the default 340)
+// Then the miss path (issue 13): 8-key bursts (Enter, `const x`) at ends of statement lines against a simulator whose
+// continuation never matches what is typed next, with unlimited server slots and with one slot (a local llama.cpp).
+//
+// Usage: npm run --silent bench:inline -- [--json] [--seed N] [--keystrokes N] [--path hit|miss|both]
+//        (about 3.5 minutes for the hit path with the default 1,200 keystrokes, 1 minute for the miss path)
 import { fork } from 'node:child_process';
 import { subscribe } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
@@ -194,12 +198,20 @@ interface ServedRequest {
   readonly arrivalEpochMs: number;
   /** When the first token was written, same clock; null when none was. */
   readonly firstTokenEpochMs: number | null;
+  /** How long it waited for a free slot (a server with `--slots`); null when it never held one. */
+  readonly slotWaitMs: number | null;
 }
 
 interface ChildReport {
   readonly requests: readonly ServedRequest[];
   readonly connections: number;
 }
+
+/**
+ * The miss path's answer: plausible code (`const xValue = ...` after `const x`) whose first character is never the key
+ * typed next in a burst (Enter, then `const x`).
+ */
+const MISS_TEXT = 'Value = computeTotal(options);\n  return result;\n';
 
 const GARBAGE = '  const result = await fetchData(options)\n  if (!result.ok) return null\n  return transform(result.body)\n';
 
@@ -216,6 +228,8 @@ async function runSimulatorChild(): Promise<void> {
     }
   });
   const completionFor = (request: SimCompletionRequest): string => {
+    // The miss path: plausible code whose first character is never what the typist types next.
+    if (request.body['bench_miss'] === true) return MISS_TEXT;
     for (const text of files) {
       const at = text.indexOf(request.prefix);
       if (at === -1 || request.prefix.length === 0) continue;
@@ -232,7 +246,17 @@ async function runSimulatorChild(): Promise<void> {
     }
     return GARBAGE;
   };
-  const sim = await startSimulator({ ttftMs: SERVER_TTFT_MS, tokensPerSec: SERVER_TOKENS_PER_SEC, roleChunk: true, sendUsage: true, completionFor, contextWindow: 32_768, requestLogLimit: 100_000 });
+  const slots = numberArg('--slots', 0);
+  const sim = await startSimulator({
+    ttftMs: SERVER_TTFT_MS,
+    tokensPerSec: SERVER_TOKENS_PER_SEC,
+    roleChunk: true,
+    sendUsage: true,
+    completionFor,
+    contextWindow: 32_768,
+    requestLogLimit: 100_000,
+    slots: slots >= 1 ? slots : null,
+  });
   process.send?.({ kind: 'ready', baseUrl: sim.baseUrl });
   process.on('message', (message: unknown) => {
     if (typeof message !== 'object' || message === null || !('kind' in message)) return;
@@ -244,7 +268,16 @@ async function runSimulatorChild(): Promise<void> {
           const tag = typeof body === 'object' && body !== null && 'bench_stream' in body && typeof body.bench_stream === 'number' ? body.bench_stream : -1;
           const serverTtftMs = request.firstTokenMs === null ? null : request.firstTokenMs - request.arrivalMs;
           const firstTokenEpochMs = request.firstTokenMs === null ? null : performance.timeOrigin + request.firstTokenMs;
-          return { tag, tokensWritten: request.tokensWritten, textWritten: request.textWritten, clientDisconnected: request.clientDisconnected, serverTtftMs, arrivalEpochMs: performance.timeOrigin + request.arrivalMs, firstTokenEpochMs };
+          return {
+            tag,
+            tokensWritten: request.tokensWritten,
+            textWritten: request.textWritten,
+            clientDisconnected: request.clientDisconnected,
+            serverTtftMs,
+            arrivalEpochMs: performance.timeOrigin + request.arrivalMs,
+            firstTokenEpochMs,
+            slotWaitMs: request.slotWaitMs,
+          };
         });
       const report: ChildReport = { requests, connections: sim.connections };
       process.send?.({ kind: 'report', report });
@@ -254,8 +287,8 @@ async function runSimulatorChild(): Promise<void> {
 }
 
 /** Starts the simulator child and waits for its base URL. */
-async function startSimulatorChild(): Promise<{ baseUrl: string; report(): Promise<ChildReport>; close(): void }> {
-  const child = fork(__filename, ['--sim-child', '--seed', String(SEED)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+async function startSimulatorChild(slots: number | null = null): Promise<{ baseUrl: string; report(): Promise<ChildReport>; close(): void }> {
+  const child = fork(__filename, ['--sim-child', '--seed', String(SEED), ...(slots === null ? [] : ['--slots', String(slots)])], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const baseUrl = await new Promise<string>((resolve, reject) => {
     child.once('error', reject);
     child.on('message', (message: unknown) => {
@@ -297,10 +330,23 @@ async function main(): Promise<void> {
     await runSimulatorChild();
     return;
   }
-  const connectionUse = watchConnections();
-  const sim = await startSimulatorChild();
+  const paths = args.includes('--path') ? [args[args.indexOf('--path') + 1] ?? 'both'] : ['both'];
+  const path = paths[0];
+  if (path !== 'hit' && path !== 'miss' && path !== 'both') throw new Error('--path takes hit, miss or both');
   // The tokenizer's ranks load on first use (in the extension: right after activation, off the typing path).
   countTokens('warm up the tokenizer');
+  const hitPath = path === 'miss' ? null : await runHitPath();
+  const missPath =
+    path === 'hit'
+      ? null
+      : { unlimitedSlots: await runMissPath(null), oneSlot: await runMissPath(1), loadAverage1m: round(loadavg()[0] ?? 0) };
+  const result = { hitPath, missPath };
+  process.stdout.write(asJson ? `${JSON.stringify(result)}\n` : `${JSON.stringify(result, null, 2)}\n`);
+}
+
+/** The extension's inline pieces as src/extension.ts composes them, against one simulator. */
+async function composeExtension(baseUrl: string, miss: boolean) {
+  const sim = { baseUrl };
   const transport = createTransport();
   const endpoint: ResolvedEndpoint = {
     id: 'burst#0',
@@ -328,6 +374,7 @@ async function main(): Promise<void> {
   let sequence = 0;
   const arrivalsByStream = new Map<number, { chars: number; atMs: number }[]>();
   const startedAtByStream = new Map<number, number>();
+  const promptTokensByStream = new Map<number, number>();
   const service: GenerationService = {
     start(spec: GenerationSpec) {
       sequence += 1;
@@ -335,11 +382,12 @@ async function main(): Promise<void> {
       const arrivals: { chars: number; atMs: number }[] = [];
       arrivalsByStream.set(tag, arrivals);
       startedAtByStream.set(tag, performance.now());
+      promptTokensByStream.set(tag, spec.promptTokens);
       const run = routed.start({
         ...spec,
         build: (chosen) => {
           const plan = spec.build(chosen);
-          return { ...plan, request: { ...plan.request, extraBody: { ...plan.request.extraBody, bench_stream: tag } } };
+          return { ...plan, request: { ...plan.request, extraBody: { ...plan.request.extraBody, bench_stream: tag, ...(miss ? { bench_miss: true } : {}) } } };
         },
       });
       // Stamps each text event as it leaves the generation service, i.e. when the engine could first use it.
@@ -388,6 +436,17 @@ async function main(): Promise<void> {
     });
     for await (const event of run.events) void event;
   }
+  return { transport, engine, arrivalsByStream, startedAtByStream, promptTokensByStream, probeLog };
+}
+
+/**
+ * The hit path: typing real source files against a simulator that answers with the file's true continuation (wrong
+ * after a few lines some of the time), so that in-flight reuse and the cache mostly pay off.
+ */
+async function runHitPath() {
+  const connectionUse = watchConnections();
+  const sim = await startSimulatorChild();
+  const { transport, engine, arrivalsByStream, startedAtByStream, probeLog } = await composeExtension(sim.baseUrl, false);
   const segments = pickSegments();
   const rows: ShownRow[] = [];
   let typedThrough = 0;
@@ -570,10 +629,144 @@ async function main(): Promise<void> {
   };
   await transport.close();
   sim.close();
-  process.stdout.write(asJson ? `${JSON.stringify(result)}\n` : `${JSON.stringify(result, null, 2)}\n${probeLog.join('\n')}\n`);
+  if (!asJson && probeLog.length > 0) process.stderr.write(`${probeLog.join('\n')}\n`);
+  return result;
 }
 
 main().catch((error: unknown) => {
   process.stderr.write(`bench:inline failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exitCode = 1;
 });
+
+const MISS_BURSTS = 30;
+const MISS_KEY_GAP_MS = 120;
+/** The burst: Enter, then `const x`, at one key per 120 ms (a typist going on with something the model did not guess). */
+const MISS_BURST_KEYS = ['\n', 'c', 'o', 'n', 's', 't', ' ', 'x'];
+
+/**
+ * The miss path, where people live: at the ends of statement lines of real source files, bursts of 8 keys against a
+ * simulator whose continuation never matches what is typed next. Per burst: the last key to ghost text, and what the
+ * burst cost the server (requests, aborted ones, decode tokens, prompt tokens). `slots`: the server runs that many
+ * requests at once (1: a local llama.cpp's usual setup); null: unlimited.
+ */
+async function runMissPath(slots: number | null) {
+  const sim = await startSimulatorChild(slots);
+  const { transport, engine, promptTokensByStream, startedAtByStream } = await composeExtension(sim.baseUrl, true);
+  const statementEnds: { readonly file: string; readonly text: string; readonly at: number }[] = [];
+  for (const file of SOURCE_FILES) {
+    let text: string;
+    try {
+      text = readFileSync(join(process.cwd(), file), 'utf8');
+    } catch {
+      continue;
+    }
+    for (const match of text.matchAll(/^[ \t]+[^\n]*;[ \t]*$/gm)) statementEnds.push({ file, text, at: (match.index ?? 0) + match[0].length });
+  }
+  const bursts: { readonly k2gMs: number | null; readonly shownTokens: number; readonly firstTag: number; readonly lastTag: number; readonly lastKeyEpochMs: number; readonly lastCallEpochMs: number }[] = [];
+  let tagBefore = engine.counters.requests;
+  for (let burst = 0; burst < MISS_BURSTS && statementEnds.length > 0; burst += 1) {
+    const place = statementEnds[Math.floor(random() * statementEnds.length)];
+    if (place === undefined) continue;
+    const before = place.text.slice(0, place.at);
+    const suffix = place.text.slice(place.at);
+    const documentId = `file:///bench/miss/${burst}/${place.file}`;
+    let typed = '';
+    let pendingCall: AbortController | null = null;
+    let callTimer: NodeJS.Timeout | null = null;
+    // Set from the provider's answer, which arrives in a callback.
+    const screen: { shown: { atMs: number; text: string } | null } = { shown: null };
+    let lastKeyAtMs = 0;
+    let lastCallAtMs = 0;
+    const firstTag = tagBefore + 1;
+    for (const [index, key] of MISS_BURST_KEYS.entries()) {
+      if (index > 0) await sleep(MISS_KEY_GAP_MS);
+      const keyAtMs = performance.now();
+      pendingCall?.abort();
+      if (callTimer !== null) clearTimeout(callTimer);
+      screen.shown = null;
+      typed += key;
+      const controller = new AbortController();
+      pendingCall = controller;
+      const isLast = index === MISS_BURST_KEYS.length - 1;
+      if (isLast) lastKeyAtMs = keyAtMs;
+      const state: InlineDocumentState = { documentId, languageId: 'javascript', path: place.file, repoName: 'bench', prefix: before + typed, suffix, tabSize: 2, snippets: () => [] };
+      callTimer = setTimeout(() => {
+        if (isLast) lastCallAtMs = performance.now();
+        void engine.provide(state, controller.signal).then((suggestion) => {
+          if (suggestion === null || controller.signal.aborted) return;
+          screen.shown = { atMs: performance.now(), text: suggestion.generatedText };
+        });
+      }, PROVIDER_DELAY_MS);
+    }
+    // Wait for the ghost text (or give up after 3 s), then let the streams settle before the next burst.
+    const deadline = performance.now() + 3000;
+    while (screen.shown === null && performance.now() < deadline) await sleep(5);
+    const seen = screen.shown;
+    pendingCall?.abort();
+    await sleep(400);
+    const lastTag = engine.counters.requests;
+    tagBefore = lastTag;
+    bursts.push({
+      k2gMs: seen === null ? null : seen.atMs - lastKeyAtMs,
+      shownTokens: seen === null ? 0 : Math.max(1, countTokens(seen.text.split('\n')[0] ?? '')),
+      firstTag,
+      lastTag,
+      lastKeyEpochMs: performance.timeOrigin + lastKeyAtMs,
+      lastCallEpochMs: performance.timeOrigin + lastCallAtMs,
+    });
+  }
+  await sleep(300);
+  const report = await sim.report();
+  const byTag = new Map(report.requests.filter((request) => request.tag !== -1).map((request) => [request.tag, request]));
+  const perBurst = bursts.map((burst) => {
+    const served = [];
+    for (let tag = burst.firstTag; tag <= burst.lastTag; tag += 1) {
+      const request = byTag.get(tag);
+      if (request !== undefined) served.push({ tag, request });
+    }
+    // The last keystroke's request: the first one started after the provider was called for that key (a speculative
+    // request for the state after the shown suggestion may follow it).
+    const lastCallAtMs = burst.lastCallEpochMs - performance.timeOrigin;
+    const lastTag = served.find(({ tag }) => (startedAtByStream.get(tag) ?? Number.NEGATIVE_INFINITY) >= lastCallAtMs)?.tag;
+    const last = lastTag === undefined ? undefined : byTag.get(lastTag);
+    return {
+      requests: served.length,
+      aborted: served.filter(({ request }) => request.clientDisconnected).length,
+      decodeTokens: served.reduce((sum, { request }) => sum + request.tokensWritten, 0),
+      promptTokens: served.reduce((sum, { tag }) => sum + (promptTokensByStream.get(tag) ?? 0), 0),
+      // When the last keystroke's request reached the server, after the provider was called for that keystroke.
+      lastRequestAfterCallMs: last === undefined ? null : last.arrivalEpochMs - burst.lastCallEpochMs,
+      lastRequestSlotWaitMs: last?.slotWaitMs ?? null,
+      k2gMs: burst.k2gMs,
+      firstLineMs: (burst.shownTokens * 1000) / SERVER_TOKENS_PER_SEC,
+    };
+  });
+  const shownBursts = perBurst.filter((burst) => burst.k2gMs !== null);
+  const k2g = shownBursts.map((burst) => burst.k2gMs ?? 0);
+  const firstLine = shownBursts.map((burst) => burst.firstLineMs);
+  const overTarget = shownBursts.map((burst) => (burst.k2gMs ?? 0) - (PROVIDER_DELAY_MS + SERVER_TTFT_MS + burst.firstLineMs + 10));
+  const column = (pick: (burst: (typeof perBurst)[number]) => number | null) => perBurst.map(pick).filter((value): value is number => value !== null);
+  const summary = (values: readonly number[]) => ({ p50: percentile(values, 0.5), p95: percentile(values, 0.95), max: percentile(values, 1) });
+  const result = {
+    slots: slots ?? 'unlimited',
+    bursts: perBurst.length,
+    burstsWithoutGhostText: perBurst.length - shownBursts.length,
+    k2gMs: summary(k2g),
+    // The issue's target: keystroke to ghost text <= 50 ms (VS Code) + TTFT + first-line time + 10 ms.
+    targetMs: { p50: round(PROVIDER_DELAY_MS + SERVER_TTFT_MS + (percentile(firstLine, 0.5) ?? 0) + 10) },
+    overTargetMs: summary(overTarget),
+    perBurst: {
+      requests: summary(column((burst) => burst.requests)),
+      aborted: summary(column((burst) => burst.aborted)),
+      decodeTokens: summary(column((burst) => burst.decodeTokens)),
+      promptTokens: summary(column((burst) => burst.promptTokens)),
+      lastRequestAfterCallMs: summary(column((burst) => burst.lastRequestAfterCallMs)),
+      lastRequestSlotWaitMs: summary(column((burst) => burst.lastRequestSlotWaitMs)),
+    },
+    engine: engine.counters,
+    config: { ttftMs: SERVER_TTFT_MS, tokensPerSec: SERVER_TOKENS_PER_SEC, keyGapMs: MISS_KEY_GAP_MS, keys: MISS_BURST_KEYS.join(''), providerDelayMs: PROVIDER_DELAY_MS },
+  };
+  await transport.close();
+  sim.close();
+  return result;
+}

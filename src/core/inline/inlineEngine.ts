@@ -452,8 +452,9 @@ export class InlineEngine {
 
   /** True when an older stream may race a new request: the server is not known to run one request at a time. */
   private mayRace(stream: CompletionStream): boolean {
-    const endpoint = stream.servedBy;
-    return endpoint === null || !this.parallelism.isSerial(endpoint.id);
+    // A stream the router has not picked an endpoint for yet (no event read) goes where the last one went.
+    const endpointId = stream.servedBy?.id ?? this.lastEndpointId;
+    return endpointId === null || !this.parallelism.isSerial(endpointId);
   }
 
   /** A stream got more text: abort it at once when it no longer fits what is typed now. */
@@ -499,7 +500,9 @@ export class InlineEngine {
     const expected = shaped(this.budget.budgetFor(this.lastEndpointId));
     const stream = new CompletionStream(key, suffixKey, clock.now(), speculative, expected.maxTokens);
     stream.enough = (text) => shownSuggestion(text, false, context).complete;
-    const overlapped = this.running.size > 0;
+    // Streams just aborted are still in `running` until their reader finishes, but no longer hold the server.
+    let overlapped = false;
+    for (const other of this.running) if (!other.aborted && !other.done) overlapped = true;
     this.cache.add(stream);
     this.running.add(stream);
     const run = this.deps.service.start({
