@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { parseContinuation, type SimContinuationMode, type SimContinuationSpec } from './continuation';
 
 /** The wire protocols the simulator speaks (the extension's `ProtocolId`s, plus llama.cpp's plain `/completion`). */
 export type SimProtocol =
@@ -69,8 +70,20 @@ export interface SimulatorOptions {
   fault?: SimFault | null;
   /** Seconds in Retry-After for the 429 fault. */
   retryAfterS?: number;
-  /** Chooses the completion text for a request; default: plausible code. Issue 4's benchmark plugs the file's true continuation here. */
+  /** Chooses the completion text for a request; default: plausible code. Wins over `continuation`. */
   completionFor?: (request: SimCompletionRequest) => string;
+  /**
+   * How completion and FIM requests (not chat) are answered from `continuationFiles`: `true` continues with the text
+   * that follows the prompt's prefix in a file, `wrong` with plausible code whose first non-blank character differs
+   * from that, `mixed:P` is `true` for a share P of prompts (the same prompt always gets the same choice). A prefix
+   * found in no file gets the default completion. Absent or null: the default completion always.
+   */
+  continuation?: SimContinuationSpec | null;
+  /**
+   * The texts of the files continuations come from. Called on every completion request while a continuation mode is
+   * on; return the same array while the files are unchanged (a new array makes the simulator index the lines again).
+   */
+  continuationFiles?: () => readonly string[];
   /** The token cap when a request gives none (`max_tokens`, `n_predict`, `num_predict`); null means no cap. */
   maxTokensDefault?: number | null;
   /** Trim the completion to this many tokens (a natural stop, finish reason `stop`); null keeps the whole text. */
@@ -115,6 +128,7 @@ export interface SimRequestSettings {
   readonly chatStyle: SimChatStyle | null;
   readonly serverTimings: SimServerTimings;
   readonly ignoreStops: boolean;
+  readonly continuation: SimContinuationMode | null;
 }
 
 /** The defaults used when neither options nor headers say otherwise. */
@@ -159,6 +173,10 @@ export function checkOptions(options: Partial<SimulatorOptions>): void {
   const slots = options.slots;
   if (slots !== undefined && slots !== null && !(Number.isSafeInteger(slots) && slots >= 1)) {
     throw new RangeError(`slots must be a whole number >= 1 (or null for unlimited), got ${slots}`);
+  }
+  const continuation = options.continuation;
+  if (continuation !== undefined && continuation !== null && parseContinuation(continuation) === null) {
+    throw new RangeError(`continuation must be true, wrong or mixed:P with 0 <= P <= 1, got ${continuation}`);
   }
 }
 
@@ -216,6 +234,15 @@ export function resolveRequestSettings(defaults: SimulatorOptions, headers: Inco
   if (timingsSpec !== undefined && serverTimings === undefined) {
     throw new SimHeaderError('x-sim-server-timings must be none, groq, cerebras or llamacpp');
   }
+  const continuationSpec = headerValue(headers, 'x-sim-continuation');
+  let continuation: SimContinuationMode | null = defaults.continuation ? parseContinuation(defaults.continuation) : null;
+  if (continuationSpec !== undefined) {
+    if (continuationSpec === 'none' || continuationSpec === '') continuation = null;
+    else {
+      continuation = parseContinuation(continuationSpec);
+      if (continuation === null) throw new SimHeaderError('x-sim-continuation must be none, true, wrong or mixed:P with 0 <= P <= 1');
+    }
+  }
   const tokensPerSec = checkNumber('x-sim-tokens-per-sec', 0.001) ?? defaults.tokensPerSec ?? SIM_DEFAULTS.tokensPerSec;
   const tokensPerEvent = checkNumber('x-sim-tokens-per-event', 1) ?? defaults.tokensPerEvent ?? SIM_DEFAULTS.tokensPerEvent;
   return {
@@ -232,5 +259,6 @@ export function resolveRequestSettings(defaults: SimulatorOptions, headers: Inco
     chatStyle: styleSpec ?? defaults.chatStyle ?? null,
     serverTimings: serverTimings ?? defaults.serverTimings ?? 'none',
     ignoreStops: checkFlag('x-sim-ignore-stops') ?? defaults.ignoreStops ?? false,
+    continuation,
   };
 }

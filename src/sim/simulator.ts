@@ -17,6 +17,7 @@ import { describeRequest, updateWrittenRate, type MutableSimRequestLog, type Sim
 import { SlotPool, type SlotTicket } from './slotPool';
 import { hasMultiByteChar, PacedStream, splitInsideMultiByteChar, writeStreamHeaders } from './streamRunner';
 import { limitCompletion } from './completionLimits';
+import { ContinuationIndex, continuationCompletion } from './continuation';
 import { planEvents, tokenizeText, type TokenizedText } from './tokenPieces';
 import { anthropicWire, parseAnthropic } from './wire/anthropicWire';
 import { errorFamilyOf, errorResponse, FAULT_MESSAGES, type ErrorFamily, type SimErrorKind } from './wire/errorBodies';
@@ -70,6 +71,9 @@ const MULTI_BYTE_LINE = '// café → naïve ✓\n';
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 const TOKENIZED_CACHE_SIZE = 16;
+
+// The files of a simulator without `continuationFiles`: one array, so that the continuation index is built once.
+const NO_FILES: readonly string[] = [];
 
 // Prompts longer than this (in UTF-16 code units, about 25,000 tokens) are counted by estimate, not tokenised:
 // tokenising a 1M-token prompt blocks the event loop for about a second, which would stall every other stream this
@@ -133,6 +137,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   // llama.cpp keeps a prompt cache per slot: the next request in a slot reuses the prefix it shares with the last one.
   const lastLlamaPromptBySlot = new Map<number, readonly number[]>();
   const slots = new SlotPool(() => defaults.slots ?? Number.POSITIVE_INFINITY);
+  const continuations = new ContinuationIndex(() => defaults.continuationFiles?.() ?? NO_FILES);
   let requestCount = 0;
   let connections = 0;
   let closing = false;
@@ -295,7 +300,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     };
     const isChat = generation.protocol === 'openai-chat' || generation.protocol === 'ollama-chat' || generation.protocol === 'anthropic';
     const chooser = defaults.completionFor;
-    return chooser ? chooser(request) : defaultCompletion(request, settings.chatStyle ?? (isChat ? 'fenced' : 'plain'));
+    if (chooser) return chooser(request);
+    // Continuations answer completion and FIM requests, which carry the text before the cursor; chat is left as it is.
+    if (settings.continuation !== null && !isChat) {
+      const continued = continuationCompletion(settings.continuation, continuations, request);
+      if (continued !== null) return continued;
+    }
+    return defaultCompletion(request, settings.chatStyle ?? (isChat ? 'fenced' : 'plain'));
   }
 
   /** Checks the context window the way each real server does; returns true when an error was sent. */

@@ -1,19 +1,31 @@
 // The simulator's command line: `npm run sim -- [--port N] [--ttft-ms N] [--tokens-per-sec N] [--tokens-per-event N]
 // [--role-chunk|--no-role-chunk] [--no-usage] [--context-window N] [--fault F] [--api-key K] [--model M] [--max-tokens N]
-// [--completion-tokens N] [--slots N] [--ignore-stops] [--quiet]` (see USAGE for all). The first line of stdout is the base URL; then one line per request.
+// [--completion-tokens N] [--slots N] [--ignore-stops] [--continuation MODE --continuation-dir DIR] [--quiet]` (see
+// USAGE for all). The first line of stdout is the base URL; then one line per request.
+import { formatContinuation, parseContinuation } from '../sim/continuation';
+import { readContinuationDir } from '../sim/continuationFiles';
 import { parseFault, type SimulatorOptions } from '../sim/simOptions';
 import { startSimulator } from '../sim/simulator';
 
 const USAGE = `usage: npm run sim -- [--port N] [--ttft-ms N] [--tokens-per-sec N] [--tokens-per-event N]
   [--role-chunk | --no-role-chunk] [--no-usage] [--context-window N] [--fault 429|500|503|disconnect:N|stall:N|malformed:N|split-utf8]
   [--api-key K] [--model NAME] [--max-tokens N] [--completion-tokens N] [--chat-style fenced|plain]
-  [--server-timings none|groq|cerebras|llamacpp] [--slots N] [--ignore-stops] [--quiet]`;
+  [--server-timings none|groq|cerebras|llamacpp] [--slots N] [--ignore-stops]
+  [--continuation true|wrong|mixed:P] [--continuation-dir DIR] [--quiet]`;
 
 class UsageError extends Error {}
 
-function parseArgs(argv: readonly string[]): { options: SimulatorOptions; quiet: boolean } {
+interface CliArgs {
+  readonly options: SimulatorOptions;
+  readonly quiet: boolean;
+  /** Where continuations come from (`--continuation-dir`), read once at start. */
+  readonly continuationDir: string | null;
+}
+
+function parseArgs(argv: readonly string[]): CliArgs {
   const options: SimulatorOptions = {};
   let quiet = false;
+  let continuationDir: string | null = null;
   for (let index = 0; index < argv.length; index++) {
     const flag = argv[index] ?? '';
     const takeValue = (): string => {
@@ -92,6 +104,17 @@ function parseArgs(argv: readonly string[]): { options: SimulatorOptions; quiet:
         options.slots = slots;
         break;
       }
+      case '--continuation': {
+        const spec = takeValue();
+        // Checked here so that a typo is a usage error (exit 2), not a crash at start.
+        const mode = parseContinuation(spec);
+        if (mode === null) throw new UsageError(`--continuation is true, wrong or mixed:P with 0 <= P <= 1, got ${spec}`);
+        options.continuation = formatContinuation(mode);
+        break;
+      }
+      case '--continuation-dir':
+        continuationDir = takeValue();
+        break;
       case '--ignore-stops':
         options.ignoreStops = true;
         break;
@@ -107,11 +130,12 @@ function parseArgs(argv: readonly string[]): { options: SimulatorOptions; quiet:
         throw new UsageError(`unknown option ${flag}`);
     }
   }
-  return { options, quiet };
+  if (options.continuation !== undefined && continuationDir === null) throw new UsageError('--continuation needs --continuation-dir DIR');
+  return { options, quiet, continuationDir };
 }
 
 async function main(): Promise<void> {
-  let parsed: { options: SimulatorOptions; quiet: boolean };
+  let parsed: CliArgs;
   try {
     parsed = parseArgs(process.argv.slice(2));
   } catch (error) {
@@ -119,9 +143,21 @@ async function main(): Promise<void> {
     process.stderr.write(`sim: ${error.message}\n${USAGE}\n`);
     process.exit(2);
   }
-  const { options, quiet } = parsed;
+  const { options, quiet, continuationDir } = parsed;
+  let continuationFiles: readonly string[] = [];
+  if (continuationDir !== null) {
+    try {
+      const read = readContinuationDir(continuationDir);
+      continuationFiles = read.texts;
+      if (!quiet) process.stderr.write(`sim: ${read.texts.length} files for continuations from ${continuationDir} (${read.skipped} left out)\n`);
+    } catch (error) {
+      process.stderr.write(`sim: cannot read --continuation-dir ${continuationDir}: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(2);
+    }
+  }
   const simulator = await startSimulator({
     ...options,
+    continuationFiles: () => continuationFiles,
     log: quiet ? undefined : (line) => process.stdout.write(`${line}\n`),
   });
   // The base URL first, alone on its line: scripts and tests read it from there.

@@ -1,11 +1,11 @@
 // The simulator's CLI: the base URL is the first line of stdout, each request gets a log line, and SIGTERM exits 0.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postJson, testAgent } from './simHelpers';
+import { field, parseRecord, postJson, testAgent } from './simHelpers';
 
 const root = join(__dirname, '..', '..');
 const outDir = mkdtempSync(join(tmpdir(), 'sim-cli-'));
@@ -110,6 +110,36 @@ describe('sim CLI', () => {
     expect(logged).toMatch(/#2 POST .* ttft [\d.]+ ms \(waited [\d.]+ ms for slot 0\), 30\/30 tokens/);
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
+  }, 30_000);
+
+  it('--continuation true --continuation-dir DIR answers with the text that follows the prefix in a file there', async () => {
+    const dir = join(outDir, 'workspace');
+    mkdirSync(dir, { recursive: true });
+    const code = Array.from({ length: 30 }, (_, n) => `export const value${n} = compute(${n}, 'item ${n}');\n`).join('');
+    writeFileSync(join(dir, 'values.ts'), code);
+    const cli = startCli(['--port', '0', '--ttft-ms', '1', '--tokens-per-sec', '20000', '--continuation', 'true', '--continuation-dir', dir, '--quiet']);
+    await cli.waitForLines(1);
+    const cursor = code.indexOf('export const value20');
+    const response = await postJson(agent, `${cli.lines[0] ?? ''}/v1/completions`, { prompt: code.slice(0, cursor), max_tokens: 12 });
+    const text = String(field(parseRecord(await response.text()), 'choices', 0, 'text'));
+    expect(text.length).toBeGreaterThan(10);
+    expect(code.slice(cursor).startsWith(text)).toBe(true);
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+  }, 30_000);
+
+  it.each([
+    [['--continuation', 'mixed:2', '--continuation-dir', '.'], 'mixed:P with 0 <= P <= 1'],
+    [['--continuation', 'true'], '--continuation needs --continuation-dir'],
+    [['--slots', '0'], '--slots needs a number >= 1'],
+  ])('exits 2 on %j', async (args, message) => {
+    const cli = startCli(args);
+    let stderr = '';
+    cli.child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    expect(await cli.exited).toBe(2);
+    expect(stderr).toContain(message);
   }, 30_000);
 
   it('exits 2 with a message on a bad flag', async () => {
