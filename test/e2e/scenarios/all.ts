@@ -3,6 +3,7 @@
 import type { Scenario } from '../suite/scenario';
 import { activationScenario } from './activation';
 import { inlineGhostTextScenario, inlineSecretFileScenario, inlineTypeThroughScenario } from './inline';
+import { inlineMissPathScenario } from './inlineMissPath';
 import { configBadEntryScenario, configSecretsScenario, configSimulatorOfferScenario, configSimulatorScenario, configWalkthroughScenario, configConfigureBackendsScenario } from './configSecrets';
 import { configTrustScenario } from './configTrust';
 import { speedFallbackScenario, speedPanelScenario, speedProbeScenario, speedStatusBarScenario } from './speed';
@@ -26,7 +27,7 @@ export const allScenarios: readonly Scenario[] = [
   speedProbeScenario,
   speedFallbackScenario,
   ...[refactorAcceptUndoScenario, refactorRejectScenario, refactorCancelScenario, refactorDisconnectScenario, refactorTypingScenario, refactorSaveScenario, refactorEnclosingFunctionScenario, refactorKeybindingScenario, refactorCloseEditorScenario],
-  ...[inlineGhostTextScenario, inlineTypeThroughScenario, inlineSecretFileScenario],
+  ...[inlineGhostTextScenario, inlineTypeThroughScenario, inlineSecretFileScenario, inlineMissPathScenario],
   routingFailoverScenario,
   ...[repoAskScenario, repoRefactorScenario],
   localEngineProbeScenario,

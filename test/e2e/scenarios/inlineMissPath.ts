@@ -1,0 +1,88 @@
+// The inline miss path in a real editor: a backend with a slow first token (400 ms) whose continuation never matches
+// what is typed next, and a person who goes on typing at 120 ms a key. The request for the last keystroke must go out
+// at once (not after the previous keystroke's stream produced its first token), and every stale request must be
+// aborted (the simulator sees each client leave). The provider's call times come from a second, silent inline
+// provider registered by the scenario: VS Code asks every provider at the same moment.
+import { strict as assert } from 'node:assert';
+import * as vscode from 'vscode';
+import { startSimulator, type RunningSimulator } from '../../../src/sim/simulator';
+import type { Scenario, ScenarioContext } from '../suite/scenario';
+
+const TYPED = 'const x';
+/** Plausible code whose first character is never the next key typed (`V` does not occur in `const x`). */
+const WRONG = 'Value = computeTotal(options);\n';
+const TTFT_MS = 400;
+
+function burstRequests(sim: RunningSimulator, firstLine: string) {
+  return sim.requests.filter((request) => {
+    if (request.method !== 'POST' || request.protocol === null) return false;
+    const body = request.body;
+    const prompt = typeof body === 'object' && body !== null && 'input_prefix' in body && typeof body.input_prefix === 'string' ? body.input_prefix : '';
+    return prompt.includes(firstLine);
+  });
+}
+
+export const inlineMissPathScenario: Scenario = {
+  name: 'inline: on the miss path the last keystroke is asked at once and stale requests are aborted',
+  timeoutMs: 120_000,
+  async run(ctx: ScenarioContext) {
+    await ctx.activateExtension();
+    const sim = await startSimulator({ tokensPerSec: 1000, ttftMs: TTFT_MS, completionFor: () => WRONG });
+    ctx.onCleanup(() => sim.close());
+    const label = `E2E miss-path sim ${sim.port}`;
+    await ctx.updateSettings({
+      'latencyCopilot.backends.useSimulator': false,
+      'latencyCopilot.backends.burst': [{ baseUrl: sim.baseUrl, protocol: 'llamacpp-infill', model: 'qwen2.5-coder-e2e', label, fim: 'auto' }],
+      'latencyCopilot.inline.enabled': true,
+      'editor.inlineSuggest.enabled': true,
+      'editor.quickSuggestions': { other: 'off', comments: 'off', strings: 'off' },
+    });
+    await ctx.waitForLog(new RegExp(`Backends: [^\\n]*${label}`), { timeoutMs: 20_000 });
+    const calls: { readonly atMs: number; readonly line: string }[] = [];
+    const probe = vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, {
+      provideInlineCompletionItems(document, position) {
+        calls.push({ atMs: performance.now(), line: document.lineAt(position.line).text.slice(0, position.character) });
+        return [];
+      },
+    });
+    ctx.onCleanup(() => probe.dispose());
+    const firstLine = 'export const base = 40;';
+    await ctx.openFile('miss.ts', `${firstLine}\n`);
+    // The first request teaches the engine the backend's speed; it is not part of the burst.
+    await ctx.type('let y');
+    await ctx.waitFor('the warm-up request', () => burstRequests(sim, firstLine).length > 0, { timeoutMs: 20_000 });
+    await new Promise((resolve) => setTimeout(resolve, TTFT_MS + 600));
+    await ctx.type('\n');
+    const before = burstRequests(sim, firstLine).length;
+    await ctx.type(TYPED, { delayMs: 120 });
+    const lastCall = await ctx.waitFor('the provider call for the last key', () => [...calls].reverse().find((call) => call.line === TYPED), { timeoutMs: 10_000 });
+    await ctx.waitFor('ghost text', async () => {
+      const answer = await ctx.ghostText();
+      if (!answer.available) ctx.skip(answer.reason);
+      return answer.value.visible && answer.value.text.includes('Value') ? true : undefined;
+    }, { timeoutMs: 15_000, intervalMs: 50 });
+    await ctx.screenshot('inline-miss-path');
+    // Let every stream of the burst end before reading the log.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const burst = burstRequests(sim, firstLine).slice(before);
+    const lastPrefix = `\n${TYPED}`;
+    const lastIndex = burst.findIndex((request) => {
+      const body = request.body;
+      return typeof body === 'object' && body !== null && 'input_prefix' in body && typeof body.input_prefix === 'string' && body.input_prefix.endsWith(lastPrefix);
+    });
+    assert.ok(lastIndex >= 1, `a request for the last keystroke after earlier ones; got ${burst.length} requests`);
+    const last = burst[lastIndex];
+    if (last === undefined) throw new Error('unreachable');
+    const stale = burst.slice(0, lastIndex);
+    const sentAfterCallMs = last.arrivalMs - lastCall.atMs;
+    ctx.note(`last keystroke's request reached the simulator ${sentAfterCallMs.toFixed(1)} ms after the provider call; ${stale.length} earlier requests in the burst`);
+    // Waiting on the previous keystroke's stream would have cost up to its whole 400 ms TTFT: the request left at once.
+    assert.ok(sentAfterCallMs <= 10, `the last keystroke's request should reach the simulator within 10 ms of the provider call, took ${sentAfterCallMs.toFixed(1)} ms`);
+    const previous = stale.at(-1);
+    assert.ok(previous !== undefined && (previous.firstTokenMs === null || previous.firstTokenMs > last.arrivalMs), 'the request must not have waited for the previous stream\'s first token');
+    for (const request of stale) {
+      assert.ok(request.clientDisconnected, `every stale request is aborted; one ended as ${request.outcome} after ${request.tokensWritten} tokens`);
+    }
+    assert.ok(!last.clientDisconnected || last.textWritten.length > 0, 'the last keystroke\'s request served the ghost text');
+  },
+};
