@@ -9,7 +9,7 @@ import { EndpointRegistry, showConfigProblem } from './vscode/endpointRegistry';
 import { RedactingLog } from './vscode/log';
 import { ApiKeyStore } from './vscode/secrets';
 import { createSettingsSource, readHttpProxy } from './vscode/settingsSource';
-import { SimulatedBackends } from './vscode/simulatedBackends';
+import { SimulatedBackends, WorkspaceCodeTexts } from './vscode/simulatedBackends';
 import { createSpeedUi } from './vscode/speedUi';
 import { probeEndpoint } from './core/probe';
 import { detectContextWindow } from './core/contextWindow';
@@ -52,14 +52,17 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
   const log = new RedactingLog(redactor);
   const settings = createSettingsSource();
   const keys = new ApiKeyStore(context.secrets, redactor, log);
-  const simulator = new SimulatedBackends(log);
+  // The simulated burst backend continues the person's own code (open documents and workspace files, read only once
+  // the simulator starts).
+  const workspaceCode = new WorkspaceCodeTexts<vscode.Uri>(vscode.workspace, log);
+  const simulator = new SimulatedBackends(log, workspaceCode.texts);
   // Local engine (issue 8): a GGUF model run by the extension itself in a child process, started on first use through
   // the transport below; its download goes through the network transport.
   const localEngine = new LocalEngine({ context, settings, log, transport: () => network });
   context.subscriptions.push(localEngine);
   const endpoints = new EndpointRegistry({ settings, keys, simulator, log, reportProblem: showConfigProblem, localEngine });
   const configDeps = { registry: endpoints, keys, log, globalState: context.globalState };
-  context.subscriptions.push(log, keys, simulator, endpoints, ...new ConfigCommands(configDeps).register());
+  context.subscriptions.push(log, keys, workspaceCode, simulator, endpoints, ...new ConfigCommands(configDeps).register());
   endpoints.start();
   void offerSimulatorIfUnconfigured(configDeps, readBooleanSetting(settings, 'backends.offerSimulator'));
   // One transport (connection pools) shared by every feature and the probe.
