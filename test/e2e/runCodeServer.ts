@@ -9,13 +9,11 @@
 // `N passed, N failed` (`, N skipped` when some were skipped); it exits non-zero when anything failed.
 //
 // Usage: npm run test:e2e [-- --filter name1,name2] [--session default|untrusted] [--keep] [--verbose] [--timeout-s 600]
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { type IncomingMessage, type Server, type ServerResponse, createServer, get } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
-import { join, resolve } from 'node:path';
-import { type BrowserContext, type Page, chromium } from 'playwright-core';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
 import {
   type BridgeRequest,
   type BridgeResponse,
@@ -27,12 +25,23 @@ import {
   isBridgeRequest,
   isSuiteResults,
 } from './bridgeProtocol';
+import {
+  type Installed,
+  type RunningCodeServer,
+  baseUserSettings,
+  createProfile,
+  killStartedGroups,
+  launchBrowser,
+  projectRoot,
+  remoteUri,
+  runSetup,
+  sleep,
+  startCodeServer,
+  workbenchUrl,
+} from './codeServerSession';
 
-// dist/e2e/runCodeServer.js -> the project root.
-const projectRoot = resolve(__dirname, '..', '..');
 const artifactsDir = join(projectRoot, 'e2e-artifacts');
 const suiteFile = join(projectRoot, 'dist', 'e2e', 'suite.js');
-const setupScript = join(projectRoot, 'test', 'e2e', 'setup.sh');
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Options
@@ -81,79 +90,6 @@ function say(line: string): void {
 }
 function info(line: string): void {
   say(`[e2e ${elapsed()}] ${line}`);
-}
-
-// ---------------------------------------------------------------------------------------------------------------------
-// Processes this runner started, so that every exit path stops them.
-
-const startedGroups = new Set<number>();
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // Already gone.
-  }
-}
-
-function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function stopGroup(pid: number, graceMs = 3_000): Promise<void> {
-  killGroup(pid, 'SIGTERM');
-  const deadline = performance.now() + graceMs;
-  while (groupAlive(pid) && performance.now() < deadline) await sleep(100);
-  if (groupAlive(pid)) killGroup(pid, 'SIGKILL');
-  startedGroups.delete(pid);
-}
-
-// Last resort when the runner exits by another path (an exception, a signal): synchronous kill of what is left.
-process.on('exit', () => {
-  for (const pid of startedGroups) killGroup(pid, 'SIGKILL');
-});
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
-}
-
-// ---------------------------------------------------------------------------------------------------------------------
-// Setup
-
-interface Installed {
-  readonly node24: string;
-  readonly codeServerEntry: string;
-  readonly chromium: string;
-}
-
-async function runSetup(): Promise<Installed> {
-  // Its own process group, so that a timeout can stop npm/apt and their children too.
-  const child = spawn('bash', [setupScript, '--print-env'], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
-  if (child.pid) startedGroups.add(child.pid);
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  const setupLimitMs = 20 * 60_000;
-  const timer = setTimeout(() => child.pid && killGroup(child.pid, 'SIGKILL'), setupLimitMs);
-  const code = await new Promise<number | null>((resolveExit) => child.on('exit', (exitCode) => resolveExit(exitCode)));
-  clearTimeout(timer);
-  if (child.pid) startedGroups.delete(child.pid);
-  if (code !== 0) throw new Error(`test/e2e/setup.sh failed (exit ${code})`);
-  const values = new Map(
-    stdout
-      .split('\n')
-      .map((line) => line.split('='))
-      .filter((parts): parts is [string, string] => parts.length === 2 && parts[0] !== undefined && parts[1] !== undefined),
-  );
-  const node24 = values.get('NODE24');
-  const codeServerEntry = values.get('CODE_SERVER_ENTRY');
-  const chromiumPath = values.get('CHROMIUM');
-  if (!node24 || !codeServerEntry || !chromiumPath) throw new Error(`setup.sh did not print the install paths:\n${stdout}`);
-  return { node24, codeServerEntry, chromium: chromiumPath };
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -278,58 +214,13 @@ interface SessionOutcome {
   readonly pendingSessions: readonly SessionKind[];
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createNetServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-function httpOk(url: string): Promise<boolean> {
-  return new Promise((resolveOk) => {
-    const request = get(url, (response) => {
-      response.resume();
-      resolveOk(response.statusCode === 200);
-    });
-    request.setTimeout(1_000, () => request.destroy());
-    request.on('error', () => resolveOk(false));
-  });
-}
-
-/** User settings of the test profile (see shared notes/vscode-host.md). */
+/** User settings of the test profile: the shared test profile; workspace trust only in the untrusted session. */
 function userSettings(session: SessionKind): Record<string, unknown> {
-  return {
-    'workbench.startupEditor': 'none',
-    'workbench.tips.enabled': false,
-    'workbench.enableExperiments': false,
-    'security.workspace.trust.enabled': session === 'untrusted',
-    'security.workspace.trust.startupPrompt': 'never',
-    'security.workspace.trust.banner': 'never',
-    'telemetry.telemetryLevel': 'off',
-    'update.mode': 'none',
-    // VS Code migrates `false` to "off" and rewrites settings.json at startup; write the current form.
-    'extensions.autoUpdate': 'off',
-    'extensions.autoCheckUpdates': false,
-    'extensions.ignoreRecommendations': true,
-    // No built-in AI provider competing with the extension for ghost text.
-    'chat.disableAIFeatures': true,
-    'editor.inlineSuggest.enabled': true,
-    'git.enabled': false,
-    'git.openRepositoryInParentFolders': 'never',
-    'files.autoSave': 'off',
-    'files.hotExit': 'off',
-    'window.restoreWindows': 'none',
-    // The secondary side bar (the chat view) would open empty; keep screenshots to the editor and the status bar.
-    'workbench.secondarySideBar.defaultVisibility': 'hidden',
-  };
+  return baseUserSettings(session === 'untrusted');
 }
 
 class Session {
-  private codeServer: ChildProcess | undefined;
+  private codeServer: RunningCodeServer | undefined;
   private browser: BrowserContext | undefined;
   private readonly dir: string;
   private readonly workbenchLog: string[] = [];
@@ -346,93 +237,33 @@ class Session {
   }
 
   async run(deadlineMs: number): Promise<SessionOutcome> {
-    const dirs = {
-      userData: join(this.dir, 'data'),
-      extensions: join(this.dir, 'ext'),
-      xdgConfig: join(this.dir, 'xc'),
-      xdgData: join(this.dir, 'xd'),
-      xdgCache: join(this.dir, 'xk'),
-      tmp: join(this.dir, 't'),
-      browser: join(this.dir, 'b'),
-      workspace: join(this.dir, 'workspace'),
-    };
-    for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
-    mkdirSync(join(dirs.userData, 'User'), { recursive: true });
-    writeFileSync(join(dirs.userData, 'User', 'settings.json'), JSON.stringify(userSettings(this.kind), null, 2));
+    const dirs = createProfile(this.dir, userSettings(this.kind));
     const resultsFile = join(this.dir, 'results.json');
     rmSync(resultsFile, { force: true });
 
-    const port = await freePort();
-    const authority = `127.0.0.1:${port}`;
-    const args = [
-      this.installed.codeServerEntry,
-      '--auth',
-      'none',
-      '--bind-addr',
-      authority,
-      '--user-data-dir',
-      dirs.userData,
-      '--extensions-dir',
-      dirs.extensions,
-      '--disable-telemetry',
-      '--disable-update-check',
-      '--disable-getting-started-override',
-      '--ignore-last-opened',
-      '--vscode-option',
-      'enable-smoke-test-driver',
-      ...(this.kind === 'untrusted' ? [] : ['--disable-workspace-trust']),
-    ];
-    const serverLogPath = join(this.dir, 'code-server.log');
-    const serverLog = createWriteStream(serverLogPath);
-    const env: NodeJS.ProcessEnv = {
-      ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('VSCODE_') && !key.startsWith('ELECTRON_'))),
-      PATH: `${resolve(this.installed.node24, '..')}:${process.env.PATH ?? ''}`,
-      TMPDIR: dirs.tmp,
-      XDG_CONFIG_HOME: dirs.xdgConfig,
-      XDG_DATA_HOME: dirs.xdgData,
-      XDG_CACHE_HOME: dirs.xdgCache,
-      [e2eEnv.bridgeUrl]: this.bridgeUrl,
-      [e2eEnv.resultsFile]: resultsFile,
-      [e2eEnv.artifactsDir]: artifactsDir,
-      [e2eEnv.logsDir]: join(dirs.userData, 'logs'),
-      [e2eEnv.session]: this.kind,
-      [e2eEnv.runner]: 'code-server',
-      ...(this.options.filter ? { [e2eEnv.filter]: this.options.filter } : {}),
-    };
-    info(`session ${this.kind}: starting code-server on ${authority} (profile ${this.dir})`);
-    // detached: a new session and process group (setsid), so that stopping the group stops VS Code's children too.
-    const codeServer = spawn(this.installed.node24, args, { cwd: this.dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.codeServer = codeServer;
-    if (codeServer.pid) startedGroups.add(codeServer.pid);
-    codeServer.stdout?.pipe(serverLog, { end: false });
-    codeServer.stderr?.pipe(serverLog, { end: false });
-    let serverExit: number | null | undefined;
-    codeServer.on('exit', (code) => (serverExit = code));
-
-    const healthDeadline = Math.min(deadlineMs, performance.now() + 60_000);
-    while (!(await httpOk(`http://${authority}/healthz`))) {
-      if (serverExit !== undefined) throw new Error(`code-server exited (code ${serverExit}) before answering; see ${serverLogPath}`);
-      if (performance.now() > healthDeadline) throw new Error(`code-server did not answer /healthz in time; see ${serverLogPath}`);
-      await sleep(200);
-    }
-    info(`session ${this.kind}: code-server is up`);
-
-    this.browser = await chromium.launchPersistentContext(dirs.browser, {
-      executablePath: this.installed.chromium,
-      headless: true,
-      viewport: { width: 1280, height: 800 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      env: { HOME: dirs.browser, TMPDIR: dirs.tmp, PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    info(`session ${this.kind}: starting code-server (profile ${this.dir})`);
+    const codeServer = await startCodeServer({
+      installed: this.installed,
+      dirs,
+      extraArgs: ['--vscode-option', 'enable-smoke-test-driver', ...(this.kind === 'untrusted' ? [] : ['--disable-workspace-trust'])],
+      extraEnv: {
+        [e2eEnv.bridgeUrl]: this.bridgeUrl,
+        [e2eEnv.resultsFile]: resultsFile,
+        [e2eEnv.artifactsDir]: artifactsDir,
+        [e2eEnv.logsDir]: join(dirs.userData, 'logs'),
+        [e2eEnv.session]: this.kind,
+        [e2eEnv.runner]: 'code-server',
+        ...(this.options.filter ? { [e2eEnv.filter]: this.options.filter } : {}),
+      },
+      deadlineMs,
     });
+    this.codeServer = codeServer;
+    const { authority } = codeServer;
+    let serverExit: number | null | undefined;
+    void codeServer.exited.then((code) => (serverExit = code));
+    info(`session ${this.kind}: code-server is up on ${authority}`);
+
+    this.browser = await launchBrowser(this.installed, dirs);
     const page = this.browser.pages()[0] ?? (await this.browser.newPage());
 
     let exitCode: number | undefined;
@@ -446,17 +277,16 @@ class Session {
     page.on('pageerror', (error) => this.workbenchLog.push(`[pageerror] ${error.message}`));
     this.bridge.page = page;
 
-    const payload = [
-      ['extensionDevelopmentPath', `vscode-remote://${authority}${projectRoot}`],
-      ['extensionTestsPath', `vscode-remote://${authority}${suiteFile}`],
-    ];
-    const url = `http://${authority}/?folder=${encodeURIComponent(dirs.workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    const url = workbenchUrl(authority, dirs.workspace, [
+      ['extensionDevelopmentPath', remoteUri(authority, projectRoot)],
+      ['extensionTestsPath', remoteUri(authority, suiteFile)],
+    ]);
     // 'commit': the workbench keeps loading after this; waiting for more only delays relaying the suite's output.
     await page.goto(url, { waitUntil: 'commit', timeout: 60_000 });
     info(`session ${this.kind}: workbench opened; the suite runs inside it`);
 
     const timedOut = Symbol('timeout');
-    const serverDied = new Promise<'server-died'>((resolveDied) => codeServer.on('exit', () => resolveDied('server-died')));
+    const serverDied = codeServer.exited.then((): 'server-died' => 'server-died');
     const outcome = await Promise.race([
       exited,
       serverDied,
@@ -478,7 +308,7 @@ class Session {
       outcome === timedOut
         ? 'the run hit its overall timeout'
         : outcome === 'server-died'
-          ? `code-server exited (code ${serverExit}); see ${serverLogPath}`
+          ? `code-server exited (code ${serverExit}); see ${codeServer.logPath}`
           : `the suite ended with exit code ${exitCode} without writing results`;
     say(`not ok session ${this.kind}: ${why}`);
     for (const line of this.workbenchLog.slice(-40)) say(`#   ${line}`);
@@ -513,11 +343,11 @@ class Session {
       await browser.close().catch(() => undefined);
       info(`session ${this.kind}: browser closed`);
     }
-    const pid = this.codeServer?.pid;
+    const codeServer = this.codeServer;
     this.codeServer = undefined;
-    if (pid) {
-      await stopGroup(pid);
-      info(`session ${this.kind}: code-server stopped (process group ${pid})`);
+    if (codeServer) {
+      await codeServer.stop();
+      info(`session ${this.kind}: code-server stopped (process group ${codeServer.process.pid ?? '?'})`);
     }
   }
 }
@@ -550,7 +380,7 @@ async function main(): Promise<number> {
   // The hard stop: if anything hangs past the deadline (plus time to shut down), stop every process group and leave.
   const watchdog = setTimeout(() => {
     say(`not ok e2e runner: still running ${options.timeoutS + 30} s after setup; stopping everything`);
-    for (const pid of startedGroups) killGroup(pid, 'SIGKILL');
+    killStartedGroups('SIGKILL');
     if (!options.keep) rmSync(runDir, { recursive: true, force: true });
     say(closingLine([...results, { name: 'watchdog', outcome: 'failed', durationMs: 0 }]));
     process.exit(1);
