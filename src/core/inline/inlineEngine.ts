@@ -145,6 +145,14 @@ type RequestShape = 'rest-of-line' | 'next-line' | 'block';
 /** Most tokens a request of each shape asks for (the measured-speed budget may ask for fewer). */
 const SHAPE_TOKEN_CAPS: Readonly<Record<RequestShape, number>> = { 'rest-of-line': 48, 'next-line': 96, block: 512 };
 
+/**
+ * Whole lines read past a shown new line or block before the stream is ended: typing on along a right suggestion (the
+ * hit path) is then served from the cache instead of a request per line. A stream that stops fitting is aborted at the
+ * next keystroke or text event anyway, so on the miss path these lines are never generated. Speculative requests get
+ * none: nobody has typed towards them yet.
+ */
+const LOOKAHEAD_LINES = 4;
+
 /** The server-side stop of a `rest-of-line` request. */
 const LINE_STOP: readonly string[] = ['\n'];
 
@@ -499,7 +507,14 @@ export class InlineEngine {
     const shaped = (budget: InlineBudget): FimBudget => ({ maxTokens: Math.min(budget.maxTokens, SHAPE_TOKEN_CAPS[shape]), timeLimitMs: budget.timeLimitMs });
     const expected = shaped(this.budget.budgetFor(this.lastEndpointId));
     const stream = new CompletionStream(key, suffixKey, clock.now(), speculative, expected.maxTokens);
-    stream.enough = (text) => shownSuggestion(text, false, context).complete;
+    const lookahead = shape === 'rest-of-line' || speculative ? 0 : LOOKAHEAD_LINES;
+    stream.enough = (text) => {
+      const shown = shownSuggestion(text, false, context);
+      if (!shown.complete) return false;
+      let lines = 0;
+      for (let at = text.indexOf('\n', shown.consumed); at !== -1 && lines < lookahead; at = text.indexOf('\n', at + 1)) lines += 1;
+      return lines >= lookahead;
+    };
     // Streams just aborted are still in `running` until their reader finishes, but no longer hold the server.
     let overlapped = false;
     for (const other of this.running) if (!other.aborted && !other.done) overlapped = true;
