@@ -3,6 +3,7 @@
 // all. The backend is a simulator started in the extension host, reached over llama.cpp's /infill.
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
+import type { SimulatorOptions } from '../../../src/sim/simOptions';
 import { startSimulator, type RunningSimulator } from '../../../src/sim/simulator';
 import type { Scenario, ScenarioContext } from '../suite/scenario';
 
@@ -18,10 +19,18 @@ function generationRequests(sim: RunningSimulator): number {
 }
 
 async function setUp(ctx: ScenarioContext): Promise<RunningSimulator> {
+  return useSimulatedBurst(ctx, 'E2E inline sim', { tokensPerSec: 1000, ttftMs: 60, completionFor: (request) => (request.prefix.endsWith(FUNCTION_HEAD) ? ANSWER : '') });
+}
+
+/**
+ * Starts a simulator in the extension host and makes it the only burst backend (llama.cpp /infill), with inline
+ * completions on and VS Code's own suggestion list off; resolves once the extension has taken the setting.
+ */
+export async function useSimulatedBurst(ctx: ScenarioContext, labelPrefix: string, options: SimulatorOptions): Promise<RunningSimulator> {
   await ctx.activateExtension();
-  const sim = await startSimulator({ tokensPerSec: 1000, ttftMs: 60, completionFor: (request) => (request.prefix.endsWith(FUNCTION_HEAD) ? ANSWER : '') });
+  const sim = await startSimulator(options);
   ctx.onCleanup(() => sim.close());
-  const label = `E2E inline sim ${sim.port}`;
+  const label = `${labelPrefix} ${sim.port}`;
   await ctx.updateSettings({
     'latencyCopilot.backends.useSimulator': false,
     'latencyCopilot.backends.burst': [{ baseUrl: sim.baseUrl, protocol: 'llamacpp-infill', model: 'qwen2.5-coder-e2e', label, fim: 'auto' }],

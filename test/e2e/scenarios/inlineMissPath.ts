@@ -5,7 +5,8 @@
 // provider registered by the scenario: VS Code asks every provider at the same moment.
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
-import { startSimulator, type RunningSimulator } from '../../../src/sim/simulator';
+import type { RunningSimulator } from '../../../src/sim/simulator';
+import { useSimulatedBurst } from './inline';
 import type { Scenario, ScenarioContext } from '../suite/scenario';
 
 const TYPED = 'const x';
@@ -26,18 +27,7 @@ export const inlineMissPathScenario: Scenario = {
   name: 'inline: on the miss path the last keystroke is asked at once and stale requests are aborted',
   timeoutMs: 120_000,
   async run(ctx: ScenarioContext) {
-    await ctx.activateExtension();
-    const sim = await startSimulator({ tokensPerSec: 1000, ttftMs: TTFT_MS, completionFor: () => WRONG });
-    ctx.onCleanup(() => sim.close());
-    const label = `E2E miss-path sim ${sim.port}`;
-    await ctx.updateSettings({
-      'latencyCopilot.backends.useSimulator': false,
-      'latencyCopilot.backends.burst': [{ baseUrl: sim.baseUrl, protocol: 'llamacpp-infill', model: 'qwen2.5-coder-e2e', label, fim: 'auto' }],
-      'latencyCopilot.inline.enabled': true,
-      'editor.inlineSuggest.enabled': true,
-      'editor.quickSuggestions': { other: 'off', comments: 'off', strings: 'off' },
-    });
-    await ctx.waitForLog(new RegExp(`Backends: [^\\n]*${label}`), { timeoutMs: 20_000 });
+    const sim = await useSimulatedBurst(ctx, 'E2E miss-path sim', { tokensPerSec: 1000, ttftMs: TTFT_MS, completionFor: () => WRONG });
     const calls: { readonly atMs: number; readonly line: string }[] = [];
     const probe = vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, {
       provideInlineCompletionItems(document, position) {
