@@ -1,6 +1,7 @@
 // The inline miss path in a real editor: a backend with a slow first token (400 ms) whose continuation never matches
 // what is typed next, and a person who goes on typing at 120 ms a key. The request for the last keystroke must go out
-// at once (not after the previous keystroke's stream produced its first token), and every stale request must be
+// at once (not after the previous keystroke's stream produced its first token; the time it takes is noted, and
+// measured by bench:inline and bench:k2g), and every stale request must be
 // aborted (the simulator sees each client leave). The provider's call times come from a second, silent inline
 // provider registered by the scenario: VS Code asks every provider at the same moment.
 import { strict as assert } from 'node:assert';
@@ -64,15 +65,35 @@ export const inlineMissPathScenario: Scenario = {
     const last = burst[lastIndex];
     if (last === undefined) throw new Error('unreachable');
     const stale = burst.slice(0, lastIndex);
+    const t0 = burst[0]?.arrivalMs ?? 0;
+    const at = (ms: number | null) => (ms === null ? '-' : (ms - t0).toFixed(0));
+    for (const request of burst) {
+      const body = request.body;
+      const prefix = typeof body === 'object' && body !== null && 'input_prefix' in body && typeof body.input_prefix === 'string' ? body.input_prefix : '';
+      ctx.note(`request ${JSON.stringify(prefix.slice(-12))}: arrived ${at(request.arrivalMs)}, first token ${at(request.firstTokenMs)}, ended ${at(request.endMs)}, ${request.clientDisconnected ? 'aborted' : request.outcome}, ${request.tokensWritten} tokens`);
+    }
     const sentAfterCallMs = last.arrivalMs - lastCall.atMs;
     ctx.note(`last keystroke's request reached the simulator ${sentAfterCallMs.toFixed(1)} ms after the provider call; ${stale.length} earlier requests in the burst`);
-    // Waiting on the previous keystroke's stream would have cost up to its whole 400 ms TTFT: the request left at once.
-    assert.ok(sentAfterCallMs <= 10, `the last keystroke's request should reach the simulator within 10 ms of the provider call, took ${sentAfterCallMs.toFixed(1)} ms`);
+    // Waiting on the previous keystroke's stream would have cost the rest of its 400 ms TTFT (280 ms here). The figure
+    // itself (a few ms; 4 ms and 35 ms seen, the simulator shares the extension host's event loop) is a benchmark's
+    // business (bench:inline's lastRequestAfterCallMs, bench:k2g): the test checks the request did not wait.
+    assert.ok(sentAfterCallMs < TTFT_MS / 4, `the last keystroke's request should go out at once, it reached the simulator ${sentAfterCallMs.toFixed(1)} ms after the provider call`);
     const previous = stale.at(-1);
     assert.ok(previous !== undefined && (previous.firstTokenMs === null || previous.firstTokenMs > last.arrivalMs), 'the request must not have waited for the previous stream\'s first token');
-    for (const request of stale) {
-      assert.ok(request.clientDisconnected, `every stale request is aborted; one ended as ${request.outcome} after ${request.tokensWritten} tokens`);
+    // Stale: still running when the next keystroke's request went out. Each must have been aborted, except one that had
+    // nothing left to abort: it finished before the next request went out (a keystroke held up on a busy machine), or
+    // the server wrote its whole (one-line, 6-token) answer within a few ms of the first token, before the client could
+    // have seen that token and left.
+    for (const [index, request] of stale.entries()) {
+      const next = burst[index + 1];
+      const endedBeforeNext = next !== undefined && request.endMs !== null && request.endMs <= next.arrivalMs;
+      const writtenAtOnce = request.firstTokenMs !== null && request.endMs !== null && request.endMs - request.firstTokenMs <= 20;
+      assert.ok(
+        request.clientDisconnected || endedBeforeNext || writtenAtOnce,
+        `every stale request is aborted; one ended as ${request.outcome} after ${request.tokensWritten} tokens, ${request.endMs !== null && request.firstTokenMs !== null ? (request.endMs - request.firstTokenMs).toFixed(0) : '?'} ms after its first token`,
+      );
     }
+    ctx.note(`${stale.filter((request) => request.clientDisconnected).length} of ${stale.length} earlier requests aborted; the rest had nothing left to abort`);
     assert.ok(!last.clientDisconnected || last.textWritten.length > 0, 'the last keystroke\'s request served the ghost text');
   },
 };
