@@ -374,15 +374,20 @@ describe('InlineEngine: typos', () => {
   });
 });
 
+/** A keystroke the person typed past before anything came back: the provider is called, then cancelled. */
+async function keystrokeLeftBehind(engine: InlineEngine, prefix: string): Promise<void> {
+  const call = new AbortController();
+  void engine.provide(state(prefix), call.signal);
+  await settle();
+  call.abort();
+}
+
 const localHttp: ResolvedEndpoint = { ...endpoint, id: 'burst#local', target: { ...endpoint.target, baseUrl: 'http://127.0.0.1:8080' } };
 
 describe('InlineEngine: the miss path', () => {
   it('never waits on a stream that has produced no text: the new request goes out at once and the stale one is aborted when it diverges', async () => {
     const { service, engine } = setup({ speculate: false }, localHttp);
-    const first = new AbortController();
-    void engine.provide(state('const x'), first.signal);
-    await settle();
-    first.abort();
+    await keystrokeLeftBehind(engine, 'const x');
     // The next keystroke, before the first stream's first token.
     const pending = engine.provide(state('const xy'), new AbortController().signal);
     await settle();
@@ -398,10 +403,7 @@ describe('InlineEngine: the miss path', () => {
 
   it('shows the older stream when it answers first with text that covers what was typed, and aborts the new request', async () => {
     const { service, engine } = setup({ speculate: false });
-    const first = new AbortController();
-    void engine.provide(state('const x'), first.signal);
-    await settle();
-    first.abort();
+    await keystrokeLeftBehind(engine, 'const x');
     const pending = engine.provide(state('const xy'), new AbortController().signal);
     await settle();
     service.runs[0]?.push('y = compute();\n');
@@ -411,12 +413,7 @@ describe('InlineEngine: the miss path', () => {
 
   it('keeps at most the newest older stream racing: streams further behind without text are aborted', async () => {
     const { service, engine } = setup({ speculate: false });
-    for (const prefix of ['const a', 'const ab', 'const abc']) {
-      const call = new AbortController();
-      void engine.provide(state(prefix), call.signal);
-      await settle();
-      call.abort();
-    }
+    for (const prefix of ['const a', 'const ab', 'const abc']) await keystrokeLeftBehind(engine, prefix);
     expect(service.runs).toHaveLength(3);
     expect(service.runs.map((run) => run.aborted())).toEqual([true, false, false]);
     expect(engine.runningRequests).toBe(2);
@@ -492,10 +489,7 @@ describe('InlineEngine: the miss path', () => {
     await solo;
     await settle();
     for (let round = 0; round < 2; round += 1) {
-      const older = new AbortController();
-      void engine.provide(state(`q${round}`), older.signal);
-      await settle();
-      older.abort();
+      await keystrokeLeftBehind(engine, `q${round}`);
       const newer = engine.provide(state(`q${round}z`), new AbortController().signal);
       await settle();
       const run = service.runs.at(-1);
@@ -507,10 +501,7 @@ describe('InlineEngine: the miss path', () => {
       await settle();
     }
     const racedBefore = engine.counters.racedRequests;
-    const older = new AbortController();
-    void engine.provide(state('w'), older.signal);
-    await settle();
-    older.abort();
+    await keystrokeLeftBehind(engine, 'w');
     void engine.provide(state('wz'), new AbortController().signal);
     await settle();
     expect(engine.counters.racedRequests).toBe(racedBefore);

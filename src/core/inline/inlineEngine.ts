@@ -192,7 +192,6 @@ export class InlineEngine {
   private readonly parallelism = new ServerParallelism();
   private readonly memo: LineTokenMemo;
   private readonly running = new Set<CompletionStream>();
-  private readonly runs = new Map<CompletionStream, GenerationRun>();
   private lastEndpointId: string | null = null;
   private lastShown: ShownRecord | null = null;
   private lastKey: string | null = null;
@@ -247,7 +246,7 @@ export class InlineEngine {
     const older = hit !== null && hit.ahead && !hit.stream.done ? hit.stream : null;
     const rival = older !== null && this.mayRace(older) ? older : null;
     this.abortStreamsBehind(key, suffixKey, state.documentId, rival);
-    const stream = this.startStream(state, key, suffixKey, options, false);
+    const stream = this.startStream(state, key, suffixKey, options, context, false);
     if (rival !== null) this.counters.racedRequests += 1;
     const contenders = rival === null ? [stream] : [stream, rival];
     const won = await this.raceForSuggestion(contenders, key, context, signal);
@@ -266,12 +265,6 @@ export class InlineEngine {
     context: SuggestionContext,
     signal: AbortSignal,
   ): Promise<{ readonly stream: CompletionStream; readonly result: { readonly text: string; readonly generatedText: string } } | null> {
-    if (contenders.length === 1) {
-      const only = contenders[0];
-      if (only === undefined) return null;
-      const result = await this.waitForSuggestion(only, key, context, signal);
-      return result.kind === 'shown' ? { stream: only, result } : null;
-    }
     const stop = new AbortController();
     const onCancel = () => stop.abort();
     signal.addEventListener('abort', onCancel, { once: true });
@@ -429,7 +422,8 @@ export class InlineEngine {
     const endpointId = candidate.stream.servedBy?.id ?? null;
     if (endpointId !== null && this.deps.rateLimitLow?.(endpointId) === true) return;
     if (candidate.stream.error !== null) return;
-    this.startStream(candidate.state, candidate.acceptedKey, candidate.suffixKey, this.deps.options(), true);
+    const options = this.deps.options();
+    this.startStream(candidate.state, candidate.acceptedKey, candidate.suffixKey, options, this.suggestionContext(candidate.state, options), true);
   }
 
   /**
@@ -484,7 +478,15 @@ export class InlineEngine {
     this.counters.abortedStreams += 1;
   }
 
-  private startStream(state: InlineDocumentState, key: string, suffixKey: string, options: InlineEngineOptions, speculative: boolean): CompletionStream {
+  /** Starts a request for `state`; `context` is where its suggestion goes (the caller has it already for the same state). */
+  private startStream(
+    state: InlineDocumentState,
+    key: string,
+    suffixKey: string,
+    options: InlineEngineOptions,
+    context: SuggestionContext,
+    speculative: boolean,
+  ): CompletionStream {
     const { clock } = this.deps;
     const prefix = prefixWindow(state.prefix, options.prefixTokens, this.memo);
     const suffix = suffixWindow(state.suffix, options.suffixTokens, this.memo);
@@ -502,7 +504,6 @@ export class InlineEngine {
     };
     // What this request will show decides what it may generate: the rest of a line stops at the line's end on the
     // server; anything else is read until its line or block is whole (see `enough`) within a token budget.
-    const context = this.suggestionContext(state, options);
     const shape = requestShape(context, speculative);
     const shaped = (budget: InlineBudget): FimBudget => ({ maxTokens: Math.min(budget.maxTokens, SHAPE_TOKEN_CAPS[shape]), timeLimitMs: budget.timeLimitMs });
     const expected = shaped(this.budget.budgetFor(this.lastEndpointId));
@@ -536,7 +537,6 @@ export class InlineEngine {
         return plan;
       },
     });
-    this.runs.set(stream, run);
     stream.servedBy = run.route()?.endpoint ?? null;
     this.counters.requests += 1;
     if (speculative) this.counters.speculativeRequests += 1;
@@ -554,7 +554,6 @@ export class InlineEngine {
       () => this.checkStillUseful(stream),
     );
     this.running.delete(stream);
-    this.runs.delete(stream);
     if (stream.completedEarly) this.counters.completedEarly += 1;
     const endpoint = stream.servedBy;
     if (endpoint !== null) this.lastEndpointId = endpoint.id;
@@ -580,6 +579,6 @@ export class InlineEngine {
     if (next === null || stream.speculative || stream.aborted) return;
     this.cache.remove(stream);
     this.counters.pathRetries += 1;
-    stream.successor = this.startStream(state, stream.key, stream.suffixKey, options, false);
+    stream.successor = this.startStream(state, stream.key, stream.suffixKey, options, this.suggestionContext(state, options), false);
   }
 }

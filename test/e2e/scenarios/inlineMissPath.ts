@@ -7,6 +7,7 @@
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
 import type { RunningSimulator } from '../../../src/sim/simulator';
+import type { SimRequestLog } from '../../../src/sim/simRequestLog';
 import { useSimulatedBurst } from './inline';
 import type { Scenario, ScenarioContext } from '../suite/scenario';
 
@@ -15,13 +16,15 @@ const TYPED = 'const x';
 const WRONG = 'Value = computeTotal(options);\n';
 const TTFT_MS = 400;
 
-function burstRequests(sim: RunningSimulator, firstLine: string) {
-  return sim.requests.filter((request) => {
-    if (request.method !== 'POST' || request.protocol === null) return false;
-    const body = request.body;
-    const prompt = typeof body === 'object' && body !== null && 'input_prefix' in body && typeof body.input_prefix === 'string' ? body.input_prefix : '';
-    return prompt.includes(firstLine);
-  });
+/** The text before the cursor a llama.cpp /infill request carried ('' for other requests). */
+function prefixOf(request: SimRequestLog): string {
+  const body = request.body;
+  return typeof body === 'object' && body !== null && 'input_prefix' in body && typeof body.input_prefix === 'string' ? body.input_prefix : '';
+}
+
+/** The generation requests of the document whose first line is `firstLine`. */
+function burstRequests(sim: RunningSimulator, firstLine: string): SimRequestLog[] {
+  return sim.requests.filter((request) => request.method === 'POST' && request.protocol !== null && prefixOf(request).includes(firstLine));
 }
 
 export const inlineMissPathScenario: Scenario = {
@@ -57,10 +60,7 @@ export const inlineMissPathScenario: Scenario = {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const burst = burstRequests(sim, firstLine).slice(before);
     const lastPrefix = `\n${TYPED}`;
-    const lastIndex = burst.findIndex((request) => {
-      const body = request.body;
-      return typeof body === 'object' && body !== null && 'input_prefix' in body && typeof body.input_prefix === 'string' && body.input_prefix.endsWith(lastPrefix);
-    });
+    const lastIndex = burst.findIndex((request) => prefixOf(request).endsWith(lastPrefix));
     assert.ok(lastIndex >= 1, `a request for the last keystroke after earlier ones; got ${burst.length} requests`);
     const last = burst[lastIndex];
     if (last === undefined) throw new Error('unreachable');
@@ -68,9 +68,7 @@ export const inlineMissPathScenario: Scenario = {
     const t0 = burst[0]?.arrivalMs ?? 0;
     const at = (ms: number | null) => (ms === null ? '-' : (ms - t0).toFixed(0));
     for (const request of burst) {
-      const body = request.body;
-      const prefix = typeof body === 'object' && body !== null && 'input_prefix' in body && typeof body.input_prefix === 'string' ? body.input_prefix : '';
-      ctx.note(`request ${JSON.stringify(prefix.slice(-12))}: arrived ${at(request.arrivalMs)}, first token ${at(request.firstTokenMs)}, ended ${at(request.endMs)}, ${request.clientDisconnected ? 'aborted' : request.outcome}, ${request.tokensWritten} tokens`);
+      ctx.note(`request ${JSON.stringify(prefixOf(request).slice(-12))}: arrived ${at(request.arrivalMs)}, first token ${at(request.firstTokenMs)}, ended ${at(request.endMs)}, ${request.clientDisconnected ? 'aborted' : request.outcome}, ${request.tokensWritten} tokens`);
     }
     const sentAfterCallMs = last.arrivalMs - lastCall.atMs;
     ctx.note(`last keystroke's request reached the simulator ${sentAfterCallMs.toFixed(1)} ms after the provider call; ${stale.length} earlier requests in the burst`);
