@@ -411,6 +411,18 @@ describe('InlineEngine: the miss path', () => {
     expect(service.runs[1]?.aborted()).toBe(true);
   });
 
+  it('answers a call already cancelled when it arrives at once, even when it would race an older stream', async () => {
+    const { service, engine } = setup({ speculate: false });
+    await keystrokeLeftBehind(engine, 'const x');
+    const cancelled = new AbortController();
+    cancelled.abort();
+    const answer = engine.provide(state('const xy'), cancelled.signal);
+    const settledAt = await Promise.race([answer.then(() => 'answered'), settle().then(() => 'still waiting')]);
+    expect(settledAt).toBe('answered');
+    expect(await answer).toBeNull();
+    expect(service.runs).toHaveLength(2);
+  });
+
   it('keeps at most the newest older stream racing: streams further behind without text are aborted', async () => {
     const { service, engine } = setup({ speculate: false });
     for (const prefix of ['const a', 'const ab', 'const abc']) await keystrokeLeftBehind(engine, prefix);

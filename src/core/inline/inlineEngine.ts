@@ -265,6 +265,14 @@ export class InlineEngine {
     context: SuggestionContext,
     signal: AbortSignal,
   ): Promise<{ readonly stream: CompletionStream; readonly result: { readonly text: string; readonly generatedText: string } } | null> {
+    if (contenders.length === 1) {
+      const only = contenders[0];
+      if (only === undefined) return null;
+      const result = await this.waitForSuggestion(only, key, context, signal);
+      return result.kind === 'shown' ? { stream: only, result } : null;
+    }
+    // A call already cancelled would never hear of it through the listener below, and would wait for the streams.
+    if (signal.aborted) return null;
     const stop = new AbortController();
     const onCancel = () => stop.abort();
     signal.addEventListener('abort', onCancel, { once: true });
