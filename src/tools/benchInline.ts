@@ -69,18 +69,24 @@ const SOURCE_FILES = [
   'node_modules/eventsource-parser/dist/index.js',
 ];
 
+/** The source files that are present (run from the repository root), with their text. */
+function readSources(): { readonly file: string; readonly text: string }[] {
+  return SOURCE_FILES.flatMap((file) => {
+    try {
+      return [{ file, text: readFileSync(join(process.cwd(), file), 'utf8') }];
+    } catch {
+      return [];
+    }
+  });
+}
+
 /** Picks segments of 3-5 lines from function bodies (indented lines), two per file at most, about `KEYSTROKE_BUDGET` keys in all. */
 function pickSegments(): Segment[] {
   const segments: Segment[] = [];
   let chars = 0;
-  for (let round = 0; round < 3 && chars < KEYSTROKE_BUDGET; round += 1) for (const file of SOURCE_FILES) {
+  const sources = readSources();
+  for (let round = 0; round < 3 && chars < KEYSTROKE_BUDGET; round += 1) for (const { file, text } of sources) {
     if (chars >= KEYSTROKE_BUDGET) break;
-    let text: string;
-    try {
-      text = readFileSync(join(process.cwd(), file), 'utf8');
-    } catch {
-      continue;
-    }
     const lineStarts: number[] = [0];
     for (let index = 0; index < text.length; index += 1) if (text.charCodeAt(index) === 10) lineStarts.push(index + 1);
     for (let attempt = 0, found = 0; attempt < 50 && found < 1; attempt += 1) {
@@ -220,13 +226,7 @@ const GARBAGE = '  const result = await fetchData(options)\n  if (!result.ok) re
  * extension's event loop): the file's true continuation after the prompt's prefix, wrong after 1-3 lines some of the time.
  */
 async function runSimulatorChild(): Promise<void> {
-  const files = SOURCE_FILES.flatMap((file) => {
-    try {
-      return [readFileSync(join(process.cwd(), file), 'utf8')];
-    } catch {
-      return [];
-    }
-  });
+  const files = readSources().map((source) => source.text);
   const completionFor = (request: SimCompletionRequest): string => {
     // The miss path: plausible code whose first character is never what the typist types next.
     if (request.body['bench_miss'] === true) return MISS_TEXT;
@@ -653,13 +653,7 @@ async function runMissPath(slots: number | null) {
   const sim = await startSimulatorChild(slots);
   const { transport, engine, promptTokensByStream, startedAtByStream } = await composeExtension(sim.baseUrl, true);
   const statementEnds: { readonly file: string; readonly text: string; readonly at: number }[] = [];
-  for (const file of SOURCE_FILES) {
-    let text: string;
-    try {
-      text = readFileSync(join(process.cwd(), file), 'utf8');
-    } catch {
-      continue;
-    }
+  for (const { file, text } of readSources()) {
     for (const match of text.matchAll(/^[ \t]+[^\n]*;[ \t]*$/gm)) statementEnds.push({ file, text, at: (match.index ?? 0) + match[0].length });
   }
   const bursts: { readonly k2gMs: number | null; readonly shownTokens: number; readonly firstTag: number; readonly lastTag: number; readonly lastKeyEpochMs: number; readonly lastCallEpochMs: number }[] = [];
