@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { systemClock } from './core/clock';
 import type { StatsSink } from './core/generationService';
+import { describePromptRedaction } from './core/promptRedaction';
 import { Redactor } from './core/redact';
 import { readBooleanSetting, readNumberSetting } from './core/settings';
 import { ConfigCommands, offerSimulatorIfUnconfigured } from './vscode/configureBackends';
@@ -104,6 +105,8 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
     contextWindowOf: (endpoint) => windows.windowOf(endpoint),
     hedging: () => readBooleanSetting(settings, 'routing.hedgeInline'),
     onResponseHeaders: (endpoint, headers) => rateLimits.record(endpoint.id, headers),
+    knownSecrets: () => redactor.knownSecrets(),
+    onPromptRedacted: (endpoint, task, counts) => log.warn(describePromptRedaction(counts, task, endpoint.label)),
     onDecision: (decision) => (decision.task === 'inline' && decision.reason === 'fits' ? log.debug : log.info).call(log, describeRouteDecision(decision)),
   });
   context.subscriptions.push({ dispose: () => windows.dispose() }, endpoints.onDidChange(() => {

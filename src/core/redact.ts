@@ -21,13 +21,13 @@ const QUERY_PATTERN = /([?&](?:key|api_key|apikey|token|access_token|auth|signat
 const URL_CREDENTIALS_PATTERN = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+(?::[^/\s@]*)?@/gi;
 // Provider key shapes: OpenAI/Anthropic/DeepSeek `sk-...`, Groq `gsk_`, Cerebras `csk-`, xAI `xai-`, Hugging Face `hf_`,
 // GitHub `ghp_`/`github_pat_`, Google `AIza`, Perplexity `pplx-`, Fireworks `fw_`, Slack `xox?-`.
-const KEY_SHAPE_PATTERN =
+export const KEY_SHAPE_PATTERN =
   /\b(?:sk|csk|xai|pplx|sess)-[A-Za-z0-9_-]{12,}|\b(?:gsk|hf|ghp|gho|ghu|ghs|fw|github_pat)_[A-Za-z0-9_]{12,}|\bAIza[0-9A-Za-z_-]{20,}|\bxox[abposr]-[A-Za-z0-9-]{10,}/g;
 // A PEM private key block.
-const PEM_PATTERN = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g;
+export const PEM_PATTERN = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g;
 
 /** Known secrets shorter than this are not replaced verbatim (they would blank out ordinary words). */
-const MIN_SECRET_LENGTH = 8;
+export const MIN_SECRET_LENGTH = 8;
 
 function escapeForRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -57,25 +57,36 @@ export function looksLikeSecret(text: string): boolean {
 /** Holds the secrets the extension knows (its API keys) and redacts them plus every credential pattern. */
 export class Redactor {
   private readonly secrets = new Set<string>();
+  /** `knownSecrets()` sorted once per change: it is read for every outgoing prompt. */
+  private sortedSecrets: readonly string[] | null = null;
 
   /** Registers a secret to be replaced wherever it appears. */
   addSecret(secret: string): void {
     if (secret.length >= MIN_SECRET_LENGTH) this.secrets.add(secret);
+    this.sortedSecrets = null;
   }
 
   /** Forgets a secret (after it was cleared). Patterns still apply. */
   removeSecret(secret: string): void {
     this.secrets.delete(secret);
+    this.sortedSecrets = null;
   }
 
   /** Replaces the whole set of known secrets (after a refresh from SecretStorage). */
   setSecrets(secrets: Iterable<string>): void {
     this.secrets.clear();
+    this.sortedSecrets = null;
     for (const secret of secrets) this.addSecret(secret);
   }
 
   /** Redacts `text`. */
   redact(text: string): string {
     return redact(text, this.secrets);
+  }
+
+  /** The known secrets, longest first (a key containing another is then removed whole). */
+  knownSecrets(): readonly string[] {
+    this.sortedSecrets ??= [...this.secrets].sort((a, b) => b.length - a.length);
+    return this.sortedSecrets;
   }
 }

@@ -12,6 +12,7 @@ import type {
   StatsSink,
 } from './generationService';
 import { SpeedMeter, type TokenCounter } from './meter';
+import { redactionTotal, redactRequest, type PromptRedactionCounts } from './promptRedaction';
 import type { RequestOutcome, RequestRecord, RequestTask } from './requestStats';
 import { EndpointHealthBook } from './routing/endpointHealth';
 import { HedgeBudget } from './routing/hedgeBudget';
@@ -74,6 +75,13 @@ export interface RoutedGenerationServiceDeps {
   readonly onDecision?: (decision: RouteDecision) => void;
   /** Whether inline requests may be hedged (setting `latencyCopilot.routing.hedgeInline`); default true. */
   readonly hedging?: () => boolean;
+  /**
+   * The key values to remove from every prompt before it is sent (the extension's API keys): see `promptRedaction.ts`.
+   * Required, so that no composition can send prompts unchecked.
+   */
+  readonly knownSecrets: () => readonly string[];
+  /** Told when a prompt had keys removed (the log says how many of each kind, never the values). */
+  readonly onPromptRedacted?: (endpoint: ResolvedEndpoint, task: RequestTask, counts: PromptRedactionCounts) => void;
   /** Receives every response's headers with the endpoint that sent them (rate-limit headroom lives there). */
   readonly onResponseHeaders?: (endpoint: ResolvedEndpoint, headers: Readonly<Record<string, string>>) => void;
 }
@@ -149,9 +157,13 @@ class Attempt {
     try {
       const endpoint = this.route.endpoint;
       const built = spec.build(endpoint);
+      // Every prompt passes the key check on its way out, whichever feature built it.
+      const redaction = redactRequest(built.request, deps.knownSecrets());
+      if (redactionTotal(redaction.counts) > 0) deps.onPromptRedacted?.(endpoint, spec.task, redaction.counts);
+      const request = redaction.request;
       // The server serves the window the fit was checked against (Ollama: num_ctx), unless the builder chose one.
       const window = deps.contextWindowOf?.(endpoint) ?? endpoint.contextWindow;
-      const plan = window === null || built.request.contextWindow !== undefined ? built : { ...built, request: { ...built.request, contextWindow: window } };
+      const plan = { target: built.target, request: window === null || request.contextWindow !== undefined ? request : { ...request, contextWindow: window } };
       const onResponseHeaders = deps.onResponseHeaders;
       const options = {
         signal: this.controller.signal,

@@ -363,6 +363,8 @@ async function composeExtension(baseUrl: string, miss: boolean) {
   const hub = new StatsHub({ clock: systemClock, scheduler: systemScheduler, endpoints: () => [endpoint] });
   const rateLimits = new RateLimitBook();
   const routed = new RoutedGenerationService({
+    // As in the extension: every prompt passes the key check (one key known, as with one configured backend).
+    knownSecrets: () => ['bench-api-key-0123456789abcdef'],
     transport,
     clock: systemClock,
     endpoints: (role) => (role === 'burst' ? [endpoint] : []),

@@ -152,6 +152,7 @@ async function main(): Promise<void> {
   const meterCounter = values.meter === 'cl100k' ? countTokens : roughTokenCount;
   // The service the extension uses (the router with its first-token timeout and health book), as bench:inline does.
   const service = new RoutedGenerationService({
+    knownSecrets: () => [],
     transport,
     clock: systemClock,
     endpoints: (role) => (role === 'burst' ? [endpoint] : []),

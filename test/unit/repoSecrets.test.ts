@@ -61,6 +61,7 @@ describe('secrets never reach a prompt', () => {
       simulated: true,
     };
     const routed = new RoutedGenerationService({
+      knownSecrets: () => [],
       transport,
       clock: systemClock,
       endpoints: (role) => (role === 'longContext' ? [longContext] : []),

@@ -70,6 +70,7 @@ function service(endpoints: readonly ResolvedEndpoint[], extra: Partial<Construc
   const sink = new RecordingSink();
   const decisions: RouteDecision[] = [];
   const routed = new RoutedGenerationService({
+    knownSecrets: () => [],
     transport,
     clock: systemClock,
     endpoints: (role) => endpoints.filter((e) => e.role === role),

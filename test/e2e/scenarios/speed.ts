@@ -68,6 +68,7 @@ async function simulatedSetup(ctx: ScenarioContext, sink: StatsSink): Promise<Si
     simulated: true,
   };
   const service = new RoutedGenerationService({
+    knownSecrets: () => [],
     transport,
     clock: systemClock,
     endpoints: (role) => (role === 'burst' ? [burst] : []),
