@@ -10,10 +10,13 @@ export type ExclusionReason = (typeof EXCLUSION_REASONS)[number];
 /** Default size limit per file, in bytes: generated or data files beyond this rarely help a prompt. */
 export const DEFAULT_MAX_FILE_BYTES = 256 * 1024;
 
-/** Directories never entered: version control, dependencies and vendored code, virtual environments, caches. */
+/**
+ * Directories never entered: version control, dependencies and vendored code, virtual environments, caches. Lowercased:
+ * they are compared in any case, since `.GIT` is `.git` on macOS and Windows.
+ */
 const SKIPPED_DIRECTORIES = new Set([
   '.git', '.hg', '.svn', '.jj',
-  'node_modules', 'bower_components', 'jspm_packages', 'vendor', 'third_party', 'third-party', 'Pods', 'Carthage',
+  'node_modules', 'bower_components', 'jspm_packages', 'vendor', 'third_party', 'third-party', 'pods', 'carthage',
   '.venv', 'venv', '__pycache__', '.mypy_cache', '.pytest_cache', '.tox', '.gradle', '.idea', '.terraform',
   '.yarn', '.pnpm-store', '.next', '.nuxt', '.cache', '.turbo', '.parcel-cache',
 ]);
@@ -60,9 +63,9 @@ function extensionOf(lowerName: string): string {
   return dot <= 0 ? '' : lowerName.slice(dot);
 }
 
-/** True for directories the walker never enters (dependencies, vendored code, VCS metadata, caches). */
+/** True for directories the walker never enters (dependencies, vendored code, VCS metadata, caches), in any case. */
 export function isSkippedDirectory(name: string): boolean {
-  return SKIPPED_DIRECTORIES.has(name);
+  return SKIPPED_DIRECTORIES.has(name.toLowerCase());
 }
 
 /** True when a file name marks a secret: `.env*`, keys and certificates, `id_rsa*`-style SSH keys, credential files. */
