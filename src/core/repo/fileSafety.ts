@@ -27,7 +27,23 @@ const SECRET_NAMES = new Set([
   '.netrc', '_netrc', '.npmrc', '.pypirc', '.git-credentials', '.htpasswd', '.pgpass', '.dockercfg',
   'secrets.json', 'secrets.yml', 'secrets.yaml', 'secrets.toml', 'secret.json',
   'client_secret.json', 'service-account.json', 'serviceaccount.json', 'master.key', 'known_hosts', 'authorized_keys',
+  // Tokens of tools people keep beside code: yarn's npmAuthToken, wrangler's local vars, Vault, s3cmd, boto, gh's
+  // `hosts.yml` (taken as gh's wherever it is: a YAML file of that name is rarely code), kubectl's config.
+  '.yarnrc', '.yarnrc.yml', '.vault-token', '.s3cfg', '.boto', 'hosts.yml', 'kubeconfig',
 ]);
+
+/**
+ * Folders whose every file is a secret (lowercased): SSH and GnuPG keys, the AWS CLI's config, credentials and token
+ * caches. Matched as a whole folder name anywhere in the path, so a dotfiles repository or a home folder opened as a
+ * workspace is covered.
+ */
+const SECRET_FOLDERS = ['.ssh', '.gnupg', '.aws'] as const;
+
+/** Files that are secrets only in their tool's folder (`.kube/config`, `.docker/config.json`), as `folder/name` prefixes. */
+const SECRET_FILES_IN_FOLDER: readonly { readonly folder: string; readonly namePrefix: string }[] = [
+  { folder: '.kube', namePrefix: 'config' },
+  { folder: '.docker', namePrefix: 'config.json' },
+];
 
 /** Secret file extensions (lowercased, with the dot). */
 const SECRET_EXTENSIONS = new Set([
@@ -74,10 +90,33 @@ export function isSecretFileName(name: string): boolean {
   if (lower.startsWith('.env') || lower.endsWith('.env')) return true;
   if (/^id_(rsa|dsa|ecdsa|ed25519)/.test(lower)) return true;
   if (SECRET_NAMES.has(lower)) return true;
+  // Terraform state holds every secret a plan touched, and so do its backups (`terraform.tfstate.backup`).
+  if (lower.includes('.tfstate.') || lower.startsWith('.dev.vars')) return true;
   const extension = extensionOf(lower);
+  // `kubeconfig-prod`, `staging.kubeconfig`, `kubeconfig.yaml`; `kubeconfig.go` is code about them, and is read.
+  if (extension === '.kubeconfig' || (lower.startsWith('kubeconfig') && DATA_EXTENSIONS.has(extension))) return true;
   // `secrets.yaml` holds secrets; `secrets.ts` is code about them, and is read.
   if (DATA_EXTENSIONS.has(extension) && /(^|[._-])(secret|secrets|credential|credentials)([._-]|$)/.test(lower)) return true;
   return SECRET_EXTENSIONS.has(extension);
+}
+
+/**
+ * True when a file is a secret by its name (`isSecretFileName`) or by the folder it sits in: anything under `.ssh`,
+ * `.gnupg` or `.aws`, `.kube/config*`, `.docker/config.json`. `path` is relative to the workspace folder (POSIX; a `\`
+ * is read as `/`). The name check alone stays for callers that have only a name; wherever a path is known, use this.
+ */
+export function isSecretPath(path: string): boolean {
+  const posix = path.includes('\\') ? path.replaceAll('\\', '/') : path;
+  const slash = posix.lastIndexOf('/');
+  if (isSecretFileName(slash < 0 ? posix : posix.slice(slash + 1))) return true;
+  if (slash < 0) return false;
+  // `/` in front, so every folder name, the first included, is found as `/<name>/`.
+  const lower = `/${posix.toLowerCase()}`;
+  for (const folder of SECRET_FOLDERS) if (lower.includes(`/${folder}/`)) return true;
+  const parentStart = lower.lastIndexOf('/', slash);
+  const parent = lower.slice(parentStart + 1, slash + 1);
+  const name = lower.slice(slash + 2);
+  return SECRET_FILES_IN_FOLDER.some((entry) => parent === entry.folder && name.startsWith(entry.namePrefix));
 }
 
 /**
