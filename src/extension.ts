@@ -59,7 +59,7 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
   const simulator = new SimulatedBackends(log, workspaceCode.texts);
   // Local engine (issue 8): a GGUF model run by the extension itself in a child process, started on first use through
   // the transport below; its download goes through the network transport.
-  const localEngine = new LocalEngine({ context, settings, log, transport: () => network });
+  const localEngine = new LocalEngine({ context, settings, log, redactor, transport: () => network });
   context.subscriptions.push(localEngine);
   const endpoints = new EndpointRegistry({ settings, keys, simulator, log, reportProblem: showConfigProblem, localEngine });
   const configDeps = { registry: endpoints, keys, log, globalState: context.globalState };

@@ -5,13 +5,17 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseHostArguments } from '../core/localEngine/hostMessages';
+import { ENGINE_KEY_ENV, MIN_ENGINE_KEY_LENGTH, parseHostArguments } from '../core/localEngine/hostMessages';
 import type { HostMessage } from '../core/localEngine/hostMessages';
 import { LocalModel } from './localModel';
-import { importNodeLlamaCpp, resolveNodeLlamaCpp } from './nodeLlamaCpp';
+import { importNodeLlamaCpp, locateNodeLlamaCpp, nodeLlamaCppMissingMessage } from './nodeLlamaCpp';
 import { OpenAiServer } from './openAiServer';
 
 const startedAt = performance.now();
+// The per-run key the server demands from every request. Taken out of the environment at once, so that nothing this
+// process starts (node-llama-cpp may run helpers) inherits it.
+const engineKey = process.env[ENGINE_KEY_ENV] ?? '';
+delete process.env[ENGINE_KEY_ENV];
 /** Set once the server runs; before that, losing the parent (VS Code gone mid-start) simply ends the process. */
 let shutdownHook: (() => Promise<void>) | null = null;
 process.on('disconnect', () => {
@@ -43,18 +47,18 @@ function isNoBinaryError(error: unknown): boolean {
 async function main(): Promise<void> {
   const args = parseHostArguments(process.argv.slice(2));
   if (!args) return fail('start-failed', 'The local engine host was started without --model, --module-dir, --context and --threads.');
+  if (engineKey.length < MIN_ENGINE_KEY_LENGTH) return fail('start-failed', `The local engine host was started without its key (${ENGINE_KEY_ENV}); it is started by the extension, not by hand.`);
   if (!existsSync(args.modelPath) || !statSync(args.modelPath).isFile()) {
     return fail('model-missing', `The model file ${args.modelPath} does not exist. Set latencyCopilot.localEngine.modelPath to a GGUF file, or give latencyCopilot.localEngine.modelUrl to download one.`);
   }
-  const entry = resolveNodeLlamaCpp(args.moduleDir);
-  if (!entry) {
-    return fail(
-      'binary-missing',
-      `node-llama-cpp is not installed in ${args.moduleDir}. Install it there (npm install node-llama-cpp with NODE_LLAMA_CPP_SKIP_DOWNLOAD=true) and point latencyCopilot.localEngine.nodeLlamaCppPath at that folder.`,
-    );
-  }
-  const module = await importNodeLlamaCpp(entry).catch((error: unknown) => fail('binary-missing', `node-llama-cpp at ${entry} could not be loaded: ${error instanceof Error ? error.message : String(error)}`));
-  if (!module) return fail('binary-missing', `${entry} is not a node-llama-cpp version the local engine supports (3.x).`);
+  // Only the configured folder (or its node_modules) is looked at, and only after its package.json names node-llama-cpp:
+  // importing a module runs it, so nothing found by walking up parent folders is ever imported.
+  const location = locateNodeLlamaCpp(args.moduleDir);
+  if (!location.found) return fail('binary-missing', nodeLlamaCppMissingMessage(args.moduleDir, location));
+  const module = await importNodeLlamaCpp(location).catch((error: unknown) =>
+    fail('binary-missing', `node-llama-cpp at ${location.entry} could not be loaded: ${error instanceof Error ? error.message : String(error)}`),
+  );
+  if (!module) return fail('binary-missing', `${location.entry} is not a node-llama-cpp version the local engine supports (3.x).`);
 
   let model: LocalModel;
   try {
@@ -66,7 +70,7 @@ async function main(): Promise<void> {
     }
     return fail('start-failed', `The model ${args.modelPath} could not be loaded: ${detail}`);
   }
-  const server = new OpenAiServer({ model, modelId: basename(args.modelPath).replace(/\.gguf$/i, '') });
+  const server = new OpenAiServer({ model, modelId: basename(args.modelPath).replace(/\.gguf$/i, ''), apiKey: engineKey });
   const port = await server.listen();
 
   let closing = false;

@@ -1,9 +1,8 @@
 // The few pieces of node-llama-cpp the host uses, described structurally: the package is not a dependency of the
 // project (it is installed wherever the person put it, with only their platform's CPU binary), so its types are not
 // available at build time. The loaded module is checked against these shapes before use.
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /** A token id. */
@@ -113,32 +112,125 @@ export function isNodeLlamaCppModule(value: unknown): value is NodeLlamaCppModul
   );
 }
 
-/**
- * Where node-llama-cpp's entry file is: resolved from `moduleDir` as Node would (its `node_modules`, then parents), or
- * `moduleDir` itself when it is the package folder. Null when it is not there.
- */
-export function resolveNodeLlamaCpp(moduleDir: string): string | null {
-  try {
-    return createRequire(join(moduleDir, 'package.json')).resolve('node-llama-cpp');
-  } catch {
-    // Not below moduleDir: maybe moduleDir is the package itself.
-  }
-  const manifest = join(moduleDir, 'package.json');
-  if (!existsSync(manifest)) return null;
-  try {
-    const parsed: unknown = JSON.parse(readFileSync(manifest, 'utf8'));
-    if (typeof parsed === 'object' && parsed !== null && 'name' in parsed && parsed.name === 'node-llama-cpp') {
-      const entry = join(moduleDir, 'dist', 'index.js');
-      return existsSync(entry) ? entry : null;
+/** Where node-llama-cpp was found: its package folder and the entry file its own package.json names. */
+export interface NodeLlamaCppFound {
+  readonly found: true;
+  readonly packageDir: string;
+  readonly entry: string;
+}
+
+/** Why node-llama-cpp was not found, with every place looked at (for the error message). */
+export interface NodeLlamaCppMissing {
+  readonly found: false;
+  readonly looked: readonly string[];
+  /** What was wrong with a candidate that was there (a package of another name, an entry outside the package). */
+  readonly problems: readonly string[];
+}
+
+export type NodeLlamaCppLocation = NodeLlamaCppFound | NodeLlamaCppMissing;
+
+/** The conditions an `import()` in Node matches in `exports`, as Node checks them (in the object's own key order). */
+const IMPORT_CONDITIONS: ReadonlySet<string> = new Set(['import', 'node', 'default']);
+
+/** The target of a conditional `exports` value for `import()`: a string, the first matching condition, or the first usable array item. */
+function exportTarget(value: unknown): string | null {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const target = exportTarget(item);
+      if (target !== null) return target;
     }
-  } catch {
     return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  for (const [condition, nested] of Object.entries(value)) {
+    if (!IMPORT_CONDITIONS.has(condition)) continue;
+    const target = exportTarget(nested);
+    if (target !== null) return target;
   }
   return null;
 }
 
-/** Loads node-llama-cpp (an ES module) from its entry file; null when it does not have the expected exports. */
-export async function importNodeLlamaCpp(entry: string): Promise<NodeLlamaCppModule | null> {
-  const loaded: unknown = await import(pathToFileURL(entry).href);
+/** The package's main entry as its package.json declares it: `exports['.']` (or sugar), else `main`, else `index.js`. */
+function declaredEntry(manifest: Record<string, unknown>): string | null {
+  const exportsField = manifest['exports'];
+  if (exportsField !== undefined && exportsField !== null) {
+    if (typeof exportsField === 'object' && !Array.isArray(exportsField)) {
+      const keys = Object.keys(exportsField);
+      // Subpath keys start with '.'; otherwise the whole object is the conditions of '.'.
+      if (keys.some((key) => key.startsWith('.'))) return '.' in exportsField ? exportTarget(exportsField['.']) : null;
+    }
+    return exportTarget(exportsField);
+  }
+  const main = manifest['main'];
+  return typeof main === 'string' && main !== '' ? main : 'index.js';
+}
+
+/** The parsed package.json of `packageDir` when it is node-llama-cpp's; else a reason (null: there is none). */
+function readManifest(packageDir: string): Record<string, unknown> | string | null {
+  const manifestPath = join(packageDir, 'package.json');
+  if (!existsSync(manifestPath)) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  } catch {
+    return `${manifestPath} is not valid JSON`;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return `${manifestPath} is not a package manifest`;
+  const manifest: Record<string, unknown> = Object.fromEntries(Object.entries(parsed));
+  if (manifest['name'] !== 'node-llama-cpp') return `${manifestPath} is the package ${JSON.stringify(manifest['name'] ?? null)}, not node-llama-cpp`;
+  return manifest;
+}
+
+/**
+ * Finds node-llama-cpp in exactly two places: `<moduleDir>/node_modules/node-llama-cpp` (an `npm install` in that folder)
+ * or `moduleDir` itself (the package folder). Never Node's resolution, which also walks every parent folder's
+ * `node_modules`: anyone who can create a folder above (`C:\node_modules`, `/tmp/node_modules`) could plant a module
+ * there, and importing it runs it. The candidate's package.json must name node-llama-cpp, and the entry comes from its
+ * own `exports`/`main` and must stay inside the package folder. Nothing is imported or run here.
+ */
+export function locateNodeLlamaCpp(moduleDir: string): NodeLlamaCppLocation {
+  const base = resolve(moduleDir);
+  const candidates = [join(base, 'node_modules', 'node-llama-cpp'), base];
+  const problems: string[] = [];
+  for (const packageDir of candidates) {
+    const manifest = readManifest(packageDir);
+    if (manifest === null) continue;
+    if (typeof manifest === 'string') {
+      problems.push(manifest);
+      continue;
+    }
+    const declared = declaredEntry(manifest);
+    if (declared === null) {
+      problems.push(`${join(packageDir, 'package.json')} declares no entry for import()`);
+      continue;
+    }
+    const entry = resolve(packageDir, declared);
+    const inside = relative(packageDir, entry);
+    if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
+      problems.push(`${join(packageDir, 'package.json')} points its entry outside the package (${declared})`);
+      continue;
+    }
+    if (!existsSync(entry) || !statSync(entry).isFile()) {
+      problems.push(`${entry} (the entry ${join(packageDir, 'package.json')} names) does not exist`);
+      continue;
+    }
+    return { found: true, packageDir, entry };
+  }
+  return { found: false, looked: candidates.map((candidate) => join(candidate, 'package.json')), problems };
+}
+
+/** The one-line error for a node-llama-cpp that was not found: where it was looked for, and what to do. */
+export function nodeLlamaCppMissingMessage(moduleDir: string, missing: NodeLlamaCppMissing): string {
+  const problems = missing.problems.length > 0 ? ` (${missing.problems.join('; ')})` : '';
+  return (
+    `node-llama-cpp is not installed in ${moduleDir}: looked for ${missing.looked.join(' and ')}${problems}; parent folders are never searched. ` +
+    'Install it there (npm install node-llama-cpp with NODE_LLAMA_CPP_SKIP_DOWNLOAD=true) and point latencyCopilot.localEngine.nodeLlamaCppPath at that folder.'
+  );
+}
+
+/** Loads node-llama-cpp (an ES module) from the entry `locateNodeLlamaCpp` found; null when it lacks the expected exports. */
+export async function importNodeLlamaCpp(location: NodeLlamaCppFound): Promise<NodeLlamaCppModule | null> {
+  const loaded: unknown = await import(pathToFileURL(location.entry).href);
   return isNodeLlamaCppModule(loaded) ? loaded : null;
 }

@@ -2,7 +2,7 @@
 // serves), on 127.0.0.1 only. Streams are SSE: a role-only first chunk for chat, one chunk per decoded piece, a final
 // chunk with `finish_reason` and llama.cpp-style `timings`, the `usage` chunk (`choices: []`) when
 // `stream_options.include_usage` asks for it, then `data: [DONE]`.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -137,12 +137,46 @@ export interface OpenAiServerOptions {
   readonly model: ServedModel;
   /** The name `/v1/models` gives (the GGUF file's name). */
   readonly modelId: string;
+  /** The per-run key every request must carry as `Authorization: Bearer <key>` (only the extension knows it). */
+  readonly apiKey: string;
+}
+
+/** Equal keys, compared in constant time (hashed first: `timingSafeEqual` needs equal lengths). */
+function sameKey(given: string, expected: string): boolean {
+  const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/** The media type of a Content-Type header, lower case, without parameters (`application/json; charset=utf-8`). */
+function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+/**
+ * Why a request may not be served, or null. Loopback is reachable by every local process and by every web page the
+ * person opens (a page can POST `text/plain` without a CORS preflight, and DNS rebinding points a page's own host name
+ * at 127.0.0.1), so: the Host must be this server's loopback address (a rebound page sends its own name), no Origin at
+ * all (browsers send one on cross-site POSTs; the extension never does), the per-run key, and JSON bodies only (a
+ * page cannot send `application/json` cross-origin without a preflight, which this server never answers).
+ */
+function refusalOf(request: IncomingMessage, port: number, apiKey: string): RequestError | null {
+  const host = (request.headers.host ?? '').toLowerCase();
+  if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return new RequestError(403, 'this server only answers requests addressed to 127.0.0.1 or localhost', 'permission_error');
+  if (request.headers.origin !== undefined) return new RequestError(403, 'this server does not answer requests from web pages', 'permission_error');
+  const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+  if (!bearer?.[1] || !sameKey(bearer[1], apiKey)) return new RequestError(401, 'missing or wrong key: only the extension that started this engine may use it', 'authentication_error');
+  if (request.method === 'POST' && mediaType(request.headers['content-type']) !== 'application/json') {
+    return new RequestError(415, 'the request body must be sent as application/json');
+  }
+  return null;
 }
 
 /** The local engine's HTTP server. */
 export class OpenAiServer {
   private readonly server: Server;
   private readonly queue = new SerialQueue();
+  /** The port it listens on (0 until `listen()`): the only one a request's Host may name. */
+  private port = 0;
 
   constructor(private readonly options: OpenAiServerOptions) {
     this.server = createServer((request, response) => {
@@ -164,7 +198,10 @@ export class OpenAiServer {
       this.server.listen(0, '127.0.0.1', () => {
         const address: AddressInfo | string | null = this.server.address();
         if (address === null || typeof address === 'string') reject(new Error('the server has no TCP address'));
-        else resolve(address.port);
+        else {
+          this.port = address.port;
+          resolve(address.port);
+        }
       });
     });
   }
@@ -178,6 +215,12 @@ export class OpenAiServer {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const refusal = refusalOf(request, this.port, this.options.apiKey);
+    if (refusal) {
+      // The body is not read; closing the connection spares reading it.
+      response.setHeader('connection', 'close');
+      throw refusal;
+    }
     const path = (request.url ?? '/').split('?')[0] ?? '/';
     if (request.method === 'GET' && path === '/health') return sendJson(response, 200, { status: 'ok' });
     if (request.method === 'GET' && (path === '/v1/models' || path === '/models')) {

@@ -7,14 +7,15 @@ import { systemClock } from '../core/clock';
 import { isBackendError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { EngineSupervisor } from '../core/localEngine/engineSupervisor';
-import type { EngineProcess, EngineState } from '../core/localEngine/engineSupervisor';
-import { launchHost } from '../core/localEngine/hostLauncher';
+import type { EngineLease, EngineProcess, EngineState } from '../core/localEngine/engineSupervisor';
+import { launchHost, newEngineKey } from '../core/localEngine/hostLauncher';
 import { LOCAL_ENGINE_CONTEXT_TOKENS, LOCAL_ENGINE_SETTING_KEYS, downloadDestination, isLocalEngineConfigured, readLocalEngineConfig } from '../core/localEngine/localEngineConfig';
 import type { LocalEngineConfig } from '../core/localEngine/localEngineConfig';
 import { LocalEngineError } from '../core/localEngine/localEngineError';
 import type { EngineLeases } from '../core/localEngine/localEngineTransport';
 import { downloadModel } from '../core/localEngine/modelDownload';
 import { systemScheduler } from '../core/scheduler';
+import type { Redactor } from '../core/redact';
 import type { SettingsSource } from '../core/settings';
 import type { Transport } from '../core/transport';
 import { affectsAny } from './settingsSource';
@@ -24,6 +25,8 @@ export interface LocalEngineDeps {
   readonly context: vscode.ExtensionContext;
   readonly settings: SettingsSource;
   readonly log: Logger;
+  /** Learns each engine's per-run key before the engine starts, so no log line can ever show it. */
+  readonly redactor: Pick<Redactor, 'addSecret'>;
   /** The network transport for the model download (proxies apply); never the local engine's own. */
   readonly transport: () => Transport;
 }
@@ -62,7 +65,7 @@ export class LocalEngine implements EngineLeases, vscode.Disposable {
     return this.supervisor.state();
   }
 
-  acquire(): Promise<{ readonly baseUrl: string; release(): void }> {
+  acquire(): Promise<EngineLease> {
     return this.supervisor.acquire();
   }
 
@@ -81,8 +84,11 @@ export class LocalEngine implements EngineLeases, vscode.Disposable {
     try {
       const modelPath = config.modelPath !== '' ? config.modelPath : await this.downloadedModel(config);
       const moduleDir = config.nodeLlamaCppPath !== '' ? config.nodeLlamaCppPath : join(this.deps.context.globalStorageUri.fsPath, 'node-llama-cpp');
+      const apiKey = newEngineKey();
+      this.deps.redactor.addSecret(apiKey);
       const host = await launchHost({
         hostScript: this.deps.context.asAbsolutePath(join('dist', 'localEngineHost.js')),
+        apiKey,
         // One core is left to the editor and the extension host: node-llama-cpp's own choice (0) is at least 4 threads,
         // which on 2 cores decoded at 3.4 tok/s against 294-356 with 1.
         args: { modelPath, moduleDir, contextSize: LOCAL_ENGINE_CONTEXT_TOKENS, threads: Math.max(1, availableParallelism() - 1) },

@@ -241,8 +241,9 @@ async function main(): Promise<void> {
       localEngine = await measureEngine(
         'local engine',
         transport,
-        { baseUrl: `${host.baseUrl}/v1`, protocol: 'openai-completions', model: spec.id },
-        { baseUrl: `${host.baseUrl}/v1`, protocol: 'openai-chat', model: spec.id },
+        // The host's server answers only requests that carry its per-run key.
+        { baseUrl: `${host.baseUrl}/v1`, protocol: 'openai-completions', model: spec.id, apiKey: host.apiKey },
+        { baseUrl: `${host.baseUrl}/v1`, protocol: 'openai-chat', model: spec.id, apiKey: host.apiKey },
         repeats,
       );
     } finally {

@@ -14,8 +14,9 @@ import { BackendError } from '../../src/core/errors';
 import { generate } from '../../src/core/generate';
 import { EngineSupervisor } from '../../src/core/localEngine/engineSupervisor';
 import type { EngineState } from '../../src/core/localEngine/engineSupervisor';
-import { launchHost } from '../../src/core/localEngine/hostLauncher';
+import { launchHost, newEngineKey } from '../../src/core/localEngine/hostLauncher';
 import type { HostLaunchOptions, HostProcess } from '../../src/core/localEngine/hostLauncher';
+import { ENGINE_KEY_ENV } from '../../src/core/localEngine/hostMessages';
 import { LocalEngineError } from '../../src/core/localEngine/localEngineError';
 import { LOCAL_ENGINE_BASE_URL, LocalEngineTransport } from '../../src/core/localEngine/localEngineTransport';
 import { SpeedMeter } from '../../src/core/meter';
@@ -75,12 +76,13 @@ interface Outcome {
 
 /** One generation through the extension's real path, metered as the generation service meters it. */
 async function run(
-  baseUrl: string,
+  engine: { readonly baseUrl: string; readonly apiKey: string },
   protocol: ProtocolId,
   request: GenerationRequest,
   options: { signal?: AbortSignal; onEvent?: (event: StreamEvent) => void } = {},
 ): Promise<Outcome> {
-  const target: EndpointTarget = { baseUrl: `${baseUrl}/v1`, protocol, model: 'local' };
+  // The host's server answers only requests with its per-run key (as the extension's LocalEngineTransport adds it).
+  const target: EndpointTarget = { baseUrl: `${engine.baseUrl}/v1`, protocol, model: 'local', apiKey: engine.apiKey };
   const meter = new SpeedMeter(systemClock, countTokens);
   const events: StreamEvent[] = [];
   let error: BackendError | null = null;
@@ -161,9 +163,12 @@ describe('local engine (node-llama-cpp in a child process)', () => {
     expect(supervisor.state()).toBe('running');
     const host = launched[0];
     console.log(`[engine] local engine pid ${host?.pid ?? '?'} at ${first.baseUrl}, started in ${(host?.loadMs ?? 0).toFixed(0)} ms`);
-    const health = await fetch(`${first.baseUrl}/health`);
+    expect(first.apiKey).toBe(second.apiKey);
+    // Without the per-run key the server answers nothing; with it, everything.
+    expect((await fetch(`${first.baseUrl}/health`)).status).toBe(401);
+    const health = await fetch(`${first.baseUrl}/health`, { headers: { authorization: `Bearer ${first.apiKey}` } });
     expect(health.status).toBe(200);
-    const window = await detectContextWindow(transport, { target: { baseUrl: `${first.baseUrl}/v1`, protocol: 'openai-chat', model: 'local' }, contextWindow: null });
+    const window = await detectContextWindow(transport, { target: { baseUrl: `${first.baseUrl}/v1`, protocol: 'openai-chat', model: 'local', apiKey: first.apiKey }, contextWindow: null });
     expect(window).toMatchObject({ contextWindow: CONTEXT_SIZE, source: 'endpoint' });
     first.release();
     second.release();
@@ -172,7 +177,7 @@ describe('local engine (node-llama-cpp in a child process)', () => {
   it('streams a chat through generate + meter: role-only chunk skipped, server usage counted, forced EOS stops', async () => {
     const lease = await supervisor.acquire();
     try {
-      const outcome = await run(lease.baseUrl, 'openai-chat', {
+      const outcome = await run(lease, 'openai-chat', {
         messages: [
           { role: 'system', content: 'You complete code.' },
           { role: 'user', content: 'Write a function that adds two numbers.' },
@@ -191,7 +196,7 @@ describe('local engine (node-llama-cpp in a child process)', () => {
       expect(usage?.kind === 'usage' ? (usage.promptTokens ?? 0) : 0).toBeGreaterThan(15);
       expect(outcome.events.some((event) => event.kind === 'timings')).toBe(true);
 
-      const stopped = await run(lease.baseUrl, 'openai-chat', { messages: [{ role: 'user', content: 'Say nothing.' }], maxTokens: 64, extraBody: { logit_bias: FORCE_EOS } });
+      const stopped = await run(lease, 'openai-chat', { messages: [{ role: 'user', content: 'Say nothing.' }], maxTokens: 64, extraBody: { logit_bias: FORCE_EOS } });
       expect(stopped.error).toBeNull();
       expect(finishReasons(stopped)).toEqual(['stop']);
       expect(stopped.stats.outputTokens ?? 0).toBeLessThan(64);
@@ -203,14 +208,14 @@ describe('local engine (node-llama-cpp in a child process)', () => {
   it('streams a completion with server counts and timings; the next prompt with the same start reuses the evaluated prefix', async () => {
     const lease = await supervisor.acquire();
     try {
-      const first = await run(lease.baseUrl, 'openai-completions', { prompt: PREFIX, maxTokens: 32 });
+      const first = await run(lease, 'openai-completions', { prompt: PREFIX, maxTokens: 32 });
       expect(first.error).toBeNull();
       expect(finishReasons(first)).toEqual(['length']);
       expectCappedAt(first, 32);
       expect(first.stats.tokensSource).toBe('server');
       expect(first.text.length).toBeGreaterThan(0);
       expect(first.stats.decodeTokensPerSec ?? 0).toBeGreaterThan(0);
-      const second = await run(lease.baseUrl, 'openai-completions', { prompt: `${PREFIX}r`, maxTokens: 4 });
+      const second = await run(lease, 'openai-completions', { prompt: `${PREFIX}r`, maxTokens: 4 });
       expect(second.error).toBeNull();
       expect(second.stats.cachedPromptTokens ?? 0).toBeGreaterThan(0);
       measuredDecodeTokensPerSec = first.stats.serverDecodeTokensPerSec ?? 0;
@@ -218,7 +223,7 @@ describe('local engine (node-llama-cpp in a child process)', () => {
         `[engine] local completion: meter ${(first.stats.decodeTokensPerSec ?? 0).toFixed(1)} tok/s, engine ${(first.stats.serverDecodeTokensPerSec ?? 0).toFixed(1)} tok/s, TTFT ${(first.stats.ttftMs ?? 0).toFixed(1)} ms`,
       );
       const stops = [' ', 'e', 'a', 'n'];
-      const stopped = await run(lease.baseUrl, 'openai-completions', { prompt: PREFIX, maxTokens: 200, stop: stops });
+      const stopped = await run(lease, 'openai-completions', { prompt: PREFIX, maxTokens: 200, stop: stops });
       expect(finishReasons(stopped)).toEqual(['stop']);
       for (const stop of stops) expect(stopped.text.includes(stop)).toBe(false);
     } finally {
@@ -230,11 +235,11 @@ describe('local engine (node-llama-cpp in a child process)', () => {
     const lease = await supervisor.acquire();
     try {
       const suffix = '\n}\n\nconsole.log(fibonacci(10));\n';
-      const outcome = await run(lease.baseUrl, 'openai-completions', { prompt: PREFIX, suffix, maxTokens: 8 });
+      const outcome = await run(lease, 'openai-completions', { prompt: PREFIX, suffix, maxTokens: 8 });
       expect(outcome.error).toBeNull();
       expect(finishReasons(outcome)).toEqual(['length']);
       expectCappedAt(outcome, 8);
-      const plain = await run(lease.baseUrl, 'openai-completions', { prompt: PREFIX, maxTokens: 1 });
+      const plain = await run(lease, 'openai-completions', { prompt: PREFIX, maxTokens: 1 });
       const promptTokensOf = (events: StreamEvent[]): number => events.flatMap((event) => (event.kind === 'usage' ? [event.promptTokens ?? 0] : []))[0] ?? 0;
       expect(promptTokensOf(outcome.events)).toBeGreaterThan(promptTokensOf(plain.events));
     } finally {
@@ -248,7 +253,7 @@ describe('local engine (node-llama-cpp in a child process)', () => {
       const controller = new AbortController();
       let textEvents = 0;
       const abortedRun = run(
-        lease.baseUrl,
+        lease,
         'openai-completions',
         { prompt: PREFIX, maxTokens: 4000 },
         {
@@ -259,7 +264,7 @@ describe('local engine (node-llama-cpp in a child process)', () => {
         },
       );
       // Sent while the long one runs: one sequence, so it waits in the host's queue until the abort frees it.
-      const queued = run(lease.baseUrl, 'openai-chat', { messages: [{ role: 'user', content: 'hi' }], maxTokens: 8 });
+      const queued = run(lease, 'openai-chat', { messages: [{ role: 'user', content: 'hi' }], maxTokens: 8 });
       const aborted = await abortedRun;
       expect(aborted.error?.reason).toBe('aborted');
       expect(aborted.error?.partialText).toBe(aborted.text);
@@ -288,7 +293,7 @@ describe('local engine (node-llama-cpp in a child process)', () => {
     expect(await waitFor(() => !isAlive(host?.pid ?? -1))).toBe(true);
     const lease = await supervisor.acquire();
     expect(launched).toHaveLength(2);
-    const outcome = await run(lease.baseUrl, 'openai-completions', { prompt: PREFIX, maxTokens: 4 });
+    const outcome = await run(lease, 'openai-completions', { prompt: PREFIX, maxTokens: 4 });
     expectCappedAt(outcome, 4);
     lease.release();
   });
@@ -304,7 +309,7 @@ describe('local engine (node-llama-cpp in a child process)', () => {
     lease.release();
     const again = await supervisor.acquire();
     expect(again.baseUrl).not.toBe(lease.baseUrl);
-    const outcome = await run(again.baseUrl, 'openai-chat', { messages: [{ role: 'user', content: 'hi' }], maxTokens: 4 });
+    const outcome = await run(again, 'openai-chat', { messages: [{ role: 'user', content: 'hi' }], maxTokens: 4 });
     expect(outcome.error).toBeNull();
     expectCappedAt(outcome, 4);
     again.release();
@@ -348,7 +353,8 @@ describe('local engine (node-llama-cpp in a child process)', () => {
     // A stand-in parent: forks the host, prints its pid once ready, then waits to be killed.
     const parentSource = [
       "const { fork } = require('node:child_process');",
-      `const child = fork(${JSON.stringify(hostScript)}, ${JSON.stringify(['--model', modelPath, '--module-dir', moduleDir, '--context', '512', '--threads', '1'])}, { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });`,
+      // The key comes through the environment, as launchHost passes it.
+      `const child = fork(${JSON.stringify(hostScript)}, ${JSON.stringify(['--model', modelPath, '--module-dir', moduleDir, '--context', '512', '--threads', '1'])}, { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], env: { ...process.env, ${ENGINE_KEY_ENV}: ${JSON.stringify(newEngineKey())} } });`,
       "child.on('message', (m) => { if (m.type === 'ready') console.log(String(child.pid)); });",
       'setInterval(() => {}, 1000);',
     ].join('\n');

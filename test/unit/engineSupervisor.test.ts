@@ -11,7 +11,11 @@ class FakeProcess implements EngineProcess {
   stopped = false;
   private resolveExit: (exit: EngineExit) => void = () => {};
 
+  /** A key per process, so a lease can be checked to carry its own engine's key. */
+  readonly apiKey: string;
+
   constructor(readonly baseUrl: string) {
+    this.apiKey = `key-of-${baseUrl}`;
     this.exited = new Promise((resolve) => {
       this.resolveExit = resolve;
     });
@@ -82,6 +86,7 @@ describe('EngineSupervisor', () => {
     await finishLaunches();
     const [a, b] = await Promise.all([first, second]);
     expect(a.baseUrl).toBe('http://127.0.0.1:40000');
+    expect(a.apiKey).toBe('key-of-http://127.0.0.1:40000');
     expect(b.baseUrl).toBe(a.baseUrl);
     expect(launched).toHaveLength(1);
     expect(states).toEqual(['starting', 'running']);

@@ -1,10 +1,11 @@
 // The host launcher with stand-in host programs (plain scripts, no node-llama-cpp): what it does with a host that reports
 // ready, reports a failure, dies while starting, hangs, or ignores a stop.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { launchHost } from '../../src/core/localEngine/hostLauncher';
+import { launchHost, newEngineKey } from '../../src/core/localEngine/hostLauncher';
+import { ENGINE_KEY_ENV } from '../../src/core/localEngine/hostMessages';
 import { LocalEngineError } from '../../src/core/localEngine/localEngineError';
 
 const dir = mkdtempSync(join(tmpdir(), 'latency-copilot-launcher-'));
@@ -44,6 +45,31 @@ describe('launchHost', () => {
     expect(host.contextSize).toBe(128);
     await host.stop();
     expect(await host.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('gives the host a fresh random key through its environment, never its command line, and returns it for the transport', async () => {
+    const seen = join(dir, 'seen.json');
+    const reporter = script(
+      'key',
+      `require('node:fs').writeFileSync(${JSON.stringify(seen)}, JSON.stringify({ key: process.env.${ENGINE_KEY_ENV} ?? null, argv: process.argv }));
+       process.on('message', (m) => { if (m.type === 'stop') process.exit(0); });
+       process.send({ type: 'ready', port: 45680, contextSize: 1, loadMs: 1 });`,
+    );
+    const readSeen = (): { key: string | null; argv: string[] } => JSON.parse(readFileSync(seen, 'utf8')) as { key: string | null; argv: string[] };
+    const first = await launch(reporter);
+    await first.stop();
+    const firstSeen = readSeen();
+    expect(firstSeen.key).toBe(first.apiKey);
+    expect(first.apiKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(firstSeen.argv.join(' ')).not.toContain(first.apiKey);
+    const second = await launch(reporter);
+    await second.stop();
+    expect(second.apiKey).not.toBe(first.apiKey);
+    const chosen = newEngineKey();
+    const third = await launchHost({ hostScript: reporter, args: { modelPath, moduleDir: dir, contextSize: 1, threads: 1 }, apiKey: chosen });
+    await third.stop();
+    expect(third.apiKey).toBe(chosen);
+    expect(readSeen().key).toBe(chosen);
   });
 
   it("rejects with the host's own reason and message", async () => {

@@ -1,6 +1,7 @@
 // The local engine's HTTP server (src/localEngineHost/openAiServer.ts) with a fake model: the protocol the extension
 // speaks, checked through the extension's own transport, `generate` and decoders. node-llama-cpp is not needed here;
 // the engine suite (test/engine/localEngine.engine.ts) runs the same server over a real model.
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectContextWindow } from '../../src/core/contextWindow';
 import type { GenerationRequest, ProtocolId } from '../../src/core/endpoint';
@@ -46,12 +47,18 @@ class FakeModel implements ServedModel {
 }
 
 const model = new FakeModel();
-const server = new OpenAiServer({ model, modelId: 'fake-model' });
+/** The per-run key the launcher would generate; the server answers nothing without it. */
+const KEY = 'test-engine-key-0123456789abcdef0123456789';
+const server = new OpenAiServer({ model, modelId: 'fake-model', apiKey: KEY });
 let baseUrl = '';
+let port = 0;
+/** What the extension's transport sends with every request to the engine. */
+const JSON_AUTH = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
 let transport: Transport;
 
 beforeAll(async () => {
-  baseUrl = `http://127.0.0.1:${await server.listen()}`;
+  port = await server.listen();
+  baseUrl = `http://127.0.0.1:${port}`;
   transport = createTransport();
 });
 
@@ -64,7 +71,7 @@ async function run(protocol: ProtocolId, request: GenerationRequest, signal?: Ab
   const events: StreamEvent[] = [];
   let error: BackendError | null = null;
   try {
-    for await (const event of generate(transport, { baseUrl: `${baseUrl}/v1`, protocol, model: 'fake-model' }, request, { signal })) {
+    for await (const event of generate(transport, { baseUrl: `${baseUrl}/v1`, protocol, model: 'fake-model', apiKey: KEY }, request, { signal })) {
       events.push(event);
       onEvent?.(event);
     }
@@ -105,9 +112,9 @@ describe('local engine server (OpenAI protocol over a fake model)', () => {
   });
 
   it('answers /v1/models with the served context_length (detected as the window) and /health', async () => {
-    const window = await detectContextWindow(transport, { target: { baseUrl: `${baseUrl}/v1`, protocol: 'openai-chat', model: 'fake-model' }, contextWindow: null });
+    const window = await detectContextWindow(transport, { target: { baseUrl: `${baseUrl}/v1`, protocol: 'openai-chat', model: 'fake-model', apiKey: KEY }, contextWindow: null });
     expect(window).toMatchObject({ contextWindow: CONTEXT_SIZE, source: 'endpoint' });
-    expect((await fetch(`${baseUrl}/health`)).status).toBe(200);
+    expect((await fetch(`${baseUrl}/health`, { headers: JSON_AUTH })).status).toBe(200);
   });
 
   it('runs one generation at a time: concurrent requests queue and all complete', async () => {
@@ -134,16 +141,72 @@ describe('local engine server (OpenAI protocol over a fake model)', () => {
   it('maps a prompt over the window to a 400 the extension reads as context-too-long, and bad requests to 400', async () => {
     const tooLong = await run('openai-completions', { prompt: 'x'.repeat(CONTEXT_SIZE + 1), maxTokens: 1 });
     expect(tooLong.error?.reason).toBe('context-too-long');
-    const bad = await fetch(`${baseUrl}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: [] }) });
+    const bad = await fetch(`${baseUrl}/v1/chat/completions`, { method: 'POST', headers: JSON_AUTH, body: JSON.stringify({ messages: [] }) });
     expect(bad.status).toBe(400);
-    const notJson = await fetch(`${baseUrl}/v1/completions`, { method: 'POST', body: '{' });
+    const notJson = await fetch(`${baseUrl}/v1/completions`, { method: 'POST', headers: JSON_AUTH, body: '{' });
     expect(notJson.status).toBe(400);
-    expect((await fetch(`${baseUrl}/nothing`)).status).toBe(404);
+    expect((await fetch(`${baseUrl}/nothing`, { headers: JSON_AUTH })).status).toBe(404);
   });
 
   it('answers without streaming when stream is false', async () => {
-    const response = await fetch(`${baseUrl}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }) });
+    const response = await fetch(`${baseUrl}/v1/chat/completions`, { method: 'POST', headers: JSON_AUTH, body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }) });
     const body: unknown = await response.json();
     expect(body).toMatchObject({ object: 'chat.completion', choices: [{ message: { role: 'assistant', content: 'ab ab ' }, finish_reason: 'length' }], usage: { completion_tokens: 2 } });
+  });
+});
+
+/** One raw request (node:http, so Host and Origin are exactly what the test says); resolves with status and body. */
+function rawRequest(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+describe('local engine server: only the extension may talk to it (issue 14, item 10)', () => {
+  const chat = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 });
+
+  it('refuses a request without the per-run key, or with another key, before any generation', async () => {
+    const callsBefore = model.calls.length;
+    const none = await rawRequest('POST', '/v1/chat/completions', { 'content-type': 'application/json' }, chat);
+    expect(none.status).toBe(401);
+    const wrong = await rawRequest('POST', '/v1/chat/completions', { 'content-type': 'application/json', authorization: `Bearer ${KEY.slice(0, -1)}x` }, chat);
+    expect(wrong.status).toBe(401);
+    expect((await rawRequest('GET', '/v1/models', {})).status).toBe(401);
+    expect((await rawRequest('GET', '/health', {})).status).toBe(401);
+    expect(model.calls.length).toBe(callsBefore);
+    expect(none.body).not.toContain(KEY);
+  });
+
+  it("a web page's text/plain POST (no preflight) is refused even with the key: POST needs application/json", async () => {
+    const callsBefore = model.calls.length;
+    const plain = await rawRequest('POST', '/v1/completions', { authorization: `Bearer ${KEY}`, 'content-type': 'text/plain;charset=UTF-8' }, JSON.stringify({ prompt: 'x', max_tokens: 1 }));
+    expect(plain.status).toBe(415);
+    const missing = await rawRequest('POST', '/v1/completions', { authorization: `Bearer ${KEY}` }, JSON.stringify({ prompt: 'x', max_tokens: 1 }));
+    expect(missing.status).toBe(415);
+    expect(model.calls.length).toBe(callsBefore);
+    const charset = await rawRequest('POST', '/v1/completions', { authorization: `Bearer ${KEY}`, 'content-type': 'Application/JSON; charset=utf-8' }, JSON.stringify({ prompt: 'x', max_tokens: 1 }));
+    expect(charset.status).toBe(200);
+  });
+
+  it('refuses any Origin header and any Host but 127.0.0.1:<port> or localhost:<port> (DNS rebinding)', async () => {
+    const callsBefore = model.calls.length;
+    const withOrigin = await rawRequest('POST', '/v1/chat/completions', { ...JSON_AUTH, origin: 'https://attacker.example' }, chat);
+    expect(withOrigin.status).toBe(403);
+    const nullOrigin = await rawRequest('POST', '/v1/chat/completions', { ...JSON_AUTH, origin: 'null' }, chat);
+    expect(nullOrigin.status).toBe(403);
+    const rebound = await rawRequest('POST', '/v1/chat/completions', { ...JSON_AUTH, host: `attacker.example:${port}` }, chat);
+    expect(rebound.status).toBe(403);
+    const otherPort = await rawRequest('GET', '/v1/models', { ...JSON_AUTH, host: `127.0.0.1:${port + 1}` });
+    expect(otherPort.status).toBe(403);
+    expect(model.calls.length).toBe(callsBefore);
+    expect((await rawRequest('GET', '/v1/models', { ...JSON_AUTH, host: `localhost:${port}` })).status).toBe(200);
+    expect((await rawRequest('GET', '/v1/models', { ...JSON_AUTH, host: `127.0.0.1:${port}` })).status).toBe(200);
   });
 });

@@ -1,19 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { BackendError } from '../../src/core/errors';
-import type { EngineState } from '../../src/core/localEngine/engineSupervisor';
+import type { EngineLease, EngineState } from '../../src/core/localEngine/engineSupervisor';
 import { hostArgumentList, parseHostArguments, parseHostMessage } from '../../src/core/localEngine/hostMessages';
 import { LocalEngineError } from '../../src/core/localEngine/localEngineError';
 import { LOCAL_ENGINE_BASE_URL, LocalEngineTransport } from '../../src/core/localEngine/localEngineTransport';
 import type { EngineLeases } from '../../src/core/localEngine/localEngineTransport';
 import type { HttpRequest, HttpResponse, Transport } from '../../src/core/transport';
 
-/** An inner transport that records URLs and answers with two body chunks. */
+/** An inner transport that records URLs and headers and answers with two body chunks. */
 class RecordingTransport implements Transport {
   readonly urls: string[] = [];
+  readonly headers: Readonly<Record<string, string>>[] = [];
   readonly warmed: string[] = [];
   connectionsOpened = 0;
   async request(request: HttpRequest): Promise<HttpResponse> {
     this.urls.push(request.url);
+    this.headers.push(request.headers);
     return {
       status: 200,
       headers: {},
@@ -40,7 +42,7 @@ class FakeEngine implements EngineLeases {
   state(): EngineState {
     return this.current;
   }
-  async acquire(): Promise<{ readonly baseUrl: string; release(): void }> {
+  async acquire(): Promise<EngineLease> {
     this.acquired++;
     await this.gate;
     if (this.failWith) throw this.failWith;
@@ -49,6 +51,7 @@ class FakeEngine implements EngineLeases {
     let released = false;
     return {
       baseUrl: 'http://127.0.0.1:43210',
+      apiKey: ENGINE_KEY,
       release: () => {
         if (!released) this.live--;
         released = true;
@@ -56,6 +59,8 @@ class FakeEngine implements EngineLeases {
     };
   }
 }
+
+const ENGINE_KEY = 'engine-key-0123456789abcdef0123456789abcdef';
 
 function post(url: string, signal?: AbortSignal): HttpRequest {
   return { url, method: 'POST', headers: {}, body: '{}', signal };
@@ -75,6 +80,19 @@ describe('LocalEngineTransport', () => {
     expect(engine.live).toBe(0);
     response.dispose();
     expect(engine.live).toBe(0);
+  });
+
+  it("adds the engine's per-run key to every request it forwards to the engine (and only to those)", async () => {
+    const inner = new RecordingTransport();
+    const engine = new FakeEngine();
+    const transport = new LocalEngineTransport(inner, engine);
+    (await transport.request({ ...post(`${LOCAL_ENGINE_BASE_URL}/completions`), headers: { 'content-type': 'application/json', authorization: 'Bearer someone-elses' } })).dispose();
+    expect(inner.headers.at(-1)).toEqual({ 'content-type': 'application/json', authorization: `Bearer ${ENGINE_KEY}` });
+    engine.current = 'running';
+    (await transport.request({ url: `${LOCAL_ENGINE_BASE_URL}/models`, method: 'GET', headers: { accept: 'application/json' } })).dispose();
+    expect(inner.headers.at(-1)).toEqual({ accept: 'application/json', authorization: `Bearer ${ENGINE_KEY}` });
+    (await transport.request(post('https://api.example.com/v1/completions'))).dispose();
+    expect(inner.headers.at(-1)).toEqual({});
   });
 
   it('releases the lease on dispose without reading, and passes other origins through untouched', async () => {

@@ -13,6 +13,8 @@ export interface EngineExit {
 export interface EngineProcess {
   /** Where it serves, e.g. `http://127.0.0.1:41237`. */
   readonly baseUrl: string;
+  /** The per-run key its server demands (`Authorization: Bearer <key>`); never logged. */
+  readonly apiKey: string;
   /** Resolves when the process ends, for whatever reason. */
   readonly exited: Promise<EngineExit>;
   /** Asks the process to end and waits for it. */
@@ -24,6 +26,13 @@ export interface EngineProcess {
  * `model-missing`, `start-failed`). The child-process details live in the launcher; the supervisor only sequences.
  */
 export type EngineLauncher = () => Promise<EngineProcess>;
+
+/** A running engine held for one request: where it serves, its key, and the release that lets it stop when idle. */
+export interface EngineLease {
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  release(): void;
+}
 
 /** Tuning of the supervisor. */
 export interface EngineSupervisorOptions {
@@ -75,9 +84,9 @@ export class EngineSupervisor {
 
   /**
    * Ensures the engine runs and takes a lease on it: the engine is not stopped for idleness until every lease is
-   * released. Returns the base URL to send requests to.
+   * released. Returns the base URL to send requests to and the key they must carry.
    */
-  async acquire(): Promise<{ readonly baseUrl: string; release(): void }> {
+  async acquire(): Promise<EngineLease> {
     if (this.disposed) throw new LocalEngineError('start-failed', 'The local engine is shut down (VS Code is closing).');
     if (this.currentState === 'failed' && this.lastError) throw this.lastError;
     this.activeLeases++;
@@ -93,6 +102,7 @@ export class EngineSupervisor {
     let released = false;
     return {
       baseUrl: engine.baseUrl,
+      apiKey: engine.apiKey,
       release: () => {
         if (released) return;
         released = true;

@@ -1,8 +1,9 @@
 import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { EngineExit, EngineLauncher, EngineProcess } from './engineSupervisor';
-import { hostArgumentList, parseHostMessage } from './hostMessages';
+import { ENGINE_KEY_ENV, hostArgumentList, parseHostMessage } from './hostMessages';
 import type { HostArguments } from './hostMessages';
 import { LocalEngineError } from './localEngineError';
 
@@ -11,12 +12,19 @@ export interface HostLaunchOptions {
   /** The built host program (`dist/localEngineHost.js`). */
   readonly hostScript: string;
   readonly args: HostArguments;
+  /** The per-run key the host's server will demand (`newEngineKey()` when absent); register it with the log's redactor. */
+  readonly apiKey?: string;
   /** Max wait for the host to load the model and report its port, in ms (a 300 MB model loads in a few s). */
   readonly startTimeoutMs?: number;
   /** Max wait for a clean exit after asking the host to stop, in ms; then it is killed. */
   readonly stopTimeoutMs?: number;
   /** Each line the host writes to stderr (node-llama-cpp's warnings), for the log. */
   readonly onLogLine?: (line: string) => void;
+}
+
+/** A fresh per-run key for the engine's server: 32 random bytes, base64url (43 characters). */
+export function newEngineKey(): string {
+  return randomBytes(32).toString('base64url');
 }
 
 /** A started host: the supervisor's `EngineProcess`, plus its pid (tests kill it to prove crash recovery). */
@@ -55,10 +63,13 @@ export function launchHost(options: HostLaunchOptions): Promise<HostProcess> {
   if (!existsSync(options.hostScript)) {
     return Promise.reject(new LocalEngineError('start-failed', `The engine host ${options.hostScript} is missing; rebuild the extension (node esbuild.mjs).`));
   }
+  const apiKey = options.apiKey ?? newEngineKey();
   const child = fork(options.hostScript, hostArgumentList(options.args), {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    // Inside VS Code `process.execPath` is Electron: this makes it run as plain Node. Plain Node ignores it.
-    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    // Inside VS Code `process.execPath` is Electron: ELECTRON_RUN_AS_NODE makes it run as plain Node (plain Node ignores
+    // it). The key goes in the environment, which only the person's own processes can read; the command line is
+    // visible to every local user.
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', [ENGINE_KEY_ENV]: apiKey },
     execArgv: [],
   });
   const exited = exitOf(child);
@@ -108,7 +119,7 @@ export function launchHost(options: HostLaunchOptions): Promise<HostProcess> {
         return;
       }
       settle(() =>
-        resolve({ baseUrl: `http://127.0.0.1:${message.port}`, pid: child.pid ?? -1, contextSize: message.contextSize, loadMs: message.loadMs, exited, stop }),
+        resolve({ baseUrl: `http://127.0.0.1:${message.port}`, apiKey, pid: child.pid ?? -1, contextSize: message.contextSize, loadMs: message.loadMs, exited, stop }),
       );
     });
     child.once('error', (error) => settle(() => reject(new LocalEngineError('start-failed', `The local engine could not be started: ${error.message}`, { cause: error }))));

@@ -20,6 +20,16 @@ export interface HostFailedMessage {
 /** Messages from the engine host process to the extension (over the `fork` IPC channel). */
 export type HostMessage = HostReadyMessage | HostFailedMessage;
 
+/**
+ * The environment variable that carries the engine's per-run key from the launcher to the host. Not an argument: any
+ * local user can read another's command lines (`ps`), while a process's environment is readable only by its owner. The
+ * host removes it from its environment at once, so nothing it starts inherits it.
+ */
+export const ENGINE_KEY_ENV = 'LATENCY_COPILOT_ENGINE_KEY';
+
+/** The shortest key the host accepts (the launcher's are 43 characters: 32 random bytes in base64url). */
+export const MIN_ENGINE_KEY_LENGTH = 32;
+
 /** The command-line arguments of the host: everything it needs, nothing secret. */
 export interface HostArguments {
   /** The GGUF file to load. */

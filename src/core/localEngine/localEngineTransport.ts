@@ -1,6 +1,6 @@
 import { BackendError } from '../errors';
 import type { HttpRequest, HttpResponse, Transport } from '../transport';
-import type { EngineSupervisor } from './engineSupervisor';
+import type { EngineLease, EngineSupervisor } from './engineSupervisor';
 import { LocalEngineError } from './localEngineError';
 
 /**
@@ -27,6 +27,14 @@ function asBackendError(error: unknown): unknown {
   return new BackendError(reason, error.message, { cause: error });
 }
 
+/** The request's headers with the engine's per-run key as the only credential (any other Authorization is dropped). */
+function withEngineKey(headers: Readonly<Record<string, string>>, apiKey: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (name.toLowerCase() !== 'authorization') result[name] = value;
+  result['authorization'] = `Bearer ${apiKey}`;
+  return result;
+}
+
 function abortError(): BackendError {
   return new BackendError('aborted', 'The request was cancelled while the local engine was starting.');
 }
@@ -44,7 +52,7 @@ function notStartedResponse(): HttpResponse {
 /**
  * A transport that serves the local engine's endpoints through the supervisor: a POST to `LOCAL_ENGINE_ORIGIN` starts
  * the engine if needed (first use), holds a lease while the response is read (so it is never stopped for idleness
- * mid-answer), and goes to the port the engine reported. GETs (warm-ups on editor focus, window detection) never start
+ * mid-answer), and goes to the port the engine reported with the engine's per-run key (its server answers nothing else). GETs (warm-ups on editor focus, window detection) never start
  * it: they are answered 503 while it is stopped, so an idle engine stays stopped. Everything else passes through.
  */
 export class LocalEngineTransport implements Transport {
@@ -70,7 +78,7 @@ export class LocalEngineTransport implements Transport {
     };
     let response: HttpResponse;
     try {
-      response = await this.inner.request({ ...request, url: lease.baseUrl + request.url.slice(LOCAL_ENGINE_ORIGIN.length) });
+      response = await this.inner.request({ ...request, url: lease.baseUrl + request.url.slice(LOCAL_ENGINE_ORIGIN.length), headers: withEngineKey(request.headers, lease.apiKey) });
     } catch (error) {
       release();
       throw error;
@@ -94,7 +102,7 @@ export class LocalEngineTransport implements Transport {
   }
 
   /** Waits for the engine (it may be loading a model for seconds); a cancelled request stops waiting at once. */
-  private acquire(signal: AbortSignal | undefined): Promise<{ readonly baseUrl: string; release(): void }> {
+  private acquire(signal: AbortSignal | undefined): Promise<EngineLease> {
     const acquiring = this.engine.acquire();
     if (!signal) return acquiring.catch((error: unknown) => Promise.reject(asBackendError(error)));
     return new Promise((resolve, reject) => {
