@@ -51,7 +51,7 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
   // background (no network I/O, no workspace file reads on this path).
   const redactor = new Redactor();
   const log = new RedactingLog(redactor);
-  const settings = createSettingsSource();
+  const settings = createSettingsSource((message) => log.warn(message));
   const keys = new ApiKeyStore(context.secrets, redactor, log);
   // The simulated burst backend continues the person's own code (open documents and workspace files, read only once
   // the simulator starts).
@@ -95,6 +95,7 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
     prober: (endpoint, signal) => probeEndpoint(endpoint.target, { transport, clock: systemClock, countTokens: tokens.count, signal }),
     contextWindowOf: (endpoint) => windows.infoOf(endpoint),
     healthOf: (endpoint) => health.snapshot(endpoint.id),
+    settings,
   });
   context.subscriptions.push(speedUi, endpoints.onDidChange(() => speedUi.refresh()));
   flushSpeedHistory = () => speedUi.flush();

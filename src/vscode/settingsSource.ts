@@ -1,17 +1,23 @@
 import * as vscode from 'vscode';
-import type { SettingKey, SettingsSource } from '../core/settings';
-import { SETTINGS_SECTION, userLevelOnly } from '../core/settings';
+import type { NumberSettingKey, SettingClamp, SettingKey, SettingsSource } from '../core/settings';
+import { resolveSettingValue, SETTINGS_SECTION, SettingRangeWarnings, userLevelOnly } from '../core/settings';
 
-/** The `SettingsSource` the extension reads settings through. */
-export function createSettingsSource(): SettingsSource {
+/**
+ * The `SettingsSource` the extension reads settings through. `warn` is told once per out-of-range number setting as it
+ * is set (the value is clamped on every read; see `SettingRangeWarnings`).
+ */
+export function createSettingsSource(warn?: (message: string) => void): SettingsSource {
+  const ranges = warn === undefined ? undefined : new SettingRangeWarnings(warn);
   return {
     get(key: SettingKey): unknown {
       const configuration = vscode.workspace.getConfiguration(SETTINGS_SECTION);
-      if (!userLevelOnly(key, vscode.workspace.isTrusted)) return configuration.get(key);
-      const inspected = configuration.inspect(key);
+      const trusted = vscode.workspace.isTrusted;
+      // VS Code's own merge (it also knows policies and remote settings) for keys a workspace may set.
+      if (!userLevelOnly(key, trusted)) return configuration.get(key);
       // Only what the person set for themselves (or the default); workspace and folder values are ignored.
-      return inspected?.globalValue ?? inspected?.defaultValue;
+      return resolveSettingValue(key, configuration.inspect(key) ?? {}, trusted);
     },
+    ...(ranges === undefined ? {} : { noteRange: (key: NumberSettingKey, clamp: SettingClamp | null) => ranges.note(key, clamp) }),
   };
 }
 

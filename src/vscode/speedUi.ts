@@ -12,8 +12,8 @@ import type { EndpointHealthSnapshot } from '../core/routing/endpointHealth';
 import { systemScheduler } from '../core/scheduler';
 import { SpeedHistory, historyToCsv, historyToJson } from '../core/speedHistory';
 import { StatsHub } from '../core/statsHub';
-import { readBooleanSetting } from '../core/settings';
-import { DEFAULT_SLOW_THRESHOLD_TOKENS_PER_SEC } from '../core/statusText';
+import { readBooleanSetting, readNumberSetting } from '../core/settings';
+import type { SettingsSource } from '../core/settings';
 import { nodeTextFiles } from '../core/textFiles';
 import { createSettingsSource } from './settingsSource';
 import { SPEED_VIEW_ID, SpeedPanelProvider } from './speedPanel';
@@ -28,7 +28,7 @@ export const SPEED_COMMANDS = {
 } as const;
 
 /** The setting for the status bar's warning colour, in tokens/s. */
-const SLOW_THRESHOLD_SETTING = 'statusBar.slowThresholdTokensPerSec';
+const SLOW_THRESHOLD_SETTING = 'statusBar.slowThresholdTokensPerSec' as const;
 
 /** The inline feature's toggle, which decides the status bar's "Completions off" state. */
 const INLINE_ENABLED_SETTING = 'inline.enabled';
@@ -54,6 +54,8 @@ export interface SpeedUiDeps {
   readonly healthOf?: (endpoint: ResolvedEndpoint) => EndpointHealthSnapshot;
   /** Whether inline completions are switched on; by default the inline feature's `latencyCopilot.inline.enabled`. */
   readonly completionsEnabled?: () => boolean;
+  /** Where settings are read (clamped, trust-aware); by default a source of its own. */
+  readonly settings?: SettingsSource;
 }
 
 /** The speed UI as the rest of the extension sees it. */
@@ -64,11 +66,6 @@ export interface SpeedUi extends vscode.Disposable {
   refresh(): void;
   /** Writes buffered history to disk; await it in `deactivate()`. */
   flush(): Promise<void>;
-}
-
-function slowThreshold(): number {
-  const value: unknown = vscode.workspace.getConfiguration('latencyCopilot').get(SLOW_THRESHOLD_SETTING);
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : DEFAULT_SLOW_THRESHOLD_TOKENS_PER_SEC;
 }
 
 /** The inline feature's on/off setting (`latencyCopilot.inline.enabled`); on unless set to false. */
@@ -86,6 +83,8 @@ function isoDate(epochMs: number): string {
  */
 export function createSpeedUi(deps: SpeedUiDeps): SpeedUi {
   const { context, log } = deps;
+  const settings = deps.settings ?? createSettingsSource((message) => log.warn(message));
+  const slowThreshold = (): number => readNumberSetting(settings, SLOW_THRESHOLD_SETTING);
   const hub = new StatsHub({ clock: deps.clock, scheduler: systemScheduler, endpoints: deps.endpoints });
   let notice: string | null = null;
   const history = new SpeedHistory({
@@ -214,7 +213,7 @@ export function createSpeedUi(deps: SpeedUiDeps): SpeedUi {
     }),
   ];
 
-  if (readBooleanSetting(createSettingsSource(), 'speedPanel.showOnStartup')) {
+  if (readBooleanSetting(settings, 'speedPanel.showOnStartup')) {
     // `preserveFocus` opens the panel but leaves the keyboard where it is (the editor, for the demo), so the person can
     // type at once; a VS Code that ignores the option focuses the panel instead, which is still the panel shown.
     void vscode.commands.executeCommand(`${SPEED_VIEW_ID}.focus`, { preserveFocus: true }).then(undefined, (error: unknown) => {
