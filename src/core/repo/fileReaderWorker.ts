@@ -7,10 +7,11 @@ import { analyseFile } from './fileAnalysis';
 import { ENTRY_EXCLUDED, ENTRY_INDEXABLE, ENTRY_MISSING, ENTRY_TOO_LARGE, EXCLUSION_CODES, isReaderRequest } from './fileReaderProtocol';
 import { LineStarts } from './lineStarts';
 import type { ReaderReply, ReadFilesRequest } from './fileReaderProtocol';
-import { readFileWithin, resolveUnder } from './nodeRepoFileSystem';
+import { readFileWithin, RootConfinement } from './nodeRepoFileSystem';
 
-/** Serves `read` requests on `port` for files under `rootPath`. */
+/** Serves `read` requests on `port` for files under `rootPath` (never through a symbolic link: `readFileWithin`). */
 export function serveFileReads(rootPath: string, port: MessagePort): void {
+  const root = new RootConfinement(rootPath);
   let credit = 0;
   /** Buffers the main thread handed back, filled again before any new one is made. */
   const spares: ArrayBuffer[] = [];
@@ -48,6 +49,8 @@ export function serveFileReads(rootPath: string, port: MessagePort): void {
     let chunks: number[] = [];
     let outlines: string[] = [];
     const lines = new LineStarts();
+    /** Folders checked for links during this request (each checked once, not once per file). */
+    const checkedFolders = new Map<string, boolean>();
     /** Sends the batch being filled (when it holds anything) and goes on filling `next`. */
     const sendBatchAndFill = async (next: ArrayBuffer): Promise<void> => {
       if (entries.length > 0) {
@@ -78,7 +81,7 @@ export function serveFileReads(rootPath: string, port: MessagePort): void {
         overflow.buffer = size <= batchBytes ? freshBatch() : new ArrayBuffer(size);
         return new Uint8Array(overflow.buffer, 0, size);
       };
-      const read = readFileWithin(resolveUnder(rootPath, path), maxBytes, place);
+      const read = readFileWithin(root, path, maxBytes, place, checkedFolders);
       if (overflow.buffer !== null) await sendBatchAndFill(overflow.buffer);
       if (read.kind === 'ok') {
         const analysis = analyseFile(read.bytes, path, lines, chunks);

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
@@ -14,6 +14,14 @@ function hasCode(value: unknown, code: string): boolean {
 function isMissing(error: unknown): boolean {
   return hasCode(error, 'ENOENT') || hasCode(error, 'ENOTDIR') || hasCode(error, 'EACCES') || hasCode(error, 'EPERM');
 }
+
+/** The error an open with O_NOFOLLOW gives for a symbolic link: ELOOP (Linux, macOS), EMLINK (FreeBSD). */
+function isRefusedLink(error: unknown): boolean {
+  return hasCode(error, 'ELOOP') || hasCode(error, 'EMLINK');
+}
+
+/** O_NOFOLLOW where the platform has it (not on Windows, where node leaves it undefined), else null. */
+export const NO_FOLLOW_FLAG: number | null = typeof constants.O_NOFOLLOW === 'number' ? constants.O_NOFOLLOW : null;
 
 /** Largest buffer `lendFile` keeps for reuse, in bytes (a larger file gets a buffer of its own). */
 const MAX_SCRATCH_BYTES = 1024 * 1024;
@@ -46,14 +54,93 @@ export function resolveUnder(rootPath: string, path: string): string {
   return path === '' ? rootPath : join(rootPath, path);
 }
 
+/** The folder of a POSIX relative path (`''` for the root). */
+function folderOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? '' : path.slice(0, slash);
+}
+
 /**
- * Reads one file with open + fstat + read, so the size check and the read see the same file. `bufferFor(size)` gives
- * the place to read into (at least `size` bytes); the bytes returned are a view of it.
+ * Opens a file for reading unless the path ends in a symbolic link (null then). With O_NOFOLLOW the kernel refuses the
+ * link in the same call, so a file swapped for a link after any earlier check is still not followed. Without it
+ * (`noFollowFlag` null: Windows) the path is lstat-ed first and the file opened must be that very file (same device and
+ * inode); a swap in between is closed again and counts as a link.
  */
-export function readFileWithin(absolutePath: string, maxBytes: number, bufferFor: (size: number) => Uint8Array): RepoFileRead {
+export function openWithoutFollowing(absolutePath: string, noFollowFlag: number | null = NO_FOLLOW_FLAG): number | null {
+  if (noFollowFlag !== null) {
+    try {
+      return openSync(absolutePath, constants.O_RDONLY | noFollowFlag);
+    } catch (error) {
+      if (isRefusedLink(error)) return null;
+      throw error;
+    }
+  }
+  const seen = lstatSync(absolutePath);
+  if (seen.isSymbolicLink()) return null;
+  const descriptor = openSync(absolutePath, 'r');
+  const opened = fstatSync(descriptor);
+  if (opened.ino !== seen.ino || opened.dev !== seen.dev) {
+    closeSync(descriptor);
+    return null;
+  }
+  return descriptor;
+}
+
+/**
+ * Keeps reads inside one workspace folder: a folder under it may be read only when it is reached without a symbolic link
+ * (or a junction, or another name for the same folder) on the way, that is when its real path is the root's real path
+ * joined with its relative path. A link committed to a repository (`notes -> ~/.kube`) is then never read through, on
+ * any path: the first walk, a watcher update, the packer, the reader thread.
+ */
+export class RootConfinement {
+  private realRoot: string | null = null;
+
+  constructor(readonly rootPath: string) {}
+
+  /** The absolute path of `path` (POSIX, relative to the root; `''` is the root). */
+  absolute(path: string): string {
+    return resolveUnder(this.rootPath, path);
+  }
+
+  /**
+   * True when the folder `relativeFolder` exists and is reached without a link. `remembered` keeps answers for the
+   * length of one batch of reads (a few seconds), so a cold index checks each folder once, not once per file.
+   */
+  folderIsReal(relativeFolder: string, remembered?: Map<string, boolean>): boolean {
+    if (relativeFolder === '') return true;
+    const known = remembered?.get(relativeFolder);
+    if (known !== undefined) return known;
+    let real: boolean;
+    try {
+      this.realRoot ??= realpathSync.native(this.rootPath);
+      real = realpathSync.native(this.absolute(relativeFolder)) === join(this.realRoot, relativeFolder);
+    } catch (error) {
+      if (!isMissing(error) && !isRefusedLink(error)) throw error;
+      real = false;
+    }
+    remembered?.set(relativeFolder, real);
+    return real;
+  }
+}
+
+/**
+ * Reads the file at `path` (relative to the root) with open + fstat + read, so the size check and the read see the same
+ * file. A symbolic link, or a file reached through one, reads as `missing`: its target is never opened. `bufferFor(size)`
+ * gives the place to read into (at least `size` bytes); the bytes returned are a view of it. `remembered` is passed to
+ * `RootConfinement.folderIsReal`.
+ */
+export function readFileWithin(
+  root: RootConfinement,
+  path: string,
+  maxBytes: number,
+  bufferFor: (size: number) => Uint8Array,
+  remembered?: Map<string, boolean>,
+): RepoFileRead {
   let descriptor: number | null = null;
   try {
-    descriptor = openSync(absolutePath, 'r');
+    if (!root.folderIsReal(folderOf(path), remembered)) return { kind: 'missing' };
+    descriptor = openWithoutFollowing(root.absolute(path));
+    if (descriptor === null) return { kind: 'missing' };
     const info = fstatSync(descriptor);
     if (!info.isFile()) return { kind: 'missing' };
     if (info.size > maxBytes) return { kind: 'too-large', sizeBytes: info.size };
@@ -110,14 +197,15 @@ function batchFile(batch: FileBatch, file: number, outlineAt: number): BatchFile
 }
 
 /**
- * A `RepoFileSystem` over node:fs rooted at `rootPath` (an absolute local folder). Never follows symbolic links.
+ * A `RepoFileSystem` over node:fs rooted at `rootPath` (an absolute local folder). Never follows symbolic links: a
+ * link, or anything reached through one, lists as `other` and reads as `missing` (`RootConfinement`, O_NOFOLLOW).
  * It uses synchronous calls on purpose: for 20,000 small files the promise API spent 4 thread-pool round trips per file
  * (about 10 s on a loaded 2-core machine) where the synchronous calls take a few microseconds each. The index yields to
  * the event loop between time slices, so the host never stalls for long; a cold index reads on a worker thread
  * (`options.readerScript`), one message per batch of files.
  */
 export function nodeRepoFileSystem(rootPath: string, options: NodeRepoFileSystemOptions = {}): RepoFileSystem {
-  const absolute = (path: string): string => resolveUnder(rootPath, path);
+  const root = new RootConfinement(rootPath);
   /** The buffer `lendFile` reuses (grown to the largest file lent, up to `MAX_SCRATCH_BYTES`), and whether it is lent. */
   let scratch = new Uint8Array(64 * 1024);
   let lent = false;
@@ -126,8 +214,8 @@ export function nodeRepoFileSystem(rootPath: string, options: NodeRepoFileSystem
     if (size > scratch.length) scratch = new Uint8Array(Math.min(MAX_SCRATCH_BYTES, Math.max(size, scratch.length * 2)));
     return scratch;
   };
-  const readWith = (path: string, maxBytes: number, bufferFor: (size: number) => Uint8Array): RepoFileRead =>
-    readFileWithin(absolute(path), maxBytes, bufferFor);
+  const readWith = (path: string, maxBytes: number, bufferFor: (size: number) => Uint8Array, remembered?: Map<string, boolean>): RepoFileRead =>
+    readFileWithin(root, path, maxBytes, bufferFor, remembered);
 
   /** Reads `paths[from..]` on this thread, lending each in turn, yielding to the event loop every `READ_SLICE_MS`. */
   const lendInThread = async (
@@ -138,6 +226,7 @@ export function nodeRepoFileSystem(rootPath: string, options: NodeRepoFileSystem
     signal: AbortSignal | undefined,
   ): Promise<void> => {
     let sliceStart = performance.now();
+    const checkedFolders = new Map<string, boolean>();
     for (let at = from; at < paths.length; at += 1) {
       const path = paths[at];
       if (path === undefined) continue;
@@ -146,7 +235,7 @@ export function nodeRepoFileSystem(rootPath: string, options: NodeRepoFileSystem
         signal?.throwIfAborted();
         sliceStart = performance.now();
       }
-      use(path, readWith(path, maxBytes, scratchOf), null);
+      use(path, readWith(path, maxBytes, scratchOf, checkedFolders), null);
     }
   };
 
@@ -214,7 +303,8 @@ export function nodeRepoFileSystem(rootPath: string, options: NodeRepoFileSystem
   return {
     async readDirectory(path) {
       try {
-        const entries = readdirSync(absolute(path), { withFileTypes: true });
+        if (!root.folderIsReal(path)) return [];
+        const entries = readdirSync(root.absolute(path), { withFileTypes: true });
         return entries.map(
           (entry): RepoDirectoryEntry => ({
             name: entry.name,
@@ -249,7 +339,9 @@ export function nodeRepoFileSystem(rootPath: string, options: NodeRepoFileSystem
     },
     async kindOf(path) {
       try {
-        const info = statSync(absolute(path));
+        // lstat: a link is neither a file nor a folder here (it reads as missing), whatever it points at.
+        if (!root.folderIsReal(folderOf(path))) return 'missing';
+        const info = lstatSync(root.absolute(path));
         return info.isDirectory() ? 'directory' : info.isFile() ? 'file' : 'missing';
       } catch (error) {
         if (isMissing(error)) return 'missing';

@@ -26,7 +26,10 @@ export interface LendOutcome {
 export interface RepoFileSystem {
   /** Lists a directory; an empty list when it does not exist. */
   readDirectory(path: string): Promise<readonly RepoDirectoryEntry[]>;
-  /** Reads a file unless it is larger than `maxBytes` (then only its size is returned, no content). */
+  /**
+   * Reads a file unless it is larger than `maxBytes` (then only its size is returned, no content). A symbolic link, or a
+   * file reached through one, reads as `missing`.
+   */
   readFile(path: string, maxBytes: number): Promise<RepoFileRead>;
   /**
    * Reads a file like `readFile` and lends the result to `use`, returning what `use` returns. The bytes are valid only
@@ -46,6 +49,9 @@ export interface RepoFileSystem {
     use: (path: string, read: RepoFileRead, analysis: FileAnalysis | null) => void,
     signal?: AbortSignal,
   ): Promise<LendOutcome>;
-  /** Whether the path is a directory, a file, or nothing (for watcher events). */
+  /**
+   * Whether the path is a directory, a file, or nothing (for watcher events). A symbolic link, or a path reached through
+   * one, is `missing`: the index never follows a link (its target may lie outside the workspace or be a secret).
+   */
   kindOf(path: string): Promise<'file' | 'directory' | 'missing'>;
 }
