@@ -183,6 +183,12 @@ export class IgnoreRules {
     this.scopes.delete(directory);
   }
 
+  /** Replaces the patterns that apply below `directory` (its ignore files were read again). */
+  set(directory: string, patterns: readonly IgnorePattern[]): void {
+    this.clear(directory);
+    this.add(directory, patterns);
+  }
+
   /**
    * True when `path` (POSIX, relative to the root) is ignored by the rules of its own ancestors. It does not check
    * whether an ancestor directory is ignored: use `isIgnoredWithAncestors` for a path seen out of a walk.
@@ -212,6 +218,33 @@ export class IgnoreRules {
     }
     return this.isIgnored(path, isDirectory);
   }
+}
+
+/** The ignore files of one directory, compiled (an empty list for a file that is not there). */
+export interface DirectoryIgnoreFiles {
+  /** `.gitignore`. */
+  readonly gitignore: readonly IgnorePattern[];
+  /** The extension's own `.latencycopilotignore`, read like a `.gitignore` that comes after it. */
+  readonly own: readonly IgnorePattern[];
+}
+
+/** What git adds at the root of a repository, below every `.gitignore`. */
+export interface RepositoryExcludes {
+  /** git's global excludes file (`core.excludesFile`). */
+  readonly global: readonly IgnorePattern[];
+  /** `$GIT_DIR/info/exclude`. */
+  readonly repository: readonly IgnorePattern[];
+}
+
+/**
+ * The patterns of one directory's scope in git's order of precedence (the last match wins within a scope, and a deeper
+ * scope wins over a shallower one): at the root, the global excludes file, then `info/exclude`, then `.gitignore`, then
+ * the extension's own ignore file. So `!x` in a `.gitignore` re-includes what the global file excluded, as in git.
+ */
+export function scopePatterns(files: DirectoryIgnoreFiles, excludes: RepositoryExcludes | null): IgnorePattern[] {
+  const patterns = excludes === null ? [] : [...excludes.global, ...excludes.repository];
+  patterns.push(...files.gitignore, ...files.own);
+  return patterns;
 }
 
 /** The parent directory of a POSIX relative path (`''` for a top-level entry). */
