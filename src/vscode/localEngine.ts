@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -13,7 +12,7 @@ import { LOCAL_ENGINE_CONTEXT_TOKENS, LOCAL_ENGINE_SETTING_KEYS, downloadDestina
 import type { LocalEngineConfig } from '../core/localEngine/localEngineConfig';
 import { LocalEngineError } from '../core/localEngine/localEngineError';
 import type { EngineLeases } from '../core/localEngine/localEngineTransport';
-import { downloadModel } from '../core/localEngine/modelDownload';
+import { checkExistingModel, downloadModel } from '../core/localEngine/modelDownload';
 import { systemScheduler } from '../core/scheduler';
 import type { Redactor } from '../core/redact';
 import type { SettingsSource } from '../core/settings';
@@ -104,10 +103,22 @@ export class LocalEngine implements EngineLeases, vscode.Disposable {
     }
   }
 
-  /** The model from `modelUrl`: reused when already downloaded, else downloaded (resuming) with a progress bar. */
+  /**
+   * The model from `modelUrl`: reused when already downloaded and it has the configured SHA-256 (checked on every start:
+   * the SHA may have changed since; hashed once, then remembered by size and mtime), else downloaded (resuming) with a
+   * progress bar. A file that does not match stays until the new download is verified and replaces it.
+   */
   private async downloadedModel(config: LocalEngineConfig): Promise<string> {
     const destination = downloadDestination(join(this.deps.context.globalStorageUri.fsPath), config.modelUrl);
-    if (existsSync(destination)) return destination;
+    const sha256 = config.modelSha256 === '' ? null : config.modelSha256;
+    const existing = await checkExistingModel(destination, sha256);
+    if (existing.kind === 'reusable') {
+      if (existing.hashed) this.deps.log.info(`Local engine: ${destination} has the configured SHA-256`);
+      return destination;
+    }
+    if (existing.kind === 'mismatch') {
+      this.deps.log.warn(`Local engine: ${destination} has SHA-256 ${existing.sha256}, not the configured ${config.modelSha256}: downloading ${config.modelUrl} again`);
+    }
     await mkdir(dirname(destination), { recursive: true });
     const title = `Latency Copilot: downloading the local model (${config.modelUrl})`;
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
@@ -117,7 +128,7 @@ export class LocalEngine implements EngineLeases, vscode.Disposable {
       try {
         const model = await downloadModel(
           this.deps.transport(),
-          { url: config.modelUrl, destination, sha256: config.modelSha256 === '' ? null : config.modelSha256 },
+          { url: config.modelUrl, destination, sha256 },
           {
             signal: controller.signal,
             onProgress: ({ receivedBytes, totalBytes }) => {
