@@ -3,9 +3,19 @@ import { isBackendError } from '../core/errors';
 import type { GenerationRun, GenerationService, GenerationSpec, RouteInfo } from '../core/generationService';
 import type { Logger } from '../core/logger';
 import { filesByReason } from '../core/repo/contextPacker';
-import { describeProblems, parseProposedEdits, type EditParseResult, type ProposedFileEdit } from '../core/repo/repoEditFormat';
+import { editAdmitter } from '../core/repo/editSafety';
+import { nodeEditTargets } from '../core/repo/nodeEditTargets';
+import {
+  describeProblems,
+  describeRefusals,
+  parseProposedEdits,
+  refusalReport,
+  type EditParseResult,
+  type ProposedFileEdit,
+  type RefusedEdit,
+} from '../core/repo/repoEditFormat';
 import { linkCitations, type RepoTaskKind } from '../core/repo/repoPrompts';
-import { prepareRepoTask, type PreparedRepoTask } from '../core/repo/repoTask';
+import { editScopeOf, prepareRepoTask, type PreparedRepoTask } from '../core/repo/repoTask';
 import { lineColumnAt } from '../core/repo/textPositions';
 import type { RoutePlan } from '../core/routing/router';
 import { messageForBackendError } from '../core/userMessages';
@@ -42,13 +52,20 @@ interface RepoCommandArgs {
   readonly request?: string;
 }
 
-/** What a command resolved to: for logs and the end-to-end suite. */
+/**
+ * What a command resolved to: for logs and the end-to-end suite. `refused`: every proposed edit the safety rules
+ * refused was left out of the preview; `refused` lists those (with `ok` / `not-applied` when others were offered).
+ */
 export interface RepoCommandResult {
-  readonly outcome: 'ok' | 'cancelled' | 'error' | 'dismissed' | 'invalid-answer' | 'not-applied';
+  readonly outcome: 'ok' | 'cancelled' | 'error' | 'dismissed' | 'invalid-answer' | 'not-applied' | 'refused';
   readonly endpointId: string | null;
   readonly routeReason: string | null;
   readonly promptTokens: number;
   readonly files: readonly string[];
+  /** Refactor: the proposed edits that were refused, with why (also shown to the person). */
+  readonly refused?: readonly RefusedEdit[];
+  /** Refactor: the files offered only on their own, unticked, with why (protected: `.git/`, `.github/`, lockfiles). */
+  readonly needTick?: readonly string[];
 }
 
 /** How the streaming part of a repository refactor ended. */
@@ -292,7 +309,7 @@ export class RepoCommands implements vscode.Disposable {
           progress.report({ message: 'Checking the proposed edits…' });
           const parsed = await parseProposedEdits(answer, {
             readText: (path) => this.readText(path),
-            isOffLimits: (path) => ready.index.isOffLimits(path),
+            admit: editAdmitter(nodeEditTargets(ready.folder.uri.fsPath), editScopeOf(ready.index, prepared.packed, request)),
           });
           const route = run.route();
           const files = [...new Set(prepared.packed.sections.map((section) => section.path))];
@@ -318,14 +335,32 @@ export class RepoCommands implements vscode.Disposable {
       });
       return { outcome: 'invalid-answer', ...base };
     }
+    const { edits, refused } = outcome.parsed;
+    const needTick = edits.filter((edit) => edit.needsTick !== null).map((edit) => edit.path);
+    if (refused.length > 0) this.showRefusals(request, refused, outcome.answer);
+    if (edits.length === 0) return { outcome: 'refused', ...base, refused, needTick };
     const category = `${outcome.route?.endpoint.label ?? 'Model'}: ${request}`;
-    const edit = await this.workspaceEditOf(outcome.parsed.edits, outcome.parsed.explanation, category);
+    const edit = await this.workspaceEditOf(edits, outcome.parsed.explanation, category);
     // needsConfirmation opens the refactor preview with every change unticked: the person ticks the files (or the whole
     // proposal) to accept and presses Apply; nothing is applied before. VS Code undoes an applied workspace edit as one
     // step.
     const applied = await vscode.workspace.applyEdit(edit, { isRefactoring: true });
-    this.deps.log.info(`Refactor across repository: ${outcome.parsed.edits.length} file(s) proposed; ${applied ? 'applied' : 'not applied'}`);
-    return { outcome: applied ? 'ok' : 'not-applied', ...base };
+    this.deps.log.info(
+      `Refactor across repository: ${edits.length} file(s) proposed` +
+        `${needTick.length > 0 ? ` (${needTick.join(', ')} only on a tick of their own)` : ''}; ${applied ? 'applied' : 'not applied'}`,
+    );
+    return { outcome: applied ? 'ok' : 'not-applied', ...base, refused, needTick };
+  }
+
+  /** Tells the person which proposed edits were refused and why (a warning, the log, and a document on request). */
+  private showRefusals(request: string, refused: readonly RefusedEdit[], answer: string): void {
+    const message = describeRefusals(refused);
+    this.deps.log.warn(`Refactor across repository: ${message}`);
+    void vscode.window.showWarningMessage(message, 'Show Details').then(async (choice) => {
+      if (choice !== 'Show Details') return;
+      const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: refusalReport(request, refused, answer) });
+      await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preview: true });
+    });
   }
 
   /** The current text of a file: the open editor's (it may have unsaved changes), else the disk's; null when missing. */
@@ -345,10 +380,13 @@ export class RepoCommands implements vscode.Disposable {
     const workspaceEdit = new vscode.WorkspaceEdit();
     const description = explanation === '' ? undefined : explanation.slice(0, 200);
     // One label for the whole proposal: the preview groups it under one checkbox (accept all), with a row per file.
-    const metadata: vscode.WorkspaceEditEntryMetadata = { label: category, description, needsConfirmation: true };
+    const proposal: vscode.WorkspaceEditEntryMetadata = { label: category, description, needsConfirmation: true };
     for (const edit of edits) {
       const uri = this.deps.host.uriOf(edit.path);
       if (uri === null) continue;
+      // A protected file gets a label of its own: ticking the proposal does not tick it, and the label says why.
+      const metadata: vscode.WorkspaceEditEntryMetadata =
+        edit.needsTick === null ? proposal : { label: `Protected, tick on its own: ${edit.path}`, description: edit.needsTick, needsConfirmation: true };
       if (edit.kind === 'create') {
         workspaceEdit.createFile(uri, { ignoreIfExists: false, contents: new TextEncoder().encode(edit.updatedText) }, metadata);
         continue;

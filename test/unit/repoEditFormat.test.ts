@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeProblems, parseProposedEdits, type EditContext } from '../../src/core/repo/repoEditFormat';
+import { describeProblems, describeRefusals, parseProposedEdits, refusalReport, type EditContext } from '../../src/core/repo/repoEditFormat';
 
 const files: Record<string, string> = {
   'src/a.ts': 'export function add(a: number, b: number): number {\n  return a + b;\n}\n\nexport const twice = 2;\n',
@@ -9,7 +9,9 @@ const files: Record<string, string> = {
 
 const context: EditContext = {
   readText: async (path) => files[path] ?? null,
-  isOffLimits: (path) => path === '.env' || path.startsWith('node_modules/'),
+  // The safety rules have tests of their own (repoEditSafety.test.ts); here a stand-in refuses two paths.
+  admit: async (path) =>
+    path === '.env' || path.startsWith('node_modules/') ? { kind: 'refused', reason: `${path} is off limits.` } : { kind: 'allowed' },
 };
 
 describe('parseProposedEdits', () => {
@@ -63,7 +65,6 @@ describe('parseProposedEdits', () => {
     ['a block before any FILE line', '<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE', 'before any'],
     ['a path outside the repository', '### FILE: ../etc/passwd\n<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE', 'leaves the repository'],
     ['an absolute path', '### FILE: /etc/passwd\n<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE', 'absolute'],
-    ['a secret file', '### FILE: .env\n<<<<<<< SEARCH\n=======\nKEY=1\n>>>>>>> REPLACE', 'holds secrets'],
     ['a file that does not exist', '### FILE: src/nope.ts\n<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE', 'does not exist'],
     ['creating a file that exists', '### FILE: src/a.ts\n<<<<<<< SEARCH\n=======\nb\n>>>>>>> REPLACE', 'already exists'],
     ['overlapping edits', '### FILE: src/a.ts\n<<<<<<< SEARCH\n  return a + b;\n}\n=======\nx\n>>>>>>> REPLACE\n<<<<<<< SEARCH\n}\n\nexport const twice\n=======\ny\n>>>>>>> REPLACE', 'overlap'],
@@ -71,6 +72,37 @@ describe('parseProposedEdits', () => {
     const result = await parseProposedEdits(answer, context);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(describeProblems(result.problems)).toContain(message);
+  });
+
+  it('leaves a refused file out and lists it with its reason; the other files are still proposed', async () => {
+    const answer = [
+      '### FILE: .env', '<<<<<<< SEARCH', '=======', 'KEY=1', '>>>>>>> REPLACE',
+      '### FILE: src/a.ts', '<<<<<<< SEARCH', 'export const twice = 2;', '=======', 'export const twice = 3;', '>>>>>>> REPLACE',
+    ].join('\n');
+    const read: string[] = [];
+    const result = await parseProposedEdits(answer, {
+      ...context,
+      readText: async (path) => {
+        read.push(path);
+        return files[path] ?? null;
+      },
+    });
+    if (!result.ok) throw new Error(describeProblems(result.problems));
+    expect(result.edits.map((edit) => edit.path)).toEqual(['src/a.ts']);
+    expect(result.refused).toEqual([{ line: 2, path: '.env', reason: '.env is off limits.' }]);
+    expect(describeRefusals(result.refused)).toBe('1 proposed edit was refused and not offered: .env is off limits.');
+    // A refused file is never read.
+    expect(read).toEqual(['src/a.ts']);
+    const report = refusalReport('rotate the key', result.refused, answer);
+    expect(report).toContain('- `.env` (answer line 2): .env is off limits.');
+    expect(report).toContain(answer);
+  });
+
+  it('lists refusals among the problems when the answer is malformed, so none goes unmentioned', async () => {
+    const answer = '### FILE: .env\n<<<<<<< SEARCH\n=======\nKEY=1\n>>>>>>> REPLACE\n### FILE: src/a.ts\n<<<<<<< SEARCH\nnot there\n=======\nx\n>>>>>>> REPLACE';
+    const result = await parseProposedEdits(answer, context);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems.map((problem) => problem.path)).toEqual(['.env', 'src/a.ts']);
   });
 
   it('rejects the whole answer when one of several files is bad', async () => {

@@ -14,6 +14,9 @@
  * Code fences around blocks and prose between files are allowed and ignored.
  */
 
+import { fenceFor } from './contextPacker';
+import type { EditAdmission } from './editSafety';
+
 /** The instructions given to the model (the prompt's format section). */
 export const EDIT_FORMAT_INSTRUCTIONS = [
   'Propose the change as edits in this exact format, and nothing else between the markers:',
@@ -27,7 +30,8 @@ export const EDIT_FORMAT_INSTRUCTIONS = [
   '',
   'Rules: one FILE line per file, followed by one or more SEARCH/REPLACE blocks for that file, in file order.',
   'SEARCH text must match the current file exactly (whitespace included) and occur once. Keep blocks small.',
-  'To create a new file, leave the SEARCH section empty. Only edit files shown in the context.',
+  'To create a new file, leave the SEARCH section empty. Only edit files shown in the context. Create new files only',
+  'when the change asks for them, in a folder shown in the context.',
   'You may write a short explanation before the first FILE line.',
 ].join('\n');
 
@@ -48,6 +52,15 @@ export interface ProposedFileEdit {
   readonly updatedText: string;
   /** The file's text before the edit ('' for `create`). */
   readonly originalText: string;
+  /** Why this file needs a tick of its own in the preview (a protected file: `.git/`, `.github/`, a lockfile), or null. */
+  readonly needsTick: string | null;
+}
+
+/** An edit the safety rules refused (it is not offered), with the 1-based line of its FILE block and the reason. */
+export interface RefusedEdit {
+  readonly line: number;
+  readonly path: string;
+  readonly reason: string;
 }
 
 /** A problem in the answer, with the 1-based line of the answer where it was found. */
@@ -57,9 +70,12 @@ export interface EditFormatProblem {
   readonly message: string;
 }
 
-/** The result of parsing and validating an answer: either every edit, or every problem (never a partial set). */
+/**
+ * The result of parsing and validating an answer: either every edit the safety rules admit (and those they refused,
+ * each with its reason), or every problem (never a partial set: a malformed answer changes nothing).
+ */
 export type EditParseResult =
-  | { readonly ok: true; readonly edits: readonly ProposedFileEdit[]; readonly explanation: string }
+  | { readonly ok: true; readonly edits: readonly ProposedFileEdit[]; readonly refused: readonly RefusedEdit[]; readonly explanation: string }
   | { readonly ok: false; readonly problems: readonly EditFormatProblem[] };
 
 interface RawBlock {
@@ -200,14 +216,17 @@ function locate(text: string, search: string): { start: number; end: number } | 
 export interface EditContext {
   /** The current text of a file (open editor or disk), or null when it does not exist. */
   readText(path: string): Promise<string | null>;
-  /** True when the path must not be touched (secret, ignored, vendored). */
-  isOffLimits(path: string): boolean;
+  /**
+   * Whether the path may be edited (`editSafety.ts`: `editAdmitter`), asked before its text is read, so a refused
+   * file (a secret, a link) is never read.
+   */
+  admit(path: string, change: 'modify' | 'create'): Promise<EditAdmission>;
 }
 
 /**
  * Parses and validates the model's answer. Every block must apply cleanly (a unique SEARCH match, no overlap, new
- * files only where none exists, nothing off limits); if any does not, the result lists every problem and no edit, so
- * a bad answer changes nothing.
+ * files only where none exists); if any does not, the result lists every problem and no edit, so a bad answer changes
+ * nothing. Files the safety rules refuse are left out and listed with their reasons; the rest are proposed.
  */
 export async function parseProposedEdits(answer: string, context: EditContext): Promise<EditParseResult> {
   const { blocks, problems, explanation } = scan(answer);
@@ -221,14 +240,17 @@ export async function parseProposedEdits(answer: string, context: EditContext): 
     byPath.set(block.path, list);
   }
   const edits: ProposedFileEdit[] = [];
+  const refused: RefusedEdit[] = [];
   for (const [path, fileBlocks] of byPath) {
     const firstLine = fileBlocks[0]?.line ?? 1;
-    if (context.isOffLimits(path)) {
-      problems.push({ line: firstLine, path, message: `${path} is ignored or holds secrets; it cannot be edited.` });
+    const isCreate = fileBlocks.length === 1 && fileBlocks[0]?.search.trim() === '';
+    const admission = await context.admit(path, isCreate ? 'create' : 'modify');
+    if (admission.kind === 'refused') {
+      refused.push({ line: firstLine, path, reason: admission.reason });
       continue;
     }
+    const needsTick = admission.kind === 'needs-tick' ? admission.reason : null;
     const current = await context.readText(path);
-    const isCreate = fileBlocks.length === 1 && fileBlocks[0]?.search.trim() === '';
     if (isCreate) {
       if (current !== null && current.length > 0) {
         problems.push({ line: firstLine, path, message: `${path} already exists; an empty SEARCH section only creates new files.` });
@@ -236,7 +258,7 @@ export async function parseProposedEdits(answer: string, context: EditContext): 
       }
       const text = fileBlocks[0]?.replace ?? '';
       const withNewline = text.endsWith('\n') ? text : `${text}\n`;
-      edits.push({ path, kind: 'create', replacements: [{ start: 0, end: 0, text: withNewline }], updatedText: withNewline, originalText: '' });
+      edits.push({ path, kind: 'create', replacements: [{ start: 0, end: 0, text: withNewline }], updatedText: withNewline, originalText: '', needsTick });
       continue;
     }
     if (current === null) {
@@ -282,11 +304,22 @@ export async function parseProposedEdits(answer: string, context: EditContext): 
     }
     updated += original.slice(cursor);
     if (updated === original) continue;
-    edits.push({ path, kind: 'modify', replacements, updatedText: updated, originalText: original });
+    edits.push({ path, kind: 'modify', replacements, updatedText: updated, originalText: original, needsTick });
   }
-  if (problems.length > 0) return { ok: false, problems };
-  if (edits.length === 0) return { ok: false, problems: [{ line: 1, path: null, message: 'The proposed edits change nothing.' }] };
-  return { ok: true, edits, explanation };
+  if (problems.length > 0) {
+    // Nothing is proposed: the refusals are listed with the problems, so none goes unmentioned.
+    const refusals = refused.map((refusal): EditFormatProblem => ({ line: refusal.line, path: refusal.path, message: refusal.reason }));
+    return { ok: false, problems: [...problems, ...refusals].sort((a, b) => a.line - b.line) };
+  }
+  if (edits.length === 0 && refused.length === 0) return { ok: false, problems: [{ line: 1, path: null, message: 'The proposed edits change nothing.' }] };
+  return { ok: true, edits, refused, explanation };
+}
+
+/** One readable line for the edits the safety rules refused: "Not offered: a (why); b (why)." */
+export function describeRefusals(refused: readonly RefusedEdit[]): string {
+  const shown = refused.slice(0, 3).map((refusal) => refusal.reason);
+  const more = refused.length > 3 ? ` (and ${refused.length - 3} more)` : '';
+  return `${refused.length} proposed edit${refused.length === 1 ? ' was' : 's were'} refused and not offered: ${shown.join(' ')}${more}`;
 }
 
 /** One readable error message for a failed parse (the first few problems, with answer line numbers). */
@@ -294,4 +327,26 @@ export function describeProblems(problems: readonly EditFormatProblem[]): string
   const shown = problems.slice(0, 5).map((problem) => `line ${problem.line}: ${problem.message}`);
   const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
   return `The model's answer could not be applied, so nothing was changed. ${shown.join(' ')}${more}`;
+}
+
+/**
+ * The Markdown document that shows the person every refused edit with its reason, then the model's whole answer, so
+ * nothing it proposed is dropped unseen.
+ */
+export function refusalReport(request: string, refused: readonly RefusedEdit[], answer: string): string {
+  const fence = fenceFor(answer);
+  return [
+    `# Edits not offered: ${request}`,
+    '',
+    'The model proposed these changes, and they were refused before anything was read or shown in the preview:',
+    '',
+    ...refused.map((refusal) => `- \`${refusal.path}\` (answer line ${refusal.line}): ${refusal.reason}`),
+    '',
+    "## The model's answer",
+    '',
+    `${fence}text`,
+    answer,
+    fence,
+    '',
+  ].join('\n');
 }

@@ -165,7 +165,8 @@ export class RepoIndex {
   private readonly chunkPaths: string[] = [];
   private readonly chunkStarts: number[] = [];
   private readonly chunkEnds: number[] = [];
-  private readonly maxFileBytes: number;
+  /** Files larger than this (bytes) are left out, and never edited (`editSafety.ts`). */
+  readonly maxFileBytes: number;
   private excluded = emptyExclusions();
   private readonly clock: Clock;
   private sliceStartMs = 0;
@@ -426,6 +427,11 @@ export class RepoIndex {
   /** True when `path` may be sent in a prompt: indexed now (so it passed the ignore and safety rules). */
   isReadable(path: string): boolean {
     return this.byPath.has(path);
+  }
+
+  /** True when the ignore files (`.gitignore`, the own ignore file, `.git/info/exclude`) keep the file `path` out. */
+  isIgnored(path: string): boolean {
+    return this.rules.isIgnoredWithAncestors(path, false);
   }
 
   /** True when the ignore rules or the safety rules keep `path` out (for refactor edits aimed at such a file). */

@@ -3,6 +3,7 @@ import type { GenerationSpec } from '../generationService';
 import { promptBudgetFor } from '../routing/fitCheck';
 import type { RoutePlan } from '../routing/router';
 import { packContext, type CountTokens, type PackResult } from './contextPacker';
+import type { EditScope } from './editSafety';
 import type { RepoFileSystem } from './repoFileSystem';
 import type { RepoIndex } from './repoIndex';
 import { EXPLAIN_QUERY, REPO_ANSWER_TOKENS, repoTaskMessages, repoTaskOverhead, type RepoTaskKind } from './repoPrompts';
@@ -84,4 +85,17 @@ export async function prepareRepoTask(deps: RepoTaskDeps, input: RepoTaskInput):
     build: (endpoint) => ({ target: endpoint.target, request: { messages, maxTokens: maxOutputTokens, temperature: 0.2 } }),
   };
   return { messages, packed, promptTokens, maxOutputTokens, plan: deps.plan({ task: 'repo', promptTokens, maxOutputTokens }), spec };
+}
+
+/**
+ * What a repository refactor's edits are judged against (`editSafety.ts`): the request as typed, the files whose text
+ * the prompt held (a name in the map is not enough), and the index's ignore rules and size limit.
+ */
+export function editScopeOf(index: RepoIndex, packed: PackResult, request: string): EditScope {
+  return {
+    request,
+    shownFiles: new Set(packed.sections.map((section) => section.path)),
+    isIgnored: (path) => index.isIgnored(path),
+    maxFileBytes: index.maxFileBytes,
+  };
 }

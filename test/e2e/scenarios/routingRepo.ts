@@ -1,10 +1,11 @@
 // Issue 7's repository commands in a real VS Code, against a simulated long-context model: "Ask About This Repository"
 // streams an answer with file links into a Markdown document and never sends a planted .env (the workspace holds 600
 // more modules, so the index reads them on its reader thread); "Refactor Across
-// Repository" with an answer that does not parse changes nothing; a valid answer opens the refactor preview, where
+// Repository" with an answer that does not parse changes nothing; an answer whose edits go through a symbolic link or
+// create a file nobody asked for is refused with reasons (issue 14); a valid answer opens the refactor preview, where
 // the ticked file is changed on Apply and the unticked one is not.
 import { strict as assert } from 'node:assert';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { startSimulator, type RunningSimulator, } from '../../../src/sim/simulator';
@@ -31,14 +32,20 @@ const GOOD_EDIT = [
   '### FILE: src/app.py', '<<<<<<< SEARCH', 'limiter.acquire()', '=======', 'limiter.try_acquire()', '>>>>>>> REPLACE',
 ].join('\n');
 const BAD_EDIT = '### FILE: src/limiter.py\n<<<<<<< SEARCH\n    def nothing_like_this(self):\n=======\n    def x(self):\n>>>>>>> REPLACE\n';
+/** Well formed, but through a link to src/ (`linked -> src`) and a new file the request did not ask for: both refused. */
+const LINKED_EDIT = [
+  '### FILE: linked/limiter.py', '<<<<<<< SEARCH', '    def acquire(self):', '=======', '    def run_me(self):', '>>>>>>> REPLACE',
+  '### FILE: src/extra.py', '<<<<<<< SEARCH', '=======', 'EXTRA = 1', '>>>>>>> REPLACE',
+].join('\n');
 
 function answerFor(request: SimCompletionRequest): string {
   if (request.promptText.includes('Change to make: BROKEN')) return BAD_EDIT;
+  if (request.promptText.includes('Change to make: LINKED')) return LINKED_EDIT;
   if (request.promptText.includes('Change to make:')) return GOOD_EDIT;
   return ASK_ANSWER;
 }
 
-function isResult(value: unknown): value is { outcome: string; endpointId: string | null; routeReason: string | null } {
+function isResult(value: unknown): value is { outcome: string; endpointId: string | null; routeReason: string | null; refused?: { path: string; reason: string }[] } {
   return typeof value === 'object' && value !== null && 'outcome' in value && 'routeReason' in value;
 }
 
@@ -108,6 +115,19 @@ export const repoRefactorScenario: Scenario = {
     assert.ok(isResult(bad));
     assert.equal(bad.outcome, 'invalid-answer');
     assert.equal(await readFile(limiterPath, 'utf8'), FILES['src/limiter.py']);
+    await vscode.commands.executeCommand('notifications.clearAll');
+
+    // A link committed to the repository: an edit through it, and a file nobody asked for, are refused with reasons.
+    await symlink(join(ctx.workspaceFolder, 'src'), join(ctx.workspaceFolder, 'linked'), 'junction');
+    const linked: unknown = await vscode.commands.executeCommand('latencyCopilot.repo.refactor', { request: 'LINKED rename' });
+    assert.ok(isResult(linked), `got ${JSON.stringify(linked)}`);
+    assert.equal(linked.outcome, 'refused');
+    assert.deepEqual(linked.refused?.map((refusal) => refusal.path), ['linked/limiter.py', 'src/extra.py']);
+    assert.match(linked.refused?.[0]?.reason ?? '', /symbolic link/);
+    assert.match(linked.refused?.[1]?.reason ?? '', /did not ask for/);
+    assert.equal(await readFile(limiterPath, 'utf8'), FILES['src/limiter.py']);
+    await assert.rejects(access(join(ctx.workspaceFolder, 'src/extra.py')), 'the refused new file must not exist');
+    await ctx.waitForLog(/Refactor across repository: 2 proposed edits were refused and not offered/, { timeoutMs: 10_000 });
     await vscode.commands.executeCommand('notifications.clearAll');
 
     const pending = vscode.commands.executeCommand('latencyCopilot.repo.refactor', { request: 'rename acquire to try_acquire' });
