@@ -38,6 +38,7 @@ describe('admitEdit (pure)', () => {
     ['src', 'modify', { kind: 'other', sizeBytes: 0, reachedDirectly: true }, 'rename add', 'refused', 'not a regular file'],
     ['.env', 'modify', file(), 'rename add', 'refused', 'holds secrets'],
     ['config/prod.env', 'create', missing, 'create config/prod.env', 'refused', 'holds secrets'],
+    ['ops/.aws/config', 'modify', file(), 'rename add', 'refused', 'holds secrets'],
     ['node_modules/dep/index.js', 'modify', file(), 'rename add', 'refused', 'inside node_modules/'],
     ['NODE_MODULES/dep/index.js', 'modify', file(), 'rename add', 'refused', 'inside NODE_MODULES/'],
     ['Vendor/lib.php', 'modify', file(), 'rename add', 'refused', 'inside Vendor/'],

@@ -10,7 +10,7 @@
  *   hooks, CI and dev-container configuration, lockfiles): each takes a tick of its own, never the proposal's.
  * - allowed: offered as part of the proposal.
  */
-import { exclusionByName, isSecretFileName, isSkippedDirectory } from './fileSafety';
+import { exclusionByName, isSecretPath, isSkippedDirectory } from './fileSafety';
 
 /** What the file system says about an edit's target, gathered without following a link and before any read. */
 export interface EditTargetFacts {
@@ -144,9 +144,8 @@ export function admitEdit(path: string, change: 'modify' | 'create', facts: Edit
   if (!facts.reachedDirectly) return refuse(`${path} is reached through a symbolic link (or another name for a folder) or lies outside the workspace folder.`);
   if (facts.kind === 'link') return refuse(`${path} is a symbolic link; the file it points at is not edited through it.`);
   if (facts.kind === 'other') return refuse(`${path} is not a regular file.`);
+  if (isSecretPath(path)) return refuse(`${path} holds secrets; it is never read or edited.`);
   const segments = path.split('/');
-  const name = segments[segments.length - 1] ?? '';
-  if (isSecretFileName(name)) return refuse(`${path} holds secrets; it is never read or edited.`);
   const skipped = segments.slice(0, -1).find((segment) => isSkippedDirectory(segment) && !PROTECTED_FOLDERS.has(comparable(segment)));
   if (skipped !== undefined) return refuse(`${path} is inside ${skipped}/ (dependencies, vendored code and caches are never edited).`);
   if (scope.isIgnored(path)) return refuse(`${path} is ignored (.gitignore or .latencycopilotignore); it is never edited.`);
