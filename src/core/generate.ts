@@ -3,6 +3,8 @@ import { BackendError } from './errors';
 import { frameMessages } from './framing';
 import { httpError } from './httpErrors';
 import { protocolFor } from './protocols/registry';
+import { systemScheduler, type ScheduledTask, type Scheduler } from './scheduler';
+import { OutputBudget, capBodyBytes, streamLimitsFor } from './streamLimits';
 import type { StreamEvent } from './streamEvents';
 import type { HttpResponse, Transport } from './transport';
 
@@ -15,6 +17,13 @@ export interface GenerateOptions {
   readonly idleTimeoutMs?: number;
   /** Called with the response headers as soon as they arrive (rate-limit headroom, request ids). */
   readonly onHeaders?: (headers: Readonly<Record<string, string>>) => void;
+  /**
+   * Wall time for the whole request, in ms (see `DEFAULT_DEADLINE_MS` per task): past it the request is stopped and
+   * fails as `timeout` with its text kept. None when absent.
+   */
+  readonly deadlineMs?: number;
+  /** Timers for the deadline (defaults to `setTimeout`). */
+  readonly scheduler?: Scheduler;
 }
 
 /** Error bodies are read up to this many bytes: enough for any JSON error, bounded against a misbehaving server. */
@@ -48,6 +57,29 @@ export async function* generate(
 ): AsyncGenerator<StreamEvent, void, undefined> {
   const protocol = protocolFor(target.protocol);
   const httpRequest = protocol.buildRequest(target, request);
+  const body = JSON.stringify(httpRequest.body);
+  // Limits against a server that floods, never ends an event, or ignores max tokens; each is O(1) per event or chunk.
+  const limits = streamLimitsFor(request.maxTokens, body.length);
+  const budget = new OutputBudget(limits.maxOutputTokens, request.maxTokens);
+  // One signal for the transport: the caller's cancel, or the deadline (told apart afterwards by `deadlineHit`).
+  const controller = new AbortController();
+  const callerSignal = options.signal;
+  const onCallerAbort = (): void => controller.abort();
+  if (callerSignal?.aborted) controller.abort();
+  else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+  let deadlineHit = false;
+  const deadlineMs = options.deadlineMs;
+  const deadline: ScheduledTask | null =
+    deadlineMs === undefined
+      ? null
+      : (options.scheduler ?? systemScheduler).schedule(deadlineMs, () => {
+          deadlineHit = true;
+          controller.abort();
+        });
+  const cancelled = (cause?: unknown): BackendError =>
+    deadlineHit && !callerSignal?.aborted
+      ? new BackendError('timeout', `The answer was not complete after ${Math.round((deadlineMs ?? 0) / 1000)} s, the limit for this task; the request was stopped.`, { cause })
+      : new BackendError('aborted', 'The request was cancelled.', { cause });
   let partialText = '';
   let response: HttpResponse | null = null;
   try {
@@ -55,8 +87,8 @@ export async function* generate(
       url: httpRequest.url,
       method: 'POST',
       headers: request.extraHeaders ? { ...request.extraHeaders, ...httpRequest.headers } : httpRequest.headers,
-      body: JSON.stringify(httpRequest.body),
-      signal: options.signal,
+      body,
+      signal: controller.signal,
       headersTimeoutMs: options.headersTimeoutMs,
       idleTimeoutMs: options.idleTimeoutMs,
     });
@@ -68,30 +100,36 @@ export async function* generate(
       throw httpError(status, headers, bodyText);
     }
     const decoder = protocol.createDecoder();
-    for await (const batch of frameMessages(response.body, protocol.framing)) {
+    const framed = frameMessages(capBodyBytes(response.body, limits.maxStreamBytes), protocol.framing, { maxMessageChars: limits.maxMessageChars });
+    for await (const batch of framed) {
       for (const message of batch) {
         for (const event of decoder.decode(message)) {
           if (event.kind === 'text') partialText += event.text;
           yield event;
+          // Checked after the event went out, so that `partialText` is exactly the text the caller received.
+          budget.add(event);
         }
       }
       // No early exit on the end marker: the usage chunk can follow `finish_reason`, and leaving a body unread would
       // destroy a connection that is about to be reusable.
     }
     if (!decoder.finished) {
-      if (options.signal?.aborted) throw new BackendError('aborted', 'The request was cancelled.');
+      if (controller.signal.aborted) throw cancelled();
       throw new BackendError('network', 'The connection closed before the answer was complete.');
     }
   } catch (error) {
     const backendError =
-      error instanceof BackendError
-        ? error
-        : options.signal?.aborted
-          ? new BackendError('aborted', 'The request was cancelled.', { cause: error })
+      controller.signal.aborted && (!(error instanceof BackendError) || error.reason === 'aborted')
+        ? cancelled(error)
+        : error instanceof BackendError
+          ? error
           : new BackendError('network', `The stream failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     backendError.partialText = partialText;
     throw backendError;
   } finally {
+    deadline?.cancel();
+    callerSignal?.removeEventListener('abort', onCallerAbort);
+    // Also stops the body when the stream ended early (a cap, the caller's break): the connection is not reusable then.
     response?.dispose();
   }
 }

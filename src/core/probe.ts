@@ -4,6 +4,7 @@ import { BackendError } from './errors';
 import { generate } from './generate';
 import { SpeedMeter, type TokenCounter } from './meter';
 import type { TokensSource } from './requestStats';
+import { DEFAULT_DEADLINE_MS } from './streamLimits';
 import type { Transport } from './transport';
 
 /** The probe's answer, as the CLI prints it with `--json` and the speed panel shows it. */
@@ -28,6 +29,8 @@ export interface ProbeOptions {
   readonly maxTokens?: number;
   readonly idleTimeoutMs?: number;
   readonly headersTimeoutMs?: number;
+  /** Wall time for the whole probe in ms (default `DEFAULT_DEADLINE_MS.probe`). */
+  readonly deadlineMs?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -61,6 +64,7 @@ export async function probeEndpoint(target: EndpointTarget, options: ProbeOption
       signal: options.signal,
       idleTimeoutMs: options.idleTimeoutMs,
       headersTimeoutMs: options.headersTimeoutMs,
+      deadlineMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS.probe,
     });
     for await (const event of events) meter.observe(event);
   } catch (caught) {

@@ -19,6 +19,7 @@ import { HedgeBudget } from './routing/hedgeBudget';
 import { failoverCause } from './routing/routeReason';
 import { hedgePartner, planRoute, type RoutePlan, type SkippedEndpoint } from './routing/router';
 import { systemScheduler, type ScheduledTask, type Scheduler } from './scheduler';
+import { DEFAULT_DEADLINE_MS } from './streamLimits';
 import type { StreamEvent } from './streamEvents';
 import type { Transport } from './transport';
 
@@ -69,6 +70,8 @@ export interface RoutedGenerationServiceDeps {
   readonly epochNow?: () => number;
   /** Per-task first-token timeouts in ms (see `DEFAULT_FIRST_TOKEN_TIMEOUT_MS`). */
   readonly firstTokenTimeoutMs?: (task: RequestTask) => number;
+  /** Per-task wall time for a whole request in ms, after which it fails as `timeout` (see `DEFAULT_DEADLINE_MS`). */
+  readonly deadlineMs?: (task: RequestTask) => number;
   /** Transport timeouts in ms for each request. */
   readonly timeouts?: () => { readonly headersTimeoutMs?: number; readonly idleTimeoutMs?: number };
   /** Receives every routing decision (the log shows them). */
@@ -168,6 +171,8 @@ class Attempt {
       const options = {
         signal: this.controller.signal,
         ...deps.timeouts?.(),
+        deadlineMs: (deps.deadlineMs ?? ((task: RequestTask) => DEFAULT_DEADLINE_MS[task]))(spec.task),
+        scheduler: deps.scheduler,
         onHeaders: onResponseHeaders ? (headers: Readonly<Record<string, string>>) => onResponseHeaders(endpoint, headers) : undefined,
       };
       for await (const event of generate(deps.transport, plan.target, plan.request, options)) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { frameMessages, type FramedMessage, type Framing } from '../../src/core/framing';
+import { BackendError } from '../../src/core/errors';
+import { NdjsonLineSplitter, frameMessages, type FramedMessage, type Framing } from '../../src/core/framing';
 
 const encoder = new TextEncoder();
 
@@ -70,5 +71,64 @@ describe('frameMessages (NDJSON)', () => {
         '{"done":true}',
       ]);
     }
+  });
+});
+
+describe('frameMessages limits (issue 14, item 5)', () => {
+  const MIB = 1_048_576;
+
+  async function failureOf(bodyParts: readonly string[], framing: Framing, maxMessageChars?: number): Promise<unknown> {
+    async function* body(): AsyncGenerator<Uint8Array> {
+      for (const part of bodyParts) yield encoder.encode(part);
+    }
+    try {
+      for await (const _batch of frameMessages(body(), framing, maxMessageChars === undefined ? undefined : { maxMessageChars })) {
+        // Only the failure matters here.
+      }
+    } catch (error) {
+      return error;
+    }
+    return null;
+  }
+
+  it('scans each character of an 8 MB line once, whatever the 64 KB reads (re-splitting the leftover was quadratic)', () => {
+    const splitter = new NdjsonLineSplitter(Number.POSITIVE_INFINITY);
+    const read = 'x'.repeat(64 * 1024);
+    const reads = (8 * MIB) / read.length;
+    for (let i = 0; i < reads; i++) expect(splitter.push(read)).toEqual([]);
+    expect(splitter.scannedChars).toBe(8 * MIB);
+    const lines = splitter.push('}\n{"next":1}\n{"par');
+    expect(lines.map((line) => line.length)).toEqual([8 * MIB + 1, 10]);
+    // Every character was searched for a line end exactly once: linear work, however the body is cut.
+    expect(splitter.scannedChars).toBe(8 * MIB + 18);
+    expect(splitter.finish()).toEqual(['{"par']);
+  });
+
+  it('fails an NDJSON line that never ends past the cap as malformed, saying the event was oversized', async () => {
+    const reads = Array.from({ length: 40 }, () => 'x'.repeat(64 * 1024));
+    const error = await failureOf(['{"response":"a"}\n', ...reads], 'ndjson');
+    expect(error).toBeInstanceOf(BackendError);
+    expect(error).toMatchObject({ reason: 'malformed' });
+    expect(String((error as Error).message)).toMatch(/oversized event/);
+  });
+
+  it('fails an SSE event past the cap as malformed: an unterminated line, and data lines never closed by a blank line', async () => {
+    const longLine = ['data: {"a":1}\n\n', 'data: ', ...Array.from({ length: 40 }, () => 'y'.repeat(64 * 1024))];
+    const longEvent = ['data: {"a":1}\n\n', ...Array.from({ length: 40 }, () => `data: ${'z'.repeat(64 * 1024)}\n`)];
+    for (const parts of [longLine, longEvent]) {
+      const error = await failureOf(parts, 'sse');
+      expect(error).toBeInstanceOf(BackendError);
+      expect(error).toMatchObject({ reason: 'malformed' });
+      expect(String((error as Error).message)).toMatch(/oversized event/);
+    }
+  });
+
+  it('passes events and lines up to the cap, and many small events whatever their total', async () => {
+    const underCap = 'w'.repeat(1000);
+    expect(await failureOf([`data: ${underCap}\n\n`], 'sse', 1100)).toBeNull();
+    expect(await failureOf([`${underCap}\n`], 'ndjson', 1000)).toBeNull();
+    expect(await failureOf([underCap, 'w'], 'ndjson', 1000)).toMatchObject({ reason: 'malformed' });
+    const manyEvents = Array.from({ length: 3000 }, () => `data: ${'v'.repeat(1000)}\n\n`);
+    expect(await failureOf(manyEvents, 'sse', 2000)).toBeNull();
   });
 });

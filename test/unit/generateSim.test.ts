@@ -168,6 +168,22 @@ describe('faults give the right reason and keep the partial text', () => {
   });
 });
 
+describe('a server that ignores max_tokens (issue 14, item 5)', () => {
+  it.each(ALL_PROTOCOLS)('%s: is stopped past about twice max_tokens as malformed, with the text so far kept', async (protocol) => {
+    // The simulator writes its whole 2,600+-token text for max_tokens 4 (8,550 events in 400 ms were seen before).
+    const outcome = await run(protocol, { 'x-sim-ignore-stops': '1' }, { maxTokens: 4 });
+    expect(outcome.error?.reason).toBe('malformed');
+    expect(outcome.error?.message).toMatch(/ignores the token limit/);
+    expect(outcome.text.length).toBeGreaterThan(0);
+    expect(outcome.error?.partialText).toBe(outcome.text);
+    // Budget 2 x 4 + 32 tokens; the estimate is 4 characters a token, with a little slack for the last event.
+    expect(outcome.text.length).toBeLessThanOrEqual(40 * 4 + 64);
+    await expect.poll(() => simEntry(outcome.simId).clientDisconnected, { timeout: 3000, interval: 20 }).toBe(true);
+    const entry = simEntry(outcome.simId);
+    expect(entry.tokensWritten).toBeLessThan(entry.tokensPlanned);
+  });
+});
+
 describe('meter accuracy against the simulator (generous bounds; the benchmark reports the exact error)', () => {
   const cases: { rate: number; tokens: number; perEvent: number; usage: boolean }[] = [
     { rate: 10, tokens: 16, perEvent: 1, usage: true },
