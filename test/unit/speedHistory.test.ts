@@ -14,9 +14,10 @@ import {
   historyToJson,
   parseHistoryText,
   parseRequestRecord,
+  readHistoryTail,
 } from '../../src/core/speedHistory';
 import { nodeTextFiles } from '../../src/core/textFiles';
-import type { TextFiles } from '../../src/core/textFiles';
+import type { AppendableTextFile, ReadableTextFile, TextFiles } from '../../src/core/textFiles';
 
 function record(n: number, overrides: Partial<RequestRecord> = {}): RequestRecord {
   return {
@@ -46,25 +47,41 @@ function record(n: number, overrides: Partial<RequestRecord> = {}): RequestRecor
 const header = JSON.stringify(HISTORY_HEADER);
 const PATH = '/storage/speed-history.jsonl';
 
+/** The history's file seam in memory (text per path), with the failures a disk can have. */
 class MemoryFiles implements TextFiles {
   readonly contents = new Map<string, string>();
+  /** Content writes: appends and atomic replacements (lock files not counted). */
   writes = 0;
   failRead: Error | null = null;
   failRename = false;
   failWrites = false;
-  async read(path: string): Promise<string | null> {
+  /** Modification times of files, for lock staleness (ms since the epoch); unset means 'now'. */
+  readonly modifiedAt = new Map<string, number>();
+  async openRead(path: string): Promise<ReadableTextFile | null> {
     if (this.failRead) throw this.failRead;
-    return this.contents.get(path) ?? null;
+    const text = this.contents.get(path);
+    if (text === undefined) return null;
+    const bytes = Buffer.from(text, 'utf8');
+    return { size: bytes.length, read: async (position, length) => bytes.subarray(position, position + length), close: async () => undefined };
+  }
+  async openAppend(path: string): Promise<AppendableTextFile> {
+    if (this.failWrites) throw Object.assign(new Error('disk full'), { code: 'ENOSPC' });
+    const before = this.contents.get(path) ?? '';
+    this.contents.set(path, before);
+    return {
+      size: Buffer.byteLength(before),
+      endsWithNewline: before === '' || before.endsWith('\n'),
+      append: async (data) => {
+        this.writes++;
+        this.contents.set(path, (this.contents.get(path) ?? '') + Buffer.from(data).toString('utf8'));
+      },
+      close: async () => undefined,
+    };
   }
   async writeAtomic(path: string, content: string): Promise<void> {
     if (this.failWrites) throw Object.assign(new Error('disk full'), { code: 'ENOSPC' });
     this.writes++;
     this.contents.set(path, content);
-  }
-  async append(path: string, content: string): Promise<void> {
-    if (this.failWrites) throw Object.assign(new Error('disk full'), { code: 'ENOSPC' });
-    this.writes++;
-    this.contents.set(path, (this.contents.get(path) ?? '') + content);
   }
   async rename(fromPath: string, toPath: string): Promise<void> {
     if (this.failRename) throw Object.assign(new Error('nope'), { code: 'EACCES' });
@@ -73,21 +90,42 @@ class MemoryFiles implements TextFiles {
     this.contents.delete(fromPath);
     this.contents.set(toPath, text);
   }
+  async createExclusive(path: string, content: string): Promise<boolean> {
+    if (this.failWrites) throw Object.assign(new Error('disk full'), { code: 'ENOSPC' });
+    if (this.contents.has(path)) return false;
+    this.contents.set(path, content);
+    return true;
+  }
+  async modifiedAtMs(path: string): Promise<number | null> {
+    return this.contents.has(path) ? (this.modifiedAt.get(path) ?? NOW_MS) : null;
+  }
+  async remove(path: string): Promise<void> {
+    this.contents.delete(path);
+    this.modifiedAt.delete(path);
+  }
 }
+
+/** The wall clock of the tests, in ms since the epoch. */
+const NOW_MS = 1_700_000_000_000;
 
 function setup(files: TextFiles = new MemoryFiles(), capacity?: number) {
   const clock = new ManualClock();
   const scheduler = new ManualScheduler(clock, (ms) => clock.advance(ms));
   const warnings: string[] = [];
+  /** Waits the history asked for while the lock was held by someone else. */
+  const sleeps: number[] = [];
   const history = new SpeedHistory({
     files,
     filePath: PATH,
     scheduler,
-    wallClockMs: () => 1_700_000_000_000,
+    wallClockMs: () => NOW_MS,
     capacity,
     onWarning: (message) => warnings.push(message),
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
   });
-  return { history, scheduler, warnings };
+  return { history, scheduler, warnings, sleeps };
 }
 
 describe('SpeedHistory', () => {
@@ -160,17 +198,66 @@ describe('SpeedHistory', () => {
     expect(warnings).toEqual([]);
   });
 
-  it('keeps the good records of a file with damaged lines, and sets the original aside', async () => {
+  it('skips and counts damaged lines with one warning, and leaves the file as it is (other windows append to it)', async () => {
     const files = new MemoryFiles();
     const bad = JSON.stringify({ ...record(2), outcome: 'exploded' });
-    files.contents.set(PATH, `${header}\n${JSON.stringify(record(1))}\n${bad}\n${JSON.stringify(record(3))}\n`);
+    const original = `${header}\n${JSON.stringify(record(1))}\n${bad}\nnot json at all\n${JSON.stringify(record(3))}\n`;
+    files.contents.set(PATH, original);
     const { history, warnings } = setup(files);
     const result = await history.load();
     expect(result.records).toEqual([record(1), record(3)]);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toContain('1 damaged line');
-    expect(files.contents.get(`${PATH}.damaged-1700000000000`)).toContain('exploded');
-    expect(parseHistoryText(files.contents.get(PATH) ?? '', 100)).toEqual({ valid: true, records: [record(1), record(3)], damagedLines: 0 });
+    expect(warnings[0]).toContain('2 damaged line(s)');
+    expect(result.warning).toBe(warnings[0]);
+    expect(files.contents.get(PATH)).toBe(original);
+    history.append(record(4));
+    await history.flush();
+    expect((await setup(files).history.load()).records).toEqual([record(1), record(3), record(4)]);
+  });
+
+  it('a second header line (two windows created the file at once) is no damage', async () => {
+    const files = new MemoryFiles();
+    files.contents.set(PATH, `${header}\n${JSON.stringify(record(1))}\n${header}\n${JSON.stringify(record(2))}\n`);
+    const { history, warnings } = setup(files);
+    expect(await history.load()).toEqual({ records: [record(1), record(2)], warning: null });
+    expect(warnings).toEqual([]);
+    expect(parseHistoryText(files.contents.get(PATH) ?? '', 10)).toEqual({ valid: true, records: [record(1), record(2)], damagedLines: 0 });
+  });
+
+  it('ends a line left unfinished by a crash before appending, so the new batch is read back whole', async () => {
+    const files = new MemoryFiles();
+    files.contents.set(PATH, `${header}\n${JSON.stringify(record(1))}\n{"startedAtEpo`);
+    const { history } = setup(files);
+    await history.load();
+    history.append(record(2));
+    await history.flush();
+    const reloaded = await setup(files).history.load();
+    expect(reloaded.records).toEqual([record(1), record(2)]);
+    expect(reloaded.warning).toContain('1 damaged line(s)');
+  });
+
+  it('appends wait while another window holds the lock, and go ahead without it rather than lose the batch', async () => {
+    const files = new MemoryFiles();
+    files.contents.set(`${PATH}.lock`, 'other window');
+    const { history, sleeps } = setup(files);
+    await history.load();
+    history.append(record(1));
+    await history.flush();
+    expect(sleeps.length).toBeGreaterThan(10);
+    expect(files.contents.get(`${PATH}.lock`)).toBe('other window');
+    expect((await setup(files).history.load()).records).toEqual([record(1)]);
+  });
+
+  it('breaks a lock left by a window that died holding it', async () => {
+    const files = new MemoryFiles();
+    files.contents.set(`${PATH}.lock`, 'crashed window');
+    files.modifiedAt.set(`${PATH}.lock`, NOW_MS - 60_000);
+    const { history, sleeps } = setup(files);
+    history.append(record(1));
+    await history.flush();
+    expect(sleeps).toEqual([]);
+    expect(files.contents.has(`${PATH}.lock`)).toBe(false);
+    expect((await setup(files).history.load()).records).toEqual([record(1)]);
   });
 
   it('never throws when the file cannot be read, nor set aside, nor written', async () => {
@@ -277,5 +364,182 @@ describe('export', () => {
     expect(json.format).toBe(HISTORY_HEADER.format);
     expect(json.count).toBe(2);
     expect(json.records.map(parseRequestRecord)).toEqual([record(1), record(2)]);
+  });
+});
+
+/** A read-only file in memory that counts the bytes and reads asked of it (the bounded-read seam). */
+class CountingFiles implements TextFiles {
+  bytesRead = 0;
+  reads = 0;
+  constructor(private readonly path: string, readonly content: Buffer) {}
+  async openRead(path: string): Promise<ReadableTextFile | null> {
+    if (path !== this.path) return null;
+    const content = this.content;
+    return {
+      size: content.length,
+      read: async (position: number, length: number) => {
+        this.reads++;
+        const bytes = content.subarray(position, Math.min(content.length, position + length));
+        this.bytesRead += bytes.length;
+        return bytes;
+      },
+      close: async () => undefined,
+    };
+  }
+  async openAppend(): Promise<AppendableTextFile> {
+    throw new Error('read-only');
+  }
+  async writeAtomic(): Promise<void> {
+    throw new Error('read-only');
+  }
+  async rename(): Promise<void> {
+    throw new Error('read-only');
+  }
+  async createExclusive(): Promise<boolean> {
+    return true;
+  }
+  async modifiedAtMs(): Promise<number | null> {
+    return null;
+  }
+  async remove(): Promise<void> {}
+}
+
+describe('SpeedHistory shared by two windows (issue 14, item 11)', () => {
+  let dir = '';
+  afterEach(() => {
+    if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('two histories on one file, both started before it existed, both append and neither erases the other', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'speed-history-shared-'));
+    const filePath = join(dir, 'speed-history.jsonl');
+    const clock = new ManualClock();
+    const scheduler = new ManualScheduler(clock, (ms) => clock.advance(ms));
+    const make = () => new SpeedHistory({ files: nodeTextFiles, filePath, scheduler, wallClockMs: () => 42 });
+    const first = make();
+    const second = make();
+    expect((await first.load()).records).toEqual([]);
+    expect((await second.load()).records).toEqual([]);
+    first.append(record(1));
+    await first.flush();
+    second.append(record(2));
+    await second.flush();
+    first.append(record(3));
+    second.append(record(4));
+    await Promise.all([first.flush(), second.flush()]);
+    const reloaded = await make().load();
+    expect(reloaded.warning).toBeNull();
+    expect(reloaded.records.map((r) => r.stats.ttftMs).sort()).toEqual([101, 102, 103, 104]);
+  });
+});
+
+describe('SpeedHistory compaction beside another window', () => {
+  let dir = '';
+  afterEach(() => {
+    if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the newest records of both windows, and leaves no lock or temporary file behind', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'speed-history-compact-'));
+    const filePath = join(dir, 'speed-history.jsonl');
+    const clock = new ManualClock();
+    const scheduler = new ManualScheduler(clock, (ms) => clock.advance(ms));
+    const make = () => new SpeedHistory({ files: nodeTextFiles, filePath, scheduler, wallClockMs: () => Date.now(), capacity: 100 });
+    const first = make();
+    const second = make();
+    await Promise.all([first.load(), second.load()]);
+    // 300 records, written alternately in batches of 10 by the two windows: compaction runs more than once.
+    for (let batch = 0; batch < 30; batch++) {
+      const writer = batch % 2 === 0 ? first : second;
+      for (let i = 0; i < 10; i++) writer.append(record(batch * 10 + i));
+      await writer.flush();
+    }
+    const lines = readFileSync(filePath, 'utf8').trimEnd().split('\n');
+    expect(lines.length).toBeLessThanOrEqual(1 + 120 + 10);
+    const reloaded = await make().load();
+    expect(reloaded.records).toEqual(Array.from({ length: 100 }, (_, i) => record(200 + i)));
+    expect(readdirSync(dir)).toEqual(['speed-history.jsonl']);
+  });
+});
+
+describe('readHistoryTail', () => {
+  function memoryFile(text: string): ReadableTextFile & { reads: number } {
+    const bytes = Buffer.from(text, 'utf8');
+    const file = {
+      size: bytes.length,
+      reads: 0,
+      read: async (position: number, length: number) => {
+        file.reads++;
+        return bytes.subarray(position, position + length);
+      },
+      close: async () => undefined,
+    };
+    return file;
+  }
+
+  it('splits lines across chunk boundaries without breaking multi-byte characters', async () => {
+    const records = [record(1, { endpointLabel: 'Café ☕ 模型' }), record(2, { endpointLabel: 'emoji 😀😀' }), record(3)];
+    const file = memoryFile([header, ...records.map((r) => JSON.stringify(r))].join('\n') + '\n');
+    for (const chunk of [1, 3, 7, 64, 1 << 20]) {
+      const tail = await readHistoryTail(file, 100, 1 << 20, chunk);
+      expect(tail, `chunk ${chunk}`).toMatchObject({ valid: true, records, damagedLines: 0 });
+    }
+  });
+
+  it('skips an overlong line as one damaged line', async () => {
+    const file = memoryFile(`${header}\n${JSON.stringify(record(1))}\n${'x'.repeat(200_000)}\n${JSON.stringify(record(2))}\n`);
+    const tail = await readHistoryTail(file, 100, 1 << 20, 4096);
+    expect(tail).toMatchObject({ valid: true, records: [record(1), record(2)], damagedLines: 1 });
+  });
+
+  it('a file without the header is not a history file, and only its start is read', async () => {
+    const file = memoryFile('x'.repeat(100_000));
+    expect((await readHistoryTail(file, 100)).valid).toBe(false);
+    expect(file.reads).toBe(1);
+  });
+});
+
+describe('SpeedHistory reads a large file from its end, bounded and asynchronously', () => {
+  const LINE_COUNT = 125_000;
+  let bigFile: Buffer | null = null;
+  function big(): Buffer {
+    if (bigFile === null) {
+      const lines = [header];
+      for (let i = 0; i < LINE_COUNT; i++) lines.push(JSON.stringify(record(i)));
+      bigFile = Buffer.from(lines.join('\n') + '\n', 'utf8');
+    }
+    return bigFile;
+  }
+
+  it('a 50 MB file: only the newest records are read, never the whole file, in several reads', async () => {
+    const files = new CountingFiles(PATH, big());
+    expect(files.content.length).toBeGreaterThan(45 * 1024 * 1024);
+    const { history, warnings } = setup(files, 10_000);
+    const pending = history.load();
+    // Nothing is read synchronously: load returns before the first byte is read.
+    expect(files.bytesRead).toBe(0);
+    const result = await pending;
+    expect(result.warning).toBeNull();
+    expect(warnings).toEqual([]);
+    expect(result.records).toHaveLength(10_000);
+    expect(result.records[0]).toEqual(record(LINE_COUNT - 10_000));
+    expect(result.records[9_999]).toEqual(record(LINE_COUNT - 1));
+    const lineBytes = files.content.length / LINE_COUNT;
+    // The newest 10,000 lines, plus at most one read chunk and the header probe; far from the whole file.
+    expect(files.bytesRead).toBeLessThan(10_000 * lineBytes + 1024 * 1024 + 8192);
+    expect(files.bytesRead).toBeLessThan(files.content.length / 5);
+    expect(files.reads).toBeGreaterThan(2);
+  });
+
+  it('never reads more than the byte bound, even when the capacity would allow more', async () => {
+    const files = new CountingFiles(PATH, big());
+    const clock = new ManualClock();
+    const scheduler = new ManualScheduler(clock, (ms) => clock.advance(ms));
+    const history = new SpeedHistory({ files, filePath: PATH, scheduler, wallClockMs: () => 0, capacity: 1_000_000, maxReadBytes: 2 * 1024 * 1024 });
+    const result = await history.load();
+    expect(files.bytesRead).toBeLessThanOrEqual(2 * 1024 * 1024 + 8192);
+    expect(result.records.length).toBeGreaterThan(1_000);
+    expect(result.records.at(-1)).toEqual(record(LINE_COUNT - 1));
+    expect(result.warning).toBeNull();
   });
 });
