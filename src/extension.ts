@@ -13,6 +13,7 @@ import { createSettingsSource, readHttpProxy } from './vscode/settingsSource';
 import { SimulatedBackends, WorkspaceCodeTexts } from './vscode/simulatedBackends';
 import { createSpeedUi } from './vscode/speedUi';
 import { probeEndpoint } from './core/probe';
+import { proberEndingRests } from './core/probeBoard';
 import { detectContextWindow } from './core/contextWindow';
 import { describeRouteDecision, RoutedGenerationService } from './core/routedGenerationService';
 import { ContextWindowBook } from './core/routing/contextWindowBook';
@@ -92,7 +93,8 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
     clock: systemClock,
     endpoints: () => [...endpoints.endpoints('burst'), ...endpoints.endpoints('longContext')],
     completionsEnabled: () => readBooleanSetting(settings, 'inline.enabled'),
-    prober: (endpoint, signal) => probeEndpoint(endpoint.target, { transport, clock: systemClock, countTokens: tokens.count, signal }),
+    // A probe that succeeds ends the endpoint's rest in the router's health book ("Probe Backends" means "try it now").
+    prober: proberEndingRests((endpoint, signal) => probeEndpoint(endpoint.target, { transport, clock: systemClock, countTokens: tokens.count, signal }), health),
     contextWindowOf: (endpoint) => windows.infoOf(endpoint),
     healthOf: (endpoint) => health.snapshot(endpoint.id),
     settings,

@@ -8,6 +8,24 @@ import { redact } from './redact';
 /** Probes one endpoint (the composition root binds `probeEndpoint` to the transport, clock and token counter). */
 export type EndpointProber = (endpoint: ResolvedEndpoint, signal: AbortSignal) => Promise<ProbeResult>;
 
+/** What a probe may tell the router's health book (`EndpointHealthBook`). */
+export interface RestEnder {
+  endRest(endpointId: string): void;
+}
+
+/**
+ * A prober whose successful probe ends the endpoint's rest in the router's health book, so that "Probe Backends" (the
+ * command and the panel's button) puts an endpoint that answers again back in use at once, rather than after its rest
+ * (up to 5 minutes after a 429). A failed probe leaves the rest as it is.
+ */
+export function proberEndingRests(prober: EndpointProber, health: RestEnder): EndpointProber {
+  return async (endpoint, signal) => {
+    const result = await prober(endpoint, signal);
+    if (result.ok) health.endRest(endpoint.id);
+    return result;
+  };
+}
+
 function errorReasonOf(reason: string): BackendErrorReason | null {
   return BACKEND_ERROR_REASONS.find((known) => known === reason) ?? null;
 }

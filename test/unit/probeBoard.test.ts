@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { ResolvedEndpoint } from '../../src/core/endpoint';
 import type { ProbeState } from '../../src/core/panelProtocol';
 import type { ProbeResult } from '../../src/core/probe';
-import { ProbeBoard } from '../../src/core/probeBoard';
+import { ManualClock } from '../../src/core/clock';
+import { BackendError } from '../../src/core/errors';
+import { ProbeBoard, proberEndingRests } from '../../src/core/probeBoard';
+import { EndpointHealthBook } from '../../src/core/routing/endpointHealth';
 
 function endpoint(id: string, apiKey?: string): ResolvedEndpoint {
   return {
@@ -96,5 +99,22 @@ describe('ProbeBoard', () => {
       return result(false, 'aborted');
     });
     expect(board.state().rows.map((row) => row.status)).toEqual(['error', 'pending']);
+  });
+});
+
+describe('Probe Backends ends a rest (issue 14, item 6)', () => {
+  it('a successful probe puts a resting endpoint back in use at once; a failed one leaves the rest as it is', async () => {
+    const health = new EndpointHealthBook(new ManualClock());
+    const limited = new BackendError('rate-limited', '429', { status: 429, retryAfterMs: 300_000 });
+    health.recordFailure('burst#0', limited, 'rate-limited');
+    health.recordFailure('burst#1', limited, 'rate-limited');
+    const board = new ProbeBoard(() => 5, () => undefined);
+    await board.run(
+      [endpoint('burst#0'), endpoint('burst#1')],
+      proberEndingRests((target) => Promise.resolve(result(target.id === 'burst#0')), health),
+    );
+    expect(health.snapshot('burst#0')).toMatchObject({ state: 'closed', restRemainingMs: 0 });
+    expect(health.snapshot('burst#1')).toMatchObject({ state: 'open', restRemainingMs: 300_000 });
+    expect(board.state().rows.map((row) => row.status)).toEqual(['ok', 'error']);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock';
 import { BackendError } from '../../src/core/errors';
 import type { ResolvedEndpoint } from '../../src/core/endpoint';
+import { MAX_RATE_LIMIT_REST_MS, httpError, retryAfterMsFrom } from '../../src/core/httpErrors';
 import { EndpointHealthBook } from '../../src/core/routing/endpointHealth';
 import { HedgeBudget } from '../../src/core/routing/hedgeBudget';
 import { failoverCause, isFallbackReason } from '../../src/core/routing/routeReason';
@@ -142,5 +143,124 @@ describe('EndpointHealthBook.reconcile', () => {
     book.recordFailure('burst#0', new BackendError('rate-limited', 'slow down', { status: 429, retryAfterMs: 5_000 }), 'rate-limited');
     book.reconcile([at('http://127.0.0.1:2/v1', 'another-model')]);
     expect(book.restRemainingMs('burst#0')).toBe(0);
+  });
+});
+
+describe('rate-limit rests are capped and follow the limit that was hit (issue 14, item 6)', () => {
+  const NOW = Date.parse('2026-01-01T12:00:00Z');
+
+  it('rests at most 5 minutes however long Retry-After says, then lets a trial through', () => {
+    const clock = new ManualClock();
+    const book = new EndpointHealthBook(clock);
+    const yearLong = httpError(429, { 'retry-after': '31536000' }, '');
+    expect(yearLong.retryAfterMs).toBe(MAX_RATE_LIMIT_REST_MS);
+    expect(MAX_RATE_LIMIT_REST_MS).toBe(300_000);
+    book.recordFailure('b', yearLong, 'rate-limited');
+    expect(book.restRemainingMs('b')).toBe(300_000);
+    // An error that carries the server's word uncapped is capped by the book too.
+    book.recordFailure('c', new BackendError('rate-limited', '429', { status: 429, retryAfterMs: 31_536_000_000 }), 'rate-limited');
+    expect(book.restRemainingMs('c')).toBe(300_000);
+    clock.advance(300_000);
+    expect(book.snapshot('b').state).toBe('half-open');
+    expect(book.restRemainingMs('b')).toBe(0);
+    // The trial is rate-limited again: another capped rest, no more.
+    book.recordFailure('b', httpError(429, { 'retry-after': '31536000' }, ''), 'rate-limited');
+    expect(book.restRemainingMs('b')).toBe(300_000);
+  });
+
+  it.each<[string, Record<string, string>, number | null]>([
+    [
+      'Cerebras, per-minute tokens spent: the minute reset, not the daily one 9 hours away',
+      {
+        'x-ratelimit-limit-requests-day': '14400',
+        'x-ratelimit-remaining-requests-day': '14000',
+        'x-ratelimit-reset-requests-day': '33011.38',
+        'x-ratelimit-limit-tokens-minute': '60000',
+        'x-ratelimit-remaining-tokens-minute': '0',
+        'x-ratelimit-reset-tokens-minute': '11.38',
+      },
+      11_380,
+    ],
+    [
+      'Cerebras, daily requests spent: the daily reset (then capped)',
+      {
+        'x-ratelimit-remaining-requests-day': '0',
+        'x-ratelimit-reset-requests-day': '33011.38',
+        'x-ratelimit-remaining-tokens-minute': '59000',
+        'x-ratelimit-reset-tokens-minute': '11.38',
+      },
+      33_011_380,
+    ],
+    [
+      'OpenAI/Groq, tokens spent: the token reset',
+      {
+        'x-ratelimit-remaining-requests': '499',
+        'x-ratelimit-reset-requests': '2m59.56s',
+        'x-ratelimit-remaining-tokens': '0',
+        'x-ratelimit-reset-tokens': '7.66s',
+      },
+      7_660,
+    ],
+    [
+      'OpenAI, requests spent: the request reset',
+      { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1s', 'x-ratelimit-remaining-tokens': '149000', 'x-ratelimit-reset-tokens': '6m0s' },
+      1_000,
+    ],
+    [
+      'nothing at zero: the limit with the least left for its size (a request needed more tokens than remained)',
+      {
+        'x-ratelimit-limit-requests': '500',
+        'x-ratelimit-remaining-requests': '400',
+        'x-ratelimit-reset-requests': '2m',
+        'x-ratelimit-limit-tokens': '6000',
+        'x-ratelimit-remaining-tokens': '100',
+        'x-ratelimit-reset-tokens': '20s',
+      },
+      20_000,
+    ],
+    ['no remaining stated: the soonest reset', { 'x-ratelimit-reset-requests-day': '33011', 'x-ratelimit-reset-tokens-minute': '7.5' }, 7_500],
+    [
+      'Anthropic, output tokens spent: its RFC 3339 reset time',
+      {
+        'anthropic-ratelimit-requests-limit': '50',
+        'anthropic-ratelimit-requests-remaining': '49',
+        'anthropic-ratelimit-requests-reset': '2026-01-01T12:00:01Z',
+        'anthropic-ratelimit-output-tokens-limit': '8000',
+        'anthropic-ratelimit-output-tokens-remaining': '0',
+        'anthropic-ratelimit-output-tokens-reset': '2026-01-01T12:00:42Z',
+      },
+      42_000,
+    ],
+    ['Retry-After wins over reset headers', { 'retry-after': '3', 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '1m' }, 3_000],
+    ['nothing stated', {}, null],
+  ])('%s', (_name, headers, expected) => {
+    expect(retryAfterMsFrom(headers, NOW)).toBe(expected);
+  });
+
+  it('a per-minute 429 with Cerebras headers rests the endpoint for seconds, not hours', () => {
+    const book = new EndpointHealthBook(new ManualClock());
+    const error = httpError(
+      429,
+      {
+        'x-ratelimit-remaining-requests-day': '14000',
+        'x-ratelimit-reset-requests-day': '33011.38',
+        'x-ratelimit-remaining-tokens-minute': '0',
+        'x-ratelimit-reset-tokens-minute': '11.38',
+      },
+      '{"message":"Tokens per minute limit exceeded"}',
+    );
+    book.recordFailure('b', error, 'rate-limited');
+    expect(book.restRemainingMs('b')).toBe(11_380);
+  });
+
+  it('a successful probe ends a rest at once (and closes the breaker)', () => {
+    const clock = new ManualClock();
+    const book = new EndpointHealthBook(clock);
+    book.recordFailure('b', new BackendError('rate-limited', '429', { status: 429, retryAfterMs: 120_000 }), 'rate-limited');
+    expect(book.snapshot('b').state).toBe('open');
+    book.endRest('b');
+    expect(book.snapshot('b')).toMatchObject({ state: 'closed', restRemainingMs: 0, restCause: null, consecutiveFailures: 0 });
+    book.endRest('never-seen');
+    expect(book.restRemainingMs('never-seen')).toBe(0);
   });
 });

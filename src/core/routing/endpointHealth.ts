@@ -1,6 +1,7 @@
 import type { ResolvedEndpoint } from '../endpoint';
 import type { Clock } from '../clock';
 import type { BackendError } from '../errors';
+import { MAX_RATE_LIMIT_REST_MS } from '../httpErrors';
 
 /** Tunables of the health book; the defaults suit burst providers with per-minute quotas and local servers. */
 export interface HealthOptions {
@@ -12,6 +13,11 @@ export interface HealthOptions {
   readonly maxRestMs: number;
   /** Rest after a 429 that named no retry time, in ms (per-minute quotas usually reset within seconds). */
   readonly defaultRateLimitRestMs: number;
+  /**
+   * Longest rest a retry time can ask for, in ms; past it the endpoint gets a trial request. A server that says a year,
+   * or a daily quota's reset, must not take a fast endpoint away for longer than a person would wait to notice.
+   */
+  readonly maxRateLimitRestMs: number;
   /** TTFT samples kept per endpoint for the p50/p95 estimates. */
   readonly ttftWindow: number;
   /** Samples needed before a p95 is trusted (hedging waits for it). */
@@ -20,12 +26,16 @@ export interface HealthOptions {
   readonly smoothing: number;
 }
 
-/** Defaults: open after 3 failures, rest 5 s doubling to 60 s, 10 s after an unexplained 429, p95 over the last 64 TTFTs. */
+/**
+ * Defaults: open after 3 failures, rest 5 s doubling to 60 s, 10 s after an unexplained 429, at most 5 minutes whatever
+ * the server asks, p95 over the last 64 TTFTs.
+ */
 export const DEFAULT_HEALTH_OPTIONS: HealthOptions = {
   failuresToOpen: 3,
   baseRestMs: 5_000,
   maxRestMs: 60_000,
   defaultRateLimitRestMs: 10_000,
+  maxRateLimitRestMs: MAX_RATE_LIMIT_REST_MS,
   ttftWindow: 64,
   minTtftSamples: 8,
   smoothing: 0.2,
@@ -73,7 +83,8 @@ function percentile(sortedAscending: readonly number[], fraction: number): numbe
 
 /**
  * Rolling health per endpoint (TTFT percentiles, decode speed, error rate) and a circuit breaker that rests an endpoint
- * after repeated failures, or at once after a 429, for as long as the server asked (Retry-After / x-ratelimit-reset-*).
+ * after repeated failures, or at once after a 429, for as long as the server asked (Retry-After, or the reset of the
+ * limit that was hit) up to `maxRateLimitRestMs`; then a trial request. A successful probe ends a rest (`endRest`).
  */
 export class EndpointHealthBook {
   private readonly byId = new Map<string, MutableHealth>();
@@ -155,7 +166,7 @@ export class EndpointHealthBook {
 
   /**
    * A request failed. Cancellation by the caller says nothing about the endpoint and is ignored. A 429 (or any error
-   * with a retry time) rests the endpoint at once for as long as the server asked; network errors, 5xx and timeouts
+   * with a retry time) rests the endpoint at once for as long as the server asked, at most `maxRateLimitRestMs`; network errors, 5xx and timeouts
    * rest it after `failuresToOpen` in a row, or at once when a trial after a rest fails.
    */
   recordFailure(endpointId: string, error: BackendError, cause: string): void {
@@ -173,7 +184,7 @@ export class EndpointHealthBook {
     health.consecutiveFailures += 1;
     const now = this.clock.now();
     if (error.retryAfterMs !== null && error.retryAfterMs > 0) {
-      this.rest(health, now + error.retryAfterMs, cause);
+      this.rest(health, now + Math.min(error.retryAfterMs, this.options.maxRateLimitRestMs), cause);
       return;
     }
     if (error.reason === 'rate-limited') {
@@ -184,6 +195,15 @@ export class EndpointHealthBook {
       const restMs = Math.min(this.options.maxRestMs, this.options.baseRestMs * 2 ** health.opens);
       this.rest(health, now + restMs, cause);
     }
+  }
+
+  /**
+   * A probe of the endpoint succeeded ("Probe Backends"): the person asked whether it answers, and it does, so a rest
+   * ends now and the breaker closes. Probes are never routed, so they are the one way to end a rest early.
+   */
+  endRest(endpointId: string): void {
+    const health = this.byId.get(endpointId);
+    if (health !== undefined) this.closeBreaker(health);
   }
 
   private rest(health: MutableHealth, untilMs: number, cause: string): void {
