@@ -27,6 +27,7 @@ import { createLazyTokenCounter } from './core/lazyTokenCounter';
 import { createLazyTransport } from './vscode/lazyTransport';
 import { RefactorCommands } from './vscode/refactorCommands';
 import { createInlineCompletions } from './vscode/inlineCompletions';
+import { GitGlobalExcludesFile } from './vscode/gitGlobalExcludes';
 import { protocolFor } from './core/protocols/registry';
 import { LocalEngineTransport } from './core/localEngine/localEngineTransport';
 import { LocalEngine } from './vscode/localEngine';
@@ -118,9 +119,13 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
     health.reconcile(all);
     void windows.refresh(all).then(() => speedUi.refresh());
   }));
+  // git's global excludes file: one of the rules of the file gate that repository tasks and inline completions share.
+  const globalExcludes = new GitGlobalExcludesFile();
+  context.subscriptions.push(globalExcludes);
   // Repository tasks (issue 7): the index is built on first use and kept current by a file watcher.
   const repoIndex = new RepoIndexHost({
     log,
+    globalExcludes,
     maxFileBytes: () => readNumberSetting(settings, 'repo.maxFileSizeKb') * 1024,
     readerScript: context.asAbsolutePath(join('dist', 'repoFileReader.js')),
   });
@@ -130,7 +135,7 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
   context.subscriptions.push({ dispose: () => void transport.close() }, new RefactorCommands({ service: generation, clock: systemClock, log, countTokens: tokens.count }));
   // Inline completions (issue 4): the provider for every language, its toggle, cache hits recorded in the stats hub.
   context.subscriptions.push(
-    createInlineCompletions({ service: generation, clock: systemClock, countTokens: roughTokenCount, settings, log, globalState: context.globalState, sink: speedUi.hub, onDidToggle: () => speedUi.refresh(), hasInlineBackend: () => endpoints.endpoints('burst').some((endpoint) => endpoint.fim !== 'none'),
+    createInlineCompletions({ service: generation, clock: systemClock, countTokens: roughTokenCount, settings, log, globalState: context.globalState, globalExcludes, sink: speedUi.hub, onDidToggle: () => speedUi.refresh(), hasInlineBackend: () => endpoints.endpoints('burst').some((endpoint) => endpoint.fim !== 'none'),
       rateLimitLow: (endpointId) => rateLimits.isLow(endpointId),
       onSuggestionShown: (sample) => speedUi.hub.suggestionShown(sample),
       warm: () => endpoints.endpoints('burst').forEach((endpoint) => void transport.warm(protocolFor(endpoint.target.protocol).warmUrl(endpoint.target))) }),

@@ -12,8 +12,10 @@ import { FimPathProbe } from '../core/inline/fimPathProbe';
 import type { FimPathMemory, FimPathState } from '../core/inline/fimPathProbe';
 import { InlineEngine } from '../core/inline/inlineEngine';
 import type { InlineDocumentState } from '../core/inline/inlineEngine';
-import { compileInlineIgnore, gateVerdict, INLINE_IGNORE_FILE, languageEnabled, readInlineOptions } from '../core/inline/inlineSettings';
-import type { IgnorePattern } from '../core/repo/ignoreRules';
+import { gateVerdict, languageEnabled, readInlineOptions } from '../core/inline/inlineSettings';
+import { IGNORE_FILE_NAMES, REPOSITORY_EXCLUDE_FILE, WorkspaceFileGate } from '../core/repo/fileGate';
+import type { GateDocument, GateEntry } from '../core/repo/fileGate';
+import { readSmallTextFile } from './gitGlobalExcludes';
 
 /** The toggle command (package.json `contributes.commands`). */
 export const TOGGLE_INLINE_COMMAND = 'latencyCopilot.toggleInlineCompletions';
@@ -53,6 +55,14 @@ export interface InlineCompletionsDeps {
   readonly rateLimitLow?: (endpointId: string) => boolean;
   /** Told of every suggestion handed to VS Code (never a cancelled or empty call): keystroke-to-suggestion figures. */
   readonly onSuggestionShown?: (sample: SuggestionSample) => void;
+  /** git's global excludes file (shared with the repository index): its text, and when it changes. */
+  readonly globalExcludes: GlobalExcludesSource;
+}
+
+/** Where git's global excludes come from (`GitGlobalExcludesFile`). */
+export interface GlobalExcludesSource {
+  text(): Promise<string | null>;
+  readonly onDidChange: vscode.Event<void>;
 }
 
 /** After this long without a provider call (ms), connections may have closed: the next keystroke warms them again. */
@@ -77,47 +87,76 @@ function isFimPathState(value: unknown): value is FimPathState {
   return (value.confirmed === null || typeof value.confirmed === 'string') && Array.isArray(value.rejected);
 }
 
-/** Reads the ignore file of each workspace folder once, and again when it changes. */
-class IgnoreFiles implements vscode.Disposable {
-  private readonly patterns = new Map<string, Promise<IgnorePattern[]>>();
-  private readonly loaded = new Map<string, IgnorePattern[]>();
-  private readonly watcher = vscode.workspace.createFileSystemWatcher(`**/${INLINE_IGNORE_FILE}`);
+/** A document as the shared file gate sees it: scheme, workspace folder, path relative to the folder (POSIX). */
+function gateDocumentOf(uri: vscode.Uri): GateDocument {
+  const name = uri.path.slice(uri.path.lastIndexOf('/') + 1);
+  const folder = uri.scheme === 'file' ? vscode.workspace.getWorkspaceFolder(uri) : undefined;
+  if (folder === undefined || folder.uri.scheme !== 'file') return { scheme: uri.scheme, folder: null, folderName: '', relativePath: name };
+  const root = folder.uri.path.endsWith('/') ? folder.uri.path : `${folder.uri.path}/`;
+  const relativePath = uri.path.startsWith(root) ? uri.path.slice(root.length) : vscode.workspace.asRelativePath(uri, false);
+  return { scheme: uri.scheme, folder: folder.uri.toString(), folderName: folder.name, relativePath };
+}
 
-  constructor() {
-    const forget = () => {
-      this.patterns.clear();
-      this.loaded.clear();
+/**
+ * The shared file gate (`core/repo/fileGate.ts`) fed by the editor: ignore files read from disk and watched, verdicts
+ * forgotten when a document closes or the folders change. A document refused only because its rules were still being
+ * read is asked about again when they arrive (VS Code is told to request a suggestion again if it is still the active
+ * one), so the first keystroke in a new folder is late, not lost.
+ */
+class InlineFileGate implements vscode.Disposable {
+  private readonly gate: WorkspaceFileGate;
+  private readonly disposables: vscode.Disposable[] = [];
+  /** The document last refused with `loading`. */
+  private waiting: vscode.Uri | null = null;
+
+  constructor(globalExcludes: GlobalExcludesSource) {
+    this.gate = new WorkspaceFileGate(
+      {
+        readFolderFile: (folder, relativePath) => readSmallTextFile(vscode.Uri.joinPath(vscode.Uri.parse(folder), ...relativePath.split('/')).fsPath),
+        readGlobalExcludes: () => globalExcludes.text(),
+      },
+      () => this.rulesLoaded(),
+    );
+    const ignoreFiles = vscode.workspace.createFileSystemWatcher(`**/{${IGNORE_FILE_NAMES.join(',')}}`);
+    const repositoryExcludes = vscode.workspace.createFileSystemWatcher(`**/${REPOSITORY_EXCLUDE_FILE}`);
+    const changed = (uri: vscode.Uri) => {
+      const document = gateDocumentOf(uri);
+      if (document.folder !== null) this.gate.fileChanged(document.folder, document.relativePath);
     };
-    this.watcher.onDidChange(forget);
-    this.watcher.onDidCreate(forget);
-    this.watcher.onDidDelete(forget);
-  }
-
-  patternsFor(folder: vscode.WorkspaceFolder): Promise<IgnorePattern[]> {
-    const key = folder.uri.toString();
-    let loaded = this.patterns.get(key);
-    if (loaded === undefined) {
-      loaded = Promise.resolve(vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder.uri, INLINE_IGNORE_FILE))).then(
-        (bytes) => compileInlineIgnore(new TextDecoder().decode(bytes)),
-        () => [],
-      ).then((patterns) => {
-        this.loaded.set(key, patterns);
-        return patterns;
-      });
-      this.patterns.set(key, loaded);
+    for (const watcher of [ignoreFiles, repositoryExcludes]) {
+      this.disposables.push(watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed), watcher.onDidDelete(changed));
     }
-    return loaded;
+    this.disposables.push(
+      globalExcludes.onDidChange(() => this.gate.globalExcludesChanged()),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.gate.reset()),
+      vscode.workspace.onDidCloseTextDocument((document) => this.gate.forget(document.uri.toString())),
+    );
   }
 
-  /** The folder's patterns if already read, else null (and reading starts): callers treat null as "not allowed yet". */
-  loadedFor(folder: vscode.WorkspaceFolder): IgnorePattern[] | null {
-    const patterns = this.loaded.get(folder.uri.toString());
-    if (patterns === undefined) void this.patternsFor(folder);
-    return patterns ?? null;
+  /** The verdict for a document: a map lookup once known (whatever the document's version), else decided now. */
+  entryFor(uri: vscode.Uri): GateEntry {
+    const key = uri.toString();
+    return this.gate.cached(key) ?? this.gate.decide(key, gateDocumentOf(uri));
+  }
+
+  /** A suggestion for this document was refused while its rules were being read: ask again when they arrive. */
+  askAgainWhenLoaded(uri: vscode.Uri): void {
+    this.waiting = uri;
+  }
+
+  private rulesLoaded(): void {
+    const waiting = this.waiting;
+    if (waiting === null) return;
+    const verdict = this.gate.decide(waiting.toString(), gateDocumentOf(waiting)).verdict;
+    if (verdict === 'loading') return;
+    this.waiting = null;
+    if (verdict === 'allowed' && vscode.window.activeTextEditor?.document.uri.toString() === waiting.toString()) {
+      void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+    }
   }
 
   dispose(): void {
-    this.watcher.dispose();
+    for (const disposable of this.disposables) disposable.dispose();
   }
 }
 
@@ -157,23 +196,16 @@ export function createInlineCompletions(deps: InlineCompletionsDeps): InlineComp
       log.warn(line);
     },
   });
-  const ignoreFiles = new IgnoreFiles();
+  const fileGate = new InlineFileGate(deps.globalExcludes);
   const recentEdits: { uri: vscode.Uri; line: number }[] = [];
   const isEnabled = () => readBooleanSetting(settings, 'inline.enabled');
 
   const snippetsFor = (document: vscode.TextDocument): readonly SnippetCandidate[] => {
     const candidates: SnippetCandidate[] = [];
-    // Another file is offered only when it is in a workspace folder whose ignore file has been read, and passes the same
-    // gate as the file being edited (never a secret file, never an ignored one).
-    const allowed = (other: vscode.TextDocument) => {
-      if (other.uri.toString() === document.uri.toString() || other.uri.scheme !== 'file') return false;
-      const folder = vscode.workspace.getWorkspaceFolder(other.uri);
-      const patterns = folder === undefined ? null : ignoreFiles.loadedFor(folder);
-      if (patterns === null) return false;
-      const fileName = other.fileName.split(/[\\/]/).pop() ?? '';
-      const relativePath = vscode.workspace.asRelativePath(other.uri, false);
-      return gateVerdict({ enabled: true, languageEnabled: true, fileName, relativePath, workspaceTrusted: true, allowUntrusted: true, ignorePatterns: patterns }) === null;
-    };
+    // Another file is offered only when it passes the same gate as the file being edited (on disk in a workspace folder,
+    // never a secret file, never an ignored one; not while its folder's ignore files are being read).
+    const allowed = (other: vscode.TextDocument) =>
+      other.uri.toString() !== document.uri.toString() && fileGate.entryFor(other.uri).verdict === 'allowed';
     const around = (other: vscode.TextDocument, line: number, origin: SnippetCandidate['origin']) => {
       const start = Math.max(0, line - SNIPPET_LINES / 2);
       const end = Math.min(other.lineCount, start + SNIPPET_LINES);
@@ -199,25 +231,24 @@ export function createInlineCompletions(deps: InlineCompletionsDeps): InlineComp
   const provider: vscode.InlineCompletionItemProvider = {
     async provideInlineCompletionItems(document, position, _context, token) {
       warmAfterIdle();
-      const folder = vscode.workspace.getWorkspaceFolder(document.uri);
-      const relativePath = folder === undefined ? null : vscode.workspace.asRelativePath(document.uri, false);
+      // Never waits: a document whose folder's ignore files are still being read is refused this time (`rules-loading`).
+      const file = fileGate.entryFor(document.uri);
       const verdict = gateVerdict({
         enabled: isEnabled(),
         languageEnabled: languageEnabled(settings, document.languageId),
-        fileName: document.fileName.split(/[\\/]/).pop() ?? '',
-        relativePath,
+        file: file.verdict,
         workspaceTrusted: vscode.workspace.isTrusted,
         allowUntrusted: readBooleanSetting(settings, 'inline.allowInUntrustedWorkspaces'),
-        ignorePatterns: folder === undefined ? [] : await ignoreFiles.patternsFor(folder),
       });
+      if (verdict === 'rules-loading') fileGate.askAgainWhenLoaded(document.uri);
       if (verdict !== null || token.isCancellationRequested || deps.hasInlineBackend?.() === false) return [];
       const startLine = Math.max(0, position.line - (position.line % PREFIX_LINE_BLOCK) - PREFIX_LINE_BLOCK);
       const endLine = Math.min(document.lineCount, position.line + SUFFIX_LINES);
       const state: InlineDocumentState = {
         documentId: `${document.uri.toString()}#${startLine}`,
         languageId: document.languageId,
-        path: relativePath ?? document.fileName,
-        repoName: folder?.name ?? '',
+        path: file.document.relativePath,
+        repoName: file.document.folderName,
         prefix: document.getText(new vscode.Range(startLine, 0, position.line, position.character)),
         suffix: document.getText(new vscode.Range(position, new vscode.Position(endLine, 0))),
         tabSize: tabSizeOf(document),
@@ -239,8 +270,10 @@ export function createInlineCompletions(deps: InlineCompletionsDeps): InlineComp
   };
 
   const disposables: vscode.Disposable[] = [
-    ignoreFiles,
-    vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, provider),
+    fileGate,
+    // Files on disk only (untitled buffers, user settings and other virtual documents never reach the provider); the
+    // file gate then keeps to workspace folders and their ignore and secret rules.
+    vscode.languages.registerInlineCompletionItemProvider({ scheme: 'file' }, provider),
     vscode.commands.registerCommand(TOGGLE_INLINE_COMMAND, async () => {
       const next = !isEnabled();
       await vscode.workspace.getConfiguration('latencyCopilot').update('inline.enabled', next, vscode.ConfigurationTarget.Global);
@@ -248,7 +281,10 @@ export function createInlineCompletions(deps: InlineCompletionsDeps): InlineComp
       log.info(`Inline completions ${next ? 'on' : 'off'}.`);
     }),
     vscode.window.onDidChangeActiveTextEditor((editor) => {
-      if (editor !== undefined && isEnabled()) setTimeout(() => deps.warm?.(), 0);
+      if (editor === undefined || !isEnabled()) return;
+      setTimeout(() => deps.warm?.(), 0);
+      // Start reading the folder's ignore files now, so they are known by the first keystroke.
+      fileGate.entryFor(editor.document.uri);
     }),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration('latencyCopilot.inline.enabled')) deps.onDidToggle?.();
@@ -262,6 +298,11 @@ export function createInlineCompletions(deps: InlineCompletionsDeps): InlineComp
       recentEdits.length = Math.min(recentEdits.length, RECENT_EDITS);
     }),
   ];
+  // The folder of the editor open at start: its ignore files are read just after activation, before the first keystroke.
+  setTimeout(() => {
+    const editor = vscode.window.activeTextEditor;
+    if (editor !== undefined && isEnabled()) fileGate.entryFor(editor.document.uri);
+  }, 0);
 
   return {
     isEnabled,

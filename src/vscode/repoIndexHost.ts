@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../core/logger';
+import { IGNORE_FILE_NAMES, REPOSITORY_EXCLUDE_FILE } from '../core/repo/fileGate';
 import { DEFAULT_MAX_FILE_BYTES } from '../core/repo/fileSafety';
+import { gatedRepoFileSystem } from '../core/repo/gatedRepoFileSystem';
 import { nodeRepoFileSystem } from '../core/repo/nodeRepoFileSystem';
 import type { RepoFileSystem } from '../core/repo/repoFileSystem';
 import { RepoIndex, type IndexReport } from '../core/repo/repoIndex';
@@ -20,6 +22,11 @@ export interface RepoIndexHostDeps {
   readonly maxFileBytes?: () => number;
   /** The built reader thread (`dist/repoFileReader.js`): a cold index reads and analyses files on it. */
   readonly readerScript?: string;
+  /** git's global excludes file (shared with the inline gate): read into the index's rules; a change rebuilds the index. */
+  readonly globalExcludes?: {
+    text(): Promise<string | null>;
+    readonly onDidChange: vscode.Event<void>;
+  };
 }
 
 /** Watcher events are applied in batches after this quiet time, in ms (a branch switch sends thousands at once). */
@@ -55,6 +62,7 @@ export class RepoIndexHost implements vscode.Disposable {
         this.recentEdits.length = Math.min(this.recentEdits.length, RECENT_EDITS);
       }),
     );
+    if (deps.globalExcludes !== undefined) this.disposables.push(deps.globalExcludes.onDidChange(() => this.reset()));
   }
 
   /** The folder indexed: the first workspace folder on the local disk, or null. */
@@ -107,7 +115,10 @@ export class RepoIndexHost implements vscode.Disposable {
   }
 
   private async build(folder: vscode.WorkspaceFolder, report: (message: string) => void, signal: AbortSignal): Promise<ReadyIndex> {
-    const fs = nodeRepoFileSystem(folder.uri.fsPath, { readerScript: this.deps.readerScript });
+    // The same rules as the inline gate (core/repo/fileGate.ts): secrets by folder are never read, and git's global
+    // excludes file is part of the repository's exclude rules.
+    const globalExcludes = (await this.deps.globalExcludes?.text()) ?? null;
+    const fs = gatedRepoFileSystem(nodeRepoFileSystem(folder.uri.fsPath, { readerScript: this.deps.readerScript }), globalExcludes);
     const index = new RepoIndex(fs, { maxFileBytes: this.deps.maxFileBytes?.() ?? DEFAULT_MAX_FILE_BYTES });
     // Watch from before the walk, so that changes made while it runs are applied after it.
     this.startWatching(folder);
@@ -132,6 +143,13 @@ export class RepoIndexHost implements vscode.Disposable {
     const queue = (uri: vscode.Uri): void => {
       const path = this.relativePath(uri);
       if (path === null || path === '') return;
+      // The root's rules hold info/exclude and the global excludes file too, which an update of a root ignore file alone
+      // would drop (and info/exclude is read only by a build): the index is built again on next use instead (a rescan of
+      // the root reads every file anyway).
+      if (path === REPOSITORY_EXCLUDE_FILE || IGNORE_FILE_NAMES.some((name) => name === path)) {
+        this.reset();
+        return;
+      }
       this.pending.add(path);
       this.scheduleFlush();
     };

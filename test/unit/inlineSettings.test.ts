@@ -1,42 +1,35 @@
 import { describe, expect, it } from 'vitest';
-import { compileInlineIgnore, gateVerdict, isIgnoredPath, isLanguageEnabled, readInlineOptions } from '../../src/core/inline/inlineSettings';
+import { gateVerdict, isLanguageEnabled, readInlineOptions } from '../../src/core/inline/inlineSettings';
 import type { GateInput, GateVerdict } from '../../src/core/inline/inlineSettings';
 import { settingsFromObject } from '../../src/core/settings';
 
 const base: GateInput = {
   enabled: true,
   languageEnabled: true,
-  fileName: 'main.ts',
-  relativePath: 'src/main.ts',
+  file: 'allowed',
   workspaceTrusted: true,
   allowUntrusted: false,
-  ignorePatterns: compileInlineIgnore('generated/\n*.secret.ts\n!keep.secret.ts\n'),
 };
 
-describe('gateVerdict: no requests from secret-bearing, ignored or untrusted files', () => {
+// Which files the shared gate refuses is tested in fileGate.test.ts; here, how the inline gate words and orders them.
+describe('gateVerdict: no requests from secret-bearing, ignored, outside or untrusted files', () => {
   const rows: { name: string; input: Partial<GateInput>; verdict: GateVerdict | null }[] = [
     { name: 'an ordinary file', input: {}, verdict: null },
     { name: 'switched off', input: { enabled: false }, verdict: 'off' },
-    { name: '.env', input: { fileName: '.env', relativePath: '.env' }, verdict: 'secret-file' },
-    { name: '.env.local', input: { fileName: '.env.local', relativePath: 'app/.env.local' }, verdict: 'secret-file' },
-    { name: 'a .pem key', input: { fileName: 'server.pem', relativePath: 'certs/server.pem' }, verdict: 'secret-file' },
-    { name: 'a .key file', input: { fileName: 'tls.key', relativePath: 'tls.key' }, verdict: 'secret-file' },
-    { name: 'id_rsa', input: { fileName: 'id_rsa', relativePath: null }, verdict: 'secret-file' },
-    { name: 'id_rsa.pub', input: { fileName: 'id_rsa.pub', relativePath: null }, verdict: 'secret-file' },
-    { name: 'a folder in the ignore file', input: { fileName: 'a.ts', relativePath: 'generated/deep/a.ts' }, verdict: 'ignored-file' },
-    { name: 'a glob in the ignore file', input: { fileName: 'db.secret.ts', relativePath: 'src/db.secret.ts' }, verdict: 'ignored-file' },
-    { name: 'a negated pattern', input: { fileName: 'keep.secret.ts', relativePath: 'src/keep.secret.ts' }, verdict: null },
+    { name: 'switched off wins over a refused file', input: { enabled: false, file: 'secret' }, verdict: 'off' },
+    { name: 'a secret file', input: { file: 'secret' }, verdict: 'secret-file' },
+    { name: 'an ignored file', input: { file: 'ignored' }, verdict: 'ignored-file' },
+    { name: 'a file in a folder the index skips', input: { file: 'vendored' }, verdict: 'ignored-file' },
+    { name: 'an untitled buffer or user settings', input: { file: 'not-a-file' }, verdict: 'not-a-file' },
+    { name: 'a file outside the workspace folders', input: { file: 'outside-workspace' }, verdict: 'outside-workspace' },
+    { name: 'ignore files still being read', input: { file: 'loading' }, verdict: 'rules-loading' },
     { name: 'an untrusted workspace', input: { workspaceTrusted: false }, verdict: 'untrusted-workspace' },
     { name: 'an untrusted workspace, allowed', input: { workspaceTrusted: false, allowUntrusted: true }, verdict: null },
-    { name: 'secret files stay off even when untrusted is allowed', input: { workspaceTrusted: false, allowUntrusted: true, fileName: '.env' }, verdict: 'secret-file' },
+    { name: 'secret files stay off even when untrusted is allowed', input: { workspaceTrusted: false, allowUntrusted: true, file: 'secret' }, verdict: 'secret-file' },
     { name: 'language off', input: { languageEnabled: false }, verdict: 'language-off' },
   ];
   it.each(rows)('$name -> $verdict', ({ input, verdict }) => {
     expect(gateVerdict({ ...base, ...input })).toBe(verdict);
-  });
-
-  it('isIgnoredPath with no patterns ignores nothing', () => {
-    expect(isIgnoredPath([], 'generated/a.ts')).toBe(false);
   });
 });
 

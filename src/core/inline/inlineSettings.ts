@@ -1,13 +1,8 @@
-import { isSecretFileName } from '../repo/fileSafety';
-import { compileIgnoreFile, matchPatterns } from '../repo/ignoreRules';
-import type { IgnorePattern } from '../repo/ignoreRules';
+import type { FileGateVerdict } from '../repo/fileGate';
 import { readBooleanSetting, readNumberSetting, readRawSetting, readStringSetting } from '../settings';
 import type { SettingsSource } from '../settings';
 import { DEFAULT_INLINE_OPTIONS } from './inlineEngine';
 import type { InlineEngineOptions } from './inlineEngine';
-
-/** The extension's own ignore file: files it matches (gitignore syntax, from the workspace folder root) get no requests. */
-export const INLINE_IGNORE_FILE = '.latencycopilotignore';
 
 /** The engine options from the `latencyCopilot.inline.*` settings (the rest stay at their defaults). */
 export function readInlineOptions(source: SettingsSource): InlineEngineOptions {
@@ -39,44 +34,42 @@ export function languageEnabled(source: SettingsSource, languageId: string): boo
 export interface GateInput {
   readonly enabled: boolean;
   readonly languageEnabled: boolean;
-  /** The file's name without folders, e.g. `.env.local`. */
-  readonly fileName: string;
-  /** Path relative to its workspace folder (POSIX), or null outside any folder. */
-  readonly relativePath: string | null;
+  /** The shared file gate's verdict for the document (`core/repo/fileGate.ts`): the rules repository tasks follow. */
+  readonly file: FileGateVerdict;
   readonly workspaceTrusted: boolean;
   readonly allowUntrusted: boolean;
-  /** Patterns of the workspace folder's `.latencycopilotignore`. */
-  readonly ignorePatterns: readonly IgnorePattern[];
 }
 
 /** Why no request is made for a document. */
-export type GateVerdict = 'off' | 'language-off' | 'secret-file' | 'ignored-file' | 'untrusted-workspace';
+export type GateVerdict =
+  | 'off'
+  | 'language-off'
+  | 'not-a-file'
+  | 'outside-workspace'
+  | 'secret-file'
+  | 'ignored-file'
+  | 'rules-loading'
+  | 'untrusted-workspace';
+
+/** The file gate's refusals in the inline gate's words (`allowed` is absent: it lets the other checks decide). */
+const FILE_REFUSALS: Readonly<Record<Exclude<FileGateVerdict, 'allowed'>, GateVerdict>> = {
+  'not-a-file': 'not-a-file',
+  'outside-workspace': 'outside-workspace',
+  secret: 'secret-file',
+  vendored: 'ignored-file',
+  ignored: 'ignored-file',
+  loading: 'rules-loading',
+};
 
 /**
- * Whether a document may be sent for inline completion: never for a secret-bearing file (`.env*`, `*.pem`, `*.key`,
- * `id_rsa*`, credential files) or a file the ignore file matches, nor in an untrusted workspace unless allowed. Null means
- * "go ahead".
+ * Whether a document may be sent for inline completion: only what repository tasks may send (a file on disk inside a
+ * workspace folder, never a secret, never ignored; `rules-loading` while its folder's ignore files are being read), and
+ * not in an untrusted workspace unless allowed. Null means "go ahead".
  */
 export function gateVerdict(input: GateInput): GateVerdict | null {
   if (!input.enabled) return 'off';
-  if (isSecretFileName(input.fileName)) return 'secret-file';
-  if (input.relativePath !== null && isIgnoredPath(input.ignorePatterns, input.relativePath)) return 'ignored-file';
+  if (input.file !== 'allowed') return FILE_REFUSALS[input.file];
   if (!input.workspaceTrusted && !input.allowUntrusted) return 'untrusted-workspace';
   if (!input.languageEnabled) return 'language-off';
   return null;
-}
-
-/** True when `relativePath` or one of its folders is matched by the patterns. */
-export function isIgnoredPath(patterns: readonly IgnorePattern[], relativePath: string): boolean {
-  if (patterns.length === 0) return false;
-  const segments = relativePath.split('/');
-  for (let depth = 1; depth < segments.length; depth += 1) {
-    if (matchPatterns(patterns, segments.slice(0, depth).join('/'), true) === 'ignored') return true;
-  }
-  return matchPatterns(patterns, relativePath, false) === 'ignored';
-}
-
-/** Compiles the text of a `.latencycopilotignore` file. */
-export function compileInlineIgnore(text: string): IgnorePattern[] {
-  return compileIgnoreFile(text);
 }

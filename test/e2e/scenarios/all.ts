@@ -2,7 +2,7 @@
 // `Scenario` (see test/e2e/README.md), and append its import and its entry below (one line each).
 import type { Scenario } from '../suite/scenario';
 import { activationScenario } from './activation';
-import { inlineGhostTextScenario, inlineSecretFileScenario, inlineTypeThroughScenario } from './inline';
+import { inlineFileGateScenario, inlineGhostTextScenario, inlineSecretFileScenario, inlineTypeThroughScenario } from './inline';
 import { inlineMissPathScenario } from './inlineMissPath';
 import { configBadEntryScenario, configSecretsScenario, configSimulatorOfferScenario, configSimulatorScenario, configWalkthroughScenario, configConfigureBackendsScenario } from './configSecrets';
 import { configTrustScenario } from './configTrust';
@@ -27,7 +27,7 @@ export const allScenarios: readonly Scenario[] = [
   speedProbeScenario,
   speedFallbackScenario,
   ...[refactorAcceptUndoScenario, refactorRejectScenario, refactorCancelScenario, refactorDisconnectScenario, refactorTypingScenario, refactorSaveScenario, refactorEnclosingFunctionScenario, refactorKeybindingScenario, refactorCloseEditorScenario],
-  ...[inlineGhostTextScenario, inlineTypeThroughScenario, inlineSecretFileScenario, inlineMissPathScenario],
+  ...[inlineGhostTextScenario, inlineTypeThroughScenario, inlineSecretFileScenario, inlineFileGateScenario, inlineMissPathScenario],
   routingFailoverScenario,
   ...[repoAskScenario, repoRefactorScenario],
   localEngineProbeScenario,

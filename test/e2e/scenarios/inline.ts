@@ -1,7 +1,10 @@
 // Issue 4 in a real editor: ghost text from the simulator appears and Tab accepts it (checked on disk); typing along a
 // suggestion keeps it without a new request (checked in the simulator's request log); a `.env` file gets no request at
-// all. The backend is a simulator started in the extension host, reached over llama.cpp's /infill.
+// all, and neither does an untitled buffer, a file outside the workspace or a git-ignored one. The backend is a simulator started in the extension host, reached over llama.cpp's /infill.
 import { strict as assert } from 'node:assert';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { SimulatorOptions } from '../../../src/sim/simOptions';
 import { startSimulator, type RunningSimulator } from '../../../src/sim/simulator';
@@ -117,6 +120,43 @@ export const inlineSecretFileScenario: Scenario = {
     assert.ok(!leaked, 'the .env content must never reach the backend');
     // Control: the same typing in an ordinary file does send requests (the provider is alive).
     await ctx.openFile('control.py', 'def add(a, b):\n');
+    await ctx.type('    ');
+    await ctx.waitFor('a request from the ordinary file', () => generationRequests(sim) > before, { timeoutMs: 30_000 });
+  },
+};
+
+/** Shows a document with the cursor at its end (for documents `ctx.openFile` cannot make: untitled, outside the workspace). */
+async function showAtEnd(document: vscode.TextDocument): Promise<void> {
+  const editor = await vscode.window.showTextDocument(document, { preview: false });
+  const end = document.lineAt(document.lineCount - 1).range.end;
+  editor.selection = new vscode.Selection(end, end);
+}
+
+/** Only files on disk inside the workspace and not ignored get requests: the same gate as repository tasks (issue 14). */
+export const inlineFileGateScenario: Scenario = {
+  name: 'inline: an untitled buffer, a file outside the workspace and a git-ignored file get no request',
+  timeoutMs: 120_000,
+  async run(ctx) {
+    const sim = await setUp(ctx);
+    const before = generationRequests(sim);
+    await showAtEnd(await vscode.workspace.openTextDocument({ language: 'python', content: 'def add(a, b):\n' }));
+    await ctx.type('    ');
+    const outsideFolder = await mkdtemp(join(tmpdir(), 'lc-e2e-outside-'));
+    ctx.onCleanup(() => rm(outsideFolder, { recursive: true, force: true }));
+    assert.ok(!outsideFolder.startsWith(ctx.workspaceFolder), `${outsideFolder} should be outside the workspace ${ctx.workspaceFolder}`);
+    const outsidePath = join(outsideFolder, 'outside.py');
+    await writeFile(outsidePath, 'def add(a, b):\n', 'utf8');
+    await showAtEnd(await vscode.workspace.openTextDocument(vscode.Uri.file(outsidePath)));
+    await ctx.type('    ');
+    // A nested .gitignore in a folder no earlier scenario used: the gate reads it fresh (no watcher event to wait for).
+    await mkdir(join(ctx.workspaceFolder, 'gate-e2e'), { recursive: true });
+    await writeFile(join(ctx.workspaceFolder, 'gate-e2e', '.gitignore'), 'generated.py\n', 'utf8');
+    await ctx.openFile('gate-e2e/generated.py', 'def add(a, b):\n');
+    await ctx.type('    ');
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.equal(generationRequests(sim), before, 'no request may be sent for an untitled buffer, an outside file or an ignored file');
+    // Control: the same typing in an ordinary file beside the ignored one does send requests (the provider is alive).
+    await ctx.openFile('gate-e2e/kept.py', 'def add(a, b):\n');
     await ctx.type('    ');
     await ctx.waitFor('a request from the ordinary file', () => generationRequests(sim) > before, { timeoutMs: 30_000 });
   },
