@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
 import {
-  API_KEY_SECRET_PREFIX,
   apiKeySecretName,
   backendSettingKey,
   entryForSettings,
@@ -9,6 +8,8 @@ import {
   parseBackendList,
   problemWithPastedKey,
 } from '../core/backendConfig';
+import { checkSecretNameArgument } from '../core/commandArguments';
+import { runClearKeyCommand } from '../core/commandFlows';
 import type { BackendRole, ProtocolId } from '../core/endpoint';
 import { PROTOCOL_IDS } from '../core/endpoint';
 import type { Logger } from '../core/logger';
@@ -279,9 +280,17 @@ export class ConfigCommands {
     await updateUserSetting(backendSettingKey(role), list);
   }
 
-  /** Stores a key for one server origin (asked for when not given). */
+  /**
+   * Stores a key for one server origin (asked for when not given). A server given as an argument is checked; the key
+   * itself is always typed by the person into a box that names the server.
+   */
   async setApiKey(secretNameArgument: unknown): Promise<void> {
-    let secretName = typeof secretNameArgument === 'string' && secretNameArgument.startsWith(API_KEY_SECRET_PREFIX) ? secretNameArgument : undefined;
+    const check = checkSecretNameArgument('Set API Key', secretNameArgument);
+    if (!check.ok) {
+      this.refuse(check.problem);
+      return;
+    }
+    let secretName = check.value ?? undefined;
     if (secretName === undefined) secretName = await this.pickServer('Which server is the key for?', true);
     if (secretName === undefined) return;
     const origin = originOfSecret(secretName);
@@ -292,13 +301,30 @@ export class ConfigCommands {
     void vscode.window.showInformationMessage(`Latency Copilot: the API key for ${origin} is stored in the OS keychain.`);
   }
 
-  /** Removes a stored key. */
+  /**
+   * Removes a stored key, always after a modal question naming the server (`runClearKeyCommand`): a server given as an
+   * argument only skips the pick.
+   */
   async clearApiKey(secretNameArgument: unknown): Promise<void> {
-    let secretName = typeof secretNameArgument === 'string' && secretNameArgument.startsWith(API_KEY_SECRET_PREFIX) ? secretNameArgument : undefined;
-    if (secretName === undefined) secretName = await this.pickServer('Clear the API key of which server?', false);
-    if (secretName === undefined) return;
-    await this.deps.keys.clear(secretName);
-    void vscode.window.showInformationMessage(`Latency Copilot: the API key for ${originOfSecret(secretName)} was removed.`);
+    let cleared = '';
+    const outcome = await runClearKeyCommand(secretNameArgument, {
+      pickServer: () => this.pickServer('Clear the API key of which server?', false),
+      usedBy: (secretName) => this.deps.registry.configs().filter((config) => config.secretName === secretName).map((config) => config.id),
+      confirm: async (question) =>
+        (await vscode.window.showWarningMessage(question.message, { modal: true, detail: question.detail }, question.confirm)) === question.confirm,
+      clear: async (secretName) => {
+        await this.deps.keys.clear(secretName);
+        cleared = originOfSecret(secretName);
+      },
+      showError: (message) => this.refuse(message),
+    });
+    if (outcome === 'done') void vscode.window.showInformationMessage(`Latency Copilot: the API key for ${cleared} was removed from the OS keychain.`);
+  }
+
+  /** A command argument that was refused: one line in the log and an error message. */
+  private refuse(problem: string): void {
+    this.deps.log.warn(problem);
+    void vscode.window.showErrorMessage(problem);
   }
 
   private async pickServer(placeHolder: string, allowOther: boolean): Promise<string | undefined> {

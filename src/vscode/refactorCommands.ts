@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
 import type { Clock } from '../core/clock';
+import { checkRefactorArguments } from '../core/commandArguments';
+import type { RefactorArguments } from '../core/commandArguments';
 import type { BackendRole } from '../core/endpoint';
 import { isBackendError } from '../core/errors';
 import type { GenerationService, RouteInfo } from '../core/generationService';
@@ -32,20 +34,9 @@ export interface RefactorCommandDeps {
   readonly countTokens: (text: string) => number;
 }
 
-/**
- * Optional arguments of "Refactor Selection…", for keybindings that pass an instruction and for the end-to-end suite
- * (which also sends the simulator's fault header). Everything is checked: command arguments are untrusted.
- */
-interface RefactorCommandArgs {
-  readonly presetId?: string;
-  readonly instruction?: string;
-  readonly role?: BackendRole;
-  readonly extraHeaders?: Readonly<Record<string, string>>;
-}
-
 /** What the command resolves to once streaming has ended (the review may still be open): for tests and logs. */
 export interface RefactorCommandResult {
-  readonly outcome: RefactorOutcome['kind'] | 'no-editor' | 'dismissed' | 'busy';
+  readonly outcome: RefactorOutcome['kind'] | 'no-editor' | 'dismissed' | 'busy' | 'refused';
   readonly endpointId: string | null;
   readonly text: string | null;
 }
@@ -112,7 +103,15 @@ export class RefactorCommands implements vscode.Disposable {
   }
 
   private async refactorSelection(rawArgs: unknown): Promise<RefactorCommandResult> {
-    const args = parseArgs(rawArgs);
+    // From the editor's context menu VS Code passes the document's URI: that is no argument list. Anything else is
+    // checked (another extension or a keybinding may pass anything); a refused list runs nothing.
+    const check = checkRefactorArguments(rawArgs instanceof vscode.Uri ? undefined : rawArgs);
+    if (!check.ok) {
+      this.deps.log.warn(check.problem);
+      void vscode.window.showErrorMessage(check.problem);
+      return { outcome: 'refused', endpointId: null, text: null };
+    }
+    const args = check.value;
     const editor = vscode.window.activeTextEditor;
     if (editor === undefined) {
       void vscode.window.showInformationMessage('Latency Copilot: open a file and select code to refactor.');
@@ -353,7 +352,7 @@ interface InstructionChoice {
   readonly outputFactor: number;
 }
 
-function fromArgs(args: RefactorCommandArgs): InstructionChoice | undefined {
+function fromArgs(args: RefactorArguments): InstructionChoice | undefined {
   const preset = args.presetId === undefined ? undefined : findRefactorPreset(args.presetId);
   if (preset !== undefined) return preset;
   if (args.instruction === undefined || args.instruction.trim().length === 0) return undefined;
@@ -412,26 +411,4 @@ function describeRoute(reason: string): string {
 
 function routeOf(outcome: RefactorOutcome): RouteInfo | null {
   return 'route' in outcome ? outcome.route : null;
-}
-
-function parseArgs(raw: unknown): RefactorCommandArgs {
-  if (typeof raw !== 'object' || raw === null) return {};
-  const record: { readonly [key: string]: unknown } = { ...raw };
-  const presetId = typeof record['presetId'] === 'string' ? record['presetId'] : undefined;
-  const instruction = typeof record['instruction'] === 'string' ? record['instruction'] : undefined;
-  const role = record['role'] === 'burst' || record['role'] === 'longContext' ? record['role'] : undefined;
-  const headers = record['extraHeaders'];
-  let extraHeaders: Record<string, string> | undefined;
-  if (typeof headers === 'object' && headers !== null) {
-    // Only the simulator's own test headers may be sent this way.
-    extraHeaders = Object.fromEntries(
-      Object.entries(headers).filter((entry): entry is [string, string] => entry[0].startsWith('x-sim-') && typeof entry[1] === 'string'),
-    );
-  }
-  return {
-    ...(presetId === undefined ? {} : { presetId }),
-    ...(instruction === undefined ? {} : { instruction }),
-    ...(role === undefined ? {} : { role }),
-    ...(extraHeaders === undefined ? {} : { extraHeaders }),
-  };
 }

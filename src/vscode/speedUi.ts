@@ -5,7 +5,7 @@ import type { Clock } from '../core/clock';
 import type { ContextWindowInfo } from '../core/contextWindow';
 import type { ResolvedEndpoint } from '../core/endpoint';
 import type { Logger } from '../core/logger';
-import type { ExportFormat } from '../core/panelProtocol';
+import { runExportCommand } from '../core/commandFlows';
 import { ProbeBoard } from '../core/probeBoard';
 import type { EndpointProber } from '../core/probeBoard';
 import type { EndpointHealthSnapshot } from '../core/routing/endpointHealth';
@@ -73,6 +73,10 @@ function inlineCompletionsEnabled(): boolean {
   return vscode.workspace.getConfiguration('latencyCopilot').get<unknown>(INLINE_ENABLED_SETTING) !== false;
 }
 
+function isUri(value: unknown): value is vscode.Uri {
+  return value instanceof vscode.Uri;
+}
+
 function isoDate(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(0, 10);
 }
@@ -111,36 +115,46 @@ export function createSpeedUi(deps: SpeedUiDeps): SpeedUi {
     deps.prober !== undefined,
   );
 
-  async function exportHistory(format?: ExportFormat, target?: vscode.Uri): Promise<void> {
-    const chosen =
-      format ??
-      (
-        await vscode.window.showQuickPick(
-          [
-            { label: 'JSON', description: 'every field, one document', format: 'json' as const },
-            { label: 'CSV', description: 'one row per request, for spreadsheets', format: 'csv' as const },
-          ],
-          { title: 'Export Speed History', placeHolder: 'Format' },
-        )
-      )?.format;
-    if (chosen === undefined) return;
-    const records = hub.records();
-    const uri =
-      target ??
-      (await vscode.window.showSaveDialog({
-        title: 'Export Speed History',
-        saveLabel: 'Export',
-        defaultUri: vscode.Uri.joinPath(
-          vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(context.globalStorageUri.fsPath),
-          `latency-copilot-speed-${isoDate(Date.now())}.${chosen}`,
-        ),
-        filters: chosen === 'json' ? { JSON: ['json'] } : { CSV: ['csv'] },
-      }));
-    if (uri === undefined) return;
-    const text = chosen === 'json' ? historyToJson(records, Date.now()) : historyToCsv(records);
-    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
-    log.info(`Speed history: exported ${records.length} request(s) as ${chosen.toUpperCase()}.`);
-    void vscode.window.showInformationMessage(`Exported ${records.length.toLocaleString('en-US')} requests to ${uri.fsPath}.`);
+  /**
+   * Export Speed History: the format pick (unless given) and always the save dialog; a location passed by a caller only
+   * pre-fills it (`runExportCommand`), so no extension or command link can write a file without the person choosing it.
+   */
+  function exportHistory(format: unknown, suggestedLocation?: unknown): Promise<void> {
+    return runExportCommand(format, suggestedLocation, isUri, {
+      pickFormat: async () =>
+        (
+          await vscode.window.showQuickPick(
+            [
+              { label: 'JSON', description: 'every field, one document', format: 'json' as const },
+              { label: 'CSV', description: 'one row per request, for spreadsheets', format: 'csv' as const },
+            ],
+            { title: 'Export Speed History', placeHolder: 'Format' },
+          )
+        )?.format,
+      askSaveLocation: async (chosen, suggested) =>
+        await vscode.window.showSaveDialog({
+          title: 'Export Speed History',
+          saveLabel: 'Export',
+          defaultUri:
+            suggested ??
+            vscode.Uri.joinPath(
+              vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(context.globalStorageUri.fsPath),
+              `latency-copilot-speed-${isoDate(Date.now())}.${chosen}`,
+            ),
+          filters: chosen === 'json' ? { JSON: ['json'] } : { CSV: ['csv'] },
+        }),
+      write: async (uri, chosen) => {
+        const records = hub.records();
+        const text = chosen === 'json' ? historyToJson(records, Date.now()) : historyToCsv(records);
+        await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
+        log.info(`Speed history: exported ${records.length} request(s) as ${chosen.toUpperCase()}.`);
+        void vscode.window.showInformationMessage(`Exported ${records.length.toLocaleString('en-US')} requests to ${uri.fsPath}.`);
+      },
+      showError: (message) => {
+        log.warn(message);
+        void vscode.window.showErrorMessage(message);
+      },
+    }).then(() => undefined);
   }
 
   async function resetHistory(): Promise<void> {
@@ -196,8 +210,8 @@ export function createSpeedUi(deps: SpeedUiDeps): SpeedUi {
     vscode.commands.registerCommand(SPEED_COMMANDS.showModelSpeed, () =>
       vscode.commands.executeCommand(`${SPEED_VIEW_ID}.focus`),
     ),
-    vscode.commands.registerCommand(SPEED_COMMANDS.exportSpeedHistory, (format?: unknown, target?: unknown) =>
-      exportHistory(format === 'json' || format === 'csv' ? format : undefined, target instanceof vscode.Uri ? target : undefined),
+    vscode.commands.registerCommand(SPEED_COMMANDS.exportSpeedHistory, (format?: unknown, suggestedLocation?: unknown) =>
+      exportHistory(format, suggestedLocation),
     ),
     vscode.commands.registerCommand(SPEED_COMMANDS.resetSpeedHistory, resetHistory),
     vscode.commands.registerCommand(SPEED_COMMANDS.probeBackends, async () => {
