@@ -34,9 +34,16 @@ export const BACKEND_ERROR_REASONS: readonly BackendErrorReason[] = [
   'not-configured',
 ];
 
+/**
+ * Which of the client's own stream limits a `malformed` answer broke (see `streamLimits.ts`, `framing.ts`): the server
+ * spoke the protocol, but without end. Told apart so the message does not blame the protocol setting.
+ */
+export type StreamLimit = 'output-tokens' | 'output-bytes' | 'event-size';
+
 /** Details a `BackendError` carries besides its message. */
 export interface BackendErrorDetails {
   readonly status?: number | null;
+  readonly limit?: StreamLimit | null;
   readonly retryAfterMs?: number | null;
   /** Text that had already streamed when the error happened; never thrown away. */
   readonly partialText?: string;
@@ -48,6 +55,8 @@ export class BackendError extends Error {
   readonly reason: BackendErrorReason;
   readonly status: number | null;
   readonly retryAfterMs: number | null;
+  /** For `malformed`: the client-side limit the stream broke, or null for an answer that could not be read. */
+  readonly limit: StreamLimit | null;
   /** Text that had already streamed before the failure. */
   partialText: string;
 
@@ -57,6 +66,7 @@ export class BackendError extends Error {
     this.reason = reason;
     this.status = details.status ?? null;
     this.retryAfterMs = details.retryAfterMs ?? null;
+    this.limit = details.limit ?? null;
     this.partialText = details.partialText ?? '';
   }
 

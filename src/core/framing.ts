@@ -26,6 +26,7 @@ function oversizedMessage(maxMessageChars: number): BackendError {
   return new BackendError(
     'malformed',
     `The server sent an oversized event (over ${maxMessageChars.toLocaleString('en-US')} characters without an end); the request was stopped.`,
+    { limit: 'event-size' },
   );
 }
 

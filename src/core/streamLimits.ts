@@ -80,6 +80,7 @@ export class OutputBudget {
       throw new BackendError(
         'malformed',
         `The server kept writing past ${Math.round(this.maxOutputTokens).toLocaleString('en-US')} tokens when ${this.requestedTokens.toLocaleString('en-US')} were asked for: it ignores the token limit, so the request was stopped and the text so far kept.`,
+        { limit: 'output-tokens' },
       );
     }
   }
@@ -94,6 +95,7 @@ export async function* capBodyBytes(body: AsyncIterable<Uint8Array>, maxBytes: n
       throw new BackendError(
         'malformed',
         `The server sent more than ${maxBytes.toLocaleString('en-US')} bytes for one answer; the request was stopped and the text so far kept.`,
+        { limit: 'output-bytes' },
       );
     }
     yield chunk;

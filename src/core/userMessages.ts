@@ -1,6 +1,6 @@
 import { originOf, isLoopbackUrl } from './backendConfig';
 import type { ResolvedEndpoint } from './endpoint';
-import type { BackendError } from './errors';
+import type { BackendError, StreamLimit } from './errors';
 import { redact } from './redact';
 
 /** A button the adapter can offer next to a message; the adapter maps each to a command. */
@@ -25,6 +25,13 @@ function seconds(ms: number): string {
   const value = ms / 1000;
   return value < 10 ? value.toFixed(1).replace(/\.0$/, '') : String(Math.round(value));
 }
+
+/** What the server did, for each client-side stream limit. */
+const LIMIT_WORDS: Record<StreamLimit, string> = {
+  'output-tokens': 'kept writing past the token limit it was given',
+  'output-bytes': 'sent far more data than one answer needs',
+  'event-size': 'sent one event without end',
+};
 
 /**
  * Turns a failed request into one clear, actionable message naming the endpoint (label, id and server) and what to do.
@@ -77,6 +84,14 @@ export function messageForBackendError(error: BackendError, endpoint: EndpointFo
         actions: ['retry', 'showLog'],
       };
     case 'malformed':
+      if (error.limit !== null) {
+        // The server spoke the protocol but would not stop: the protocol setting is not the problem.
+        return {
+          severity: 'warning',
+          text: `${name}: ${server} ${LIMIT_WORDS[error.limit]}, so the request was stopped; the text so far is kept. If it repeats, check the server's settings for model "${endpoint.target.model}" (${detail}).`,
+          actions: ['showLog'],
+        };
+      }
       return {
         severity: 'error',
         text: `${name}: ${server} answered in a form protocol "${endpoint.target.protocol}" cannot read. Check that the protocol matches the server (${detail}).`,

@@ -115,7 +115,7 @@ describe('stream limits (issue 14, item 5)', () => {
     } catch (error) {
       thrown = error;
     }
-    expect(thrown).toMatchObject({ reason: 'malformed' });
+    expect(thrown).toMatchObject({ reason: 'malformed', limit: 'output-tokens' });
   });
 
   it('stops an oversized SSE event as malformed, says so, and keeps the text that came before', async () => {
@@ -138,6 +138,7 @@ describe('stream limits (issue 14, item 5)', () => {
     const outcome = await collect(target, 64);
     expect(outcome.error?.reason).toBe('malformed');
     expect(outcome.error?.message).toMatch(/oversized event/);
+    expect(outcome.error?.limit).toBe('event-size');
     expect(outcome.text).toBe('ok');
     expect(outcome.error?.partialText).toBe('ok');
     await expect.poll(() => closed, { timeout: 3000, interval: 20 }).toBe(true);
@@ -153,6 +154,7 @@ describe('stream limits (issue 14, item 5)', () => {
     const outcome = await collect(target, 4);
     expect(outcome.error?.reason).toBe('malformed');
     expect(outcome.error?.message).toMatch(/more than [\d,]+ bytes/);
+    expect(outcome.error?.limit).toBe('output-bytes');
     expect(outcome.error?.partialText).toBe('ok');
   });
 

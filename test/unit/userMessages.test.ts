@@ -19,6 +19,20 @@ function endpoint(overrides: Partial<ResolvedEndpoint['target']> = {}): Resolved
 }
 
 describe('messageForBackendError', () => {
+  it.each([
+    ['output-tokens', 'kept writing past the token limit'],
+    ['output-bytes', 'far more data than one answer needs'],
+    ['event-size', 'one event without end'],
+  ] as const)('a stream stopped by the %s limit says what the server did, not "check the protocol"', (limit, words) => {
+    const message = messageForBackendError(new BackendError('malformed', 'stopped', { limit }), endpoint());
+    expect(message.text).toContain(words);
+    expect(message.text).toContain('the text so far is kept');
+    expect(message.text).not.toContain('protocol');
+    expect(message.actions).toEqual(['showLog']);
+    // An answer that cannot be read still points at the protocol setting.
+    expect(messageForBackendError(new BackendError('malformed', 'bad JSON'), endpoint()).text).toContain('protocol "openai-chat"');
+  });
+
   it('401 with a key: names the endpoint and says to set the key again', () => {
     const message = messageForBackendError(new BackendError('unauthorized', 'The server refused the API key (HTTP 401)', { status: 401 }), endpoint());
     expect(message.text).toContain('Groq llama-3.1-8b-instant (burst#0)');
