@@ -1,6 +1,9 @@
 // Secret files by name and by place (issue 14 item 4): tables of paths the index and the inline gate must never read.
-import { describe, expect, it } from 'vitest';
-import { exclusionByName, isSecretFileName, isSecretPath } from '../../src/core/repo/fileSafety';
+import { afterEach, describe, expect, it } from 'vitest';
+import { exclusionByName, exclusionByPath, isSecretFileName, isSecretPath } from '../../src/core/repo/fileSafety';
+import { nodeRepoFileSystem } from '../../src/core/repo/nodeRepoFileSystem';
+import { RepoIndex } from '../../src/core/repo/repoIndex';
+import { makeTree, removeTree } from './repoTestTree';
 
 // [file name, secret?]: names that hold credentials wherever they are, and look-alikes that are code.
 const names: readonly [string, boolean][] = [
@@ -81,5 +84,34 @@ describe('isSecretPath: credential files by name and by the folder they sit in',
       expect(isSecretPath(name)).toBe(secret);
       expect(isSecretPath(`deep/er/${name}`)).toBe(secret);
     }
+  });
+});
+
+describe('the index itself judges secrets by path (not only through the gated file system)', () => {
+  let root = '';
+  afterEach(() => removeTree(root));
+
+  it('exclusionByPath is the path check first, then the name rules', () => {
+    expect(exclusionByPath('.ssh/work', 10, 1000)).toBe('secret');
+    expect(exclusionByPath('ops/.kube/config', 10, 1000)).toBe('secret');
+    expect(exclusionByPath('src/main.ts', 10, 1000)).toBeNull();
+    expect(exclusionByPath('web/yarn.lock', 10, 1000)).toBe('lockfile');
+  });
+
+  it('a RepoIndex over the plain file system counts files in secret folders as secret and never indexes them', async () => {
+    root = makeTree({
+      'src/main.ts': 'export const main = 1;\n',
+      '.ssh/work': 'PRIVATE SSH MATERIAL\n',
+      'ops/.kube/config': 'apiVersion: v1\nusers: [{ token: abc }]\n',
+      '.aws/credentials': '[default]\n',
+    });
+    const index = new RepoIndex(nodeRepoFileSystem(root));
+    const report = await index.build();
+    expect(index.file('src/main.ts')).toBeDefined();
+    for (const path of ['.ssh/work', 'ops/.kube/config', '.aws/credentials']) expect(index.file(path)).toBeUndefined();
+    expect(report.excluded.secret).toBe(3);
+    // A watcher event for a file in a secret folder is refused the same way.
+    expect(await index.update('.ssh/work')).toBe('excluded');
+    expect(index.file('.ssh/work')).toBeUndefined();
   });
 });

@@ -120,6 +120,16 @@ export function isSecretPath(path: string): boolean {
 }
 
 /**
+ * `exclusionByName` for a workspace-relative path: a secret by folder (`.ssh/work`, `.kube/config`) too. What the index
+ * uses, so that a file the gate refuses by path is never read by the index either.
+ */
+export function exclusionByPath(path: string, sizeBytes: number, maxBytes: number): ExclusionReason | null {
+  if (isSecretPath(path)) return 'secret';
+  const slash = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  return exclusionByName(slash < 0 ? path : path.slice(slash + 1), sizeBytes, maxBytes);
+}
+
+/**
  * Why a file must not be read, judged from its name and size alone (before any byte is read), or null when it may be.
  * `maxBytes` is the size limit.
  */

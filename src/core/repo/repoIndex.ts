@@ -4,7 +4,7 @@ import { TermCounts } from './termDictionary';
 import { LineStarts } from './lineStarts';
 import { analyseFile, BOUND_FIELDS, RECORD_SEPARATOR } from './fileAnalysis';
 import type { FileAnalysis } from './fileAnalysis';
-import { DEFAULT_MAX_FILE_BYTES, exclusionByName, isSkippedDirectory } from './fileSafety';
+import { DEFAULT_MAX_FILE_BYTES, exclusionByPath, isSkippedDirectory } from './fileSafety';
 import type { ExclusionReason } from './fileSafety';
 import { compileIgnoreFile, IgnoreRules, parentOf } from './ignoreRules';
 import type { Clock } from '../clock';
@@ -211,7 +211,7 @@ export class RepoIndex {
   private async indexFiles(paths: readonly string[], signal?: AbortSignal): Promise<LendOutcome> {
     if (this.fs.lendFiles !== undefined) {
       const toRead = paths.filter((path) => {
-        const byName = exclusionByName(baseName(path), 0, this.maxFileBytes);
+        const byName = exclusionByPath(path, 0, this.maxFileBytes);
         if (byName !== null) this.exclude(path, byName);
         return byName === null;
       });
@@ -265,7 +265,7 @@ export class RepoIndex {
 
   /** Reads, checks and indexes one file (replacing what the index held for it). */
   private async indexFile(path: string): Promise<UpdateOutcome> {
-    const byName = exclusionByName(baseName(path), 0, this.maxFileBytes);
+    const byName = exclusionByPath(path, 0, this.maxFileBytes);
     if (byName !== null) return this.exclude(path, byName);
     return this.fs.lendFile(path, this.maxFileBytes, (read) => this.indexRead(path, read, null));
   }
@@ -432,11 +432,6 @@ export class RepoIndex {
   /** True when the ignore files (`.gitignore`, the own ignore file, `.git/info/exclude`) keep the file `path` out. */
   isIgnored(path: string): boolean {
     return this.rules.isIgnoredWithAncestors(path, false);
-  }
-
-  /** True when the ignore rules or the safety rules keep `path` out (for refactor edits aimed at such a file). */
-  isOffLimits(path: string): boolean {
-    return exclusionByName(baseName(path), 0, Number.MAX_SAFE_INTEGER) === 'secret' || this.isExcludedByLocation(path, false);
   }
 
   /** Files `path` imports and files that import it (resolved within the index). */
