@@ -1,7 +1,7 @@
 import type { Disposable, Event, GlobPattern } from 'vscode';
 import type { BackendRole, ResolvedEndpoint } from '../core/endpoint';
 import type { Logger } from '../core/logger';
-import { DEFAULT_MAX_FILE_BYTES, exclusionByContent, exclusionByName, isSkippedDirectory } from '../core/repo/fileSafety';
+import { DEFAULT_MAX_FILE_BYTES, exclusionByContent, exclusionByPath, isSkippedDirectory } from '../core/repo/fileSafety';
 import type { RunningSimulator, startSimulator } from '../sim/simulator';
 
 /** The knobs of the simulated backends the person can set (`latencyCopilot.simulator.*`). */
@@ -258,7 +258,7 @@ export class WorkspaceCodeTexts<U extends CodeUri> implements Disposable {
     if (!CODE_SCHEMES.has(document.uri.scheme)) return false;
     const text = document.getText();
     // UTF-16 length stands in for the byte size: the limit is about not holding huge files, not an exact count.
-    if (exclusionByName(baseName(document.uri.path), text.length, DEFAULT_MAX_FILE_BYTES) !== null) return false;
+    if (exclusionByPath(document.uri.path, text.length, DEFAULT_MAX_FILE_BYTES) !== null) return false;
     this.byUri.set(document.uri.toString(), text);
     return true;
   }
@@ -275,9 +275,9 @@ export class WorkspaceCodeTexts<U extends CodeUri> implements Disposable {
     const worker = async (): Promise<void> => {
       for (let uri = pending.shift(); uri !== undefined && !this.disposed; uri = pending.shift()) {
         try {
-          // The name and size decide before any byte is read: a secret file is never opened.
+          // The path and size decide before any byte is read: a secret file (or one in .ssh/, .aws/) is never opened.
           const { size } = await this.workspace.fs.stat(uri);
-          if (exclusionByName(baseName(uri.path), size, DEFAULT_MAX_FILE_BYTES) !== null) continue;
+          if (exclusionByPath(this.workspace.asRelativePath(uri), size, DEFAULT_MAX_FILE_BYTES) !== null) continue;
           const bytes = await this.workspace.fs.readFile(uri);
           if (exclusionByContent(bytes) !== null || this.byUri.has(uri.toString())) continue;
           this.byUri.set(uri.toString(), new TextDecoder().decode(bytes));
