@@ -16,6 +16,7 @@ import { corpusCode } from '../../../src/sim/defaultCompletion';
 import { startSimulator } from '../../../src/sim/simulator';
 import type { RunningSimulator } from '../../../src/sim/simulator';
 import type { Scenario, ScenarioContext } from '../suite/scenario';
+import { exportSpeedHistoryThroughDialog } from './dialogs';
 
 /** `SPEED_STATUS_ITEM_ID` in src/vscode/statusBar.ts (not imported: that module needs the extension's own vscode API). */
 const STATUS_ITEM_ID = 'latencyCopilot.speed';
@@ -238,15 +239,15 @@ export const speedPanelScenario: Scenario = {
       if (shot.available) ctx.note(`screenshot ${shot.value} (${theme})`);
     }
 
-    // Export: the command takes a format and a target (the panel's buttons ask for the file with a save dialog).
+    // Export: a format and a location given to the command only pre-fill the save dialog, which always shows.
     const csvPath = join(ctx.workspaceFolder, 'speed-history.csv');
-    await vscode.commands.executeCommand('latencyCopilot.exportSpeedHistory', 'csv', vscode.Uri.file(csvPath));
+    await exportSpeedHistoryThroughDialog(ctx, 'csv', vscode.Uri.file(csvPath));
     const csvLines = (await readFile(csvPath, 'utf8')).trimEnd().split('\r\n');
     assert.ok(csvLines[0]?.startsWith('started_at,task,endpoint_id,endpoint_label,route_reason,outcome'), csvLines[0]);
     assert.ok(csvLines.length - 1 >= requests, `the CSV should hold every request: ${csvLines.length - 1} rows`);
     assert.ok(csvLines.some((line) => line.includes(setup.burst.label)));
     const jsonPath = join(ctx.workspaceFolder, 'speed-history.json');
-    await vscode.commands.executeCommand('latencyCopilot.exportSpeedHistory', 'json', vscode.Uri.file(jsonPath));
+    await exportSpeedHistoryThroughDialog(ctx, 'json', vscode.Uri.file(jsonPath));
     const exported: unknown = JSON.parse(await readFile(jsonPath, 'utf8'));
     const count = typeof exported === 'object' && exported !== null && 'count' in exported ? exported.count : undefined;
     assert.equal(count, csvLines.length - 1, 'the JSON export should hold the same requests as the CSV');
