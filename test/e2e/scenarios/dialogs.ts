@@ -3,7 +3,6 @@
 import * as vscode from 'vscode';
 import type { ScenarioContext } from '../suite/scenario';
 
-const MODAL_SELECTOR = '.monaco-dialog-box';
 const QUICK_INPUT_SELECTOR = '.quick-input-widget .quick-input-box input';
 
 async function visible(ctx: ScenarioContext, selector: string): Promise<readonly string[] | false> {
@@ -14,28 +13,25 @@ async function visible(ctx: ScenarioContext, selector: string): Promise<readonly
 }
 
 /**
- * Runs a command that shows a modal question, checks the question's text, and answers it with Enter (the dialog's
- * first button, the confirming one, has the focus) or Escape. Returns the dialog's text.
+ * Clear API Key for `secretName`, which always asks a modal question first. VS Code refuses to show modal dialogs while
+ * extension tests run: its DialogService fails the call with "refused to show dialog in tests. Contents: <question>".
+ * That failure is the proof here that the question was asked, naming the server; then the key must NOT be deleted.
+ * The confirming path is covered by the flow's unit tests (test/unit/commandArguments.test.ts).
  */
-export async function runWithModalAnswer(
-  ctx: ScenarioContext,
-  command: () => Thenable<unknown>,
-  answer: 'confirm' | 'cancel',
-  expectText?: RegExp,
-): Promise<string> {
-  const running = command();
-  const [text = ''] = await ctx.waitFor('the modal question', () => visible(ctx, MODAL_SELECTOR), { timeoutMs: 15_000 });
-  if (expectText !== undefined && !expectText.test(text)) throw new Error(`the modal question says "${text}", expected ${String(expectText)}`);
-  await ctx.uiPress(answer === 'confirm' ? 'Enter' : 'Escape');
-  await running;
-  await ctx.waitFor('the modal question to close', async () => (await visible(ctx, MODAL_SELECTOR)) === false, { timeoutMs: 10_000 });
-  return text;
-}
-
-/** Clear API Key for `secretName`, confirmed in its modal question (which must name the server). */
-export async function clearApiKeyConfirmed(ctx: ScenarioContext, secretName: string, origin: string): Promise<void> {
-  const escaped = origin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  await runWithModalAnswer(ctx, () => vscode.commands.executeCommand('latencyCopilot.clearApiKey', secretName), 'confirm', new RegExp(escaped));
+export async function clearApiKeyUnconfirmed(ctx: ScenarioContext, secretName: string, origin: string): Promise<string> {
+  let asked = '';
+  try {
+    await vscode.commands.executeCommand('latencyCopilot.clearApiKey', secretName);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (!message.includes('refused to show dialog')) throw error;
+    asked = message.slice(message.indexOf('Contents:') + 'Contents:'.length).trim();
+  }
+  if (asked !== '' && !asked.includes(origin)) throw new Error(`the modal question does not name ${origin}: "${asked}"`);
+  // Give a (wrong) deletion time to reach the log before looking.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  if ((await ctx.readLog()).includes(`Cleared the API key for ${origin}`)) throw new Error(`Clear API Key deleted the key of ${origin} without a confirmed question`);
+  return asked;
 }
 
 /**
