@@ -71,7 +71,7 @@ if (!toolsOnly) {
     // The transport: undici alone is larger than the 400 KB budget of dist/extension.js; loaded after activation.
     esbuild.build({
       ...nodeDefaults,
-      entryPoints: { simulator: 'src/vscode/simulatorChunk.ts', transport: 'src/vscode/transportChunk.ts' },
+      entryPoints: { simulator: 'src/chunks/simulatorChunk.ts', transport: 'src/chunks/transportChunk.ts' },
       outdir: 'dist',
       sourcemap: false,
       minify: true,
@@ -94,7 +94,7 @@ if (!toolsOnly) {
     }),
     esbuild.build({
       ...nodeDefaults,
-      entryPoints: { tokenizer: 'src/core/tokenizerChunk.ts' },
+      entryPoints: { tokenizer: 'src/core/stream/tokenizerChunk.ts' },
       outdir: 'dist',
       sourcemap: false,
       minify: true,

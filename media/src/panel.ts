@@ -10,7 +10,7 @@ import type {
   Percentiles,
   ProbeRow,
   WebviewToHostMessage,
-} from '../../src/core/panelProtocol';
+} from '../../src/core/speed/panelProtocol';
 import type { RequestRecord } from '../../src/core/requestStats';
 
 interface VsCodeApi {
@@ -19,7 +19,7 @@ interface VsCodeApi {
 
 declare function acquireVsCodeApi(): VsCodeApi;
 
-/** Must equal PANEL_PROTOCOL_VERSION in src/core/panelProtocol.ts (a value import would pull core code into the bundle). */
+/** Must equal PANEL_PROTOCOL_VERSION in src/core/speed/panelProtocol.ts (a value import would pull core code into the bundle). */
 const SUPPORTED_PROTOCOL_VERSION = 1;
 /** Rows of the request log drawn at once (the snapshot carries up to 200). */
 const LOG_ROWS = 100;
@@ -61,7 +61,7 @@ function byId(id: string): HTMLElement {
   return element;
 }
 
-// ---------- formatting (kept equal to src/core/statusText.ts by eye: values may not be imported) ----------
+// ---------- formatting (kept equal to src/core/speed/statusText.ts by eye: values may not be imported) ----------
 
 function formatRate(value: number | null): string {
   if (value === null) return '–';
@@ -226,10 +226,10 @@ function errorsText(endpoint: EndpointSummary): string {
 
 /**
  * VS Code's own wait after a keystroke before it asks the provider, in ms: equal to VSCODE_INLINE_DELAY_MS in
- * src/core/statusText.ts (a value import would pull core code into the bundle).
+ * src/core/speed/statusText.ts (a value import would pull core code into the bundle).
  */
 const VSCODE_INLINE_DELAY_MS = 50;
-/** Shown suggestions per backend the figures are taken over: equal to SUGGESTION_WINDOW in src/core/statsHub.ts. */
+/** Shown suggestions per backend the figures are taken over: equal to SUGGESTION_WINDOW in src/core/speed/statsHub.ts. */
 const SUGGESTION_WINDOW = 500;
 
 /** What a person waits for ghost text: the provider's part (p50 / p95), and below it how much needed no request. */

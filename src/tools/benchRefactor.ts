@@ -14,16 +14,16 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { systemClock } from '../core/clock';
 import type { ResolvedEndpoint } from '../core/endpoint';
 import { CodeExtractor } from '../core/refactor/codeExtractor';
-import { roughTokenCount } from '../core/meter';
-import { RoutedGenerationService } from '../core/routedGenerationService';
+import { roughTokenCount } from '../core/stream/meter';
+import { RoutedGenerationService } from '../core/generation/routedGenerationService';
 import { systemScheduler } from '../core/scheduler';
-import { StatsHub } from '../core/statsHub';
+import { StatsHub } from '../core/speed/statsHub';
 import { MemoryDocument } from '../core/refactor/memoryDocument';
 import { buildRefactorMessages } from '../core/refactor/refactorPrompt';
 import { startRefactor } from '../core/refactor/refactorRun';
 import { Reindenter, type ReindentOptions } from '../core/refactor/reindent';
-import { countTokens } from '../core/tokenCount';
-import { createTransport } from '../core/transport';
+import { countTokens } from '../core/stream/tokenCount';
+import { createTransport } from '../core/stream/transport';
 import { startSimulator } from '../sim/simulator';
 
 const RATES = [1000, 3000, 10_000] as const;

@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { packContext } from '../core/repo/contextPacker';
 import { nodeRepoFileSystem } from '../core/repo/nodeRepoFileSystem';
 import { RepoIndex } from '../core/repo/repoIndex';
-import { countTokens } from '../core/tokenCount';
+import { countTokens } from '../core/stream/tokenCount';
 
 /** What one tree measured. Times in ms, memory in MB. */
 interface TreeFigures {

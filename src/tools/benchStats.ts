@@ -9,15 +9,15 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../core/clock';
-import type { LiveRequestView, RouteInfo } from '../core/generationService';
+import type { LiveRequestView, RouteInfo } from '../core/generation/generationService';
 import type { ResolvedEndpoint } from '../core/endpoint';
-import { SpeedMeter, roughTokenCount } from '../core/meter';
+import { SpeedMeter, roughTokenCount } from '../core/stream/meter';
 import type { RequestRecord } from '../core/requestStats';
 import { systemScheduler } from '../core/scheduler';
-import { SpeedHistory } from '../core/speedHistory';
-import { StatsHub } from '../core/statsHub';
-import { renderStatus } from '../core/statusText';
-import { nodeTextFiles } from '../core/textFiles';
+import { SpeedHistory } from '../core/speed/speedHistory';
+import { StatsHub } from '../core/speed/statsHub';
+import { renderStatus } from '../core/speed/statusText';
+import { nodeTextFiles } from '../core/speed/textFiles';
 
 const json = process.argv.includes('--json');
 

@@ -6,12 +6,12 @@ import type { Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../core/clock';
 import type { EndpointTarget } from '../core/endpoint';
-import { frameMessages } from '../core/framing';
-import { generate } from '../core/generate';
-import { SpeedMeter } from '../core/meter';
+import { frameMessages } from '../core/stream/framing';
+import { generate } from '../core/stream/generate';
+import { SpeedMeter } from '../core/stream/meter';
 import { protocolFor } from '../core/protocols/registry';
-import { countTokens } from '../core/tokenCount';
-import { createTransport, type Transport } from '../core/transport';
+import { countTokens } from '../core/stream/tokenCount';
+import { createTransport, type Transport } from '../core/stream/transport';
 import { startSimulator, type RunningSimulator } from '../sim/simulator';
 
 function percentile(sorted: readonly number[], p: number): number {

@@ -3,9 +3,9 @@
 import { parseArgs } from 'node:util';
 import { systemClock } from '../core/clock';
 import { isProtocolId, PROTOCOL_IDS } from '../core/endpoint';
-import { probeEndpoint, type ProbeResult } from '../core/probe';
-import { countTokens } from '../core/tokenCount';
-import { createTransport } from '../core/transport';
+import { probeEndpoint, type ProbeResult } from '../core/stream/probe';
+import { countTokens } from '../core/stream/tokenCount';
+import { createTransport } from '../core/stream/transport';
 
 const USAGE = `Usage: npm run --silent probe -- --base-url URL --protocol ${PROTOCOL_IDS.join('|')} --model M
          [--api-key-env VAR] [--max-tokens N] [--idle-timeout-ms N] [--json]

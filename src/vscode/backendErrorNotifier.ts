@@ -2,8 +2,8 @@ import * as vscode from 'vscode';
 import type { Clock } from '../core/clock';
 import { isBackendError } from '../core/errors';
 import type { Logger } from '../core/logger';
-import type { EndpointForMessage, UserAction, UserMessage } from '../core/userMessages';
-import { messageForBackendError, messageForUnexpectedError } from '../core/userMessages';
+import type { EndpointForMessage, UserAction, UserMessage } from '../core/speed/userMessages';
+import { messageForBackendError, messageForUnexpectedError } from '../core/speed/userMessages';
 import { CONFIG_COMMANDS } from './endpointRegistry';
 import { openBackendSettings } from './settingsSource';
 

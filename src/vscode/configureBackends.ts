@@ -7,14 +7,14 @@ import {
   originOf,
   parseBackendList,
   problemWithPastedKey,
-} from '../core/backendConfig';
-import { checkSecretNameArgument } from '../core/commandArguments';
-import { runClearKeyCommand } from '../core/commandFlows';
+} from '../core/config/backendConfig';
+import { checkSecretNameArgument } from '../core/commands/commandArguments';
+import { runClearKeyCommand } from '../core/commands/commandFlows';
 import type { BackendRole, ProtocolId } from '../core/endpoint';
 import { PROTOCOL_IDS } from '../core/endpoint';
 import type { Logger } from '../core/logger';
-import type { BackendPreset } from '../core/presets';
-import { PRESETS } from '../core/presets';
+import type { BackendPreset } from '../core/config/presets';
+import { PRESETS } from '../core/config/presets';
 import { CONFIG_COMMANDS } from './endpointRegistry';
 import type { EndpointRegistry } from './endpointRegistry';
 import type { ApiKeyStore } from './secrets';

@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
-import type { BackendConfigProblem, EndpointConfig } from '../core/backendConfig';
-import { backendSettingKey, parseBackendList, resolveEndpoints } from '../core/backendConfig';
+import type { BackendConfigProblem, EndpointConfig } from '../core/config/backendConfig';
+import { backendSettingKey, parseBackendList, resolveEndpoints } from '../core/config/backendConfig';
 import type { BackendRole, ResolvedEndpoint } from '../core/endpoint';
 import { localEngineEndpoint, readLocalEngineConfig } from '../core/localEngine/localEngineConfig';
 import type { Logger } from '../core/logger';
-import type { SettingKey, SettingsSource } from '../core/settings';
-import { readBooleanSetting, readNumberSetting, readRawSetting } from '../core/settings';
+import type { SettingKey, SettingsSource } from '../core/config/settings';
+import { readBooleanSetting, readNumberSetting, readRawSetting } from '../core/config/settings';
 import type { ApiKeyStore } from './secrets';
 import type { SimulatedBackends } from './simulatedBackends';
 import { affectsAny, openBackendSettings } from './settingsSource';

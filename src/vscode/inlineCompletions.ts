@@ -1,12 +1,12 @@
 import * as vscode from 'vscode';
 import type { Clock } from '../core/clock';
-import type { GenerationService, StatsSink } from '../core/generationService';
-import { newRequestId } from '../core/basicGenerationService';
+import type { GenerationService, StatsSink } from '../core/generation/generationService';
+import { newRequestId } from '../core/generation/basicGenerationService';
 import type { Logger } from '../core/logger';
-import type { TokenCounter } from '../core/meter';
-import { readBooleanSetting } from '../core/settings';
-import type { SettingsSource } from '../core/settings';
-import type { SuggestionSample } from '../core/statsHub';
+import type { TokenCounter } from '../core/stream/meter';
+import { readBooleanSetting } from '../core/config/settings';
+import type { SettingsSource } from '../core/config/settings';
+import type { SuggestionSample } from '../core/speed/statsHub';
 import type { SnippetCandidate } from '../core/inline/contextSnippets';
 import { FimPathProbe } from '../core/inline/fimPathProbe';
 import type { FimPathMemory, FimPathState } from '../core/inline/fimPathProbe';

@@ -14,9 +14,9 @@ import { LocalEngineError } from '../core/localEngine/localEngineError';
 import type { EngineLeases } from '../core/localEngine/localEngineTransport';
 import { checkExistingModel, downloadModel } from '../core/localEngine/modelDownload';
 import { systemScheduler } from '../core/scheduler';
-import type { Redactor } from '../core/redact';
-import type { SettingsSource } from '../core/settings';
-import type { Transport } from '../core/transport';
+import type { Redactor } from '../core/config/redact';
+import type { SettingsSource } from '../core/config/settings';
+import type { Transport } from '../core/stream/transport';
 import { affectsAny } from './settingsSource';
 
 /** What the local engine adapter needs. */

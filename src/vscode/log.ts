@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { isBackendError } from '../core/errors';
 import type { Logger } from '../core/logger';
-import type { Redactor } from '../core/redact';
+import type { Redactor } from '../core/config/redact';
 
 /** The channel's name; its log file is `Latency Copilot.log` (the e2e suite reads it). */
 export const LOG_CHANNEL_NAME = 'Latency Copilot';

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { isBackendError } from '../core/errors';
-import type { GenerationRun, GenerationService, GenerationSpec, RouteInfo } from '../core/generationService';
+import type { GenerationRun, GenerationService, GenerationSpec, RouteInfo } from '../core/generation/generationService';
 import type { Logger } from '../core/logger';
 import { filesByReason } from '../core/repo/contextPacker';
 import { editAdmitter } from '../core/repo/editSafety';
@@ -18,7 +18,7 @@ import { linkCitations, type RepoTaskKind } from '../core/repo/repoPrompts';
 import { editScopeOf, prepareRepoTask, type PreparedRepoTask } from '../core/repo/repoTask';
 import { lineColumnAt } from '../core/repo/textPositions';
 import type { RoutePlan } from '../core/routing/router';
-import { messageForBackendError } from '../core/userMessages';
+import { messageForBackendError } from '../core/speed/userMessages';
 import type { ReadyIndex, RepoIndexHost } from './repoIndexHost';
 
 /** Command ids (declared in package.json, category "Latency Copilot"). */

@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
-import { API_KEY_SECRET_PREFIX } from '../core/backendConfig';
+import { API_KEY_SECRET_PREFIX } from '../core/config/backendConfig';
 import type { Logger } from '../core/logger';
-import type { Redactor } from '../core/redact';
+import type { Redactor } from '../core/config/redact';
 
 /**
  * API keys, kept only in VS Code's SecretStorage (the OS keychain), one per server origin under
- * `latencyCopilot.apiKey:<origin>` (see `apiKeySecretName` in src/core/backendConfig.ts). Keys are cached in memory so
+ * `latencyCopilot.apiKey:<origin>` (see `apiKeySecretName` in src/core/config/backendConfig.ts). Keys are cached in memory so
  * that endpoints resolve synchronously; every cached key is registered with the redactor, so it can never be logged.
  * Nothing here writes a key to settings, globalState, the log or a message.
  */

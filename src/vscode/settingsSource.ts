@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import type { NumberSettingKey, SettingClamp, SettingKey, SettingsSource } from '../core/settings';
-import { resolveSettingValue, SETTINGS_SECTION, SettingRangeWarnings, userLevelOnly } from '../core/settings';
+import type { NumberSettingKey, SettingClamp, SettingKey, SettingsSource } from '../core/config/settings';
+import { resolveSettingValue, SETTINGS_SECTION, SettingRangeWarnings, userLevelOnly } from '../core/config/settings';
 
 /**
  * The `SettingsSource` the extension reads settings through. `warn` is told once per out-of-range number setting as it

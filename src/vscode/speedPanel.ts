@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { Logger } from '../core/logger';
-import { panelHtml } from '../core/panelHtml';
-import { PANEL_PROTOCOL_VERSION, parseWebviewMessage } from '../core/panelProtocol';
-import type { BackendDetails, ExportFormat, HostToWebviewMessage, PanelSnapshot, WebviewToHostMessage } from '../core/panelProtocol';
-import type { ProbeBoard } from '../core/probeBoard';
-import type { StatsHub } from '../core/statsHub';
+import { panelHtml } from '../core/speed/panelHtml';
+import { PANEL_PROTOCOL_VERSION, parseWebviewMessage } from '../core/speed/panelProtocol';
+import type { BackendDetails, ExportFormat, HostToWebviewMessage, PanelSnapshot, WebviewToHostMessage } from '../core/speed/panelProtocol';
+import type { ProbeBoard } from '../core/speed/probeBoard';
+import type { StatsHub } from '../core/speed/statsHub';
 
 /** The webview view's id (package.json `contributes.views`); VS Code adds the command `<id>.focus`. */
 export const SPEED_VIEW_ID = 'latencyCopilot.speedView';

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import type { Clock } from '../core/clock';
-import type { StatsHub } from '../core/statsHub';
-import { renderStatus } from '../core/statusText';
-import type { StatusView } from '../core/statusText';
+import type { StatsHub } from '../core/speed/statsHub';
+import { renderStatus } from '../core/speed/statusText';
+import type { StatusView } from '../core/speed/statusText';
 
 /** The item's id; the workbench gives its element the DOM id `latency-copilot.latency-copilot.latencyCopilot.speed`. */
 export const SPEED_STATUS_ITEM_ID = 'latencyCopilot.speed';

@@ -13,15 +13,15 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../../src/core/clock';
 import type { EndpointTarget, GenerationRequest } from '../../src/core/endpoint';
 import { BackendError } from '../../src/core/errors';
-import { generate } from '../../src/core/generate';
-import { SpeedMeter } from '../../src/core/meter';
-import { probeEndpoint } from '../../src/core/probe';
-import type { ProbeResult } from '../../src/core/probe';
+import { generate } from '../../src/core/stream/generate';
+import { SpeedMeter } from '../../src/core/stream/meter';
+import { probeEndpoint } from '../../src/core/stream/probe';
+import type { ProbeResult } from '../../src/core/stream/probe';
 import type { RequestStats } from '../../src/core/requestStats';
-import { countTokens } from '../../src/core/tokenCount';
+import { countTokens } from '../../src/core/stream/tokenCount';
 import { launchHost } from '../../src/core/localEngine/hostLauncher';
-import { createTransport } from '../../src/core/transport';
-import type { Transport } from '../../src/core/transport';
+import { createTransport } from '../../src/core/stream/transport';
+import type { Transport } from '../../src/core/stream/transport';
 import { QWEN05B_MODEL, TINY_MODEL, cacheDir, ensureModel } from './makeGguf';
 import { ensureLlamaServer, llamaServerVersion, startLlamaServer } from './llamaServer';
 
@@ -112,7 +112,7 @@ async function measureEngine(name: string, transport: Transport, fill: EndpointT
   // Warm-up: the first request pays one-time costs (buffers, page faults of the mapped model).
   await metered(transport, fill, { prompt: 'warm', maxTokens: 4 });
 
-  log(`${name}: probe (the extension's own probe: src/core/probe.ts) x${repeats} on ${fill.protocol} and ${chat.protocol}`);
+  log(`${name}: probe (the extension's own probe: src/core/stream/probe.ts) x${repeats} on ${fill.protocol} and ${chat.protocol}`);
   const probes: ProbeResult[] = [];
   for (let run = 0; run < repeats; run++) {
     for (const target of [fill, chat]) {

@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, systemClock } from '../../src/core/clock';
-import { detectContextWindow } from '../../src/core/contextWindow';
+import { detectContextWindow } from '../../src/core/routing/contextWindow';
 import type { EndpointTarget, GenerationRequest, ProtocolId } from '../../src/core/endpoint';
 import { BackendError } from '../../src/core/errors';
-import { generate } from '../../src/core/generate';
+import { generate } from '../../src/core/stream/generate';
 import { EngineSupervisor } from '../../src/core/localEngine/engineSupervisor';
 import type { EngineState } from '../../src/core/localEngine/engineSupervisor';
 import { launchHost, newEngineKey } from '../../src/core/localEngine/hostLauncher';
@@ -19,13 +19,13 @@ import type { HostLaunchOptions, HostProcess } from '../../src/core/localEngine/
 import { ENGINE_KEY_ENV } from '../../src/core/localEngine/hostMessages';
 import { LocalEngineError } from '../../src/core/localEngine/localEngineError';
 import { LOCAL_ENGINE_BASE_URL, LocalEngineTransport } from '../../src/core/localEngine/localEngineTransport';
-import { SpeedMeter } from '../../src/core/meter';
+import { SpeedMeter } from '../../src/core/stream/meter';
 import type { RequestStats } from '../../src/core/requestStats';
 import { ManualScheduler } from '../../src/core/scheduler';
 import type { StreamEvent } from '../../src/core/streamEvents';
-import { countTokens } from '../../src/core/tokenCount';
-import { createTransport } from '../../src/core/transport';
-import type { Transport } from '../../src/core/transport';
+import { countTokens } from '../../src/core/stream/tokenCount';
+import { createTransport } from '../../src/core/stream/transport';
+import type { Transport } from '../../src/core/stream/transport';
 import { QWEN_TOKENS, TINY_MODEL, cacheDir, ensureModel } from './makeGguf';
 
 /** The window the host is asked to serve: below the tiny model's training length, so /v1/models must report this one. */

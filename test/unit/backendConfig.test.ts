@@ -5,8 +5,8 @@ import {
   normaliseBaseUrl,
   parseBackendList,
   resolveEndpoints,
-} from '../../src/core/backendConfig';
-import { findPreset, PRESETS } from '../../src/core/presets';
+} from '../../src/core/config/backendConfig';
+import { findPreset, PRESETS } from '../../src/core/config/presets';
 
 function onlyProblem(raw: unknown): { kind: string; message: string; index: number } {
   const parsed = parseBackendList('burst', raw);

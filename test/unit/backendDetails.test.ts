@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backendDetails } from '../../src/core/backendDetails';
+import { backendDetails } from '../../src/core/speed/backendDetails';
 import { ManualClock } from '../../src/core/clock';
 import type { ResolvedEndpoint } from '../../src/core/endpoint';
 import { BackendError } from '../../src/core/errors';

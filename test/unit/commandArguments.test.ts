@@ -6,10 +6,10 @@ import {
   clearKeyConfirmation,
   describeArgument,
   MAX_INSTRUCTION_CHARS,
-} from '../../src/core/commandArguments';
-import { runClearKeyCommand, runExportCommand } from '../../src/core/commandFlows';
-import type { ClearKeyCommandUi, ExportCommandUi } from '../../src/core/commandFlows';
-import type { ExportFormat } from '../../src/core/panelProtocol';
+} from '../../src/core/commands/commandArguments';
+import { runClearKeyCommand, runExportCommand } from '../../src/core/commands/commandFlows';
+import type { ClearKeyCommandUi, ExportCommandUi } from '../../src/core/commands/commandFlows';
+import type { ExportFormat } from '../../src/core/speed/panelProtocol';
 
 /** A stand-in for vscode.Uri: the adapter tells URIs apart with `instanceof`. */
 class FakeUri {

@@ -9,11 +9,11 @@ import {
   detectContextWindow,
   detectionProbesFor,
   OLLAMA_REQUESTED_WINDOW,
-} from '../../src/core/contextWindow';
+} from '../../src/core/routing/contextWindow';
 import type { EndpointTarget, ProtocolId } from '../../src/core/endpoint';
 import { isBackendError } from '../../src/core/errors';
-import { createTransport } from '../../src/core/transport';
-import type { Transport } from '../../src/core/transport';
+import { createTransport } from '../../src/core/stream/transport';
+import type { Transport } from '../../src/core/stream/transport';
 
 // Answers as the real servers send them (trimmed to the fields that matter, plus neighbours that must be ignored).
 const LLAMACPP_MODELS = {

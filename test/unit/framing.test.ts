@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BackendError } from '../../src/core/errors';
-import { NdjsonLineSplitter, frameMessages, type FramedMessage, type Framing } from '../../src/core/framing';
+import { NdjsonLineSplitter, frameMessages, type FramedMessage, type Framing } from '../../src/core/stream/framing';
 
 const encoder = new TextEncoder();
 

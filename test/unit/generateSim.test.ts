@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock';
 import type { EndpointTarget, GenerationRequest, ProtocolId } from '../../src/core/endpoint';
 import { BackendError } from '../../src/core/errors';
-import { generate } from '../../src/core/generate';
-import { SpeedMeter } from '../../src/core/meter';
+import { generate } from '../../src/core/stream/generate';
+import { SpeedMeter } from '../../src/core/stream/meter';
 import type { RequestStats } from '../../src/core/requestStats';
-import { countTokens } from '../../src/core/tokenCount';
-import { createTransport, type Transport } from '../../src/core/transport';
+import { countTokens } from '../../src/core/stream/tokenCount';
+import { createTransport, type Transport } from '../../src/core/stream/transport';
 import { startSimulator, type RunningSimulator } from '../../src/sim/simulator';
 
 let sim: RunningSimulator;

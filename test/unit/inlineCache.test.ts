@@ -6,7 +6,7 @@ import { selectSnippets } from '../../src/core/inline/contextSnippets';
 import { PrefixTrie } from '../../src/core/inline/prefixTrie';
 import { LineTokenMemo, prefixWindow, suffixWindow } from '../../src/core/inline/promptWindow';
 import { adaptiveDelayMs, TypingPace } from '../../src/core/inline/typingPace';
-import type { GenerationRun } from '../../src/core/generationService';
+import type { GenerationRun } from '../../src/core/generation/generationService';
 import type { RequestStats } from '../../src/core/requestStats';
 import type { StreamEvent } from '../../src/core/streamEvents';
 

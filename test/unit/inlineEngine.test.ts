@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock';
 import type { ResolvedEndpoint } from '../../src/core/endpoint';
 import { BackendError } from '../../src/core/errors';
-import type { GenerationPlan, GenerationRun, GenerationService, GenerationSpec } from '../../src/core/generationService';
+import type { GenerationPlan, GenerationRun, GenerationService, GenerationSpec } from '../../src/core/generation/generationService';
 import { FimPathProbe } from '../../src/core/inline/fimPathProbe';
 import { DEFAULT_INLINE_OPTIONS, InlineEngine } from '../../src/core/inline/inlineEngine';
 import type { InlineDocumentState, InlineEngineOptions } from '../../src/core/inline/inlineEngine';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { gateVerdict, isLanguageEnabled, readInlineOptions } from '../../src/core/inline/inlineSettings';
 import type { GateInput, GateVerdict } from '../../src/core/inline/inlineSettings';
-import { settingsFromObject } from '../../src/core/settings';
+import { settingsFromObject } from '../../src/core/config/settings';
 
 const base: GateInput = {
   enabled: true,

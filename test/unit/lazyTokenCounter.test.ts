@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createLazyTokenCounter } from '../../src/core/lazyTokenCounter';
-import { countTokens } from '../../src/core/tokenCount';
+import { createLazyTokenCounter } from '../../src/core/stream/lazyTokenCounter';
+import { countTokens } from '../../src/core/stream/tokenCount';
 
 describe('createLazyTokenCounter', () => {
   it('counts roughly before the tokenizer loads and exactly after', async () => {

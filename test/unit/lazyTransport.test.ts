@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../../src/sim/simulator';
-import { createTransport } from '../../src/core/transport';
-import { createLazyTransport } from '../../src/vscode/lazyTransport';
+import { createTransport } from '../../src/core/stream/transport';
+import { createLazyTransport } from '../../src/chunks/lazyTransport';
 
 describe('createLazyTransport', () => {
   let sim: RunningSimulator | null = null;

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { downloadDestination, isLocalEngineConfigured, localEngineEndpoint, readLocalEngineConfig } from '../../src/core/localEngine/localEngineConfig';
 import { LOCAL_ENGINE_BASE_URL } from '../../src/core/localEngine/localEngineTransport';
-import type { SettingKey, SettingsSource } from '../../src/core/settings';
+import type { SettingKey, SettingsSource } from '../../src/core/config/settings';
 
 function source(values: Partial<Record<SettingKey, unknown>>): SettingsSource {
   return { get: (key) => values[key] };

@@ -3,13 +3,13 @@
 // the engine suite (test/engine/localEngine.engine.ts) runs the same server over a real model.
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { detectContextWindow } from '../../src/core/contextWindow';
+import { detectContextWindow } from '../../src/core/routing/contextWindow';
 import type { GenerationRequest, ProtocolId } from '../../src/core/endpoint';
 import { BackendError } from '../../src/core/errors';
-import { generate } from '../../src/core/generate';
+import { generate } from '../../src/core/stream/generate';
 import type { StreamEvent } from '../../src/core/streamEvents';
-import { createTransport } from '../../src/core/transport';
-import type { Transport } from '../../src/core/transport';
+import { createTransport } from '../../src/core/stream/transport';
+import type { Transport } from '../../src/core/stream/transport';
 import { ContextTooLongError } from '../../src/localEngineHost/localModel';
 import type { GenerationInput, GenerationOutcome, SamplingParams } from '../../src/localEngineHost/localModel';
 import { OpenAiServer } from '../../src/localEngineHost/openAiServer';

@@ -5,7 +5,7 @@ import { hostArgumentList, parseHostArguments, parseHostMessage } from '../../sr
 import { LocalEngineError } from '../../src/core/localEngine/localEngineError';
 import { LOCAL_ENGINE_BASE_URL, LocalEngineTransport } from '../../src/core/localEngine/localEngineTransport';
 import type { EngineLeases } from '../../src/core/localEngine/localEngineTransport';
-import type { HttpRequest, HttpResponse, Transport } from '../../src/core/transport';
+import type { HttpRequest, HttpResponse, Transport } from '../../src/core/stream/transport';
 
 /** An inner transport that records URLs and headers and answers with two body chunks. */
 class RecordingTransport implements Transport {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock';
-import { SpeedMeter } from '../../src/core/meter';
-import { countTokens } from '../../src/core/tokenCount';
+import { SpeedMeter } from '../../src/core/stream/meter';
+import { countTokens } from '../../src/core/stream/tokenCount';
 
 /** One token per word here, so expectations are easy to read. */
 const wordCount = (text: string): number => text.split(/(?=\s)/).filter((piece) => piece.length > 0).length;

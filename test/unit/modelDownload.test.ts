@@ -9,8 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LocalEngineError } from '../../src/core/localEngine/localEngineError';
 import { checkExistingModel, downloadModel, totalFromContentRange } from '../../src/core/localEngine/modelDownload';
 import type { DownloadProgress } from '../../src/core/localEngine/modelDownload';
-import { createTransport } from '../../src/core/transport';
-import type { HttpRequest, HttpResponse, Transport } from '../../src/core/transport';
+import { createTransport } from '../../src/core/stream/transport';
+import type { HttpRequest, HttpResponse, Transport } from '../../src/core/stream/transport';
 
 const MODEL = randomBytes(300_000);
 const MODEL_SHA = createHash('sha256').update(MODEL).digest('hex');

@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock';
 import type { ResolvedEndpoint } from '../../src/core/endpoint';
-import { panelHtml } from '../../src/core/panelHtml';
-import { isExportFormat, PANEL_PROTOCOL_VERSION, parseWebviewMessage } from '../../src/core/panelProtocol';
-import type { HostToWebviewMessage } from '../../src/core/panelProtocol';
+import { panelHtml } from '../../src/core/speed/panelHtml';
+import { isExportFormat, PANEL_PROTOCOL_VERSION, parseWebviewMessage } from '../../src/core/speed/panelProtocol';
+import type { HostToWebviewMessage } from '../../src/core/speed/panelProtocol';
 import { ManualScheduler } from '../../src/core/scheduler';
-import { StatsHub, SUGGESTION_WINDOW } from '../../src/core/statsHub';
-import { VSCODE_INLINE_DELAY_MS } from '../../src/core/statusText';
+import { StatsHub, SUGGESTION_WINDOW } from '../../src/core/speed/statsHub';
+import { VSCODE_INLINE_DELAY_MS } from '../../src/core/speed/statusText';
 
 describe('parseWebviewMessage (untrusted input from the webview)', () => {
   it.each([

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { normaliseBaseUrl } from '../../src/core/backendConfig';
-import { PRESETS, presetIds } from '../../src/core/presets';
+import { normaliseBaseUrl } from '../../src/core/config/backendConfig';
+import { PRESETS, presetIds } from '../../src/core/config/presets';
 
 const REQUIRED_PROVIDERS = [
   'cerebras',

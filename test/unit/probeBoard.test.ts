@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ResolvedEndpoint } from '../../src/core/endpoint';
-import type { ProbeState } from '../../src/core/panelProtocol';
-import type { ProbeResult } from '../../src/core/probe';
+import type { ProbeState } from '../../src/core/speed/panelProtocol';
+import type { ProbeResult } from '../../src/core/stream/probe';
 import { ManualClock } from '../../src/core/clock';
 import { BackendError } from '../../src/core/errors';
-import { ProbeBoard, proberEndingRests } from '../../src/core/probeBoard';
+import { ProbeBoard, proberEndingRests } from '../../src/core/speed/probeBoard';
 import { EndpointHealthBook } from '../../src/core/routing/endpointHealth';
 
 function endpoint(id: string, apiKey?: string): ResolvedEndpoint {

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock';
 import type { GenerationRequest, ResolvedEndpoint } from '../../src/core/endpoint';
-import type { StatsSink } from '../../src/core/generationService';
-import { describePromptRedaction, redactRequest, type PromptRedactionCounts } from '../../src/core/promptRedaction';
-import { REDACTED } from '../../src/core/redact';
+import type { StatsSink } from '../../src/core/generation/generationService';
+import { describePromptRedaction, redactRequest, type PromptRedactionCounts } from '../../src/core/generation/promptRedaction';
+import { REDACTED } from '../../src/core/config/redact';
 import type { RequestTask } from '../../src/core/requestStats';
-import { RoutedGenerationService } from '../../src/core/routedGenerationService';
-import { countTokens } from '../../src/core/tokenCount';
-import { createTransport, type Transport } from '../../src/core/transport';
+import { RoutedGenerationService } from '../../src/core/generation/routedGenerationService';
+import { countTokens } from '../../src/core/stream/tokenCount';
+import { createTransport, type Transport } from '../../src/core/stream/transport';
 import { startSimulator, type RunningSimulator } from '../../src/sim/simulator';
 
 const KNOWN_KEY = 'f3c9a1e7-team-proxy-key-55d2';

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { EndpointTarget, GenerationRequest, ProtocolId } from '../../src/core/endpoint';
 import { BackendError } from '../../src/core/errors';
-import { generate } from '../../src/core/generate';
+import { generate } from '../../src/core/stream/generate';
 import { protocolFor } from '../../src/core/protocols/registry';
 import type { StreamEvent } from '../../src/core/streamEvents';
-import type { HttpRequest, HttpResponse, Transport } from '../../src/core/transport';
+import type { HttpRequest, HttpResponse, Transport } from '../../src/core/stream/transport';
 
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(join(__dirname, '..', 'fixtures', 'streams', name)));
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { headroomFrom, isHeadroomLow, RateLimitBook } from '../../src/core/rateLimitHeadroom';
+import { headroomFrom, isHeadroomLow, RateLimitBook } from '../../src/core/routing/rateLimitHeadroom';
 
 describe('rate-limit headroom', () => {
   it.each<[string, Record<string, string>, boolean | null]>([

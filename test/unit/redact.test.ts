@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { looksLikeSecret, REDACTED, redact, Redactor } from '../../src/core/redact';
+import { looksLikeSecret, REDACTED, redact, Redactor } from '../../src/core/config/redact';
 
 describe('redact', () => {
   it.each([

@@ -1,14 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BasicGenerationService } from '../../src/core/basicGenerationService';
+import { BasicGenerationService } from '../../src/core/generation/basicGenerationService';
 import { systemClock } from '../../src/core/clock';
 import type { BackendRole, ResolvedEndpoint } from '../../src/core/endpoint';
 import { isBackendError } from '../../src/core/errors';
-import type { StatsSink } from '../../src/core/generationService';
-import { roughTokenCount } from '../../src/core/meter';
+import type { StatsSink } from '../../src/core/generation/generationService';
+import { roughTokenCount } from '../../src/core/stream/meter';
 import { MemoryDocument } from '../../src/core/refactor/memoryDocument';
 import { buildRefactorMessages } from '../../src/core/refactor/refactorPrompt';
 import { startRefactor, type RefactorJob } from '../../src/core/refactor/refactorRun';
-import { createTransport, type Transport } from '../../src/core/transport';
+import { createTransport, type Transport } from '../../src/core/stream/transport';
 import { startSimulator, type RunningSimulator } from '../../src/sim/simulator';
 
 const BEFORE = 'class Box {\n  size = 1;\n\n';

@@ -13,7 +13,7 @@ import { nodeRepoFileSystem } from '../../src/core/repo/nodeRepoFileSystem';
 import { describeProblems, parseProposedEdits } from '../../src/core/repo/repoEditFormat';
 import { RepoIndex } from '../../src/core/repo/repoIndex';
 import { editScopeOf } from '../../src/core/repo/repoTask';
-import { countTokens } from '../../src/core/tokenCount';
+import { countTokens } from '../../src/core/stream/tokenCount';
 import { SECRET_MARKER, makeTree, removeTree } from './repoTestTree';
 
 const folders: string[] = [];

@@ -5,7 +5,7 @@ import type { RepoFileSystem } from '../../src/core/repo/repoFileSystem';
 import { RepoIndex } from '../../src/core/repo/repoIndex';
 import { linkCitations } from '../../src/core/repo/repoPrompts';
 import { lineColumnAt } from '../../src/core/repo/textPositions';
-import { countTokens } from '../../src/core/tokenCount';
+import { countTokens } from '../../src/core/stream/tokenCount';
 import { makeTree, removeTree } from './repoTestTree';
 
 let root = '';

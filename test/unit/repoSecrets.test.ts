@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock';
 import type { ResolvedEndpoint } from '../../src/core/endpoint';
-import type { LiveRequestView, StatsSink } from '../../src/core/generationService';
+import type { LiveRequestView, StatsSink } from '../../src/core/generation/generationService';
 import { isSecretFileName } from '../../src/core/repo/fileSafety';
 import { nodeRepoFileSystem } from '../../src/core/repo/nodeRepoFileSystem';
 import type { RepoFileSystem } from '../../src/core/repo/repoFileSystem';
 import { RepoIndex } from '../../src/core/repo/repoIndex';
 import { prepareRepoTask } from '../../src/core/repo/repoTask';
-import { RoutedGenerationService } from '../../src/core/routedGenerationService';
-import { countTokens } from '../../src/core/tokenCount';
-import { createTransport, type Transport } from '../../src/core/transport';
+import { RoutedGenerationService } from '../../src/core/generation/routedGenerationService';
+import { countTokens } from '../../src/core/stream/tokenCount';
+import { createTransport, type Transport } from '../../src/core/stream/transport';
 import { startSimulator, type RunningSimulator } from '../../src/sim/simulator';
 import { SECRET_MARKER, makeTree, plantedRepo, removeTree } from './repoTestTree';
 

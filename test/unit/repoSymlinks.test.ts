@@ -11,7 +11,7 @@ import { packContext } from '../../src/core/repo/contextPacker';
 import { NO_FOLLOW_FLAG, nodeRepoFileSystem, openWithoutFollowing } from '../../src/core/repo/nodeRepoFileSystem';
 import type { RepoFileRead, RepoFileSystem } from '../../src/core/repo/repoFileSystem';
 import { RepoIndex } from '../../src/core/repo/repoIndex';
-import { countTokens } from '../../src/core/tokenCount';
+import { countTokens } from '../../src/core/stream/tokenCount';
 import { SECRET_MARKER, makeTree, removeTree } from './repoTestTree';
 
 const OUTSIDE_MARKER = 'LC_OUTSIDE_MARKER_19be4d';

@@ -3,12 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock';
 import type { BackendRole, ResolvedEndpoint } from '../../src/core/endpoint';
 import { BackendError } from '../../src/core/errors';
-import type { GenerationSpec, LiveRequestView, StatsSink } from '../../src/core/generationService';
+import type { GenerationSpec, LiveRequestView, StatsSink } from '../../src/core/generation/generationService';
 import type { RequestRecord } from '../../src/core/requestStats';
-import { RoutedGenerationService, type RouteDecision } from '../../src/core/routedGenerationService';
+import { RoutedGenerationService, type RouteDecision } from '../../src/core/generation/routedGenerationService';
 import { EndpointHealthBook } from '../../src/core/routing/endpointHealth';
-import { countTokens } from '../../src/core/tokenCount';
-import { createTransport, type Transport } from '../../src/core/transport';
+import { countTokens } from '../../src/core/stream/tokenCount';
+import { createTransport, type Transport } from '../../src/core/stream/transport';
 import { startSimulator, type RunningSimulator } from '../../src/sim/simulator';
 import type { SimulatorOptions } from '../../src/sim/simOptions';
 
@@ -289,7 +289,7 @@ describe('hedging (inline only)', () => {
 
 describe('describeRouteDecision', () => {
   it('says where, why, the fit figures and what was skipped', async () => {
-    const { describeRouteDecision } = await import('../../src/core/routedGenerationService');
+    const { describeRouteDecision } = await import('../../src/core/generation/routedGenerationService');
     expect(
       describeRouteDecision({
         requestId: 7, task: 'refactor', endpointId: 'longContext#0', endpointLabel: 'Long 0', reason: 'failover:http-503',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock';
 import { BackendError } from '../../src/core/errors';
 import type { ResolvedEndpoint } from '../../src/core/endpoint';
-import { MAX_RATE_LIMIT_REST_MS, httpError, retryAfterMsFrom } from '../../src/core/httpErrors';
+import { MAX_RATE_LIMIT_REST_MS, httpError, retryAfterMsFrom } from '../../src/core/stream/httpErrors';
 import { EndpointHealthBook } from '../../src/core/routing/endpointHealth';
 import { HedgeBudget } from '../../src/core/routing/hedgeBudget';
 import { failoverCause, isFallbackReason } from '../../src/core/routing/routeReason';

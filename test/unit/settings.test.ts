@@ -15,8 +15,8 @@ import {
   settingsFromLevels,
   settingsFromObject,
   userLevelOnly,
-} from '../../src/core/settings';
-import type { NumberSettingKey, SettingKey } from '../../src/core/settings';
+} from '../../src/core/config/settings';
+import type { NumberSettingKey, SettingKey } from '../../src/core/config/settings';
 
 interface ManifestProperty {
   type?: string | string[];

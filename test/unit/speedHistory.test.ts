@@ -15,9 +15,9 @@ import {
   parseHistoryText,
   parseRequestRecord,
   readHistoryTail,
-} from '../../src/core/speedHistory';
-import { nodeTextFiles } from '../../src/core/textFiles';
-import type { AppendableTextFile, ReadableTextFile, TextFiles } from '../../src/core/textFiles';
+} from '../../src/core/speed/speedHistory';
+import { nodeTextFiles } from '../../src/core/speed/textFiles';
+import type { AppendableTextFile, ReadableTextFile, TextFiles } from '../../src/core/speed/textFiles';
 
 function record(n: number, overrides: Partial<RequestRecord> = {}): RequestRecord {
   return {

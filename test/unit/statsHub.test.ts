@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock';
 import type { ResolvedEndpoint } from '../../src/core/endpoint';
-import type { LiveRequestView, RouteInfo } from '../../src/core/generationService';
+import type { LiveRequestView, RouteInfo } from '../../src/core/generation/generationService';
 import type { RequestRecord, RequestStats } from '../../src/core/requestStats';
 import { ManualScheduler } from '../../src/core/scheduler';
-import { HISTORY_HEADER, parseHistoryText } from '../../src/core/speedHistory';
-import { StatsHub, SUGGESTION_WINDOW, isFallbackRoute, percentileOfSorted, recordMatchesEndpoint } from '../../src/core/statsHub';
-import type { SuggestionSample } from '../../src/core/statsHub';
+import { HISTORY_HEADER, parseHistoryText } from '../../src/core/speed/speedHistory';
+import { StatsHub, SUGGESTION_WINDOW, isFallbackRoute, percentileOfSorted, recordMatchesEndpoint } from '../../src/core/speed/statsHub';
+import type { SuggestionSample } from '../../src/core/speed/statsHub';
 
 function endpoint(id: string, model: string, label: string, extra: Partial<ResolvedEndpoint> = {}): ResolvedEndpoint {
   return {

@@ -10,8 +10,8 @@ import {
   routeReasonWords,
   shortEndpointName,
   STATUS_STATES,
-} from '../../src/core/statusText';
-import type { EndpointFacts, FinishedFact, RunningFact, StatusContext, StatusFacts, SuggestionFact } from '../../src/core/statusText';
+} from '../../src/core/speed/statusText';
+import type { EndpointFacts, FinishedFact, RunningFact, StatusContext, StatusFacts, SuggestionFact } from '../../src/core/speed/statusText';
 
 const cerebras: EndpointFacts = { label: 'Cerebras llama3.1-8b', role: 'burst', simulated: false };
 const gemini: EndpointFacts = { label: 'Gemini 2.5-pro', role: 'longContext', simulated: false };

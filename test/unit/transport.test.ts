@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BackendError } from '../../src/core/errors';
-import { createTransport, type Transport } from '../../src/core/transport';
+import { createTransport, type Transport } from '../../src/core/stream/transport';
 
 interface TestServer {
   readonly url: string;

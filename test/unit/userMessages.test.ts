@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ResolvedEndpoint } from '../../src/core/endpoint';
 import { BACKEND_ERROR_REASONS, BackendError } from '../../src/core/errors';
-import { messageForBackendError, messageForUnexpectedError } from '../../src/core/userMessages';
+import { messageForBackendError, messageForUnexpectedError } from '../../src/core/speed/userMessages';
 
 const KEY = 'gsk_abcdefghijklmnopqrstuvwx';
 

@@ -1,6 +1,6 @@
 import type { ResolvedEndpoint } from '../endpoint';
 import { BackendError, isBackendError } from '../errors';
-import type { GenerationRun } from '../generationService';
+import type { GenerationRun } from '../generation/generationService';
 import type { RequestRecord } from '../requestStats';
 import type { FimPath } from './fimPaths';
 

@@ -1,5 +1,5 @@
 import type { ChatMessage, EndpointTarget, GenerationRequest, ResolvedEndpoint } from '../endpoint';
-import type { GenerationPlan } from '../generationService';
+import type { GenerationPlan } from '../generation/generationService';
 import type { FimPath } from './fimPaths';
 import { detectFimFamily, fimTemplate } from './fimTemplates';
 import type { ContextSnippet } from './fimTemplates';

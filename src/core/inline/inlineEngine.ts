@@ -1,7 +1,7 @@
 import type { Clock } from '../clock';
 import { BackendError } from '../errors';
-import type { GenerationRun, GenerationService } from '../generationService';
-import type { TokenCounter } from '../meter';
+import type { GenerationRun, GenerationService } from '../generation/generationService';
+import type { TokenCounter } from '../stream/meter';
 import type { RequestRecord } from '../requestStats';
 import { AdaptiveBudget } from './adaptiveBudget';
 import type { InlineBudget } from './adaptiveBudget';

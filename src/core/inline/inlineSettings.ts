@@ -1,6 +1,6 @@
 import type { FileGateVerdict } from '../repo/fileGate';
-import { readBooleanSetting, readNumberSetting, readRawSetting, readStringSetting } from '../settings';
-import type { SettingsSource } from '../settings';
+import { readBooleanSetting, readNumberSetting, readRawSetting, readStringSetting } from '../config/settings';
+import type { SettingsSource } from '../config/settings';
 import { DEFAULT_INLINE_OPTIONS } from './inlineEngine';
 import type { InlineEngineOptions } from './inlineEngine';
 

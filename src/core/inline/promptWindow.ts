@@ -1,4 +1,4 @@
-import type { TokenCounter } from '../meter';
+import type { TokenCounter } from '../stream/meter';
 
 /** Lines longer than this are counted each time instead of being remembered (they are rare and would bloat the memo). */
 const MAX_MEMO_LINE_CHARS = 400;

@@ -1,7 +1,7 @@
 import { basename, join } from 'node:path';
 import type { ResolvedEndpoint } from '../endpoint';
-import type { SettingKey, SettingsSource } from '../settings';
-import { readNumberSetting, readStringSetting } from '../settings';
+import type { SettingKey, SettingsSource } from '../config/settings';
+import { readNumberSetting, readStringSetting } from '../config/settings';
 import { LOCAL_ENGINE_BASE_URL } from './localEngineTransport';
 
 /** The local engine's settings, read and trimmed. */

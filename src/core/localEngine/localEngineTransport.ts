@@ -1,5 +1,5 @@
 import { BackendError } from '../errors';
-import type { HttpRequest, HttpResponse, Transport } from '../transport';
+import type { HttpRequest, HttpResponse, Transport } from '../stream/transport';
 import type { EngineLease, EngineSupervisor } from './engineSupervisor';
 import { LocalEngineError } from './localEngineError';
 

@@ -3,7 +3,7 @@ import type { Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isBackendError } from '../errors';
-import type { HttpResponse, Transport } from '../transport';
+import type { HttpResponse, Transport } from '../stream/transport';
 import { LocalEngineError } from './localEngineError';
 
 /** What to download and how to check it. */

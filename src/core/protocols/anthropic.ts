@@ -1,5 +1,5 @@
-import type { FramedMessage } from '../framing';
-import { inStreamError } from '../httpErrors';
+import type { FramedMessage } from '../stream/framing';
+import { inStreamError } from '../stream/httpErrors';
 import type { StreamEvent } from '../streamEvents';
 import type { ProtocolAdapter, ProtocolHttpRequest, StreamDecoder } from './protocol';
 import { messagesOf, numberAt, parseJsonObject, recordAt, stringAt, trimBaseUrl } from './shared';

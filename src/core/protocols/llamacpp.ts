@@ -1,5 +1,5 @@
-import type { FramedMessage } from '../framing';
-import { inStreamError } from '../httpErrors';
+import type { FramedMessage } from '../stream/framing';
+import { inStreamError } from '../stream/httpErrors';
 import type { StreamEvent, TimingsEvent } from '../streamEvents';
 import type { ProtocolAdapter, ProtocolHttpRequest, StreamDecoder } from './protocol';
 import { bearerHeaders, numberAt, parseJsonObject, promptOf, recordAt, stringAt, trimBaseUrl } from './shared';

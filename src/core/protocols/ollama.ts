@@ -1,6 +1,6 @@
 import type { EndpointTarget, GenerationRequest } from '../endpoint';
-import type { FramedMessage } from '../framing';
-import { inStreamError } from '../httpErrors';
+import type { FramedMessage } from '../stream/framing';
+import { inStreamError } from '../stream/httpErrors';
 import type { StreamEvent } from '../streamEvents';
 import type { ProtocolAdapter, ProtocolHttpRequest, StreamDecoder } from './protocol';
 import { bearerHeaders, messagesOf, numberAt, parseJsonObject, promptOf, recordAt, stringAt, trimBaseUrl } from './shared';

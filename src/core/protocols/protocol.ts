@@ -1,5 +1,5 @@
 import type { EndpointTarget, GenerationRequest, ProtocolId } from '../endpoint';
-import type { Framing, FramedMessage } from '../framing';
+import type { Framing, FramedMessage } from '../stream/framing';
 import type { StreamEvent } from '../streamEvents';
 
 /** The HTTP request a protocol builds for one generation. */

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock';
 import type { BackendRole, ChatMessage } from '../endpoint';
 import { isBackendError } from '../errors';
-import type { GenerationRun, GenerationService, RouteInfo } from '../generationService';
+import type { GenerationRun, GenerationService, RouteInfo } from '../generation/generationService';
 import type { Scheduler } from '../scheduler';
 import { CodeExtractor } from './codeExtractor';
 import type { RefactorDocument } from './refactorDocument';

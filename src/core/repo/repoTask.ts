@@ -1,5 +1,5 @@
 import type { ChatMessage } from '../endpoint';
-import type { GenerationSpec } from '../generationService';
+import type { GenerationSpec } from '../generation/generationService';
 import { promptBudgetFor } from '../routing/fitCheck';
 import type { RoutePlan } from '../routing/router';
 import { packContext, type CountTokens, type PackResult } from './contextPacker';

@@ -1,7 +1,7 @@
-import type { ContextWindowInfo } from '../contextWindow';
+import type { ContextWindowInfo } from './contextWindow';
 import type { ResolvedEndpoint } from '../endpoint';
 
-/** Detects one endpoint's window (src/core/contextWindow.ts `detectContextWindow` bound to the transport). */
+/** Detects one endpoint's window (src/core/routing/contextWindow.ts `detectContextWindow` bound to the transport). */
 export type DetectWindow = (endpoint: ResolvedEndpoint, signal: AbortSignal) => Promise<ContextWindowInfo>;
 
 /**

@@ -1,7 +1,7 @@
 import type { ResolvedEndpoint } from '../endpoint';
 import type { Clock } from '../clock';
 import type { BackendError } from '../errors';
-import { MAX_RATE_LIMIT_REST_MS } from '../httpErrors';
+import { MAX_RATE_LIMIT_REST_MS } from '../stream/httpErrors';
 
 /** Tunables of the health book; the defaults suit burst providers with per-minute quotas and local servers. */
 export interface HealthOptions {

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import * as vscode from 'vscode';
-import { apiKeySecretName } from '../../../src/core/backendConfig';
+import { apiKeySecretName } from '../../../src/core/config/backendConfig';
 import type { Scenario, ScenarioContext } from '../suite/scenario';
 import { clearApiKeyUnconfirmed } from './dialogs';
 

@@ -1,4 +1,4 @@
-import { roughTokenCount, type TokenCounter } from '../core/meter';
+import { roughTokenCount, type TokenCounter } from '../core/stream/meter';
 
 let loaded: Promise<TokenCounter> | null = null;
 

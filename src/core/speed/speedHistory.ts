@@ -4,10 +4,10 @@
 // last 10,000 requests once it grows about 20% past that (about 4 MB at ~400 bytes a line), under a lock file. Loading
 // reads only the file's end, in chunks. A file that cannot be read or is not a history file is set aside under a new
 // name with one warning, and the history starts fresh: it never stops the extension.
-import { BACKEND_ERROR_REASONS } from './errors';
-import type { BackendErrorReason } from './errors';
-import type { RequestOutcome, RequestRecord, RequestStats, RequestTask, TokensSource } from './requestStats';
-import type { Scheduler, ScheduledTask } from './scheduler';
+import { BACKEND_ERROR_REASONS } from '../errors';
+import type { BackendErrorReason } from '../errors';
+import type { RequestOutcome, RequestRecord, RequestStats, RequestTask, TokensSource } from '../requestStats';
+import type { Scheduler, ScheduledTask } from '../scheduler';
 import { acquireFileLock } from './fileLock';
 import type { HeldFileLock } from './fileLock';
 import type { ReadableTextFile, TextFiles } from './textFiles';

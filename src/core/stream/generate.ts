@@ -1,11 +1,11 @@
-import type { EndpointTarget, GenerationRequest } from './endpoint';
-import { BackendError } from './errors';
+import type { EndpointTarget, GenerationRequest } from '../endpoint';
+import { BackendError } from '../errors';
 import { frameMessages } from './framing';
 import { httpError } from './httpErrors';
-import { protocolFor } from './protocols/registry';
-import { systemScheduler, type ScheduledTask, type Scheduler } from './scheduler';
+import { protocolFor } from '../protocols/registry';
+import { systemScheduler, type ScheduledTask, type Scheduler } from '../scheduler';
 import { OutputBudget, capBodyBytes, streamLimitsFor } from './streamLimits';
-import type { StreamEvent } from './streamEvents';
+import type { StreamEvent } from '../streamEvents';
 import type { HttpResponse, Transport } from './transport';
 
 /** Per-request options of `generate`. */

@@ -3,10 +3,10 @@
 // command writes a file or deletes a secret the adapter still asks the person; an argument may only pre-fill that
 // question. A rejected argument gets one line that says what was expected, and never echoes the value (a key pasted
 // into the wrong place must not end up in a notification).
-import { API_KEY_SECRET_PREFIX } from './backendConfig';
-import type { BackendRole } from './endpoint';
-import type { ExportFormat } from './panelProtocol';
-import { findRefactorPreset } from './refactor/refactorPresets';
+import { API_KEY_SECRET_PREFIX } from '../config/backendConfig';
+import type { BackendRole } from '../endpoint';
+import type { ExportFormat } from '../speed/panelProtocol';
+import { findRefactorPreset } from '../refactor/refactorPresets';
 
 /** A checked argument list, or what is wrong with it. */
 export type ArgumentCheck<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };

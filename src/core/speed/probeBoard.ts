@@ -1,9 +1,9 @@
-import type { ResolvedEndpoint } from './endpoint';
-import { BACKEND_ERROR_REASONS } from './errors';
-import type { BackendErrorReason } from './errors';
+import type { ResolvedEndpoint } from '../endpoint';
+import { BACKEND_ERROR_REASONS } from '../errors';
+import type { BackendErrorReason } from '../errors';
 import type { ProbeRow, ProbeState, ProbeStatus } from './panelProtocol';
-import type { ProbeResult } from './probe';
-import { redact } from './redact';
+import type { ProbeResult } from '../stream/probe';
+import { redact } from '../config/redact';
 
 /** Probes one endpoint (the composition root binds `probeEndpoint` to the transport, clock and token counter). */
 export type EndpointProber = (endpoint: ResolvedEndpoint, signal: AbortSignal) => Promise<ProbeResult>;

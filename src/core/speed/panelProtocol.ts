@@ -3,9 +3,9 @@
 // anything; the host only ever sends complete snapshots (a hidden webview keeps just the newest message, so a delta could be
 // lost); every message from the webview is untrusted input and goes through `parseWebviewMessage` before use.
 // The webview script imports only TYPES from here, so this file must stay free of Node and DOM specifics.
-import type { BackendErrorReason } from './errors';
-import type { BackendRole } from './endpoint';
-import type { RequestRecord, RequestTask, TokensSource } from './requestStats';
+import type { BackendErrorReason } from '../errors';
+import type { BackendRole } from '../endpoint';
+import type { RequestRecord, RequestTask, TokensSource } from '../requestStats';
 
 /** The protocol's version; the webview shows a notice instead of guessing when it meets another one. */
 export const PANEL_PROTOCOL_VERSION = 1;

@@ -1,9 +1,9 @@
 // What the model-speed panel shows about each configured backend besides its request figures: the context window the
 // router uses (and where that number came from) and the router's own view of the backend's health.
-import type { ContextWindowInfo } from './contextWindow';
-import type { ResolvedEndpoint } from './endpoint';
+import type { ContextWindowInfo } from '../routing/contextWindow';
+import type { ResolvedEndpoint } from '../endpoint';
 import type { BackendDetails } from './panelProtocol';
-import type { EndpointHealthSnapshot } from './routing/endpointHealth';
+import type { EndpointHealthSnapshot } from '../routing/endpointHealth';
 
 /** Where the panel reads context windows and health from (both optional: the panel shows "unknown" without them). */
 export interface BackendDetailSources {

@@ -1,5 +1,5 @@
-import type { ResolvedEndpoint } from './endpoint';
-import type { HttpResponse, Transport } from './transport';
+import type { ResolvedEndpoint } from '../endpoint';
+import type { HttpResponse, Transport } from '../stream/transport';
 
 /**
  * Where a context-window figure came from:

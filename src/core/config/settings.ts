@@ -42,17 +42,17 @@ export interface SettingSpec {
 
 /**
  * Every setting, keyed without the `latencyCopilot.` prefix. Keep one entry per line, grouped by feature.
- * `array` and `object` settings are read raw and parsed by their owner (e.g. src/core/backendConfig.ts).
+ * `array` and `object` settings are read raw and parsed by their owner (e.g. src/core/config/backendConfig.ts).
  */
 export const SETTINGS = {
-  // Backends (src/core/backendConfig.ts): machine scope, restricted in untrusted workspaces.
+  // Backends (src/core/config/backendConfig.ts): machine scope, restricted in untrusted workspaces.
   'backends.burst': { type: 'array', default: [], scope: 'machine', restricted: true },
   'backends.longContext': { type: 'array', default: [], scope: 'machine', restricted: true },
   'backends.useSimulator': { type: 'boolean', default: false, scope: 'machine', restricted: true },
   'backends.offerSimulator': { type: 'boolean', default: true, scope: 'application' },
   'simulator.tokensPerSecond': { type: 'number', default: 1500, scope: 'machine', minimum: 1, maximum: 100_000 },
   'simulator.ttftMs': { type: 'number', default: 80, scope: 'machine', minimum: 0, maximum: 60_000 },
-  // Speed UI (src/core/statusText.ts): the status bar's warning colour below this decode speed, tokens/s.
+  // Speed UI (src/core/speed/statusText.ts): the status bar's warning colour below this decode speed, tokens/s.
   'statusBar.slowThresholdTokensPerSec': { type: 'number', default: 100, minimum: 0, maximum: 100_000 },
   // Speed UI (src/vscode/speedUi.ts): open the model-speed panel with the window.
   'speedPanel.showOnStartup': { type: 'boolean', default: false },
@@ -61,7 +61,7 @@ export const SETTINGS = {
   'repo.maxFileSizeKb': { type: 'number', default: 256, restricted: true, minimum: 1, maximum: 4096 },
   'repo.maxContextTokens': { type: 'number', default: 200000, restricted: true, minimum: 1000, maximum: 2_000_000 },
   'routing.hedgeInline': { type: 'boolean', default: true, restricted: true },
-  // Network (src/core/transport.ts): how long this machine's servers may take is the machine's business, never a
+  // Network (src/core/stream/transport.ts): how long this machine's servers may take is the machine's business, never a
   // repository's (a timeout of -1 fails every request and opens every breaker).
   'network.headersTimeoutMs': { type: 'number', default: 30000, scope: 'machine', restricted: true, minimum: 1000, maximum: 600_000 },
   'network.idleTimeoutMs': { type: 'number', default: 30000, scope: 'machine', restricted: true, minimum: 1000, maximum: 600_000 },

@@ -1,4 +1,4 @@
-import type { createTransport, HttpRequest, HttpResponse, Transport, TransportOptions } from '../core/transport';
+import type { createTransport, HttpRequest, HttpResponse, Transport, TransportOptions } from '../core/stream/transport';
 
 type CreateTransport = typeof createTransport;
 

@@ -1,7 +1,7 @@
-import { BackendError } from './errors';
+import { BackendError } from '../errors';
 import { DEFAULT_MAX_MESSAGE_CHARS } from './framing';
-import type { RequestTask } from './requestStats';
-import type { StreamEvent } from './streamEvents';
+import type { RequestTask } from '../requestStats';
+import type { StreamEvent } from '../streamEvents';
 
 /**
  * Wall time a whole request may take, per task, in ms: from sending it to the last byte of the answer. Past it the

@@ -1,5 +1,5 @@
 import { createParser, type ParseError } from 'eventsource-parser';
-import { BackendError } from './errors';
+import { BackendError } from '../errors';
 
 /** One framed message from a response body: an SSE event (with its `event:` name, if any) or one NDJSON line. */
 export interface FramedMessage {

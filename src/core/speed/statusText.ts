@@ -1,10 +1,10 @@
 // What the status bar item says, for every state, as a pure function of sampled facts and the time.
 // Icons are VS Code codicons (`$(name)`), which follow the theme; `~spin` animates in CSS, so the spinner costs no updates.
-import type { BackendRole } from './endpoint';
-import type { BackendErrorReason } from './errors';
+import type { BackendRole } from '../endpoint';
+import type { BackendErrorReason } from '../errors';
 import type { SuggestionLatency } from './panelProtocol';
-import type { RequestRecord, RequestTask } from './requestStats';
-import { isFallbackReason } from './routing/routeReason';
+import type { RequestRecord, RequestTask } from '../requestStats';
+import { isFallbackReason } from '../routing/routeReason';
 
 /** How long a cache hit stays on the status bar, in ms, before it goes back to the idle figure. */
 export const CACHE_HIT_DISPLAY_MS = 3_000;

@@ -1,5 +1,5 @@
-import type { BackendRole, FimSupport, ProtocolId, ResolvedEndpoint } from './endpoint';
-import { isProtocolId, PROTOCOL_IDS } from './endpoint';
+import type { BackendRole, FimSupport, ProtocolId, ResolvedEndpoint } from '../endpoint';
+import { isProtocolId, PROTOCOL_IDS } from '../endpoint';
 import type { ApiKeyNeed, BackendPreset } from './presets';
 import { findPreset, presetIds } from './presets';
 import { redact } from './redact';

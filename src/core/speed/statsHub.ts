@@ -1,13 +1,13 @@
-import type { Clock } from './clock';
-import type { BackendRole, ResolvedEndpoint } from './endpoint';
-import { BACKEND_ERROR_REASONS } from './errors';
-import type { BackendErrorReason } from './errors';
-import type { LiveRequestView, RouteInfo, StatsSink } from './generationService';
-import type { SuggestionSource } from './inline/inlineEngine';
+import type { Clock } from '../clock';
+import type { BackendRole, ResolvedEndpoint } from '../endpoint';
+import { BACKEND_ERROR_REASONS } from '../errors';
+import type { BackendErrorReason } from '../errors';
+import type { LiveRequestView, RouteInfo, StatsSink } from '../generation/generationService';
+import type { SuggestionSource } from '../inline/inlineEngine';
 import type { EndpointSummary, Percentiles, RunningRequestRow, SpeedTotals, SuggestionLatency } from './panelProtocol';
-import type { RequestRecord } from './requestStats';
-import { isFallbackReason } from './routing/routeReason';
-import type { Scheduler, ScheduledTask } from './scheduler';
+import type { RequestRecord } from '../requestStats';
+import { isFallbackReason } from '../routing/routeReason';
+import type { Scheduler, ScheduledTask } from '../scheduler';
 import type { EndpointFacts, FinishedFact, RunningFact, StatusFacts, SuggestionFact } from './statusText';
 
 /** The most finished requests the hub (and the history file) keeps: about 4 MB on disk, a few MB in memory. */

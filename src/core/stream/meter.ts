@@ -1,6 +1,6 @@
-import type { Clock } from './clock';
-import type { RequestStats, TokensSource } from './requestStats';
-import type { StreamEvent, TimingsEvent, UsageEvent } from './streamEvents';
+import type { Clock } from '../clock';
+import type { RequestStats, TokensSource } from '../requestStats';
+import type { StreamEvent, TimingsEvent, UsageEvent } from '../streamEvents';
 
 /** Counts tokens in a piece of text (an estimate unless it is the model's own tokenizer). */
 export type TokenCounter = (text: string) => number;

@@ -1,7 +1,7 @@
-import type { Clock } from './clock';
-import type { BackendRole, ResolvedEndpoint } from './endpoint';
-import { BackendError } from './errors';
-import { generate } from './generate';
+import type { Clock } from '../clock';
+import type { BackendRole, ResolvedEndpoint } from '../endpoint';
+import { BackendError } from '../errors';
+import { generate } from '../stream/generate';
 import type {
   GenerationRun,
   GenerationService,
@@ -10,10 +10,10 @@ import type {
   RouteInfo,
   StatsSink,
 } from './generationService';
-import { SpeedMeter, type TokenCounter } from './meter';
-import type { RequestOutcome, RequestRecord, RequestTask } from './requestStats';
-import type { StreamEvent } from './streamEvents';
-import type { Transport } from './transport';
+import { SpeedMeter, type TokenCounter } from '../stream/meter';
+import type { RequestOutcome, RequestRecord, RequestTask } from '../requestStats';
+import type { StreamEvent } from '../streamEvents';
+import type { Transport } from '../stream/transport';
 
 /** What the basic service needs from its surroundings. */
 export interface GenerationServiceDeps {

@@ -1,10 +1,10 @@
 // The steps of the commands that write a file or delete a secret, over a small UI seam, so that "an argument never skips
 // the person's question" is a unit-tested rule rather than a property of adapter code. The adapters (src/vscode/)
 // give the dialogs; everything else happens here.
-import { API_KEY_SECRET_PREFIX } from './backendConfig';
+import { API_KEY_SECRET_PREFIX } from '../config/backendConfig';
 import { checkExportArguments, checkSecretNameArgument, clearKeyConfirmation } from './commandArguments';
 import type { ClearKeyConfirmation } from './commandArguments';
-import type { ExportFormat } from './panelProtocol';
+import type { ExportFormat } from '../speed/panelProtocol';
 
 /** How a guarded command ended. */
 export type GuardedCommandOutcome = 'done' | 'cancelled' | 'refused';

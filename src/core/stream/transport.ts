@@ -1,6 +1,6 @@
 import { rootCertificates } from 'node:tls';
 import { Pool, EnvHttpProxyAgent, type Dispatcher } from 'undici';
-import { BackendError } from './errors';
+import { BackendError } from '../errors';
 
 /** One HTTP request as the transport sends it. */
 export interface HttpRequest {

@@ -1,9 +1,9 @@
-import type { Clock } from './clock';
-import type { EndpointTarget, GenerationRequest, ProtocolId } from './endpoint';
-import { BackendError } from './errors';
+import type { Clock } from '../clock';
+import type { EndpointTarget, GenerationRequest, ProtocolId } from '../endpoint';
+import { BackendError } from '../errors';
 import { generate } from './generate';
 import { SpeedMeter, type TokenCounter } from './meter';
-import type { TokensSource } from './requestStats';
+import type { TokensSource } from '../requestStats';
 import { DEFAULT_DEADLINE_MS } from './streamLimits';
 import type { Transport } from './transport';
 

@@ -1,4 +1,4 @@
-import type { BackendRole, FimSupport, ProtocolId } from './endpoint';
+import type { BackendRole, FimSupport, ProtocolId } from '../endpoint';
 
 /** Whether an endpoint needs an API key: cloud providers always; local servers only when started with one. */
 export type ApiKeyNeed = 'required' | 'optional' | 'none';

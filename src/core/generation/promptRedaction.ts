@@ -8,8 +8,8 @@
  * It runs on every keystroke's request, so each pattern is skipped by a plain substring check when it cannot match.
  */
 
-import type { ChatMessage, GenerationRequest } from './endpoint';
-import { KEY_SHAPE_PATTERN, PEM_PATTERN, REDACTED } from './redact';
+import type { ChatMessage, GenerationRequest } from '../endpoint';
+import { KEY_SHAPE_PATTERN, PEM_PATTERN, REDACTED } from '../config/redact';
 
 /** What was removed from one prompt, by kind (the log says the counts, never the values). */
 export interface PromptRedactionCounts {

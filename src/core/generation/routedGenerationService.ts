@@ -1,8 +1,8 @@
 import { newRequestId, outcomeOf } from './basicGenerationService';
-import type { Clock } from './clock';
-import type { BackendRole, ResolvedEndpoint } from './endpoint';
-import { BackendError, isBackendError } from './errors';
-import { generate } from './generate';
+import type { Clock } from '../clock';
+import type { BackendRole, ResolvedEndpoint } from '../endpoint';
+import { BackendError, isBackendError } from '../errors';
+import { generate } from '../stream/generate';
 import type {
   GenerationRun,
   GenerationService,
@@ -11,17 +11,17 @@ import type {
   RouteInfo,
   StatsSink,
 } from './generationService';
-import { SpeedMeter, type TokenCounter } from './meter';
+import { SpeedMeter, type TokenCounter } from '../stream/meter';
 import { redactionTotal, redactRequest, type PromptRedactionCounts } from './promptRedaction';
-import type { RequestOutcome, RequestRecord, RequestTask } from './requestStats';
-import { EndpointHealthBook } from './routing/endpointHealth';
-import { HedgeBudget } from './routing/hedgeBudget';
-import { failoverCause } from './routing/routeReason';
-import { hedgePartner, planRoute, type RoutePlan, type SkippedEndpoint } from './routing/router';
-import { systemScheduler, type ScheduledTask, type Scheduler } from './scheduler';
-import { DEFAULT_DEADLINE_MS } from './streamLimits';
-import type { StreamEvent } from './streamEvents';
-import type { Transport } from './transport';
+import type { RequestOutcome, RequestRecord, RequestTask } from '../requestStats';
+import { EndpointHealthBook } from '../routing/endpointHealth';
+import { HedgeBudget } from '../routing/hedgeBudget';
+import { failoverCause } from '../routing/routeReason';
+import { hedgePartner, planRoute, type RoutePlan, type SkippedEndpoint } from '../routing/router';
+import { systemScheduler, type ScheduledTask, type Scheduler } from '../scheduler';
+import { DEFAULT_DEADLINE_MS } from '../stream/streamLimits';
+import type { StreamEvent } from '../streamEvents';
+import type { Transport } from '../stream/transport';
 
 /**
  * How long to wait for the first token before giving up on an endpoint and failing over, per task, in ms. Only applied

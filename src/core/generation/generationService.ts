@@ -1,6 +1,6 @@
-import type { BackendRole, EndpointTarget, GenerationRequest, ResolvedEndpoint } from './endpoint';
-import type { RequestRecord, RequestTask } from './requestStats';
-import type { StreamEvent } from './streamEvents';
+import type { BackendRole, EndpointTarget, GenerationRequest, ResolvedEndpoint } from '../endpoint';
+import type { RequestRecord, RequestTask } from '../requestStats';
+import type { StreamEvent } from '../streamEvents';
 
 /** A request shaped for one endpoint: where it goes and what it asks. */
 export interface GenerationPlan {

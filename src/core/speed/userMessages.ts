@@ -1,7 +1,7 @@
-import { originOf, isLoopbackUrl } from './backendConfig';
-import type { ResolvedEndpoint } from './endpoint';
-import type { BackendError, StreamLimit } from './errors';
-import { redact } from './redact';
+import { originOf, isLoopbackUrl } from '../config/backendConfig';
+import type { ResolvedEndpoint } from '../endpoint';
+import type { BackendError, StreamLimit } from '../errors';
+import { redact } from '../config/redact';
 
 /** A button the adapter can offer next to a message; the adapter maps each to a command. */
 export type UserAction = 'setApiKey' | 'configureBackends' | 'openSettings' | 'showLog' | 'retry';
