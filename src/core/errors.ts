@@ -80,3 +80,9 @@ export class BackendError extends Error {
 export function isBackendError(value: unknown): value is BackendError {
   return value instanceof BackendError;
 }
+
+/** A short, single-line excerpt of server text for an error message (servers send whole HTML pages as error bodies). */
+export function excerpt(text: string, maxChars = 200): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > maxChars ? `${oneLine.slice(0, maxChars)}…` : oneLine;
+}

@@ -6,6 +6,7 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isRecord } from '../core/json';
 import { ContextTooLongError } from './localModel';
 import type { ChatMessage, GenerationInput, GenerationOutcome, SamplingParams } from './localModel';
 
@@ -21,10 +22,6 @@ const MAX_BODY_BYTES = 32 * 1024 * 1024;
 const DEFAULT_MAX_TOKENS = 256;
 
 type Json = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** A request the server refuses, with its HTTP status and OpenAI error type. */
 class RequestError extends Error {

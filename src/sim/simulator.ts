@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import { encode } from 'gpt-tokenizer/encoding/cl100k_base';
 import { systemClock } from '../core/clock';
+import { isRecord } from '../core/json';
 import { defaultCompletion } from './defaultCompletion';
 import {
   checkOptions,
@@ -24,7 +25,7 @@ import { errorFamilyOf, errorResponse, FAULT_MESSAGES, type ErrorFamily, type Si
 import { llamaCppWire, parseLlamaCppCompletion, parseLlamaCppInfill } from './wire/llamacppWire';
 import { ollamaChatWire, ollamaGenerateWire, parseOllamaChat, parseOllamaGenerate } from './wire/ollamaWire';
 import { openAiChatWire, openAiCompletionsWire, parseOpenAiChat, parseOpenAiCompletions } from './wire/openaiWire';
-import { isRecord, type ParsedGeneration, type ParseResult, type WireContext, type WireFormat, type WireSummary } from './wire/wireFormat';
+import type { ParsedGeneration, ParseResult, WireContext, WireFormat, WireSummary } from './wire/wireFormat';
 
 /** A running simulator. */
 export interface RunningSimulator {

@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { systemClock } from '../core/clock';
 import type { ResolvedEndpoint } from '../core/endpoint';
+import { isRecord } from '../core/json';
 import { CodeExtractor } from '../core/refactor/codeExtractor';
 import { roughTokenCount } from '../core/stream/meter';
 import { RoutedGenerationService } from '../core/generation/routedGenerationService';
@@ -93,10 +94,6 @@ function ask(worker: Worker, message: string): Promise<unknown> {
     worker.once('message', resolve);
     worker.postMessage(message);
   });
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
 }
 
 function timingOf(reply: unknown): ServerTiming {

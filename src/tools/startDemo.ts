@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
+import { isRecord } from '../core/json';
 
 /** The file the demo opens, relative to the demo workspace. */
 export const DEMO_FILE = 'example.ts';
@@ -46,10 +47,6 @@ export function listFiles(dir: string): string[] {
   };
   walk(dir);
   return found.sort();
-}
-
-function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The hashes of what the last sync wrote, by file; empty when the record is missing or damaged (nothing is then replaced). */

@@ -1,5 +1,6 @@
 import type { Disposable, Event, GlobPattern } from 'vscode';
 import type { BackendRole, ResolvedEndpoint } from '../core/endpoint';
+import { isRecord } from '../core/json';
 import type { Logger } from '../core/logger';
 import { DEFAULT_MAX_FILE_BYTES, exclusionByContent, exclusionByPath, isSkippedDirectory } from '../core/repo/fileSafety';
 import type { RunningSimulator, startSimulator } from '../sim/simulator';
@@ -31,10 +32,6 @@ type StartSimulator = typeof startSimulator;
 export type CodeTexts = () => readonly string[];
 
 const NO_TEXTS: readonly string[] = [];
-
-function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null;
-}
 
 function hasStartSimulator(value: unknown): value is { readonly startSimulator: StartSimulator } {
   return isRecord(value) && typeof value.startSimulator === 'function';

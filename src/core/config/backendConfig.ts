@@ -1,5 +1,6 @@
 import type { BackendRole, FimSupport, ProtocolId, ResolvedEndpoint } from '../endpoint';
 import { isProtocolId, PROTOCOL_IDS } from '../endpoint';
+import { isRecord } from '../json';
 import type { ApiKeyNeed, BackendPreset } from './presets';
 import { findPreset, presetIds } from './presets';
 import { redact } from './redact';
@@ -173,10 +174,6 @@ export function normaliseBaseUrl(raw: string, protocol: ProtocolId): UrlCheck {
 
 function serverRootProtocol(protocol: ProtocolId): boolean {
   return protocol === 'llamacpp-infill' || protocol === 'ollama-generate' || protocol === 'ollama-chat' || protocol === 'anthropic';
-}
-
-function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function nonEmptyString(value: unknown): string | undefined {

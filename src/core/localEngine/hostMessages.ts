@@ -1,3 +1,4 @@
+import { isRecord } from '../json';
 import type { LocalEngineErrorReason } from './localEngineError';
 
 /** The engine host is ready: it serves the OpenAI protocol on `http://127.0.0.1:<port>/v1`. */
@@ -54,10 +55,6 @@ const REASONS: readonly LocalEngineErrorReason[] = [
 
 function isReason(value: unknown): value is LocalEngineErrorReason {
   return REASONS.some((reason) => reason === value);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
 }
 
 /** Checks a message from the host process (another program: validated like any input). */

@@ -1,8 +1,9 @@
+import { numberAt, recordAt, stringAt } from '../json';
 import type { FramedMessage } from '../stream/framing';
 import { inStreamError } from '../stream/httpErrors';
 import type { StreamEvent } from '../streamEvents';
 import type { ProtocolAdapter, ProtocolHttpRequest, StreamDecoder } from './protocol';
-import { messagesOf, numberAt, parseJsonObject, recordAt, stringAt, trimBaseUrl } from './shared';
+import { messagesOf, parseJsonObject, trimBaseUrl } from './shared';
 
 /** The API version this decoder was written against. */
 const ANTHROPIC_VERSION = '2023-06-01';

@@ -1,8 +1,9 @@
+import { numberAt, recordAt, stringAt } from '../json';
 import type { FramedMessage } from '../stream/framing';
 import { inStreamError } from '../stream/httpErrors';
 import type { StreamEvent, TimingsEvent } from '../streamEvents';
 import type { ProtocolAdapter, ProtocolHttpRequest, StreamDecoder } from './protocol';
-import { bearerHeaders, numberAt, parseJsonObject, promptOf, recordAt, stringAt, trimBaseUrl } from './shared';
+import { bearerHeaders, parseJsonObject, promptOf, trimBaseUrl } from './shared';
 
 /** llama.cpp's `timings` object (durations in ms) as a normalised timings event. */
 export function llamaCppTimings(timings: Record<string, unknown>): TimingsEvent {

@@ -1,9 +1,10 @@
 import type { EndpointTarget, GenerationRequest } from '../endpoint';
+import { numberAt, recordAt, stringAt } from '../json';
 import type { FramedMessage } from '../stream/framing';
 import { inStreamError } from '../stream/httpErrors';
 import type { StreamEvent } from '../streamEvents';
 import type { ProtocolAdapter, ProtocolHttpRequest, StreamDecoder } from './protocol';
-import { bearerHeaders, messagesOf, numberAt, parseJsonObject, promptOf, recordAt, stringAt, trimBaseUrl } from './shared';
+import { bearerHeaders, messagesOf, parseJsonObject, promptOf, trimBaseUrl } from './shared';
 
 const NANOSECONDS_PER_MS = 1_000_000;
 

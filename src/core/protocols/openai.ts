@@ -1,10 +1,11 @@
 import type { EndpointTarget, GenerationRequest } from '../endpoint';
+import { firstAt, isRecord, numberAt, recordAt, stringAt } from '../json';
 import type { FramedMessage } from '../stream/framing';
 import { inStreamError } from '../stream/httpErrors';
 import type { StreamEvent, TimingsEvent } from '../streamEvents';
 import type { ProtocolAdapter, ProtocolHttpRequest, StreamDecoder } from './protocol';
 import { llamaCppTimings } from './llamacpp';
-import { bearerHeaders, firstAt, isRecord, messagesOf, numberAt, parseJsonObject, promptOf, recordAt, stringAt, trimBaseUrl } from './shared';
+import { bearerHeaders, messagesOf, parseJsonObject, promptOf, trimBaseUrl } from './shared';
 
 /** Body fields common to OpenAI chat and completions. */
 function commonBody(target: EndpointTarget, request: GenerationRequest): Record<string, unknown> {

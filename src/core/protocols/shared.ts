@@ -1,5 +1,6 @@
-import { BackendError } from '../errors';
+import { BackendError, excerpt } from '../errors';
 import type { ChatMessage, EndpointTarget, GenerationRequest } from '../endpoint';
+import { isRecord } from '../json';
 
 /** The base URL without trailing slashes, so paths join with exactly one `/`. */
 export function trimBaseUrl(baseUrl: string): string {
@@ -35,43 +36,4 @@ export function parseJsonObject(data: string): Record<string, unknown> {
   }
   if (!isRecord(parsed)) throw new BackendError('malformed', `The server sent an event that is not a JSON object: ${excerpt(data)}`);
   return parsed;
-}
-
-/** True for a plain object. */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** `value[key]` when it is an object. */
-export function recordAt(value: unknown, key: string): Record<string, unknown> | undefined {
-  if (!isRecord(value)) return undefined;
-  const inner = value[key];
-  return isRecord(inner) ? inner : undefined;
-}
-
-/** `value[key]` when it is a finite number. */
-export function numberAt(value: unknown, key: string): number | null {
-  if (!isRecord(value)) return null;
-  const inner = value[key];
-  return typeof inner === 'number' && Number.isFinite(inner) ? inner : null;
-}
-
-/** `value[key]` when it is a string. */
-export function stringAt(value: unknown, key: string): string | undefined {
-  if (!isRecord(value)) return undefined;
-  const inner = value[key];
-  return typeof inner === 'string' ? inner : undefined;
-}
-
-/** The first element of `value[key]` when that is a non-empty array. */
-export function firstAt(value: unknown, key: string): unknown {
-  if (!isRecord(value)) return undefined;
-  const inner = value[key];
-  return Array.isArray(inner) ? inner[0] : undefined;
-}
-
-/** A short, single-line excerpt of server text for an error message. */
-export function excerpt(text: string, maxChars = 200): string {
-  const oneLine = text.replace(/\s+/g, ' ').trim();
-  return oneLine.length > maxChars ? `${oneLine.slice(0, maxChars)}…` : oneLine;
 }

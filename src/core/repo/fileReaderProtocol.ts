@@ -2,6 +2,7 @@
 // reads and analyses files (fileAnalysis.ts) in the order it is given them, many per message: the contents of a batch
 // in one transferred buffer, per file `ENTRY_FIELDS` numbers in a second one, the chunk bounds in a third, and two
 // outline strings per file. One message per few hundred kilobytes; the main thread only counts terms.
+import { isRecord } from '../json';
 import { EXCLUSION_REASONS } from './fileSafety';
 import type { ExclusionReason } from './fileSafety';
 
@@ -65,10 +66,6 @@ export const ENTRY_MISSING = 3;
 
 /** Exclusion reasons by code (the position in `EXCLUSION_REASONS`). */
 export const EXCLUSION_CODES: readonly ExclusionReason[] = EXCLUSION_REASONS;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
 
 /** Checks a message received by the worker. */
 export function isReaderRequest(value: unknown): value is ReaderRequest {

@@ -2,13 +2,14 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, read
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import { stringAt } from '../json';
 import type { FileAnalysis } from './fileAnalysis';
 import { ENTRY_EXCLUDED, ENTRY_FIELDS, ENTRY_INDEXABLE, ENTRY_TOO_LARGE, EXCLUSION_CODES, isReaderReply } from './fileReaderProtocol';
 import type { FileBatch, ReaderRequest } from './fileReaderProtocol';
 import type { LendOutcome, RepoDirectoryEntry, RepoFileRead, RepoFileSystem } from './repoFileSystem';
 
 function hasCode(value: unknown, code: string): boolean {
-  return typeof value === 'object' && value !== null && 'code' in value && value.code === code;
+  return stringAt(value, 'code') === code;
 }
 
 function isMissing(error: unknown): boolean {

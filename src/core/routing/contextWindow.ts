@@ -1,4 +1,5 @@
 import type { ResolvedEndpoint } from '../endpoint';
+import { isRecord, tryParseJson } from '../json';
 import type { HttpResponse, Transport } from '../stream/transport';
 
 /**
@@ -45,10 +46,6 @@ const DEFAULT_DETECT_TIMEOUT_MS = 5_000;
 
 /** Detection answers are read up to this many bytes (a `/props` answer with a chat template is ~10 KB). */
 const MAX_ANSWER_BYTES = 1_000_000;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** A positive whole number of tokens, also from a numeric string; null otherwise. */
 function tokensOf(value: unknown): number | null {
@@ -224,14 +221,6 @@ async function readBounded(response: HttpResponse): Promise<string> {
   }
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Options of `detectContextWindow`. */
 export interface DetectContextWindowOptions {
   readonly signal?: AbortSignal;
@@ -277,7 +266,7 @@ export async function detectContextWindow(
         await readBounded(response);
         continue;
       }
-      const found = probe.read(parseJson(await readBounded(response)));
+      const found = probe.read(tryParseJson(await readBounded(response)));
       if (found !== null && found.modelMaximum === true) {
         // Served as asked: the configured window, else OLLAMA_REQUESTED_WINDOW, never more than the model takes.
         const asked = Math.min(found.tokens, endpoint.contextWindow ?? OLLAMA_REQUESTED_WINDOW);

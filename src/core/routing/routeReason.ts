@@ -1,4 +1,5 @@
 import type { BackendError } from '../errors';
+import { isRecord, stringAt } from '../json';
 
 /**
  * Why a failed attempt was abandoned for the next endpoint: the error's reason, with the HTTP status for 5xx
@@ -30,24 +31,15 @@ export function isFallbackReason(reason: string): boolean {
   return reason.startsWith('failover:') || reason === 'too-long' || reason === 'cooling-down';
 }
 
-function hasStringCode(value: unknown): value is { code: string } {
-  return typeof value === 'object' && value !== null && 'code' in value && typeof value.code === 'string';
-}
-
-function causeOf(value: unknown): unknown {
-  return typeof value === 'object' && value !== null && 'cause' in value ? value.cause : undefined;
-}
-
 /** True when the error (or one of its causes, a few levels deep) is a refused TCP connection. */
 export function isConnectionRefused(error: BackendError): boolean {
   let current: unknown = error.cause;
   for (let depth = 0; depth < 5 && current !== undefined; depth += 1) {
-    if (hasStringCode(current) && current.code === 'ECONNREFUSED') return true;
+    if (stringAt(current, 'code') === 'ECONNREFUSED') return true;
     // AggregateError (happy eyeballs tries several addresses) keeps the individual errors in `errors`.
-    if (typeof current === 'object' && current !== null && 'errors' in current && Array.isArray(current.errors)) {
-      if (current.errors.some((inner: unknown) => hasStringCode(inner) && inner.code === 'ECONNREFUSED')) return true;
-    }
-    current = causeOf(current);
+    const inner = isRecord(current) ? current['errors'] : undefined;
+    if (Array.isArray(inner) && inner.some((each: unknown) => stringAt(each, 'code') === 'ECONNREFUSED')) return true;
+    current = isRecord(current) ? current['cause'] : undefined;
   }
   return false;
 }

@@ -5,6 +5,7 @@
 // The webview script imports only TYPES from here, so this file must stay free of Node and DOM specifics.
 import type { BackendErrorReason } from '../errors';
 import type { BackendRole } from '../endpoint';
+import { isPlainObject } from '../json';
 import type { RequestRecord, RequestTask, TokensSource } from '../requestStats';
 
 /** The protocol's version; the webview shows a notice instead of guessing when it meets another one. */
@@ -205,12 +206,6 @@ export type WebviewToHostMessage =
 /** True when `value` is an export format. */
 export function isExportFormat(value: unknown): value is ExportFormat {
   return value === 'json' || value === 'csv';
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const prototype: unknown = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
 }
 
 function hasOnlyKeys(value: Record<string, unknown>, allowed: readonly string[]): boolean {

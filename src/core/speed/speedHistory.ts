@@ -6,6 +6,7 @@
 // name with one warning, and the history starts fresh: it never stops the extension.
 import { BACKEND_ERROR_REASONS } from '../errors';
 import type { BackendErrorReason } from '../errors';
+import { isRecord, stringAt, tryParseJson } from '../json';
 import type { RequestOutcome, RequestRecord, RequestStats, RequestTask, TokensSource } from '../requestStats';
 import type { Scheduler, ScheduledTask } from '../scheduler';
 import { acquireFileLock } from './fileLock';
@@ -48,10 +49,6 @@ const TASKS: readonly RequestTask[] = ['inline', 'refactor', 'repo', 'probe'];
 const OUTCOMES: readonly RequestOutcome[] = ['ok', 'cancelled', 'error'];
 const SOURCES: readonly TokensSource[] = ['server', 'estimate'];
 
-function isRecordObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function isOneOf<T>(options: readonly T[], value: unknown): value is T {
   return options.some((option) => option === value);
 }
@@ -65,7 +62,7 @@ function isCount(value: unknown): value is number {
 }
 
 function parseStats(value: unknown): RequestStats | null {
-  if (!isRecordObject(value)) return null;
+  if (!isRecord(value)) return null;
   const { ttftMs, decodeTokensPerSec, serverDecodeTokensPerSec, outputTokens, tokensSource } = value;
   const { promptTokens, cachedPromptTokens, prefillTokensPerSec, totalMs } = value;
   if (
@@ -96,7 +93,7 @@ function parseStats(value: unknown): RequestStats | null {
 
 /** Checks one stored (or imported) record field by field; returns a clean copy or null. */
 export function parseRequestRecord(value: unknown): RequestRecord | null {
-  if (!isRecordObject(value)) return null;
+  if (!isRecord(value)) return null;
   const { startedAtEpochMs, task, endpointId, endpointLabel, routeReason, outcome, errorReason, fromCache } = value;
   if (
     !isCount(startedAtEpochMs) ||
@@ -116,16 +113,7 @@ export function parseRequestRecord(value: unknown): RequestRecord | null {
 }
 
 function isHeader(value: unknown): boolean {
-  return isRecordObject(value) && value['format'] === HISTORY_HEADER.format && value['version'] === HISTORY_HEADER.version;
-}
-
-function tryParseJson(line: string): unknown {
-  try {
-    const parsed: unknown = JSON.parse(line);
-    return parsed;
-  } catch {
-    return undefined;
-  }
+  return isRecord(value) && value['format'] === HISTORY_HEADER.format && value['version'] === HISTORY_HEADER.version;
 }
 
 /** What parsing a history file's text found. */
@@ -268,8 +256,7 @@ function serialise(records: readonly RequestRecord[]): string {
 }
 
 function describeError(error: unknown): string {
-  if (isRecordObject(error) && typeof error['code'] === 'string') return error['code'];
-  return error instanceof Error ? error.name : 'unknown error';
+  return stringAt(error, 'code') ?? (error instanceof Error ? error.name : 'unknown error');
 }
 
 /** The header line's size, in bytes. */

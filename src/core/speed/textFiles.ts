@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { stringAt } from '../json';
 
 /** A file opened for reading: its size when it was opened, and reads of byte ranges. */
 export interface ReadableTextFile {
@@ -47,8 +48,7 @@ export interface TextFiles {
 }
 
 function errorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  return typeof error.code === 'string' ? error.code : undefined;
+  return stringAt(error, 'code');
 }
 
 /** `TextFiles` over node:fs (the adapter points it at the extension's global storage folder). */

@@ -1,5 +1,5 @@
-import { BackendError } from '../errors';
-import { excerpt, isRecord, recordAt, stringAt } from '../protocols/shared';
+import { BackendError, excerpt } from '../errors';
+import { isRecord, recordAt, stringAt } from '../json';
 
 /**
  * Phrases by which servers say a prompt does not fit. Matching server text is done here, at the edge, once; everything

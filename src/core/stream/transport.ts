@@ -1,6 +1,7 @@
 import { rootCertificates } from 'node:tls';
 import { Pool, EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { BackendError } from '../errors';
+import { stringAt } from '../json';
 
 /** One HTTP request as the transport sends it. */
 export interface HttpRequest {
@@ -284,8 +285,7 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
 }
 
 function errorCode(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
-  return '';
+  return stringAt(error, 'code') ?? '';
 }
 
 function errorName(error: unknown): string {

@@ -1,6 +1,6 @@
+import { isRecord } from '../../core/json';
 import type { PlannedEvent } from '../tokenPieces';
 import {
-  isRecord,
   numberField,
   sseData,
   stopStrings,

@@ -1,7 +1,7 @@
+import { isRecord } from '../../core/json';
 import type { PlannedEvent } from '../tokenPieces';
 import {
   chatMessages,
-  isRecord,
   joinMessages,
   numberField,
   stopStrings,

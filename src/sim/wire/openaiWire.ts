@@ -1,9 +1,9 @@
+import { isRecord } from '../../core/json';
 import type { PlannedEvent } from '../tokenPieces';
 import { llamaCppTimings } from './llamacppWire';
 import {
   chatMessages,
   joinMessages,
-  isRecord,
   numberField,
   sseData,
   stopStrings,

@@ -1,3 +1,4 @@
+import { isRecord } from '../../core/json';
 import type { PlannedEvent } from '../tokenPieces';
 import type { SimProtocol, SimServerTimings } from '../simOptions';
 
@@ -81,11 +82,6 @@ export function sseData(payload: unknown): string {
 /** One SSE event with an `event:` name and a JSON `data:` line (Anthropic). */
 export function sseNamed(name: string, payload: unknown): string {
   return `event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`;
-}
-
-/** True for a plain JSON object (not an array, not null). */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A string field, or '' when absent or not a string. */
