@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import type { Clock } from '../core/clock';
 import type { GenerationService, StatsSink } from '../core/generation/generationService';
-import { newRequestId } from '../core/generation/basicGenerationService';
 import type { Logger } from '../core/logger';
 import type { TokenCounter } from '../core/stream/meter';
 import { readBooleanSetting } from '../core/config/settings';
@@ -187,7 +186,7 @@ export function createInlineCompletions(deps: InlineCompletionsDeps): InlineComp
           resolve();
         }, { once: true });
       }),
-    onCacheServed: (record) => deps.sink.requestFinished(newRequestId(), record),
+    onCacheServed: (record) => deps.sink.cacheServed(record),
     log: (line) => {
       const now = deps.clock.now();
       if (line === lastFailure.line && now - lastFailure.atMs < REPEAT_LOG_MS) return;

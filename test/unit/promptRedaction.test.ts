@@ -88,7 +88,7 @@ describe('every outgoing prompt passes the redactor', () => {
       fim: 'chat',
       simulated: true,
     };
-    const sink: StatsSink = { requestStarted: () => undefined, requestFinished: () => undefined };
+    const sink: StatsSink = { requestStarted: () => undefined, requestFinished: () => undefined, cacheServed: () => undefined };
     const told: { task: RequestTask; endpointId: string; counts: PromptRedactionCounts }[] = [];
     const service = new RoutedGenerationService({
       transport,

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BasicGenerationService } from '../../src/core/generation/basicGenerationService';
 import { systemClock } from '../../src/core/clock';
 import type { BackendRole, ResolvedEndpoint } from '../../src/core/endpoint';
 import { isBackendError } from '../../src/core/errors';
 import type { StatsSink } from '../../src/core/generation/generationService';
+import { RoutedGenerationService } from '../../src/core/generation/routedGenerationService';
 import { roughTokenCount } from '../../src/core/stream/meter';
 import { MemoryDocument } from '../../src/core/refactor/memoryDocument';
 import { buildRefactorMessages } from '../../src/core/refactor/refactorPrompt';
@@ -23,28 +23,30 @@ let burst: RunningSimulator;
 let longContext: RunningSimulator;
 let transport: Transport;
 
-function endpoint(role: BackendRole, sim: RunningSimulator): ResolvedEndpoint {
+function endpoint(role: BackendRole, sim: RunningSimulator, contextWindow: number | null): ResolvedEndpoint {
   return {
     id: `${role}#0`,
     role,
     label: `Simulated ${role}`,
     preset: null,
     target: { baseUrl: `${sim.baseUrl}/v1`, protocol: 'openai-chat', model: `${role}-model` },
-    contextWindow: null,
+    contextWindow,
     fim: 'none',
     simulated: true,
   };
 }
 
-const sink: StatsSink = { requestStarted: () => undefined, requestFinished: () => undefined };
+const sink: StatsSink = { requestStarted: () => undefined, requestFinished: () => undefined, cacheServed: () => undefined };
 
-function service(): BasicGenerationService {
-  return new BasicGenerationService({
+/** `contextWindow`: the window both endpoints are configured with (null: unknown, the server decides). */
+function service(contextWindow: number | null): RoutedGenerationService {
+  return new RoutedGenerationService({
     transport,
     clock: systemClock,
-    endpoints: (role) => [endpoint(role, role === 'burst' ? burst : longContext)],
+    endpoints: (role) => [endpoint(role, role === 'burst' ? burst : longContext, contextWindow)],
     sink,
     countTokens: roughTokenCount,
+    knownSecrets: () => [],
   });
 }
 
@@ -71,8 +73,8 @@ function job(document: MemoryDocument, extra: Partial<RefactorJob> = {}): Refact
   };
 }
 
-function refactor(document: MemoryDocument, extra: Partial<RefactorJob> = {}, signal = new AbortController().signal) {
-  const run = startRefactor({ service: service(), clock: systemClock }, job(document, extra), signal);
+function refactor(document: MemoryDocument, extra: Partial<RefactorJob> = {}, signal = new AbortController().signal, contextWindow: number | null = null) {
+  const run = startRefactor({ service: service(contextWindow), clock: systemClock }, job(document, extra), signal);
   document.onDidChange((changes) => run.session.documentChanged(changes));
   return run;
 }
@@ -140,7 +142,9 @@ describe('startRefactor against the simulator', { timeout: 30_000 }, () => {
   it('retries a context-too-long answer from the burst model once on the long-context model', async () => {
     const document = new MemoryDocument(BEFORE + ORIGINAL + AFTER);
     burst.setDefaults({ contextWindow: 64 });
-    const outcome = await refactor(document).outcome;
+    // Both endpoints configured with the same window: the service then has no larger window to re-route to by itself,
+    // so the refusal reaches the refactor, and its own retry on the long-context model is what is tested.
+    const outcome = await refactor(document, {}, new AbortController().signal, 8_192).outcome;
     expect(outcome.kind).toBe('review');
     if (outcome.kind !== 'review') return;
     expect(outcome.retriedOnLongContext).toBe(true);

@@ -30,7 +30,7 @@ afterAll(async () => {
   removeTree(root);
 });
 
-const sink: StatsSink = { requestStarted: (_view: LiveRequestView) => undefined, requestFinished: () => undefined };
+const sink: StatsSink = { requestStarted: (_view: LiveRequestView) => undefined, requestFinished: () => undefined, cacheServed: () => undefined };
 
 describe('secrets never reach a prompt', () => {
   it('plants a .env (and keys, credentials) with a marker; no request body the simulator received contains it', async () => {

@@ -64,6 +64,9 @@ class RecordingSink implements StatsSink {
   requestFinished(_id: number, record: RequestRecord): void {
     this.records.push(record);
   }
+  cacheServed(record: RequestRecord): void {
+    this.records.push(record);
+  }
 }
 
 function service(endpoints: readonly ResolvedEndpoint[], extra: Partial<ConstructorParameters<typeof RoutedGenerationService>[0]> = {}) {

@@ -122,7 +122,8 @@ describe('StatsHub', () => {
     hub.requestFinished(3, record({ outcome: 'error', errorReason: 'network' }, { ttftMs: null, decodeTokensPerSec: null }));
     hub.requestFinished(4, record({ routeReason: 'hedge' }));
     hub.requestFinished(5, record({ fromCache: true }, { ttftMs: 0.2, decodeTokensPerSec: null }));
-    hub.requestFinished(6, record({ fromCache: true }, { ttftMs: 0.2, decodeTokensPerSec: null }));
+    // How the inline adapter reports a cache hit: a record with no running request (and so no id) behind it.
+    hub.cacheServed(record({ fromCache: true }, { ttftMs: 0.2, decodeTokensPerSec: null }));
     hub.requestFinished(7, record({ task: 'refactor', endpointId: 'longContext#0', endpointLabel: 'Gemini 2.5 Pro', routeReason: 'failover:network' }));
     hub.requestFinished(8, record({ task: 'refactor', endpointId: 'longContext#0', endpointLabel: 'Gemini 2.5 Pro', routeReason: 'too-long' }));
     hub.requestFinished(9, record({ outcome: 'cancelled' }, { ttftMs: null, decodeTokensPerSec: null }));

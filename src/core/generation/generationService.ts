@@ -71,5 +71,8 @@ export interface LiveRequestView {
  */
 export interface StatsSink {
   requestStarted(view: LiveRequestView): void;
+  /** A request started with `requestStarted` (same `id`) ended, or one attempt of it did (a fresh id). */
   requestFinished(id: number, record: RequestRecord): void;
+  /** A suggestion was served from the completion cache: a record with no running request behind it, so no id. */
+  cacheServed(record: RequestRecord): void;
 }

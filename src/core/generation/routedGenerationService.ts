@@ -1,4 +1,3 @@
-import { newRequestId, outcomeOf } from './basicGenerationService';
 import type { Clock } from '../clock';
 import type { BackendRole, ResolvedEndpoint } from '../endpoint';
 import { BackendError, isBackendError } from '../errors';
@@ -87,6 +86,18 @@ export interface RoutedGenerationServiceDeps {
   readonly onPromptRedacted?: (endpoint: ResolvedEndpoint, task: RequestTask, counts: PromptRedactionCounts) => void;
   /** Receives every response's headers with the endpoint that sent them (rate-limit headroom lives there). */
   readonly onResponseHeaders?: (endpoint: ResolvedEndpoint, headers: Readonly<Record<string, string>>) => void;
+}
+
+let nextRequestId = 1;
+
+/** A unique id for a request (and for each extra attempt of one) within this process: the stats hub keys running requests by it. */
+function newRequestId(): number {
+  return nextRequestId++;
+}
+
+/** How a failure maps onto a record's outcome: the caller's abort is a cancellation, anything else an error. */
+function outcomeOf(error: unknown): RequestOutcome {
+  return error instanceof BackendError && error.reason === 'aborted' ? 'cancelled' : 'error';
 }
 
 function isToken(event: StreamEvent): boolean {

@@ -335,6 +335,14 @@ export class StatsHub implements StatsSink {
       this.rememberRoute(running.view.route());
       this.runningById.delete(id);
     }
+    this.finished(record);
+  }
+
+  cacheServed(record: RequestRecord): void {
+    this.finished(record);
+  }
+
+  private finished(record: RequestRecord): void {
     this.append(record);
     const nowMs = this.clock.now();
     const retryAfterMs = retryAfterMsOf(record);

@@ -31,7 +31,9 @@ function isStatsSink(value: unknown): value is StatsSink {
     'requestStarted' in value &&
     typeof value.requestStarted === 'function' &&
     'requestFinished' in value &&
-    typeof value.requestFinished === 'function'
+    typeof value.requestFinished === 'function' &&
+    'cacheServed' in value &&
+    typeof value.cacheServed === 'function'
   );
 }
 
