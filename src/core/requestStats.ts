@@ -1,4 +1,5 @@
 import type { BackendErrorReason } from './errors';
+import type { RecordedRouteReason } from './routing/routeReason';
 
 /** Whether token counts came from the server itself or were estimated by the extension's tokenizer. */
 export type TokensSource = 'server' | 'estimate';
@@ -36,8 +37,8 @@ export interface RequestRecord {
   readonly endpointId: string;
   /** A short human name, e.g. `Cerebras llama3.1-8b`. */
   readonly endpointLabel: string;
-  /** Why the router chose this endpoint (`fits`, `too-long`, `repo-task`, `failover:<why>`, `hedge`, `cooling-down`). */
-  readonly routeReason: string;
+  /** Why the router chose this endpoint (`fits`, `too-long`, `failover:<why>`, ...), or `cache` for a cache hit. */
+  readonly routeReason: RecordedRouteReason;
   readonly outcome: RequestOutcome;
   readonly errorReason: BackendErrorReason | null;
   /** Served from the completion cache without a request. */

@@ -11,6 +11,7 @@ import { buildRefactorMessages, refactorOutputBudget, surroundingContext } from 
 import { planRefactorRegion, type RegionPlan } from '../core/refactor/refactorRegion';
 import { startRefactor, type RefactorOutcome, type RefactorRun } from '../core/refactor/refactorRun';
 import type { StreamingEditSession } from '../core/refactor/streamingEditSession';
+import { describeRouteReason } from '../core/routing/routeReason';
 import { messageForBackendError } from '../core/speed/userMessages';
 import { EditorRefactorDocument, textChangesOf } from './refactorEditorDocument';
 import { RefactorReviews } from './refactorReview';
@@ -259,7 +260,7 @@ export class RefactorCommands implements vscode.Disposable {
         if (route !== null && route.endpoint.role === 'longContext') {
           const why = outcome.retriedOnLongContext
             ? 'the burst model said the prompt was too long for its context window'
-            : describeRoute(route.reason);
+            : describeRouteReason(route.reason);
           void vscode.window.showInformationMessage(`Latency Copilot: this refactor was served by the long-context model ${route.endpoint.label}: ${why}.`);
         }
         return;
@@ -395,18 +396,9 @@ function progressText(run: RefactorRun): string {
   const route = generation.route();
   const tokens = generation.outputTokens();
   const speed = generation.liveTokensPerSec();
-  const where = route === null ? '' : ` · ${route.endpoint.label}${route.endpoint.role === 'longContext' ? ` (long-context: ${describeRoute(route.reason)})` : ''}`;
+  const where = route === null ? '' : ` · ${route.endpoint.label}${route.endpoint.role === 'longContext' ? ` (long-context: ${describeRouteReason(route.reason)})` : ''}`;
   if (tokens === 0) return `waiting for the first token${where}`;
   return `${tokens} tokens${speed === null ? '' : ` · ${Math.round(speed)} tok/s`}${where}`;
-}
-
-/** The router's reason in words. */
-function describeRoute(reason: string): string {
-  if (reason === 'too-long') return "the code and the answer would not fit the burst model's context window";
-  if (reason.startsWith('failover:')) return `the burst model failed (${reason.slice('failover:'.length)})`;
-  if (reason === 'cooling-down') return 'the burst model is resting after repeated failures';
-  if (reason === 'repo-task') return 'a repository task';
-  return reason;
 }
 
 function routeOf(outcome: RefactorOutcome): RouteInfo | null {

@@ -17,6 +17,7 @@ import {
 import { linkCitations, type RepoTaskKind } from '../core/repo/repoPrompts';
 import { editScopeOf, prepareRepoTask, type PreparedRepoTask } from '../core/repo/repoTask';
 import { lineColumnAt } from '../core/repo/textPositions';
+import type { RouteReason } from '../core/routing/routeReason';
 import type { RoutePlan } from '../core/routing/router';
 import { messageForBackendError } from '../core/speed/userMessages';
 import type { ReadyIndex, RepoIndexHost } from './repoIndexHost';
@@ -59,7 +60,7 @@ interface RepoCommandArgs {
 export interface RepoCommandResult {
   readonly outcome: 'ok' | 'cancelled' | 'error' | 'dismissed' | 'invalid-answer' | 'not-applied' | 'refused';
   readonly endpointId: string | null;
-  readonly routeReason: string | null;
+  readonly routeReason: RouteReason | null;
   readonly promptTokens: number;
   readonly files: readonly string[];
   /** Refactor: the proposed edits that were refused, with why (also shown to the person). */

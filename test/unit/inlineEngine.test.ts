@@ -77,7 +77,7 @@ class FakeService implements GenerationService {
       task: 'inline',
       endpointId: endpoint.id,
       endpointLabel: endpoint.label,
-      routeReason: 'first-endpoint',
+      routeReason: 'fits',
       outcome,
       errorReason: null,
       fromCache: false,
@@ -120,7 +120,7 @@ class FakeService implements GenerationService {
         resolveFinished(record('ok'));
       }
     }
-    return { events: events(), route: () => ({ endpoint: serving, reason: 'first-endpoint' }), liveTokensPerSec: () => null, outputTokens: () => 0, complete: () => undefined, finished };
+    return { events: events(), route: () => ({ endpoint: serving, reason: 'fits' }), liveTokensPerSec: () => null, outputTokens: () => 0, complete: () => undefined, finished };
   }
 }
 

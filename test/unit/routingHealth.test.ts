@@ -5,7 +5,7 @@ import type { ResolvedEndpoint } from '../../src/core/endpoint';
 import { MAX_RATE_LIMIT_REST_MS, httpError, retryAfterMsFrom } from '../../src/core/stream/httpErrors';
 import { EndpointHealthBook } from '../../src/core/routing/endpointHealth';
 import { HedgeBudget } from '../../src/core/routing/hedgeBudget';
-import { failoverCause, isFallbackReason } from '../../src/core/routing/routeReason';
+import { describeRouteReason, failoverCause, isFallbackReason, parseRouteReason } from '../../src/core/routing/routeReason';
 
 describe('EndpointHealthBook (circuit breaker)', () => {
   it('rests an endpoint after three network failures in a row, then lets one trial through', () => {
@@ -123,6 +123,48 @@ describe('failoverCause', () => {
     expect(isFallbackReason('too-long')).toBe(true);
     expect(isFallbackReason('fits')).toBe(false);
     expect(isFallbackReason('hedge')).toBe(false);
+  });
+});
+
+describe('parseRouteReason', () => {
+  it.each([
+    ['fits', 'fits'],
+    ['too-long', 'too-long'],
+    ['repo-task', 'repo-task'],
+    ['cooling-down', 'cooling-down'],
+    ['requested', 'requested'],
+    ['hedge', 'hedge'],
+    ['cache', 'cache'],
+    ['failover:refused', 'failover:refused'],
+    ['failover:network', 'failover:network'],
+    ['failover:rate-limited', 'failover:rate-limited'],
+    ['failover:timeout', 'failover:timeout'],
+    ['failover:context-too-long', 'failover:context-too-long'],
+    ['failover:http-503', 'failover:http-503'],
+    // What versions before the router wrote: the router's name for the same choice.
+    ['first-endpoint', 'fits'],
+    ['only-endpoint', 'fits'],
+    ['failover:no-burst-endpoint', 'fits'],
+    ['failover:http-5x', null],
+    ['failover:http-0503', null],
+    ['failover:', null],
+    ['failover:unknown', null],
+    ['constructor', null],
+    ['`fits`', null],
+    ['', null],
+    [7, null],
+    [null, null],
+  ])('%j -> %j', (value, expected) => {
+    expect(parseRouteReason(value)).toBe(expected);
+  });
+
+  it('reads back every reason the router gives, and words each one', () => {
+    const reasons = ['fits', 'too-long', 'repo-task', 'cooling-down', 'requested', 'hedge', 'cache', 'failover:refused', 'failover:http-502'] as const;
+    for (const reason of reasons) {
+      expect(parseRouteReason(reason)).toBe(reason);
+      expect(describeRouteReason(reason)).toMatch(/^[a-z].* /);
+    }
+    expect(describeRouteReason('failover:http-502')).toContain('HTTP 502');
   });
 });
 

@@ -342,6 +342,30 @@ describe('parseRequestRecord', () => {
   it('drops unknown extra fields', () => {
     expect(parseRequestRecord({ ...record(1), secret: 'sk-abc' })).toEqual(record(1));
   });
+
+  it('rejects a route reason no version ever gave', () => {
+    expect(parseRequestRecord({ ...record(1), routeReason: 'something-new' })).toBeNull();
+    expect(parseRequestRecord({ ...record(1), routeReason: 42 })).toBeNull();
+  });
+});
+
+describe('history written by earlier versions', () => {
+  it('loads records with the reasons the first generation service wrote, under the router’s name for them', () => {
+    // `first-endpoint` and `failover:no-burst-endpoint` came from the service before the router; `only-endpoint` was
+    // a reason the status text knew. None of these records may be lost.
+    const old = [
+      { ...record(1), routeReason: 'first-endpoint' },
+      { ...record(2), routeReason: 'failover:no-burst-endpoint' },
+      { ...record(3), routeReason: 'only-endpoint' },
+      { ...record(4), routeReason: 'failover:http-502' },
+    ];
+    const text = [header, ...old.map((line) => JSON.stringify(line))].join('\n') + '\n';
+    expect(parseHistoryText(text, 100)).toEqual({
+      valid: true,
+      records: [record(1), record(2), record(3), record(4, { routeReason: 'failover:http-502' })],
+      damagedLines: 0,
+    });
+  });
 });
 
 describe('export', () => {

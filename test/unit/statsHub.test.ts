@@ -5,7 +5,8 @@ import type { LiveRequestView, RouteInfo } from '../../src/core/generation/gener
 import type { RequestRecord, RequestStats } from '../../src/core/requestStats';
 import { ManualScheduler } from '../../src/core/scheduler';
 import { HISTORY_HEADER, parseHistoryText } from '../../src/core/speed/speedHistory';
-import { StatsHub, SUGGESTION_WINDOW, isFallbackRoute, percentileOfSorted, recordMatchesEndpoint } from '../../src/core/speed/statsHub';
+import { isFallbackReason } from '../../src/core/routing/routeReason';
+import { StatsHub, SUGGESTION_WINDOW, percentileOfSorted, recordMatchesEndpoint } from '../../src/core/speed/statsHub';
 import type { SuggestionSample } from '../../src/core/speed/statsHub';
 
 function endpoint(id: string, model: string, label: string, extra: Partial<ResolvedEndpoint> = {}): ResolvedEndpoint {
@@ -293,11 +294,11 @@ describe('StatsHub', () => {
   });
 
   it('helpers: fallback routes and percentiles', () => {
-    expect(isFallbackRoute('failover:rate-limited')).toBe(true);
-    expect(isFallbackRoute('too-long')).toBe(true);
-    expect(isFallbackRoute('repo-task')).toBe(false);
-    expect(isFallbackRoute('cooling-down')).toBe(true);
-    expect(isFallbackRoute('hedge')).toBe(false);
+    expect(isFallbackReason('failover:rate-limited')).toBe(true);
+    expect(isFallbackReason('too-long')).toBe(true);
+    expect(isFallbackReason('repo-task')).toBe(false);
+    expect(isFallbackReason('cooling-down')).toBe(true);
+    expect(isFallbackReason('hedge')).toBe(false);
     expect(percentileOfSorted([], 0.5)).toBeNull();
     expect(percentileOfSorted([1, 2, 3, 4], 0.5)).toBe(2);
     expect(percentileOfSorted([1, 2, 3, 4], 0.95)).toBe(4);

@@ -1,5 +1,6 @@
 import type { BackendRole, EndpointTarget, GenerationRequest, ResolvedEndpoint } from '../endpoint';
 import type { RequestRecord, RequestTask } from '../requestStats';
+import type { RouteReason } from '../routing/routeReason';
 import type { StreamEvent } from '../streamEvents';
 
 /** A request shaped for one endpoint: where it goes and what it asks. */
@@ -25,8 +26,7 @@ export interface GenerationSpec {
 /** Which endpoint served (or is serving) a request, and why the router chose it. */
 export interface RouteInfo {
   readonly endpoint: ResolvedEndpoint;
-  /** `fits`, `too-long`, `repo-task`, `failover:<why>`, `hedge`, `cooling-down`, or `only-endpoint`. */
-  readonly reason: string;
+  readonly reason: RouteReason;
 }
 
 /** One running generation. */

@@ -15,7 +15,7 @@ import { redactionTotal, redactRequest, type PromptRedactionCounts } from './pro
 import type { RequestOutcome, RequestRecord, RequestTask } from '../requestStats';
 import { EndpointHealthBook } from '../routing/endpointHealth';
 import { HedgeBudget } from '../routing/hedgeBudget';
-import { failoverCause } from '../routing/routeReason';
+import { failoverCause, type RouteReason } from '../routing/routeReason';
 import { hedgePartner, planRoute, type RoutePlan, type SkippedEndpoint } from '../routing/router';
 import { systemScheduler, type ScheduledTask, type Scheduler } from '../scheduler';
 import { DEFAULT_DEADLINE_MS } from '../stream/streamLimits';
@@ -41,7 +41,7 @@ export interface RouteDecision {
   readonly task: RequestTask;
   readonly endpointId: string;
   readonly endpointLabel: string;
-  readonly reason: string;
+  readonly reason: RouteReason;
   /** Tokens the request needs from a window (prompt with safety margin + overhead + answer budget). */
   readonly requiredTokens: number;
   readonly contextWindow: number | null;
@@ -90,7 +90,7 @@ export interface RoutedGenerationServiceDeps {
 
 let nextRequestId = 1;
 
-/** A unique id for a request (and for each extra attempt of one) within this process: the stats hub keys running requests by it. */
+/** A unique id for a request (and for each extra attempt of one) in this process: the hub keys running requests by it. */
 function newRequestId(): number {
   return nextRequestId++;
 }

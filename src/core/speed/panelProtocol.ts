@@ -7,6 +7,7 @@ import type { BackendErrorReason } from '../errors';
 import type { BackendRole } from '../endpoint';
 import { isPlainObject } from '../json';
 import type { RequestRecord, RequestTask, TokensSource } from '../requestStats';
+import type { RouteReason } from '../routing/routeReason';
 
 /** The protocol's version; the webview shows a notice instead of guessing when it meets another one. */
 export const PANEL_PROTOCOL_VERSION = 1;
@@ -92,7 +93,7 @@ export interface RunningRequestRow {
   readonly id: number;
   readonly task: RequestTask;
   readonly endpointLabel: string | null;
-  readonly routeReason: string | null;
+  readonly routeReason: RouteReason | null;
   readonly liveTokensPerSec: number | null;
   readonly outputTokens: number;
 }

@@ -8,6 +8,7 @@ import { BACKEND_ERROR_REASONS } from '../errors';
 import type { BackendErrorReason } from '../errors';
 import { isRecord, stringAt, tryParseJson } from '../json';
 import type { RequestOutcome, RequestRecord, RequestStats, RequestTask, TokensSource } from '../requestStats';
+import { parseRouteReason } from '../routing/routeReason';
 import type { Scheduler, ScheduledTask } from '../scheduler';
 import { acquireFileLock } from './fileLock';
 import type { HeldFileLock } from './fileLock';
@@ -94,13 +95,14 @@ function parseStats(value: unknown): RequestStats | null {
 /** Checks one stored (or imported) record field by field; returns a clean copy or null. */
 export function parseRequestRecord(value: unknown): RequestRecord | null {
   if (!isRecord(value)) return null;
-  const { startedAtEpochMs, task, endpointId, endpointLabel, routeReason, outcome, errorReason, fromCache } = value;
+  const { startedAtEpochMs, task, endpointId, endpointLabel, outcome, errorReason, fromCache } = value;
+  const routeReason = parseRouteReason(value['routeReason']);
   if (
     !isCount(startedAtEpochMs) ||
     !isOneOf(TASKS, task) ||
     typeof endpointId !== 'string' ||
     typeof endpointLabel !== 'string' ||
-    typeof routeReason !== 'string' ||
+    routeReason === null ||
     !isOneOf(OUTCOMES, outcome) ||
     !(errorReason === null || isOneOf<BackendErrorReason>(BACKEND_ERROR_REASONS, errorReason)) ||
     typeof fromCache !== 'boolean'

@@ -81,14 +81,6 @@ interface FinishedEntry {
 }
 
 /**
- * True when the router sent the request away from its first choice (`failover:*`, `cooling-down`) or past the burst
- * model (`too-long`): the router's own `isFallbackReason`, so the panel counts what the status bar calls a fallback.
- */
-export function isFallbackRoute(routeReason: string): boolean {
-  return isFallbackReason(routeReason);
-}
-
-/**
  * True when a record's endpoint id and label name `endpoint`. Records carry either `${id}:${model}` (e.g.
  * `burst#0:llama3.1-8b`) or the bare `${role}#${index}` id; a bare id only matches when the label matches too, so that
  * history from before a reordering of the settings is not put under the wrong model.
@@ -265,7 +257,8 @@ function addToAccumulator(acc: Accumulator, record: RequestRecord): void {
     const reason = record.errorReason;
     if (reason !== null) acc.errorsByReason.set(reason, (acc.errorsByReason.get(reason) ?? 0) + 1);
   }
-  if (isFallbackRoute(record.routeReason)) acc.fallbacks++;
+  // The router's own definition, so the panel counts what the status bar calls a fallback.
+  if (isFallbackReason(record.routeReason)) acc.fallbacks++;
   if (record.routeReason === 'hedge') acc.hedges++;
   const stats = record.stats;
   acc.outputTokens += stats.outputTokens;

@@ -4,7 +4,7 @@ import type { BackendRole } from '../endpoint';
 import type { BackendErrorReason } from '../errors';
 import type { SuggestionLatency } from './panelProtocol';
 import type { RequestRecord, RequestTask } from '../requestStats';
-import { isFallbackReason } from '../routing/routeReason';
+import { describeRouteReason, isFallbackReason, type RecordedRouteReason, type RouteReason } from '../routing/routeReason';
 
 /** How long a cache hit stays on the status bar, in ms, before it goes back to the idle figure. */
 export const CACHE_HIT_DISPLAY_MS = 3_000;
@@ -34,7 +34,7 @@ export interface RunningFact {
   readonly elapsedMs: number;
   /** Null until the router picked an endpoint. */
   readonly endpoint: EndpointFacts | null;
-  readonly routeReason: string | null;
+  readonly routeReason: RouteReason | null;
   /** Live decode speed in tokens/s; null before the second token. */
   readonly liveTokensPerSec: number | null;
   readonly outputTokens: number;
@@ -152,49 +152,9 @@ export function shortEndpointName(label: string): string {
   return name.length > 20 ? `${name.slice(0, 19)}…` : name;
 }
 
-/** Why a failed-over request left the endpoint before it (`failover:<cause>`), in words. */
-function failoverCauseWords(cause: string): string {
-  if (cause === 'refused') return 'refused the connection (is its server running?)';
-  if (cause === 'network') return 'lost the connection';
-  if (cause === 'timeout') return 'sent no first token in time';
-  if (cause === 'rate-limited') return 'is rate-limited (HTTP 429)';
-  if (cause === 'context-too-long') return 'said the prompt is too long for its context window';
-  const status = /^http-(\d{3})$/.exec(cause)?.[1];
-  if (status !== undefined) return `answered with a server error (HTTP ${status})`;
-  return cause === '' ? 'failed' : `failed (${cause})`;
-}
-
-/** A route reason in words, without the code: why the request went where it went (for tooltips and screen readers). */
-export function routeReasonWords(reason: string): string {
-  if (reason.startsWith('failover:')) {
-    return `the preferred backend ${failoverCauseWords(reason.slice('failover:'.length))}, so this one took over`;
-  }
-  switch (reason) {
-    case 'fits':
-      return 'the request fits this model’s context window';
-    case 'too-long':
-      return 'the prompt does not fit the burst model’s context window, so the long-context model took it';
-    case 'repo-task':
-      return 'repository tasks go to the long-context model';
-    case 'hedge':
-      return 'the first backend was slower than its usual p95 time to first token, so a second copy was sent here and answered first';
-    case 'cooling-down':
-      return 'the preferred backend is resting after failures or a rate limit, so the next one took the request';
-    case 'requested':
-      return 'this model was asked for explicitly';
-    case 'only-endpoint':
-      return 'the only backend configured for this role';
-    case 'first-endpoint':
-      return 'the first configured backend for this task';
-    default:
-      return reason;
-  }
-}
-
 /** Explains a route reason for the tooltip: the code as the log and panel show it, then its meaning in words. */
-export function explainRouteReason(reason: string): string {
-  const words = routeReasonWords(reason);
-  return words === reason ? reason : `${reason}: ${words}`;
+export function explainRouteReason(reason: RecordedRouteReason): string {
+  return `${reason}: ${describeRouteReason(reason)}`;
 }
 
 /** Escapes text for a Markdown tooltip (labels and reasons come from settings and servers). */
@@ -219,7 +179,7 @@ const ERROR_WORDS: Readonly<Record<BackendErrorReason, string>> = {
  * (a prompt too long for the burst model, or the burst backends failed or rest), `failover` when another burst backend
  * did, null when the router's first choice served.
  */
-function fallbackKind(routeReason: string | null, endpoint: EndpointFacts | null): 'long-context' | 'failover' | null {
+function fallbackKind(routeReason: RecordedRouteReason | null, endpoint: EndpointFacts | null): 'long-context' | 'failover' | null {
   if (routeReason === null || endpoint === null || !isFallbackReason(routeReason)) return null;
   if (endpoint.role === 'longContext' || (endpoint.role === null && routeReason === 'too-long')) return 'long-context';
   return 'failover';
@@ -334,7 +294,7 @@ export function renderStatus(facts: StatusFacts, context: StatusContext): Status
     const name = `${kind === null ? '' : FALLBACK_PREFIX[kind]}${running.endpoint === null ? 'routing' : shortEndpointName(running.endpoint.label)}`;
     const spokenPrefix = kind === null ? 'Latency Copilot' : FALLBACK_SPOKEN[kind];
     const spokenName = running.endpoint === null ? 'choosing a backend' : running.endpoint.label;
-    const spokenWhy = kind === null || running.routeReason === null ? '' : `, because ${routeReasonWords(running.routeReason)}`;
+    const spokenWhy = kind === null || running.routeReason === null ? '' : `, because ${describeRouteReason(running.routeReason)}`;
     const where =
       running.endpoint === null
         ? 'choosing a backend'
@@ -414,15 +374,15 @@ export function renderStatus(facts: StatusFacts, context: StatusContext): Status
   const kind = fallbackKind(served.record.routeReason, served.endpoint);
   if (kind !== null) {
     const reason = served.record.routeReason;
-    const words = routeReasonWords(reason);
+    const words = describeRouteReason(reason);
     const task = taskWord(served.record.task);
     const label = escapeMarkdown(served.endpoint.label);
     const headline =
       kind === 'long-context'
         ? `the long-context fallback (${label}) served the last ${task}`
         : `another burst backend (${label}) served the last ${task}`;
-    // The code in a code span; a backtick in it (a record from an edited history file) would end the span early.
-    const why = [`Why: ${escapeMarkdown(words)} (\`${reason.replace(/`/g, '')}\`).`];
+    // The code in a code span: a parsed reason never holds a backtick that would end the span early.
+    const why = [`Why: ${escapeMarkdown(words)} (\`${reason}\`).`];
     const spokenSpeed = speed === null ? '' : ` at ${formatTokensPerSec(speed)} tokens per second`;
     const spoken = `${FALLBACK_SPOKEN[kind]}: ${served.endpoint.label} served the last ${task}${spokenSpeed}, because ${words}`;
     return view(kind === 'long-context' ? 'fallback' : 'failover', `${FALLBACK_PREFIX[kind]}${body}`, tooltip(headline, facts, why, true), severity, null, spoken);
