@@ -41,6 +41,11 @@ export interface RequestRecord {
   readonly routeReason: RecordedRouteReason;
   readonly outcome: RequestOutcome;
   readonly errorReason: BackendErrorReason | null;
+  /**
+   * How long a rate-limited server asked to wait before the next request, in ms from when this one ended (Retry-After,
+   * x-ratelimit-reset-*); null otherwise. The status bar turns it into "retry in N s". Not kept in the history file.
+   */
+  readonly retryAfterMs: number | null;
   /** Served from the completion cache without a request. */
   readonly fromCache: boolean;
   readonly stats: RequestStats;

@@ -55,6 +55,7 @@ function record(i: number): RequestRecord {
     routeReason: i % 7 === 0 ? 'too-long' : 'fits',
     outcome: i % 13 === 0 ? 'cancelled' : 'ok',
     errorReason: null,
+    retryAfterMs: null,
     fromCache: i % 9 === 0,
     stats: {
       ttftMs: 100 + (i % 50),

@@ -80,6 +80,7 @@ class FakeService implements GenerationService {
       routeReason: 'fits',
       outcome,
       errorReason: null,
+      retryAfterMs: null,
       fromCache: false,
       stats: { ttftMs: fake.ttftMs, decodeTokensPerSec: 1000, serverDecodeTokensPerSec: null, outputTokens: 10, tokensSource: 'estimate', promptTokens: null, cachedPromptTokens: null, prefillTokensPerSec: null, totalMs: 200 },
     });

@@ -28,6 +28,7 @@ function record(n: number, overrides: Partial<RequestRecord> = {}): RequestRecor
     routeReason: 'fits',
     outcome: 'ok',
     errorReason: null,
+    retryAfterMs: null,
     fromCache: false,
     stats: {
       ttftMs: 100 + n,
@@ -151,6 +152,17 @@ describe('SpeedHistory', () => {
     expect(reloaded.records).toHaveLength(51);
     expect(reloaded.records[50]).toEqual(record(50));
     expect(files.contents.get(PATH)?.split('\n')[0]).toBe(header);
+  });
+
+  it('does not keep a rate limit’s retryAfterMs: the wait has passed by the next load', async () => {
+    const files = new MemoryFiles();
+    const { history } = setup(files);
+    await history.load();
+    history.append(record(1, { outcome: 'error', errorReason: 'rate-limited', retryAfterMs: 12_000 }));
+    await history.flush();
+    expect(files.contents.get(PATH)).not.toContain('retryAfterMs');
+    const reloaded = await setup(files).history.load();
+    expect(reloaded.records).toEqual([record(1, { outcome: 'error', errorReason: 'rate-limited', retryAfterMs: null })]);
   });
 
   it('compacts the file back to the capacity once it grows 20% past it', async () => {
@@ -352,12 +364,13 @@ describe('parseRequestRecord', () => {
 describe('history written by earlier versions', () => {
   it('loads records with the reasons the first generation service wrote, under the router’s name for them', () => {
     // `first-endpoint` and `failover:no-burst-endpoint` came from the service before the router; `only-endpoint` was
-    // a reason the status text knew. None of these records may be lost.
+    // a reason the status text knew. None of these records may be lost. Old lines have no `retryAfterMs` either
+    // (JSON.stringify leaves an undefined field out).
     const old = [
-      { ...record(1), routeReason: 'first-endpoint' },
-      { ...record(2), routeReason: 'failover:no-burst-endpoint' },
-      { ...record(3), routeReason: 'only-endpoint' },
-      { ...record(4), routeReason: 'failover:http-502' },
+      { ...record(1), routeReason: 'first-endpoint', retryAfterMs: undefined },
+      { ...record(2), routeReason: 'failover:no-burst-endpoint', retryAfterMs: undefined },
+      { ...record(3), routeReason: 'only-endpoint', retryAfterMs: undefined },
+      { ...record(4), routeReason: 'failover:http-502', retryAfterMs: undefined },
     ];
     const text = [header, ...old.map((line) => JSON.stringify(line))].join('\n') + '\n';
     expect(parseHistoryText(text, 100)).toEqual({

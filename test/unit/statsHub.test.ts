@@ -50,6 +50,7 @@ function record(overrides: Partial<RequestRecord> = {}, statOverrides: Partial<R
     routeReason: 'fits',
     outcome: 'ok',
     errorReason: null,
+    retryAfterMs: null,
     fromCache: false,
     stats: stats(statOverrides),
     ...overrides,

@@ -47,6 +47,7 @@ function finished(
       routeReason: 'fits',
       outcome: 'ok',
       errorReason: null,
+      retryAfterMs: null,
       fromCache: false,
       stats: stats(),
       ...overrides,

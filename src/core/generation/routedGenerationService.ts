@@ -109,9 +109,6 @@ function asBackendError(error: unknown): BackendError {
   return new BackendError('network', 'The request failed unexpectedly.', { cause: error });
 }
 
-/** A record with the retry time a rate-limited failure carried (the stats hub reads it for "retry in N s"). */
-type RecordWithRetry = RequestRecord & { readonly retryAfterMs: number | null };
-
 /**
  * One request to one endpoint, pumped in the background into a queue so that the router can race it (hedging), time
  * out its first token, and switch endpoints before anything reached the caller.
@@ -241,7 +238,7 @@ class Attempt {
   }
 
   /** The record of this attempt. */
-  record(task: RequestTask, outcome: RequestOutcome, error: BackendError | null): RecordWithRetry {
+  record(task: RequestTask, outcome: RequestOutcome, error: BackendError | null): RequestRecord {
     return {
       startedAtEpochMs: this.startedAtEpochMs,
       task,
@@ -250,9 +247,9 @@ class Attempt {
       routeReason: this.route.reason,
       outcome,
       errorReason: error?.reason ?? null,
+      retryAfterMs: error?.retryAfterMs ?? null,
       fromCache: false,
       stats: this.meter.finish(),
-      retryAfterMs: error?.retryAfterMs ?? null,
     };
   }
 }

@@ -396,6 +396,7 @@ export class InlineEngine {
       routeReason: 'cache',
       outcome: 'ok',
       errorReason: null,
+      retryAfterMs: null,
       fromCache: true,
       stats: {
         ttftMs: latencyMs,

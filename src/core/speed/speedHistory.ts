@@ -111,7 +111,18 @@ export function parseRequestRecord(value: unknown): RequestRecord | null {
   }
   const stats = parseStats(value['stats']);
   if (stats === null) return null;
-  return { startedAtEpochMs, task, endpointId, endpointLabel, routeReason, outcome, errorReason, fromCache, stats };
+  // The file does not keep `retryAfterMs` (see `storedRecord`): a loaded record has no wait left to honour.
+  const retryAfterMs = null;
+  return { startedAtEpochMs, task, endpointId, endpointLabel, routeReason, outcome, errorReason, retryAfterMs, fromCache, stats };
+}
+
+/**
+ * What the file (and an export) keeps of a record: all but `retryAfterMs`, a wait counted from the moment the request
+ * ended, which only the live status bar uses and which has long passed by the next load.
+ */
+function storedRecord(record: RequestRecord): Omit<RequestRecord, 'retryAfterMs'> {
+  const { retryAfterMs, ...stored } = record;
+  return stored;
 }
 
 function isHeader(value: unknown): boolean {
@@ -254,7 +265,7 @@ function concatBytes(first: Uint8Array, second: Uint8Array): Uint8Array {
 }
 
 function serialise(records: readonly RequestRecord[]): string {
-  return [JSON.stringify(HISTORY_HEADER), ...records.map((record) => JSON.stringify(record))].join('\n') + '\n';
+  return [JSON.stringify(HISTORY_HEADER), ...records.map((record) => JSON.stringify(storedRecord(record)))].join('\n') + '\n';
 }
 
 function describeError(error: unknown): string {
@@ -358,7 +369,7 @@ export class SpeedHistory {
     this.buffer = [];
     if (batch.length === 0) return this.queue;
     return this.enqueue(async () => {
-      const lines = batch.map((record) => JSON.stringify(record) + '\n').join('');
+      const lines = batch.map((record) => JSON.stringify(storedRecord(record)) + '\n').join('');
       // Without the lock (another window holds it for seconds, or the folder takes no lock file) the batch is appended
       // all the same: O_APPEND keeps it whole beside other windows' appends, and losing it for sure is worse.
       const lock = await this.lock();
@@ -526,9 +537,6 @@ export function historyToCsv(records: readonly RequestRecord[]): string {
 
 /** The history as one JSON document: the header fields, when it was exported, and the records oldest first. */
 export function historyToJson(records: readonly RequestRecord[], exportedAtEpochMs: number): string {
-  return JSON.stringify(
-    { ...HISTORY_HEADER, exportedAt: new Date(exportedAtEpochMs).toISOString(), count: records.length, records },
-    null,
-    1,
-  );
+  const exportedAt = new Date(exportedAtEpochMs).toISOString();
+  return JSON.stringify({ ...HISTORY_HEADER, exportedAt, count: records.length, records: records.map(storedRecord) }, null, 1);
 }

@@ -193,13 +193,6 @@ class SuggestionWindow {
   }
 }
 
-/** The retry delay a record carries, when the service added one (`retryAfterMs` is not yet part of `RequestRecord`). */
-function retryAfterMsOf(record: RequestRecord): number | null {
-  if (!('retryAfterMs' in record)) return null;
-  const value = record.retryAfterMs;
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;
-}
-
 interface Accumulator {
   endpointId: string;
   label: string;
@@ -338,8 +331,8 @@ export class StatsHub implements StatsSink {
   private finished(record: RequestRecord): void {
     this.append(record);
     const nowMs = this.clock.now();
-    const retryAfterMs = retryAfterMsOf(record);
-    const retryAtMs = record.errorReason === 'rate-limited' && retryAfterMs !== null ? nowMs + retryAfterMs : null;
+    const retryAfterMs = record.errorReason === 'rate-limited' ? record.retryAfterMs : null;
+    const retryAtMs = retryAfterMs === null ? null : nowMs + retryAfterMs;
     if (retryAtMs !== null) this.lastRetryAtByEndpoint.set(record.endpointId, retryAtMs);
     if (record.task !== 'probe') {
       const entry: FinishedEntry = { record, finishedAtMs: nowMs, retryAtMs };
