@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { isBackendError } from '../core/errors';
-import type { GenerationRun, GenerationService, GenerationSpec, RouteInfo } from '../core/generation/generationService';
+import type { GenerationRun, PlanningGenerationService, RouteInfo } from '../core/generation/generationService';
 import type { Logger } from '../core/logger';
 import { filesByReason } from '../core/repo/contextPacker';
 import { editAdmitter } from '../core/repo/editSafety';
@@ -18,7 +18,6 @@ import { linkCitations, type RepoTaskKind } from '../core/repo/repoPrompts';
 import { editScopeOf, prepareRepoTask, type PreparedRepoTask } from '../core/repo/repoTask';
 import { lineColumnAt } from '../core/repo/textPositions';
 import type { RouteReason } from '../core/routing/routeReason';
-import type { RoutePlan } from '../core/routing/router';
 import { messageForBackendError } from '../core/speed/userMessages';
 import type { ReadyIndex, RepoIndexHost } from './repoIndexHost';
 
@@ -28,11 +27,6 @@ export const REPO_COMMANDS = {
   explain: 'latencyCopilot.repo.explain',
   refactor: 'latencyCopilot.repo.refactor',
 } as const;
-
-/** A generation service that can also say where a request would go (the routed service). */
-export interface PlanningGenerationService extends GenerationService {
-  plan(spec: Pick<GenerationSpec, 'task' | 'promptTokens' | 'maxOutputTokens'>): RoutePlan;
-}
 
 /** What the repository commands need from the composition root. */
 export interface RepoCommandDeps {

@@ -1,6 +1,7 @@
 import type { BackendRole, EndpointTarget, GenerationRequest, ResolvedEndpoint } from '../endpoint';
 import type { RequestRecord, RequestTask } from '../requestStats';
 import type { RouteReason } from '../routing/routeReason';
+import type { RoutePlan, RouteQuery } from '../routing/router';
 import type { StreamEvent } from '../streamEvents';
 
 /** A request shaped for one endpoint: where it goes and what it asks. */
@@ -54,6 +55,14 @@ export interface GenerationRun {
 /** The one way features talk to backends. */
 export interface GenerationService {
   start(spec: GenerationSpec): GenerationRun;
+}
+
+/**
+ * A generation service that can also say where a request would go without sending it (the routed service). Repository
+ * tasks size their context to the window of the endpoint it names, and say where it is going before it is sent.
+ */
+export interface PlanningGenerationService extends GenerationService {
+  plan(query: RouteQuery): RoutePlan;
 }
 
 /** A read-only view of a running request, for live displays that sample it (at most 4 times a second). */

@@ -4,9 +4,9 @@ import { BackendError, isBackendError } from '../errors';
 import { generate } from '../stream/generate';
 import type {
   GenerationRun,
-  GenerationService,
   GenerationSpec,
   LiveRequestView,
+  PlanningGenerationService,
   RouteInfo,
   StatsSink,
 } from './generationService';
@@ -16,7 +16,7 @@ import type { RequestOutcome, RequestRecord, RequestTask } from '../requestStats
 import { EndpointHealthBook } from '../routing/endpointHealth';
 import { HedgeBudget } from '../routing/hedgeBudget';
 import { failoverCause, type RouteReason } from '../routing/routeReason';
-import { hedgePartner, planRoute, type RoutePlan, type SkippedEndpoint } from '../routing/router';
+import { hedgePartner, planRoute, type RoutePlan, type RouteQuery, type SkippedEndpoint } from '../routing/router';
 import { systemScheduler, type ScheduledTask, type Scheduler } from '../scheduler';
 import { DEFAULT_DEADLINE_MS } from '../stream/streamLimits';
 import type { StreamEvent } from '../streamEvents';
@@ -296,7 +296,7 @@ function describeSkipped(skipped: readonly SkippedEndpoint[]): RouteDecision['sk
  * first has waited past its p95 TTFT (at most 10% of inline requests). Every attempt is metered and recorded; the
  * caller sees one stream from the endpoint that won, and `route()` says which and why.
  */
-export class RoutedGenerationService implements GenerationService {
+export class RoutedGenerationService implements PlanningGenerationService {
   readonly health: EndpointHealthBook;
   readonly hedgeBudget: HedgeBudget;
   private readonly scheduler: Scheduler;
@@ -318,7 +318,7 @@ export class RoutedGenerationService implements GenerationService {
   }
 
   /** Plans a request without sending it (for the progress message: "sending N tokens to X"). */
-  plan(spec: Pick<GenerationSpec, 'task' | 'role' | 'promptTokens' | 'maxOutputTokens'>): RoutePlan {
+  plan(spec: RouteQuery): RoutePlan {
     const endpoints = [...this.deps.endpoints('burst'), ...this.deps.endpoints('longContext')];
     this.health.reconcile(endpoints);
     return planRoute(

@@ -1,5 +1,5 @@
 import type { ChatMessage } from '../endpoint';
-import type { GenerationSpec } from '../generation/generationService';
+import type { GenerationSpec, PlanningGenerationService } from '../generation/generationService';
 import { promptBudgetFor } from '../routing/fitCheck';
 import type { RoutePlan } from '../routing/router';
 import { packContext, type CountTokens, type PackResult } from './contextPacker';
@@ -33,7 +33,7 @@ export interface RepoTaskDeps {
   readonly fs: RepoFileSystem;
   readonly countTokens: CountTokens;
   /** The router's plan for a request of this size (the routed service's `plan`). */
-  readonly plan: (spec: Pick<GenerationSpec, 'task' | 'promptTokens' | 'maxOutputTokens'>) => RoutePlan;
+  readonly plan: PlanningGenerationService['plan'];
 }
 
 /** A prepared repository task: what will be sent, how large, and where the router means to send it. */
