@@ -209,6 +209,9 @@ class NullSink implements StatsSink {
   requestFinished(_id: number, record: RequestRecord): void {
     this.records.push(record);
   }
+  cacheServed(record: RequestRecord): void {
+    this.records.push(record);
+  }
 }
 
 describe('per-task deadlines in the routed service', () => {

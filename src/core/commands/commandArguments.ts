@@ -6,6 +6,7 @@
 import { API_KEY_SECRET_PREFIX } from '../config/backendConfig';
 import type { BackendRole } from '../endpoint';
 import type { ExportFormat } from '../speed/panelProtocol';
+import { isPlainObject } from '../json';
 import { findRefactorPreset } from '../refactor/refactorPresets';
 
 /** A checked argument list, or what is wrong with it. */
@@ -18,10 +19,6 @@ export function describeArgument(value: unknown): string {
   if (typeof value === 'string') return `a text of ${value.length} character(s)`;
   if (typeof value === 'object') return 'an object';
   return `a ${typeof value}`;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function fail<T>(problem: string): ArgumentCheck<T> {

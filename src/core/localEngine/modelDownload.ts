@@ -3,6 +3,7 @@ import type { Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isBackendError } from '../errors';
+import { isRecord, tryParseJson } from '../json';
 import type { HttpResponse, Transport } from '../stream/transport';
 import { LocalEngineError } from './localEngineError';
 
@@ -82,8 +83,8 @@ function shown(url: URL): string {
 
 async function readJsonRecord(path: string): Promise<Record<string, unknown> | null> {
   try {
-    const parsed: unknown = JSON.parse(await readFile(path, 'utf8'));
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? Object.fromEntries(Object.entries(parsed)) : null;
+    const parsed = tryParseJson(await readFile(path, 'utf8'));
+    return isRecord(parsed) ? parsed : null;
   } catch {
     return null;
   }

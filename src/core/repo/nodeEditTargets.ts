@@ -1,9 +1,10 @@
 import { lstat, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
+import { stringAt } from '../json';
 import type { EditTargetFacts, EditTargetInspector } from './editSafety';
 
 function hasCode(value: unknown, code: string): boolean {
-  return typeof value === 'object' && value !== null && 'code' in value && value.code === code;
+  return stringAt(value, 'code') === code;
 }
 
 /** An error that means "nothing usable there" (not a fault of the check). */
