@@ -1,53 +1,105 @@
+// The layer rules and the no-cast rule are ESLint's (eslint.config.mjs, run by `npm run lint` and `npm test`). These tests
+// lint small snippets with that same file, so a rule lost in an edit of the config fails here instead of going quiet,
+// and they check what ESLint cannot: that every folder of src/ is covered, and that `npm test` runs the linter.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
+import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 
 const root = join(__dirname, '..', '..');
+const eslint = new ESLint({ cwd: root });
 
-function listTypeScriptFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const full = join(dir, name);
-    if (statSync(full).isDirectory()) return listTypeScriptFiles(full);
-    return name.endsWith('.ts') ? [full] : [];
-  });
+/** The rule ids ESLint reports for `code` as if it were the file at `filePath` (relative to the repository root). */
+async function ruleIds(filePath: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: join(root, filePath) });
+  if (result === undefined) throw new Error(`ESLint returned no result for ${filePath}`);
+  const fatal = result.messages.find((message) => message.fatal === true);
+  if (fatal !== undefined) throw new Error(`${filePath} did not parse: ${fatal.message}`);
+  return result.messages.map((message) => message.ruleId ?? 'none');
 }
 
-const importsVscode = /(?:from\s+['"]vscode['"]|require\(\s*['"]vscode['"]\s*\)|import\(\s*['"]vscode['"]\s*\))/;
+/** Folders under src/ whose code runs as plain Node: everything but the adapter layer. */
+const plainNodeFolders = readdirSync(join(root, 'src')).filter(
+  (name) => name !== 'vscode' && statSync(join(root, 'src', name)).isDirectory(),
+);
 
-describe('architecture invariants', () => {
-  it('src/core never imports vscode (invariant 1)', () => {
-    const offenders = listTypeScriptFiles(join(root, 'src', 'core'))
-      .filter((file) => importsVscode.test(readFileSync(file, 'utf8')))
-      .map((file) => relative(root, file));
-    expect(offenders).toEqual([]);
+const VSCODE_FORMS = [
+  "import * as vscode from 'vscode';\nexport const a = vscode;\n",
+  "import type { Uri } from 'vscode';\nexport type A = Uri;\n",
+  "export const a = import('vscode');\n",
+  "export const a: unknown = require('vscode');\n",
+  "export type A = import('vscode').Uri;\n",
+];
+
+describe('architecture invariants (through eslint.config.mjs)', () => {
+  it('finds the folders it checks', () => {
+    expect(plainNodeFolders).toEqual(expect.arrayContaining(['core', 'sim', 'chunks']));
   });
 
-  it('src/core and src/sim never import from the adapter layer', () => {
-    const offenders = [...listTypeScriptFiles(join(root, 'src', 'core')), ...listTypeScriptFiles(join(root, 'src', 'sim'))]
-      .filter((file) => /from\s+['"][./]*\/vscode\//.test(readFileSync(file, 'utf8')))
-      .map((file) => relative(root, file));
-    expect(offenders).toEqual([]);
+  it.each(plainNodeFolders)('src/%s never imports vscode, in any form (invariants 1 and 2)', async (folder) => {
+    for (const code of VSCODE_FORMS) {
+      const ids = await ruleIds(`src/${folder}/x.ts`, code);
+      expect(ids, code).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^(@typescript-eslint\/no-restricted-imports|no-restricted-syntax)$/),
+        ]),
+      );
+    }
   });
 
-  it('the scan itself detects a vscode import', () => {
-    expect(importsVscode.test("import * as vscode from 'vscode';")).toBe(true);
-    expect(importsVscode.test("const v = require('vscode');")).toBe(true);
-    expect(importsVscode.test("import { x } from './vscodeLike';")).toBe(false);
+  it.each(plainNodeFolders)('src/%s never imports from the adapter layer', async (folder) => {
+    const ids = await ruleIds(
+      `src/${folder}/deeper/x.ts`,
+      "import { log } from '../../vscode/log';\nexport const a = log;\n",
+    );
+    expect(ids).toContain('@typescript-eslint/no-restricted-imports');
+    expect(await ruleIds(`src/${folder}/x.ts`, "import { x } from './vscodeLike';\nexport const a = x;\n")).toEqual([]);
   });
 
-  it('no source file uses `any` or an `as` cast outside tests', () => {
-    const offenders = listTypeScriptFiles(join(root, 'src'))
-      .filter((file) => {
-        const code = readFileSync(file, 'utf8')
-          .replace(/\/\/.*$/gm, '')
-          .replace(/\/\*[\s\S]*?\*\//g, '')
-          .replace(/import\s+\*\s+as\s+\w+/g, '');
-        const withoutStrings = code
-          .replace(/`(?:\\[\s\S]|[^`\\])*`/g, '""')
-          .replace(/'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"/g, '""');
-        return /:\s*any\b|<any>|\bas\s+(?!const\b)[A-Za-z{[(]/.test(withoutStrings);
-      })
-      .map((file) => relative(root, file));
-    expect(offenders).toEqual([]);
+  it('the adapter layer and the composition root may import vscode', async () => {
+    const code = "import * as vscode from 'vscode';\nexport const a = vscode;\n";
+    expect(await ruleIds('src/vscode/x.ts', code)).toEqual([]);
+    expect(await ruleIds('src/extension.ts', code)).toEqual([]);
+  });
+
+  it('no `any`, in source or tests (invariant 9)', async () => {
+    expect(await ruleIds('src/core/x.ts', 'export const a: any = 1;\n')).toEqual([
+      '@typescript-eslint/no-explicit-any',
+    ]);
+    expect(await ruleIds('test/unit/x.ts', 'export const a: Array<any> = [];\n')).toEqual([
+      '@typescript-eslint/no-explicit-any',
+    ]);
+  });
+
+  it('no `as`, `<T>` or `!` cast outside tests; `as const` is fine (invariant 9)', async () => {
+    const cast = "type Foo = { a: number };\nexport const a = JSON.parse('1') as Foo;\n";
+    for (const filePath of ['src/core/x.ts', 'src/vscode/x.ts', 'src/x.ts', 'media/src/x.ts']) {
+      expect(await ruleIds(filePath, cast), filePath).toEqual(['@typescript-eslint/consistent-type-assertions']);
+    }
+    expect(await ruleIds('src/core/x.ts', 'export const a = <number>JSON.parse("1");\n')).toEqual([
+      '@typescript-eslint/consistent-type-assertions',
+    ]);
+    expect(await ruleIds('src/core/x.ts', 'export const a = [1].find(Boolean)!;\n')).toEqual([
+      '@typescript-eslint/no-non-null-assertion',
+    ]);
+    expect(await ruleIds('src/core/x.ts', "export const a = ['x', 'y'] as const;\n")).toEqual([]);
+    expect(await ruleIds('test/unit/x.ts', cast)).toEqual([]);
+  });
+
+  it('the webview script takes only types from src/', async () => {
+    const from = "'../../src/core/speed/panelProtocol'";
+    expect(await ruleIds('media/src/x.ts', `import { f } from ${from};\nexport const a = f;\n`)).toEqual([
+      '@typescript-eslint/no-restricted-imports',
+    ]);
+    expect(await ruleIds('media/src/x.ts', `import type { T } from ${from};\nexport type A = T;\n`)).toEqual([]);
+  });
+
+  it('`npm test` runs the linter and the format check', () => {
+    const manifest: unknown = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    const scripts = typeof manifest === 'object' && manifest !== null && 'scripts' in manifest ? manifest.scripts : {};
+    expect(scripts).toMatchObject({
+      test: expect.stringContaining('npm run --silent lint'),
+      lint: expect.stringMatching(/^eslint .*\. && prettier --check .*\.$/),
+    });
   });
 });
