@@ -52,6 +52,7 @@ const option = (name: string, fallback: string): string => {
 
 // --- A deterministic generated repository -------------------------------------------------------------------------
 
+// prettier-ignore
 const WORDS = [
   'user', 'account', 'order', 'invoice', 'payment', 'cart', 'session', 'token', 'cache', 'queue', 'worker', 'job',
   'report', 'metric', 'event', 'stream', 'buffer', 'parser', 'lexer', 'schema', 'record', 'table', 'index', 'query',

@@ -114,6 +114,7 @@ describe('firstBlock (multi-line mode): cut at the end of the block', () => {
 });
 
 describe('cleanup steps', () => {
+  // prettier-ignore
   const rows: { step: string; apply: (text: string, ctx: SuggestionContext) => string; text: string; ctx: Partial<SuggestionContext>; expected: string }[] = [
     { step: 'stopAtSuffixRepeat', apply: stopAtSuffixRepeat, text: 'a, b)', ctx: { lineSuffix: ')' }, expected: 'a, b' },
     { step: 'stopAtSuffixRepeat', apply: stopAtSuffixRepeat, text: 'x, y) {', ctx: { lineSuffix: ') {' }, expected: 'x, y' },

@@ -66,13 +66,15 @@ describe('IgnoreRules across nested ignore files', () => {
 });
 
 describe('file safety', () => {
-  it.each([
+  // prettier-ignore
+  const secretNames: readonly (readonly [string, boolean])[] = [
     ['.env', true], ['.env.local', true], ['.env.production', true], ['prod.env', true], ['.envrc', true],
     ['id_rsa', true], ['id_rsa.pub', true], ['id_ed25519', true], ['server.pem', true], ['tls.key', true],
     ['cert.p12', true], ['credentials.json', true], ['credentials', true], ['.netrc', true], ['.npmrc', true],
     ['secrets.yaml', true], ['app-credentials.json', true], ['.git-credentials', true],
     ['secrets.ts', false], ['secretStorage.ts', false], ['environment.ts', false], ['keyboard.ts', false], ['README.md', false],
-  ])('%s is a secret: %s', (name, expected) => {
+  ];
+  it.each(secretNames)('%s is a secret: %s', (name, expected) => {
     expect(isSecretFileName(name)).toBe(expected);
   });
 

@@ -56,11 +56,13 @@ describe('resolveImport', () => {
 });
 
 describe('mayNameFile (the pre-filter of reverse import neighbours)', () => {
+  // prettier-ignore
   const paths = [
     'src/a.ts', 'src/lib/index.ts', 'src/index.ts', 'pkg/models.py', 'pkg/__init__.py', 'pkg/sub/__init__.py', 'include/util.h',
     'src/types.d.ts', 'src/x.tsx', 'pkg/models/__init__.py', 'src/deep/c.ts', 'lib/foo.bar.js',
   ];
   const importers = ['src/b.ts', 'src/deep/c.ts', 'src/lib/d.ts', 'pkg/store.py', 'pkg/sub/x.py', 'main.c', 'lib/e.js'];
+  // prettier-ignore
   const specifiers = [
     './a', './a.js', '../a', '..', '.', './', '../..', './lib', './lib/', '../lib/index.js', './types', './x', './x.js', '.models',
     '..models', '.', '..sub', 'pkg.models', 'include/util.h', 'util.h', './deep/c', '../index', './foo.bar', './foo.bar.js',

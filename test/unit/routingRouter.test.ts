@@ -37,6 +37,7 @@ interface Row {
   readonly retryAfterMs?: number;
 }
 
+// prettier-ignore
 const table: readonly Row[] = [
   { name: 'small inline fits the first burst endpoint', task: 'inline', promptTokens: 1_000, maxOutputTokens: 128,
     endpoints: [burst8k, burst32k, long200k], expected: ['burst#0:fits', 'burst#1:fits', 'longContext#0:fits'] },

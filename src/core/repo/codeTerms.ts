@@ -5,6 +5,7 @@ const MIN_TERM = 2;
 const MAX_TERM = 40;
 
 /** Words too common in prose questions to rank anything ("how does the ... work"). Code keywords are left to IDF. */
+// prettier-ignore
 export const STOP_WORDS: readonly string[] = [
   'the', 'and', 'or', 'of', 'to', 'in', 'is', 'it', 'for', 'on', 'at', 'by', 'be', 'as', 'an', 'are', 'this', 'that',
   'with', 'from', 'how', 'what', 'where', 'which', 'who', 'why', 'does', 'do', 'can', 'we', 'you', 'me', 'my', 'our',

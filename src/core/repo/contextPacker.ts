@@ -77,6 +77,7 @@ function pathDepth(path: string): number {
 function languageOf(path: string): string {
   const dot = path.lastIndexOf('.');
   const extension = dot < 0 ? '' : path.slice(dot + 1).toLowerCase();
+  // prettier-ignore
   const known: Readonly<Record<string, string>> = {
     ts: 'ts', tsx: 'tsx', js: 'js', jsx: 'jsx', mjs: 'js', cjs: 'js', py: 'python', go: 'go', rs: 'rust', java: 'java',
     kt: 'kotlin', cs: 'csharp', c: 'c', h: 'c', cpp: 'cpp', hpp: 'cpp', rb: 'ruby', php: 'php', swift: 'swift',

@@ -14,6 +14,7 @@ export const DEFAULT_MAX_FILE_BYTES = 256 * 1024;
  * Directories never entered: version control, dependencies and vendored code, virtual environments, caches. Lowercased:
  * they are compared in any case, since `.GIT` is `.git` on macOS and Windows.
  */
+// prettier-ignore
 const SKIPPED_DIRECTORIES = new Set([
   '.git', '.hg', '.svn', '.jj',
   'node_modules', 'bower_components', 'jspm_packages', 'vendor', 'third_party', 'third-party', 'pods', 'carthage',
@@ -22,6 +23,7 @@ const SKIPPED_DIRECTORIES = new Set([
 ]);
 
 /** Names that hold credentials, matched on the file name alone (lowercased). */
+// prettier-ignore
 const SECRET_NAMES = new Set([
   'credentials', 'credentials.json', 'credentials.yml', 'credentials.yaml', 'credentials.xml',
   '.netrc', '_netrc', '.npmrc', '.pypirc', '.git-credentials', '.htpasswd', '.pgpass', '.dockercfg',
@@ -46,6 +48,7 @@ const SECRET_FILES_IN_FOLDER: readonly { readonly folder: string; readonly nameP
 ];
 
 /** Secret file extensions (lowercased, with the dot). */
+// prettier-ignore
 const SECRET_EXTENSIONS = new Set([
   '.pem', '.key', '.p12', '.pfx', '.jks', '.keystore', '.kdbx', '.asc', '.gpg', '.pgp', '.ppk', '.crt', '.cer', '.der',
   '.p8', '.tfstate', '.tfvars', '.ovpn',
@@ -55,6 +58,7 @@ const SECRET_EXTENSIONS = new Set([
 const DATA_EXTENSIONS = new Set(['', '.json', '.yml', '.yaml', '.toml', '.txt', '.ini', '.cfg', '.conf', '.xml', '.properties', '.csv']);
 
 /** Lockfiles: long, generated, and useless to a model. */
+// prettier-ignore
 const LOCKFILE_NAMES = new Set([
   'package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lockb', 'bun.lock', 'cargo.lock',
   'gemfile.lock', 'poetry.lock', 'pipfile.lock', 'composer.lock', 'go.sum', 'mix.lock', 'pubspec.lock', 'podfile.lock',
@@ -62,6 +66,7 @@ const LOCKFILE_NAMES = new Set([
 ]);
 
 /** Extensions of files that are not text a model should read. */
+// prettier-ignore
 const BINARY_EXTENSIONS = new Set([
   '.png', '.jpg', '.jpeg', '.gif', '.bmp', '.ico', '.icns', '.webp', '.avif', '.tif', '.tiff', '.psd', '.heic',
   '.pdf', '.doc', '.docx', '.xls', '.xlsx', '.ppt', '.pptx', '.odt',

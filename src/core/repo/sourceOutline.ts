@@ -170,6 +170,7 @@ function outlineLine(
   }
 }
 
+// prettier-ignore
 const RESOLVE_SUFFIXES = ['', '.ts', '.tsx', '.js', '.jsx', '.mjs', '.cjs', '.mts', '.cts', '.py', '.d.ts',
   '/index.ts', '/index.tsx', '/index.js', '/__init__.py'];
 
