@@ -22,7 +22,10 @@ const leanUndici = {
   name: 'lean-undici',
   setup(build) {
     build.onResolve({ filter: /^undici$/ }, () => ({ path: 'undici-lean', namespace: 'lean-undici' }));
-    build.onResolve({ filter: /\/llhttp\/llhttp-wasm\.js$/ }, () => ({ path: 'llhttp-plain', namespace: 'lean-undici' }));
+    build.onResolve({ filter: /\/llhttp\/llhttp-wasm\.js$/ }, () => ({
+      path: 'llhttp-plain',
+      namespace: 'lean-undici',
+    }));
     build.onLoad({ filter: /^llhttp-plain$/, namespace: 'lean-undici' }, () => ({
       loader: 'js',
       contents:
@@ -123,7 +126,13 @@ if (toolsOnly) {
   // bench:repo starts the index's reader thread from dist/tools/repoFileReader.js.
   toolEntries.repoFileReader = 'src/repoFileReader/main.ts';
   builds.push(
-    esbuild.build({ ...nodeDefaults, sourcemap: true, entryPoints: toolEntries, outdir: 'dist/tools', external: ['vscode'] }),
+    esbuild.build({
+      ...nodeDefaults,
+      sourcemap: true,
+      entryPoints: toolEntries,
+      outdir: 'dist/tools',
+      external: ['vscode'],
+    }),
   );
 }
 

@@ -63,9 +63,23 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
   // the transport below; its download goes through the network transport.
   const localEngine = new LocalEngine({ context, settings, log, redactor, transport: () => network });
   context.subscriptions.push(localEngine);
-  const endpoints = new EndpointRegistry({ settings, keys, simulator, log, reportProblem: showConfigProblem, localEngine });
+  const endpoints = new EndpointRegistry({
+    settings,
+    keys,
+    simulator,
+    log,
+    reportProblem: showConfigProblem,
+    localEngine,
+  });
   const configDeps = { registry: endpoints, keys, log, globalState: context.globalState };
-  context.subscriptions.push(log, keys, workspaceCode, simulator, endpoints, ...new ConfigCommands(configDeps).register());
+  context.subscriptions.push(
+    log,
+    keys,
+    workspaceCode,
+    simulator,
+    endpoints,
+    ...new ConfigCommands(configDeps).register(),
+  );
   endpoints.start();
   void offerSimulatorIfUnconfigured(configDeps, readBooleanSetting(settings, 'backends.offerSimulator'));
   // One transport (connection pools) shared by every feature and the probe.
@@ -76,14 +90,21 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
   // cl100k counts for the meter, the router's fit check and refactors; rough until dist/tokenizer.js has loaded, which
   // happens off the activation path. Inline completions size their prompts with the rough count on purpose: exact
   // counting of a 2,000-token prefix costs about 1 ms per keystroke, half the latency budget.
-  const tokens = createLazyTokenCounter(() => loadTokenCounter((reason) => log.warn(`cl100k tokenizer unavailable, token counts stay rough estimates (${reason})`)));
+  const tokens = createLazyTokenCounter(() =>
+    loadTokenCounter((reason) =>
+      log.warn(`cl100k tokenizer unavailable, token counts stay rough estimates (${reason})`),
+    ),
+  );
   const tokenizerTimer = setTimeout(() => void tokens.load(), TOKENIZER_LOAD_DELAY_MS);
   context.subscriptions.push({ dispose: () => clearTimeout(tokenizerTimer) });
   // Routing (issue 7): each request goes where it fits and is healthy, fails over, hedges inline; windows are detected
   // from the endpoints in the background after each configuration change (never on the activation path).
   const windows = new ContextWindowBook(
     (endpoint, signal) => detectContextWindow(transport, endpoint, { signal }),
-    (endpoint, info) => log.info(`Context window of ${endpoint.label} (${endpoint.id}): ${info.contextWindow ?? 'unknown'} tokens (${info.source}: ${info.detail})`),
+    (endpoint, info) =>
+      log.info(
+        `Context window of ${endpoint.label} (${endpoint.id}): ${info.contextWindow ?? 'unknown'} tokens (${info.source}: ${info.detail})`,
+      ),
   );
   // The router's health book, shared with the speed panel (which shows breaker state and rolling figures).
   const health = new EndpointHealthBook(systemClock);
@@ -95,30 +116,52 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
     endpoints: () => [...endpoints.endpoints('burst'), ...endpoints.endpoints('longContext')],
     completionsEnabled: () => readBooleanSetting(settings, 'inline.enabled'),
     // A probe that succeeds ends the endpoint's rest in the router's health book ("Probe Backends" means "try it now").
-    prober: proberEndingRests((endpoint, signal) => probeEndpoint(endpoint.target, { transport, clock: systemClock, countTokens: tokens.count, signal }), health),
+    prober: proberEndingRests(
+      (endpoint, signal) =>
+        probeEndpoint(endpoint.target, { transport, clock: systemClock, countTokens: tokens.count, signal }),
+      health,
+    ),
     contextWindowOf: (endpoint) => windows.infoOf(endpoint),
     healthOf: (endpoint) => health.snapshot(endpoint.id),
     settings,
   });
-  context.subscriptions.push(speedUi, endpoints.onDidChange(() => speedUi.refresh()));
+  context.subscriptions.push(
+    speedUi,
+    endpoints.onDidChange(() => speedUi.refresh()),
+  );
   flushSpeedHistory = () => speedUi.flush();
   const rateLimits = new RateLimitBook();
   const generation = new RoutedGenerationService({
-    transport, clock: systemClock, endpoints: (role) => endpoints.endpoints(role), sink: speedUi.hub, countTokens: tokens.count, health,
-    timeouts: () => ({ headersTimeoutMs: readNumberSetting(settings, 'network.headersTimeoutMs'), idleTimeoutMs: readNumberSetting(settings, 'network.idleTimeoutMs') }),
+    transport,
+    clock: systemClock,
+    endpoints: (role) => endpoints.endpoints(role),
+    sink: speedUi.hub,
+    countTokens: tokens.count,
+    health,
+    timeouts: () => ({
+      headersTimeoutMs: readNumberSetting(settings, 'network.headersTimeoutMs'),
+      idleTimeoutMs: readNumberSetting(settings, 'network.idleTimeoutMs'),
+    }),
     contextWindowOf: (endpoint) => windows.windowOf(endpoint),
     hedging: () => readBooleanSetting(settings, 'routing.hedgeInline'),
     onResponseHeaders: (endpoint, headers) => rateLimits.record(endpoint.id, headers),
     knownSecrets: () => redactor.knownSecrets(),
     onPromptRedacted: (endpoint, task, counts) => log.warn(describePromptRedaction(counts, task, endpoint.label)),
-    onDecision: (decision) => (decision.task === 'inline' && decision.reason === 'fits' ? log.debug : log.info).call(log, describeRouteDecision(decision)),
+    onDecision: (decision) =>
+      (decision.task === 'inline' && decision.reason === 'fits' ? log.debug : log.info).call(
+        log,
+        describeRouteDecision(decision),
+      ),
   });
-  context.subscriptions.push({ dispose: () => windows.dispose() }, endpoints.onDidChange(() => {
-    const all = [...endpoints.endpoints('burst'), ...endpoints.endpoints('longContext')];
-    // A new server in an old place (burst#0) starts with a clean bill of health, in the panel too.
-    health.reconcile(all);
-    void windows.refresh(all).then(() => speedUi.refresh());
-  }));
+  context.subscriptions.push(
+    { dispose: () => windows.dispose() },
+    endpoints.onDidChange(() => {
+      const all = [...endpoints.endpoints('burst'), ...endpoints.endpoints('longContext')];
+      // A new server in an old place (burst#0) starts with a clean bill of health, in the panel too.
+      health.reconcile(all);
+      void windows.refresh(all).then(() => speedUi.refresh());
+    }),
+  );
   // git's global excludes file: one of the rules of the file gate that repository tasks and inline completions share.
   const globalExcludes = new GitGlobalExcludesFile();
   context.subscriptions.push(globalExcludes);
@@ -129,16 +172,45 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
     maxFileBytes: () => readNumberSetting(settings, 'repo.maxFileSizeKb') * 1024,
     readerScript: context.asAbsolutePath(join('dist', 'repoFileReader.js')),
   });
-  const repoTokenCounter = () => loadTokenCounter((reason) => log.warn(`Repository context: cl100k tokenizer unavailable, using the rough estimate (${reason})`));
-  context.subscriptions.push(repoIndex, new RepoCommands({ service: generation, host: repoIndex, log, countTokens: repoTokenCounter, maxContextTokens: () => readNumberSetting(settings, 'repo.maxContextTokens') }));
+  const repoTokenCounter = () =>
+    loadTokenCounter((reason) =>
+      log.warn(`Repository context: cl100k tokenizer unavailable, using the rough estimate (${reason})`),
+    );
+  context.subscriptions.push(
+    repoIndex,
+    new RepoCommands({
+      service: generation,
+      host: repoIndex,
+      log,
+      countTokens: repoTokenCounter,
+      maxContextTokens: () => readNumberSetting(settings, 'repo.maxContextTokens'),
+    }),
+  );
   // Refactors (issue 5): streamed into the editor through the generation service.
-  context.subscriptions.push({ dispose: () => void transport.close() }, new RefactorCommands({ service: generation, clock: systemClock, log, countTokens: tokens.count }));
+  context.subscriptions.push(
+    { dispose: () => void transport.close() },
+    new RefactorCommands({ service: generation, clock: systemClock, log, countTokens: tokens.count }),
+  );
   // Inline completions (issue 4): the provider for every language, its toggle, cache hits recorded in the stats hub.
   context.subscriptions.push(
-    createInlineCompletions({ service: generation, clock: systemClock, countTokens: roughTokenCount, settings, log, globalState: context.globalState, globalExcludes, sink: speedUi.hub, onDidToggle: () => speedUi.refresh(), hasInlineBackend: () => endpoints.endpoints('burst').some((endpoint) => endpoint.fim !== 'none'),
+    createInlineCompletions({
+      service: generation,
+      clock: systemClock,
+      countTokens: roughTokenCount,
+      settings,
+      log,
+      globalState: context.globalState,
+      globalExcludes,
+      sink: speedUi.hub,
+      onDidToggle: () => speedUi.refresh(),
+      hasInlineBackend: () => endpoints.endpoints('burst').some((endpoint) => endpoint.fim !== 'none'),
       rateLimitLow: (endpointId) => rateLimits.isLow(endpointId),
       onSuggestionShown: (sample) => speedUi.hub.suggestionShown(sample),
-      warm: () => endpoints.endpoints('burst').forEach((endpoint) => void transport.warm(protocolFor(endpoint.target.protocol).warmUrl(endpoint.target))) }),
+      warm: () =>
+        endpoints
+          .endpoints('burst')
+          .forEach((endpoint) => void transport.warm(protocolFor(endpoint.target.protocol).warmUrl(endpoint.target))),
+    }),
   );
   log.info(`Activated in ${(performance.now() - activationStartMs).toFixed(1)} ms`);
   return { statsSink: speedUi.hub };

@@ -101,8 +101,18 @@ function pair(value: Percentiles | null, format: (n: number) => string): string 
 
 // ---------- the page shell: built once, so focus and scroll positions survive redraws ----------
 
-function button(id: string, label: string, description: string, message: WebviewToHostMessage, secondary = false): HTMLButtonElement {
-  const element = el('button', { id, type: 'button', title: description, 'aria-label': `${label}: ${description}` }, label);
+function button(
+  id: string,
+  label: string,
+  description: string,
+  message: WebviewToHostMessage,
+  secondary = false,
+): HTMLButtonElement {
+  const element = el(
+    'button',
+    { id, type: 'button', title: description, 'aria-label': `${label}: ${description}` },
+    label,
+  );
   if (secondary) element.classList.add('secondary');
   element.addEventListener('click', () => vscode.postMessage(message));
   return element;
@@ -118,8 +128,16 @@ function buildShell(app: HTMLElement): void {
       el(
         'div',
         { class: 'actions', role: 'toolbar', 'aria-label': 'Model speed actions' },
-        button('probe', 'Probe backends', 'send one small code request to every configured backend and compare them', { type: 'runProbe' }),
-        button('export-json', 'Export JSON', 'save the speed history as JSON', { type: 'export', format: 'json' }, true),
+        button('probe', 'Probe backends', 'send one small code request to every configured backend and compare them', {
+          type: 'runProbe',
+        }),
+        button(
+          'export-json',
+          'Export JSON',
+          'save the speed history as JSON',
+          { type: 'export', format: 'json' },
+          true,
+        ),
         button('export-csv', 'Export CSV', 'save the speed history as CSV', { type: 'export', format: 'csv' }, true),
         button('reset', 'Reset', 'forget the recorded speed history (asks first)', { type: 'reset' }, true),
       ),
@@ -127,8 +145,18 @@ function buildShell(app: HTMLElement): void {
     el('p', { id: 'notice', class: 'notice', role: 'status', hidden: '' }),
     el('section', { id: 'running', 'aria-label': 'Requests streaming now' }),
     // Probe results come first after a probe: they answer what the person just asked.
-    el('section', { id: 'probe-section', 'aria-labelledby': 'probe-title', hidden: '' }, el('h2', { id: 'probe-title' }, 'Probe'), el('div', { id: 'probe-results', class: 'scroll-x' })),
-    el('section', { 'aria-labelledby': 'backends-title' }, el('h2', { id: 'backends-title' }, 'Backends'), el('div', { id: 'backends', class: 'scroll-x' })),
+    el(
+      'section',
+      { id: 'probe-section', 'aria-labelledby': 'probe-title', hidden: '' },
+      el('h2', { id: 'probe-title' }, 'Probe'),
+      el('div', { id: 'probe-results', class: 'scroll-x' }),
+    ),
+    el(
+      'section',
+      { 'aria-labelledby': 'backends-title' },
+      el('h2', { id: 'backends-title' }, 'Backends'),
+      el('div', { id: 'backends', class: 'scroll-x' }),
+    ),
     el(
       'section',
       { id: 'routing-section', 'aria-labelledby': 'routing-title', hidden: '' },
@@ -157,7 +185,8 @@ function buildShell(app: HTMLElement): void {
 function seriesIndex(snapshot: PanelSnapshot): Map<string, number> {
   const index = new Map<string, number>();
   for (const endpoint of snapshot.endpoints) index.set(endpoint.label, index.size);
-  for (const record of snapshot.recent) if (!index.has(record.endpointLabel)) index.set(record.endpointLabel, index.size);
+  for (const record of snapshot.recent)
+    if (!index.has(record.endpointLabel)) index.set(record.endpointLabel, index.size);
   return index;
 }
 
@@ -178,7 +207,12 @@ function renderSummary(snapshot: PanelSnapshot): void {
   byId('summary').textContent = parts.join(' · ');
   const notice = byId('notice');
   const simulated = snapshot.endpoints.some((endpoint) => endpoint.simulated && endpoint.configured);
-  const text = [snapshot.notice, simulated ? 'Simulated backends are in use: these figures come from the built-in simulator, not a real model.' : null]
+  const text = [
+    snapshot.notice,
+    simulated
+      ? 'Simulated backends are in use: these figures come from the built-in simulator, not a real model.'
+      : null,
+  ]
     .filter((line): line is string => line !== null)
     .join(' ');
   notice.textContent = text;
@@ -203,7 +237,11 @@ function renderRunning(snapshot: PanelSnapshot): void {
           `${row.task} on ${row.endpointLabel ?? 'a backend being chosen'}`,
           row.routeReason === null ? '' : ` (${row.routeReason})`,
           ' — ',
-          el('strong', {}, row.liveTokensPerSec === null ? 'waiting for the first token' : `${formatRate(row.liveTokensPerSec)} tok/s`),
+          el(
+            'strong',
+            {},
+            row.liveTokensPerSec === null ? 'waiting for the first token' : `${formatRate(row.liveTokensPerSec)} tok/s`,
+          ),
           `, ${formatCount(row.outputTokens)} tokens`,
         ),
       ),
@@ -248,7 +286,11 @@ function renderBackends(snapshot: PanelSnapshot, series: Map<string, number>): v
   const container = byId('backends');
   if (snapshot.endpoints.length === 0) {
     container.replaceChildren(
-      el('p', { class: 'muted' }, 'No backends yet. Run “Latency Copilot: Configure Backends” from the Command Palette.'),
+      el(
+        'p',
+        { class: 'muted' },
+        'No backends yet. Run “Latency Copilot: Configure Backends” from the Command Palette.',
+      ),
     );
     return;
   }
@@ -273,7 +315,10 @@ function renderBackends(snapshot: PanelSnapshot, series: Map<string, number>): v
       ['Prefill tok/s', 'prompt tokens per second, when the server reports prompt timing'],
       ['Counted by', 'share of figures from the server’s own token counts (the rest are estimates)'],
       ['Errors', 'failed requests by reason'],
-      ['Fallbacks', 'requests routed here by failover, while the preferred backend rested, or because the prompt was too long'],
+      [
+        'Fallbacks',
+        'requests routed here by failover, while the preferred backend rested, or because the prompt was too long',
+      ],
       ['Hedges', 'hedged copies sent here'],
       ['Cache hits', 'inline completions served from the cache (hit rate)'],
     ]),
@@ -297,14 +342,25 @@ function renderBackends(snapshot: PanelSnapshot, series: Map<string, number>): v
           name,
           keystrokeCell(endpoint),
           cell(formatCount(endpoint.requests), 'num'),
-          cell(pair(endpoint.ttftMs, (n) => formatMs(n)), 'num'),
+          cell(
+            pair(endpoint.ttftMs, (n) => formatMs(n)),
+            'num',
+          ),
           cell(pair(endpoint.decodeTokensPerSec, formatRate), decodeSlow ? 'num slow' : 'num'),
           cell(formatRate(endpoint.prefillTokensPerSec), 'num'),
-          cell(endpoint.serverCountedShare === null ? '–' : `server ${formatShare(endpoint.serverCountedShare)}`, 'num'),
+          cell(
+            endpoint.serverCountedShare === null ? '–' : `server ${formatShare(endpoint.serverCountedShare)}`,
+            'num',
+          ),
           cell(errorsText(endpoint), endpoint.errors > 0 ? 'bad' : undefined),
           cell(formatCount(endpoint.fallbacks), 'num'),
           cell(formatCount(endpoint.hedges), 'num'),
-          cell(endpoint.cacheHitRate === null ? '–' : `${formatCount(endpoint.cacheHits)} (${formatShare(endpoint.cacheHitRate)})`, 'num'),
+          cell(
+            endpoint.cacheHitRate === null
+              ? '–'
+              : `${formatCount(endpoint.cacheHits)} (${formatShare(endpoint.cacheHitRate)})`,
+            'num',
+          ),
         );
       }),
     ),
@@ -339,7 +395,12 @@ function secondsUntil(epochMs: number): number {
 
 /** True once routed requests taught the router something about the backend (a first token or a failure). */
 function routed(health: HealthRow): boolean {
-  return health.ttftSamples > 0 || health.errorRate > 0 || health.consecutiveFailures > 0 || health.decodeTokensPerSec !== null;
+  return (
+    health.ttftSamples > 0 ||
+    health.errorRate > 0 ||
+    health.consecutiveFailures > 0 ||
+    health.decodeTokensPerSec !== null
+  );
 }
 
 /** The breaker state as the person should read it now: a rest that ended since the snapshot shows as a trial. */
@@ -347,7 +408,10 @@ function healthText(health: HealthRow): { readonly text: string; readonly classN
   const cause = health.restCause === null ? '' : ` (${health.restCause})`;
   const restingFor = health.restUntilEpochMs === null ? 0 : secondsUntil(health.restUntilEpochMs);
   if (health.state === 'open' && health.restUntilEpochMs !== null && restingFor > 0) {
-    return { text: `resting until ${formatTime(health.restUntilEpochMs)}, ${restingFor} s left${cause}`, className: 'bad' };
+    return {
+      text: `resting until ${formatTime(health.restUntilEpochMs)}, ${restingFor} s left${cause}`,
+      className: 'bad',
+    };
   }
   if (health.state !== 'closed') return { text: `rest over: the next request is a trial${cause}`, className: 'slow' };
   if (health.consecutiveFailures > 0) {
@@ -371,7 +435,11 @@ function renderRouting(snapshot: PanelSnapshot): void {
     el(
       'table',
       {},
-      el('caption', { class: 'visually-hidden' }, 'Per backend: the context window the router uses and where it came from, and the router’s health estimate'),
+      el(
+        'caption',
+        { class: 'visually-hidden' },
+        'Per backend: the context window the router uses and where it came from, and the router’s health estimate',
+      ),
       headerRow([
         ['Backend', 'the configured endpoint'],
         ['Context window', 'tokens the router fits prompt and answer into'],
@@ -386,17 +454,24 @@ function renderRouting(snapshot: PanelSnapshot): void {
         {},
         ...snapshot.details.map((details) => {
           const health = details.health;
-          const state = health === null ? { text: routerKnown ? '–' : 'not known', className: 'muted' } : healthText(health);
+          const state =
+            health === null ? { text: routerKnown ? '–' : 'not known', className: 'muted' } : healthText(health);
           return el(
             'tr',
             {},
             el('th', { scope: 'row' }, details.label),
-            cell(details.contextWindow.tokens === null ? 'unknown' : `${formatCount(details.contextWindow.tokens)}`, 'num'),
+            cell(
+              details.contextWindow.tokens === null ? 'unknown' : `${formatCount(details.contextWindow.tokens)}`,
+              'num',
+            ),
             cell(contextSourceText(details), details.contextWindow.source === 'unknown' ? 'muted wrap' : 'wrap'),
             cell(state.text, state.className === undefined ? 'wrap' : `${state.className} wrap`),
             cell(health === null ? '–' : `${formatMs(health.ttftP50Ms)} / ${formatMs(health.ttftP95Ms)}`, 'num'),
             cell(formatRate(health?.decodeTokensPerSec ?? null), 'num'),
-            cell(health === null || !routed(health) ? '–' : formatShare(health.errorRate), health !== null && health.errorRate >= 0.2 ? 'num bad' : 'num'),
+            cell(
+              health === null || !routed(health) ? '–' : formatShare(health.errorRate),
+              health !== null && health.errorRate >= 0.2 ? 'num bad' : 'num',
+            ),
           );
         }),
       ),
@@ -445,7 +520,10 @@ function renderChart(snapshot: PanelSnapshot, series: Map<string, number>, spec:
 
   const medians = [...series.entries()]
     .map(([label]) => {
-      const values = points.filter((point) => point.record.endpointLabel === label).map((point) => point.value).sort((a, b) => a - b);
+      const values = points
+        .filter((point) => point.record.endpointLabel === label)
+        .map((point) => point.value)
+        .sort((a, b) => a - b);
       const median = values[Math.floor((values.length - 1) / 2)];
       return median === undefined ? null : `${label} median ${spec.format(median)} ${spec.unit}`;
     })
@@ -455,7 +533,14 @@ function renderChart(snapshot: PanelSnapshot, series: Map<string, number>, spec:
       ? `${spec.title}: no data yet.`
       : `${spec.title}, last ${snapshot.recent.length} requests: ${medians.join('; ')}.`;
 
-  const chart = svg('svg', { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': description, class: 'chart' });
+  const chart = svg('svg', {
+    width,
+    height,
+    viewBox: `0 0 ${width} ${height}`,
+    role: 'img',
+    'aria-label': description,
+    class: 'chart',
+  });
   for (const fraction of [0, 0.5, 1]) {
     const value = maxValue * fraction;
     chart.append(svg('line', { x1: margin.left, x2: width - margin.right, y1: y(value), y2: y(value), class: 'grid' }));
@@ -464,8 +549,21 @@ function renderChart(snapshot: PanelSnapshot, series: Map<string, number>, spec:
     chart.append(label);
   }
   if (spec.threshold !== null && spec.threshold > 0) {
-    chart.append(svg('line', { x1: margin.left, x2: width - margin.right, y1: y(spec.threshold), y2: y(spec.threshold), class: 'threshold' }));
-    const label = svg('text', { x: margin.left + 4, y: y(spec.threshold) - 3, class: 'axis threshold-label', 'text-anchor': 'start' });
+    chart.append(
+      svg('line', {
+        x1: margin.left,
+        x2: width - margin.right,
+        y1: y(spec.threshold),
+        y2: y(spec.threshold),
+        class: 'threshold',
+      }),
+    );
+    const label = svg('text', {
+      x: margin.left + 4,
+      y: y(spec.threshold) - 3,
+      class: 'axis threshold-label',
+      'text-anchor': 'start',
+    });
     label.textContent = `slow below ${spec.format(spec.threshold)}`;
     chart.append(label);
   }
@@ -494,7 +592,12 @@ function renderChart(snapshot: PanelSnapshot, series: Map<string, number>, spec:
 function renderLegend(series: Map<string, number>): void {
   byId('legend').replaceChildren(
     ...[...series.entries()].map(([label, index]) =>
-      el('span', { class: 'legend-item' }, el('span', { class: `swatch ${seriesClass(index)}`, 'aria-hidden': 'true' }), label),
+      el(
+        'span',
+        { class: 'legend-item' },
+        el('span', { class: `swatch ${seriesClass(index)}`, 'aria-hidden': 'true' }),
+        label,
+      ),
     ),
   );
 }
@@ -525,7 +628,9 @@ function renderProbe(snapshot: PanelSnapshot): void {
   section.hidden = probe.rows.length === 0;
   if (probe.rows.length === 0) return;
   const started = probe.startedAtEpochMs === null ? '' : ` at ${formatTime(probe.startedAtEpochMs)}`;
-  byId('probe-title').textContent = probe.running ? `Probe (running, started${started})` : `Probe results (started${started})`;
+  byId('probe-title').textContent = probe.running
+    ? `Probe (running, started${started})`
+    : `Probe results (started${started})`;
   byId('probe-results').replaceChildren(
     el(
       'table',
@@ -552,7 +657,12 @@ function renderProbe(snapshot: PanelSnapshot): void {
             cell(probeStatusText(row), row.status === 'error' ? 'bad' : row.status === 'ok' ? 'good' : 'muted'),
             cell(formatMs(row.ttftMs), 'num'),
             cell(formatRate(row.decodeTokensPerSec), 'num'),
-            cell(row.outputTokens === null ? '–' : `${formatCount(row.outputTokens)}${row.tokensSource === 'estimate' ? ' (est.)' : ''}`, 'num'),
+            cell(
+              row.outputTokens === null
+                ? '–'
+                : `${formatCount(row.outputTokens)}${row.tokensSource === 'estimate' ? ' (est.)' : ''}`,
+              'num',
+            ),
             cell(formatCount(row.contextWindow), 'num'),
             cell(row.fim ?? '–'),
             cell(row.message ?? ''),
@@ -606,7 +716,10 @@ function renderLog(snapshot: PanelSnapshot): void {
             cell(record.routeReason),
             cell(formatMs(record.stats.ttftMs), 'num'),
             cell(formatRate(decode), decode !== null && decode < slow ? 'num slow' : 'num'),
-            cell(`${formatCount(record.stats.outputTokens)}${record.stats.tokensSource === 'estimate' ? ' est.' : ''}`, 'num'),
+            cell(
+              `${formatCount(record.stats.outputTokens)}${record.stats.tokensSource === 'estimate' ? ' est.' : ''}`,
+              'num',
+            ),
             cell(outcomeText(record), record.outcome === 'error' ? 'bad' : undefined),
           );
         }),
@@ -649,7 +762,9 @@ function render(snapshot: PanelSnapshot): void {
 }
 
 function isHostMessage(value: unknown): value is HostToWebviewMessage {
-  return typeof value === 'object' && value !== null && 'type' in value && value.type === 'snapshot' && 'snapshot' in value;
+  return (
+    typeof value === 'object' && value !== null && 'type' in value && value.type === 'snapshot' && 'snapshot' in value
+  );
 }
 
 function start(): void {

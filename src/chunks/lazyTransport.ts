@@ -3,13 +3,19 @@ import type { createTransport, HttpRequest, HttpResponse, Transport, TransportOp
 type CreateTransport = typeof createTransport;
 
 function hasCreateTransport(value: unknown): value is { readonly createTransport: CreateTransport } {
-  return typeof value === 'object' && value !== null && 'createTransport' in value && typeof value.createTransport === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'createTransport' in value &&
+    typeof value.createTransport === 'function'
+  );
 }
 
 /** Loads dist/transport.js next to the extension bundle (a path esbuild leaves external). */
 function loadTransportChunk(): CreateTransport {
   const loaded: unknown = require('./transport.js');
-  if (!hasCreateTransport(loaded)) throw new Error('dist/transport.js does not export createTransport; rebuild with `node esbuild.mjs`.');
+  if (!hasCreateTransport(loaded))
+    throw new Error('dist/transport.js does not export createTransport; rebuild with `node esbuild.mjs`.');
   return loaded.createTransport;
 }
 
@@ -23,7 +29,10 @@ export interface LazyTransport extends Transport {
  * The extension's transport: the same `Transport`, with undici kept out of dist/extension.js (it alone is larger than
  * the 400 KB budget) and parsed after activation instead of during it.
  */
-export function createLazyTransport(options: TransportOptions = {}, load: () => CreateTransport = loadTransportChunk): LazyTransport {
+export function createLazyTransport(
+  options: TransportOptions = {},
+  load: () => CreateTransport = loadTransportChunk,
+): LazyTransport {
   let transport: Transport | null = null;
   let closed = false;
   const ensure = (): Transport => {

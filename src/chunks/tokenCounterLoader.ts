@@ -3,7 +3,9 @@ import { roughTokenCount, type TokenCounter } from '../core/stream/meter';
 let loaded: Promise<TokenCounter> | null = null;
 
 function isCounterModule(value: unknown): value is { countTokens: (text: string) => unknown } {
-  return typeof value === 'object' && value !== null && 'countTokens' in value && typeof value.countTokens === 'function';
+  return (
+    typeof value === 'object' && value !== null && 'countTokens' in value && typeof value.countTokens === 'function'
+  );
 }
 
 /**

@@ -1,11 +1,6 @@
 /** The wire protocols the extension speaks. */
 export type ProtocolId =
-  | 'openai-chat'
-  | 'openai-completions'
-  | 'llamacpp-infill'
-  | 'ollama-generate'
-  | 'ollama-chat'
-  | 'anthropic';
+  'openai-chat' | 'openai-completions' | 'llamacpp-infill' | 'ollama-generate' | 'ollama-chat' | 'anthropic';
 
 /** Every protocol id, for validation and quick picks. */
 export const PROTOCOL_IDS: readonly ProtocolId[] = [
@@ -75,14 +70,7 @@ export type BackendRole = 'burst' | 'longContext';
  *   completions endpoint; `chat`: a hole-filling chat prompt; `none`: not used for inline completions.
  */
 export type FimSupport =
-  | 'auto'
-  | 'llamacpp-infill'
-  | 'openai-suffix'
-  | 'ollama-suffix'
-  | 'mistral-fim'
-  | 'template'
-  | 'chat'
-  | 'none';
+  'auto' | 'llamacpp-infill' | 'openai-suffix' | 'ollama-suffix' | 'mistral-fim' | 'template' | 'chat' | 'none';
 
 /** An endpoint as configured and resolved for use: settings parsed, key fetched from SecretStorage. */
 export interface ResolvedEndpoint {

@@ -43,7 +43,12 @@ export class ManualScheduler implements Scheduler {
   ) {}
 
   schedule(delayMs: number, callback: () => void): ScheduledTask {
-    const task: PendingTask = { dueMs: this.clock.now() + Math.max(0, delayMs), order: this.nextOrder++, callback, cancelled: false };
+    const task: PendingTask = {
+      dueMs: this.clock.now() + Math.max(0, delayMs),
+      order: this.nextOrder++,
+      callback,
+      cancelled: false,
+    };
     this.pending.push(task);
     return {
       cancel: () => {
@@ -81,7 +86,8 @@ export class ManualScheduler implements Scheduler {
     let best: PendingTask | undefined;
     for (const task of this.pending) {
       if (task.cancelled || task.dueMs > limitMs) continue;
-      if (best === undefined || task.dueMs < best.dueMs || (task.dueMs === best.dueMs && task.order < best.order)) best = task;
+      if (best === undefined || task.dueMs < best.dueMs || (task.dueMs === best.dueMs && task.order < best.order))
+        best = task;
     }
     return best;
   }

@@ -1,7 +1,19 @@
 // One loaded GGUF model with one context sequence, run one request at a time. The sequence keeps the previous prompt's
 // evaluated tokens: node-llama-cpp evaluates only what differs from them (the same prompt-cache reuse llama-server does).
 import { performance } from 'node:perf_hooks';
-import type { ChatHistoryItem, ChatWrapperLike, CompletionOptions, LlamaCompletionLike, LlamaContextLike, LlamaContextSequenceLike, LlamaLike, LlamaModelLike, LlamaTextLike, NodeLlamaCppModule, Token } from './nodeLlamaCpp';
+import type {
+  ChatHistoryItem,
+  ChatWrapperLike,
+  CompletionOptions,
+  LlamaCompletionLike,
+  LlamaContextLike,
+  LlamaContextSequenceLike,
+  LlamaLike,
+  LlamaModelLike,
+  LlamaTextLike,
+  NodeLlamaCppModule,
+  Token,
+} from './nodeLlamaCpp';
 
 /** A chat message as the OpenAI API sends it (text content only). */
 export interface ChatMessage {
@@ -77,12 +89,22 @@ export class LocalModel {
   ) {}
 
   /** Loads the native binding (CPU only, never builds), the model and one context sequence. */
-  static async load(module: NodeLlamaCppModule, options: { modelPath: string; contextSize: number; threads: number }): Promise<LocalModel> {
+  static async load(
+    module: NodeLlamaCppModule,
+    options: { modelPath: string; contextSize: number; threads: number },
+  ): Promise<LocalModel> {
     const llama = await module.getLlama({ gpu: false, build: 'never', logLevel: 'error', progressLogs: false });
     const model = await llama.loadModel({ modelPath: options.modelPath, gpuLayers: 0 });
     // Never past the training length: positions beyond it were never trained and produce garbage.
-    const contextSize = Math.min(options.contextSize > 0 ? options.contextSize : DEFAULT_MAX_CONTEXT, model.trainContextSize);
-    const context = await model.createContext({ contextSize, sequences: 1, ...(options.threads > 0 ? { threads: options.threads } : {}) });
+    const contextSize = Math.min(
+      options.contextSize > 0 ? options.contextSize : DEFAULT_MAX_CONTEXT,
+      model.trainContextSize,
+    );
+    const context = await model.createContext({
+      contextSize,
+      sequences: 1,
+      ...(options.threads > 0 ? { threads: options.threads } : {}),
+    });
     const sequence = context.getSequence();
     const completion = new module.LlamaCompletion({ contextSequence: sequence });
     return new LocalModel(module, llama, model, context, sequence, completion, module.resolveChatWrapper(model));
@@ -104,11 +126,16 @@ export class LocalModel {
     if (input.kind === 'prompt') return { tokens: this.model.tokenize(input.prompt, true), stopTriggers: [] };
     if (input.kind === 'infill') {
       // Counted for the window check and usage; node-llama-cpp adds the FIM tokens around them.
-      return { tokens: [...this.model.tokenize(input.prefix, false), ...this.model.tokenize(input.suffix, false)], stopTriggers: [] };
+      return {
+        tokens: [...this.model.tokenize(input.prefix, false), ...this.model.tokenize(input.suffix, false)],
+        stopTriggers: [],
+      };
     }
     if (!this.chatWrapper) throw new Error('the model has no chat template; use /v1/completions');
     const history: ChatHistoryItem[] = input.messages.map((message): ChatHistoryItem =>
-      message.role === 'assistant' ? { type: 'model', response: [message.content] } : { type: message.role, text: message.content },
+      message.role === 'assistant'
+        ? { type: 'model', response: [message.content] }
+        : { type: message.role, text: message.content },
     );
     // An empty model turn at the end: the rendered text ends with the assistant header, where the answer starts.
     history.push({ type: 'model', response: [] });
@@ -120,12 +147,20 @@ export class LocalModel {
    * Generates, calling `onText` with each decoded piece as it comes. Stops at `maxTokens`, a stop string, the model's
    * end of turn, or when `signal` aborts (then `aborted` is true and the text so far was already delivered).
    */
-  async generate(input: GenerationInput, params: SamplingParams, onText: (text: string) => void, signal: AbortSignal): Promise<GenerationOutcome> {
+  async generate(
+    input: GenerationInput,
+    params: SamplingParams,
+    onText: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<GenerationOutcome> {
     const startedAt = performance.now();
     const { tokens, stopTriggers } = this.tokensOf(input);
     if (tokens.length + 1 > this.contextSize) throw new ContextTooLongError(tokens.length, this.contextSize);
     // At least one prompt token is always evaluated again to produce the next token's logits.
-    const cachedPromptTokens = Math.min(commonPrefixLength(this.sequence.contextTokens, tokens), Math.max(0, tokens.length - 1));
+    const cachedPromptTokens = Math.min(
+      commonPrefixLength(this.sequence.contextTokens, tokens),
+      Math.max(0, tokens.length - 1),
+    );
     let firstTokenAt: number | null = null;
     let lastTokenAt = startedAt;
     let completionTokens = 0;
@@ -159,8 +194,15 @@ export class LocalModel {
       };
       result =
         input.kind === 'infill' && this.completion.infillSupported
-          ? await this.completion.generateInfillCompletionWithMeta(this.model.tokenize(input.prefix, false), this.model.tokenize(input.suffix, false), options)
-          : await this.completion.generateCompletionWithMeta(input.kind === 'infill' ? this.model.tokenize(input.prefix, false) : tokens, options);
+          ? await this.completion.generateInfillCompletionWithMeta(
+              this.model.tokenize(input.prefix, false),
+              this.model.tokenize(input.suffix, false),
+              options,
+            )
+          : await this.completion.generateCompletionWithMeta(
+              input.kind === 'infill' ? this.model.tokenize(input.prefix, false) : tokens,
+              options,
+            );
     } catch (error) {
       // Aborted before the first token: node-llama-cpp throws the signal's reason.
       if (signal.aborted) result = { response: '', metadata: { stopReason: 'abort' } };

@@ -46,19 +46,34 @@ function isNoBinaryError(error: unknown): boolean {
 
 async function main(): Promise<void> {
   const args = parseHostArguments(process.argv.slice(2));
-  if (!args) return fail('start-failed', 'The local engine host was started without --model, --module-dir, --context and --threads.');
-  if (engineKey.length < MIN_ENGINE_KEY_LENGTH) return fail('start-failed', `The local engine host was started without its key (${ENGINE_KEY_ENV}); it is started by the extension, not by hand.`);
+  if (!args)
+    return fail(
+      'start-failed',
+      'The local engine host was started without --model, --module-dir, --context and --threads.',
+    );
+  if (engineKey.length < MIN_ENGINE_KEY_LENGTH)
+    return fail(
+      'start-failed',
+      `The local engine host was started without its key (${ENGINE_KEY_ENV}); it is started by the extension, not by hand.`,
+    );
   if (!existsSync(args.modelPath) || !statSync(args.modelPath).isFile()) {
-    return fail('model-missing', `The model file ${args.modelPath} does not exist. Set latencyCopilot.localEngine.modelPath to a GGUF file, or give latencyCopilot.localEngine.modelUrl to download one.`);
+    return fail(
+      'model-missing',
+      `The model file ${args.modelPath} does not exist. Set latencyCopilot.localEngine.modelPath to a GGUF file, or give latencyCopilot.localEngine.modelUrl to download one.`,
+    );
   }
   // Only the configured folder (or its node_modules) is looked at, and only after its package.json names node-llama-cpp:
   // importing a module runs it, so nothing found by walking up parent folders is ever imported.
   const location = locateNodeLlamaCpp(args.moduleDir);
   if (!location.found) return fail('binary-missing', nodeLlamaCppMissingMessage(args.moduleDir, location));
   const module = await importNodeLlamaCpp(location).catch((error: unknown) =>
-    fail('binary-missing', `node-llama-cpp at ${location.entry} could not be loaded: ${error instanceof Error ? error.message : String(error)}`),
+    fail(
+      'binary-missing',
+      `node-llama-cpp at ${location.entry} could not be loaded: ${error instanceof Error ? error.message : String(error)}`,
+    ),
   );
-  if (!module) return fail('binary-missing', `${location.entry} is not a node-llama-cpp version the local engine supports (3.x).`);
+  if (!module)
+    return fail('binary-missing', `${location.entry} is not a node-llama-cpp version the local engine supports (3.x).`);
 
   let model: LocalModel;
   try {
@@ -66,11 +81,18 @@ async function main(): Promise<void> {
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     if (isNoBinaryError(error)) {
-      return fail('binary-missing', `node-llama-cpp has no prebuilt binary for ${process.platform}-${process.arch}: install @node-llama-cpp/${process.platform}-${process.arch} next to it. (${detail})`);
+      return fail(
+        'binary-missing',
+        `node-llama-cpp has no prebuilt binary for ${process.platform}-${process.arch}: install @node-llama-cpp/${process.platform}-${process.arch} next to it. (${detail})`,
+      );
     }
     return fail('start-failed', `The model ${args.modelPath} could not be loaded: ${detail}`);
   }
-  const server = new OpenAiServer({ model, modelId: basename(args.modelPath).replace(/\.gguf$/i, ''), apiKey: engineKey });
+  const server = new OpenAiServer({
+    model,
+    modelId: basename(args.modelPath).replace(/\.gguf$/i, ''),
+    apiKey: engineKey,
+  });
   const port = await server.listen();
 
   let closing = false;
@@ -85,11 +107,15 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown());
   process.on('SIGINT', () => void shutdown());
   process.on('message', (message: unknown) => {
-    if (typeof message === 'object' && message !== null && 'type' in message && message.type === 'stop') void shutdown();
+    if (typeof message === 'object' && message !== null && 'type' in message && message.type === 'stop')
+      void shutdown();
   });
   await tell({ type: 'ready', port, contextSize: model.contextSize, loadMs: performance.now() - startedAt });
 }
 
 main().catch(async (error: unknown) => {
-  await fail('start-failed', `The local engine host failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  await fail(
+    'start-failed',
+    `The local engine host failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  );
 });

@@ -44,7 +44,11 @@ export interface LlamaCompletionLike {
   /** True when the model has fill-in-the-middle tokens. */
   readonly infillSupported: boolean;
   generateCompletionWithMeta(input: Token[], options: CompletionOptions): Promise<CompletionResult>;
-  generateInfillCompletionWithMeta(prefix: Token[], suffix: Token[], options: CompletionOptions): Promise<CompletionResult>;
+  generateInfillCompletionWithMeta(
+    prefix: Token[],
+    suffix: Token[],
+    options: CompletionOptions,
+  ): Promise<CompletionResult>;
   dispose(): void;
 }
 
@@ -176,9 +180,11 @@ function readManifest(packageDir: string): Record<string, unknown> | string | nu
   } catch {
     return `${manifestPath} is not valid JSON`;
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return `${manifestPath} is not a package manifest`;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    return `${manifestPath} is not a package manifest`;
   const manifest: Record<string, unknown> = Object.fromEntries(Object.entries(parsed));
-  if (manifest['name'] !== 'node-llama-cpp') return `${manifestPath} is the package ${JSON.stringify(manifest['name'] ?? null)}, not node-llama-cpp`;
+  if (manifest['name'] !== 'node-llama-cpp')
+    return `${manifestPath} is the package ${JSON.stringify(manifest['name'] ?? null)}, not node-llama-cpp`;
   return manifest;
 }
 

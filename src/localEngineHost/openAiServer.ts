@@ -13,7 +13,12 @@ import type { ChatMessage, GenerationInput, GenerationOutcome, SamplingParams } 
 /** What the server needs from the model: one generation at a time (the server queues). */
 export interface ServedModel {
   readonly contextSize: number;
-  generate(input: GenerationInput, params: SamplingParams, onText: (text: string) => void, signal: AbortSignal): Promise<GenerationOutcome>;
+  generate(
+    input: GenerationInput,
+    params: SamplingParams,
+    onText: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<GenerationOutcome>;
 }
 
 /** Largest request body accepted, in bytes: a long-context prompt is a few MB of text. */
@@ -72,10 +77,17 @@ function optionalNumber(body: Json, key: string): number | undefined {
 
 /** OpenAI sampling fields -> the model's parameters. */
 function samplingOf(body: Json): SamplingParams {
-  const maxTokens = optionalNumber(body, 'max_tokens') ?? optionalNumber(body, 'max_completion_tokens') ?? DEFAULT_MAX_TOKENS;
-  if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new RequestError(400, "'max_tokens' must be a positive integer");
+  const maxTokens =
+    optionalNumber(body, 'max_tokens') ?? optionalNumber(body, 'max_completion_tokens') ?? DEFAULT_MAX_TOKENS;
+  if (!Number.isInteger(maxTokens) || maxTokens < 1)
+    throw new RequestError(400, "'max_tokens' must be a positive integer");
   const rawStop = body['stop'];
-  const stop = typeof rawStop === 'string' ? [rawStop] : Array.isArray(rawStop) ? rawStop.filter((item): item is string => typeof item === 'string' && item !== '') : [];
+  const stop =
+    typeof rawStop === 'string'
+      ? [rawStop]
+      : Array.isArray(rawStop)
+        ? rawStop.filter((item): item is string => typeof item === 'string' && item !== '')
+        : [];
   const logitBias = new Map<number, number>();
   const rawBias = body['logit_bias'];
   if (isRecord(rawBias)) {
@@ -84,14 +96,23 @@ function samplingOf(body: Json): SamplingParams {
       if (Number.isInteger(id) && id >= 0 && typeof bias === 'number' && Number.isFinite(bias)) logitBias.set(id, bias);
     }
   }
-  return { maxTokens, temperature: optionalNumber(body, 'temperature'), topP: optionalNumber(body, 'top_p'), seed: optionalNumber(body, 'seed'), stop, logitBias };
+  return {
+    maxTokens,
+    temperature: optionalNumber(body, 'temperature'),
+    topP: optionalNumber(body, 'top_p'),
+    seed: optionalNumber(body, 'seed'),
+    stop,
+    logitBias,
+  };
 }
 
 /** Text of an OpenAI message's content: a string, or the text parts of a content array. */
 function contentText(content: unknown): string | null {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return null;
-  return content.map((part) => (isRecord(part) && part['type'] === 'text' && typeof part['text'] === 'string' ? part['text'] : '')).join('');
+  return content
+    .map((part) => (isRecord(part) && part['type'] === 'text' && typeof part['text'] === 'string' ? part['text'] : ''))
+    .join('');
 }
 
 function chatMessagesOf(body: Json): ChatMessage[] {
@@ -158,10 +179,21 @@ function mediaType(contentType: string | undefined): string {
  */
 function refusalOf(request: IncomingMessage, port: number, apiKey: string): RequestError | null {
   const host = (request.headers.host ?? '').toLowerCase();
-  if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return new RequestError(403, 'this server only answers requests addressed to 127.0.0.1 or localhost', 'permission_error');
-  if (request.headers.origin !== undefined) return new RequestError(403, 'this server does not answer requests from web pages', 'permission_error');
+  if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`)
+    return new RequestError(
+      403,
+      'this server only answers requests addressed to 127.0.0.1 or localhost',
+      'permission_error',
+    );
+  if (request.headers.origin !== undefined)
+    return new RequestError(403, 'this server does not answer requests from web pages', 'permission_error');
   const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-  if (!bearer?.[1] || !sameKey(bearer[1], apiKey)) return new RequestError(401, 'missing or wrong key: only the extension that started this engine may use it', 'authentication_error');
+  if (!bearer?.[1] || !sameKey(bearer[1], apiKey))
+    return new RequestError(
+      401,
+      'missing or wrong key: only the extension that started this engine may use it',
+      'authentication_error',
+    );
   if (request.method === 'POST' && mediaType(request.headers['content-type']) !== 'application/json') {
     return new RequestError(415, 'the request body must be sent as application/json');
   }
@@ -178,7 +210,10 @@ export class OpenAiServer {
   constructor(private readonly options: OpenAiServerOptions) {
     this.server = createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
-        const failure = error instanceof RequestError ? error : new RequestError(500, error instanceof Error ? error.message : String(error), 'server_error');
+        const failure =
+          error instanceof RequestError
+            ? error
+            : new RequestError(500, error instanceof Error ? error.message : String(error), 'server_error');
         if (!response.headersSent) sendError(response, failure);
         else response.destroy();
       });
@@ -223,7 +258,14 @@ export class OpenAiServer {
     if (request.method === 'GET' && (path === '/v1/models' || path === '/models')) {
       return sendJson(response, 200, {
         object: 'list',
-        data: [{ id: this.options.modelId, object: 'model', owned_by: 'latency-copilot-local', context_length: this.options.model.contextSize }],
+        data: [
+          {
+            id: this.options.modelId,
+            object: 'model',
+            owned_by: 'latency-copilot-local',
+            context_length: this.options.model.contextSize,
+          },
+        ],
       });
     }
     if (request.method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions')) {
@@ -234,7 +276,10 @@ export class OpenAiServer {
       const body = await readJson(request);
       // `suffix` asks for fill-in-the-middle (OpenAI's completions API); the model's own FIM tokens frame it.
       const suffix = body['suffix'];
-      const input: GenerationInput = typeof suffix === 'string' ? { kind: 'infill', prefix: promptOf(body), suffix } : { kind: 'prompt', prompt: promptOf(body) };
+      const input: GenerationInput =
+        typeof suffix === 'string'
+          ? { kind: 'infill', prefix: promptOf(body), suffix }
+          : { kind: 'prompt', prompt: promptOf(body) };
       return this.complete(body, input, response);
     }
     throw new RequestError(404, `no route ${request.method ?? ''} ${path}`, 'not_found_error');
@@ -255,7 +300,8 @@ export class OpenAiServer {
       if (!response.writableFinished) controller.abort();
     });
     const chunkOf = (choice: Json): Json => ({ id, object, created, model, choices: [{ index: 0, ...choice }] });
-    const piece = (text: string): Json => (chat ? { delta: { content: text }, finish_reason: null } : { text, finish_reason: null });
+    const piece = (text: string): Json =>
+      chat ? { delta: { content: text }, finish_reason: null } : { text, finish_reason: null };
     const write = (payload: Json): void => {
       response.write(`data: ${JSON.stringify(payload)}\n\n`);
     };
@@ -273,7 +319,11 @@ export class OpenAiServer {
               return;
             }
             if (!response.headersSent) {
-              response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+              response.writeHead(200, {
+                'content-type': 'text/event-stream',
+                'cache-control': 'no-cache',
+                connection: 'keep-alive',
+              });
               if (chat) write(chunkOf({ delta: { role: 'assistant', content: null }, finish_reason: null }));
             }
             write(chunkOf(piece(text)));
@@ -281,7 +331,8 @@ export class OpenAiServer {
           controller.signal,
         );
       } catch (error) {
-        if (error instanceof ContextTooLongError) throw new RequestError(400, error.message, 'exceed_context_size_error');
+        if (error instanceof ContextTooLongError)
+          throw new RequestError(400, error.message, 'exceed_context_size_error');
         throw error;
       }
     });
@@ -295,19 +346,43 @@ export class OpenAiServer {
       cache_n: outcome.cachedPromptTokens,
       predicted_n: outcome.completionTokens,
       predicted_ms: outcome.predictedMs,
-      predicted_per_second: outcome.predictedMs > 0 ? ((outcome.completionTokens - 1) * 1000) / outcome.predictedMs : null,
+      predicted_per_second:
+        outcome.predictedMs > 0 ? ((outcome.completionTokens - 1) * 1000) / outcome.predictedMs : null,
     };
-    const usage = { prompt_tokens: outcome.promptTokens, completion_tokens: outcome.completionTokens, total_tokens: outcome.promptTokens + outcome.completionTokens };
+    const usage = {
+      prompt_tokens: outcome.promptTokens,
+      completion_tokens: outcome.completionTokens,
+      total_tokens: outcome.promptTokens + outcome.completionTokens,
+    };
     if (!stream) {
-      const choice = chat ? { index: 0, message: { role: 'assistant', content: answer }, finish_reason: outcome.finishReason } : { index: 0, text: answer, finish_reason: outcome.finishReason };
-      return sendJson(response, 200, { id, object: chat ? 'chat.completion' : 'text_completion', created, model, choices: [choice], usage, timings });
+      const choice = chat
+        ? { index: 0, message: { role: 'assistant', content: answer }, finish_reason: outcome.finishReason }
+        : { index: 0, text: answer, finish_reason: outcome.finishReason };
+      return sendJson(response, 200, {
+        id,
+        object: chat ? 'chat.completion' : 'text_completion',
+        created,
+        model,
+        choices: [choice],
+        usage,
+        timings,
+      });
     }
     if (!response.headersSent) {
       // Nothing was generated (an immediate stop): the stream still has its opening.
-      response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      response.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+      });
       if (chat) write(chunkOf({ delta: { role: 'assistant', content: null }, finish_reason: null }));
     }
-    write({ ...chunkOf(chat ? { delta: {}, finish_reason: outcome.finishReason } : { text: '', finish_reason: outcome.finishReason }), timings });
+    write({
+      ...chunkOf(
+        chat ? { delta: {}, finish_reason: outcome.finishReason } : { text: '', finish_reason: outcome.finishReason },
+      ),
+      timings,
+    });
     if (includeUsage) write({ id, object, created, model, choices: [], usage });
     response.end('data: [DONE]\n\n');
   }

@@ -60,7 +60,11 @@ export function tokenizeAtLeast(text: string, limit: number, tokenize: (text: st
  * stop string (the text ends right before it, as every API does), then the caps. A cap that cuts the text makes the
  * finish `length`; a stop string that ends it makes the finish `stop` with the word.
  */
-export function limitCompletion(text: string, limits: CompletionLimits, tokenize: (text: string) => TokenizedText): LimitedCompletion {
+export function limitCompletion(
+  text: string,
+  limits: CompletionLimits,
+  tokenize: (text: string) => TokenizedText,
+): LimitedCompletion {
   let kept = text;
   let tokens: TokenizedText | null = null;
   if (limits.naturalTokens !== null) {

@@ -8,9 +8,7 @@ import { corpusCode, guessLanguage, stableHash } from './defaultCompletion';
 
 /** A continuation mode: `true` continues like the file, `wrong` never does, `mixed` is `true` with probability `trueShare`. */
 export type SimContinuationMode =
-  | { readonly kind: 'true' }
-  | { readonly kind: 'wrong' }
-  | { readonly kind: 'mixed'; readonly trueShare: number };
+  { readonly kind: 'true' } | { readonly kind: 'wrong' } | { readonly kind: 'mixed'; readonly trueShare: number };
 
 /** A mode as written in options, the CLI and the `x-sim-continuation` header: `true`, `wrong` or `mixed:P` (0 <= P <= 1). */
 export type SimContinuationSpec = 'true' | 'wrong' | `mixed:${number}`;
@@ -68,7 +66,12 @@ const WRONG_SCAN_LINES = 400;
 // src/core/inline/fimTemplates.ts): the prefix is the text between `open` and `close`. A prompt counts as one only when
 // it ends with the template's last marker (Codestral's `[SUFFIX]s[PREFIX]p` starts with its first), so that code that
 // merely mentions the markers (a file about FIM templates) is taken as it is.
-const FIM_TEMPLATES: readonly { readonly open: string; readonly close: string | null; readonly ends?: string; readonly starts?: string }[] = [
+const FIM_TEMPLATES: readonly {
+  readonly open: string;
+  readonly close: string | null;
+  readonly ends?: string;
+  readonly starts?: string;
+}[] = [
   { open: '<|fim_prefix|>', close: '<|fim_suffix|>', ends: '<|fim_middle|>' },
   { open: '<fim_prefix>', close: '<fim_suffix>', ends: '<fim_middle>' },
   { open: '<｜fim▁begin｜>', close: '<｜fim▁hole｜>', ends: '<｜fim▁end｜>' },
@@ -365,7 +368,13 @@ export class ContinuationIndex {
    * The longest match among the places where prefix line `anchor` occurs, of tails that start at line `startBy` or
    * earlier.
    */
-  private searchFrom(lines: readonly string[], partial: string, anchor: number, places: readonly number[], startBy: number): ContinuationMatch | null {
+  private searchFrom(
+    lines: readonly string[],
+    partial: string,
+    anchor: number,
+    places: readonly number[],
+    startBy: number,
+  ): ContinuationMatch | null {
     const last = lines.length - 1;
     let best: ContinuationMatch | null = null;
     const candidates = Math.min(places.length, MAX_CANDIDATES * 2);
@@ -389,7 +398,11 @@ export class ContinuationIndex {
         start = index;
       }
       if (start > startBy) continue;
-      if (best === null || matchedChars > best.matchedChars || (matchedChars === best.matchedChars && file.position < best.fileIndex)) {
+      if (
+        best === null ||
+        matchedChars > best.matchedChars ||
+        (matchedChars === best.matchedChars && file.position < best.fileIndex)
+      ) {
         best = { fileIndex: file.position, offset: cursorLineStart + partial.length, matchedChars };
       }
     }
@@ -451,7 +464,11 @@ function mixSeed(hash: number): number {
  * The completion a continuation mode gives a request, or null when the prefix matches nothing in the files (the
  * caller then answers as it would without a mode).
  */
-export function continuationCompletion(mode: SimContinuationMode, index: ContinuationIndex, request: ContinuationRequest): string | null {
+export function continuationCompletion(
+  mode: SimContinuationMode,
+  index: ContinuationIndex,
+  request: ContinuationRequest,
+): string | null {
   const match = index.find(prefixOfPrompt(request.prefix));
   if (match === null) return null;
   const truth = index.textAfter(match);

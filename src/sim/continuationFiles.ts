@@ -1,6 +1,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_MAX_FILE_BYTES, exclusionByContent, exclusionByName, isSkippedDirectory } from '../core/repo/fileSafety';
+import {
+  DEFAULT_MAX_FILE_BYTES,
+  exclusionByContent,
+  exclusionByName,
+  isSkippedDirectory,
+} from '../core/repo/fileSafety';
 
 /** What `readContinuationDir` read, for the CLI to report. */
 export interface ContinuationDir {
@@ -22,7 +27,9 @@ export function readContinuationDir(dir: string, maxFileBytes = DEFAULT_MAX_FILE
   const texts: string[] = [];
   let skipped = 0;
   const visit = (folder: string): void => {
-    const entries = readdirSync(folder, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const entries = readdirSync(folder, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
     for (const entry of entries) {
       if (texts.length >= MAX_FILES) return;
       const path = join(folder, entry.name);

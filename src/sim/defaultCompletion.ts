@@ -56,4 +56,3 @@ export function defaultCompletion(request: SimCompletionRequest, style: SimChatS
   if (style === 'plain') return code;
   return `Here is the refactored code, with the same behaviour and clearer names:\n\n\`\`\`${FENCE_TAG[language]}\n${code}\`\`\`\n`;
 }
-

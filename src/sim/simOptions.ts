@@ -213,7 +213,8 @@ export function resolveRequestSettings(defaults: SimulatorOptions, headers: Inco
   };
   const checkFlag = (name: string): boolean | undefined => {
     const value = flagHeader(headers, name);
-    if (value === undefined && headerValue(headers, name) !== undefined) throw new SimHeaderError(`${name} must be 1 or 0`);
+    if (value === undefined && headerValue(headers, name) !== undefined)
+      throw new SimHeaderError(`${name} must be 1 or 0`);
     return value;
   };
   const faultSpec = headerValue(headers, 'x-sim-fault');
@@ -235,16 +236,20 @@ export function resolveRequestSettings(defaults: SimulatorOptions, headers: Inco
     throw new SimHeaderError('x-sim-server-timings must be none, groq, cerebras or llamacpp');
   }
   const continuationSpec = headerValue(headers, 'x-sim-continuation');
-  let continuation: SimContinuationMode | null = defaults.continuation ? parseContinuation(defaults.continuation) : null;
+  let continuation: SimContinuationMode | null = defaults.continuation
+    ? parseContinuation(defaults.continuation)
+    : null;
   if (continuationSpec !== undefined) {
     if (continuationSpec === 'none' || continuationSpec === '') continuation = null;
     else {
       continuation = parseContinuation(continuationSpec);
-      if (continuation === null) throw new SimHeaderError('x-sim-continuation must be none, true, wrong or mixed:P with 0 <= P <= 1');
+      if (continuation === null)
+        throw new SimHeaderError('x-sim-continuation must be none, true, wrong or mixed:P with 0 <= P <= 1');
     }
   }
   const tokensPerSec = checkNumber('x-sim-tokens-per-sec', 0.001) ?? defaults.tokensPerSec ?? SIM_DEFAULTS.tokensPerSec;
-  const tokensPerEvent = checkNumber('x-sim-tokens-per-event', 1) ?? defaults.tokensPerEvent ?? SIM_DEFAULTS.tokensPerEvent;
+  const tokensPerEvent =
+    checkNumber('x-sim-tokens-per-event', 1) ?? defaults.tokensPerEvent ?? SIM_DEFAULTS.tokensPerEvent;
   return {
     ttftMs: checkNumber('x-sim-ttft-ms', 0) ?? defaults.ttftMs ?? SIM_DEFAULTS.ttftMs,
     tokensPerSec,

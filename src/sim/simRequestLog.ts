@@ -72,7 +72,8 @@ export type MutableSimRequestLog = { -readonly [K in keyof SimRequestLog]: SimRe
 /** Recomputes `writtenTokensPerSec` from the entry's token count and timestamps. */
 export function updateWrittenRate(entry: MutableSimRequestLog): void {
   const spanMs = entry.firstTokenMs !== null && entry.lastTokenMs !== null ? entry.lastTokenMs - entry.firstTokenMs : 0;
-  entry.writtenTokensPerSec = entry.tokensWritten >= 2 && spanMs > 0 ? ((entry.tokensWritten - 1) * 1000) / spanMs : null;
+  entry.writtenTokensPerSec =
+    entry.tokensWritten >= 2 && spanMs > 0 ? ((entry.tokensWritten - 1) * 1000) / spanMs : null;
 }
 
 /** One human-readable line about a finished request (the CLI prints these). */
@@ -90,7 +91,10 @@ export function describeRequest(entry: SimRequestLog): string {
   const mode = entry.stream ? 'stream' : 'whole';
   switch (entry.outcome) {
     case 'client-left': {
-      const at = entry.clientDisconnectedMs === null ? '' : ` at ${(entry.clientDisconnectedMs - entry.arrivalMs).toFixed(1)} ms`;
+      const at =
+        entry.clientDisconnectedMs === null
+          ? ''
+          : ` at ${(entry.clientDisconnectedMs - entry.arrivalMs).toFixed(1)} ms`;
       return `${head} ${mode}, ${ttft}, client left${at} after ${tokens} (${entry.tokensNotGenerated} not generated)`;
     }
     case 'server-disconnected':

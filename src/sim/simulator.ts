@@ -46,7 +46,10 @@ export interface RunningSimulator {
 
 // Generation routes: path -> protocol, parser and wire format.
 const GENERATION_ROUTES: Readonly<
-  Record<string, { protocol: SimProtocol; parse: (body: Readonly<Record<string, unknown>>) => ParseResult; wire: WireFormat }>
+  Record<
+    string,
+    { protocol: SimProtocol; parse: (body: Readonly<Record<string, unknown>>) => ParseResult; wire: WireFormat }
+  >
 > = {
   '/v1/chat/completions': { protocol: 'openai-chat', parse: parseOpenAiChat, wire: openAiChatWire },
   '/chat/completions': { protocol: 'openai-chat', parse: parseOpenAiChat, wire: openAiChatWire },
@@ -83,7 +86,8 @@ const EXACT_PROMPT_COUNT_MAX_CHARS = 100_000;
 const ESTIMATED_CHARS_PER_TOKEN = 4;
 
 function promptTokenIds(text: string): { ids: readonly number[] | null; count: number } {
-  if (text.length > EXACT_PROMPT_COUNT_MAX_CHARS) return { ids: null, count: Math.ceil(text.length / ESTIMATED_CHARS_PER_TOKEN) };
+  if (text.length > EXACT_PROMPT_COUNT_MAX_CHARS)
+    return { ids: null, count: Math.ceil(text.length / ESTIMATED_CHARS_PER_TOKEN) };
   const ids = encode(text, { disallowedSpecial: new Set<string>() });
   return { ids, count: ids.length };
 }
@@ -100,7 +104,8 @@ function redactedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
-    out[name] = name === 'authorization' || name === 'x-api-key' ? '[redacted]' : Array.isArray(value) ? value.join(', ') : value;
+    out[name] =
+      name === 'authorization' || name === 'x-api-key' ? '[redacted]' : Array.isArray(value) ? value.join(', ') : value;
   }
   return out;
 }
@@ -201,7 +206,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     defaults.log?.(describeRequest(entry));
   }
 
-  function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  function sendJson(
+    response: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void {
     const text = JSON.stringify(body);
     response.writeHead(status, {
       'content-type': 'application/json; charset=utf-8',
@@ -288,7 +298,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     return true;
   }
 
-  function completionText(generation: ParsedGeneration, settings: SimRequestSettings, path: string, body: Record<string, unknown>): string {
+  function completionText(
+    generation: ParsedGeneration,
+    settings: SimRequestSettings,
+    path: string,
+    body: Record<string, unknown>,
+  ): string {
     const request: SimCompletionRequest = {
       protocol: generation.protocol,
       path,
@@ -299,7 +314,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       messages: generation.messages,
       body,
     };
-    const isChat = generation.protocol === 'openai-chat' || generation.protocol === 'ollama-chat' || generation.protocol === 'anthropic';
+    const isChat =
+      generation.protocol === 'openai-chat' ||
+      generation.protocol === 'ollama-chat' ||
+      generation.protocol === 'anthropic';
     const chooser = defaults.completionFor;
     if (chooser) return chooser(request);
     // Continuations answer completion and FIM requests, which carry the text before the cursor; chat is left as it is.
@@ -336,13 +354,26 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       case 'llamacpp':
         // llama.cpp rejects only a prompt that does not fit; generation then stops at the end of the context.
         if (promptTokens < window) return false;
-        sendError(response, entry, family, 'context', 'the request exceeds the available context size, try increasing it', {
-          extra: { n_prompt_tokens: promptTokens, n_ctx: window },
-        });
+        sendError(
+          response,
+          entry,
+          family,
+          'context',
+          'the request exceeds the available context size, try increasing it',
+          {
+            extra: { n_prompt_tokens: promptTokens, n_ctx: window },
+          },
+        );
         return true;
       case 'anthropic':
         if (promptTokens > window) {
-          sendError(response, entry, family, 'context', `prompt is too long: ${promptTokens} tokens > ${window} maximum`);
+          sendError(
+            response,
+            entry,
+            family,
+            'context',
+            `prompt is too long: ${promptTokens} tokens > ${window} maximum`,
+          );
           return true;
         }
         if (promptTokens + requested <= window) return false;
@@ -457,7 +488,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       predictedMs: (completionTokens * 1000) / rate,
       totalMs: settings.ttftMs + (Math.max(0, completionTokens - 1) * 1000) / rate,
     };
-    const idPrefix = family === 'anthropic' ? 'msg_sim' : route.protocol === 'openai-completions' ? 'cmpl-sim' : 'chatcmpl-sim';
+    const idPrefix =
+      family === 'anthropic' ? 'msg_sim' : route.protocol === 'openai-completions' ? 'cmpl-sim' : 'chatcmpl-sim';
     entry.status = 200;
     const boundary = fault !== null && 'afterTokens' in fault ? fault.afterTokens : null;
     const events = planEvents(tokens, generation.stream ? settings.tokensPerEvent : completionTokens, boundary);
@@ -475,7 +507,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       let cachedPromptTokens = 0;
       if (family === 'llamacpp') {
         const ids = prompt.ids ?? [];
-        cachedPromptTokens = generation.cachePrompt ? commonPrefixLength(lastLlamaPromptBySlot.get(slot) ?? [], ids) : 0;
+        cachedPromptTokens = generation.cachePrompt
+          ? commonPrefixLength(lastLlamaPromptBySlot.get(slot) ?? [], ids)
+          : 0;
         lastLlamaPromptBySlot.set(slot, ids);
       }
       entry.cachedPromptTokens = cachedPromptTokens;
@@ -556,7 +590,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const text = tokens.pieces.join('');
     let dueMs = startMs + summary.totalMs;
     if (fault !== null && 'afterTokens' in fault && fault.kind !== 'malformed') {
-      dueMs = startMs + settings.ttftMs + (Math.max(0, Math.min(fault.afterTokens, tokens.ids.length) - 1) * 1000) / rate;
+      dueMs =
+        startMs + settings.ttftMs + (Math.max(0, Math.min(fault.afterTokens, tokens.ids.length) - 1) * 1000) / rate;
     }
     const finish = (): void => {
       entry.endMs = clock.now();
@@ -572,42 +607,51 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       entry.tokensNotGenerated = entry.tokensPlanned;
       finish();
     });
-    const timer = setTimeout(() => {
-      pendingTimers.delete(timer);
-      if (fault?.kind === 'stall') {
-        entry.outcome = 'stalled';
-        return;
-      }
-      if (fault?.kind === 'disconnect') {
-        entry.outcome = 'server-disconnected';
-        response.socket?.destroy();
-        finish();
-        return;
-      }
-      const now = clock.now();
-      entry.firstTokenMs = now;
-      entry.lastTokenMs = now;
-      entry.tokensWritten = tokens.ids.length;
-      entry.eventsWritten = 1;
-      entry.textWritten = text;
-      entry.finishReason = summary.finish;
-      updateWrittenRate(entry);
-      entry.outcome = 'completed';
-      const bodyText = fault?.kind === 'malformed' ? '{"id":"broken","choices":[' : JSON.stringify(wire.whole(context, text, summary));
-      const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(bodyText)) };
-      const halves = fault?.kind === 'split-utf8' ? splitInsideMultiByteChar(bodyText) : null;
-      response.writeHead(200, headers);
-      if (halves === null) {
-        response.end(bodyText, finish);
-        return;
-      }
-      response.write(halves[0]);
-      const gap = setTimeout(() => {
-        pendingTimers.delete(gap);
-        response.end(halves[1], finish);
-      }, 15);
-      pendingTimers.add(gap);
-    }, Math.max(0, Math.ceil(dueMs - clock.now())));
+    const timer = setTimeout(
+      () => {
+        pendingTimers.delete(timer);
+        if (fault?.kind === 'stall') {
+          entry.outcome = 'stalled';
+          return;
+        }
+        if (fault?.kind === 'disconnect') {
+          entry.outcome = 'server-disconnected';
+          response.socket?.destroy();
+          finish();
+          return;
+        }
+        const now = clock.now();
+        entry.firstTokenMs = now;
+        entry.lastTokenMs = now;
+        entry.tokensWritten = tokens.ids.length;
+        entry.eventsWritten = 1;
+        entry.textWritten = text;
+        entry.finishReason = summary.finish;
+        updateWrittenRate(entry);
+        entry.outcome = 'completed';
+        const bodyText =
+          fault?.kind === 'malformed'
+            ? '{"id":"broken","choices":['
+            : JSON.stringify(wire.whole(context, text, summary));
+        const headers = {
+          'content-type': 'application/json; charset=utf-8',
+          'content-length': String(Buffer.byteLength(bodyText)),
+        };
+        const halves = fault?.kind === 'split-utf8' ? splitInsideMultiByteChar(bodyText) : null;
+        response.writeHead(200, headers);
+        if (halves === null) {
+          response.end(bodyText, finish);
+          return;
+        }
+        response.write(halves[0]);
+        const gap = setTimeout(() => {
+          pendingTimers.delete(gap);
+          response.end(halves[1], finish);
+        }, 15);
+        pendingTimers.add(gap);
+      },
+      Math.max(0, Math.ceil(dueMs - clock.now())),
+    );
     pendingTimers.add(timer);
   }
 
@@ -651,7 +695,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         sendError(response, entry, family, 'not-found', `Unknown endpoint: ${method} ${path}`);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        if (!response.headersSent) sendError(response, entry, familyForPath(path), 'server', `Simulator bug: ${message}`);
+        if (!response.headersSent)
+          sendError(response, entry, familyForPath(path), 'server', `Simulator bug: ${message}`);
         else response.destroy();
       }
     });

@@ -56,7 +56,11 @@ export interface PlannedEvent {
  * multi-byte character joins the next event), and an event boundary is forced after token `boundaryAfter`
  * (so that "after N tokens" faults happen after exactly N tokens).
  */
-export function planEvents(tokens: TokenizedText, tokensPerEvent: number, boundaryAfter: number | null): PlannedEvent[] {
+export function planEvents(
+  tokens: TokenizedText,
+  tokensPerEvent: number,
+  boundaryAfter: number | null,
+): PlannedEvent[] {
   const events: PlannedEvent[] = [];
   let start = 0;
   let text = '';

@@ -85,30 +85,34 @@ function pickSegments(): Segment[] {
   const segments: Segment[] = [];
   let chars = 0;
   const sources = readSources();
-  for (let round = 0; round < 3 && chars < KEYSTROKE_BUDGET; round += 1) for (const { file, text } of sources) {
-    if (chars >= KEYSTROKE_BUDGET) break;
-    const lineStarts: number[] = [0];
-    for (let index = 0; index < text.length; index += 1) if (text.charCodeAt(index) === 10) lineStarts.push(index + 1);
-    for (let attempt = 0, found = 0; attempt < 50 && found < 1; attempt += 1) {
-      const line = Math.floor(lineStarts.length * (0.2 + 0.6 * random()));
-      const count = 3 + Math.floor(random() * 3);
-      const start = lineStarts[line];
-      const end = lineStarts[line + count];
-      if (start === undefined || end === undefined) continue;
-      const body = text.slice(start, end);
-      const lines = body.split('\n').filter((l) => l.trim().length > 0);
-      if (lines.length < 3 || !lines.every((l) => /^\s+\S/.test(l)) || body.length > 200 || body.length < 60) continue;
-      if (segments.some((other) => other.file === file && other.start < end && start < other.end)) continue;
-      segments.push({ file, text, start, end });
-      chars += body.replace(/\n[ \t]*/g, '\n').length;
-      found += 1;
+  for (let round = 0; round < 3 && chars < KEYSTROKE_BUDGET; round += 1)
+    for (const { file, text } of sources) {
+      if (chars >= KEYSTROKE_BUDGET) break;
+      const lineStarts: number[] = [0];
+      for (let index = 0; index < text.length; index += 1)
+        if (text.charCodeAt(index) === 10) lineStarts.push(index + 1);
+      for (let attempt = 0, found = 0; attempt < 50 && found < 1; attempt += 1) {
+        const line = Math.floor(lineStarts.length * (0.2 + 0.6 * random()));
+        const count = 3 + Math.floor(random() * 3);
+        const start = lineStarts[line];
+        const end = lineStarts[line + count];
+        if (start === undefined || end === undefined) continue;
+        const body = text.slice(start, end);
+        const lines = body.split('\n').filter((l) => l.trim().length > 0);
+        if (lines.length < 3 || !lines.every((l) => /^\s+\S/.test(l)) || body.length > 200 || body.length < 60)
+          continue;
+        if (segments.some((other) => other.file === file && other.start < end && start < other.end)) continue;
+        segments.push({ file, text, start, end });
+        chars += body.replace(/\n[ \t]*/g, '\n').length;
+        found += 1;
+      }
     }
-  }
   return segments;
 }
 
 /** One edit the typist makes: text inserted (or a backspace) after a wait. */
-type Keystroke = { readonly waitMs: number; readonly insert: string } | { readonly waitMs: number; readonly backspace: true };
+type Keystroke =
+  { readonly waitMs: number; readonly insert: string } | { readonly waitMs: number; readonly backspace: true };
 
 /** Human typing: ~110 ms between keys (45-300), Enter brings the next line's indentation, typos fixed by backspace, pauses. */
 function typingPlan(segment: string): Keystroke[] {
@@ -143,11 +147,14 @@ function typingPlan(segment: string): Keystroke[] {
 function watchConnections(): { opened(sinceMs: number): { forRequests: number; spares: number } } {
   const connectedAt = new Map<unknown, number>();
   const firstUse: { atMs: number; forRequest: boolean }[] = [];
-  const socketOf = (message: unknown): unknown => (typeof message === 'object' && message !== null && 'socket' in message ? message.socket : undefined);
+  const socketOf = (message: unknown): unknown =>
+    typeof message === 'object' && message !== null && 'socket' in message ? message.socket : undefined;
   const methodOf = (message: unknown): string | undefined => {
     if (typeof message !== 'object' || message === null || !('request' in message)) return undefined;
     const request = message.request;
-    return typeof request === 'object' && request !== null && 'method' in request && typeof request.method === 'string' ? request.method : undefined;
+    return typeof request === 'object' && request !== null && 'method' in request && typeof request.method === 'string'
+      ? request.method
+      : undefined;
   };
   subscribe('undici:client:connected', (message) => {
     const socket = socketOf(message);
@@ -219,7 +226,8 @@ interface ChildReport {
  */
 const MISS_TEXT = 'Value = computeTotal(options);\n  return result;\n';
 
-const GARBAGE = '  const result = await fetchData(options)\n  if (!result.ok) return null\n  return transform(result.body)\n';
+const GARBAGE =
+  '  const result = await fetchData(options)\n  if (!result.ok) return null\n  return transform(result.body)\n';
 
 /**
  * The simulated model, run in a child process like a real server (so that its tokenizing and pacing never share the
@@ -265,9 +273,13 @@ async function runSimulatorChild(): Promise<void> {
         .filter((request) => request.protocol !== null && request.method === 'POST')
         .map((request) => {
           const body = request.body;
-          const tag = typeof body === 'object' && body !== null && 'bench_stream' in body && typeof body.bench_stream === 'number' ? body.bench_stream : -1;
+          const tag =
+            typeof body === 'object' && body !== null && 'bench_stream' in body && typeof body.bench_stream === 'number'
+              ? body.bench_stream
+              : -1;
           const serverTtftMs = request.firstTokenMs === null ? null : request.firstTokenMs - request.arrivalMs;
-          const firstTokenEpochMs = request.firstTokenMs === null ? null : performance.timeOrigin + request.firstTokenMs;
+          const firstTokenEpochMs =
+            request.firstTokenMs === null ? null : performance.timeOrigin + request.firstTokenMs;
           return {
             tag,
             tokensWritten: request.tokensWritten,
@@ -287,12 +299,26 @@ async function runSimulatorChild(): Promise<void> {
 }
 
 /** Starts the simulator child and waits for its base URL. */
-async function startSimulatorChild(slots: number | null = null): Promise<{ baseUrl: string; report(): Promise<ChildReport>; close(): void }> {
-  const child = fork(__filename, ['--sim-child', '--seed', String(SEED), ...(slots === null ? [] : ['--slots', String(slots)])], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+async function startSimulatorChild(
+  slots: number | null = null,
+): Promise<{ baseUrl: string; report(): Promise<ChildReport>; close(): void }> {
+  const child = fork(
+    __filename,
+    ['--sim-child', '--seed', String(SEED), ...(slots === null ? [] : ['--slots', String(slots)])],
+    { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
+  );
   const baseUrl = await new Promise<string>((resolve, reject) => {
     child.once('error', reject);
     child.on('message', (message: unknown) => {
-      if (typeof message === 'object' && message !== null && 'kind' in message && message.kind === 'ready' && 'baseUrl' in message && typeof message.baseUrl === 'string') resolve(message.baseUrl);
+      if (
+        typeof message === 'object' &&
+        message !== null &&
+        'kind' in message &&
+        message.kind === 'ready' &&
+        'baseUrl' in message &&
+        typeof message.baseUrl === 'string'
+      )
+        resolve(message.baseUrl);
     });
   });
   return {
@@ -300,7 +326,15 @@ async function startSimulatorChild(slots: number | null = null): Promise<{ baseU
     report: () =>
       new Promise<ChildReport>((resolve) => {
         child.on('message', (message: unknown) => {
-          if (typeof message === 'object' && message !== null && 'kind' in message && message.kind === 'report' && 'report' in message && isChildReport(message.report)) resolve(message.report);
+          if (
+            typeof message === 'object' &&
+            message !== null &&
+            'kind' in message &&
+            message.kind === 'report' &&
+            'report' in message &&
+            isChildReport(message.report)
+          )
+            resolve(message.report);
         });
         child.send({ kind: 'report' });
       }),
@@ -311,7 +345,14 @@ async function startSimulatorChild(slots: number | null = null): Promise<{ baseU
 }
 
 function isChildReport(value: unknown): value is ChildReport {
-  return typeof value === 'object' && value !== null && 'requests' in value && Array.isArray(value.requests) && 'connections' in value && typeof value.connections === 'number';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'requests' in value &&
+    Array.isArray(value.requests) &&
+    'connections' in value &&
+    typeof value.connections === 'number'
+  );
 }
 
 /** One suggestion that appeared as ghost text (not kept by typing through). */
@@ -339,7 +380,11 @@ async function main(): Promise<void> {
   const missPath =
     path === 'hit'
       ? null
-      : { unlimitedSlots: await runMissPath(null), oneSlot: await runMissPath(1), loadAverage1m: round(loadavg()[0] ?? 0) };
+      : {
+          unlimitedSlots: await runMissPath(null),
+          oneSlot: await runMissPath(1),
+          loadAverage1m: round(loadavg()[0] ?? 0),
+        };
   const result = { hitPath, missPath };
   process.stdout.write(asJson ? `${JSON.stringify(result)}\n` : `${JSON.stringify(result, null, 2)}\n`);
 }
@@ -389,7 +434,13 @@ async function composeExtension(baseUrl: string, miss: boolean) {
         ...spec,
         build: (chosen) => {
           const plan = spec.build(chosen);
-          return { ...plan, request: { ...plan.request, extraBody: { ...plan.request.extraBody, bench_stream: tag, ...(miss ? { bench_miss: true } : {}) } } };
+          return {
+            ...plan,
+            request: {
+              ...plan.request,
+              extraBody: { ...plan.request.extraBody, bench_stream: tag, ...(miss ? { bench_miss: true } : {}) },
+            },
+          };
         },
       });
       // Stamps each text event as it leaves the generation service, i.e. when the engine could first use it.
@@ -448,7 +499,10 @@ async function composeExtension(baseUrl: string, miss: boolean) {
 async function runHitPath() {
   const connectionUse = watchConnections();
   const sim = await startSimulatorChild();
-  const { transport, engine, arrivalsByStream, startedAtByStream, probeLog } = await composeExtension(sim.baseUrl, false);
+  const { transport, engine, arrivalsByStream, startedAtByStream, probeLog } = await composeExtension(
+    sim.baseUrl,
+    false,
+  );
   const segments = pickSegments();
   const rows: ShownRow[] = [];
   let typedThrough = 0;
@@ -496,7 +550,16 @@ async function runHitPath() {
       const controller = new AbortController();
       pendingCall = controller;
       const prefix = segment.text.slice(0, segment.start) + session.typed;
-      const state: InlineDocumentState = { documentId: session.id, languageId: 'javascript', path, repoName: 'undici', prefix, suffix, tabSize: 2, snippets: () => [] };
+      const state: InlineDocumentState = {
+        documentId: session.id,
+        languageId: 'javascript',
+        path,
+        repoName: 'undici',
+        prefix,
+        suffix,
+        tabSize: 2,
+        snippets: () => [],
+      };
       callTimer = setTimeout(() => {
         const calledAtMs = performance.now();
         void engine.provide(state, controller.signal).then((suggestion: InlineSuggestion | null) => {
@@ -554,7 +617,8 @@ async function runHitPath() {
       if (arrival !== undefined) afterData.push(row.shownAtMs - Math.max(arrival.atMs, row.calledAtMs));
       const served = byTag.get(row.streamId);
       if (served !== undefined) {
-        if (row.source === 'network') sendMs.push(served.arrivalEpochMs - (performance.timeOrigin + row.streamStartedAtMs));
+        if (row.source === 'network')
+          sendMs.push(served.arrivalEpochMs - (performance.timeOrigin + row.streamStartedAtMs));
         const startCalledAt = startedAtByStream.get(row.streamId);
         if (row.source === 'network' && startCalledAt !== undefined) beforeRequest.push(startCalledAt - row.calledAtMs);
         if (arrival !== undefined && served.firstTokenEpochMs !== null) {
@@ -563,13 +627,17 @@ async function runHitPath() {
           deliveryMs.push(performance.timeOrigin + arrival.atMs - scheduled);
           if (process.env['BENCH_INLINE_DEBUG'] !== undefined) {
             const origin = performance.timeOrigin;
-            process.stderr.write(`${JSON.stringify({ source: row.source, stream: row.streamId, neededTokens, calledAfterStart: round(row.calledAtMs - row.streamStartedAtMs), serverArrivalAfterStart: round(served.arrivalEpochMs - origin - row.streamStartedAtMs), firstTokenAfterStart: round(served.firstTokenEpochMs - origin - row.streamStartedAtMs), neededArrivedAfterStart: round(arrival.atMs - row.streamStartedAtMs), shownAfterStart: round(row.shownAtMs - row.streamStartedAtMs), floorMs: round(floorMs), chars: row.generatedText.length })}\n`);
+            process.stderr.write(
+              `${JSON.stringify({ source: row.source, stream: row.streamId, neededTokens, calledAfterStart: round(row.calledAtMs - row.streamStartedAtMs), serverArrivalAfterStart: round(served.arrivalEpochMs - origin - row.streamStartedAtMs), firstTokenAfterStart: round(served.firstTokenEpochMs - origin - row.streamStartedAtMs), neededArrivedAfterStart: round(arrival.atMs - row.streamStartedAtMs), shownAfterStart: round(row.shownAtMs - row.streamStartedAtMs), floorMs: round(floorMs), chars: row.generatedText.length })}\n`,
+            );
           }
         }
       }
     }
     if (process.env['BENCH_INLINE_DEBUG'] !== undefined && row.source !== 'cache') {
-      process.stderr.write(`${JSON.stringify({ source: row.source, stream: row.streamId, providerMs: round(providerMs), floorMs: round(floorMs), sinceStreamStart: round(row.shownAtMs - row.streamStartedAtMs), serverTtft: byTag.get(row.streamId)?.serverTtftMs, tokens: countTokens(row.generatedText), chars: row.generatedText.length, tail: row.generatedText.slice(-30) })}\n`);
+      process.stderr.write(
+        `${JSON.stringify({ source: row.source, stream: row.streamId, providerMs: round(providerMs), floorMs: round(floorMs), sinceStreamStart: round(row.shownAtMs - row.streamStartedAtMs), serverTtft: byTag.get(row.streamId)?.serverTtftMs, tokens: countTokens(row.generatedText), chars: row.generatedText.length, tail: row.generatedText.slice(-30) })}\n`,
+      );
     }
     addedBySource[row.source].push(providerMs - floorMs);
     shownEndByStream.set(row.streamId, Math.max(shownEndByStream.get(row.streamId) ?? 0, row.generatedText.length));
@@ -595,10 +663,19 @@ async function runHitPath() {
       p50: percentile(added, 0.5),
       p99: percentile(added, 0.99),
       n: added.length,
-      bySource: Object.fromEntries(Object.entries(addedBySource).map(([source, values]) => [source, { p50: percentile(values, 0.5), p99: percentile(values, 0.99), n: values.length }])),
+      bySource: Object.fromEntries(
+        Object.entries(addedBySource).map(([source, values]) => [
+          source,
+          { p50: percentile(values, 0.5), p99: percentile(values, 0.99), n: values.length },
+        ]),
+      ),
     },
     engineAfterDataMs: { p50: percentile(afterData, 0.5), p99: percentile(afterData, 0.99), n: afterData.length },
-    engineBeforeRequestMs: { p50: percentile(beforeRequest, 0.5), p99: percentile(beforeRequest, 0.99), n: beforeRequest.length },
+    engineBeforeRequestMs: {
+      p50: percentile(beforeRequest, 0.5),
+      p99: percentile(beforeRequest, 0.99),
+      n: beforeRequest.length,
+    },
     networkBreakdownMs: {
       requestStartToServer: { p50: percentile(sendMs, 0.5), max: percentile(sendMs, 1) },
       scheduledTokenToEngine: { p50: percentile(deliveryMs, 0.5), max: percentile(deliveryMs, 1) },
@@ -622,12 +699,24 @@ async function runHitPath() {
     engine: engine.counters,
     serverTokens,
     usefulTokens,
-    connections: { clientOpened: transport.connectionsOpened, openedInSecondHalf: newConnections, serverAccepted: report.connections },
+    connections: {
+      clientOpened: transport.connectionsOpened,
+      openedInSecondHalf: newConnections,
+      serverAccepted: report.connections,
+    },
     loadAverage1m: round(loadavg()[0] ?? 0),
     cpus: cpus().length,
     segments: segments.map((segment) => `${segment.file}:${segment.text.slice(0, segment.start).split('\n').length}`),
     typingMs: Math.round(typingMs),
-    config: { ttftMs: SERVER_TTFT_MS, tokensPerSec: SERVER_TOKENS_PER_SEC, providerDelayMs: PROVIDER_DELAY_MS, wrongShare: WRONG_SHARE, seed: SEED, pauseMs: PAUSE_MS, steadyState: 'second half of the keystrokes' },
+    config: {
+      ttftMs: SERVER_TTFT_MS,
+      tokensPerSec: SERVER_TOKENS_PER_SEC,
+      providerDelayMs: PROVIDER_DELAY_MS,
+      wrongShare: WRONG_SHARE,
+      seed: SEED,
+      pauseMs: PAUSE_MS,
+      steadyState: 'second half of the keystrokes',
+    },
   };
   await transport.close();
   sim.close();
@@ -636,7 +725,9 @@ async function runHitPath() {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bench:inline failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `bench:inline failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exitCode = 1;
 });
 
@@ -656,9 +747,17 @@ async function runMissPath(slots: number | null) {
   const { transport, engine, promptTokensByStream, startedAtByStream } = await composeExtension(sim.baseUrl, true);
   const statementEnds: { readonly file: string; readonly text: string; readonly at: number }[] = [];
   for (const { file, text } of readSources()) {
-    for (const match of text.matchAll(/^[ \t]+[^\n]*;[ \t]*$/gm)) statementEnds.push({ file, text, at: (match.index ?? 0) + match[0].length });
+    for (const match of text.matchAll(/^[ \t]+[^\n]*;[ \t]*$/gm))
+      statementEnds.push({ file, text, at: (match.index ?? 0) + match[0].length });
   }
-  const bursts: { readonly k2gMs: number | null; readonly shownTokens: number; readonly firstTag: number; readonly lastTag: number; readonly lastKeyEpochMs: number; readonly lastCallEpochMs: number }[] = [];
+  const bursts: {
+    readonly k2gMs: number | null;
+    readonly shownTokens: number;
+    readonly firstTag: number;
+    readonly lastTag: number;
+    readonly lastKeyEpochMs: number;
+    readonly lastCallEpochMs: number;
+  }[] = [];
   let tagBefore = engine.counters.requests;
   for (let burst = 0; burst < MISS_BURSTS && statementEnds.length > 0; burst += 1) {
     const place = statementEnds[Math.floor(random() * statementEnds.length)];
@@ -685,7 +784,16 @@ async function runMissPath(slots: number | null) {
       pendingCall = controller;
       const isLast = index === MISS_BURST_KEYS.length - 1;
       if (isLast) lastKeyAtMs = keyAtMs;
-      const state: InlineDocumentState = { documentId, languageId: 'javascript', path: place.file, repoName: 'bench', prefix: before + typed, suffix, tabSize: 2, snippets: () => [] };
+      const state: InlineDocumentState = {
+        documentId,
+        languageId: 'javascript',
+        path: place.file,
+        repoName: 'bench',
+        prefix: before + typed,
+        suffix,
+        tabSize: 2,
+        snippets: () => [],
+      };
       callTimer = setTimeout(() => {
         if (isLast) lastCallAtMs = performance.now();
         void engine.provide(state, controller.signal).then((suggestion) => {
@@ -713,7 +821,9 @@ async function runMissPath(slots: number | null) {
   }
   await sleep(300);
   const report = await sim.report();
-  const byTag = new Map(report.requests.filter((request) => request.tag !== -1).map((request) => [request.tag, request]));
+  const byTag = new Map(
+    report.requests.filter((request) => request.tag !== -1).map((request) => [request.tag, request]),
+  );
   const perBurst = bursts.map((burst) => {
     const served = [];
     for (let tag = burst.firstTag; tag <= burst.lastTag; tag += 1) {
@@ -723,7 +833,9 @@ async function runMissPath(slots: number | null) {
     // The last keystroke's request: the first one started after the provider was called for that key (a speculative
     // request for the state after the shown suggestion may follow it).
     const lastCallAtMs = burst.lastCallEpochMs - performance.timeOrigin;
-    const lastTag = served.find(({ tag }) => (startedAtByStream.get(tag) ?? Number.NEGATIVE_INFINITY) >= lastCallAtMs)?.tag;
+    const lastTag = served.find(
+      ({ tag }) => (startedAtByStream.get(tag) ?? Number.NEGATIVE_INFINITY) >= lastCallAtMs,
+    )?.tag;
     const last = lastTag === undefined ? undefined : byTag.get(lastTag);
     return {
       requests: served.length,
@@ -740,9 +852,16 @@ async function runMissPath(slots: number | null) {
   const shownBursts = perBurst.filter((burst) => burst.k2gMs !== null);
   const k2g = shownBursts.map((burst) => burst.k2gMs ?? 0);
   const firstLine = shownBursts.map((burst) => burst.firstLineMs);
-  const overTarget = shownBursts.map((burst) => (burst.k2gMs ?? 0) - (PROVIDER_DELAY_MS + SERVER_TTFT_MS + burst.firstLineMs + 10));
-  const column = (pick: (burst: (typeof perBurst)[number]) => number | null) => perBurst.map(pick).filter((value): value is number => value !== null);
-  const summary = (values: readonly number[]) => ({ p50: percentile(values, 0.5), p95: percentile(values, 0.95), max: percentile(values, 1) });
+  const overTarget = shownBursts.map(
+    (burst) => (burst.k2gMs ?? 0) - (PROVIDER_DELAY_MS + SERVER_TTFT_MS + burst.firstLineMs + 10),
+  );
+  const column = (pick: (burst: (typeof perBurst)[number]) => number | null) =>
+    perBurst.map(pick).filter((value): value is number => value !== null);
+  const summary = (values: readonly number[]) => ({
+    p50: percentile(values, 0.5),
+    p95: percentile(values, 0.95),
+    max: percentile(values, 1),
+  });
   const result = {
     slots: slots ?? 'unlimited',
     bursts: perBurst.length,
@@ -760,7 +879,13 @@ async function runMissPath(slots: number | null) {
       lastRequestSlotWaitMs: summary(column((burst) => burst.lastRequestSlotWaitMs)),
     },
     engine: engine.counters,
-    config: { ttftMs: SERVER_TTFT_MS, tokensPerSec: SERVER_TOKENS_PER_SEC, keyGapMs: MISS_KEY_GAP_MS, keys: MISS_BURST_KEYS.join(''), providerDelayMs: PROVIDER_DELAY_MS },
+    config: {
+      ttftMs: SERVER_TTFT_MS,
+      tokensPerSec: SERVER_TOKENS_PER_SEC,
+      keyGapMs: MISS_KEY_GAP_MS,
+      keys: MISS_BURST_KEYS.join(''),
+      providerDelayMs: PROVIDER_DELAY_MS,
+    },
   };
   await transport.close();
   sim.close();

@@ -233,7 +233,9 @@ async function main(): Promise<void> {
       if (process.env['BENCH_DEBUG'] !== undefined && regionText !== expectedRegion) {
         let at = 0;
         while (at < regionText.length && regionText[at] === expectedRegion[at]) at += 1;
-        console.error(`rate ${rate}: ${outcome.kind}, first difference at ${at}: ${JSON.stringify(regionText.slice(at - 40, at + 40))} vs ${JSON.stringify(expectedRegion.slice(at - 40, at + 40))}`);
+        console.error(
+          `rate ${rate}: ${outcome.kind}, first difference at ${at}: ${JSON.stringify(regionText.slice(at - 40, at + 40))} vs ${JSON.stringify(expectedRegion.slice(at - 40, at + 40))}`,
+        );
       }
       perRun.push({
         finalLagMs: timing.lastTokenAbsMs === null ? Number.NaN : lastChangeAbsMs - timing.lastTokenAbsMs,
@@ -253,18 +255,32 @@ async function main(): Promise<void> {
     };
     const row = {
       finalLagMs: round(median((run) => run.finalLagMs)),
-      editsPerSec: round(median((run) => run.editsPerSec), 1),
+      editsPerSec: round(
+        median((run) => run.editsPerSec),
+        1,
+      ),
       eventLoopLagP99Ms: round(median((run) => run.eventLoopLagP99Ms)),
       idleEventLoopLagP99Ms: round(median((run) => run.idleEventLoopLagP99Ms)),
-      eventLoopUtilization: round(median((run) => run.eventLoopUtilization), 3),
+      eventLoopUtilization: round(
+        median((run) => run.eventLoopUtilization),
+        3,
+      ),
       edits: median((run) => run.edits),
-      serverTokensPerSec: round(median((run) => run.serverTokensPerSec ?? Number.NaN), 0),
+      serverTokensPerSec: round(
+        median((run) => run.serverTokensPerSec ?? Number.NaN),
+        0,
+      ),
       tokensWritten: median((run) => run.tokensWritten),
       allRunsCorrect: perRun.every((run) => run.correct),
       runs: perRun.length,
     };
     results[String(rate)] = row;
-    summary.push({ rate, finalLagMs: row.finalLagMs, editsPerSec: row.editsPerSec, eventLoopLagP99Ms: row.eventLoopLagP99Ms });
+    summary.push({
+      rate,
+      finalLagMs: row.finalLagMs,
+      editsPerSec: row.editsPerSec,
+      eventLoopLagP99Ms: row.eventLoopLagP99Ms,
+    });
   }
   await transport.close();
   worker.postMessage('close');

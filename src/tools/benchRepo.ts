@@ -90,15 +90,25 @@ function moduleSource(random: () => number, siblings: readonly string[]): string
     const sibling = pick(random, siblings);
     lines.push(`import { ${sibling}Service } from './${sibling}';`);
   }
-  lines.push('', `/** A ${noun} ${other} as the ${pick(random, WORDS)} layer sees it. */`, `export interface ${type} {`);
+  lines.push(
+    '',
+    `/** A ${noun} ${other} as the ${pick(random, WORDS)} layer sees it. */`,
+    `export interface ${type} {`,
+  );
   const fields = 3 + Math.floor(random() * 6);
-  for (let i = 0; i < fields; i += 1) lines.push(`  readonly ${pick(random, WORDS)}${capital(pick(random, WORDS))}: ${pick(random, ['string', 'number', 'boolean', `${type}[]`])};`);
+  for (let i = 0; i < fields; i += 1)
+    lines.push(
+      `  readonly ${pick(random, WORDS)}${capital(pick(random, WORDS))}: ${pick(random, ['string', 'number', 'boolean', `${type}[]`])};`,
+    );
   lines.push('}', '', `export class ${type}Service {`, `  private readonly items = new Map<string, ${type}>();`, '');
   const methods = 2 + Math.floor(random() * 6);
   for (let m = 0; m < methods; m += 1) {
     const verb = pick(random, ['load', 'save', 'find', 'update', 'remove', 'validate', 'merge', 'compute', 'render']);
     const target = pick(random, WORDS);
-    lines.push(`  /** ${capital(verb)}s the ${target} of a ${noun}. */`, `  ${verb}${capital(target)}(id: string, limit = ${Math.floor(random() * 100)}): ${type} | undefined {`);
+    lines.push(
+      `  /** ${capital(verb)}s the ${target} of a ${noun}. */`,
+      `  ${verb}${capital(target)}(id: string, limit = ${Math.floor(random() * 100)}): ${type} | undefined {`,
+    );
     const body = 2 + Math.floor(random() * 8);
     for (let b = 0; b < body; b += 1) {
       lines.push(`    const ${pick(random, WORDS)}${b} = this.items.get(id + '${pick(random, WORDS)}') ?? null;`);
@@ -106,7 +116,14 @@ function moduleSource(random: () => number, siblings: readonly string[]): string
     }
     lines.push('    return this.items.get(id);', '  }', '');
   }
-  lines.push('}', '', `export function create${type}Service(): ${type}Service {`, `  return new ${type}Service();`, '}', '');
+  lines.push(
+    '}',
+    '',
+    `export function create${type}Service(): ${type}Service {`,
+    `  return new ${type}Service();`,
+    '}',
+    '',
+  );
   return lines.join('\n');
 }
 
@@ -119,9 +136,15 @@ function generateRepository(root: string, fileCount: number): void {
   writeFileSync(join(root, 'README.md'), '# Generated\nA generated repository for the index benchmark.\n');
   for (let i = 0; i < fileCount; i += 1) {
     const directoryIndex = Math.floor(i / perDirectory);
-    const directory = join(root, 'packages', `pkg${Math.floor(directoryIndex / 20)}`, 'src', `area${directoryIndex % 20}`);
+    const directory = join(
+      root,
+      'packages',
+      `pkg${Math.floor(directoryIndex / 20)}`,
+      'src',
+      `area${directoryIndex % 20}`,
+    );
     if (i % perDirectory === 0) mkdirSync(directory, { recursive: true });
-    const siblings = Array.from({ length: 5 }, (_, k) => `mod${(i - (i % perDirectory)) + ((i + k + 1) % perDirectory)}`);
+    const siblings = Array.from({ length: 5 }, (_, k) => `mod${i - (i % perDirectory) + ((i + k + 1) % perDirectory)}`);
     writeFileSync(join(directory, `mod${i}.ts`), moduleSource(random, siblings));
   }
   mkdirSync(join(root, 'dist'), { recursive: true });
@@ -143,11 +166,16 @@ function debugMemory(label: string): void {
   const spaces = getHeapSpaceStatistics()
     .filter((space) => space.space_size > 0)
     .map((space) => `${space.space_name.replace('_space', '')} ${mb(space.space_used_size)}/${mb(space.space_size)}`);
-  process.stderr.write(`${label}: rss ${mb(memory.rss)} heap ${mb(memory.heapUsed)}/${mb(memory.heapTotal)} external ${mb(memory.external)} (${spaces.join(', ')})\n`);
+  process.stderr.write(
+    `${label}: rss ${mb(memory.rss)} heap ${mb(memory.heapUsed)}/${mb(memory.heapTotal)} external ${mb(memory.external)} (${spaces.join(', ')})\n`,
+  );
 }
 
 async function measureTree(tree: string, root: string, query: string): Promise<TreeFigures> {
-  const fs = nodeRepoFileSystem(root, flag('--no-reader-thread') ? {} : { readerScript: join(__dirname, 'repoFileReader.js') });
+  const fs = nodeRepoFileSystem(
+    root,
+    flag('--no-reader-thread') ? {} : { readerScript: join(__dirname, 'repoFileReader.js') },
+  );
   // The tokenizer's ranks load on first use: load them before timing anything (the extension loads them once too).
   countTokens('warm up the tokenizer');
   const rssBaselineMb = process.memoryUsage().rss / 1_048_576;
@@ -211,10 +239,23 @@ async function measureTree(tree: string, root: string, query: string): Promise<T
 }
 
 function runChild(tree: string, root: string, query: string): TreeFigures {
-  const child = spawnSync(process.execPath, [__filename, '--child', tree, '--root', root, '--query', query, ...args.filter((arg) => arg === '--no-reader-thread')], {
-    encoding: 'utf8',
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const child = spawnSync(
+    process.execPath,
+    [
+      __filename,
+      '--child',
+      tree,
+      '--root',
+      root,
+      '--query',
+      query,
+      ...args.filter((arg) => arg === '--no-reader-thread'),
+    ],
+    {
+      encoding: 'utf8',
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
   if (child.status !== 0) throw new Error(`benchmark child for ${tree} failed: ${child.stderr}`);
   const parsed: unknown = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}');
   if (!isTreeFigures(parsed)) throw new Error(`benchmark child for ${tree} printed no figures`);
@@ -255,7 +296,9 @@ async function main(): Promise<void> {
     rssMb: Math.max(...samples.map((sample) => sample.rssMb)),
     coldIndexSamplesMs: samples.map((sample) => sample.coldIndexMs),
   };
-  const real = existsSync(realRoot) ? runChild(realRoot, realRoot, 'how does the type checker resolve module imports') : null;
+  const real = existsSync(realRoot)
+    ? runChild(realRoot, realRoot, 'how does the type checker resolve module imports')
+    : null;
   const targets = { coldIndexMs: 1_500, warmUpdateMs: 100, rssMb: 150 };
   const result = {
     files: generated.files,

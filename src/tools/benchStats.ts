@@ -24,9 +24,13 @@ const json = process.argv.includes('--json');
 // Memory figures need a garbage collector we can call: re-run under --expose-gc when it is missing.
 const maybeGc: unknown = Reflect.get(globalThis, 'gc');
 if (typeof maybeGc !== 'function' && !process.execArgv.includes('--expose-gc')) {
-  const child = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, process.argv[1] ?? '', ...process.argv.slice(2)], {
-    stdio: 'inherit',
-  });
+  const child = spawnSync(
+    process.execPath,
+    ['--expose-gc', ...process.execArgv, process.argv[1] ?? '', ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+    },
+  );
   process.exit(child.status ?? 1);
 }
 function collectGarbage(): void {
@@ -118,7 +122,11 @@ async function main(): Promise<void> {
   let lastSnapshotBytes = 0;
   const subscription = hub.onDidChange(() => {
     ticks++;
-    lastStatusText = renderStatus(hub.statusFacts(), { nowMs: systemClock.now(), completionsEnabled: true, slowThresholdTokensPerSec: 100 }).text;
+    lastStatusText = renderStatus(hub.statusFacts(), {
+      nowMs: systemClock.now(),
+      completionsEnabled: true,
+      slowThresholdTokensPerSec: 100,
+    }).text;
     lastSnapshotBytes = JSON.stringify(hub.snapshot()).length;
   });
   const streamMs = 2_000;
@@ -143,11 +151,15 @@ async function main(): Promise<void> {
 
   // 2. One display tick with 10,000 requests kept: status text, and a full panel snapshot (cold after a new record, warm).
   const statusTickUs = timeUs(200, () => {
-    renderStatus(hub.statusFacts(), { nowMs: systemClock.now(), completionsEnabled: true, slowThresholdTokensPerSec: 100 });
+    renderStatus(hub.statusFacts(), {
+      nowMs: systemClock.now(),
+      completionsEnabled: true,
+      slowThresholdTokensPerSec: 100,
+    });
   });
   let n = 20_000;
   const snapshotColdUs = timeUs(50, () => {
-    hub.requestFinished(-(n++), record(n));
+    hub.requestFinished(-n++, record(n));
     JSON.stringify(hub.snapshot());
   });
   const snapshotWarmUs = timeUs(200, () => {
@@ -165,7 +177,13 @@ async function main(): Promise<void> {
   const records = Array.from({ length: 1000 }, (_, i) => record(i));
   const bookkeepingStart = performance.now();
   for (let i = 0; i < requests; i++) {
-    bookkeepingHub.requestStarted({ id: i, task: 'inline', route: () => route, liveTokensPerSec: () => null, outputTokens: () => 0 });
+    bookkeepingHub.requestStarted({
+      id: i,
+      task: 'inline',
+      route: () => route,
+      liveTokensPerSec: () => null,
+      outputTokens: () => 0,
+    });
     bookkeepingHub.requestFinished(i, records[i % 1000] ?? record(i));
     if (sink.length > 1000) sink.length = 0;
   }
@@ -201,7 +219,12 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-stats-'));
   try {
     const filePath = join(dir, 'speed-history.jsonl');
-    const history = new SpeedHistory({ files: nodeTextFiles, filePath, scheduler: systemScheduler, wallClockMs: () => Date.now() });
+    const history = new SpeedHistory({
+      files: nodeTextFiles,
+      filePath,
+      scheduler: systemScheduler,
+      wallClockMs: () => Date.now(),
+    });
     await history.load();
     for (let i = 0; i < 10_000; i++) history.append(record(i));
     const flushStart = performance.now();
@@ -209,7 +232,12 @@ async function main(): Promise<void> {
     const flushMs = performance.now() - flushStart;
     const fileMb = statSync(filePath).size / (1024 * 1024);
     const loadStart = performance.now();
-    const loaded = await new SpeedHistory({ files: nodeTextFiles, filePath, scheduler: systemScheduler, wallClockMs: () => Date.now() }).load();
+    const loaded = await new SpeedHistory({
+      files: nodeTextFiles,
+      filePath,
+      scheduler: systemScheduler,
+      wallClockMs: () => Date.now(),
+    }).load();
     const loadMs = performance.now() - loadStart;
 
     const result = {
@@ -240,21 +268,42 @@ async function main(): Promise<void> {
         notificationsPerSec: round(notifications / floodSeconds, 2),
         capPerSec: 4,
       },
-      memory: { requestsKept: kept, heapMb: round(memoryMb, 2), bytesPerRequest: Math.round((heapAfter - heapBefore) / kept) },
-      historyFile: { requests: loaded.records.length, fileMb: round(fileMb, 2), flushMs: round(flushMs, 1), loadMs: round(loadMs, 1) },
+      memory: {
+        requestsKept: kept,
+        heapMb: round(memoryMb, 2),
+        bytesPerRequest: Math.round((heapAfter - heapBefore) / kept),
+      },
+      historyFile: {
+        requests: loaded.records.length,
+        fileMb: round(fileMb, 2),
+        flushMs: round(flushMs, 1),
+        loadMs: round(loadMs, 1),
+      },
     };
     if (json) {
       console.log(JSON.stringify(result));
     } else {
       console.log(`bench:stats (load average ${result.loadAverage} on ${cpus().length} cores)`);
-      console.log(`  streaming ${result.streaming.tokens} tokens at ${result.streaming.tokensPerSec} tok/s: ${result.streaming.hubCallsPerToken} hub calls per token, ${result.streaming.ticksPerSec} display ticks/s ("${lastStatusText}")`);
+      console.log(
+        `  streaming ${result.streaming.tokens} tokens at ${result.streaming.tokensPerSec} tok/s: ${result.streaming.hubCallsPerToken} hub calls per token, ${result.streaming.ticksPerSec} display ticks/s ("${lastStatusText}")`,
+      );
       const tick = result.tickWithTenThousandKept;
-      console.log(`  one tick with 10,000 kept (CPU µs; wall in brackets): status ${tick.statusRenderCpuUs} (${tick.statusRenderWallUs}), snapshot ${tick.snapshotColdCpuUs} (${tick.snapshotColdWallUs}) cold / ${tick.snapshotWarmCpuUs} (${tick.snapshotWarmWallUs}) warm, ${lastSnapshotBytes} bytes`);
-      console.log(`  => ${result.tickWithTenThousandKept.perTokenMsAt1000TokPerSec} ms per token at 1,000 tok/s (target <= 0.05 ms)`);
+      console.log(
+        `  one tick with 10,000 kept (CPU µs; wall in brackets): status ${tick.statusRenderCpuUs} (${tick.statusRenderWallUs}), snapshot ${tick.snapshotColdCpuUs} (${tick.snapshotColdWallUs}) cold / ${tick.snapshotWarmCpuUs} (${tick.snapshotWarmWallUs}) warm, ${lastSnapshotBytes} bytes`,
+      );
+      console.log(
+        `  => ${result.tickWithTenThousandKept.perTokenMsAt1000TokPerSec} ms per token at 1,000 tok/s (target <= 0.05 ms)`,
+      );
       console.log(`  per-request bookkeeping: ${result.perRequestBookkeepingUs} µs`);
-      console.log(`  redraw cap: ${result.redrawCap.notificationsPerSec} notifications/s while ${flooded} requests finished in ${round(floodSeconds, 1)} s (cap 4/s)`);
-      console.log(`  memory: ${result.memory.heapMb} MB for ${kept} requests (${result.memory.bytesPerRequest} bytes each)`);
-      console.log(`  history file: ${result.historyFile.fileMb} MB for ${result.historyFile.requests} requests; flush ${result.historyFile.flushMs} ms, load ${result.historyFile.loadMs} ms`);
+      console.log(
+        `  redraw cap: ${result.redrawCap.notificationsPerSec} notifications/s while ${flooded} requests finished in ${round(floodSeconds, 1)} s (cap 4/s)`,
+      );
+      console.log(
+        `  memory: ${result.memory.heapMb} MB for ${kept} requests (${result.memory.bytesPerRequest} bytes each)`,
+      );
+      console.log(
+        `  history file: ${result.historyFile.fileMb} MB for ${result.historyFile.requests} requests; flush ${result.historyFile.flushMs} ms, load ${result.historyFile.loadMs} ms`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -30,7 +30,11 @@ async function measureOverhead(sim: RunningSimulator, transport: Transport, targ
     const tag = `overhead-${i}`;
     const meter = new SpeedMeter(systemClock, countTokens);
     meter.start();
-    for await (const event of generate(transport, target, { prompt: `// ${tag}\n`, maxTokens: 4, extraHeaders: { 'x-bench-id': tag, 'x-sim-ttft-ms': '2' } })) {
+    for await (const event of generate(transport, target, {
+      prompt: `// ${tag}\n`,
+      maxTokens: 4,
+      extraHeaders: { 'x-bench-id': tag, 'x-sim-ttft-ms': '2' },
+    })) {
       meter.observe(event);
     }
     const clientTtft = meter.ttftMs();
@@ -61,7 +65,11 @@ async function measureParse(events: number) {
     for (const message of batch) decoded += decoder.decode(message).length;
   }
   const seconds = (performance.now() - start) / 1000;
-  return { eventsPerSec: Math.round(events / seconds), megabytesPerSec: round(bytes.length / 1e6 / seconds, 1), decoded };
+  return {
+    eventsPerSec: Math.round(events / seconds),
+    megabytesPerSec: round(bytes.length / 1e6 / seconds, 1),
+    decoded,
+  };
 }
 
 /**
@@ -102,7 +110,12 @@ async function measureAborts(requests: number) {
     let chunks = 0;
     requestStartedMs = performance.now();
     try {
-      for await (const event of generate(transport, target, { prompt: 'x', maxTokens: 100 }, { signal: controller.signal })) {
+      for await (const event of generate(
+        transport,
+        target,
+        { prompt: 'x', maxTokens: 100 },
+        { signal: controller.signal },
+      )) {
         if (event.kind === 'text' && ++chunks === 3) controller.abort();
       }
     } catch {
@@ -114,7 +127,10 @@ async function measureAborts(requests: number) {
   await transport.close();
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  return { newConnectionsPer100Aborts: round(((accepted - acceptedBefore) * 100) / requests, 1), requestsThatWaitedForConnect: waitedForConnect };
+  return {
+    newConnectionsPer100Aborts: round(((accepted - acceptedBefore) * 100) / requests, 1),
+    requestsThatWaitedForConnect: waitedForConnect,
+  };
 }
 
 /** The meter against the simulator's own record of what it wrote, and against the configured rate. */
@@ -133,10 +149,21 @@ async function measureMeter(sim: RunningSimulator, transport: Transport, target:
     const tag = `meter-${rate}`;
     const meter = new SpeedMeter(systemClock, countTokens);
     meter.start();
-    const headers = { 'x-bench-id': tag, 'x-sim-tokens-per-sec': String(rate), 'x-sim-ttft-ms': '200', 'x-sim-usage': '0' };
-    for await (const event of generate(transport, target, { prompt: `// ${tag}\n`, maxTokens: tokens, extraHeaders: headers })) meter.observe(event);
+    const headers = {
+      'x-bench-id': tag,
+      'x-sim-tokens-per-sec': String(rate),
+      'x-sim-ttft-ms': '200',
+      'x-sim-usage': '0',
+    };
+    for await (const event of generate(transport, target, {
+      prompt: `// ${tag}\n`,
+      maxTokens: tokens,
+      extraHeaders: headers,
+    }))
+      meter.observe(event);
     const measured = meter.finish().decodeTokensPerSec ?? Number.NaN;
-    const written = sim.requests.find((request) => request.headers['x-bench-id'] === tag)?.writtenTokensPerSec ?? Number.NaN;
+    const written =
+      sim.requests.find((request) => request.headers['x-bench-id'] === tag)?.writtenTokensPerSec ?? Number.NaN;
     measuredRates[rate] = round(measured, 1);
     errorVsWritten[rate] = round((Math.abs(measured - written) / written) * 100, 2);
     errorVsConfigured[rate] = round((Math.abs(measured - rate) / rate) * 100, 2);
@@ -163,7 +190,13 @@ async function main(): Promise<void> {
       meterErrorPct: meter.errorVsWritten,
       meterErrorVsConfiguredRatePct: meter.errorVsConfigured,
       measuredDecodeTokensPerSec: meter.measuredRates,
-      targets: { overheadP50Ms: 2, overheadP99Ms: 8, parseEventsPerSec: 200_000, meterErrorPct: 2, requestsThatWaitedForConnectAfterAbort: 0 },
+      targets: {
+        overheadP50Ms: 2,
+        overheadP99Ms: 8,
+        parseEventsPerSec: 200_000,
+        meterErrorPct: 2,
+        requestsThatWaitedForConnectAfterAbort: 0,
+      },
       node: process.version,
       loadAverage: (await import('node:os')).loadavg().map((load) => round(load, 2)),
     };

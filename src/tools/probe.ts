@@ -37,7 +37,10 @@ function humanReport(result: ProbeResult, baseUrl: string): string {
     `  prompt tokens   ${result.promptTokens ?? 'n/a'}`,
     `  total           ${formatNumber(result.totalMs, 1, 'ms')}`,
   ];
-  if (result.error) lines.push(`  error           ${result.error.reason}${result.error.status ? ` (HTTP ${result.error.status})` : ''}: ${result.error.message}`);
+  if (result.error)
+    lines.push(
+      `  error           ${result.error.reason}${result.error.status ? ` (HTTP ${result.error.status})` : ''}: ${result.error.message}`,
+    );
   return lines.join('\n');
 }
 
@@ -75,11 +78,13 @@ async function main(): Promise<void> {
   } catch {
     usageError(`--base-url must be an http:// or https:// URL, got "${baseUrl}".`);
   }
-  if (!isProtocolId(protocol)) usageError(`--protocol must be one of ${PROTOCOL_IDS.join(', ')}; got "${protocol ?? ''}".`);
+  if (!isProtocolId(protocol))
+    usageError(`--protocol must be one of ${PROTOCOL_IDS.join(', ')}; got "${protocol ?? ''}".`);
   if (!model) usageError('--model is required (llama.cpp ignores it; any name will do there).');
   const keyVariable = values['api-key-env'];
   const apiKey = keyVariable ? process.env[keyVariable] : undefined;
-  if (keyVariable && !apiKey) usageError(`the environment variable ${keyVariable} (from --api-key-env) is empty or not set.`);
+  if (keyVariable && !apiKey)
+    usageError(`the environment variable ${keyVariable} (from --api-key-env) is empty or not set.`);
 
   const transport = createTransport();
   try {

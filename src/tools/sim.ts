@@ -108,7 +108,8 @@ function parseArgs(argv: readonly string[]): CliArgs {
         const spec = takeValue();
         // Checked here so that a typo is a usage error (exit 2), not a crash at start.
         const mode = parseContinuation(spec);
-        if (mode === null) throw new UsageError(`--continuation is true, wrong or mixed:P with 0 <= P <= 1, got ${spec}`);
+        if (mode === null)
+          throw new UsageError(`--continuation is true, wrong or mixed:P with 0 <= P <= 1, got ${spec}`);
         options.continuation = formatContinuation(mode);
         break;
       }
@@ -130,7 +131,8 @@ function parseArgs(argv: readonly string[]): CliArgs {
         throw new UsageError(`unknown option ${flag}`);
     }
   }
-  if (options.continuation !== undefined && continuationDir === null) throw new UsageError('--continuation needs --continuation-dir DIR');
+  if (options.continuation !== undefined && continuationDir === null)
+    throw new UsageError('--continuation needs --continuation-dir DIR');
   return { options, quiet, continuationDir };
 }
 
@@ -149,9 +151,14 @@ async function main(): Promise<void> {
     try {
       const read = readContinuationDir(continuationDir);
       continuationFiles = read.texts;
-      if (!quiet) process.stderr.write(`sim: ${read.texts.length} files for continuations from ${continuationDir} (${read.skipped} left out)\n`);
+      if (!quiet)
+        process.stderr.write(
+          `sim: ${read.texts.length} files for continuations from ${continuationDir} (${read.skipped} left out)\n`,
+        );
     } catch (error) {
-      process.stderr.write(`sim: cannot read --continuation-dir ${continuationDir}: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(
+        `sim: cannot read --continuation-dir ${continuationDir}: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
       process.exit(2);
     }
   }

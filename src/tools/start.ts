@@ -9,7 +9,14 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { get } from 'node:http';
 import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
-import { codeServerDemoUrl, DEMO_FILE, DEMO_USER_SETTINGS, settingsWithDefaults, syncDemoWorkspace, typingCursor } from './startDemo';
+import {
+  codeServerDemoUrl,
+  DEMO_FILE,
+  DEMO_USER_SETTINGS,
+  settingsWithDefaults,
+  syncDemoWorkspace,
+  typingCursor,
+} from './startDemo';
 import type { Cursor } from './startDemo';
 
 const projectRoot = resolve(__dirname, '..', '..');
@@ -32,7 +39,10 @@ function findDesktopVsCode(): string | null {
 
 function build(): void {
   say('building the extension (esbuild)');
-  const result = spawnSync(process.execPath, [join(projectRoot, 'esbuild.mjs'), '--quiet'], { cwd: projectRoot, stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [join(projectRoot, 'esbuild.mjs'), '--quiet'], {
+    cwd: projectRoot,
+    stdio: 'inherit',
+  });
   if (result.status !== 0) throw new Error('the build failed; see the output above');
 }
 
@@ -48,7 +58,10 @@ function demoWorkspace(): Demo {
   const report = syncDemoWorkspace(join(projectRoot, 'demo'), folder, join(cacheDir, 'demo-workspace.shipped.json'));
   if (report.added.length > 0) say(`demo workspace ${folder}: copied ${report.added.join(', ')}`);
   if (report.updated.length > 0) say(`demo workspace: updated ${report.updated.join(', ')} (you had not edited it)`);
-  if (report.kept.length > 0) say(`demo workspace: kept your edits of ${report.kept.join(', ')} (delete a file to get the shipped one from demo/)`);
+  if (report.kept.length > 0)
+    say(
+      `demo workspace: kept your edits of ${report.kept.join(', ')} (delete a file to get the shipped one from demo/)`,
+    );
   const file = join(folder, DEMO_FILE);
   return { folder, file, cursor: typingCursor(readFileSync(file, 'utf8')) };
 }
@@ -100,17 +113,23 @@ function startCodeServer(): void {
   const extensionsDir = join(profile, 'extensions');
   const userSettingsDir = join(profile, 'user-data', 'User');
   mkdirSync(userSettingsDir, { recursive: true });
-  const manifest: { publisher: string; name: string; version: string } = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8'));
+  const manifest: { publisher: string; name: string; version: string } = JSON.parse(
+    readFileSync(join(projectRoot, 'package.json'), 'utf8'),
+  );
   const installed = join(extensionsDir, `${manifest.publisher}.${manifest.name}-${manifest.version}`);
   rmSync(installed, { recursive: true, force: true });
   mkdirSync(installed, { recursive: true });
   for (const part of ['package.json', 'README.md', 'dist', 'media']) {
-    if (existsSync(join(projectRoot, part))) cpSync(join(projectRoot, part), join(installed, part), { recursive: true });
+    if (existsSync(join(projectRoot, part)))
+      cpSync(join(projectRoot, part), join(installed, part), { recursive: true });
   }
   // Written when missing; an existing profile gets the keys it lacks (new ones from a newer `npm start`, or one deleted:
   // change a value rather than delete it). The person's values are never changed.
   const settingsFile = join(userSettingsDir, 'settings.json');
-  const settings = settingsWithDefaults(existsSync(settingsFile) ? readFileSync(settingsFile, 'utf8') : null, DEMO_USER_SETTINGS);
+  const settings = settingsWithDefaults(
+    existsSync(settingsFile) ? readFileSync(settingsFile, 'utf8') : null,
+    DEMO_USER_SETTINGS,
+  );
   if (settings !== null) writeFileSync(settingsFile, settings);
   // Backend settings are machine-scoped, and code-server (a remote window) reads those from Machine/settings.json.
   const machineSettingsDir = join(profile, 'user-data', 'Machine');
@@ -125,10 +144,14 @@ function startCodeServer(): void {
     node24,
     [
       codeServer,
-      '--auth', 'none',
-      '--bind-addr', `127.0.0.1:${port}`,
-      '--user-data-dir', join(profile, 'user-data'),
-      '--extensions-dir', extensionsDir,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--user-data-dir',
+      join(profile, 'user-data'),
+      '--extensions-dir',
+      extensionsDir,
       '--disable-telemetry',
       '--disable-update-check',
       '--disable-workspace-trust',
@@ -166,11 +189,16 @@ function startCodeServer(): void {
   child.on('exit', (code) => process.exit(code ?? 0));
   const authority = `127.0.0.1:${port}`;
   void waitUntilAnswering(port, 60_000).then((answering) => {
-    if (!answering) say(`code-server has not answered on ${authority} for 60 s; the address below may need a moment more`);
-    say('VS Code with Latency Copilot (Ctrl+C stops it); this address opens the demo with example.ts ready to type in:');
+    if (!answering)
+      say(`code-server has not answered on ${authority} for 60 s; the address below may need a moment more`);
+    say(
+      'VS Code with Latency Copilot (Ctrl+C stops it); this address opens the demo with example.ts ready to type in:',
+    );
     // The line starts with "open http://127.0.0.1:PORT/": the README and tests look for it there. Not `say()`: its prefix
     // would break that, and the line is meant to be copied.
-    process.stdout.write(`open ${codeServerDemoUrl({ authority, folder: demo.folder, file: demo.file, cursor: demo.cursor })}\n`);
+    process.stdout.write(
+      `open ${codeServerDemoUrl({ authority, folder: demo.folder, file: demo.file, cursor: demo.cursor })}\n`,
+    );
   });
 }
 
@@ -181,7 +209,9 @@ function main(): void {
     say(`opening ${desktop} with the extension under development`);
     const demo = demoWorkspace();
     const goto = `${demo.file}:${demo.cursor.line}:${demo.cursor.column}`;
-    const child = spawn(desktop, ['--extensionDevelopmentPath', projectRoot, demo.folder, '--goto', goto], { stdio: 'inherit' });
+    const child = spawn(desktop, ['--extensionDevelopmentPath', projectRoot, demo.folder, '--goto', goto], {
+      stdio: 'inherit',
+    });
     child.on('exit', (code) => process.exit(code ?? 0));
     return;
   }

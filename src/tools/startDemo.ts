@@ -85,7 +85,8 @@ export function syncDemoWorkspace(source: string, target: string, recordFile: st
         record.set(path, shippedHash);
         continue;
       }
-      const untouched = currentHash === record.get(path) || (EARLIER_VERSIONS[path] ?? []).some((text) => sha256(text) === currentHash);
+      const untouched =
+        currentHash === record.get(path) || (EARLIER_VERSIONS[path] ?? []).some((text) => sha256(text) === currentHash);
       if (!untouched) {
         kept.push(path);
         continue;
@@ -123,7 +124,10 @@ export const DEMO_USER_SETTINGS: Readonly<Record<string, unknown>> = {
  * (the person's values always win), or the file is not plain JSON (VS Code allows comments there: someone edited it by
  * hand, so it is left alone).
  */
-export function settingsWithDefaults(existing: string | null, defaults: Readonly<Record<string, unknown>>): string | null {
+export function settingsWithDefaults(
+  existing: string | null,
+  defaults: Readonly<Record<string, unknown>>,
+): string | null {
   let current: Readonly<Record<string, unknown>> = {};
   if (existing !== null && existing.trim() !== '') {
     try {

@@ -40,7 +40,11 @@ export class BackendErrorNotifier {
       isBackendError(error) && endpoint !== null
         ? messageForBackendError(error, endpoint)
         : isBackendError(error)
-          ? { severity: 'error', text: error.message, actions: error.reason === 'not-configured' ? ['configureBackends'] : ['showLog'] }
+          ? {
+              severity: 'error',
+              text: error.message,
+              actions: error.reason === 'not-configured' ? ['configureBackends'] : ['showLog'],
+            }
           : messageForUnexpectedError(error, what);
     const logLine = `${what}: ${message.text}`;
     if (message.severity === 'error') this.log.error(logLine);

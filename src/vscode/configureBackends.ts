@@ -40,8 +40,17 @@ function separator<T>(label: string): Choice<T | null> {
   return { label, kind: vscode.QuickPickItemKind.Separator, value: null };
 }
 
-async function pick<T>(items: readonly Choice<T>[], placeHolder: string, title = 'Latency Copilot: Configure Backends'): Promise<T | undefined> {
-  const chosen = await vscode.window.showQuickPick(items, { placeHolder, title, ignoreFocusOut: true, matchOnDescription: true });
+async function pick<T>(
+  items: readonly Choice<T>[],
+  placeHolder: string,
+  title = 'Latency Copilot: Configure Backends',
+): Promise<T | undefined> {
+  const chosen = await vscode.window.showQuickPick(items, {
+    placeHolder,
+    title,
+    ignoreFocusOut: true,
+    matchOnDescription: true,
+  });
   return chosen?.value;
 }
 
@@ -55,7 +64,11 @@ async function pickRole(purpose: string): Promise<BackendRole | undefined> {
   return pick<BackendRole>(
     [
       { label: 'Burst', description: 'fast: inline completions and refactors', value: 'burst' },
-      { label: 'Long context', description: 'fallback for prompts that do not fit, and repository tasks', value: 'longContext' },
+      {
+        label: 'Long context',
+        description: 'fallback for prompts that do not fit, and repository tasks',
+        value: 'longContext',
+      },
     ],
     purpose,
   );
@@ -80,7 +93,11 @@ async function pickPreset(role: BackendRole): Promise<BackendPreset | 'custom' |
       separator('On this machine'),
       ...local.map(item),
       separator('Other'),
-      { label: 'Custom endpoint…', detail: 'Any OpenAI-compatible, llama.cpp, Ollama or Anthropic server: give its base URL.', value: 'custom' },
+      {
+        label: 'Custom endpoint…',
+        detail: 'Any OpenAI-compatible, llama.cpp, Ollama or Anthropic server: give its base URL.',
+        value: 'custom',
+      },
     ],
     `Pick a provider for the ${ROLE_NAMES[role]} role`,
   );
@@ -90,7 +107,10 @@ async function pickPreset(role: BackendRole): Promise<BackendPreset | 'custom' |
 async function askModel(defaultModel: string | null, serverHint: string): Promise<string | undefined> {
   const model = await vscode.window.showInputBox({
     title: 'Latency Copilot: Model',
-    prompt: defaultModel === null ? `The model name the server expects (${serverHint} lists them).` : 'The model name (the preset default is filled in; edit it if you like).',
+    prompt:
+      defaultModel === null
+        ? `The model name the server expects (${serverHint} lists them).`
+        : 'The model name (the preset default is filled in; edit it if you like).',
     value: defaultModel ?? '',
     ignoreFocusOut: true,
     validateInput: (text) => (text.trim() === '' ? 'Give a model name.' : null),
@@ -104,7 +124,11 @@ async function askCustomEndpoint(): Promise<{ baseUrl: string; protocol: Protoco
     'Which protocol does the server speak?',
   );
   if (protocol === undefined) return undefined;
-  const example = protocol.startsWith('openai') ? 'http://127.0.0.1:8000/v1' : protocol === 'anthropic' ? 'https://api.anthropic.com' : 'http://127.0.0.1:8080';
+  const example = protocol.startsWith('openai')
+    ? 'http://127.0.0.1:8000/v1'
+    : protocol === 'anthropic'
+      ? 'https://api.anthropic.com'
+      : 'http://127.0.0.1:8080';
   const raw = await vscode.window.showInputBox({
     title: 'Latency Copilot: Base URL',
     prompt: `The base URL as the server documents it, e.g. ${example}. OpenAI-compatible servers end in /v1; llama.cpp, Ollama and Anthropic are the server root.`,
@@ -121,7 +145,12 @@ async function askCustomEndpoint(): Promise<{ baseUrl: string; protocol: Protoco
 }
 
 /** Asks for a key in a password box. Returns undefined when cancelled, '' when skipped (optional keys). */
-async function askKey(serverName: string, origin: string, keyUrl: string | null, optional: boolean): Promise<string | undefined> {
+async function askKey(
+  serverName: string,
+  origin: string,
+  keyUrl: string | null,
+  optional: boolean,
+): Promise<string | undefined> {
   const where = keyUrl === null ? '' : ` Get one at ${keyUrl}.`;
   const key = await vscode.window.showInputBox({
     title: `Latency Copilot: API key for ${serverName}`,
@@ -142,7 +171,9 @@ export class ConfigCommands {
     return [
       vscode.commands.registerCommand(CONFIG_COMMANDS.configureBackends, () => this.configure()),
       vscode.commands.registerCommand(CONFIG_COMMANDS.setApiKey, (secretName?: unknown) => this.setApiKey(secretName)),
-      vscode.commands.registerCommand(CONFIG_COMMANDS.clearApiKey, (secretName?: unknown) => this.clearApiKey(secretName)),
+      vscode.commands.registerCommand(CONFIG_COMMANDS.clearApiKey, (secretName?: unknown) =>
+        this.clearApiKey(secretName),
+      ),
       vscode.commands.registerCommand(CONFIG_COMMANDS.showLog, () => this.deps.log.show()),
       vscode.commands.registerCommand(USE_SIMULATOR_COMMAND, () => this.useSimulator(true)),
     ];
@@ -152,7 +183,8 @@ export class ConfigCommands {
   async configure(): Promise<void> {
     await this.deps.registry.ready();
     const { registry } = this.deps;
-    const counts = `Burst: ${registry.endpoints('burst').length}, long-context: ${registry.endpoints('longContext').length} usable` +
+    const counts =
+      `Burst: ${registry.endpoints('burst').length}, long-context: ${registry.endpoints('longContext').length} usable` +
       `${registry.problems().length > 0 ? `, ${registry.problems().length} problem(s)` : ''}${registry.usingSimulator() ? ' (SIMULATED)' : ''}`;
     type Action = 'add' | 'manage' | 'setKey' | 'clearKey' | 'simulatorOn' | 'simulatorOff' | 'json';
     const action = await pick<Action>(
@@ -163,7 +195,11 @@ export class ConfigCommands {
         { label: '$(trash) Clear API key…', value: 'clearKey' },
         registry.usingSimulator()
           ? { label: '$(debug-stop) Stop using the simulated backends', value: 'simulatorOff' }
-          : { label: '$(beaker) Use the built-in simulated backends', detail: 'For trying the extension: a local simulator, no real model.', value: 'simulatorOn' },
+          : {
+              label: '$(beaker) Use the built-in simulated backends',
+              detail: 'For trying the extension: a local simulator, no real model.',
+              value: 'simulatorOn',
+            },
         { label: '$(settings-gear) Open the backend settings', value: 'json' },
       ],
       counts,
@@ -234,16 +270,20 @@ export class ConfigCommands {
     list.push(entry);
     await updateUserSetting(backendSettingKey(role), list);
     if (this.deps.registry.usingSimulator()) await updateUserSetting('backends.useSimulator', false);
-    void vscode.window.showInformationMessage(`Latency Copilot: added ${name} as ${ROLE_NAMES[role]} endpoint ${list.length}.`);
+    void vscode.window.showInformationMessage(
+      `Latency Copilot: added ${name} as ${ROLE_NAMES[role]} endpoint ${list.length}.`,
+    );
   }
 
   /** Reorder, remove, or set the key of one configured entry. */
   async manageEndpoints(): Promise<void> {
-    const role = await pickRole('Which role\'s endpoints?');
+    const role = await pickRole("Which role's endpoints?");
     if (role === undefined) return;
     const list = userList(role);
     if (list.length === 0) {
-      void vscode.window.showInformationMessage(`Latency Copilot: no ${ROLE_NAMES[role]} endpoints in your user settings yet.`);
+      void vscode.window.showInformationMessage(
+        `Latency Copilot: no ${ROLE_NAMES[role]} endpoints in your user settings yet.`,
+      );
       return;
     }
     const parsed = parseBackendList(role, list);
@@ -298,7 +338,9 @@ export class ConfigCommands {
     const key = await askKey(preset?.name ?? origin, origin, preset?.keyUrl ?? null, false);
     if (key === undefined || key === '') return;
     await this.deps.keys.set(secretName, key);
-    void vscode.window.showInformationMessage(`Latency Copilot: the API key for ${origin} is stored in the OS keychain.`);
+    void vscode.window.showInformationMessage(
+      `Latency Copilot: the API key for ${origin} is stored in the OS keychain.`,
+    );
   }
 
   /**
@@ -309,16 +351,27 @@ export class ConfigCommands {
     let cleared = '';
     const outcome = await runClearKeyCommand(secretNameArgument, {
       pickServer: () => this.pickServer('Clear the API key of which server?', false),
-      usedBy: (secretName) => this.deps.registry.configs().filter((config) => config.secretName === secretName).map((config) => config.id),
+      usedBy: (secretName) =>
+        this.deps.registry
+          .configs()
+          .filter((config) => config.secretName === secretName)
+          .map((config) => config.id),
       confirm: async (question) =>
-        (await vscode.window.showWarningMessage(question.message, { modal: true, detail: question.detail }, question.confirm)) === question.confirm,
+        (await vscode.window.showWarningMessage(
+          question.message,
+          { modal: true, detail: question.detail },
+          question.confirm,
+        )) === question.confirm,
       clear: async (secretName) => {
         await this.deps.keys.clear(secretName);
         cleared = originOfSecret(secretName);
       },
       showError: (message) => this.refuse(message),
     });
-    if (outcome === 'done') void vscode.window.showInformationMessage(`Latency Copilot: the API key for ${cleared} was removed from the OS keychain.`);
+    if (outcome === 'done')
+      void vscode.window.showInformationMessage(
+        `Latency Copilot: the API key for ${cleared} was removed from the OS keychain.`,
+      );
   }
 
   /** A command argument that was refused: one line in the log and an error message. */
@@ -331,7 +384,8 @@ export class ConfigCommands {
     await this.deps.registry.ready();
     const { keys, registry } = this.deps;
     const names = new Map<string, string[]>();
-    for (const config of registry.configs()) names.set(config.secretName, [...(names.get(config.secretName) ?? []), config.id]);
+    for (const config of registry.configs())
+      names.set(config.secretName, [...(names.get(config.secretName) ?? []), config.id]);
     for (const name of keys.names()) if (!names.has(name)) names.set(name, []);
     const items: Choice<string>[] = [...names.entries()].map(([name, ids]) => ({
       label: originOfSecret(name),
@@ -347,7 +401,7 @@ export class ConfigCommands {
     if (chosen !== '') return chosen;
     const url = await vscode.window.showInputBox({
       title: 'Latency Copilot: Server',
-      prompt: 'The server\'s base URL (the key is used for this origin only).',
+      prompt: "The server's base URL (the key is used for this origin only).",
       ignoreFocusOut: true,
       validateInput: (text) => {
         const check = normaliseBaseUrl(text, 'openai-chat');
@@ -380,7 +434,12 @@ const SIMULATOR_OFFERED_KEY = 'latencyCopilot.simulatorOffered';
  */
 export async function offerSimulatorIfUnconfigured(deps: ConfigCommandDeps, offerEnabled: boolean): Promise<void> {
   await deps.registry.ready();
-  if (!offerEnabled || !deps.registry.nothingConfigured() || deps.globalState.get<boolean>(SIMULATOR_OFFERED_KEY) === true) return;
+  if (
+    !offerEnabled ||
+    !deps.registry.nothingConfigured() ||
+    deps.globalState.get<boolean>(SIMULATOR_OFFERED_KEY) === true
+  )
+    return;
   await deps.globalState.update(SIMULATOR_OFFERED_KEY, true);
   deps.log.info('Nothing is configured: offering the built-in simulated backends.');
   const use = 'Use simulated backends';

@@ -127,9 +127,11 @@ export class EndpointRegistry implements vscode.Disposable {
       const detail = error instanceof Error ? error.message : String(error);
       this.deps.log.error(`Resolving the backends failed: ${detail}`);
       if (generation === this.refreshGeneration) {
-        void vscode.window.showErrorMessage(`Latency Copilot: setting up the backends failed: ${detail}`, 'Show Log').then((choice) => {
-          if (choice !== undefined) void vscode.commands.executeCommand(CONFIG_COMMANDS.showLog);
-        });
+        void vscode.window
+          .showErrorMessage(`Latency Copilot: setting up the backends failed: ${detail}`, 'Show Log')
+          .then((choice) => {
+            if (choice !== undefined) void vscode.commands.executeCommand(CONFIG_COMMANDS.showLog);
+          });
       }
       return;
     }
@@ -168,7 +170,9 @@ export class EndpointRegistry implements vscode.Disposable {
     const resolved = resolveEndpoints(configs, (name) => keys.get(name));
     const burst = resolved.endpoints.filter((endpoint) => endpoint.role === 'burst');
     return {
-      burst: this.deps.localEngine?.configured() ? [...burst, localEngineEndpoint(readLocalEngineConfig(settings))] : burst,
+      burst: this.deps.localEngine?.configured()
+        ? [...burst, localEngineEndpoint(readLocalEngineConfig(settings))]
+        : burst,
       longContext: resolved.endpoints.filter((endpoint) => endpoint.role === 'longContext'),
       problems: [...parsed.flatMap((list) => list.problems), ...resolved.problems],
       configs,

@@ -49,9 +49,16 @@ export class GitGlobalExcludesFile implements vscode.Disposable {
     for (const path of paths) {
       if (path === '') continue;
       // A file outside the workspace is watched through a pattern based on its own folder (not recursive).
-      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dirname(path)), basename(path)));
+      const watcher = vscode.workspace.createFileSystemWatcher(
+        new vscode.RelativePattern(vscode.Uri.file(dirname(path)), basename(path)),
+      );
       const changed = () => this.forget();
-      this.watchers.push(watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed), watcher.onDidDelete(changed));
+      this.watchers.push(
+        watcher,
+        watcher.onDidChange(changed),
+        watcher.onDidCreate(changed),
+        watcher.onDidDelete(changed),
+      );
     }
   }
 

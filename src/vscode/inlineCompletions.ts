@@ -90,9 +90,12 @@ function isFimPathState(value: unknown): value is FimPathState {
 function gateDocumentOf(uri: vscode.Uri): GateDocument {
   const name = uri.path.slice(uri.path.lastIndexOf('/') + 1);
   const folder = uri.scheme === 'file' ? vscode.workspace.getWorkspaceFolder(uri) : undefined;
-  if (folder === undefined || folder.uri.scheme !== 'file') return { scheme: uri.scheme, folder: null, folderName: '', relativePath: name };
+  if (folder === undefined || folder.uri.scheme !== 'file')
+    return { scheme: uri.scheme, folder: null, folderName: '', relativePath: name };
   const root = folder.uri.path.endsWith('/') ? folder.uri.path : `${folder.uri.path}/`;
-  const relativePath = uri.path.startsWith(root) ? uri.path.slice(root.length) : vscode.workspace.asRelativePath(uri, false);
+  const relativePath = uri.path.startsWith(root)
+    ? uri.path.slice(root.length)
+    : vscode.workspace.asRelativePath(uri, false);
   return { scheme: uri.scheme, folder: folder.uri.toString(), folderName: folder.name, relativePath };
 }
 
@@ -111,7 +114,8 @@ class InlineFileGate implements vscode.Disposable {
   constructor(globalExcludes: GlobalExcludesSource) {
     this.gate = new WorkspaceFileGate(
       {
-        readFolderFile: (folder, relativePath) => readSmallTextFile(vscode.Uri.joinPath(vscode.Uri.parse(folder), ...relativePath.split('/')).fsPath),
+        readFolderFile: (folder, relativePath) =>
+          readSmallTextFile(vscode.Uri.joinPath(vscode.Uri.parse(folder), ...relativePath.split('/')).fsPath),
         readGlobalExcludes: () => globalExcludes.text(),
       },
       () => this.rulesLoaded(),
@@ -123,7 +127,12 @@ class InlineFileGate implements vscode.Disposable {
       if (document.folder !== null) this.gate.fileChanged(document.folder, document.relativePath);
     };
     for (const watcher of [ignoreFiles, repositoryExcludes]) {
-      this.disposables.push(watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed), watcher.onDidDelete(changed));
+      this.disposables.push(
+        watcher,
+        watcher.onDidChange(changed),
+        watcher.onDidCreate(changed),
+        watcher.onDidDelete(changed),
+      );
     }
     this.disposables.push(
       globalExcludes.onDidChange(() => this.gate.globalExcludesChanged()),
@@ -181,10 +190,14 @@ export function createInlineCompletions(deps: InlineCompletionsDeps): InlineComp
     sleep: (ms, signal) =>
       new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, ms);
-        signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve();
-        }, { once: true });
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
       }),
     onCacheServed: (record) => deps.sink.cacheServed(record),
     log: (line) => {
@@ -208,10 +221,16 @@ export function createInlineCompletions(deps: InlineCompletionsDeps): InlineComp
     const around = (other: vscode.TextDocument, line: number, origin: SnippetCandidate['origin']) => {
       const start = Math.max(0, line - SNIPPET_LINES / 2);
       const end = Math.min(other.lineCount, start + SNIPPET_LINES);
-      candidates.push({ path: vscode.workspace.asRelativePath(other.uri), text: other.getText(new vscode.Range(start, 0, end, 0)), origin });
+      candidates.push({
+        path: vscode.workspace.asRelativePath(other.uri),
+        text: other.getText(new vscode.Range(start, 0, end, 0)),
+        origin,
+      });
     };
     for (const edit of recentEdits) {
-      const other = vscode.workspace.textDocuments.find((candidate) => candidate.uri.toString() === edit.uri.toString());
+      const other = vscode.workspace.textDocuments.find(
+        (candidate) => candidate.uri.toString() === edit.uri.toString(),
+      );
       if (other !== undefined && allowed(other)) around(other, edit.line, 'recent-edit');
     }
     for (const editor of vscode.window.visibleTextEditors) {
@@ -275,7 +294,9 @@ export function createInlineCompletions(deps: InlineCompletionsDeps): InlineComp
     vscode.languages.registerInlineCompletionItemProvider({ scheme: 'file' }, provider),
     vscode.commands.registerCommand(TOGGLE_INLINE_COMMAND, async () => {
       const next = !isEnabled();
-      await vscode.workspace.getConfiguration('latencyCopilot').update('inline.enabled', next, vscode.ConfigurationTarget.Global);
+      await vscode.workspace
+        .getConfiguration('latencyCopilot')
+        .update('inline.enabled', next, vscode.ConfigurationTarget.Global);
       if (!next) engine.cancelAll();
       log.info(`Inline completions ${next ? 'on' : 'off'}.`);
     }),

@@ -8,7 +8,13 @@ import type { Logger } from '../core/logger';
 import { EngineSupervisor } from '../core/localEngine/engineSupervisor';
 import type { EngineLease, EngineProcess, EngineState } from '../core/localEngine/engineSupervisor';
 import { launchHost, newEngineKey } from '../core/localEngine/hostLauncher';
-import { LOCAL_ENGINE_CONTEXT_TOKENS, LOCAL_ENGINE_SETTING_KEYS, downloadDestination, isLocalEngineConfigured, readLocalEngineConfig } from '../core/localEngine/localEngineConfig';
+import {
+  LOCAL_ENGINE_CONTEXT_TOKENS,
+  LOCAL_ENGINE_SETTING_KEYS,
+  downloadDestination,
+  isLocalEngineConfigured,
+  readLocalEngineConfig,
+} from '../core/localEngine/localEngineConfig';
 import type { LocalEngineConfig } from '../core/localEngine/localEngineConfig';
 import { LocalEngineError } from '../core/localEngine/localEngineError';
 import type { EngineLeases } from '../core/localEngine/localEngineTransport';
@@ -82,7 +88,10 @@ export class LocalEngine implements EngineLeases, vscode.Disposable {
   private async launch(config: LocalEngineConfig): Promise<EngineProcess> {
     try {
       const modelPath = config.modelPath !== '' ? config.modelPath : await this.downloadedModel(config);
-      const moduleDir = config.nodeLlamaCppPath !== '' ? config.nodeLlamaCppPath : join(this.deps.context.globalStorageUri.fsPath, 'node-llama-cpp');
+      const moduleDir =
+        config.nodeLlamaCppPath !== ''
+          ? config.nodeLlamaCppPath
+          : join(this.deps.context.globalStorageUri.fsPath, 'node-llama-cpp');
       const apiKey = newEngineKey();
       this.deps.redactor.addSecret(apiKey);
       const host = await launchHost({
@@ -90,13 +99,25 @@ export class LocalEngine implements EngineLeases, vscode.Disposable {
         apiKey,
         // One core is left to the editor and the extension host: node-llama-cpp's own choice (0) is at least 4 threads,
         // which on 2 cores decoded at 3.4 tok/s against 294-356 with 1.
-        args: { modelPath, moduleDir, contextSize: LOCAL_ENGINE_CONTEXT_TOKENS, threads: Math.max(1, availableParallelism() - 1) },
+        args: {
+          modelPath,
+          moduleDir,
+          contextSize: LOCAL_ENGINE_CONTEXT_TOKENS,
+          threads: Math.max(1, availableParallelism() - 1),
+        },
         onLogLine: (line) => this.deps.log.debug(`Local engine: ${line}`),
       });
-      this.deps.log.info(`Local engine: ${modelPath} loaded in ${Math.round(host.loadMs)} ms, ${host.contextSize} tokens of context, at ${host.baseUrl} (pid ${host.pid})`);
+      this.deps.log.info(
+        `Local engine: ${modelPath} loaded in ${Math.round(host.loadMs)} ms, ${host.contextSize} tokens of context, at ${host.baseUrl} (pid ${host.pid})`,
+      );
       return host;
     } catch (error) {
-      const failure = error instanceof LocalEngineError ? error : new LocalEngineError('start-failed', error instanceof Error ? error.message : String(error), { cause: error });
+      const failure =
+        error instanceof LocalEngineError
+          ? error
+          : new LocalEngineError('start-failed', error instanceof Error ? error.message : String(error), {
+              cause: error,
+            });
       this.deps.log.error(`Local engine: ${failure.reason}: ${failure.message}`);
       this.showError(failure);
       throw failure;
@@ -117,39 +138,52 @@ export class LocalEngine implements EngineLeases, vscode.Disposable {
       return destination;
     }
     if (existing.kind === 'mismatch') {
-      this.deps.log.warn(`Local engine: ${destination} has SHA-256 ${existing.sha256}, not the configured ${config.modelSha256}: downloading ${config.modelUrl} again`);
+      this.deps.log.warn(
+        `Local engine: ${destination} has SHA-256 ${existing.sha256}, not the configured ${config.modelSha256}: downloading ${config.modelUrl} again`,
+      );
     }
     await mkdir(dirname(destination), { recursive: true });
     const title = `Latency Copilot: downloading the local model (${config.modelUrl})`;
-    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
-      const controller = new AbortController();
-      const cancelling = token.onCancellationRequested(() => controller.abort());
-      let reportedPercent = 0;
-      try {
-        const model = await downloadModel(
-          this.deps.transport(),
-          { url: config.modelUrl, destination, sha256 },
-          {
-            signal: controller.signal,
-            onProgress: ({ receivedBytes, totalBytes }) => {
-              const megabytes = `${(receivedBytes / 1e6).toFixed(0)}${totalBytes === null ? '' : ` of ${(totalBytes / 1e6).toFixed(0)}`} MB`;
-              const percent = totalBytes === null || totalBytes === 0 ? reportedPercent : Math.floor((receivedBytes / totalBytes) * 100);
-              progress.report({ message: megabytes, increment: percent - reportedPercent });
-              reportedPercent = percent;
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+      async (progress, token) => {
+        const controller = new AbortController();
+        const cancelling = token.onCancellationRequested(() => controller.abort());
+        let reportedPercent = 0;
+        try {
+          const model = await downloadModel(
+            this.deps.transport(),
+            { url: config.modelUrl, destination, sha256 },
+            {
+              signal: controller.signal,
+              onProgress: ({ receivedBytes, totalBytes }) => {
+                const megabytes = `${(receivedBytes / 1e6).toFixed(0)}${totalBytes === null ? '' : ` of ${(totalBytes / 1e6).toFixed(0)}`} MB`;
+                const percent =
+                  totalBytes === null || totalBytes === 0
+                    ? reportedPercent
+                    : Math.floor((receivedBytes / totalBytes) * 100);
+                progress.report({ message: megabytes, increment: percent - reportedPercent });
+                reportedPercent = percent;
+              },
             },
-          },
-        );
-        this.deps.log.info(`Local engine: downloaded ${model.bytes} bytes (sha256 ${model.sha256}${model.resumedFromBytes > 0 ? `, resumed from ${model.resumedFromBytes} bytes` : ''}) to ${model.path}`);
-        return model.path;
-      } catch (error) {
-        if (isBackendError(error) && error.reason === 'aborted') {
-          throw new LocalEngineError('download-failed', 'The model download was cancelled; it resumes where it stopped when you change a latencyCopilot.localEngine setting or reload the window.');
+          );
+          this.deps.log.info(
+            `Local engine: downloaded ${model.bytes} bytes (sha256 ${model.sha256}${model.resumedFromBytes > 0 ? `, resumed from ${model.resumedFromBytes} bytes` : ''}) to ${model.path}`,
+          );
+          return model.path;
+        } catch (error) {
+          if (isBackendError(error) && error.reason === 'aborted') {
+            throw new LocalEngineError(
+              'download-failed',
+              'The model download was cancelled; it resumes where it stopped when you change a latencyCopilot.localEngine setting or reload the window.',
+            );
+          }
+          throw error;
+        } finally {
+          cancelling.dispose();
         }
-        throw error;
-      } finally {
-        cancelling.dispose();
-      }
-    });
+      },
+    );
   }
 
   /** One notification per distinct problem (until the settings change), with the buttons that fix it. */
@@ -159,7 +193,8 @@ export class LocalEngine implements EngineLeases, vscode.Disposable {
     const openSettings = 'Open Settings';
     const showLog = 'Show Log';
     void vscode.window.showErrorMessage(`Latency Copilot: ${failure.message}`, openSettings, showLog).then((choice) => {
-      if (choice === openSettings) void vscode.commands.executeCommand('workbench.action.openSettings', 'latencyCopilot.localEngine');
+      if (choice === openSettings)
+        void vscode.commands.executeCommand('workbench.action.openSettings', 'latencyCopilot.localEngine');
       else if (choice === showLog) void vscode.commands.executeCommand('latencyCopilot.showLog');
     });
   }

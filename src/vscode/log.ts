@@ -8,7 +8,8 @@ export const LOG_CHANNEL_NAME = 'Latency Copilot';
 
 /** Renders something thrown or attached to a log line as text (a BackendError with its reason and status). */
 export function describeForLog(value: unknown): string {
-  if (isBackendError(value)) return `${value.name}[${value.reason}${value.status === null ? '' : ` ${value.status}`}]: ${value.message}`;
+  if (isBackendError(value))
+    return `${value.name}[${value.reason}${value.status === null ? '' : ` ${value.status}`}]: ${value.message}`;
   if (value instanceof Error) return `${value.name}: ${value.message}`;
   if (typeof value === 'string') return value;
   try {
@@ -26,7 +27,10 @@ export function describeForLog(value: unknown): string {
 export class RedactingLog implements Logger, vscode.Disposable {
   private readonly channel: vscode.LogOutputChannel;
 
-  constructor(private readonly redactor: Redactor, channel?: vscode.LogOutputChannel) {
+  constructor(
+    private readonly redactor: Redactor,
+    channel?: vscode.LogOutputChannel,
+  ) {
     this.channel = channel ?? vscode.window.createOutputChannel(LOG_CHANNEL_NAME, { log: true });
   }
 

@@ -90,7 +90,9 @@ export class RefactorCommands implements vscode.Disposable {
   constructor(private readonly deps: RefactorCommandDeps) {
     this.subscriptions.push(
       this.reviews,
-      vscode.commands.registerCommand(REFACTOR_COMMANDS.refactorSelection, (args?: unknown) => this.refactorSelection(args)),
+      vscode.commands.registerCommand(REFACTOR_COMMANDS.refactorSelection, (args?: unknown) =>
+        this.refactorSelection(args),
+      ),
       vscode.commands.registerCommand(REFACTOR_COMMANDS.cancel, () => this.cancelActive()),
       vscode.workspace.onDidChangeTextDocument((event) => this.documentChanged(event)),
       vscode.workspace.onWillSaveTextDocument((event) => this.willSave(event)),
@@ -119,7 +121,10 @@ export class RefactorCommands implements vscode.Disposable {
       return { outcome: 'no-editor', endpointId: null, text: null };
     }
     const target = await chooseRefactorTarget(editor);
-    const choice = args.instruction !== undefined || args.presetId !== undefined ? fromArgs(args) : await pickInstruction(target.description);
+    const choice =
+      args.instruction !== undefined || args.presetId !== undefined
+        ? fromArgs(args)
+        : await pickInstruction(target.description);
     if (choice === undefined) return { outcome: 'dismissed', endpointId: null, text: null };
     return this.stream({
       document: editor.document,
@@ -150,7 +155,12 @@ export class RefactorCommands implements vscode.Disposable {
 
     const text = request.document.getText();
     const plan = planRefactorRegion(text, request.start, request.end, request.placement);
-    const context = surroundingContext(text.replace(/\r/g, '').split('\n'), plan.startLine, plan.endLine, CONTEXT_LINES);
+    const context = surroundingContext(
+      text.replace(/\r/g, '').split('\n'),
+      plan.startLine,
+      plan.endLine,
+      CONTEXT_LINES,
+    );
     const messages = buildRefactorMessages({
       instruction: request.instruction,
       languageId: request.document.languageId,
@@ -180,7 +190,11 @@ export class RefactorCommands implements vscode.Disposable {
         messages,
         promptTokens,
         maxOutputTokens,
-        reindent: { ...request.editorOptions, baseIndent: plan.baseIndent, firstLineIndentPresent: plan.firstLineIndentPresent },
+        reindent: {
+          ...request.editorOptions,
+          baseIndent: plan.baseIndent,
+          firstLineIndentPresent: plan.firstLineIndentPresent,
+        },
         leadingText: plan.leadingText,
         trailingText: plan.trailingText,
         ...(request.role === undefined ? {} : { role: request.role }),
@@ -218,9 +232,12 @@ export class RefactorCommands implements vscode.Disposable {
     this.active.delete(key);
     void vscode.commands.executeCommand('setContext', STREAMING_CONTEXT_KEY, this.active.size > 0);
     const route = routeOf(outcome);
-    this.deps.log.info(`Refactor "${request.label}" ended: ${outcome.kind}${route === null ? '' : ` on ${route.endpoint.id} (${route.reason})`}`);
+    this.deps.log.info(
+      `Refactor "${request.label}" ended: ${outcome.kind}${route === null ? '' : ` on ${route.endpoint.id} (${route.reason})`}`,
+    );
     await this.report(request, plan, active, outcome);
-    if (outcome.kind === 'review') this.reviews.start(request.document, run.session, `${request.label}: ${request.description}`);
+    if (outcome.kind === 'review')
+      this.reviews.start(request.document, run.session, `${request.label}: ${request.description}`);
     else this.sessions.delete(key);
     return {
       outcome: outcome.kind,
@@ -230,7 +247,12 @@ export class RefactorCommands implements vscode.Disposable {
   }
 
   /** Tells the person how the refactor ended, with Retry buttons where a retry makes sense. */
-  private async report(request: RefactorRequest, plan: RegionPlan, active: ActiveRefactor, outcome: RefactorOutcome): Promise<void> {
+  private async report(
+    request: RefactorRequest,
+    plan: RegionPlan,
+    active: ActiveRefactor,
+    outcome: RefactorOutcome,
+  ): Promise<void> {
     const session = active.run.session;
     const retry = (role: BackendRole | undefined): void => {
       // Edits above the code since it was chosen moved it; the region was tracked through them.
@@ -261,7 +283,9 @@ export class RefactorCommands implements vscode.Disposable {
           const why = outcome.retriedOnLongContext
             ? 'the burst model said the prompt was too long for its context window'
             : describeRouteReason(route.reason);
-          void vscode.window.showInformationMessage(`Latency Copilot: this refactor was served by the long-context model ${route.endpoint.label}: ${why}.`);
+          void vscode.window.showInformationMessage(
+            `Latency Copilot: this refactor was served by the long-context model ${route.endpoint.label}: ${why}.`,
+          );
         }
         return;
       }
@@ -277,7 +301,9 @@ export class RefactorCommands implements vscode.Disposable {
       case 'failed': {
         const error = outcome.error;
         if (!isBackendError(error)) {
-          this.deps.log.error(`Refactor failed unexpectedly: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+          this.deps.log.error(
+            `Refactor failed unexpectedly: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+          );
           offerRetry(`the refactor failed unexpectedly (details in the log). ${unchanged}`, 'error');
           return;
         }
@@ -289,13 +315,20 @@ export class RefactorCommands implements vscode.Disposable {
             : lostMidStream
               ? `the connection to ${outcome.route.endpoint.label} was lost mid-stream (${error.message}).`
               : messageForBackendError(error, outcome.route.endpoint).text;
-        const restored = outcome.restore === 'kept' ? ' Your edit inside the refactored code was kept.' : ` ${unchanged}`;
+        const restored =
+          outcome.restore === 'kept' ? ' Your edit inside the refactored code was kept.' : ` ${unchanged}`;
         const retried = outcome.retriedOnLongContext ? ' (after a retry on the long-context model)' : '';
-        offerRetry(`the refactor stopped${retried}: ${detail}${restored}`, error.reason === 'timeout' || error.reason === 'rate-limited' ? 'warning' : 'error');
+        offerRetry(
+          `the refactor stopped${retried}: ${detail}${restored}`,
+          error.reason === 'timeout' || error.reason === 'rate-limited' ? 'warning' : 'error',
+        );
         return;
       }
       case 'truncated':
-        offerRetry(`the answer reached its budget of ${outcome.maxOutputTokens} tokens before the code ended, so it was not applied. ${unchanged} Select less code, or retry on the long-context model.`, 'warning');
+        offerRetry(
+          `the answer reached its budget of ${outcome.maxOutputTokens} tokens before the code ended, so it was not applied. ${unchanged} Select less code, or retry on the long-context model.`,
+          'warning',
+        );
         return;
       case 'empty':
         offerRetry(`the model answered without any code. ${unchanged}`, 'warning');
@@ -306,7 +339,9 @@ export class RefactorCommands implements vscode.Disposable {
           if (!request.document.isClosed && request.document.isDirty) {
             active.document.allowHiddenEdits = true;
             const restored = await session.restore();
-            this.deps.log.info(`Refactor stopped because its editor closed; original ${restored === 'restored' ? 'restored' : 'left unchanged'}.`);
+            this.deps.log.info(
+              `Refactor stopped because its editor closed; original ${restored === 'restored' ? 'restored' : 'left unchanged'}.`,
+            );
           }
           return;
         }
@@ -365,7 +400,11 @@ async function pickInstruction(description: string): Promise<InstructionChoice |
   const quickPick = vscode.window.createQuickPick<vscode.QuickPickItem & { readonly choice: InstructionChoice }>();
   quickPick.title = `Refactor ${description}`;
   quickPick.placeholder = 'Pick a refactor, or type what to do and press Enter';
-  const presetItems = REFACTOR_PRESETS.map((preset) => ({ label: preset.label, detail: preset.detail, choice: preset }));
+  const presetItems = REFACTOR_PRESETS.map((preset) => ({
+    label: preset.label,
+    detail: preset.detail,
+    choice: preset,
+  }));
   quickPick.items = presetItems;
   quickPick.matchOnDetail = true;
   const disposables: vscode.Disposable[] = [quickPick];
@@ -373,9 +412,17 @@ async function pickInstruction(description: string): Promise<InstructionChoice |
     disposables.push(
       quickPick.onDidChangeValue((value) => {
         const typed = value.trim();
-        const custom = typed.length === 0
-          ? []
-          : [{ label: `$(edit) ${typed}`, description: 'your instruction', alwaysShow: true, choice: { label: 'Refactor', instruction: typed, placement: 'replace' as const, outputFactor: 2 } }];
+        const custom =
+          typed.length === 0
+            ? []
+            : [
+                {
+                  label: `$(edit) ${typed}`,
+                  description: 'your instruction',
+                  alwaysShow: true,
+                  choice: { label: 'Refactor', instruction: typed, placement: 'replace' as const, outputFactor: 2 },
+                },
+              ];
         quickPick.items = [...custom, ...presetItems];
       }),
       quickPick.onDidAccept(() => {
@@ -396,7 +443,10 @@ function progressText(run: RefactorRun): string {
   const route = generation.route();
   const tokens = generation.outputTokens();
   const speed = generation.liveTokensPerSec();
-  const where = route === null ? '' : ` · ${route.endpoint.label}${route.endpoint.role === 'longContext' ? ` (long-context: ${describeRouteReason(route.reason)})` : ''}`;
+  const where =
+    route === null
+      ? ''
+      : ` · ${route.endpoint.label}${route.endpoint.role === 'longContext' ? ` (long-context: ${describeRouteReason(route.reason)})` : ''}`;
   if (tokens === 0) return `waiting for the first token${where}`;
   return `${tokens} tokens${speed === null ? '' : ` · ${Math.round(speed)} tok/s`}${where}`;
 }

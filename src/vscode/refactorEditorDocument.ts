@@ -22,7 +22,10 @@ export class EditorRefactorDocument implements RefactorDocument {
 
   async applyEdit(change: TextChange, stops: UndoStops): Promise<EditOutcome> {
     if (this.document.isClosed) return 'closed';
-    const range = new vscode.Range(this.document.positionAt(change.offset), this.document.positionAt(change.offset + change.length));
+    const range = new vscode.Range(
+      this.document.positionAt(change.offset),
+      this.document.positionAt(change.offset + change.length),
+    );
     const editor = vscode.window.visibleTextEditors.find((candidate) => candidate.document === this.document);
     if (editor !== undefined) {
       try {
@@ -42,5 +45,9 @@ export class EditorRefactorDocument implements RefactorDocument {
 
 /** VS Code's content changes as the core's `TextChange`s (same meaning: offsets of the text before the change). */
 export function textChangesOf(event: vscode.TextDocumentChangeEvent): TextChange[] {
-  return event.contentChanges.map((change) => ({ offset: change.rangeOffset, length: change.rangeLength, text: change.text }));
+  return event.contentChanges.map((change) => ({
+    offset: change.rangeOffset,
+    length: change.rangeLength,
+    text: change.text,
+  }));
 }

@@ -51,10 +51,13 @@ export class RefactorReviews implements vscode.Disposable {
       this.added,
       this.removed,
       this.lensesChanged,
-      vscode.languages.registerCodeLensProvider({ scheme: '*' }, {
-        onDidChangeCodeLenses: this.lensesChanged.event,
-        provideCodeLenses: (document) => this.lensesFor(document),
-      }),
+      vscode.languages.registerCodeLensProvider(
+        { scheme: '*' },
+        {
+          onDidChangeCodeLenses: this.lensesChanged.event,
+          provideCodeLenses: (document) => this.lensesFor(document),
+        },
+      ),
       vscode.workspace.registerTextDocumentContentProvider(ORIGINAL_SCHEME, {
         provideTextDocumentContent: (uri) => this.originalTextFor(uri),
       }),
@@ -101,7 +104,9 @@ export class RefactorReviews implements vscode.Disposable {
     this.end(review.document.uri);
     const result = await review.session.reject();
     if (result !== 'restored') {
-      void vscode.window.showWarningMessage('Latency Copilot: the refactored code was edited, so it was kept as it is.');
+      void vscode.window.showWarningMessage(
+        'Latency Copilot: the refactored code was edited, so it was kept as it is.',
+      );
     }
   }
 
@@ -113,7 +118,12 @@ export class RefactorReviews implements vscode.Disposable {
       path: review.document.uri.path,
       query: review.document.uri.toString(),
     });
-    await vscode.commands.executeCommand('vscode.diff', original, review.document.uri, `${review.title} (original ↔ refactored)`);
+    await vscode.commands.executeCommand(
+      'vscode.diff',
+      original,
+      review.document.uri,
+      `${review.title} (original ↔ refactored)`,
+    );
   }
 
   dispose(): void {
@@ -156,9 +166,23 @@ export class RefactorReviews implements vscode.Disposable {
     const range = new vscode.Range(line, 0, line, 0);
     const uri = document.uri;
     return [
-      new vscode.CodeLens(range, { title: '$(check) Accept', tooltip: 'Keep the refactored code (Ctrl+Alt+Enter)', command: REVIEW_COMMANDS.accept, arguments: [uri] }),
-      new vscode.CodeLens(range, { title: '$(discard) Reject', tooltip: 'Put the original code back (Ctrl+Alt+Backspace)', command: REVIEW_COMMANDS.reject, arguments: [uri] }),
-      new vscode.CodeLens(range, { title: '$(diff) Open as Diff', command: REVIEW_COMMANDS.showDiff, arguments: [uri] }),
+      new vscode.CodeLens(range, {
+        title: '$(check) Accept',
+        tooltip: 'Keep the refactored code (Ctrl+Alt+Enter)',
+        command: REVIEW_COMMANDS.accept,
+        arguments: [uri],
+      }),
+      new vscode.CodeLens(range, {
+        title: '$(discard) Reject',
+        tooltip: 'Put the original code back (Ctrl+Alt+Backspace)',
+        command: REVIEW_COMMANDS.reject,
+        arguments: [uri],
+      }),
+      new vscode.CodeLens(range, {
+        title: '$(diff) Open as Diff',
+        command: REVIEW_COMMANDS.showDiff,
+        arguments: [uri],
+      }),
     ];
   }
 

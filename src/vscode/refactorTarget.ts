@@ -51,7 +51,10 @@ interface FoundSymbol {
   readonly range: vscode.Range;
 }
 
-async function enclosingFunction(document: vscode.TextDocument, position: vscode.Position): Promise<FoundSymbol | undefined> {
+async function enclosingFunction(
+  document: vscode.TextDocument,
+  position: vscode.Position,
+): Promise<FoundSymbol | undefined> {
   let symbols: unknown;
   try {
     symbols = await vscode.commands.executeCommand('vscode.executeDocumentSymbolProvider', document.uri);

@@ -186,7 +186,10 @@ export class RepoCommands implements vscode.Disposable {
     const answer = await vscode.window.showInputBox({
       title: kind === 'ask' ? 'Ask About This Repository' : 'Refactor Across Repository',
       prompt: kind === 'ask' ? 'Your question about this repository' : 'The change to make across the repository',
-      placeHolder: kind === 'ask' ? 'Where are rate limits handled, and how are retries scheduled?' : 'Rename UserStore to AccountStore everywhere',
+      placeHolder:
+        kind === 'ask'
+          ? 'Where are rate limits handled, and how are retries scheduled?'
+          : 'Rename UserStore to AccountStore everywhere',
       ignoreFocusOut: true,
     });
     return answer === undefined || answer.trim() === '' ? null : answer.trim();
@@ -211,7 +214,10 @@ export class RepoCommands implements vscode.Disposable {
     const target = prepared.plan.candidates[0];
     this.deps.log.info(
       `Repository ${kind}: ${message}; window ${target?.contextWindow === null || target === undefined ? 'unknown' : formatNumber(target.contextWindow)}; ` +
-        `files: ${prepared.packed.sections.map((section) => `${section.path}:${section.startLine + 1}-${section.endLine}`).slice(0, 50).join(', ')}`,
+        `files: ${prepared.packed.sections
+          .map((section) => `${section.path}:${section.startLine + 1}-${section.endLine}`)
+          .slice(0, 50)
+          .join(', ')}`,
     );
     return { ready, prepared };
   }
@@ -234,7 +240,8 @@ export class RepoCommands implements vscode.Disposable {
   /** Ask / Explain: the answer streams into a Markdown document beside the editor. */
   private async answer(kind: 'ask' | 'explain', args: RepoCommandArgs): Promise<RepoCommandResult> {
     const request = await this.askFor(kind, args);
-    if (request === null) return { outcome: 'dismissed', endpointId: null, routeReason: null, promptTokens: 0, files: [] };
+    if (request === null)
+      return { outcome: 'dismissed', endpointId: null, routeReason: null, promptTokens: 0, files: [] };
     const title = kind === 'ask' ? `Ask: ${request}` : 'Explain this repository';
     return vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title, cancellable: true },
@@ -252,14 +259,19 @@ export class RepoCommands implements vscode.Disposable {
           const heading = kind === 'ask' ? `# ${request}\n\n` : '# Repository overview\n\n';
           const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: heading });
           // Beside the editor the person works in; in the active group when no editor is open.
-          const column = vscode.window.activeTextEditor === undefined ? vscode.ViewColumn.Active : vscode.ViewColumn.Beside;
+          const column =
+            vscode.window.activeTextEditor === undefined ? vscode.ViewColumn.Active : vscode.ViewColumn.Beside;
           await vscode.window.showTextDocument(document, { viewColumn: column, preview: false, preserveFocus: true });
           const appender = new DocumentAppender(document);
           const answer = await receiveText(run, progress, '', (text) => appender.append(text));
           await appender.close();
           // One final edit: citations become links that open the file at the line, then a note of what was sent.
           const route = run.route();
-          const linked = linkCitations(answer, (path) => ready.index.isReadable(path), (path) => this.deps.host.uriOf(path)?.toString() ?? path);
+          const linked = linkCitations(
+            answer,
+            (path) => ready.index.isReadable(path),
+            (path) => this.deps.host.uriOf(path)?.toString() ?? path,
+          );
           // The files chosen for the request lead (a dozen at most); those packed only to fill the budget are counted.
           const { chosen, filler } = filesByReason(prepared.packed.sections);
           const sources = chosen
@@ -267,7 +279,10 @@ export class RepoCommands implements vscode.Disposable {
             .map((path) => `[${path}](${this.deps.host.uriOf(path)?.toString() ?? path})`)
             .join(', ');
           const moreChosen = chosen.length > CONTEXT_LINKS ? ` and ${chosen.length - CONTEXT_LINKS} more` : '';
-          const fillerNote = filler.length > 0 ? `${chosen.length > 0 ? '; ' : ''}${formatNumber(filler.length)} more files fill the rest of the budget` : '';
+          const fillerNote =
+            filler.length > 0
+              ? `${chosen.length > 0 ? '; ' : ''}${formatNumber(filler.length)} more files fill the rest of the budget`
+              : '';
           const footer =
             `\n\n---\n_${route?.endpoint.label ?? 'Unknown model'} (${route?.reason ?? ''}); ` +
             `${formatNumber(promptTokens)} tokens of context from ${files.length} files${prepared.packed.mapFiles > 0 ? ` and a map of ${formatNumber(prepared.packed.mapFiles)}` : ''}._\n\n` +
@@ -276,10 +291,22 @@ export class RepoCommands implements vscode.Disposable {
           const whole = new vscode.Range(new vscode.Position(0, 0), document.lineAt(document.lineCount - 1).range.end);
           edit.replace(document.uri, whole, `${heading}${linked}${footer}`);
           await vscode.workspace.applyEdit(edit);
-          return { outcome: 'ok', endpointId: route?.endpoint.id ?? null, routeReason: route?.reason ?? null, promptTokens, files };
+          return {
+            outcome: 'ok',
+            endpointId: route?.endpoint.id ?? null,
+            routeReason: route?.reason ?? null,
+            promptTokens,
+            files,
+          };
         } catch (error) {
           const route = run?.route() ?? null;
-          return { outcome: this.reportFailure(error, run), endpointId: route?.endpoint.id ?? null, routeReason: route?.reason ?? null, promptTokens, files };
+          return {
+            outcome: this.reportFailure(error, run),
+            endpointId: route?.endpoint.id ?? null,
+            routeReason: route?.reason ?? null,
+            promptTokens,
+            files,
+          };
         } finally {
           cancel.dispose();
         }
@@ -290,9 +317,14 @@ export class RepoCommands implements vscode.Disposable {
   /** Refactor across the repository: edits proposed, validated, previewed; applied only when confirmed. */
   private async refactor(args: RepoCommandArgs): Promise<RepoCommandResult> {
     const request = await this.askFor('refactor', args);
-    if (request === null) return { outcome: 'dismissed', endpointId: null, routeReason: null, promptTokens: 0, files: [] };
+    if (request === null)
+      return { outcome: 'dismissed', endpointId: null, routeReason: null, promptTokens: 0, files: [] };
     const outcome = await vscode.window.withProgress<RefactorStreamOutcome>(
-      { location: vscode.ProgressLocation.Notification, title: `Refactor across repository: ${request}`, cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Refactor across repository: ${request}`,
+        cancellable: true,
+      },
       async (progress, token) => {
         const controller = new AbortController();
         const cancel = token.onCancellationRequested(() => controller.abort());
@@ -304,7 +336,10 @@ export class RepoCommands implements vscode.Disposable {
           progress.report({ message: 'Checking the proposed edits…' });
           const parsed = await parseProposedEdits(answer, {
             readText: (path) => this.readText(path),
-            admit: editAdmitter(nodeEditTargets(ready.folder.uri.fsPath), editScopeOf(ready.index, prepared.packed, request)),
+            admit: editAdmitter(
+              nodeEditTargets(ready.folder.uri.fsPath),
+              editScopeOf(ready.index, prepared.packed, request),
+            ),
           });
           const route = run.route();
           const files = [...new Set(prepared.packed.sections.map((section) => section.path))];
@@ -317,9 +352,20 @@ export class RepoCommands implements vscode.Disposable {
       },
     );
     if (outcome.kind === 'failed') {
-      return { outcome: outcome.failure, endpointId: outcome.route?.endpoint.id ?? null, routeReason: outcome.route?.reason ?? null, promptTokens: 0, files: [] };
+      return {
+        outcome: outcome.failure,
+        endpointId: outcome.route?.endpoint.id ?? null,
+        routeReason: outcome.route?.reason ?? null,
+        promptTokens: 0,
+        files: [],
+      };
     }
-    const base = { endpointId: outcome.route?.endpoint.id ?? null, routeReason: outcome.route?.reason ?? null, promptTokens: outcome.promptTokens, files: outcome.files };
+    const base = {
+      endpointId: outcome.route?.endpoint.id ?? null,
+      routeReason: outcome.route?.reason ?? null,
+      promptTokens: outcome.promptTokens,
+      files: outcome.files,
+    };
     if (!outcome.parsed.ok) {
       const message = describeProblems(outcome.parsed.problems);
       this.deps.log.warn(`Refactor across repository: ${message}`);
@@ -353,7 +399,10 @@ export class RepoCommands implements vscode.Disposable {
     this.deps.log.warn(`Refactor across repository: ${message}`);
     void vscode.window.showWarningMessage(message, 'Show Details').then(async (choice) => {
       if (choice !== 'Show Details') return;
-      const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: refusalReport(request, refused, answer) });
+      const document = await vscode.workspace.openTextDocument({
+        language: 'markdown',
+        content: refusalReport(request, refused, answer),
+      });
       await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preview: true });
     });
   }
@@ -371,7 +420,11 @@ export class RepoCommands implements vscode.Disposable {
     }
   }
 
-  private async workspaceEditOf(edits: readonly ProposedFileEdit[], explanation: string, category: string): Promise<vscode.WorkspaceEdit> {
+  private async workspaceEditOf(
+    edits: readonly ProposedFileEdit[],
+    explanation: string,
+    category: string,
+  ): Promise<vscode.WorkspaceEdit> {
     const workspaceEdit = new vscode.WorkspaceEdit();
     const description = explanation === '' ? undefined : explanation.slice(0, 200);
     // One label for the whole proposal: the preview groups it under one checkbox (accept all), with a row per file.
@@ -381,9 +434,15 @@ export class RepoCommands implements vscode.Disposable {
       if (uri === null) continue;
       // A protected file gets a label of its own: ticking the proposal does not tick it, and the label says why.
       const metadata: vscode.WorkspaceEditEntryMetadata =
-        edit.needsTick === null ? proposal : { label: `Protected, tick on its own: ${edit.path}`, description: edit.needsTick, needsConfirmation: true };
+        edit.needsTick === null
+          ? proposal
+          : { label: `Protected, tick on its own: ${edit.path}`, description: edit.needsTick, needsConfirmation: true };
       if (edit.kind === 'create') {
-        workspaceEdit.createFile(uri, { ignoreIfExists: false, contents: new TextEncoder().encode(edit.updatedText) }, metadata);
+        workspaceEdit.createFile(
+          uri,
+          { ignoreIfExists: false, contents: new TextEncoder().encode(edit.updatedText) },
+          metadata,
+        );
         continue;
       }
       // Positions from the normalised text apply to CRLF documents too (line/column ignore the line-end style).

@@ -96,7 +96,11 @@ export class RepoIndexHost implements vscode.Disposable {
         }
       }
     }
-    return { activePath: active === undefined ? null : this.relativePath(active), openPaths, recentEdits: [...this.recentEdits] };
+    return {
+      activePath: active === undefined ? null : this.relativePath(active),
+      openPaths,
+      recentEdits: [...this.recentEdits],
+    };
   }
 
   /** The index, built on first call (later calls share it). Rejects when no local folder is open. */
@@ -114,11 +118,18 @@ export class RepoIndexHost implements vscode.Disposable {
     return this.ready;
   }
 
-  private async build(folder: vscode.WorkspaceFolder, report: (message: string) => void, signal: AbortSignal): Promise<ReadyIndex> {
+  private async build(
+    folder: vscode.WorkspaceFolder,
+    report: (message: string) => void,
+    signal: AbortSignal,
+  ): Promise<ReadyIndex> {
     // The same rules as the inline gate (core/repo/fileGate.ts): secrets by folder are never read, and git's global
     // excludes file is part of the repository's exclude rules.
     const globalExcludes = (await this.deps.globalExcludes?.text()) ?? null;
-    const fs = gatedRepoFileSystem(nodeRepoFileSystem(folder.uri.fsPath, { readerScript: this.deps.readerScript }), globalExcludes);
+    const fs = gatedRepoFileSystem(
+      nodeRepoFileSystem(folder.uri.fsPath, { readerScript: this.deps.readerScript }),
+      globalExcludes,
+    );
     const index = new RepoIndex(fs, { maxFileBytes: this.deps.maxFileBytes?.() ?? DEFAULT_MAX_FILE_BYTES });
     // Watch from before the walk, so that changes made while it runs are applied after it.
     this.startWatching(folder);
@@ -131,7 +142,9 @@ export class RepoIndexHost implements vscode.Disposable {
       `Repository index of ${folder.name}: ${describeReport(summary)} in ${(performance.now() - startMs).toFixed(0)} ms (read by ${summary.readBy})`,
     );
     if (summary.readerProblem !== null) {
-      this.deps.log.warn(`Repository index: the reader thread could not be used, files were read on the extension host's thread instead (${summary.readerProblem})`);
+      this.deps.log.warn(
+        `Repository index: the reader thread could not be used, files were read on the extension host's thread instead (${summary.readerProblem})`,
+      );
     }
     this.scheduleFlush();
     return ready;
@@ -176,10 +189,14 @@ export class RepoIndexHost implements vscode.Disposable {
       try {
         await ready.index.update(path);
       } catch (error) {
-        this.deps.log.warn(`Repository index: could not update ${path}: ${error instanceof Error ? error.message : String(error)}`);
+        this.deps.log.warn(
+          `Repository index: could not update ${path}: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     }
-    this.deps.log.debug(`Repository index: applied ${paths.length} change(s) in ${(performance.now() - startMs).toFixed(1)} ms`);
+    this.deps.log.debug(
+      `Repository index: applied ${paths.length} change(s) in ${(performance.now() - startMs).toFixed(1)} ms`,
+    );
   }
 
   /** Forgets the index (settings changed, folder changed): the next command builds it again. */

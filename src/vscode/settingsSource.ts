@@ -17,7 +17,9 @@ export function createSettingsSource(warn?: (message: string) => void): Settings
       // Only what the person set for themselves (or the default); workspace and folder values are ignored.
       return resolveSettingValue(key, configuration.inspect(key) ?? {}, trusted);
     },
-    ...(ranges === undefined ? {} : { noteRange: (key: NumberSettingKey, clamp: SettingClamp | null) => ranges.note(key, clamp) }),
+    ...(ranges === undefined
+      ? {}
+      : { noteRange: (key: NumberSettingKey, clamp: SettingClamp | null) => ranges.note(key, clamp) }),
   };
 }
 

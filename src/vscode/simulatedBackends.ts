@@ -2,7 +2,12 @@ import type { Disposable, Event, GlobPattern } from 'vscode';
 import type { BackendRole, ResolvedEndpoint } from '../core/endpoint';
 import { isRecord } from '../core/json';
 import type { Logger } from '../core/logger';
-import { DEFAULT_MAX_FILE_BYTES, exclusionByContent, exclusionByPath, isSkippedDirectory } from '../core/repo/fileSafety';
+import {
+  DEFAULT_MAX_FILE_BYTES,
+  exclusionByContent,
+  exclusionByPath,
+  isSkippedDirectory,
+} from '../core/repo/fileSafety';
 import type { RunningSimulator, startSimulator } from '../sim/simulator';
 
 /** The knobs of the simulated backends the person can set (`latencyCopilot.simulator.*`). */
@@ -43,13 +48,23 @@ function hasStartSimulator(value: unknown): value is { readonly startSimulator: 
  */
 function loadSimulatorChunk(): StartSimulator {
   const loaded: unknown = require('./simulator.js');
-  if (!hasStartSimulator(loaded)) throw new Error('dist/simulator.js does not export startSimulator; rebuild with `node esbuild.mjs`.');
+  if (!hasStartSimulator(loaded))
+    throw new Error('dist/simulator.js does not export startSimulator; rebuild with `node esbuild.mjs`.');
   return loaded.startSimulator;
 }
 
 /** The endpoints the simulated backends expose: labelled "Simulated", marked `simulated: true`. */
-export function simulatedEndpoints(burst: RunningSimulator, longContext: RunningSimulator): readonly ResolvedEndpoint[] {
-  const endpoint = (role: BackendRole, server: RunningSimulator, label: string, model: string, contextWindow: number): ResolvedEndpoint => ({
+export function simulatedEndpoints(
+  burst: RunningSimulator,
+  longContext: RunningSimulator,
+): readonly ResolvedEndpoint[] {
+  const endpoint = (
+    role: BackendRole,
+    server: RunningSimulator,
+    label: string,
+    model: string,
+    contextWindow: number,
+  ): ResolvedEndpoint => ({
     id: `${role}#0`,
     role,
     label,
@@ -62,7 +77,13 @@ export function simulatedEndpoints(burst: RunningSimulator, longContext: Running
   });
   return [
     endpoint('burst', burst, 'Simulated burst (no real model)', 'sim-burst', BURST_WINDOW),
-    endpoint('longContext', longContext, 'Simulated long-context (no real model)', 'sim-long-context', LONG_CONTEXT_WINDOW),
+    endpoint(
+      'longContext',
+      longContext,
+      'Simulated long-context (no real model)',
+      'sim-long-context',
+      LONG_CONTEXT_WINDOW,
+    ),
   ];
 }
 
@@ -104,7 +125,13 @@ export class SimulatedBackends implements Disposable {
           continuation: 'true',
           continuationFiles: this.codeTexts,
         }),
-        start({ tokensPerSec: LONG_CONTEXT_TOKENS_PER_SEC, ttftMs: LONG_CONTEXT_TTFT_MS, contextWindow: LONG_CONTEXT_WINDOW, model: 'sim-long-context', requestLogLimit: SIM_REQUEST_LOG_LIMIT }),
+        start({
+          tokensPerSec: LONG_CONTEXT_TOKENS_PER_SEC,
+          ttftMs: LONG_CONTEXT_TTFT_MS,
+          contextWindow: LONG_CONTEXT_WINDOW,
+          model: 'sim-long-context',
+          requestLogLimit: SIM_REQUEST_LOG_LIMIT,
+        }),
       ]).then(([burst, longContext]) => {
         this.log.info(
           `Simulated backends started in ${(performance.now() - startedAtMs).toFixed(0)} ms: burst ${burst.baseUrl} ` +
@@ -123,7 +150,9 @@ export class SimulatedBackends implements Disposable {
 
   /** Applies changed settings to a running burst server (requests already streaming keep their pace). */
   update(settings: SimulatorSettings): void {
-    void this.servers?.then(({ burst }) => burst.setDefaults({ tokensPerSec: settings.tokensPerSecond, ttftMs: settings.ttftMs }));
+    void this.servers?.then(({ burst }) =>
+      burst.setDefaults({ tokensPerSec: settings.tokensPerSecond, ttftMs: settings.ttftMs }),
+    );
   }
 
   /** Stops the servers. */
@@ -246,7 +275,10 @@ export class WorkspaceCodeTexts<U extends CodeUri> implements Disposable {
             `in ${(performance.now() - startedMs).toFixed(0)} ms.`,
         );
       },
-      (error: unknown) => this.log.warn(`Simulated burst backend: reading workspace files failed, it continues from open documents only (${String(error)}).`),
+      (error: unknown) =>
+        this.log.warn(
+          `Simulated burst backend: reading workspace files failed, it continues from open documents only (${String(error)}).`,
+        ),
     );
   }
 
@@ -262,7 +294,11 @@ export class WorkspaceCodeTexts<U extends CodeUri> implements Disposable {
 
   /** Reads workspace source files not open already; returns how many were read. */
   private async readWorkspace(): Promise<number> {
-    const uris = await this.workspace.findFiles(SOURCE_FILES_GLOB, EXCLUDED_FOLDERS_GLOB, this.options.maxFiles ?? MAX_WORKSPACE_FILES);
+    const uris = await this.workspace.findFiles(
+      SOURCE_FILES_GLOB,
+      EXCLUDED_FOLDERS_GLOB,
+      this.options.maxFiles ?? MAX_WORKSPACE_FILES,
+    );
     const pending = uris.filter((uri) => {
       if (this.byUri.has(uri.toString())) return false;
       const folders = this.workspace.asRelativePath(uri).split('/').slice(0, -1);

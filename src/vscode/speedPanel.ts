@@ -3,7 +3,13 @@ import * as vscode from 'vscode';
 import type { Logger } from '../core/logger';
 import { panelHtml } from '../core/speed/panelHtml';
 import { PANEL_PROTOCOL_VERSION, parseWebviewMessage } from '../core/speed/panelProtocol';
-import type { BackendDetails, ExportFormat, HostToWebviewMessage, PanelSnapshot, WebviewToHostMessage } from '../core/speed/panelProtocol';
+import type {
+  BackendDetails,
+  ExportFormat,
+  HostToWebviewMessage,
+  PanelSnapshot,
+  WebviewToHostMessage,
+} from '../core/speed/panelProtocol';
 import type { ProbeBoard } from '../core/speed/probeBoard';
 import type { StatsHub } from '../core/speed/statsHub';
 

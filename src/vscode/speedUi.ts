@@ -148,7 +148,9 @@ export function createSpeedUi(deps: SpeedUiDeps): SpeedUi {
         const text = chosen === 'json' ? historyToJson(records, Date.now()) : historyToCsv(records);
         await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
         log.info(`Speed history: exported ${records.length} request(s) as ${chosen.toUpperCase()}.`);
-        void vscode.window.showInformationMessage(`Exported ${records.length.toLocaleString('en-US')} requests to ${uri.fsPath}.`);
+        void vscode.window.showInformationMessage(
+          `Exported ${records.length.toLocaleString('en-US')} requests to ${uri.fsPath}.`,
+        );
       },
       showError: (message) => {
         log.warn(message);
@@ -210,8 +212,9 @@ export function createSpeedUi(deps: SpeedUiDeps): SpeedUi {
     vscode.commands.registerCommand(SPEED_COMMANDS.showModelSpeed, () =>
       vscode.commands.executeCommand(`${SPEED_VIEW_ID}.focus`),
     ),
-    vscode.commands.registerCommand(SPEED_COMMANDS.exportSpeedHistory, (format?: unknown, suggestedLocation?: unknown) =>
-      exportHistory(format, suggestedLocation),
+    vscode.commands.registerCommand(
+      SPEED_COMMANDS.exportSpeedHistory,
+      (format?: unknown, suggestedLocation?: unknown) => exportHistory(format, suggestedLocation),
     ),
     vscode.commands.registerCommand(SPEED_COMMANDS.resetSpeedHistory, resetHistory),
     vscode.commands.registerCommand(SPEED_COMMANDS.probeBackends, async () => {
@@ -220,7 +223,10 @@ export function createSpeedUi(deps: SpeedUiDeps): SpeedUi {
     }),
     vscode.workspace.onDidChangeConfiguration((event) => {
       // The completions toggle (`inline.enabled`, owned by the inline feature) decides the "off" state.
-      if (event.affectsConfiguration(`latencyCopilot.${SLOW_THRESHOLD_SETTING}`) || event.affectsConfiguration(`latencyCopilot.${INLINE_ENABLED_SETTING}`)) {
+      if (
+        event.affectsConfiguration(`latencyCopilot.${SLOW_THRESHOLD_SETTING}`) ||
+        event.affectsConfiguration(`latencyCopilot.${INLINE_ENABLED_SETTING}`)
+      ) {
         statusBar.render();
         panel?.postSnapshot();
       }
@@ -230,9 +236,13 @@ export function createSpeedUi(deps: SpeedUiDeps): SpeedUi {
   if (readBooleanSetting(settings, 'speedPanel.showOnStartup')) {
     // `preserveFocus` opens the panel but leaves the keyboard where it is (the editor, for the demo), so the person can
     // type at once; a VS Code that ignores the option focuses the panel instead, which is still the panel shown.
-    void vscode.commands.executeCommand(`${SPEED_VIEW_ID}.focus`, { preserveFocus: true }).then(undefined, (error: unknown) => {
-      log.warn(`Could not show the Model Speed panel on startup: ${error instanceof Error ? error.message : String(error)}`);
-    });
+    void vscode.commands
+      .executeCommand(`${SPEED_VIEW_ID}.focus`, { preserveFocus: true })
+      .then(undefined, (error: unknown) => {
+        log.warn(
+          `Could not show the Model Speed panel on startup: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      });
   }
 
   return {

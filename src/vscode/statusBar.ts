@@ -34,7 +34,11 @@ export class SpeedStatusBar implements vscode.Disposable {
   private shown: StatusView | null = null;
 
   constructor(private readonly deps: SpeedStatusBarDeps) {
-    this.item = vscode.window.createStatusBarItem(SPEED_STATUS_ITEM_ID, vscode.StatusBarAlignment.Right, SPEED_STATUS_PRIORITY);
+    this.item = vscode.window.createStatusBarItem(
+      SPEED_STATUS_ITEM_ID,
+      vscode.StatusBarAlignment.Right,
+      SPEED_STATUS_PRIORITY,
+    );
     this.item.name = 'Latency Copilot Speed';
     this.item.command = deps.command;
     this.subscription = deps.hub.onDidChange(() => this.render());

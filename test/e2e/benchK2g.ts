@@ -28,7 +28,16 @@
 //                                      [--timeout-s 900] [--keep] [--screenshots DIR]
 // With --json, stdout's last line is one JSON object; progress goes to stderr. It reports; it never fails on slowness.
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -90,7 +99,11 @@ const SOURCE_FILES = [
  * The miss path's first lines: plausible code, none starting with a character of `const x`, so that whatever has been
  * typed, the suggestion never agrees with the next key (VS Code drops it and asks again, as for a real miss).
  */
-const MISS_FIRST_LINES = ['await this.flush(pending)', 'return undefined', "if (!options) throw new Error('options are required')"];
+const MISS_FIRST_LINES = [
+  'await this.flush(pending)',
+  'return undefined',
+  "if (!options) throw new Error('options are required')",
+];
 /** The rest of a miss answer: a long plausible block, so that a stale stream costs what a real one would. */
 const MISS_BODY_LINES = [
   'const result = await fetchData(options)',
@@ -153,8 +166,12 @@ function parseOptions(argv: readonly string[]): Options {
     else if (arg === '--timeout-s') timeoutS = Number(argv[++index]);
     else if (arg === '--only') {
       only = new Set((argv[++index] ?? '').split(',').filter((part) => part !== ''));
-      for (const part of only) if (!known.has(part)) throw new Error(`--only: unknown part ${part} (known: ${[...known].join(', ')})`);
-    } else throw new Error(`unknown option ${arg} (known: --json --bursts N --warmup N --only a,b --timeout-s N --keep --screenshots DIR)`);
+      for (const part of only)
+        if (!known.has(part)) throw new Error(`--only: unknown part ${part} (known: ${[...known].join(', ')})`);
+    } else
+      throw new Error(
+        `unknown option ${arg} (known: --json --bursts N --warmup N --only a,b --timeout-s N --keep --screenshots DIR)`,
+      );
   }
   if (!Number.isSafeInteger(bursts) || bursts < 1) throw new Error('--bursts needs a positive whole number');
   if (!Number.isSafeInteger(warmup) || warmup < 0) throw new Error('--warmup needs a whole number');
@@ -212,7 +229,12 @@ function burstPositions(files: readonly SourceFile[]): BurstPosition[] {
       if (!/[;)\]\w'"]$/.test(trimmed) || /^(\/\/|\*|\/\*|import|export \{|case |default:)/.test(trimmed)) continue;
       if (line.includes('//') || line.includes('`')) continue;
       const nextContent = next.slice(indent.length);
-      if (nextContent.length < 14 || !/^[A-Za-z_][A-Za-z0-9_ .=]{6}/.test(nextContent) || /^(import|export|case )/.test(nextContent)) continue;
+      if (
+        nextContent.length < 14 ||
+        !/^[A-Za-z_][A-Za-z0-9_ .=]{6}/.test(nextContent) ||
+        /^(import|export|case )/.test(nextContent)
+      )
+        continue;
       found.push({ file, line: index + 1, nextContent });
     }
     positions.push(...found.reverse());
@@ -384,16 +406,25 @@ async function activeTab(page: Page): Promise<{ label: string; dirty: boolean } 
     return tab ? { label: tab.getAttribute('aria-label') || tab.textContent || '', dirty: tab.classList.contains('dirty') } : null;
   })()`);
   if (typeof found !== 'object' || found === null || !('label' in found) || !('dirty' in found)) return undefined;
-  return typeof found.label === 'string' && typeof found.dirty === 'boolean' ? { label: found.label, dirty: found.dirty } : undefined;
+  return typeof found.label === 'string' && typeof found.dirty === 'boolean'
+    ? { label: found.label, dirty: found.dirty }
+    : undefined;
 }
 
 /** The status bar's cursor position ("Ln 12, Col 5"), or '' when not shown. */
 async function cursorStatus(page: Page): Promise<string> {
-  const text: unknown = await page.evaluate(`(document.getElementById('status.editor.selection') || {}).textContent || ''`);
+  const text: unknown = await page.evaluate(
+    `(document.getElementById('status.editor.selection') || {}).textContent || ''`,
+  );
   return typeof text === 'string' ? text : '';
 }
 
-async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<void> {
+async function waitUntil(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 100,
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     if (await probe().catch(() => false)) return;
@@ -463,7 +494,13 @@ class BenchSession {
             'latencyCopilot.backends.offerSimulator': false,
             'latencyCopilot.inline.enabled': true,
             'latencyCopilot.backends.burst': [
-              { baseUrl: simBaseUrl, protocol: 'llamacpp-infill', model: 'qwen2.5-coder-sim', label: SIM_LABEL, fim: 'auto' },
+              {
+                baseUrl: simBaseUrl,
+                protocol: 'llamacpp-infill',
+                model: 'qwen2.5-coder-sim',
+                label: SIM_LABEL,
+                fim: 'auto',
+              },
             ],
           }),
     };
@@ -481,11 +518,7 @@ class BenchSession {
     this.codeServer = await startCodeServer({
       installed: this.installed,
       dirs,
-      extraArgs: [
-        '--disable-workspace-trust',
-        '--vscode-option',
-        'enable-smoke-test-driver',
-      ],
+      extraArgs: ['--disable-workspace-trust', '--vscode-option', 'enable-smoke-test-driver'],
       extraEnv: {},
       deadlineMs,
     });
@@ -496,18 +529,36 @@ class BenchSession {
     this.page = page;
     await page.addInitScript(RECORDER_SOURCE);
     const extensionPath = this.kind === 'floor' ? INSTANT_PROVIDER_DIR : projectRoot;
-    await page.goto(workbenchUrl(authority, dirs.workspace, [['extensionDevelopmentPath', remoteUri(authority, extensionPath)]]), {
-      waitUntil: 'domcontentloaded',
-      timeout: 60_000,
-    });
-    await waitUntil('the workbench', async () => (await page.locator('.monaco-workbench .part.statusbar').count()) > 0, 90_000, 250);
+    await page.goto(
+      workbenchUrl(authority, dirs.workspace, [['extensionDevelopmentPath', remoteUri(authority, extensionPath)]]),
+      {
+        waitUntil: 'domcontentloaded',
+        timeout: 60_000,
+      },
+    );
+    await waitUntil(
+      'the workbench',
+      async () => (await page.locator('.monaco-workbench .part.statusbar').count()) > 0,
+      90_000,
+      250,
+    );
     progress(`${this.kind}: workbench up; waiting for the extension`);
     if (this.kind === 'floor') {
-      await waitUntil('the instant provider', async () => (await page.locator(`[id="${INSTANT_PROVIDER_READY_ID}"]`).count()) > 0, 90_000, 250);
+      await waitUntil(
+        'the instant provider',
+        async () => (await page.locator(`[id="${INSTANT_PROVIDER_READY_ID}"]`).count()) > 0,
+        90_000,
+        250,
+      );
     } else {
       const logsDir = join(dirs.userData, 'logs');
       const backendLine = new RegExp(`Backends: [^\\n]*${SIM_LABEL}`);
-      await waitUntil('Latency Copilot to use the simulator', async () => backendLine.test(readExtensionLog(logsDir)), 90_000, 250);
+      await waitUntil(
+        'Latency Copilot to use the simulator',
+        async () => backendLine.test(readExtensionLog(logsDir)),
+        90_000,
+        250,
+      );
     }
     progress(`${this.kind}: extension ready`);
     return page;
@@ -526,7 +577,11 @@ class BenchSession {
       await sleep(600);
       await page.keyboard.press('Enter');
       try {
-        await waitUntil(`the editor of ${name}`, async () => (await activeTab(page))?.label.startsWith(name) ?? false, 10_000);
+        await waitUntil(
+          `the editor of ${name}`,
+          async () => (await activeTab(page))?.label.startsWith(name) ?? false,
+          10_000,
+        );
         await page.locator('.monaco-editor .view-lines').first().waitFor({ state: 'visible', timeout: 10_000 });
         this.openFileName = name;
         return;
@@ -660,7 +715,8 @@ async function runBurst(
     await sleep(LINGER_MS);
     state = await readRecorder(page);
   }
-  const settled = lastKeyPageMs === undefined ? { atMs: undefined, flashes: 0 } : settledGhost(state.ghosts, lastKeyPageMs);
+  const settled =
+    lastKeyPageMs === undefined ? { atMs: undefined, flashes: 0 } : settledGhost(state.ghosts, lastKeyPageMs);
   const ghostPageMs = settled.atMs;
   const ghostText = ghostPageMs === undefined ? '' : state.ghostText;
   const firstKeyPageMs = state.keys[0]?.[1];
@@ -737,7 +793,11 @@ interface Spread {
 }
 
 function spread(values: readonly number[]): Spread {
-  return { mean: round(mean(values), 2), p50: round(percentile(values, 0.5)), max: round(values.length === 0 ? null : Math.max(...values)) };
+  return {
+    mean: round(mean(values), 2),
+    p50: round(percentile(values, 0.5)),
+    max: round(values.length === 0 ? null : Math.max(...values)),
+  };
 }
 
 interface Latency {
@@ -774,7 +834,11 @@ interface ConfigurationReport extends Latency {
   readonly abortedPerBurst: Spread;
   readonly abortedAfterEscapePerBurst: Spread;
   readonly decodeTokensPerBurst: Spread;
-  readonly lastRequestAfterLastKeyMs: { readonly p50: number | null; readonly p95: number | null; readonly samples: number };
+  readonly lastRequestAfterLastKeyMs: {
+    readonly p50: number | null;
+    readonly p95: number | null;
+    readonly samples: number;
+  };
   /** Bursts whose ghost text came with no request after the last key (typed through a suggestion, or from the cache). */
   readonly burstsServedWithoutNewRequest: number;
   readonly connectionsOpened: number;
@@ -789,18 +853,25 @@ function reportConfiguration(
 ): ConfigurationReport {
   const firstLineMs = (burst: BurstRecord): number => (burst.firstLineTokens / configuration.tokensPerSec) * 1000;
   const over = bursts.flatMap((burst) =>
-    burst.k2gMs === null || floorP50 === null ? [] : [burst.k2gMs - floorP50 - configuration.ttftMs - firstLineMs(burst)],
+    burst.k2gMs === null || floorP50 === null
+      ? []
+      : [burst.k2gMs - floorP50 - configuration.ttftMs - firstLineMs(burst)],
   );
   const perBurst = bursts.map((burst) => {
     // The burst's requests: from its first key to the Escape that ends it (what the undo sets off is not the burst's).
-    const own = requests.filter((request) => request.arrivalMs >= burst.firstKeyMs && request.arrivalMs < burst.escapeMs);
+    const own = requests.filter(
+      (request) => request.arrivalMs >= burst.firstKeyMs && request.arrivalMs < burst.escapeMs,
+    );
     const beforeGhost = own.filter((request) => request.arrivalMs <= (burst.ghostMs ?? burst.escapeMs));
     const last = beforeGhost[beforeGhost.length - 1];
     return {
       count: own.length,
-      aborted: own.filter((request) => request.clientDisconnected && (request.clientDisconnectedMs ?? Infinity) < burst.escapeMs).length,
-      abortedAfterEscape: own.filter((request) => request.clientDisconnected && (request.clientDisconnectedMs ?? Infinity) >= burst.escapeMs)
-        .length,
+      aborted: own.filter(
+        (request) => request.clientDisconnected && (request.clientDisconnectedMs ?? Infinity) < burst.escapeMs,
+      ).length,
+      abortedAfterEscape: own.filter(
+        (request) => request.clientDisconnected && (request.clientDisconnectedMs ?? Infinity) >= burst.escapeMs,
+      ).length,
       tokens: own.reduce((sum, request) => sum + request.tokensWritten, 0),
       lastAfterKey: last === undefined || Number.isNaN(burst.lastKeyMs) ? undefined : last.arrivalMs - burst.lastKeyMs,
     };
@@ -818,20 +889,33 @@ function reportConfiguration(
     abortedPerBurst: spread(perBurst.map((burst) => burst.aborted)),
     abortedAfterEscapePerBurst: spread(perBurst.map((burst) => burst.abortedAfterEscape)),
     decodeTokensPerBurst: spread(perBurst.map((burst) => burst.tokens)),
-    lastRequestAfterLastKeyMs: { p50: round(percentile(lastAfterKey, 0.5)), p95: round(percentile(lastAfterKey, 0.95)), samples: lastAfterKey.length },
-    burstsServedWithoutNewRequest: bursts.filter((burst, index) => burst.k2gMs !== null && (perBurst[index]?.lastAfterKey ?? -1) < 0).length,
+    lastRequestAfterLastKeyMs: {
+      p50: round(percentile(lastAfterKey, 0.5)),
+      p95: round(percentile(lastAfterKey, 0.95)),
+      samples: lastAfterKey.length,
+    },
+    burstsServedWithoutNewRequest: bursts.filter(
+      (burst, index) => burst.k2gMs !== null && (perBurst[index]?.lastAfterKey ?? -1) < 0,
+    ).length,
     connectionsOpened,
   };
 }
 
-function printTable(floor: Latency | undefined, configurations: readonly ConfigurationReport[], durationS: number): void {
-  const cell = (value: number | null | undefined, width: number): string => (value === null || value === undefined ? '-' : String(value)).padStart(width);
+function printTable(
+  floor: Latency | undefined,
+  configurations: readonly ConfigurationReport[],
+  durationS: number,
+): void {
+  const cell = (value: number | null | undefined, width: number): string =>
+    (value === null || value === undefined ? '-' : String(value)).padStart(width);
   const lines = [
     'keystroke -> ghost text in VS Code 1.139.1 (code-server, headless chromium), ms from the last keydown',
     `${'configuration'.padEnd(30)}${'p50'.padStart(8)}${'p95'.padStart(8)}${'n'.padStart(5)}${'none'.padStart(6)}${'over floor p50/p95'.padStart(20)}${'req/burst'.padStart(11)}${'aborted'.padStart(9)}${'tokens/burst'.padStart(14)}${'last req after key'.padStart(20)}`,
   ];
   if (floor) {
-    lines.push(`${'floor (instant provider)'.padEnd(30)}${cell(floor.p50, 8)}${cell(floor.p95, 8)}${cell(floor.samples, 5)}${cell(floor.burstsWithoutGhostText, 6)}`);
+    lines.push(
+      `${'floor (instant provider)'.padEnd(30)}${cell(floor.p50, 8)}${cell(floor.p95, 8)}${cell(floor.samples, 5)}${cell(floor.burstsWithoutGhostText, 6)}`,
+    );
   }
   for (const report of configurations) {
     const name = `${report.path} TTFT ${report.ttftMs} ms, ${report.tokensPerSec} tok/s`;
@@ -841,7 +925,9 @@ function printTable(floor: Latency | undefined, configurations: readonly Configu
         `${cell(report.abortedPerBurst.mean, 9)}${cell(report.decodeTokensPerBurst.mean, 14)}${cell(report.lastRequestAfterLastKeyMs.p50, 20)}`,
     );
   }
-  lines.push(`(${durationS.toFixed(0)} s; over floor = ours - floor p50 - TTFT - first line's tokens / tok/s; per-burst figures are means)`);
+  lines.push(
+    `(${durationS.toFixed(0)} s; over floor = ours - floor p50 - TTFT - first line's tokens / tok/s; per-burst figures are means)`,
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -852,7 +938,8 @@ async function main(): Promise<number> {
   if (options.screenshots !== undefined) mkdirSync(options.screenshots, { recursive: true });
   const wants = (part: string): boolean => options.only === undefined || options.only.has(part);
   const deadlineMs = startedAtMs + options.timeoutS * 1000;
-  if (!existsSync(join(projectRoot, 'dist', 'extension.js'))) throw new Error('dist/extension.js is missing: run node test/e2e/build.mjs first (npm run bench:k2g does)');
+  if (!existsSync(join(projectRoot, 'dist', 'extension.js')))
+    throw new Error('dist/extension.js is missing: run node test/e2e/build.mjs first (npm run bench:k2g does)');
 
   progress('setup (test/e2e/setup.sh)');
   const installed = await runSetup();
@@ -881,13 +968,16 @@ async function main(): Promise<number> {
     else rmSync(runDir, { recursive: true, force: true });
   };
   // The hard stop: if anything hangs past the limit (plus time to shut down), stop every process group and leave.
-  const watchdog = setTimeout(() => {
-    progress(`still running ${options.timeoutS + 60} s after the start; stopping everything`);
-    killStartedGroups('SIGKILL');
-    if (!options.keep) rmSync(runDir, { recursive: true, force: true });
-    process.stdout.write(`${JSON.stringify({ benchmark: 'k2g', error: 'overall time limit' })}\n`);
-    process.exit(1);
-  }, (options.timeoutS + 60) * 1000);
+  const watchdog = setTimeout(
+    () => {
+      progress(`still running ${options.timeoutS + 60} s after the start; stopping everything`);
+      killStartedGroups('SIGKILL');
+      if (!options.keep) rmSync(runDir, { recursive: true, force: true });
+      process.stdout.write(`${JSON.stringify({ benchmark: 'k2g', error: 'overall time limit' })}\n`);
+      process.exit(1);
+    },
+    (options.timeoutS + 60) * 1000,
+  );
   watchdog.unref();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
@@ -904,7 +994,8 @@ async function main(): Promise<number> {
   let incomplete = false;
   const timeLeft = (): boolean => {
     if (performance.now() < deadlineMs) return true;
-    if (!incomplete) notes.push(`stopped at the ${options.timeoutS} s time limit: figures are from the bursts done by then`);
+    if (!incomplete)
+      notes.push(`stopped at the ${options.timeoutS} s time limit: figures are from the bursts done by then`);
     incomplete = true;
     return false;
   };
@@ -939,7 +1030,7 @@ async function main(): Promise<number> {
 
   const perRun = options.warmup + options.bursts;
   const sessionFailed = (kind: SessionKind, error: unknown): void => {
-    const message = error instanceof Error ? error.message.split('\n')[0] ?? 'error' : String(error);
+    const message = error instanceof Error ? (error.message.split('\n')[0] ?? 'error') : String(error);
     progress(`${kind}: failed: ${message}`);
     notes.push(`${kind} session failed: ${message}`);
     incomplete = true;
@@ -953,7 +1044,9 @@ async function main(): Promise<number> {
         const clock = await calibrateClock(page);
         clockErrors.push(clock.errorMs);
         // The floor's provider keeps no state, so it may use the same places as the first configuration.
-        floor = latencyOf(await runBursts(session, 'floor', 'miss', positions.slice(0, perRun + 2), options.warmup + 2, clock));
+        floor = latencyOf(
+          await runBursts(session, 'floor', 'miss', positions.slice(0, perRun + 2), options.warmup + 2, clock),
+        );
       } catch (error) {
         sessionFailed('floor', error);
       } finally {
@@ -978,19 +1071,31 @@ async function main(): Promise<number> {
           const warmup = options.warmup + (index === 0 ? 2 : 0);
           const wanted = warmup + options.bursts;
           if (next + wanted > positions.length) {
-            notes.push(`${configuration.id}: only ${positions.length - next} unused places left; reusing places from the start (the cache may serve some)`);
+            notes.push(
+              `${configuration.id}: only ${positions.length - next} unused places left; reusing places from the start (the cache may serve some)`,
+            );
             next = 0;
           }
           const slice = positions.slice(next, next + wanted);
           next += wanted;
           const connectionsBefore = sim.connections;
           const requestsBefore = generationRequests(sim).length;
-          progress(`${configuration.id}: TTFT ${configuration.ttftMs} ms, ${configuration.tokensPerSec} tok/s, ${configuration.path} path`);
+          progress(
+            `${configuration.id}: TTFT ${configuration.ttftMs} ms, ${configuration.tokensPerSec} tok/s, ${configuration.path} path`,
+          );
           const measured = await runBursts(session, configuration.id, configuration.path, slice, warmup, clock);
           // Streams still running finish (or are cut) before the figures are read.
           await sleep(1_000);
           const requests = generationRequests(sim).slice(requestsBefore);
-          reports.push(reportConfiguration(configuration, measured, requests, floor?.p50 ?? null, sim.connections - connectionsBefore));
+          reports.push(
+            reportConfiguration(
+              configuration,
+              measured,
+              requests,
+              floor?.p50 ?? null,
+              sim.connections - connectionsBefore,
+            ),
+          );
         }
       } catch (error) {
         sessionFailed('ours', error);
@@ -1022,11 +1127,16 @@ async function main(): Promise<number> {
     floor: floor ?? null,
     // On the hit path ghost text usually comes from typing through a suggestion already shown: no TTFT and no first
     // line is paid for it, so this figure goes below zero there by design.
-    overFloorDefinition: 'ours - floor p50 - TTFT - firstLineMs (first line of the answer to the final state, cl100k tokens / tok/s)',
+    overFloorDefinition:
+      'ours - floor p50 - TTFT - firstLineMs (first line of the answer to the final state, cl100k tokens / tok/s)',
     configurations: reports,
     rig: {
       // Near zero (below zero by at most the offset's error) when the page's clock is mapped onto this process's correctly.
-      keyDeliveryMs: { p50: round(percentile(deliveries, 0.5)), p95: round(percentile(deliveries, 0.95)), min: round(deliveries.length === 0 ? null : Math.min(...deliveries)) },
+      keyDeliveryMs: {
+        p50: round(percentile(deliveries, 0.5)),
+        p95: round(percentile(deliveries, 0.95)),
+        min: round(deliveries.length === 0 ? null : Math.min(...deliveries)),
+      },
       clockOffsetErrorMs: round(clockErrors.length === 0 ? null : Math.max(...clockErrors), 2),
       ghostFlashesSkipped: all.reduce((sum, burst) => sum + burst.ghostFlashes, 0),
       secondsPerBurst: round(mean(all.map((burst) => burst.durationMs / 1000)), 2),

@@ -104,11 +104,18 @@ export function isBridgeRequest(value: unknown): value is BridgeRequest {
     case 'screenshot':
       return 'name' in value && typeof value.name === 'string';
     case 'query':
-      return 'selector' in value && typeof value.selector === 'string' && 'inWebviews' in value && typeof value.inWebviews === 'boolean';
+      return (
+        'selector' in value &&
+        typeof value.selector === 'string' &&
+        'inWebviews' in value &&
+        typeof value.inWebviews === 'boolean'
+      );
     case 'press':
       return 'key' in value && typeof value.key === 'string';
     case 'typeKeys':
-      return 'text' in value && typeof value.text === 'string' && 'delayMs' in value && typeof value.delayMs === 'number';
+      return (
+        'text' in value && typeof value.text === 'string' && 'delayMs' in value && typeof value.delayMs === 'number'
+      );
     case 'click':
       return 'selector' in value && typeof value.selector === 'string';
     default:

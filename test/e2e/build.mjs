@@ -26,10 +26,19 @@ const common = {
 };
 
 await Promise.all([
-  esbuild.build({ ...common, entryPoints: { suite: 'test/e2e/suite/index.ts' }, outdir: 'dist/e2e', external: ['vscode'] }),
   esbuild.build({
     ...common,
-    entryPoints: { runCodeServer: 'test/e2e/runCodeServer.ts', runElectron: 'test/e2e/runElectron.ts', benchK2g: 'test/e2e/benchK2g.ts' },
+    entryPoints: { suite: 'test/e2e/suite/index.ts' },
+    outdir: 'dist/e2e',
+    external: ['vscode'],
+  }),
+  esbuild.build({
+    ...common,
+    entryPoints: {
+      runCodeServer: 'test/e2e/runCodeServer.ts',
+      runElectron: 'test/e2e/runElectron.ts',
+      benchK2g: 'test/e2e/benchK2g.ts',
+    },
     outdir: 'dist/e2e',
     // Loaded from node_modules at run time (they find their own files relative to themselves).
     external: ['playwright-core', '@vscode/test-electron'],

@@ -95,12 +95,15 @@ export async function runSetup(): Promise<Installed> {
     stdout
       .split('\n')
       .map((line) => line.split('='))
-      .filter((parts): parts is [string, string] => parts.length === 2 && parts[0] !== undefined && parts[1] !== undefined),
+      .filter(
+        (parts): parts is [string, string] => parts.length === 2 && parts[0] !== undefined && parts[1] !== undefined,
+      ),
   );
   const node24 = values.get('NODE24');
   const codeServerEntry = values.get('CODE_SERVER_ENTRY');
   const chromiumPath = values.get('CHROMIUM');
-  if (!node24 || !codeServerEntry || !chromiumPath) throw new Error(`setup.sh did not print the install paths:\n${stdout}`);
+  if (!node24 || !codeServerEntry || !chromiumPath)
+    throw new Error(`setup.sh did not print the install paths:\n${stdout}`);
   return { node24, codeServerEntry, chromium: chromiumPath };
 }
 
@@ -242,7 +245,9 @@ export async function startCodeServer(options: CodeServerOptions): Promise<Runni
   const logPath = join(dirs.root, 'code-server.log');
   const serverLog = createWriteStream(logPath);
   const env: NodeJS.ProcessEnv = {
-    ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('VSCODE_') && !key.startsWith('ELECTRON_'))),
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(([key]) => !key.startsWith('VSCODE_') && !key.startsWith('ELECTRON_')),
+    ),
     PATH: `${resolve(installed.node24, '..')}:${process.env.PATH ?? ''}`,
     TMPDIR: dirs.tmp,
     XDG_CONFIG_HOME: dirs.xdgConfig,
@@ -251,7 +256,12 @@ export async function startCodeServer(options: CodeServerOptions): Promise<Runni
     ...options.extraEnv,
   };
   // detached: a new session and process group (setsid), so that stopping the group stops VS Code's children too.
-  const child = spawn(installed.node24, args, { cwd: dirs.root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(installed.node24, args, {
+    cwd: dirs.root,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const pid = child.pid;
   if (pid) startedGroups.add(pid);
   child.stdout?.pipe(serverLog, { end: false });
@@ -310,7 +320,11 @@ export function launchBrowser(installed: Installed, dirs: ProfileDirs): Promise<
  * The workbench address: the folder to open and the payload VS Code reads from the URL (with
  * `--vscode-option enable-smoke-test-driver`: `extensionDevelopmentPath`, `extensionTestsPath` as `vscode-remote://` URIs).
  */
-export function workbenchUrl(authority: string, folder: string, payload: readonly (readonly [string, string])[]): string {
+export function workbenchUrl(
+  authority: string,
+  folder: string,
+  payload: readonly (readonly [string, string])[],
+): string {
   return `http://${authority}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
 }
 

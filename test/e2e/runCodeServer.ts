@@ -72,7 +72,10 @@ function parseOptions(argv: readonly string[]): RunnerOptions {
       const kind = argv[++index];
       if (kind !== 'default' && kind !== 'untrusted') throw new Error('--session takes default or untrusted');
       onlySession = kind;
-    } else throw new Error(`unknown option ${arg} (known: --filter a,b  --session default|untrusted  --keep  --verbose  --timeout-s N)`);
+    } else
+      throw new Error(
+        `unknown option ${arg} (known: --filter a,b  --session default|untrusted  --keep  --verbose  --timeout-s N)`,
+      );
   }
   if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new Error('--timeout-s needs a positive number of seconds');
   return { filter, keep, verbose, timeoutS, onlySession };
@@ -113,7 +116,11 @@ function isElementList(value: unknown): value is Array<Omit<UiElement, 'frameInd
     Array.isArray(value) &&
     value.every(
       (element: unknown) =>
-        typeof element === 'object' && element !== null && 'text' in element && typeof element.text === 'string' && 'visible' in element,
+        typeof element === 'object' &&
+        element !== null &&
+        'text' in element &&
+        typeof element.text === 'string' &&
+        'visible' in element,
     )
   );
 }
@@ -169,7 +176,10 @@ class UiBridge {
     try {
       answer(200, await this.act(page, parsed));
     } catch (error) {
-      answer(500, { ok: false, error: error instanceof Error ? error.message.split('\n')[0] ?? 'error' : String(error) });
+      answer(500, {
+        ok: false,
+        error: error instanceof Error ? (error.message.split('\n')[0] ?? 'error') : String(error),
+      });
     }
   }
 
@@ -245,7 +255,11 @@ class Session {
     const codeServer = await startCodeServer({
       installed: this.installed,
       dirs,
-      extraArgs: ['--vscode-option', 'enable-smoke-test-driver', ...(this.kind === 'untrusted' ? [] : ['--disable-workspace-trust'])],
+      extraArgs: [
+        '--vscode-option',
+        'enable-smoke-test-driver',
+        ...(this.kind === 'untrusted' ? [] : ['--disable-workspace-trust']),
+      ],
       extraEnv: {
         [e2eEnv.bridgeUrl]: this.bridgeUrl,
         [e2eEnv.resultsFile]: resultsFile,
@@ -299,11 +313,14 @@ class Session {
 
     const parsed: unknown = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : undefined;
     if (isSuiteResults(parsed)) {
-      if (outcome === timedOut) info(`session ${this.kind}: the suite wrote results but VS Code did not report its exit in time`);
+      if (outcome === timedOut)
+        info(`session ${this.kind}: the suite wrote results but VS Code did not report its exit in time`);
       return { results: parsed.results, pendingSessions: parsed.pendingSessions };
     }
     // No results: say why, with a picture and the end of the workbench's log.
-    await page.screenshot({ path: join(artifactsDir, artifactFileName(`session-${this.kind}-no-results`)) }).catch(() => undefined);
+    await page
+      .screenshot({ path: join(artifactsDir, artifactFileName(`session-${this.kind}-no-results`)) })
+      .catch(() => undefined);
     const why =
       outcome === timedOut
         ? 'the run hit its overall timeout'
@@ -312,7 +329,10 @@ class Session {
           : `the suite ended with exit code ${exitCode} without writing results`;
     say(`not ok session ${this.kind}: ${why}`);
     for (const line of this.workbenchLog.slice(-40)) say(`#   ${line}`);
-    return { results: [{ name: `session ${this.kind}`, outcome: 'failed', detail: why, durationMs: 0 }], pendingSessions: [] };
+    return {
+      results: [{ name: `session ${this.kind}`, outcome: 'failed', detail: why, durationMs: 0 }],
+      pendingSessions: [],
+    };
   }
 
   /** Lines from the suite (`ok`, `not ok`, `skip`, `# ...`) are printed; the workbench's own log is kept for failures. */
@@ -363,7 +383,8 @@ function closingLine(results: readonly ScenarioResult[]): string {
 
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
-  if (!existsSync(suiteFile)) throw new Error(`${suiteFile} is missing: run node test/e2e/build.mjs first (npm run test:e2e does)`);
+  if (!existsSync(suiteFile))
+    throw new Error(`${suiteFile} is missing: run node test/e2e/build.mjs first (npm run test:e2e does)`);
   mkdirSync(artifactsDir, { recursive: true });
 
   info('setup (test/e2e/setup.sh)');
@@ -378,13 +399,16 @@ async function main(): Promise<number> {
   const results: ScenarioResult[] = [];
   let current: Session | undefined;
   // The hard stop: if anything hangs past the deadline (plus time to shut down), stop every process group and leave.
-  const watchdog = setTimeout(() => {
-    say(`not ok e2e runner: still running ${options.timeoutS + 30} s after setup; stopping everything`);
-    killStartedGroups('SIGKILL');
-    if (!options.keep) rmSync(runDir, { recursive: true, force: true });
-    say(closingLine([...results, { name: 'watchdog', outcome: 'failed', durationMs: 0 }]));
-    process.exit(1);
-  }, (options.timeoutS + 30) * 1000);
+  const watchdog = setTimeout(
+    () => {
+      say(`not ok e2e runner: still running ${options.timeoutS + 30} s after setup; stopping everything`);
+      killStartedGroups('SIGKILL');
+      if (!options.keep) rmSync(runDir, { recursive: true, force: true });
+      say(closingLine([...results, { name: 'watchdog', outcome: 'failed', durationMs: 0 }]));
+      process.exit(1);
+    },
+    (options.timeoutS + 30) * 1000,
+  );
   watchdog.unref();
 
   const stopEverything = async (): Promise<void> => {
@@ -435,7 +459,8 @@ async function main(): Promise<number> {
 
   info(`done; artifacts in ${artifactsDir}`);
   // The failures again, together, so that they are not lost in a long output.
-  for (const result of results.filter((each) => each.outcome === 'failed')) say(`# failed: ${result.name}: ${result.detail ?? ''}`);
+  for (const result of results.filter((each) => each.outcome === 'failed'))
+    say(`# failed: ${result.name}: ${result.detail ?? ''}`);
   say(closingLine(results));
   return results.some((result) => result.outcome === 'failed') || results.length === 0 ? 1 : 0;
 }

@@ -39,7 +39,11 @@ function findVsCode(): string | undefined {
   if (!codeCli) return undefined;
   // `code` is a shell script next to (Linux: in bin/ below) the real executable; test-electron needs the executable.
   const real = realpathSync(codeCli);
-  const candidates = [join(real, '..', '..', 'code'), join(real, '..', '..', '..', 'MacOS', 'Electron'), join(real, '..', '..', 'Code.exe')];
+  const candidates = [
+    join(real, '..', '..', 'code'),
+    join(real, '..', '..', '..', 'MacOS', 'Electron'),
+    join(real, '..', '..', 'Code.exe'),
+  ];
   return candidates.find((candidate) => existsSync(candidate)) ?? real;
 }
 
@@ -50,7 +54,12 @@ function closingLine(results: readonly ScenarioResult[]): string {
   return `${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`;
 }
 
-async function runSession(executable: string, kind: SessionKind, runDir: string, filter: string | undefined): Promise<{
+async function runSession(
+  executable: string,
+  kind: SessionKind,
+  runDir: string,
+  filter: string | undefined,
+): Promise<{
   results: readonly ScenarioResult[];
   pendingSessions: readonly SessionKind[];
 }> {
@@ -104,7 +113,14 @@ async function runSession(executable: string, kind: SessionKind, runDir: string,
   const parsed: unknown = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : undefined;
   if (isSuiteResults(parsed)) return { results: parsed.results, pendingSessions: parsed.pendingSessions };
   return {
-    results: [{ name: `session ${kind}`, outcome: 'failed', detail: `VS Code exited ${exitCode} without results`, durationMs: 0 }],
+    results: [
+      {
+        name: `session ${kind}`,
+        outcome: 'failed',
+        detail: `VS Code exited ${exitCode} without results`,
+        durationMs: 0,
+      },
+    ],
     pendingSessions: [],
   };
 }
@@ -123,7 +139,9 @@ async function main(): Promise<number> {
   }
   if (!existsSync(suiteFile)) throw new Error(`${suiteFile} is missing: run node test/e2e/build.mjs first`);
   try {
-    say(`# desktop VS Code: ${executable} (${execFileSync(executable, ['--version'], { encoding: 'utf8' }).split('\n')[0]})`);
+    say(
+      `# desktop VS Code: ${executable} (${execFileSync(executable, ['--version'], { encoding: 'utf8' }).split('\n')[0]})`,
+    );
   } catch {
     say(`# desktop VS Code: ${executable}`);
   }
@@ -145,7 +163,8 @@ async function main(): Promise<number> {
   } finally {
     if (!keep) rmSync(runDir, { recursive: true, force: true });
   }
-  for (const result of results.filter((each) => each.outcome === 'failed')) say(`# failed: ${result.name}: ${result.detail ?? ''}`);
+  for (const result of results.filter((each) => each.outcome === 'failed'))
+    say(`# failed: ${result.name}: ${result.detail ?? ''}`);
   say(closingLine(results));
   return results.some((result) => result.outcome === 'failed') || results.length === 0 ? 1 : 0;
 }

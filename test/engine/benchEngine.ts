@@ -58,7 +58,8 @@ function measurementOf(stats: RequestStats): Measurement {
     ttftMs: stats.ttftMs,
     decodeTokensPerSec: stats.decodeTokensPerSec,
     serverDecodeTokensPerSec: stats.serverDecodeTokensPerSec,
-    prefillTokensPerSecByTtft: prompt !== null && stats.ttftMs !== null && stats.ttftMs > 0 ? (prompt * 1000) / stats.ttftMs : null,
+    prefillTokensPerSecByTtft:
+      prompt !== null && stats.ttftMs !== null && stats.ttftMs > 0 ? (prompt * 1000) / stats.ttftMs : null,
     serverPrefillTokensPerSec: stats.prefillTokensPerSec,
     promptTokens: prompt,
     cachedPromptTokens: stats.cachedPromptTokens,
@@ -82,14 +83,22 @@ function median(values: readonly (number | null)[]): number | null {
 }
 
 function summarise(runs: readonly Measurement[]): Record<string, number | null> {
-  const keys = ['ttftMs', 'decodeTokensPerSec', 'serverDecodeTokensPerSec', 'prefillTokensPerSecByTtft', 'serverPrefillTokensPerSec', 'promptTokens'] as const;
+  const keys = [
+    'ttftMs',
+    'decodeTokensPerSec',
+    'serverDecodeTokensPerSec',
+    'prefillTokensPerSecByTtft',
+    'serverPrefillTokensPerSec',
+    'promptTokens',
+  ] as const;
   return Object.fromEntries(keys.map((key) => [key, median(runs.map((run) => run[key]))]));
 }
 
 /** A prompt of unrelated code lines, different per run so the server's prompt cache cannot serve it. */
 function prefillPrompt(run: number): string {
   const lines: string[] = [];
-  for (let line = 0; line < PREFILL_LINES; line++) lines.push(`const value${run}_${line} = compute(${line * 7 + run}, "item-${line}");`);
+  for (let line = 0; line < PREFILL_LINES; line++)
+    lines.push(`const value${run}_${line} = compute(${line * 7 + run}, "item-${line}");`);
   return `${lines.join('\n')}\nfunction next() {\n  return `;
 }
 
@@ -108,30 +117,52 @@ interface EngineFigures {
  * Runs the same measurements on one engine. `fill` is its fill-in-the-middle route (llama-server: /infill; the local
  * engine: /v1/completions with a suffix), `chat` its /v1/chat/completions.
  */
-async function measureEngine(name: string, transport: Transport, fill: EndpointTarget, chat: EndpointTarget, repeats: number): Promise<EngineFigures> {
+async function measureEngine(
+  name: string,
+  transport: Transport,
+  fill: EndpointTarget,
+  chat: EndpointTarget,
+  repeats: number,
+): Promise<EngineFigures> {
   // Warm-up: the first request pays one-time costs (buffers, page faults of the mapped model).
   await metered(transport, fill, { prompt: 'warm', maxTokens: 4 });
 
-  log(`${name}: probe (the extension's own probe: src/core/stream/probe.ts) x${repeats} on ${fill.protocol} and ${chat.protocol}`);
+  log(
+    `${name}: probe (the extension's own probe: src/core/stream/probe.ts) x${repeats} on ${fill.protocol} and ${chat.protocol}`,
+  );
   const probes: ProbeResult[] = [];
   for (let run = 0; run < repeats; run++) {
     for (const target of [fill, chat]) {
-      probes.push(await probeEndpoint(target, { transport, clock: systemClock, countTokens, maxTokens: DECODE_TOKENS }));
+      probes.push(
+        await probeEndpoint(target, { transport, clock: systemClock, countTokens, maxTokens: DECODE_TOKENS }),
+      );
     }
   }
   const failed = probes.find((probe) => !probe.ok);
-  if (failed?.error) throw new BackendError('http', `${name}: probe failed: ${failed.error.reason} ${failed.error.message}`);
+  if (failed?.error)
+    throw new BackendError('http', `${name}: probe failed: ${failed.error.reason} ${failed.error.message}`);
 
   log(`${name}: decode x${repeats}: ${DECODE_TOKENS} tokens on ${fill.protocol}`);
   const decode: Measurement[] = [];
   for (let run = 0; run < repeats; run++) {
-    decode.push(await metered(transport, fill, { prompt: `// run ${run}\nfunction f() {\n`, suffix: '\n}\n', maxTokens: DECODE_TOKENS, temperature: 0 }));
+    decode.push(
+      await metered(transport, fill, {
+        prompt: `// run ${run}\nfunction f() {\n`,
+        suffix: '\n}\n',
+        maxTokens: DECODE_TOKENS,
+        temperature: 0,
+      }),
+    );
   }
 
-  log(`${name}: prefill x${repeats}: ${PREFILL_LINES} lines of code (~540 tokens), 8 tokens out, prompt cache missed on purpose`);
+  log(
+    `${name}: prefill x${repeats}: ${PREFILL_LINES} lines of code (~540 tokens), 8 tokens out, prompt cache missed on purpose`,
+  );
   const prefill: Measurement[] = [];
   for (let run = 0; run < repeats; run++) {
-    prefill.push(await metered(transport, fill, { prompt: prefillPrompt(run), suffix: '\n', maxTokens: 8, temperature: 0 }));
+    prefill.push(
+      await metered(transport, fill, { prompt: prefillPrompt(run), suffix: '\n', maxTokens: 8, temperature: 0 }),
+    );
   }
 
   const probeSummary = (protocol: string): Record<string, number | null> => {
@@ -158,18 +189,36 @@ function buildHost(): { readonly hostScript: string; readonly buildDir: string }
   const hostScript = join(buildDir, 'localEngineHost.js');
   const built = spawnSync(
     join('node_modules', '.bin', 'esbuild'),
-    ['src/localEngineHost/main.ts', '--bundle', '--platform=node', '--target=node20', '--format=cjs', '--external:node-llama-cpp', '--log-level=error', `--outfile=${hostScript}`],
+    [
+      'src/localEngineHost/main.ts',
+      '--bundle',
+      '--platform=node',
+      '--target=node20',
+      '--format=cjs',
+      '--external:node-llama-cpp',
+      '--log-level=error',
+      `--outfile=${hostScript}`,
+    ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
-  if (built.status !== 0 || !existsSync(hostScript)) throw new Error(`building the local engine host failed (esbuild exit ${String(built.status)})`);
+  if (built.status !== 0 || !existsSync(hostScript))
+    throw new Error(`building the local engine host failed (esbuild exit ${String(built.status)})`);
   return { hostScript, buildDir };
 }
 
 /** node-llama-cpp's version in the cache folder the engine suite installs, or null when it is not there. */
 function nodeLlamaCppVersion(moduleDir: string): string | null {
   try {
-    const manifest: unknown = JSON.parse(readFileSync(join(moduleDir, 'node_modules', 'node-llama-cpp', 'package.json'), 'utf8'));
-    if (typeof manifest === 'object' && manifest !== null && 'version' in manifest && typeof manifest.version === 'string') return manifest.version;
+    const manifest: unknown = JSON.parse(
+      readFileSync(join(moduleDir, 'node_modules', 'node-llama-cpp', 'package.json'), 'utf8'),
+    );
+    if (
+      typeof manifest === 'object' &&
+      manifest !== null &&
+      'version' in manifest &&
+      typeof manifest.version === 'string'
+    )
+      return manifest.version;
   } catch {
     // Not installed: the host reports binary-missing with the fix.
   }
@@ -198,7 +247,8 @@ async function main(): Promise<void> {
     strict: true,
   });
   const repeats = Number(values.repeats);
-  if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats must be a positive integer, got ${values.repeats}`);
+  if (!Number.isInteger(repeats) || repeats < 1)
+    throw new Error(`--repeats must be a positive integer, got ${values.repeats}`);
   const spec = values.model === 'tiny' ? TINY_MODEL : QWEN05B_MODEL;
 
   const binary = ensureLlamaServer();
@@ -211,7 +261,14 @@ async function main(): Promise<void> {
     const logFile = join(mkdtempSync(join(tmpdir(), 'latency-copilot-bench-')), 'llama-server.log');
     log(`starting llama-server (${commit ?? version}) with ${spec.id}, -t ${THREADS}, -c ${CONTEXT_SIZE}`);
     const serverLoadStarted = performance.now();
-    const server = await startLlamaServer({ binary, modelPath: model.path, contextSize: CONTEXT_SIZE, threads: THREADS, slots: 1, logFile });
+    const server = await startLlamaServer({
+      binary,
+      modelPath: model.path,
+      contextSize: CONTEXT_SIZE,
+      threads: THREADS,
+      slots: 1,
+      logFile,
+    });
     const serverLoadMs = performance.now() - serverLoadStarted;
     let llamaServer: EngineFigures;
     try {
@@ -227,7 +284,9 @@ async function main(): Promise<void> {
       await server.stop();
     }
 
-    log(`starting the local engine host (node-llama-cpp ${nodeLlamaCppVersion(moduleDir) ?? 'not installed'}) with ${spec.id}, ${THREADS} thread, context ${CONTEXT_SIZE}`);
+    log(
+      `starting the local engine host (node-llama-cpp ${nodeLlamaCppVersion(moduleDir) ?? 'not installed'}) with ${spec.id}, ${THREADS} thread, context ${CONTEXT_SIZE}`,
+    );
     const hostLaunchStarted = performance.now();
     const host = await launchHost({
       hostScript,
@@ -253,12 +312,26 @@ async function main(): Promise<void> {
     const report = {
       // Other work on the machine changes every figure here: the load average says how quiet it was.
       machine: { cpus: cpus().length, loadAverage1m: Number((loadavg()[0] ?? 0).toFixed(2)) },
-      model: { id: spec.id, description: spec.description, bytes: model.bytes, sha256: model.sha256, generated: model.generated, generateMs: model.generateMs },
+      model: {
+        id: spec.id,
+        description: spec.description,
+        bytes: model.bytes,
+        sha256: model.sha256,
+        generated: model.generated,
+        generateMs: model.generateMs,
+      },
       repeats,
       // `decode.median.serverDecodeTokensPerSec` and `prefill.median.serverPrefillTokensPerSec` are each engine's own
       // `timings` (llama-server's, and the host's llama.cpp-style ones); the others are the extension's meter.
       llamaServer: {
-        engine: { commit, version, threads: THREADS, contextSize: CONTEXT_SIZE, modelLoadMs: Math.round(serverLoadMs), fillProtocol: 'llamacpp-infill' },
+        engine: {
+          commit,
+          version,
+          threads: THREADS,
+          contextSize: CONTEXT_SIZE,
+          modelLoadMs: Math.round(serverLoadMs),
+          fillProtocol: 'llamacpp-infill',
+        },
         ...llamaServer,
       },
       localEngine: {
@@ -280,7 +353,11 @@ async function main(): Promise<void> {
       process.stdout.write(
         [
           `${spec.id} (${(model.bytes / 1e6).toFixed(0)} MB), one thread each, medians of ${repeats}, load ${report.machine.loadAverage1m} on ${report.machine.cpus} cores`,
-          ...engineLines(`llama-server ${commit ?? version} (load ${report.llamaServer.engine.modelLoadMs} ms)`, '/infill', llamaServer),
+          ...engineLines(
+            `llama-server ${commit ?? version} (load ${report.llamaServer.engine.modelLoadMs} ms)`,
+            '/infill',
+            llamaServer,
+          ),
           ...engineLines(
             `local engine, node-llama-cpp ${report.localEngine.engine.nodeLlamaCpp ?? '?'} (host load ${report.localEngine.engine.hostLoadMs} ms, launch ${report.localEngine.engine.launchMs} ms)`,
             'completions',

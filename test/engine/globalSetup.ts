@@ -49,10 +49,22 @@ async function startEngine(project: TestProject): Promise<void> {
   const logFile = join(mkdtempSync(join(tmpdir(), 'latency-copilot-engine-')), 'llama-server.log');
   // A fresh random key per run: the tests prove that the extension's requests carry it and that a missing one is refused.
   const apiKey = `test-${randomBytes(12).toString('hex')}`;
-  server = await startLlamaServer({ binary, modelPath: model.path, contextSize: ENGINE_CONTEXT_SIZE, threads: 1, slots: 1, apiKey, logFile });
+  server = await startLlamaServer({
+    binary,
+    modelPath: model.path,
+    contextSize: ENGINE_CONTEXT_SIZE,
+    threads: 1,
+    slots: 1,
+    apiKey,
+    logFile,
+  });
   console.log(`[engine] llama.cpp commit ${commit ?? 'unknown'} (${version})`);
-  console.log(`[engine] model ${model.path} (${(model.bytes / 1e6).toFixed(1)} MB, sha256 ${model.sha256.slice(0, 16)}..., ${model.generated ? 'generated now' : 'cached'})`);
-  console.log(`[engine] llama-server pid ${server.pid} at ${server.baseUrl}, -t 1, -c ${ENGINE_CONTEXT_SIZE}, log ${logFile}`);
+  console.log(
+    `[engine] model ${model.path} (${(model.bytes / 1e6).toFixed(1)} MB, sha256 ${model.sha256.slice(0, 16)}..., ${model.generated ? 'generated now' : 'cached'})`,
+  );
+  console.log(
+    `[engine] llama-server pid ${server.pid} at ${server.baseUrl}, -t 1, -c ${ENGINE_CONTEXT_SIZE}, log ${logFile}`,
+  );
   project.provide('engineBaseUrl', server.baseUrl);
   project.provide('engineApiKey', apiKey);
   project.provide('engineLogFile', logFile);

@@ -62,7 +62,12 @@ async function run(
   let error: BackendError | null = null;
   meter.start();
   try {
-    for await (const event of generate(transport, target(protocol, options.key === undefined ? apiKey : options.key), request, { signal: options.signal })) {
+    for await (const event of generate(
+      transport,
+      target(protocol, options.key === undefined ? apiKey : options.key),
+      request,
+      { signal: options.signal },
+    )) {
       meter.observe(event);
       events.push(event);
       options.onEvent?.(event, events.length);
@@ -127,7 +132,11 @@ describe('llama.cpp server (real engine)', () => {
 
   it('detects the served context window from /props and from /v1/models (not the training length)', async () => {
     const fromProps = await detectContextWindow(transport, { target: target('llamacpp-infill'), contextWindow: null });
-    expect(fromProps).toEqual({ contextWindow: servedContext, source: 'endpoint', detail: 'GET /props default_generation_settings.n_ctx' });
+    expect(fromProps).toEqual({
+      contextWindow: servedContext,
+      source: 'endpoint',
+      detail: 'GET /props default_generation_settings.n_ctx',
+    });
     const fromModels = await detectContextWindow(transport, { target: target('openai-chat'), contextWindow: 999 });
     expect(fromModels.contextWindow).toBe(servedContext);
     expect(fromModels.detail).toBe('GET /v1/models data[0].meta.n_ctx');
@@ -138,7 +147,13 @@ describe('llama.cpp server (real engine)', () => {
   });
 
   it('streams /infill with input_extra, and the second request reuses the prompt cache (timings.cache_n > 0)', async () => {
-    const request: GenerationRequest = { prompt: PREFIX, suffix: SUFFIX, extraContext: EXTRA, maxTokens: 16, temperature: 0 };
+    const request: GenerationRequest = {
+      prompt: PREFIX,
+      suffix: SUFFIX,
+      extraContext: EXTRA,
+      maxTokens: 16,
+      temperature: 0,
+    };
     const first = await run('llamacpp-infill', request);
     expect(first.error).toBeNull();
     expect(finishReasons(first)).toEqual(['length']);
@@ -170,7 +185,11 @@ describe('llama.cpp server (real engine)', () => {
     const usage = long.events.find((event) => event.kind === 'usage');
     expect(usage?.kind === 'usage' ? usage.completionTokens : null).toBe(24);
 
-    const stopped = await run('openai-completions', { prompt: PREFIX, maxTokens: 64, extraBody: { logit_bias: FORCE_EOS } });
+    const stopped = await run('openai-completions', {
+      prompt: PREFIX,
+      maxTokens: 64,
+      extraBody: { logit_bias: FORCE_EOS },
+    });
     expect(stopped.error).toBeNull();
     expect(finishReasons(stopped)).toEqual(['stop']);
     expect(stopped.stats.outputTokens).toBeLessThan(64);
@@ -248,12 +267,20 @@ describe('llama.cpp server (real engine)', () => {
 
   it('refuses a request without the key (401 -> unauthorized) and accepts it with the key', async () => {
     for (const protocol of ['llamacpp-infill', 'openai-chat', 'openai-completions'] satisfies ProtocolId[]) {
-      const refused = await run(protocol, { prompt: PREFIX, messages: [{ role: 'user', content: 'hi' }], maxTokens: 4 }, { key: null });
+      const refused = await run(
+        protocol,
+        { prompt: PREFIX, messages: [{ role: 'user', content: 'hi' }], maxTokens: 4 },
+        { key: null },
+      );
       expect(refused.error?.reason).toBe('unauthorized');
       expect(refused.error?.status).toBe(401);
       // The error never repeats the key.
       expect(refused.error?.message.includes(apiKey)).toBe(false);
-      const wrong = await run(protocol, { prompt: PREFIX, messages: [{ role: 'user', content: 'hi' }], maxTokens: 4 }, { key: 'wrong-key' });
+      const wrong = await run(
+        protocol,
+        { prompt: PREFIX, messages: [{ role: 'user', content: 'hi' }], maxTokens: 4 },
+        { key: 'wrong-key' },
+      );
       expect(wrong.error?.reason).toBe('unauthorized');
     }
   });

@@ -68,13 +68,20 @@ function exited(child: ChildProcess): Promise<void> {
 /** Starts llama-server and waits until `/health` answers 200 (model loaded). */
 export async function startLlamaServer(options: LlamaServerOptions): Promise<RunningLlamaServer> {
   const args = [
-    '-m', options.modelPath,
-    '--host', '127.0.0.1',
-    '--port', '0',
-    '-c', String(options.contextSize),
-    '-t', String(options.threads),
-    '-tb', String(options.threads),
-    '-np', String(options.slots ?? 1),
+    '-m',
+    options.modelPath,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '-c',
+    String(options.contextSize),
+    '-t',
+    String(options.threads),
+    '-tb',
+    String(options.threads),
+    '-np',
+    String(options.slots ?? 1),
     // Keep the server from trying anything on the network and from opening a browser UI.
     '--no-webui',
   ];
@@ -112,7 +119,9 @@ export async function startLlamaServer(options: LlamaServerOptions): Promise<Run
   try {
     while (performance.now() < deadline) {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`llama-server exited (${String(child.exitCode ?? child.signalCode)}) while starting:\n${log().slice(-3000)}`);
+        throw new Error(
+          `llama-server exited (${String(child.exitCode ?? child.signalCode)}) while starting:\n${log().slice(-3000)}`,
+        );
       }
       baseUrl ??= /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(log())?.[1] ?? null;
       if (baseUrl !== null) {

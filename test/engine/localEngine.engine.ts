@@ -49,7 +49,11 @@ let supervisor: EngineSupervisor;
 let measuredDecodeTokensPerSec = 0;
 
 function launchOptions(overrides: Partial<HostLaunchOptions['args']> = {}): HostLaunchOptions {
-  return { hostScript, args: { modelPath, moduleDir, contextSize: CONTEXT_SIZE, threads: 1, ...overrides }, startTimeoutMs: 90_000 };
+  return {
+    hostScript,
+    args: { modelPath, moduleDir, contextSize: CONTEXT_SIZE, threads: 1, ...overrides },
+    startTimeoutMs: 90_000,
+  };
 }
 
 function isAlive(pid: number): boolean {
@@ -162,13 +166,18 @@ describe('local engine (node-llama-cpp in a child process)', () => {
     expect(first.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(supervisor.state()).toBe('running');
     const host = launched[0];
-    console.log(`[engine] local engine pid ${host?.pid ?? '?'} at ${first.baseUrl}, started in ${(host?.loadMs ?? 0).toFixed(0)} ms`);
+    console.log(
+      `[engine] local engine pid ${host?.pid ?? '?'} at ${first.baseUrl}, started in ${(host?.loadMs ?? 0).toFixed(0)} ms`,
+    );
     expect(first.apiKey).toBe(second.apiKey);
     // Without the per-run key the server answers nothing; with it, everything.
     expect((await fetch(`${first.baseUrl}/health`)).status).toBe(401);
     const health = await fetch(`${first.baseUrl}/health`, { headers: { authorization: `Bearer ${first.apiKey}` } });
     expect(health.status).toBe(200);
-    const window = await detectContextWindow(transport, { target: { baseUrl: `${first.baseUrl}/v1`, protocol: 'openai-chat', model: 'local', apiKey: first.apiKey }, contextWindow: null });
+    const window = await detectContextWindow(transport, {
+      target: { baseUrl: `${first.baseUrl}/v1`, protocol: 'openai-chat', model: 'local', apiKey: first.apiKey },
+      contextWindow: null,
+    });
     expect(window).toMatchObject({ contextWindow: CONTEXT_SIZE, source: 'endpoint' });
     first.release();
     second.release();
@@ -196,7 +205,11 @@ describe('local engine (node-llama-cpp in a child process)', () => {
       expect(usage?.kind === 'usage' ? (usage.promptTokens ?? 0) : 0).toBeGreaterThan(15);
       expect(outcome.events.some((event) => event.kind === 'timings')).toBe(true);
 
-      const stopped = await run(lease, 'openai-chat', { messages: [{ role: 'user', content: 'Say nothing.' }], maxTokens: 64, extraBody: { logit_bias: FORCE_EOS } });
+      const stopped = await run(lease, 'openai-chat', {
+        messages: [{ role: 'user', content: 'Say nothing.' }],
+        maxTokens: 64,
+        extraBody: { logit_bias: FORCE_EOS },
+      });
       expect(stopped.error).toBeNull();
       expect(finishReasons(stopped)).toEqual(['stop']);
       expect(stopped.stats.outputTokens ?? 0).toBeLessThan(64);
@@ -240,7 +253,8 @@ describe('local engine (node-llama-cpp in a child process)', () => {
       expect(finishReasons(outcome)).toEqual(['length']);
       expectCappedAt(outcome, 8);
       const plain = await run(lease, 'openai-completions', { prompt: PREFIX, maxTokens: 1 });
-      const promptTokensOf = (events: StreamEvent[]): number => events.flatMap((event) => (event.kind === 'usage' ? [event.promptTokens ?? 0] : []))[0] ?? 0;
+      const promptTokensOf = (events: StreamEvent[]): number =>
+        events.flatMap((event) => (event.kind === 'usage' ? [event.promptTokens ?? 0] : []))[0] ?? 0;
       expect(promptTokensOf(outcome.events)).toBeGreaterThan(promptTokensOf(plain.events));
     } finally {
       lease.release();
@@ -276,7 +290,9 @@ describe('local engine (node-llama-cpp in a child process)', () => {
       // model's rate): the queued request was served in well under half that, so the host stopped generating.
       const fullRunMs = ((CONTEXT_SIZE - 64) / Math.max(1, measuredDecodeTokensPerSec)) * 1000;
       const waitedMs = performance.now() - startedWaiting;
-      console.log(`[engine] local abort: queued request served ${waitedMs.toFixed(0)} ms after the abort (an uncancelled run: about ${fullRunMs.toFixed(0)} ms)`);
+      console.log(
+        `[engine] local abort: queued request served ${waitedMs.toFixed(0)} ms after the abort (an uncancelled run: about ${fullRunMs.toFixed(0)} ms)`,
+      );
       expect(waitedMs).toBeLessThan(fullRunMs / 2);
     } finally {
       lease.release();
@@ -305,7 +321,9 @@ describe('local engine (node-llama-cpp in a child process)', () => {
     const countBefore = launched.length;
     process.kill(host?.pid ?? -1, 'SIGKILL');
     // A lease is held: the supervisor brings the engine back at once.
-    expect(await waitFor(() => launched.length === countBefore + 1 && supervisor.state() === 'running', 60_000)).toBe(true);
+    expect(await waitFor(() => launched.length === countBefore + 1 && supervisor.state() === 'running', 60_000)).toBe(
+      true,
+    );
     lease.release();
     const again = await supervisor.acquire();
     expect(again.baseUrl).not.toBe(lease.baseUrl);
@@ -317,7 +335,16 @@ describe('local engine (node-llama-cpp in a child process)', () => {
   });
 
   it("through the extension's transport: the first POST to the port-0 placeholder starts the engine, GETs never do", async () => {
-    const own = new EngineSupervisor({ launch: async () => { const host = await launchHost(launchOptions()); launched.push(host); return host; }, clock, scheduler, idleStopMs: IDLE_STOP_MS });
+    const own = new EngineSupervisor({
+      launch: async () => {
+        const host = await launchHost(launchOptions());
+        launched.push(host);
+        return host;
+      },
+      clock,
+      scheduler,
+      idleStopMs: IDLE_STOP_MS,
+    });
     const local = new LocalEngineTransport(transport, own);
     try {
       const probe = await local.request({ url: `${LOCAL_ENGINE_BASE_URL}/models`, method: 'GET', headers: {} });
@@ -326,7 +353,8 @@ describe('local engine (node-llama-cpp in a child process)', () => {
       expect(own.state()).toBe('stopped');
       const target: EndpointTarget = { baseUrl: LOCAL_ENGINE_BASE_URL, protocol: 'openai-completions', model: 'local' };
       const events: StreamEvent[] = [];
-      for await (const event of generate(local, target, { prompt: PREFIX, suffix: '\n}\n', maxTokens: 6 })) events.push(event);
+      for await (const event of generate(local, target, { prompt: PREFIX, suffix: '\n}\n', maxTokens: 6 }))
+        events.push(event);
       expect(own.state()).toBe('running');
       const usage = events.filter((event) => event.kind === 'usage');
       expect(usage).toHaveLength(1);
@@ -334,7 +362,10 @@ describe('local engine (node-llama-cpp in a child process)', () => {
       const completionTokens = usage[0]?.kind === 'usage' ? (usage[0].completionTokens ?? 0) : 0;
       expect(completionTokens).toBeGreaterThanOrEqual(6);
       expect(completionTokens).toBeLessThanOrEqual(9);
-      const window = await detectContextWindow(local, { target: { ...target, protocol: 'openai-chat' }, contextWindow: null });
+      const window = await detectContextWindow(local, {
+        target: { ...target, protocol: 'openai-chat' },
+        contextWindow: null,
+      });
       expect(window.contextWindow).toBe(CONTEXT_SIZE);
     } finally {
       await own.dispose();
@@ -374,14 +405,20 @@ describe('local engine (node-llama-cpp in a child process)', () => {
   });
 
   it('a missing model or a missing node-llama-cpp gives one clear error with what to do', async () => {
-    const noModel = await launchHost(launchOptions({ modelPath: join(buildDir, 'missing.gguf') })).catch((error: unknown) => error);
+    const noModel = await launchHost(launchOptions({ modelPath: join(buildDir, 'missing.gguf') })).catch(
+      (error: unknown) => error,
+    );
     expect(noModel).toBeInstanceOf(LocalEngineError);
     expect(noModel instanceof LocalEngineError ? noModel.reason : null).toBe('model-missing');
-    expect(noModel instanceof LocalEngineError ? noModel.message : '').toMatch(/latencyCopilot\.localEngine\.modelPath/);
+    expect(noModel instanceof LocalEngineError ? noModel.message : '').toMatch(
+      /latencyCopilot\.localEngine\.modelPath/,
+    );
     // The host itself reports a missing module (the model exists): forked, then a `failed` message over IPC.
     const noModule = await launchHost(launchOptions({ moduleDir: buildDir })).catch((error: unknown) => error);
     expect(noModule).toBeInstanceOf(LocalEngineError);
     expect(noModule instanceof LocalEngineError ? noModule.reason : null).toBe('binary-missing');
-    expect(noModule instanceof LocalEngineError ? noModule.message : '').toMatch(/latencyCopilot\.localEngine\.nodeLlamaCppPath/);
+    expect(noModule instanceof LocalEngineError ? noModule.message : '').toMatch(
+      /latencyCopilot\.localEngine\.nodeLlamaCppPath/,
+    );
   });
 });

@@ -24,7 +24,9 @@ describe('test model cache', () => {
       expect(first.path.startsWith(scratch)).toBe(true);
       expect(first.sha256).toBe(shared.sha256);
       expect(statSync(first.path).size).toBe(first.bytes);
-      expect(readFileSync(`${first.path}.sha256`, 'utf8')).toBe(`${first.sha256}  ${first.path.split('/').pop() ?? ''}\n`);
+      expect(readFileSync(`${first.path}.sha256`, 'utf8')).toBe(
+        `${first.sha256}  ${first.path.split('/').pop() ?? ''}\n`,
+      );
       // GGUF magic and version 3.
       const header = readFileSync(first.path).subarray(0, 8);
       expect(header.subarray(0, 4).toString('ascii')).toBe('GGUF');

@@ -6,7 +6,16 @@
 // or its checksum is missing or does not match. Generation is deterministic (seeded), so the checksum is the same on
 // every machine for the same generator version.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, createReadStream } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  createReadStream,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -66,7 +75,8 @@ export const TINY_MODEL: ModelSpec = {
 /** Qwen2.5-0.5B's shapes (n_embd 896, 24 layers, 14/2 heads, n_ff 4864), Q4_0: realistic prefill and decode costs. */
 export const QWEN05B_MODEL: ModelSpec = {
   id: 'qwen05b',
-  description: 'Qwen2.5-0.5B shapes as llama (n_embd 896, 24 layers, 14/2 heads, n_ff 4864), Q4_0, Qwen3 tokenizer, random weights',
+  description:
+    'Qwen2.5-0.5B shapes as llama (n_embd 896, 24 layers, 14/2 heads, n_ff 4864), Q4_0, Qwen3 tokenizer, random weights',
   embeddingLength: 896,
   blockCount: 24,
   feedForwardLength: 4864,
@@ -205,7 +215,12 @@ const BLOCKS_PER_CHUNK = 1 << 16;
  * A quantised matrix of random values with a standard deviation of about 0.02. Rows from `zeroRowsFrom` on are all
  * zero: used for the embedding rows of special and padding tokens (see `buildTensors`).
  */
-function randomMatrix(spec: ModelSpec, name: string, dims: readonly number[], zeroRowsFrom: number | null = null): GgufTensor {
+function randomMatrix(
+  spec: ModelSpec,
+  name: string,
+  dims: readonly number[],
+  zeroRowsFrom: number | null = null,
+): GgufTensor {
   const type = spec.matrixType;
   return {
     name,
@@ -370,7 +385,9 @@ export async function ensureModel(spec: ModelSpec, log: (line: string) => void =
     renameSync(temporary, path);
     writeFileSync(`${path}.sha256`, `${sha256}  ${basename(path)}\n`);
     const generateMs = performance.now() - started;
-    log(`generated ${basename(path)}: ${(bytes / 1e6).toFixed(1)} MB in ${(generateMs / 1000).toFixed(1)} s, sha256 ${sha256}`);
+    log(
+      `generated ${basename(path)}: ${(bytes / 1e6).toFixed(1)} MB in ${(generateMs / 1000).toFixed(1)} s, sha256 ${sha256}`,
+    );
     return { spec, path, sha256, bytes, generated: true, generateMs };
   } finally {
     rmSync(temporary, { force: true });

@@ -13,7 +13,11 @@ export class SummaryReporter implements Reporter {
         else if (state === 'failed') failed++;
       }
       // A module that failed to load (an error outside any test) is a failure too.
-      if (testModule.state() === 'failed' && !Array.from(testModule.children.allTests()).some((test) => test.result().state === 'failed')) failed++;
+      if (
+        testModule.state() === 'failed' &&
+        !Array.from(testModule.children.allTests()).some((test) => test.result().state === 'failed')
+      )
+        failed++;
     }
     failed += unhandledErrors.length;
     if (passed === 0 && failed === 0) failed = 1;

@@ -39,7 +39,13 @@ describe('parseBackendList', () => {
 
   it('lets entry fields override the preset, and trims trailing slashes', () => {
     const { configs } = parseBackendList('longContext', [
-      { preset: 'anthropic', model: 'claude-opus-4-1', contextWindow: 150000, label: 'Opus', baseUrl: 'https://api.anthropic.com/' },
+      {
+        preset: 'anthropic',
+        model: 'claude-opus-4-1',
+        contextWindow: 150000,
+        label: 'Opus',
+        baseUrl: 'https://api.anthropic.com/',
+      },
     ]);
     expect(configs[0]).toMatchObject({
       id: 'longContext#0',
@@ -56,7 +62,12 @@ describe('parseBackendList', () => {
       { baseUrl: 'http://127.0.0.1:8080', protocol: 'llamacpp-infill', model: 'qwen', fim: 'llamacpp-infill' },
     ]);
     expect(problems).toEqual([]);
-    expect(configs[0]).toMatchObject({ label: '127.0.0.1:8080 qwen', preset: null, apiKey: 'optional', fim: 'llamacpp-infill' });
+    expect(configs[0]).toMatchObject({
+      label: '127.0.0.1:8080 qwen',
+      preset: null,
+      apiKey: 'optional',
+      fim: 'llamacpp-infill',
+    });
   });
 
   it('reports each bad entry once, by position, and still uses the good ones', () => {
@@ -81,8 +92,16 @@ describe('parseBackendList', () => {
   it.each([
     [{ baseUrl: 'ftp://host/v1', protocol: 'openai-chat', model: 'm' }, 'malformed-url', 'http:// or https://'],
     [{ baseUrl: 'https://host/v1?x=1', protocol: 'openai-chat', model: 'm' }, 'malformed-url', 'query'],
-    [{ baseUrl: 'https://host/v1/chat/completions', protocol: 'openai-chat', model: 'm' }, 'wrong-base-path', '"https://host/v1"'],
-    [{ baseUrl: 'http://127.0.0.1:11434/v1', protocol: 'ollama-generate', model: 'm' }, 'wrong-base-path', 'without /v1'],
+    [
+      { baseUrl: 'https://host/v1/chat/completions', protocol: 'openai-chat', model: 'm' },
+      'wrong-base-path',
+      '"https://host/v1"',
+    ],
+    [
+      { baseUrl: 'http://127.0.0.1:11434/v1', protocol: 'ollama-generate', model: 'm' },
+      'wrong-base-path',
+      'without /v1',
+    ],
     [{ protocol: 'openai-chat', model: 'm' }, 'missing-base-url', 'baseUrl'],
     [{ baseUrl: 'https://host/v1', model: 'm' }, 'missing-protocol', 'openai-chat'],
     [{ baseUrl: 'https://host/v1', protocol: 'openai-chat' }, 'missing-model', '"model"'],
@@ -138,7 +157,12 @@ describe('resolveEndpoints', () => {
     expect(endpoints[1]?.target.apiKey).toBeUndefined();
     expect(endpoints[1]?.simulated).toBe(false);
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatchObject({ kind: 'missing-key', index: 0, endpointId: 'burst#0', secretName: 'latencyCopilot.apiKey:https://api.cerebras.ai' });
+    expect(problems[0]).toMatchObject({
+      kind: 'missing-key',
+      index: 0,
+      endpointId: 'burst#0',
+      secretName: 'latencyCopilot.apiKey:https://api.cerebras.ai',
+    });
     expect(problems[0]?.message).toContain('Set API Key');
     expect(problems[0]?.message).toContain('https://api.cerebras.ai');
   });
@@ -153,7 +177,8 @@ describe('secret names', () => {
 
 describe('normaliseBaseUrl', () => {
   it('keeps a documented base URL as it is', () => {
-    for (const preset of PRESETS) expect(normaliseBaseUrl(preset.baseUrl, preset.protocol)).toEqual({ ok: true, url: preset.baseUrl });
+    for (const preset of PRESETS)
+      expect(normaliseBaseUrl(preset.baseUrl, preset.protocol)).toEqual({ ok: true, url: preset.baseUrl });
   });
 });
 
@@ -168,6 +193,8 @@ describe('entryForSettings', () => {
       baseUrl: 'https://proxy.local/v1',
     });
     // What it writes parses back to the same endpoint.
-    expect(parseBackendList('burst', [entryForSettings({ preset: groq, model: 'other' })]).configs[0]?.model).toBe('other');
+    expect(parseBackendList('burst', [entryForSettings({ preset: groq, model: 'other' })]).configs[0]?.model).toBe(
+      'other',
+    );
   });
 });

@@ -39,7 +39,11 @@ describe('backendDetails', () => {
     );
     await book.refresh([burst, longContext]);
     const details = backendDetails([burst, longContext], { contextWindowOf: (target) => book.infoOf(target) }, 0);
-    expect(details[0]?.contextWindow).toEqual({ tokens: 131_072, source: 'endpoint', detail: 'GET /props default_generation_settings.n_ctx' });
+    expect(details[0]?.contextWindow).toEqual({
+      tokens: 131_072,
+      source: 'endpoint',
+      detail: 'GET /props default_generation_settings.n_ctx',
+    });
     // Detection failed: the configured value (none here) stands and says it was not detected.
     expect(details[1]?.contextWindow).toMatchObject({ tokens: null, source: 'unknown' });
   });
@@ -47,7 +51,11 @@ describe('backendDetails', () => {
   it('turns a rest into a wall-clock end time in whole seconds, with its cause', () => {
     const clock = new ManualClock(1_000);
     const health = new EndpointHealthBook(clock);
-    health.recordFailure('burst#0', new BackendError('rate-limited', '429', { status: 429, retryAfterMs: 12_000 }), 'rate-limited');
+    health.recordFailure(
+      'burst#0',
+      new BackendError('rate-limited', '429', { status: 429, retryAfterMs: 12_000 }),
+      'rate-limited',
+    );
     const nowEpochMs = 1_700_000_000_250;
     const [row] = backendDetails([burst], { healthOf: (target) => health.snapshot(target.id) }, nowEpochMs);
     expect(row?.health).toMatchObject({ state: 'open', restCause: 'rate-limited', consecutiveFailures: 1 });
@@ -62,8 +70,17 @@ describe('backendDetails', () => {
     health.recordFirstToken('longContext#0', 420);
     health.recordSuccess('longContext#0', 180);
     clock.advance(2_500);
-    const [resting, healthy] = backendDetails([burst, longContext], { healthOf: (target) => health.snapshot(target.id) }, 5_000);
+    const [resting, healthy] = backendDetails(
+      [burst, longContext],
+      { healthOf: (target) => health.snapshot(target.id) },
+      5_000,
+    );
     expect(resting?.health).toMatchObject({ state: 'half-open', restUntilEpochMs: null });
-    expect(healthy?.health).toMatchObject({ state: 'closed', restUntilEpochMs: null, ttftP50Ms: 420, decodeTokensPerSec: 180 });
+    expect(healthy?.health).toMatchObject({
+      state: 'closed',
+      restUntilEpochMs: null,
+      ttftP50Ms: 420,
+      decodeTokensPerSec: 180,
+    });
   });
 });

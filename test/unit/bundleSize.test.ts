@@ -11,7 +11,9 @@ describe('extension bundle', () => {
   it('minified, it stays under 400 KB, and the heavy chunks stay out of it', async () => {
     // The same options as `node esbuild.mjs --production` for dist/extension.js, built in memory so that a test run never
     // touches dist/ (other builds may be running).
-    const externals = /external:\s*\[([^\]]*'\.\/tokenizer\.js'[^\]]*)\]/.exec(readFileSync(join(root, 'esbuild.mjs'), 'utf8'));
+    const externals = /external:\s*\[([^\]]*'\.\/tokenizer\.js'[^\]]*)\]/.exec(
+      readFileSync(join(root, 'esbuild.mjs'), 'utf8'),
+    );
     expect(externals, 'esbuild.mjs lists the extension externals').not.toBeNull();
     const external = [...(externals?.[1] ?? '').matchAll(/'([^']+)'/g)].map((match) => match[1] ?? '');
     expect(external).toContain('./simulator.js');

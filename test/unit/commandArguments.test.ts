@@ -51,14 +51,18 @@ describe('checkSecretNameArgument', () => {
   it.each([
     ['nothing', undefined, null],
     ['a key name', GROQ, GROQ],
-    ['a loopback key name with a port', 'latencyCopilot.apiKey:http://127.0.0.1:8080', 'latencyCopilot.apiKey:http://127.0.0.1:8080'],
+    [
+      'a loopback key name with a port',
+      'latencyCopilot.apiKey:http://127.0.0.1:8080',
+      'latencyCopilot.apiKey:http://127.0.0.1:8080',
+    ],
   ])('accepts %s', (_name, value, expected) => {
     expect(checkSecretNameArgument('Clear API Key', value)).toEqual({ ok: true, value: expected });
   });
 
   it.each([
     ['an API key pasted by mistake', A_KEY],
-    ['another extension\'s secret', 'someone.else:token'],
+    ["another extension's secret", 'someone.else:token'],
     ['a name with a path', `${GROQ}/v1`],
     ['a name with a non-http scheme', 'latencyCopilot.apiKey:file:///etc'],
     ['a name with an unparsable origin', 'latencyCopilot.apiKey:not a url'],
@@ -78,8 +82,16 @@ describe('checkRefactorArguments', () => {
   it.each([
     ['nothing', undefined, {}],
     ['an instruction', { instruction: 'Simplify this method' }, { instruction: 'Simplify this method' }],
-    ['a preset and a role', { presetId: 'simplify', role: 'longContext' }, { presetId: 'simplify', role: 'longContext' }],
-    ['simulator headers', { instruction: 'x', extraHeaders: { 'x-sim-fault': 'drop-after:5' } }, { instruction: 'x', extraHeaders: { 'x-sim-fault': 'drop-after:5' } }],
+    [
+      'a preset and a role',
+      { presetId: 'simplify', role: 'longContext' },
+      { presetId: 'simplify', role: 'longContext' },
+    ],
+    [
+      'simulator headers',
+      { instruction: 'x', extraHeaders: { 'x-sim-fault': 'drop-after:5' } },
+      { instruction: 'x', extraHeaders: { 'x-sim-fault': 'drop-after:5' } },
+    ],
   ])('accepts %s', (_name, raw, expected) => {
     expect(checkRefactorArguments(raw)).toEqual({ ok: true, value: expected });
   });

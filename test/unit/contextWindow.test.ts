@@ -59,7 +59,10 @@ const OLLAMA_SHOW = {
 
 describe('contextWindowFromModelsList', () => {
   it('prefers llama.cpp meta.n_ctx (the served window) over meta.n_ctx_train', () => {
-    expect(contextWindowFromModelsList(LLAMACPP_MODELS, 'anything')).toEqual({ tokens: 4096, field: 'data[0].meta.n_ctx' });
+    expect(contextWindowFromModelsList(LLAMACPP_MODELS, 'anything')).toEqual({
+      tokens: 4096,
+      field: 'data[0].meta.n_ctx',
+    });
   });
 
   it('falls back to n_ctx_train when llama.cpp gives no slot window', () => {
@@ -108,7 +111,10 @@ describe('contextWindowFromModelsList', () => {
 
 describe('contextWindowFromLlamaCppProps', () => {
   it('reads default_generation_settings.n_ctx', () => {
-    expect(contextWindowFromLlamaCppProps(LLAMACPP_PROPS)).toEqual({ tokens: 4096, field: 'default_generation_settings.n_ctx' });
+    expect(contextWindowFromLlamaCppProps(LLAMACPP_PROPS)).toEqual({
+      tokens: 4096,
+      field: 'default_generation_settings.n_ctx',
+    });
   });
 
   it('reads a top-level n_ctx (older servers)', () => {
@@ -123,7 +129,11 @@ describe('contextWindowFromLlamaCppProps', () => {
 
 describe('contextWindowFromOllamaShow', () => {
   it('reads model_info["<arch>.context_length"]', () => {
-    expect(contextWindowFromOllamaShow(OLLAMA_SHOW)).toEqual({ tokens: 32768, field: 'model_info.qwen2.context_length', modelMaximum: true });
+    expect(contextWindowFromOllamaShow(OLLAMA_SHOW)).toEqual({
+      tokens: 32768,
+      field: 'model_info.qwen2.context_length',
+      modelMaximum: true,
+    });
   });
 
   it('prefers a num_ctx parameter, which is the window Ollama serves', () => {
@@ -179,7 +189,12 @@ describe('detectContextWindow over a real transport', () => {
       let body = '';
       request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
       request.on('end', () => {
-        seen.push({ method: request.method ?? '', url: request.url ?? '', authorization: request.headers.authorization, body });
+        seen.push({
+          method: request.method ?? '',
+          url: request.url ?? '',
+          authorization: request.headers.authorization,
+          body,
+        });
         handler(request, body, response);
       });
     });
@@ -201,12 +216,17 @@ describe('detectContextWindow over a real transport', () => {
   });
 
   it('reads llama.cpp /props for an infill endpoint, with the bearer key', async () => {
-    handler = (request, _body, response) => (request.url === '/props' ? json(response, LLAMACPP_PROPS) : response.writeHead(404).end());
+    handler = (request, _body, response) =>
+      request.url === '/props' ? json(response, LLAMACPP_PROPS) : response.writeHead(404).end();
     const info = await detectContextWindow(transport, {
       target: { baseUrl, protocol: 'llamacpp-infill', model: 'x', apiKey: 'secret-key' },
       contextWindow: 2048,
     });
-    expect(info).toEqual({ contextWindow: 4096, source: 'endpoint', detail: 'GET /props default_generation_settings.n_ctx' });
+    expect(info).toEqual({
+      contextWindow: 4096,
+      source: 'endpoint',
+      detail: 'GET /props default_generation_settings.n_ctx',
+    });
     expect(seen[0]?.authorization).toBe('Bearer secret-key');
   });
 
@@ -216,7 +236,10 @@ describe('detectContextWindow over a real transport', () => {
       else if (request.url === '/props') json(response, { n_ctx: 1024 });
       else response.writeHead(404).end();
     };
-    const info = await detectContextWindow(transport, { target: { baseUrl: `${baseUrl}/v1`, protocol: 'openai-chat', model: 'c' }, contextWindow: null });
+    const info = await detectContextWindow(transport, {
+      target: { baseUrl: `${baseUrl}/v1`, protocol: 'openai-chat', model: 'c' },
+      contextWindow: null,
+    });
     expect(info.contextWindow).toBe(1024);
     expect(info.detail).toBe('GET /props n_ctx');
     // The transport's own warm-ups of spare connections (GET /) are not probes.
@@ -224,8 +247,12 @@ describe('detectContextWindow over a real transport', () => {
   });
 
   it('POSTs the model name to Ollama /api/show', async () => {
-    handler = (request, _body, response) => (request.url === '/api/show' ? json(response, OLLAMA_SHOW) : response.writeHead(404).end());
-    const info = await detectContextWindow(transport, { target: { baseUrl, protocol: 'ollama-generate', model: 'qwen2.5:0.5b' }, contextWindow: null });
+    handler = (request, _body, response) =>
+      request.url === '/api/show' ? json(response, OLLAMA_SHOW) : response.writeHead(404).end();
+    const info = await detectContextWindow(transport, {
+      target: { baseUrl, protocol: 'ollama-generate', model: 'qwen2.5:0.5b' },
+      contextWindow: null,
+    });
     // 32768 is the model's maximum, not what Ollama serves: requests ask for the default window, and the router uses it.
     expect(info.contextWindow).toBe(OLLAMA_REQUESTED_WINDOW);
     expect(info.detail).toMatch(/32768 is the model's maximum; requests ask for num_ctx 8192/);
@@ -233,7 +260,8 @@ describe('detectContextWindow over a real transport', () => {
   });
 
   it('asks Ollama for the configured window, never more than the model takes', async () => {
-    handler = (request, _body, response) => (request.url === '/api/show' ? json(response, OLLAMA_SHOW) : response.writeHead(404).end());
+    handler = (request, _body, response) =>
+      request.url === '/api/show' ? json(response, OLLAMA_SHOW) : response.writeHead(404).end();
     const target = { baseUrl, protocol: 'ollama-chat' as const, model: 'qwen2.5:0.5b' };
     expect((await detectContextWindow(transport, { target, contextWindow: 16_384 })).contextWindow).toBe(16_384);
     expect((await detectContextWindow(transport, { target, contextWindow: 1_000_000 })).contextWindow).toBe(32_768);
@@ -241,8 +269,12 @@ describe('detectContextWindow over a real transport', () => {
 
   it("takes a model's own num_ctx as served, whatever is configured", async () => {
     const withNumCtx = { ...OLLAMA_SHOW, parameters: 'num_ctx 4096' };
-    handler = (request, _body, response) => (request.url === '/api/show' ? json(response, withNumCtx) : response.writeHead(404).end());
-    const info = await detectContextWindow(transport, { target: { baseUrl, protocol: 'ollama-chat', model: 'm' }, contextWindow: null });
+    handler = (request, _body, response) =>
+      request.url === '/api/show' ? json(response, withNumCtx) : response.writeHead(404).end();
+    const info = await detectContextWindow(transport, {
+      target: { baseUrl, protocol: 'ollama-chat', model: 'm' },
+      contextWindow: null,
+    });
     expect(info).toMatchObject({ contextWindow: 4096, detail: 'POST /api/show parameters num_ctx' });
   });
 
@@ -251,8 +283,15 @@ describe('detectContextWindow over a real transport', () => {
       if (request.url === '/v1/models') response.writeHead(200, { 'content-type': 'text/html' }).end('<html>not json');
       else response.writeHead(500).end('boom');
     };
-    const info = await detectContextWindow(transport, { target: { baseUrl: `${baseUrl}/v1`, protocol: 'openai-completions', model: 'm' }, contextWindow: 16000 });
-    expect(info).toEqual({ contextWindow: 16000, source: 'configured', detail: 'the endpoint did not say; configured value' });
+    const info = await detectContextWindow(transport, {
+      target: { baseUrl: `${baseUrl}/v1`, protocol: 'openai-completions', model: 'm' },
+      contextWindow: 16000,
+    });
+    expect(info).toEqual({
+      contextWindow: 16000,
+      source: 'configured',
+      detail: 'the endpoint did not say; configured value',
+    });
   });
 
   it('says unknown when nothing answers and nothing is configured (connection refused)', async () => {
@@ -260,7 +299,10 @@ describe('detectContextWindow over a real transport', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const info = await detectContextWindow(transport, { target: { baseUrl: `http://127.0.0.1:${port}`, protocol: 'anthropic', model: 'm' }, contextWindow: null });
+    const info = await detectContextWindow(transport, {
+      target: { baseUrl: `http://127.0.0.1:${port}`, protocol: 'anthropic', model: 'm' },
+      contextWindow: null,
+    });
     expect(info.source).toBe('unknown');
     expect(info.contextWindow).toBeNull();
   });
@@ -285,7 +327,11 @@ describe('detectContextWindow over a real transport', () => {
       // Never answers.
     };
     const controller = new AbortController();
-    const pending = detectContextWindow(transport, { target: { baseUrl, protocol: 'llamacpp-infill', model: 'm' }, contextWindow: 512 }, { signal: controller.signal });
+    const pending = detectContextWindow(
+      transport,
+      { target: { baseUrl, protocol: 'llamacpp-infill', model: 'm' }, contextWindow: 512 },
+      { signal: controller.signal },
+    );
     setTimeout(() => controller.abort(), 50);
     const error: unknown = await pending.catch((caught: unknown) => caught);
     expect(isBackendError(error) && error.reason === 'aborted').toBe(true);

@@ -6,7 +6,9 @@ import { artifactFileName, isBridgeRequest, isBridgeResponse, isSuiteResults } f
 describe('e2e bridge protocol', () => {
   it('turns any screenshot name into a plain file name inside e2e-artifacts/', () => {
     expect(artifactFileName('activation')).toBe('activation.png');
-    expect(artifactFileName('failed-ghost text appears & Tab accepts')).toBe('failed-ghost-text-appears-Tab-accepts.png');
+    expect(artifactFileName('failed-ghost text appears & Tab accepts')).toBe(
+      'failed-ghost-text-appears-Tab-accepts.png',
+    );
     expect(artifactFileName('../../etc/passwd')).toBe('..-..-etc-passwd.png');
     expect(artifactFileName('///')).toBe('screenshot.png');
     expect(artifactFileName('a/b')).not.toContain('/');

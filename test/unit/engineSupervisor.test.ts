@@ -163,8 +163,11 @@ describe('EngineSupervisor', () => {
     expect(supervisor.state()).toBe('stopped');
   });
 
-  it('stays failed with the launcher\'s reason when the binary or the model is missing, until reset', async () => {
-    const missing = new LocalEngineError('model-missing', 'The model file /x.gguf does not exist. Set latencyCopilot.local.modelPath.');
+  it("stays failed with the launcher's reason when the binary or the model is missing, until reset", async () => {
+    const missing = new LocalEngineError(
+      'model-missing',
+      'The model file /x.gguf does not exist. Set latencyCopilot.local.modelPath.',
+    );
     const { supervisor, finishLaunches, setFailure, launchesWaiting } = setup({ failWith: missing });
     const first = supervisor.acquire().catch((caught: unknown) => caught);
     await finishLaunches();
@@ -194,7 +197,9 @@ describe('EngineSupervisor', () => {
   });
 
   it('treats other start failures as transient (the next use tries again)', async () => {
-    const { supervisor, finishLaunches, setFailure } = setup({ failWith: new LocalEngineError('start-failed', 'port in use') });
+    const { supervisor, finishLaunches, setFailure } = setup({
+      failWith: new LocalEngineError('start-failed', 'port in use'),
+    });
     const first = supervisor.acquire().catch((caught: unknown) => caught);
     await finishLaunches();
     const error = await first;

@@ -187,7 +187,10 @@ describe('WorkspaceFileGate: cost and caching', () => {
   });
 
   it('a reader that fails counts as no ignore file (the verdicts still come)', async () => {
-    const failing: FileGateReader = { readFolderFile: () => Promise.reject(new Error('EIO')), readGlobalExcludes: () => Promise.reject(new Error('EIO')) };
+    const failing: FileGateReader = {
+      readFolderFile: () => Promise.reject(new Error('EIO')),
+      readGlobalExcludes: () => Promise.reject(new Error('EIO')),
+    };
     const gate = new WorkspaceFileGate(failing);
     expect(await settledVerdict(gate, 'src/a.ts')).toBe('allowed');
   });
@@ -237,7 +240,17 @@ describe('one gate: the repository index and the inline gate agree', () => {
     };
     const index = new RepoIndex(gatedRepoFileSystem(recording, GLOBAL));
     await index.build();
-    expect(readPaths.filter((path) => path.includes('.kube') || path.includes('.ssh') || path.includes('.aws') || path.includes('.docker') || path.includes('hosts.yml') || path.includes('tfstate'))).toEqual([]);
+    expect(
+      readPaths.filter(
+        (path) =>
+          path.includes('.kube') ||
+          path.includes('.ssh') ||
+          path.includes('.aws') ||
+          path.includes('.docker') ||
+          path.includes('hosts.yml') ||
+          path.includes('tfstate'),
+      ),
+    ).toEqual([]);
 
     const gate = new WorkspaceFileGate({
       readFolderFile: async (_folder, path) => {
@@ -250,7 +263,8 @@ describe('one gate: the repository index and the inline gate agree', () => {
     const disagreements: string[] = [];
     for (const path of Object.keys(files)) {
       const verdict = await settledVerdict(gate, path);
-      if (index.isReadable(path) !== (verdict === 'allowed')) disagreements.push(`${path}: index ${index.isReadable(path)}, gate ${verdict}`);
+      if (index.isReadable(path) !== (verdict === 'allowed'))
+        disagreements.push(`${path}: index ${index.isReadable(path)}, gate ${verdict}`);
     }
     expect(disagreements).toEqual([]);
     expect(index.isReadable('src/main.ts')).toBe(true);

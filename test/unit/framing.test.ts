@@ -82,7 +82,11 @@ describe('frameMessages limits (issue 14, item 5)', () => {
       for (const part of bodyParts) yield encoder.encode(part);
     }
     try {
-      for await (const _batch of frameMessages(body(), framing, maxMessageChars === undefined ? undefined : { maxMessageChars })) {
+      for await (const _batch of frameMessages(
+        body(),
+        framing,
+        maxMessageChars === undefined ? undefined : { maxMessageChars },
+      )) {
         // Only the failure matters here.
       }
     } catch (error) {

@@ -37,14 +37,25 @@ interface Outcome {
 let nextTag = 0;
 
 /** Streams one request through the real transport, protocol and meter; tags it so the simulator's log entry can be found. */
-async function run(protocol: ProtocolId, headers: Record<string, string>, request: Partial<GenerationRequest> = {}, signal?: AbortSignal): Promise<Outcome> {
+async function run(
+  protocol: ProtocolId,
+  headers: Record<string, string>,
+  request: Partial<GenerationRequest> = {},
+  signal?: AbortSignal,
+): Promise<Outcome> {
   const simId = `t${++nextTag}`;
   const meter = new SpeedMeter(systemClock, countTokens);
   let text = '';
   let error: BackendError | null = null;
   meter.start();
   try {
-    const full: GenerationRequest = { prompt: `// ${simId}\nfunction parse(input: string) {\n`, suffix: '\n}\n', maxTokens: 64, ...request, extraHeaders: { 'x-test-id': simId, ...headers } };
+    const full: GenerationRequest = {
+      prompt: `// ${simId}\nfunction parse(input: string) {\n`,
+      suffix: '\n}\n',
+      maxTokens: 64,
+      ...request,
+      extraHeaders: { 'x-test-id': simId, ...headers },
+    };
     for await (const event of generate(transport, targetFor(protocol), full, { signal })) {
       meter.observe(event);
       if (event.kind === 'text') text += event.text;
@@ -62,7 +73,14 @@ function simEntry(simId: string) {
   return entry;
 }
 
-const ALL_PROTOCOLS: readonly ProtocolId[] = ['openai-chat', 'openai-completions', 'llamacpp-infill', 'ollama-generate', 'ollama-chat', 'anthropic'];
+const ALL_PROTOCOLS: readonly ProtocolId[] = [
+  'openai-chat',
+  'openai-completions',
+  'llamacpp-infill',
+  'ollama-generate',
+  'ollama-chat',
+  'anthropic',
+];
 
 describe('every protocol against the simulator', () => {
   it.each(ALL_PROTOCOLS)('%s streams the text the simulator wrote, with server token counts', async (protocol) => {
@@ -102,13 +120,16 @@ describe('faults give the right reason and keep the partial text', () => {
     if (reason === 'rate-limited') expect(outcome.error?.retryAfterMs).toBe(3000);
   });
 
-  it.each(ALL_PROTOCOLS)('%s: a disconnect mid-stream is a network error carrying what had arrived', async (protocol) => {
-    const outcome = await run(protocol, { 'x-sim-fault': 'disconnect:10' });
-    expect(outcome.error?.reason).toBe('network');
-    expect(outcome.text.length).toBeGreaterThan(0);
-    expect(outcome.error?.partialText).toBe(outcome.text);
-    expect(outcome.text).toBe(simEntry(outcome.simId).textWritten);
-  });
+  it.each(ALL_PROTOCOLS)(
+    '%s: a disconnect mid-stream is a network error carrying what had arrived',
+    async (protocol) => {
+      const outcome = await run(protocol, { 'x-sim-fault': 'disconnect:10' });
+      expect(outcome.error?.reason).toBe('network');
+      expect(outcome.text.length).toBeGreaterThan(0);
+      expect(outcome.error?.partialText).toBe(outcome.text);
+      expect(outcome.text).toBe(simEntry(outcome.simId).textWritten);
+    },
+  );
 
   it('a stall mid-stream times out and keeps the partial text', async () => {
     const simId = `t${++nextTag}`;
@@ -153,7 +174,12 @@ describe('faults give the right reason and keep the partial text', () => {
     const simId = `t${++nextTag}`;
     let received = 0;
     const error = await (async () => {
-      for await (const event of generate(transport, targetFor('openai-chat'), { prompt: 'x', maxTokens: 2000, extraHeaders: { 'x-test-id': simId, 'x-sim-tokens-per-sec': '500' } }, { signal: controller.signal })) {
+      for await (const event of generate(
+        transport,
+        targetFor('openai-chat'),
+        { prompt: 'x', maxTokens: 2000, extraHeaders: { 'x-test-id': simId, 'x-sim-tokens-per-sec': '500' } },
+        { signal: controller.signal },
+      )) {
         if (event.kind === 'text' && ++received === 5) controller.abort();
       }
     })().catch((caught: unknown) => caught);
@@ -169,19 +195,22 @@ describe('faults give the right reason and keep the partial text', () => {
 });
 
 describe('a server that ignores max_tokens (issue 14, item 5)', () => {
-  it.each(ALL_PROTOCOLS)('%s: is stopped past about twice max_tokens as malformed, with the text so far kept', async (protocol) => {
-    // The simulator writes its whole 2,600+-token text for max_tokens 4 (8,550 events in 400 ms were seen before).
-    const outcome = await run(protocol, { 'x-sim-ignore-stops': '1' }, { maxTokens: 4 });
-    expect(outcome.error?.reason).toBe('malformed');
-    expect(outcome.error?.message).toMatch(/ignores the token limit/);
-    expect(outcome.text.length).toBeGreaterThan(0);
-    expect(outcome.error?.partialText).toBe(outcome.text);
-    // Budget 2 x 4 + 32 tokens; the estimate is 4 characters a token, with a little slack for the last event.
-    expect(outcome.text.length).toBeLessThanOrEqual(40 * 4 + 64);
-    await expect.poll(() => simEntry(outcome.simId).clientDisconnected, { timeout: 3000, interval: 20 }).toBe(true);
-    const entry = simEntry(outcome.simId);
-    expect(entry.tokensWritten).toBeLessThan(entry.tokensPlanned);
-  });
+  it.each(ALL_PROTOCOLS)(
+    '%s: is stopped past about twice max_tokens as malformed, with the text so far kept',
+    async (protocol) => {
+      // The simulator writes its whole 2,600+-token text for max_tokens 4 (8,550 events in 400 ms were seen before).
+      const outcome = await run(protocol, { 'x-sim-ignore-stops': '1' }, { maxTokens: 4 });
+      expect(outcome.error?.reason).toBe('malformed');
+      expect(outcome.error?.message).toMatch(/ignores the token limit/);
+      expect(outcome.text.length).toBeGreaterThan(0);
+      expect(outcome.error?.partialText).toBe(outcome.text);
+      // Budget 2 x 4 + 32 tokens; the estimate is 4 characters a token, with a little slack for the last event.
+      expect(outcome.text.length).toBeLessThanOrEqual(40 * 4 + 64);
+      await expect.poll(() => simEntry(outcome.simId).clientDisconnected, { timeout: 3000, interval: 20 }).toBe(true);
+      const entry = simEntry(outcome.simId);
+      expect(entry.tokensWritten).toBeLessThan(entry.tokensPlanned);
+    },
+  );
 });
 
 describe('meter accuracy against the simulator (generous bounds; the benchmark reports the exact error)', () => {
@@ -219,7 +248,10 @@ describe('meter accuracy against the simulator (generous bounds; the benchmark r
       expect(truth).not.toBeNull();
       const measured = outcome.stats.decodeTokensPerSec ?? 0;
       const errorPct = (Math.abs(measured - (truth ?? 0)) / (truth ?? 1)) * 100;
-      expect(errorPct, `${JSON.stringify(testCase)} measured ${measured.toFixed(1)} vs ${truth?.toFixed(1)}`).toBeLessThan(15);
+      expect(
+        errorPct,
+        `${JSON.stringify(testCase)} measured ${measured.toFixed(1)} vs ${truth?.toFixed(1)}`,
+      ).toBeLessThan(15);
       expect(outcome.stats.ttftMs ?? 0).toBeGreaterThanOrEqual(200);
     });
   }, 60_000);

@@ -37,39 +37,59 @@ describe('readGitGlobalExcludes', () => {
 
   it('reads the default file, ~/.config/git/ignore, when no config names one', async () => {
     const found = await readGitGlobalExcludes(env, disk({ '/home/me/.config/git/ignore': '*.swp\n' }));
-    expect(found).toEqual({ path: '/home/me/.config/git/ignore', text: '*.swp\n', configPaths: ['/home/me/.config/git/config', '/home/me/.gitconfig'] });
+    expect(found).toEqual({
+      path: '/home/me/.config/git/ignore',
+      text: '*.swp\n',
+      configPaths: ['/home/me/.config/git/config', '/home/me/.gitconfig'],
+    });
   });
 
   it('uses $XDG_CONFIG_HOME for both the config and the default file', async () => {
     const xdg = { ...env, xdgConfigHome: '/xdg' };
     expect((await readGitGlobalExcludes(xdg, disk({ '/xdg/git/ignore': 'a\n' }))).text).toBe('a\n');
-    const named = await readGitGlobalExcludes(xdg, disk({ '/xdg/git/config': '[core]\nexcludesFile = ~/ig\n', '/home/me/ig': 'b\n' }));
+    const named = await readGitGlobalExcludes(
+      xdg,
+      disk({ '/xdg/git/config': '[core]\nexcludesFile = ~/ig\n', '/home/me/ig': 'b\n' }),
+    );
     expect(named).toMatchObject({ path: '/home/me/ig', text: 'b\n' });
     // An empty XDG_CONFIG_HOME is unset, as in git.
-    expect((await readGitGlobalExcludes({ ...env, xdgConfigHome: '' }, disk({ '/home/me/.config/git/ignore': 'c\n' }))).text).toBe('c\n');
+    expect(
+      (await readGitGlobalExcludes({ ...env, xdgConfigHome: '' }, disk({ '/home/me/.config/git/ignore': 'c\n' }))).text,
+    ).toBe('c\n');
   });
 
   it('~/.gitconfig wins over the XDG config (git reads it later)', async () => {
-    const found = await readGitGlobalExcludes(env, disk({
-      '/home/me/.config/git/config': '[core]\nexcludesFile = /from-xdg\n',
-      '/home/me/.gitconfig': '[core]\nexcludesFile = ~/.gitignore_global\n',
-      '/home/me/.gitignore_global': '.idea/\n',
-      '/from-xdg': 'wrong\n',
-    }));
+    const found = await readGitGlobalExcludes(
+      env,
+      disk({
+        '/home/me/.config/git/config': '[core]\nexcludesFile = /from-xdg\n',
+        '/home/me/.gitconfig': '[core]\nexcludesFile = ~/.gitignore_global\n',
+        '/home/me/.gitignore_global': '.idea/\n',
+        '/from-xdg': 'wrong\n',
+      }),
+    );
     expect(found).toMatchObject({ path: '/home/me/.gitignore_global', text: '.idea/\n' });
   });
 
   it('reads only $GIT_CONFIG_GLOBAL when it is set', async () => {
-    const found = await readGitGlobalExcludes({ ...env, gitConfigGlobal: '/etc/my-git' }, disk({
-      '/etc/my-git': '[core]\nexcludesFile = /g\n',
-      '/home/me/.gitconfig': '[core]\nexcludesFile = /wrong\n',
-      '/g': 'g\n',
-    }));
+    const found = await readGitGlobalExcludes(
+      { ...env, gitConfigGlobal: '/etc/my-git' },
+      disk({
+        '/etc/my-git': '[core]\nexcludesFile = /g\n',
+        '/home/me/.gitconfig': '[core]\nexcludesFile = /wrong\n',
+        '/g': 'g\n',
+      }),
+    );
     expect(found).toEqual({ path: '/g', text: 'g\n', configPaths: ['/etc/my-git'] });
   });
 
   it('an empty value means no excludes file; a missing file means no patterns; read errors count as missing', async () => {
-    expect(await readGitGlobalExcludes(env, disk({ '/home/me/.gitconfig': '[core]\nexcludesFile =\n', '/home/me/.config/git/ignore': 'x\n' }))).toMatchObject({ text: null });
+    expect(
+      await readGitGlobalExcludes(
+        env,
+        disk({ '/home/me/.gitconfig': '[core]\nexcludesFile =\n', '/home/me/.config/git/ignore': 'x\n' }),
+      ),
+    ).toMatchObject({ text: null });
     expect((await readGitGlobalExcludes(env, disk({}))).text).toBeNull();
     const failing = (): Promise<string | null> => Promise.reject(new Error('EACCES'));
     expect((await readGitGlobalExcludes(env, failing)).text).toBeNull();

@@ -61,8 +61,14 @@ describe('PrefixTrie', () => {
     }
     for (let probe = 0; probe < 200; probe += 1) {
       const query = word() + word();
-      const expected = stored.filter(([key]) => query.startsWith(key)).map(([, value]) => value).sort((a, b) => a - b);
-      const actual = trie.prefixesOf(query).map((match) => match.value).sort((a, b) => a - b);
+      const expected = stored
+        .filter(([key]) => query.startsWith(key))
+        .map(([, value]) => value)
+        .sort((a, b) => a - b);
+      const actual = trie
+        .prefixesOf(query)
+        .map((match) => match.value)
+        .sort((a, b) => a - b);
       expect(actual).toEqual(expected);
     }
   });
@@ -92,7 +98,14 @@ function scriptedRun(): { run: GenerationRun; push(text: string): void; end(): v
     resolve?.();
   };
   return {
-    run: { events: events(), route: () => null, liveTokensPerSec: () => null, outputTokens: () => 0, complete: () => undefined, finished: Promise.resolve(null) },
+    run: {
+      events: events(),
+      route: () => null,
+      liveTokensPerSec: () => null,
+      outputTokens: () => 0,
+      complete: () => undefined,
+      finished: Promise.resolve(null),
+    },
     push: (text) => {
       queue.push({ kind: 'text', text });
       poke();
@@ -184,10 +197,14 @@ describe('prompt windows sized in tokens', () => {
 
   it('estimates lines not counted yet (on the large side) and counts them exactly later', () => {
     let calls = 0;
-    const lazy = new LineTokenMemo((text) => {
-      calls += 1;
-      return Math.ceil(text.length / 4);
-    }, 100, true);
+    const lazy = new LineTokenMemo(
+      (text) => {
+        calls += 1;
+        return Math.ceil(text.length / 4);
+      },
+      100,
+      true,
+    );
     const line = 'const value = compute(input);';
     expect(lazy.lineTokens(line)).toBe(Math.ceil(line.length / 3) + 1);
     expect(calls).toBe(0);

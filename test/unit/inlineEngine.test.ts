@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock';
 import type { ResolvedEndpoint } from '../../src/core/endpoint';
 import { BackendError } from '../../src/core/errors';
-import type { GenerationPlan, GenerationRun, GenerationService, GenerationSpec } from '../../src/core/generation/generationService';
+import type {
+  GenerationPlan,
+  GenerationRun,
+  GenerationService,
+  GenerationSpec,
+} from '../../src/core/generation/generationService';
 import { FimPathProbe } from '../../src/core/inline/fimPathProbe';
 import { DEFAULT_INLINE_OPTIONS, InlineEngine } from '../../src/core/inline/inlineEngine';
 import type { InlineDocumentState, InlineEngineOptions } from '../../src/core/inline/inlineEngine';
@@ -82,7 +87,17 @@ class FakeService implements GenerationService {
       errorReason: null,
       retryAfterMs: null,
       fromCache: false,
-      stats: { ttftMs: fake.ttftMs, decodeTokensPerSec: 1000, serverDecodeTokensPerSec: null, outputTokens: 10, tokensSource: 'estimate', promptTokens: null, cachedPromptTokens: null, prefillTokensPerSec: null, totalMs: 200 },
+      stats: {
+        ttftMs: fake.ttftMs,
+        decodeTokensPerSec: 1000,
+        serverDecodeTokensPerSec: null,
+        outputTokens: 10,
+        tokensSource: 'estimate',
+        promptTokens: null,
+        cachedPromptTokens: null,
+        prefillTokensPerSec: null,
+        totalMs: 200,
+      },
     });
     const serving = this.serving;
     let settled = false;
@@ -121,12 +136,28 @@ class FakeService implements GenerationService {
         resolveFinished(record('ok'));
       }
     }
-    return { events: events(), route: () => ({ endpoint: serving, reason: 'fits' }), liveTokensPerSec: () => null, outputTokens: () => 0, complete: () => undefined, finished };
+    return {
+      events: events(),
+      route: () => ({ endpoint: serving, reason: 'fits' }),
+      liveTokensPerSec: () => null,
+      outputTokens: () => 0,
+      complete: () => undefined,
+      finished,
+    };
   }
 }
 
 function state(prefix: string, suffix = ''): InlineDocumentState {
-  return { documentId: 'file:///w/a.ts', languageId: 'typescript', path: 'a.ts', repoName: 'w', prefix, suffix, tabSize: 2, snippets: () => [] };
+  return {
+    documentId: 'file:///w/a.ts',
+    languageId: 'typescript',
+    path: 'a.ts',
+    repoName: 'w',
+    prefix,
+    suffix,
+    tabSize: 2,
+    snippets: () => [],
+  };
 }
 
 async function settle(): Promise<void> {
@@ -180,7 +211,10 @@ describe('InlineEngine', () => {
 
     const typed = await engine.provide(state('function add(a, b) {\n  ret'), new AbortController().signal);
     expect(typed).toMatchObject({ text: 'urn a + b;', source: 'cache' });
-    const nextLine = await engine.provide(state('function add(a, b) {\n  return a + b;\n'), new AbortController().signal);
+    const nextLine = await engine.provide(
+      state('function add(a, b) {\n  return a + b;\n'),
+      new AbortController().signal,
+    );
     expect(nextLine).toMatchObject({ text: '}', source: 'cache' });
     expect(service.runs).toHaveLength(1);
     // Typing through the shown suggestion is not a new cache hit; the next line is.
@@ -251,7 +285,10 @@ describe('InlineEngine', () => {
     speculative?.push('\nb = 2;');
     speculative?.end();
     await settle();
-    expect(await engine.provide(state('a = 1;'), new AbortController().signal)).toMatchObject({ text: '\nb = 2;', source: 'cache' });
+    expect(await engine.provide(state('a = 1;'), new AbortController().signal)).toMatchObject({
+      text: '\nb = 2;',
+      source: 'cache',
+    });
   });
 
   it('skips the speculative request when the person typed past the suggestion before it went out', async () => {
@@ -370,7 +407,10 @@ describe('InlineEngine: typos', () => {
     expect(engine.counters.completedEarly).toBe(1);
     expect(service.runs.length).toBe(2);
     const requests = service.runs.length;
-    expect(await engine.provide(state('let total = su'), new AbortController().signal)).toMatchObject({ text: 'm(values);', source: 'cache' });
+    expect(await engine.provide(state('let total = su'), new AbortController().signal)).toMatchObject({
+      text: 'm(values);',
+      source: 'cache',
+    });
     expect(service.runs.length).toBe(requests);
   });
 });
@@ -383,7 +423,11 @@ async function keystrokeLeftBehind(engine: InlineEngine, prefix: string): Promis
   call.abort();
 }
 
-const localHttp: ResolvedEndpoint = { ...endpoint, id: 'burst#local', target: { ...endpoint.target, baseUrl: 'http://127.0.0.1:8080' } };
+const localHttp: ResolvedEndpoint = {
+  ...endpoint,
+  id: 'burst#local',
+  target: { ...endpoint.target, baseUrl: 'http://127.0.0.1:8080' },
+};
 
 describe('InlineEngine: the miss path', () => {
   it('never waits on a stream that has produced no text: the new request goes out at once and the stale one is aborted when it diverges', async () => {
@@ -472,7 +516,10 @@ describe('InlineEngine: the miss path', () => {
     expect(engine.counters.completedEarly).toBe(1);
     expect(engine.runningRequests).toBe(0);
     // Typing along what it sent is still served, with no request.
-    expect(await engine.provide(state('const total = items.red'), new AbortController().signal)).toMatchObject({ text: 'uce((a, b) => a + b, 0);', source: 'cache' });
+    expect(await engine.provide(state('const total = items.red'), new AbortController().signal)).toMatchObject({
+      text: 'uce((a, b) => a + b, 0);',
+      source: 'cache',
+    });
     expect(service.runs).toHaveLength(1);
   });
 

@@ -7,7 +7,12 @@ import type { FimPrompt } from '../../src/core/inline/fimRequest';
 import { detectFimFamily, fimTemplate } from '../../src/core/inline/fimTemplates';
 import type { FimFamily } from '../../src/core/inline/fimTemplates';
 
-function endpoint(protocol: ProtocolId, model: string, fim: FimSupport = 'auto', baseUrl = 'http://127.0.0.1:8080'): ResolvedEndpoint {
+function endpoint(
+  protocol: ProtocolId,
+  model: string,
+  fim: FimSupport = 'auto',
+  baseUrl = 'http://127.0.0.1:8080',
+): ResolvedEndpoint {
   return {
     id: 'burst#0',
     role: 'burst',
@@ -64,8 +69,13 @@ describe('FIM templates', () => {
   });
 
   it('Qwen2.5-Coder uses its repo-level tokens when snippets are given', () => {
-    const built = fimTemplate('qwen-coder').build({ ...input, snippets: [{ path: 'b.ts', text: 'export const b = 1;' }] });
-    expect(built).toBe('<|repo_name|>r\n<|file_sep|>b.ts\nexport const b = 1;\n<|file_sep|>a.ts\n<|fim_prefix|>P<|fim_suffix|>S<|fim_middle|>');
+    const built = fimTemplate('qwen-coder').build({
+      ...input,
+      snippets: [{ path: 'b.ts', text: 'export const b = 1;' }],
+    });
+    expect(built).toBe(
+      '<|repo_name|>r\n<|file_sep|>b.ts\nexport const b = 1;\n<|file_sep|>a.ts\n<|fim_prefix|>P<|fim_suffix|>S<|fim_middle|>',
+    );
   });
 
   it('StarCoder2 uses <repo_name> and <file_sep> when snippets are given', () => {
@@ -76,10 +86,25 @@ describe('FIM templates', () => {
 
 describe('fimCandidates', () => {
   const rows: { protocol: ProtocolId; model: string; fim: FimSupport; expected: string[] }[] = [
-    { protocol: 'llamacpp-infill', model: 'qwen2.5-coder', fim: 'auto', expected: ['llamacpp-infill', 'openai-suffix', 'template', 'chat'] },
+    {
+      protocol: 'llamacpp-infill',
+      model: 'qwen2.5-coder',
+      fim: 'auto',
+      expected: ['llamacpp-infill', 'openai-suffix', 'template', 'chat'],
+    },
     { protocol: 'openai-chat', model: 'llama3.1-8b', fim: 'auto', expected: ['openai-suffix', 'chat'] },
-    { protocol: 'openai-completions', model: 'deepseek-coder', fim: 'auto', expected: ['openai-suffix', 'template', 'chat'] },
-    { protocol: 'ollama-generate', model: 'codellama:7b', fim: 'auto', expected: ['ollama-suffix', 'template', 'chat'] },
+    {
+      protocol: 'openai-completions',
+      model: 'deepseek-coder',
+      fim: 'auto',
+      expected: ['openai-suffix', 'template', 'chat'],
+    },
+    {
+      protocol: 'ollama-generate',
+      model: 'codellama:7b',
+      fim: 'auto',
+      expected: ['ollama-suffix', 'template', 'chat'],
+    },
     { protocol: 'anthropic', model: 'claude', fim: 'auto', expected: ['chat'] },
     { protocol: 'openai-chat', model: 'codestral-latest', fim: 'mistral-fim', expected: ['mistral-fim'] },
     { protocol: 'openai-chat', model: 'x', fim: 'none', expected: [] },
@@ -137,7 +162,12 @@ describe('buildFimPlan', () => {
   const budget = { maxTokens: 64, timeLimitMs: 300 };
 
   it('llama.cpp /infill carries input_extra, cache_prompt, n_indent and t_max_predict_ms', () => {
-    const plan = buildFimPlan(endpoint('llamacpp-infill', 'q'), 'llamacpp-infill', { ...prompt, snippets: [{ path: 'b.py', text: 'B = 1' }] }, budget);
+    const plan = buildFimPlan(
+      endpoint('llamacpp-infill', 'q'),
+      'llamacpp-infill',
+      { ...prompt, snippets: [{ path: 'b.py', text: 'B = 1' }] },
+      budget,
+    );
     expect(plan?.target.protocol).toBe('llamacpp-infill');
     expect(plan?.request).toMatchObject({
       prompt: prompt.prefix,
@@ -155,8 +185,16 @@ describe('buildFimPlan', () => {
   });
 
   it('Mistral FIM goes to /v1/fim/completions', () => {
-    const plan = buildFimPlan(endpoint('openai-chat', 'codestral-latest', 'mistral-fim', 'https://codestral.mistral.ai/v1/'), 'mistral-fim', prompt, budget);
-    expect(plan?.target).toMatchObject({ baseUrl: 'https://codestral.mistral.ai/v1/fim', protocol: 'openai-completions' });
+    const plan = buildFimPlan(
+      endpoint('openai-chat', 'codestral-latest', 'mistral-fim', 'https://codestral.mistral.ai/v1/'),
+      'mistral-fim',
+      prompt,
+      budget,
+    );
+    expect(plan?.target).toMatchObject({
+      baseUrl: 'https://codestral.mistral.ai/v1/fim',
+      protocol: 'openai-completions',
+    });
   });
 
   it('Ollama suffix uses /api/generate', () => {
@@ -166,7 +204,12 @@ describe('buildFimPlan', () => {
   });
 
   it('template path builds the family prompt with its stop tokens; raw mode on Ollama', () => {
-    const openai = buildFimPlan(endpoint('openai-completions', 'deepseek-coder-6.7b', 'auto', 'http://h/v1'), 'template', prompt, budget);
+    const openai = buildFimPlan(
+      endpoint('openai-completions', 'deepseek-coder-6.7b', 'auto', 'http://h/v1'),
+      'template',
+      prompt,
+      budget,
+    );
     expect(openai?.request.prompt).toBe(`<｜fim▁begin｜>${prompt.prefix}<｜fim▁hole｜>${prompt.suffix}<｜fim▁end｜>`);
     expect(openai?.request.stop).toContain('<｜fim▁begin｜>');
     expect(openai?.request.suffix).toBeUndefined();
@@ -185,7 +228,12 @@ describe('buildFimPlan', () => {
   });
 
   it('snippets reach paths without a slot for them as comments in the language', () => {
-    const plan = buildFimPlan(endpoint('openai-completions', 'x', 'auto', 'http://h/v1'), 'openai-suffix', { ...prompt, snippets: [{ path: 'b.py', text: 'B = 1' }] }, budget);
+    const plan = buildFimPlan(
+      endpoint('openai-completions', 'x', 'auto', 'http://h/v1'),
+      'openai-suffix',
+      { ...prompt, snippets: [{ path: 'b.py', text: 'B = 1' }] },
+      budget,
+    );
     expect(plan?.request.prompt).toBe(`# Path: b.py\n# B = 1\n${prompt.prefix}`);
   });
 });

@@ -21,11 +21,23 @@ describe('gateVerdict: no requests from secret-bearing, ignored, outside or untr
     { name: 'an ignored file', input: { file: 'ignored' }, verdict: 'ignored-file' },
     { name: 'a file in a folder the index skips', input: { file: 'vendored' }, verdict: 'ignored-file' },
     { name: 'an untitled buffer or user settings', input: { file: 'not-a-file' }, verdict: 'not-a-file' },
-    { name: 'a file outside the workspace folders', input: { file: 'outside-workspace' }, verdict: 'outside-workspace' },
+    {
+      name: 'a file outside the workspace folders',
+      input: { file: 'outside-workspace' },
+      verdict: 'outside-workspace',
+    },
     { name: 'ignore files still being read', input: { file: 'loading' }, verdict: 'rules-loading' },
     { name: 'an untrusted workspace', input: { workspaceTrusted: false }, verdict: 'untrusted-workspace' },
-    { name: 'an untrusted workspace, allowed', input: { workspaceTrusted: false, allowUntrusted: true }, verdict: null },
-    { name: 'secret files stay off even when untrusted is allowed', input: { workspaceTrusted: false, allowUntrusted: true, file: 'secret' }, verdict: 'secret-file' },
+    {
+      name: 'an untrusted workspace, allowed',
+      input: { workspaceTrusted: false, allowUntrusted: true },
+      verdict: null,
+    },
+    {
+      name: 'secret files stay off even when untrusted is allowed',
+      input: { workspaceTrusted: false, allowUntrusted: true, file: 'secret' },
+      verdict: 'secret-file',
+    },
     { name: 'language off', input: { languageEnabled: false }, verdict: 'language-off' },
   ];
   it.each(rows)('$name -> $verdict', ({ input, verdict }) => {
@@ -51,8 +63,22 @@ describe('isLanguageEnabled', () => {
 
 describe('readInlineOptions', () => {
   it('reads the settings and falls back to defaults on bad values', () => {
-    const options = readInlineOptions(settingsFromObject({ 'inline.multiline': 'never', 'inline.minDisplayDelayMs': 5000, 'inline.adaptiveDelay': true, 'inline.speculativeRequests': false }));
-    expect(options).toMatchObject({ multiline: 'never', minDisplayDelayMs: 2000, adaptiveDelay: true, speculate: false });
-    expect(readInlineOptions(settingsFromObject({ 'inline.multiline': 'sometimes', 'inline.minDisplayDelayMs': -3 }))).toMatchObject({ multiline: 'auto', minDisplayDelayMs: 0, adaptiveDelay: false, speculate: true });
+    const options = readInlineOptions(
+      settingsFromObject({
+        'inline.multiline': 'never',
+        'inline.minDisplayDelayMs': 5000,
+        'inline.adaptiveDelay': true,
+        'inline.speculativeRequests': false,
+      }),
+    );
+    expect(options).toMatchObject({
+      multiline: 'never',
+      minDisplayDelayMs: 2000,
+      adaptiveDelay: true,
+      speculate: false,
+    });
+    expect(
+      readInlineOptions(settingsFromObject({ 'inline.multiline': 'sometimes', 'inline.minDisplayDelayMs': -3 })),
+    ).toMatchObject({ multiline: 'auto', minDisplayDelayMs: 0, adaptiveDelay: false, speculate: true });
   });
 });

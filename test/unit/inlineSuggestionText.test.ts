@@ -19,7 +19,13 @@ describe('firstLine (single-line mode)', () => {
     { name: 'partial line, stream running', raw: 'const x', done: false, text: 'const x', complete: false },
     { name: 'partial line, stream ended', raw: 'const x', done: true, text: 'const x', complete: true },
     { name: 'line ended', raw: 'const x = 1;\nfoo();', done: false, text: 'const x = 1;', complete: true },
-    { name: 'leading newline runs to first non-blank line', raw: '\n    return 1;\n}', done: false, text: '\n    return 1;', complete: true },
+    {
+      name: 'leading newline runs to first non-blank line',
+      raw: '\n    return 1;\n}',
+      done: false,
+      text: '\n    return 1;',
+      complete: true,
+    },
     { name: 'only blank lines so far', raw: '\n  \n', done: false, text: '\n  \n', complete: false },
     { name: 'empty stream ended', raw: '', done: true, text: '', complete: true },
   ];
@@ -165,6 +171,10 @@ describe('shownSuggestion', () => {
 
   it('drops the closing brace the editor already has after a multi-line body', () => {
     const ctx = context({ linePrefix: 'function f() {', followingLines: ['}'], multiline: true });
-    expect(shownSuggestion('\n  return 1;\n}\n', false, ctx)).toEqual({ text: '\n  return 1;', complete: true, consumed: '\n  return 1;\n}\n'.length });
+    expect(shownSuggestion('\n  return 1;\n}\n', false, ctx)).toEqual({
+      text: '\n  return 1;',
+      complete: true,
+      consumed: '\n  return 1;\n}\n'.length,
+    });
   });
 });

@@ -34,6 +34,8 @@ describe('createLazyTransport', () => {
       throw new Error('dist/transport.js is missing');
     });
     await expect(transport.warm('http://127.0.0.1:9/')).resolves.toBeUndefined();
-    await expect(transport.request({ url: 'http://127.0.0.1:9/', method: 'GET', headers: {} })).rejects.toThrow('missing');
+    await expect(transport.request({ url: 'http://127.0.0.1:9/', method: 'GET', headers: {} })).rejects.toThrow(
+      'missing',
+    );
   });
 });

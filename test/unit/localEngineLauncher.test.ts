@@ -25,7 +25,10 @@ function launch(hostScript: string, extra: { startTimeoutMs?: number; stopTimeou
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<LocalEngineError> {
-  const error = await promise.then(() => null, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => null,
+    (caught: unknown) => caught,
+  );
   if (!(error instanceof LocalEngineError)) throw new Error(`expected a LocalEngineError, got ${String(error)}`);
   return error;
 }
@@ -55,7 +58,8 @@ describe('launchHost', () => {
        process.on('message', (m) => { if (m.type === 'stop') process.exit(0); });
        process.send({ type: 'ready', port: 45680, contextSize: 1, loadMs: 1 });`,
     );
-    const readSeen = (): { key: string | null; argv: string[] } => JSON.parse(readFileSync(seen, 'utf8')) as { key: string | null; argv: string[] };
+    const readSeen = (): { key: string | null; argv: string[] } =>
+      JSON.parse(readFileSync(seen, 'utf8')) as { key: string | null; argv: string[] };
     const first = await launch(reporter);
     await first.stop();
     const firstSeen = readSeen();
@@ -66,14 +70,25 @@ describe('launchHost', () => {
     await second.stop();
     expect(second.apiKey).not.toBe(first.apiKey);
     const chosen = newEngineKey();
-    const third = await launchHost({ hostScript: reporter, args: { modelPath, moduleDir: dir, contextSize: 1, threads: 1 }, apiKey: chosen });
+    const third = await launchHost({
+      hostScript: reporter,
+      args: { modelPath, moduleDir: dir, contextSize: 1, threads: 1 },
+      apiKey: chosen,
+    });
     await third.stop();
     expect(third.apiKey).toBe(chosen);
     expect(readSeen().key).toBe(chosen);
   });
 
   it("rejects with the host's own reason and message", async () => {
-    const error = await failureOf(launch(script('fails', `process.send({ type: 'failed', reason: 'binary-missing', message: 'install node-llama-cpp' }, () => process.exit(2));`)));
+    const error = await failureOf(
+      launch(
+        script(
+          'fails',
+          `process.send({ type: 'failed', reason: 'binary-missing', message: 'install node-llama-cpp' }, () => process.exit(2));`,
+        ),
+      ),
+    );
     expect(error.reason).toBe('binary-missing');
     expect(error.message).toBe('install node-llama-cpp');
   });
@@ -92,13 +107,24 @@ describe('launchHost', () => {
   });
 
   it('a host that ignores the stop request is killed after the stop timeout', async () => {
-    const host = await launch(script('stubborn', `process.on('message', () => {}); process.on('SIGTERM', () => {}); process.send({ type: 'ready', port: 45679, contextSize: 1, loadMs: 1 }); setInterval(() => {}, 1000);`), { stopTimeoutMs: 300 });
+    const host = await launch(
+      script(
+        'stubborn',
+        `process.on('message', () => {}); process.on('SIGTERM', () => {}); process.send({ type: 'ready', port: 45679, contextSize: 1, loadMs: 1 }); setInterval(() => {}, 1000);`,
+      ),
+      { stopTimeoutMs: 300 },
+    );
     await host.stop();
     expect((await host.exited).signal).toBe('SIGKILL');
   });
 
   it('a missing model is reported before anything is started', async () => {
-    const error = await failureOf(launchHost({ hostScript: join(dir, 'none.js'), args: { modelPath: join(dir, 'missing.gguf'), moduleDir: dir, contextSize: 0, threads: 0 } }));
+    const error = await failureOf(
+      launchHost({
+        hostScript: join(dir, 'none.js'),
+        args: { modelPath: join(dir, 'missing.gguf'), moduleDir: dir, contextSize: 0, threads: 0 },
+      }),
+    );
     expect(error.reason).toBe('model-missing');
   });
 });

@@ -9,7 +9,11 @@ import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchHost } from '../../src/core/localEngine/hostLauncher';
 import { LocalEngineError } from '../../src/core/localEngine/localEngineError';
-import { importNodeLlamaCpp, locateNodeLlamaCpp, nodeLlamaCppMissingMessage } from '../../src/localEngineHost/nodeLlamaCpp';
+import {
+  importNodeLlamaCpp,
+  locateNodeLlamaCpp,
+  nodeLlamaCppMissingMessage,
+} from '../../src/localEngineHost/nodeLlamaCpp';
 
 let root = '';
 
@@ -20,11 +24,37 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** A stand-in node-llama-cpp whose entry writes `marker` when imported; `exportsApi` gives it the functions the host checks. */
-function plantPackage(packageDir: string, marker: string, manifest: Record<string, unknown> = {}, exportsApi = false): void {
+function plantPackage(
+  packageDir: string,
+  marker: string,
+  manifest: Record<string, unknown> = {},
+  exportsApi = false,
+): void {
   mkdirSync(join(packageDir, 'dist'), { recursive: true });
-  writeFileSync(join(packageDir, 'package.json'), JSON.stringify({ name: 'node-llama-cpp', version: '3.0.0', type: 'module', exports: { '.': { import: './dist/index.js', node: './dist/index.js', types: './dist/index.d.ts', default: './dist/index.js' } }, ...manifest }));
-  const api = exportsApi ? 'export function getLlama() {} export class LlamaCompletion {} export class TokenBias {} export function resolveChatWrapper() { return null; }' : '';
-  writeFileSync(join(packageDir, 'dist', 'index.js'), `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'imported');\n${api}\n`);
+  writeFileSync(
+    join(packageDir, 'package.json'),
+    JSON.stringify({
+      name: 'node-llama-cpp',
+      version: '3.0.0',
+      type: 'module',
+      exports: {
+        '.': {
+          import: './dist/index.js',
+          node: './dist/index.js',
+          types: './dist/index.d.ts',
+          default: './dist/index.js',
+        },
+      },
+      ...manifest,
+    }),
+  );
+  const api = exportsApi
+    ? 'export function getLlama() {} export class LlamaCompletion {} export class TokenBias {} export function resolveChatWrapper() { return null; }'
+    : '';
+  writeFileSync(
+    join(packageDir, 'dist', 'index.js'),
+    `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'imported');\n${api}\n`,
+  );
 }
 
 function folder(...parts: string[]): string {
@@ -42,7 +72,10 @@ describe('locateNodeLlamaCpp', () => {
     const location = locateNodeLlamaCpp(configured);
     expect(location.found).toBe(false);
     if (location.found) return;
-    expect(location.looked).toEqual([join(configured, 'node_modules', 'node-llama-cpp', 'package.json'), join(configured, 'package.json')]);
+    expect(location.looked).toEqual([
+      join(configured, 'node_modules', 'node-llama-cpp', 'package.json'),
+      join(configured, 'package.json'),
+    ]);
     const message = nodeLlamaCppMissingMessage(configured, location);
     expect(message).toContain(join(configured, 'node_modules', 'node-llama-cpp', 'package.json'));
     expect(message).toContain('latencyCopilot.localEngine.nodeLlamaCppPath');
@@ -54,7 +87,11 @@ describe('locateNodeLlamaCpp', () => {
     const marker = join(installed, 'ran');
     plantPackage(join(installed, 'node_modules', 'node-llama-cpp'), marker, {}, true);
     const location = locateNodeLlamaCpp(installed);
-    expect(location).toEqual({ found: true, packageDir: join(installed, 'node_modules', 'node-llama-cpp'), entry: join(installed, 'node_modules', 'node-llama-cpp', 'dist', 'index.js') });
+    expect(location).toEqual({
+      found: true,
+      packageDir: join(installed, 'node_modules', 'node-llama-cpp'),
+      entry: join(installed, 'node_modules', 'node-llama-cpp', 'dist', 'index.js'),
+    });
     expect(existsSync(marker)).toBe(false);
     if (!location.found) return;
     expect(await importNodeLlamaCpp(location)).not.toBeNull();
@@ -62,7 +99,10 @@ describe('locateNodeLlamaCpp', () => {
 
     const packageItself = folder('package-itself');
     plantPackage(packageItself, join(packageItself, 'ran'), { exports: undefined, main: './dist/index.js' });
-    expect(locateNodeLlamaCpp(packageItself)).toMatchObject({ found: true, entry: join(packageItself, 'dist', 'index.js') });
+    expect(locateNodeLlamaCpp(packageItself)).toMatchObject({
+      found: true,
+      entry: join(packageItself, 'dist', 'index.js'),
+    });
   });
 
   it('refuses, before importing, a package of another name and an entry that points outside the package', () => {
@@ -74,7 +114,9 @@ describe('locateNodeLlamaCpp', () => {
     expect(named.found ? [] : named.problems.join(' ')).toContain('"not-llama"');
 
     const escaping = folder('escaping');
-    plantPackage(join(escaping, 'node_modules', 'node-llama-cpp'), marker, { exports: { '.': { import: '../../../evil.js' } } });
+    plantPackage(join(escaping, 'node_modules', 'node-llama-cpp'), marker, {
+      exports: { '.': { import: '../../../evil.js' } },
+    });
     const outside = locateNodeLlamaCpp(escaping);
     expect(outside.found).toBe(false);
     expect(outside.found ? [] : outside.problems.join(' ')).toContain('outside the package');
@@ -87,20 +129,35 @@ describe('the engine host with node-llama-cpp only in an ancestor folder', () =>
     const buildDir = folder('host-build');
     const hostScript = join(buildDir, 'localEngineHost.js');
     // The same entry and externals as esbuild.mjs.
-    await esbuild.build({ entryPoints: ['src/localEngineHost/main.ts'], outfile: hostScript, bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['node-llama-cpp'], logLevel: 'error' });
+    await esbuild.build({
+      entryPoints: ['src/localEngineHost/main.ts'],
+      outfile: hostScript,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      external: ['node-llama-cpp'],
+      logLevel: 'error',
+    });
     const tree = folder('host-tree');
     const marker = join(tree, 'planted-ran');
     plantPackage(join(tree, 'node_modules', 'node-llama-cpp'), marker, {}, true);
     const configured = folder('host-tree', 'engine');
     const modelPath = join(configured, 'model.gguf');
     writeFileSync(modelPath, 'GGUF');
-    const error = await launchHost({ hostScript, args: { modelPath, moduleDir: configured, contextSize: 128, threads: 1 }, startTimeoutMs: 30_000 }).then(
+    const error = await launchHost({
+      hostScript,
+      args: { modelPath, moduleDir: configured, contextSize: 128, threads: 1 },
+      startTimeoutMs: 30_000,
+    }).then(
       () => null,
       (caught: unknown) => caught,
     );
     expect(error).toBeInstanceOf(LocalEngineError);
     expect(error instanceof LocalEngineError ? error.reason : null).toBe('binary-missing');
-    expect(error instanceof LocalEngineError ? error.message : '').toContain(join(configured, 'node_modules', 'node-llama-cpp', 'package.json'));
+    expect(error instanceof LocalEngineError ? error.message : '').toContain(
+      join(configured, 'node_modules', 'node-llama-cpp', 'package.json'),
+    );
     expect(existsSync(marker)).toBe(false);
   });
 });

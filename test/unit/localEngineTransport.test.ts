@@ -86,10 +86,21 @@ describe('LocalEngineTransport', () => {
     const inner = new RecordingTransport();
     const engine = new FakeEngine();
     const transport = new LocalEngineTransport(inner, engine);
-    (await transport.request({ ...post(`${LOCAL_ENGINE_BASE_URL}/completions`), headers: { 'content-type': 'application/json', authorization: 'Bearer someone-elses' } })).dispose();
+    (
+      await transport.request({
+        ...post(`${LOCAL_ENGINE_BASE_URL}/completions`),
+        headers: { 'content-type': 'application/json', authorization: 'Bearer someone-elses' },
+      })
+    ).dispose();
     expect(inner.headers.at(-1)).toEqual({ 'content-type': 'application/json', authorization: `Bearer ${ENGINE_KEY}` });
     engine.current = 'running';
-    (await transport.request({ url: `${LOCAL_ENGINE_BASE_URL}/models`, method: 'GET', headers: { accept: 'application/json' } })).dispose();
+    (
+      await transport.request({
+        url: `${LOCAL_ENGINE_BASE_URL}/models`,
+        method: 'GET',
+        headers: { accept: 'application/json' },
+      })
+    ).dispose();
     expect(inner.headers.at(-1)).toEqual({ accept: 'application/json', authorization: `Bearer ${ENGINE_KEY}` });
     (await transport.request(post('https://api.example.com/v1/completions'))).dispose();
     expect(inner.headers.at(-1)).toEqual({});
@@ -127,11 +138,18 @@ describe('LocalEngineTransport', () => {
     const engine = new FakeEngine();
     const transport = new LocalEngineTransport(new RecordingTransport(), engine);
     engine.failWith = new LocalEngineError('model-missing', 'Set latencyCopilot.localEngine.modelPath.');
-    const missing = await transport.request(post(`${LOCAL_ENGINE_BASE_URL}/completions`)).catch((error: unknown) => error);
+    const missing = await transport
+      .request(post(`${LOCAL_ENGINE_BASE_URL}/completions`))
+      .catch((error: unknown) => error);
     expect(missing).toBeInstanceOf(BackendError);
-    expect(missing instanceof BackendError ? [missing.reason, missing.message] : null).toEqual(['not-configured', 'Set latencyCopilot.localEngine.modelPath.']);
+    expect(missing instanceof BackendError ? [missing.reason, missing.message] : null).toEqual([
+      'not-configured',
+      'Set latencyCopilot.localEngine.modelPath.',
+    ]);
     engine.failWith = new LocalEngineError('start-failed', 'exited');
-    const failed = await transport.request(post(`${LOCAL_ENGINE_BASE_URL}/completions`)).catch((error: unknown) => error);
+    const failed = await transport
+      .request(post(`${LOCAL_ENGINE_BASE_URL}/completions`))
+      .catch((error: unknown) => error);
     expect(failed instanceof BackendError ? failed.reason : null).toBe('network');
   });
 
@@ -143,7 +161,9 @@ describe('LocalEngineTransport', () => {
     });
     const transport = new LocalEngineTransport(new RecordingTransport(), engine);
     const controller = new AbortController();
-    const pending = transport.request(post(`${LOCAL_ENGINE_BASE_URL}/completions`, controller.signal)).catch((error: unknown) => error);
+    const pending = transport
+      .request(post(`${LOCAL_ENGINE_BASE_URL}/completions`, controller.signal))
+      .catch((error: unknown) => error);
     controller.abort();
     const error = await pending;
     expect(error instanceof BackendError ? error.reason : null).toBe('aborted');
@@ -163,10 +183,19 @@ describe('host messages', () => {
   });
 
   it('accepts only well-formed messages from the host process', () => {
-    expect(parseHostMessage({ type: 'ready', port: 4000, contextSize: 2048, loadMs: 900 })).toEqual({ type: 'ready', port: 4000, contextSize: 2048, loadMs: 900 });
+    expect(parseHostMessage({ type: 'ready', port: 4000, contextSize: 2048, loadMs: 900 })).toEqual({
+      type: 'ready',
+      port: 4000,
+      contextSize: 2048,
+      loadMs: 900,
+    });
     expect(parseHostMessage({ type: 'ready', port: 0, contextSize: 2048, loadMs: 1 })).toBeNull();
     expect(parseHostMessage({ type: 'ready', port: '4000' })).toBeNull();
-    expect(parseHostMessage({ type: 'failed', reason: 'binary-missing', message: 'install it' })).toEqual({ type: 'failed', reason: 'binary-missing', message: 'install it' });
+    expect(parseHostMessage({ type: 'failed', reason: 'binary-missing', message: 'install it' })).toEqual({
+      type: 'failed',
+      reason: 'binary-missing',
+      message: 'install it',
+    });
     expect(parseHostMessage({ type: 'failed', reason: 'exploded', message: 'x' })).toBeNull();
     expect(parseHostMessage('ready')).toBeNull();
   });

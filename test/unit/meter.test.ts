@@ -91,7 +91,15 @@ describe('SpeedMeter', () => {
     }
     expect(meter.outputTokens()).toBe(11);
     expect(meter.liveTokensPerSec()).toBeCloseTo(1000, 6);
-    meter.observe({ kind: 'timings', origin: 'llamacpp', promptTokens: 5, promptMs: 10, predictedTokens: 11, predictedMs: 11, cachedPromptTokens: 0 });
+    meter.observe({
+      kind: 'timings',
+      origin: 'llamacpp',
+      promptTokens: 5,
+      promptMs: 10,
+      predictedTokens: 11,
+      predictedMs: 11,
+      cachedPromptTokens: 0,
+    });
     expect(meter.finish().decodeTokensPerSec).toBeCloseTo(1000, 6);
   });
 
@@ -103,7 +111,15 @@ describe('SpeedMeter', () => {
     meter.observe({ kind: 'text', text: 'x' });
     clock.advance(20);
     meter.observe({ kind: 'text', text: ' y' });
-    meter.observe({ kind: 'timings', origin: 'llamacpp', promptTokens: 300, promptMs: 150, predictedTokens: 2, predictedMs: 4, cachedPromptTokens: 256 });
+    meter.observe({
+      kind: 'timings',
+      origin: 'llamacpp',
+      promptTokens: 300,
+      promptMs: 150,
+      predictedTokens: 2,
+      predictedMs: 4,
+      cachedPromptTokens: 256,
+    });
     const stats = meter.finish();
     expect(stats.serverDecodeTokensPerSec).toBe(500);
     expect(stats.prefillTokensPerSec).toBe(2000);

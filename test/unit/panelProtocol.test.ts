@@ -15,8 +15,14 @@ describe('parseWebviewMessage (untrusted input from the webview)', () => {
     [{ type: 'ready' }, { type: 'ready' }],
     [{ type: 'runProbe' }, { type: 'runProbe' }],
     [{ type: 'reset' }, { type: 'reset' }],
-    [{ type: 'export', format: 'json' }, { type: 'export', format: 'json' }],
-    [{ type: 'export', format: 'csv' }, { type: 'export', format: 'csv' }],
+    [
+      { type: 'export', format: 'json' },
+      { type: 'export', format: 'json' },
+    ],
+    [
+      { type: 'export', format: 'csv' },
+      { type: 'export', format: 'csv' },
+    ],
   ])('accepts %j', (input, expected) => {
     expect(parseWebviewMessage(input)).toEqual(expected);
   });
@@ -31,7 +37,12 @@ describe('parseWebviewMessage (untrusted input from the webview)', () => {
     ['an unknown format', { type: 'export', format: 'xlsx' }],
     ['a missing format', { type: 'export' }],
     ['a numeric type', { type: 1 }],
-    ['a class instance', new (class Message { type = 'ready'; })()],
+    [
+      'a class instance',
+      new (class Message {
+        type = 'ready';
+      })(),
+    ],
     ['a prototype trick', JSON.parse('{"type":"ready","__proto__":{"x":1}}')],
   ])('rejects %s', (_name, input) => {
     expect(parseWebviewMessage(input)).toBeNull();
@@ -62,9 +73,20 @@ describe('the snapshot message (host to webview)', () => {
       simulated: false,
     };
     const clock = new ManualClock();
-    const hub = new StatsHub({ clock, scheduler: new ManualScheduler(clock, (ms) => clock.advance(ms)), endpoints: () => [burst] });
-    const latencies = [[140, 'network'], [0.3, 'cache'], [95, 'in-flight'], [310, 'network']] as const;
-    latencies.forEach(([latencyMs, source], streamId) => hub.suggestionShown({ endpointId: 'burst#0', endpointLabel: burst.label, latencyMs, source, streamId }));
+    const hub = new StatsHub({
+      clock,
+      scheduler: new ManualScheduler(clock, (ms) => clock.advance(ms)),
+      endpoints: () => [burst],
+    });
+    const latencies = [
+      [140, 'network'],
+      [0.3, 'cache'],
+      [95, 'in-flight'],
+      [310, 'network'],
+    ] as const;
+    latencies.forEach(([latencyMs, source], streamId) =>
+      hub.suggestionShown({ endpointId: 'burst#0', endpointLabel: burst.label, latencyMs, source, streamId }),
+    );
     const message: HostToWebviewMessage = {
       type: 'snapshot',
       snapshot: {
@@ -80,7 +102,14 @@ describe('the snapshot message (host to webview)', () => {
     const received: unknown = JSON.parse(JSON.stringify(structuredClone(message)));
     expect(received).toMatchObject({
       type: 'snapshot',
-      snapshot: { endpoints: [{ endpointId: 'burst#0', keystrokeToSuggestion: { latencyMs: { p50: 95, p95: 310, count: 4 }, fromCacheShare: 0.5 } }] },
+      snapshot: {
+        endpoints: [
+          {
+            endpointId: 'burst#0',
+            keystrokeToSuggestion: { latencyMs: { p50: 95, p95: 310, count: 4 }, fromCacheShare: 0.5 },
+          },
+        ],
+      },
     });
   });
 });
@@ -134,6 +163,8 @@ describe('panelHtml', () => {
   });
 
   it('escapes attribute values', () => {
-    expect(panelHtml({ cspSource: 'x', nonce: 'n"><script>', scriptUri: 's', styleUri: 'c' })).not.toContain('n"><script>');
+    expect(panelHtml({ cspSource: 'x', nonce: 'n"><script>', scriptUri: 's', styleUri: 'c' })).not.toContain(
+      'n"><script>',
+    );
   });
 });

@@ -38,7 +38,10 @@ function result(ok: boolean, message = ''): ProbeResult {
 describe('ProbeBoard', () => {
   it('shows every endpoint at once, probes them one at a time, and records results side by side', async () => {
     const states: ProbeState[] = [];
-    const board: ProbeBoard = new ProbeBoard(() => 5, () => states.push(board.state()));
+    const board: ProbeBoard = new ProbeBoard(
+      () => 5,
+      () => states.push(board.state()),
+    );
     let inFlight = 0;
     let maxInFlight = 0;
     await board.run([endpoint('burst#0'), endpoint('burst#1', 'sk-secretsecretsecret')], async (target) => {
@@ -46,7 +49,9 @@ describe('ProbeBoard', () => {
       maxInFlight = Math.max(maxInFlight, inFlight);
       await new Promise((resolve) => setTimeout(resolve, 5));
       inFlight--;
-      return target.id === 'burst#0' ? result(true) : result(false, 'bad key sk-secretsecretsecret for Bearer abcdefghijk');
+      return target.id === 'burst#0'
+        ? result(true)
+        : result(false, 'bad key sk-secretsecretsecret for Bearer abcdefghijk');
     });
     expect(maxInFlight).toBe(1);
     expect(states[0]?.rows.map((row) => row.status)).toEqual(['pending', 'pending']);
@@ -62,7 +67,10 @@ describe('ProbeBoard', () => {
 
   it('forgets the results of backends that were replaced or removed, and keeps the others', async () => {
     let changes = 0;
-    const board = new ProbeBoard(() => 5, () => changes++);
+    const board = new ProbeBoard(
+      () => 5,
+      () => changes++,
+    );
     await board.run([endpoint('burst#0'), endpoint('burst#1')], async () => result(true));
     const before = changes;
     board.keepOnly([endpoint('burst#0'), endpoint('burst#1')]);
@@ -76,7 +84,10 @@ describe('ProbeBoard', () => {
   });
 
   it('turns a thrown error into an error row and ignores a second run while one is going', async () => {
-    const board = new ProbeBoard(() => 0, () => undefined);
+    const board = new ProbeBoard(
+      () => 0,
+      () => undefined,
+    );
     let calls = 0;
     const first = board.run([endpoint('burst#0')], async () => {
       calls++;
@@ -92,7 +103,10 @@ describe('ProbeBoard', () => {
   });
 
   it('cancel stops the run; the rest stay pending', async () => {
-    const board: ProbeBoard = new ProbeBoard(() => 0, () => undefined);
+    const board: ProbeBoard = new ProbeBoard(
+      () => 0,
+      () => undefined,
+    );
     await board.run([endpoint('burst#0'), endpoint('burst#1')], async (_target, signal) => {
       board.cancel();
       expect(signal.aborted).toBe(true);
@@ -108,7 +122,10 @@ describe('Probe Backends ends a rest (issue 14, item 6)', () => {
     const limited = new BackendError('rate-limited', '429', { status: 429, retryAfterMs: 300_000 });
     health.recordFailure('burst#0', limited, 'rate-limited');
     health.recordFailure('burst#1', limited, 'rate-limited');
-    const board = new ProbeBoard(() => 5, () => undefined);
+    const board = new ProbeBoard(
+      () => 5,
+      () => undefined,
+    );
     await board.run(
       [endpoint('burst#0'), endpoint('burst#1')],
       proberEndingRests((target) => Promise.resolve(result(target.id === 'burst#0')), health),

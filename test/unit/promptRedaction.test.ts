@@ -2,7 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock';
 import type { GenerationRequest, ResolvedEndpoint } from '../../src/core/endpoint';
 import type { StatsSink } from '../../src/core/generation/generationService';
-import { describePromptRedaction, redactRequest, type PromptRedactionCounts } from '../../src/core/generation/promptRedaction';
+import {
+  describePromptRedaction,
+  redactRequest,
+  type PromptRedactionCounts,
+} from '../../src/core/generation/promptRedaction';
 import { REDACTED } from '../../src/core/config/redact';
 import type { RequestTask } from '../../src/core/requestStats';
 import { RoutedGenerationService } from '../../src/core/generation/routedGenerationService';
@@ -20,7 +24,10 @@ describe('redactRequest', () => {
     const request: GenerationRequest = {
       messages: [
         { role: 'system', content: 'You refactor code.' },
-        { role: 'user', content: `const client = new Groq({ apiKey: '${GROQ_SHAPED}' });\nconst proxy = '${KNOWN_KEY}';` },
+        {
+          role: 'user',
+          content: `const client = new Groq({ apiKey: '${GROQ_SHAPED}' });\nconst proxy = '${KNOWN_KEY}';`,
+        },
       ],
       prompt: `// deploy key\nconst key = \`${PEM}\`;\n`,
       suffix: `\nexport const fallback = '${OPENAI_SHAPED}'; // and again ${KNOWN_KEY}`,
@@ -29,10 +36,13 @@ describe('redactRequest', () => {
     };
     const { request: sent, counts } = redactRequest(request, [KNOWN_KEY]);
     const wire = JSON.stringify(sent);
-    for (const secret of [KNOWN_KEY, 'MIIEowIBAAKCAQEAx9Zx', GROQ_SHAPED, OPENAI_SHAPED]) expect(wire).not.toContain(secret);
+    for (const secret of [KNOWN_KEY, 'MIIEowIBAAKCAQEAx9Zx', GROQ_SHAPED, OPENAI_SHAPED])
+      expect(wire).not.toContain(secret);
     expect(counts).toEqual({ knownKeys: 2, privateKeys: 1, keyShapes: 3 });
     // Everything around the keys is kept: the model still sees the code's shape.
-    expect(sent.messages?.[1]?.content).toBe(`const client = new Groq({ apiKey: '${REDACTED}' });\nconst proxy = '${REDACTED}';`);
+    expect(sent.messages?.[1]?.content).toBe(
+      `const client = new Groq({ apiKey: '${REDACTED}' });\nconst proxy = '${REDACTED}';`,
+    );
     expect(sent.messages?.[0]).toBe(request.messages?.[0]);
     expect(sent.prompt).toBe(`// deploy key\nconst key = \`${REDACTED}\`;\n`);
     expect(sent.maxTokens).toBe(16);
@@ -61,7 +71,9 @@ describe('redactRequest', () => {
 
   it('describes what was removed by count, never by value', () => {
     const line = describePromptRedaction({ knownKeys: 1, privateKeys: 0, keyShapes: 2 }, 'inline', 'Cerebras llama');
-    expect(line).toBe('Prompt for inline to Cerebras llama: removed 1 of your API keys, 2 key-shaped strings before sending (replaced by [redacted]).');
+    expect(line).toBe(
+      'Prompt for inline to Cerebras llama: removed 1 of your API keys, 2 key-shaped strings before sending (replaced by [redacted]).',
+    );
   });
 });
 
@@ -88,7 +100,11 @@ describe('every outgoing prompt passes the redactor', () => {
       fim: 'chat',
       simulated: true,
     };
-    const sink: StatsSink = { requestStarted: () => undefined, requestFinished: () => undefined, cacheServed: () => undefined };
+    const sink: StatsSink = {
+      requestStarted: () => undefined,
+      requestFinished: () => undefined,
+      cacheServed: () => undefined,
+    };
     const told: { task: RequestTask; endpointId: string; counts: PromptRedactionCounts }[] = [];
     const service = new RoutedGenerationService({
       transport,
@@ -106,16 +122,23 @@ describe('every outgoing prompt passes the redactor', () => {
       maxOutputTokens: 8,
       build: (target) => ({
         target: target.target,
-        request: { messages: [{ role: 'user', content: `rename ${KNOWN_KEY} and ${OPENAI_SHAPED}\n${PEM}` }], maxTokens: 8 },
+        request: {
+          messages: [{ role: 'user', content: `rename ${KNOWN_KEY} and ${OPENAI_SHAPED}\n${PEM}` }],
+          maxTokens: 8,
+        },
       }),
     });
     for await (const _event of run.events) {
       // Drain the stream.
     }
-    const bodies = sim.requests.filter((entry) => entry.path.includes('chat/completions')).map((entry) => JSON.stringify(entry.body));
+    const bodies = sim.requests
+      .filter((entry) => entry.path.includes('chat/completions'))
+      .map((entry) => JSON.stringify(entry.body));
     expect(bodies).toHaveLength(1);
     expect(bodies[0]).toContain('rename');
     for (const secret of [KNOWN_KEY, OPENAI_SHAPED, 'MIIEowIBAAKCAQEAx9Zx']) expect(bodies[0]).not.toContain(secret);
-    expect(told).toEqual([{ task: 'refactor', endpointId: 'burst#0', counts: { knownKeys: 1, privateKeys: 1, keyShapes: 1 } }]);
+    expect(told).toEqual([
+      { task: 'refactor', endpointId: 'burst#0', counts: { knownKeys: 1, privateKeys: 1, keyShapes: 1 } },
+    ]);
   });
 });

@@ -8,7 +8,8 @@ import { protocolFor } from '../../src/core/protocols/registry';
 import type { StreamEvent } from '../../src/core/streamEvents';
 import type { HttpRequest, HttpResponse, Transport } from '../../src/core/stream/transport';
 
-const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(join(__dirname, '..', 'fixtures', 'streams', name)));
+const fixture = (name: string): Uint8Array =>
+  new Uint8Array(readFileSync(join(__dirname, '..', 'fixtures', 'streams', name)));
 
 /** A transport that answers every request with one canned response, cut into reads of `readSize` bytes. */
 class CannedTransport implements Transport {
@@ -30,7 +31,8 @@ class CannedTransport implements Transport {
       headers: this.headers,
       body: {
         async *[Symbol.asyncIterator]() {
-          for (let offset = 0; offset < bytes.length; offset += readSize) yield bytes.subarray(offset, offset + readSize);
+          for (let offset = 0; offset < bytes.length; offset += readSize)
+            yield bytes.subarray(offset, offset + readSize);
         },
       },
       dispose: () => undefined,
@@ -42,11 +44,17 @@ class CannedTransport implements Transport {
 }
 
 const request: GenerationRequest = { prompt: 'def add(a, b):', suffix: '\n', maxTokens: 16 };
-const targetFor = (protocol: ProtocolId): EndpointTarget => ({ baseUrl: 'http://127.0.0.1:9/v1/', protocol, model: 'm', apiKey: 'sk-test-key' });
+const targetFor = (protocol: ProtocolId): EndpointTarget => ({
+  baseUrl: 'http://127.0.0.1:9/v1/',
+  protocol,
+  model: 'm',
+  apiKey: 'sk-test-key',
+});
 
 async function collect(protocol: ProtocolId, bytes: Uint8Array, readSize = 7): Promise<StreamEvent[]> {
   const events: StreamEvent[] = [];
-  for await (const event of generate(new CannedTransport(200, bytes, readSize), targetFor(protocol), request)) events.push(event);
+  for await (const event of generate(new CannedTransport(200, bytes, readSize), targetFor(protocol), request))
+    events.push(event);
   return events;
 }
 
@@ -62,7 +70,13 @@ describe('protocol decoders on recorded streams', () => {
       expect(events).toContainEqual({ kind: 'finish', reason: 'length' });
       expect(events).toContainEqual({ kind: 'usage', promptTokens: 12, completionTokens: 3, cachedPromptTokens: null });
       expect(events).toContainEqual({
-        kind: 'timings', origin: 'llamacpp', promptTokens: 12, promptMs: 40.5, predictedTokens: 3, predictedMs: 9, cachedPromptTokens: 4,
+        kind: 'timings',
+        origin: 'llamacpp',
+        promptTokens: 12,
+        promptMs: 40.5,
+        predictedTokens: 3,
+        predictedMs: 9,
+        cachedPromptTokens: 4,
       });
     }
   });
@@ -71,7 +85,13 @@ describe('protocol decoders on recorded streams', () => {
     const events = await collect('openai-chat', fixture('openai-chat-groq.sse'));
     expect(textOf(events)).toBe('return x');
     expect(events).toContainEqual({
-      kind: 'timings', origin: 'groq', promptTokens: 20, promptMs: 2, predictedTokens: 2, predictedMs: 4, cachedPromptTokens: null,
+      kind: 'timings',
+      origin: 'groq',
+      promptTokens: 20,
+      promptMs: 2,
+      predictedTokens: 2,
+      predictedMs: 4,
+      cachedPromptTokens: null,
     });
   });
 
@@ -80,14 +100,22 @@ describe('protocol decoders on recorded streams', () => {
     expect(textOf(events)).toBe('x = 1');
     expect(events).toContainEqual({ kind: 'usage', promptTokens: 30, completionTokens: 4, cachedPromptTokens: 16 });
     expect(events).toContainEqual({
-      kind: 'timings', origin: 'cerebras', promptTokens: 30, promptMs: 3, predictedTokens: 4, predictedMs: 2, cachedPromptTokens: null,
+      kind: 'timings',
+      origin: 'cerebras',
+      promptTokens: 30,
+      promptMs: 3,
+      predictedTokens: 4,
+      predictedMs: 2,
+      cachedPromptTokens: null,
     });
   });
 
   it('OpenAI completions: text per choice, the usage chunk with choices: [] is not text', async () => {
     const events = await collect('openai-completions', fixture('openai-completions-usage.sse'));
     expect(textOf(events)).toBe('    return a + b');
-    expect(events.filter((event) => event.kind === 'usage')).toEqual([{ kind: 'usage', promptTokens: 9, completionTokens: 5, cachedPromptTokens: null }]);
+    expect(events.filter((event) => event.kind === 'usage')).toEqual([
+      { kind: 'usage', promptTokens: 9, completionTokens: 5, cachedPromptTokens: null },
+    ]);
   });
 
   it('Mistral /fim/completions (completions request, chat-style delta.content answer)', async () => {
@@ -105,16 +133,33 @@ describe('protocol decoders on recorded streams', () => {
     ]);
     expect(events).toContainEqual({ kind: 'finish', reason: 'length' });
     expect(events).toContainEqual({
-      kind: 'timings', origin: 'llamacpp', promptTokens: 8, promptMs: 12, predictedTokens: 2, predictedMs: 4, cachedPromptTokens: 32,
+      kind: 'timings',
+      origin: 'llamacpp',
+      promptTokens: 8,
+      promptMs: 12,
+      predictedTokens: 2,
+      predictedMs: 4,
+      cachedPromptTokens: 32,
     });
   });
 
   it('Ollama generate and chat: NDJSON with counts and nanosecond durations', async () => {
     const generated = await collect('ollama-generate', fixture('ollama-generate.ndjson'));
     expect(textOf(generated)).toBe('if x:');
-    expect(generated).toContainEqual({ kind: 'usage', promptTokens: 26, completionTokens: 2, cachedPromptTokens: null });
     expect(generated).toContainEqual({
-      kind: 'timings', origin: 'ollama', promptTokens: 26, promptMs: 13, predictedTokens: 2, predictedMs: 4, cachedPromptTokens: null,
+      kind: 'usage',
+      promptTokens: 26,
+      completionTokens: 2,
+      cachedPromptTokens: null,
+    });
+    expect(generated).toContainEqual({
+      kind: 'timings',
+      origin: 'ollama',
+      promptTokens: 26,
+      promptMs: 13,
+      predictedTokens: 2,
+      predictedMs: 4,
+      cachedPromptTokens: null,
     });
     const chat = await collect('ollama-chat', fixture('ollama-chat.ndjson'));
     expect(textOf(chat)).toBe('ok');
@@ -133,13 +178,25 @@ describe('protocol decoders on recorded streams', () => {
 describe('request shapes', () => {
   it('joins paths to the base URL as each provider documents it', () => {
     const openAi = { baseUrl: 'https://api.cerebras.ai/v1/', model: 'm' };
-    expect(protocolFor('openai-chat').buildRequest({ ...openAi, protocol: 'openai-chat' }, request).url).toBe('https://api.cerebras.ai/v1/chat/completions');
-    expect(protocolFor('openai-completions').buildRequest({ ...openAi, protocol: 'openai-completions' }, request).url).toBe('https://api.cerebras.ai/v1/completions');
+    expect(protocolFor('openai-chat').buildRequest({ ...openAi, protocol: 'openai-chat' }, request).url).toBe(
+      'https://api.cerebras.ai/v1/chat/completions',
+    );
+    expect(
+      protocolFor('openai-completions').buildRequest({ ...openAi, protocol: 'openai-completions' }, request).url,
+    ).toBe('https://api.cerebras.ai/v1/completions');
     const root = { baseUrl: 'http://127.0.0.1:8080', model: 'm' };
-    expect(protocolFor('llamacpp-infill').buildRequest({ ...root, protocol: 'llamacpp-infill' }, request).url).toBe('http://127.0.0.1:8080/infill');
-    expect(protocolFor('ollama-generate').buildRequest({ ...root, protocol: 'ollama-generate' }, request).url).toBe('http://127.0.0.1:8080/api/generate');
-    expect(protocolFor('ollama-chat').buildRequest({ ...root, protocol: 'ollama-chat' }, request).url).toBe('http://127.0.0.1:8080/api/chat');
-    expect(protocolFor('anthropic').buildRequest({ ...root, protocol: 'anthropic' }, request).url).toBe('http://127.0.0.1:8080/v1/messages');
+    expect(protocolFor('llamacpp-infill').buildRequest({ ...root, protocol: 'llamacpp-infill' }, request).url).toBe(
+      'http://127.0.0.1:8080/infill',
+    );
+    expect(protocolFor('ollama-generate').buildRequest({ ...root, protocol: 'ollama-generate' }, request).url).toBe(
+      'http://127.0.0.1:8080/api/generate',
+    );
+    expect(protocolFor('ollama-chat').buildRequest({ ...root, protocol: 'ollama-chat' }, request).url).toBe(
+      'http://127.0.0.1:8080/api/chat',
+    );
+    expect(protocolFor('anthropic').buildRequest({ ...root, protocol: 'anthropic' }, request).url).toBe(
+      'http://127.0.0.1:8080/v1/messages',
+    );
   });
 
   it('asks OpenAI-compatible servers for usage, llama.cpp for prompt caching, and sends FIM suffixes', () => {
@@ -149,13 +206,30 @@ describe('request shapes', () => {
     const completions = protocolFor('openai-completions').buildRequest(targetFor('openai-completions'), request);
     expect(completions.body['suffix']).toBe('\n');
     const infill = protocolFor('llamacpp-infill').buildRequest(targetFor('llamacpp-infill'), {
-      ...request, extraContext: [{ filename: 'a.py', text: 'x = 1' }],
+      ...request,
+      extraContext: [{ filename: 'a.py', text: 'x = 1' }],
     });
-    expect(infill.body).toMatchObject({ input_prefix: 'def add(a, b):', input_suffix: '\n', cache_prompt: true, n_predict: 16, input_extra: [{ filename: 'a.py', text: 'x = 1' }] });
-    const anthropic = protocolFor('anthropic').buildRequest(targetFor('anthropic'), { messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hi' }], maxTokens: 5 });
+    expect(infill.body).toMatchObject({
+      input_prefix: 'def add(a, b):',
+      input_suffix: '\n',
+      cache_prompt: true,
+      n_predict: 16,
+      input_extra: [{ filename: 'a.py', text: 'x = 1' }],
+    });
+    const anthropic = protocolFor('anthropic').buildRequest(targetFor('anthropic'), {
+      messages: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: 'hi' },
+      ],
+      maxTokens: 5,
+    });
     expect(anthropic.headers['x-api-key']).toBe('sk-test-key');
     expect(anthropic.headers['authorization']).toBeUndefined();
-    expect(anthropic.body).toMatchObject({ system: 'be brief', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 });
+    expect(anthropic.body).toMatchObject({
+      system: 'be brief',
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 5,
+    });
   });
 });
 
@@ -163,7 +237,9 @@ describe('failures keep the partial text and carry a reason', () => {
   const encoder = new TextEncoder();
 
   it('a stream that ends without its end marker is a lost connection, with the text so far', async () => {
-    const cut = encoder.encode('data: {"choices":[{"delta":{"content":"keep me"}}]}\n\ndata: {"choices":[{"delta":{"content":" and');
+    const cut = encoder.encode(
+      'data: {"choices":[{"delta":{"content":"keep me"}}]}\n\ndata: {"choices":[{"delta":{"content":" and',
+    );
     const error = await collect('openai-chat', cut).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(BackendError);
     expect(error).toMatchObject({ reason: 'network', partialText: 'keep me' });
@@ -176,19 +252,53 @@ describe('failures keep the partial text and carry a reason', () => {
   });
 
   it('an error object inside the stream is told apart by its kind', async () => {
-    const overflow = encoder.encode('data: {"error":{"code":400,"message":"the request exceeds the available context size, try increasing it","type":"exceed_context_size_error"}}\n\n');
-    expect(await collect('llamacpp-infill', overflow).catch((caught: unknown) => caught)).toMatchObject({ reason: 'context-too-long' });
-    const anthropicError = encoder.encode('event: error\ndata: {"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}\n\n');
-    expect(await collect('anthropic', anthropicError).catch((caught: unknown) => caught)).toMatchObject({ reason: 'rate-limited' });
+    const overflow = encoder.encode(
+      'data: {"error":{"code":400,"message":"the request exceeds the available context size, try increasing it","type":"exceed_context_size_error"}}\n\n',
+    );
+    expect(await collect('llamacpp-infill', overflow).catch((caught: unknown) => caught)).toMatchObject({
+      reason: 'context-too-long',
+    });
+    const anthropicError = encoder.encode(
+      'event: error\ndata: {"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}\n\n',
+    );
+    expect(await collect('anthropic', anthropicError).catch((caught: unknown) => caught)).toMatchObject({
+      reason: 'rate-limited',
+    });
   });
 
   it('HTTP errors map to reasons and never echo the key', async () => {
-    const cases: { status: number; body: string; headers?: Record<string, string>; reason: string; retryAfterMs?: number }[] = [
+    const cases: {
+      status: number;
+      body: string;
+      headers?: Record<string, string>;
+      reason: string;
+      retryAfterMs?: number;
+    }[] = [
       { status: 401, body: '{"error":{"message":"Invalid API key"}}', reason: 'unauthorized' },
-      { status: 429, body: '{"error":{"message":"Too many tokens"}}', headers: { 'retry-after': '12' }, reason: 'rate-limited', retryAfterMs: 12_000 },
-      { status: 429, body: '', headers: { 'x-ratelimit-reset-tokens-minute': '7.5' }, reason: 'rate-limited', retryAfterMs: 7_500 },
-      { status: 400, body: '{"error":{"message":"This model\'s maximum context length is 8192 tokens","code":"context_length_exceeded"}}', reason: 'context-too-long' },
-      { status: 400, body: '{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 210000 tokens > 200000 maximum"}}', reason: 'context-too-long' },
+      {
+        status: 429,
+        body: '{"error":{"message":"Too many tokens"}}',
+        headers: { 'retry-after': '12' },
+        reason: 'rate-limited',
+        retryAfterMs: 12_000,
+      },
+      {
+        status: 429,
+        body: '',
+        headers: { 'x-ratelimit-reset-tokens-minute': '7.5' },
+        reason: 'rate-limited',
+        retryAfterMs: 7_500,
+      },
+      {
+        status: 400,
+        body: '{"error":{"message":"This model\'s maximum context length is 8192 tokens","code":"context_length_exceeded"}}',
+        reason: 'context-too-long',
+      },
+      {
+        status: 400,
+        body: '{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 210000 tokens > 200000 maximum"}}',
+        reason: 'context-too-long',
+      },
       { status: 404, body: 'Not Found', reason: 'http' },
       { status: 503, body: '<html>upstream down</html>', reason: 'http' },
     ];

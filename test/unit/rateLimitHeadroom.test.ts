@@ -3,9 +3,26 @@ import { headroomFrom, isHeadroomLow, RateLimitBook } from '../../src/core/routi
 
 describe('rate-limit headroom', () => {
   it.each<[string, Record<string, string>, boolean | null]>([
-    ['OpenAI-style plenty', { 'x-ratelimit-remaining-requests': '900', 'x-ratelimit-limit-requests': '1000', 'x-ratelimit-remaining-tokens': '50000', 'x-ratelimit-limit-tokens': '60000' }, false],
-    ['OpenAI-style tokens nearly spent', { 'x-ratelimit-remaining-tokens': '3000', 'x-ratelimit-limit-tokens': '60000' }, true],
-    ['Cerebras per-minute tokens nearly spent', { 'x-ratelimit-remaining-tokens-minute': '2000', 'x-ratelimit-limit-tokens-minute': '60000' }, true],
+    [
+      'OpenAI-style plenty',
+      {
+        'x-ratelimit-remaining-requests': '900',
+        'x-ratelimit-limit-requests': '1000',
+        'x-ratelimit-remaining-tokens': '50000',
+        'x-ratelimit-limit-tokens': '60000',
+      },
+      false,
+    ],
+    [
+      'OpenAI-style tokens nearly spent',
+      { 'x-ratelimit-remaining-tokens': '3000', 'x-ratelimit-limit-tokens': '60000' },
+      true,
+    ],
+    [
+      'Cerebras per-minute tokens nearly spent',
+      { 'x-ratelimit-remaining-tokens-minute': '2000', 'x-ratelimit-limit-tokens-minute': '60000' },
+      true,
+    ],
     ['only remaining requests, a few left', { 'x-ratelimit-remaining-requests': '2' }, true],
     ['only remaining requests, many left', { 'x-ratelimit-remaining-requests': '40' }, false],
     ['no rate-limit headers', { 'content-type': 'text/event-stream' }, null],

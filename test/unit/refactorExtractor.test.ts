@@ -20,13 +20,25 @@ const CODE = 'function add(a, b) {\n  return a + b;\n}\n\nconst x = `template ``
 
 const ANSWERS: readonly { name: string; answer: string; code: string }[] = [
   { name: 'a bare fenced block', answer: '```ts\n' + CODE + '\n```\n', code: CODE },
-  { name: 'a sentence before and after', answer: 'Here is the simplified code:\n\n```typescript\n' + CODE + '\n```\n\nThis removes the loop.', code: CODE },
+  {
+    name: 'a sentence before and after',
+    answer: 'Here is the simplified code:\n\n```typescript\n' + CODE + '\n```\n\nThis removes the loop.',
+    code: CODE,
+  },
   { name: 'tildes and a longer fence', answer: 'Sure!\n~~~~\n' + CODE + '\n~~~~\nDone.', code: CODE },
   { name: 'bare code without a fence', answer: CODE + '\n', code: CODE },
   { name: 'a sentence then bare code', answer: 'Here is the result:\n' + CODE, code: CODE },
-  { name: 'a think block first', answer: '<think>\nThe user wants: simpler.\n</think>\n```js\n' + CODE + '\n```', code: CODE },
+  {
+    name: 'a think block first',
+    answer: '<think>\nThe user wants: simpler.\n</think>\n```js\n' + CODE + '\n```',
+    code: CODE,
+  },
   { name: 'CRLF line ends', answer: '```ts\r\n' + CODE.replace(/\n/g, '\r\n') + '\r\n```\r\n', code: CODE },
-  { name: 'a second block after the first is dropped', answer: '```ts\n' + CODE + '\n```\nUsage:\n```ts\nadd(1, 2);\n```', code: CODE },
+  {
+    name: 'a second block after the first is dropped',
+    answer: '```ts\n' + CODE + '\n```\nUsage:\n```ts\nadd(1, 2);\n```',
+    code: CODE,
+  },
   { name: 'an unclosed fence (stream ended)', answer: '```ts\n' + CODE + '\n', code: CODE },
   { name: 'an indented closing fence', answer: '```\n' + CODE + '\n   ```\ntrailing words', code: CODE },
   { name: 'leading blank lines inside the fence', answer: '```\n\n\n' + CODE + '\n\n\n```', code: CODE },

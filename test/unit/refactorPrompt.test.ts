@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { REFACTOR_PRESETS, findRefactorPreset } from '../../src/core/refactor/refactorPresets';
-import { buildRefactorMessages, refactorOutputBudget, surroundingContext } from '../../src/core/refactor/refactorPrompt';
+import {
+  buildRefactorMessages,
+  refactorOutputBudget,
+  surroundingContext,
+} from '../../src/core/refactor/refactorPrompt';
 
 describe('refactor prompt', () => {
   it('fences the code with a fence longer than any backtick run inside it', () => {

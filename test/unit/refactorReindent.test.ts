@@ -29,7 +29,12 @@ describe('Reindenter', () => {
 
   it('converts the model spaces to the document tabs', () => {
     const code = 'if (x) {\n  y();\n    z();\n}';
-    const options: ReindentOptions = { baseIndent: '\t', firstLineIndentPresent: false, insertSpaces: false, tabSize: 4 };
+    const options: ReindentOptions = {
+      baseIndent: '\t',
+      firstLineIndentPresent: false,
+      insertSpaces: false,
+      tabSize: 4,
+    };
     expect(reindent(code, options)).toBe('\tif (x) {\n\t\ty();\n\t\t\tz();\n\t}');
   });
 

@@ -36,7 +36,11 @@ function endpoint(role: BackendRole, sim: RunningSimulator, contextWindow: numbe
   };
 }
 
-const sink: StatsSink = { requestStarted: () => undefined, requestFinished: () => undefined, cacheServed: () => undefined };
+const sink: StatsSink = {
+  requestStarted: () => undefined,
+  requestFinished: () => undefined,
+  cacheServed: () => undefined,
+};
 
 /** `contextWindow`: the window both endpoints are configured with (null: unknown, the server decides). */
 function service(contextWindow: number | null): RoutedGenerationService {
@@ -73,7 +77,12 @@ function job(document: MemoryDocument, extra: Partial<RefactorJob> = {}): Refact
   };
 }
 
-function refactor(document: MemoryDocument, extra: Partial<RefactorJob> = {}, signal = new AbortController().signal, contextWindow: number | null = null) {
+function refactor(
+  document: MemoryDocument,
+  extra: Partial<RefactorJob> = {},
+  signal = new AbortController().signal,
+  contextWindow: number | null = null,
+) {
   const run = startRefactor({ service: service(contextWindow), clock: systemClock }, job(document, extra), signal);
   document.onDidChange((changes) => run.session.documentChanged(changes));
   return run;

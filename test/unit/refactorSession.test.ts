@@ -182,7 +182,11 @@ describe('StreamingEditSession', () => {
     const clock = new ManualClock();
     const scheduler = new ManualScheduler(clock, (ms) => clock.advance(ms));
     const document = new MemoryDocument(text);
-    const session = new StreamingEditSession(document, { region: { offset: text.length, length: 0 }, clock, scheduler });
+    const session = new StreamingEditSession(document, {
+      region: { offset: text.length, length: 0 },
+      clock,
+      scheduler,
+    });
     document.onDidChange((changes) => session.documentChanged(changes));
     session.append('\ntest();');
     scheduler.advance(20);

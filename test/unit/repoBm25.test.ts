@@ -3,7 +3,10 @@ import { Bm25Index } from '../../src/core/repo/bm25Index';
 import { TermCounts } from '../../src/core/repo/termDictionary';
 
 /** BM25 as written in the textbook, over plain maps: the reference the packed, paged index must agree with. */
-function referenceScores(chunks: ReadonlyMap<number, ReadonlyMap<number, number>>, query: readonly number[]): Map<number, number> {
+function referenceScores(
+  chunks: ReadonlyMap<number, ReadonlyMap<number, number>>,
+  query: readonly number[],
+): Map<number, number> {
   const k1 = 1.2;
   const b = 0.75;
   let total = 0;
@@ -18,7 +21,10 @@ function referenceScores(chunks: ReadonlyMap<number, ReadonlyMap<number, number>
       let length = 0;
       for (const count of counts.values()) length += count;
       const tf = Math.min(counts.get(term) ?? 0, 255);
-      scores.set(chunkId, (scores.get(chunkId) ?? 0) + (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * length) / average)));
+      scores.set(
+        chunkId,
+        (scores.get(chunkId) ?? 0) + (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * length) / average)),
+      );
     }
   }
   return scores;

@@ -6,7 +6,13 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packContext } from '../../src/core/repo/contextPacker';
-import { admitEdit, editAdmitter, protectedReason, type EditScope, type EditTargetFacts } from '../../src/core/repo/editSafety';
+import {
+  admitEdit,
+  editAdmitter,
+  protectedReason,
+  type EditScope,
+  type EditTargetFacts,
+} from '../../src/core/repo/editSafety';
 import { isSkippedDirectory } from '../../src/core/repo/fileSafety';
 import { nodeEditTargets } from '../../src/core/repo/nodeEditTargets';
 import { nodeRepoFileSystem } from '../../src/core/repo/nodeRepoFileSystem';
@@ -24,7 +30,10 @@ afterAll(() => {
 const file = (sizeBytes = 100): EditTargetFacts => ({ kind: 'file', sizeBytes, reachedDirectly: true });
 const missing: EditTargetFacts = { kind: 'missing', sizeBytes: 0, reachedDirectly: true };
 
-function scopeOf(request: string, shown: readonly string[] = ['src/a.ts', 'README.md', '.github/workflows/ci.yml']): EditScope {
+function scopeOf(
+  request: string,
+  shown: readonly string[] = ['src/a.ts', 'README.md', '.github/workflows/ci.yml'],
+): EditScope {
   return { request, shownFiles: new Set(shown), isIgnored: (path) => path.startsWith('build/'), maxFileBytes: 1_000 };
 }
 
@@ -33,9 +42,30 @@ describe('admitEdit (pure)', () => {
     // path, change, facts, request, verdict, words of the reason
     ['src/a.ts', 'modify', file(), 'rename add', 'allowed', ''],
     ['cfg/config', 'modify', { ...file(), reachedDirectly: false }, 'rename add', 'refused', 'symbolic link'],
-    ['cfg/new.ts', 'create', { ...missing, reachedDirectly: false }, 'create cfg/new.ts', 'refused', 'outside the workspace'],
-    ['notes.txt', 'modify', { kind: 'link', sizeBytes: 0, reachedDirectly: true }, 'rename add', 'refused', 'is a symbolic link'],
-    ['src', 'modify', { kind: 'other', sizeBytes: 0, reachedDirectly: true }, 'rename add', 'refused', 'not a regular file'],
+    [
+      'cfg/new.ts',
+      'create',
+      { ...missing, reachedDirectly: false },
+      'create cfg/new.ts',
+      'refused',
+      'outside the workspace',
+    ],
+    [
+      'notes.txt',
+      'modify',
+      { kind: 'link', sizeBytes: 0, reachedDirectly: true },
+      'rename add',
+      'refused',
+      'is a symbolic link',
+    ],
+    [
+      'src',
+      'modify',
+      { kind: 'other', sizeBytes: 0, reachedDirectly: true },
+      'rename add',
+      'refused',
+      'not a regular file',
+    ],
     ['.env', 'modify', file(), 'rename add', 'refused', 'holds secrets'],
     ['config/prod.env', 'create', missing, 'create config/prod.env', 'refused', 'holds secrets'],
     ['ops/.aws/config', 'modify', file(), 'rename add', 'refused', 'holds secrets'],
@@ -139,8 +169,17 @@ describe('a refactor answer judged against a real workspace and the prompt that 
     await index.build();
     const request = 'rename acquire to tryAcquire';
     const packed = await packContext(index, fs, { query: request, budgetTokens: 20_000 }, countTokens);
-    expect(new Set(packed.sections.map((section) => section.path))).toEqual(new Set(['src/limiter.ts', 'src/app.ts', '.github/workflows/ci.yml', 'docs/guide.md']));
-    const block = (path: string, search: string, replace: string): string[] => [`### FILE: ${path}`, '<<<<<<< SEARCH', ...(search === '' ? [] : [search]), '=======', replace, '>>>>>>> REPLACE'];
+    expect(new Set(packed.sections.map((section) => section.path))).toEqual(
+      new Set(['src/limiter.ts', 'src/app.ts', '.github/workflows/ci.yml', 'docs/guide.md']),
+    );
+    const block = (path: string, search: string, replace: string): string[] => [
+      `### FILE: ${path}`,
+      '<<<<<<< SEARCH',
+      ...(search === '' ? [] : [search]),
+      '=======',
+      replace,
+      '>>>>>>> REPLACE',
+    ];
     const answer = [
       'Renamed acquire.',
       ...block('src/limiter.ts', '  acquire(): boolean {', '  tryAcquire(): boolean {'),
@@ -148,7 +187,11 @@ describe('a refactor answer judged against a real workspace and the prompt that 
       ...block('cfg/config', '\tbare = false', '\tbare = false\n\tfsmonitor = ./run-me.sh'),
       ...block('notes.txt', `API_KEY=${SECRET_MARKER}`, 'API_KEY=leaked'),
       ...block('.GIT/config', '', '[core]\n\tfsmonitor = ./run-me.sh'),
-      ...block('.vscode/tasks.json', '', '{"version":"2.0.0","tasks":[{"label":"x","command":"./run-me.sh","runOptions":{"runOn":"folderOpen"}}]}'),
+      ...block(
+        '.vscode/tasks.json',
+        '',
+        '{"version":"2.0.0","tasks":[{"label":"x","command":"./run-me.sh","runOptions":{"runOn":"folderOpen"}}]}',
+      ),
       ...block('.github/workflows/ci.yml', 'name: ci', 'name: ci-renamed'),
       ...block('package-lock.json', '{"lockfileVersion": 3}', '{"lockfileVersion": 3, "x": 1}'),
       ...block('web/app.min.js', 'var limiter=1;', 'var limiter=2;'),
@@ -168,7 +211,9 @@ describe('a refactor answer judged against a real workspace and the prompt that 
       admit: editAdmitter(nodeEditTargets(root), editScopeOf(index, packed, request)),
     });
     if (!result.ok) throw new Error(describeProblems(result.problems));
-    const offered = Object.fromEntries(result.edits.map((edit) => [edit.path, edit.needsTick === null ? 'in the proposal' : 'on its own tick']));
+    const offered = Object.fromEntries(
+      result.edits.map((edit) => [edit.path, edit.needsTick === null ? 'in the proposal' : 'on its own tick']),
+    );
     expect(offered).toEqual({
       'src/limiter.ts': 'in the proposal',
       'src/app.ts': 'in the proposal',

@@ -97,7 +97,9 @@ describe('file safety', () => {
     expect(exclusionByContent(text(`${'const a = 1;\n'.repeat(700)}\0`))).toBeNull();
     expect(exclusionByContent(text(`${'const a = 1;\n'.repeat(700)}${'x'.repeat(5_000)}`))).toBeNull();
     // One line of 2,000 characters among short ones; lines of 350 characters on average; the last line counts too.
-    expect(exclusionByContent(text(`${'const a = 1;\n'.repeat(50)}${'x'.repeat(2_000)}\n${'const a = 1;\n'.repeat(50)}`))).toBe('minified');
+    expect(
+      exclusionByContent(text(`${'const a = 1;\n'.repeat(50)}${'x'.repeat(2_000)}\n${'const a = 1;\n'.repeat(50)}`)),
+    ).toBe('minified');
     expect(exclusionByContent(text(`${'y'.repeat(349)}\n`.repeat(20)))).toBe('minified');
     expect(exclusionByContent(text(`${'y'.repeat(249)}\n`.repeat(20)))).toBeNull();
     expect(exclusionByContent(text(`${'const a = 1;\n'.repeat(10)}${'x'.repeat(2_500)}`))).toBe('minified');

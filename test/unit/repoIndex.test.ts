@@ -54,7 +54,8 @@ describe('nodeRepoFileSystem.lendFile', () => {
     const root = makeTree({ 'a.txt': 'alpha', 'b.txt': 'bravo!', 'big.txt': 'x'.repeat(100) });
     roots.push(root);
     const fs = nodeRepoFileSystem(root);
-    const text = (read: RepoFileRead): string => (read.kind === 'ok' ? new TextDecoder().decode(read.bytes) : read.kind);
+    const text = (read: RepoFileRead): string =>
+      read.kind === 'ok' ? new TextDecoder().decode(read.bytes) : read.kind;
     const buffers: ArrayBufferLike[] = [];
     const keep = (read: RepoFileRead): string => {
       if (read.kind === 'ok') buffers.push(read.bytes.buffer);
@@ -104,7 +105,10 @@ describe('RepoIndex: search and outline', () => {
 
 describe('RepoIndex: incremental updates from watcher events', () => {
   it('re-indexes a changed file: new words found, old words gone', async () => {
-    const { root, index } = await indexOf({ 'a.ts': 'export function alphaWidget() {}\n', 'b.ts': 'export const beta = 1;\n' });
+    const { root, index } = await indexOf({
+      'a.ts': 'export function alphaWidget() {}\n',
+      'b.ts': 'export const beta = 1;\n',
+    });
     expect(index.search('alpha widget', 5)[0]?.path).toBe('a.ts');
     writeFileSync(join(root, 'a.ts'), 'export function gammaGadget() {}\n');
     utimesSync(join(root, 'a.ts'), new Date(), new Date(Date.now() + 5_000));

@@ -4,20 +4,31 @@ import { outlineSource, resolveImport } from '../../src/core/repo/sourceOutline'
 
 describe('outlineSource', () => {
   it('finds TypeScript declarations and imports, not nested code', () => {
-    const text = "import { a } from './a';\nexport type Id = string;\nexport async function load() {\n  function inner() {}\n}\nclass Box {}\n";
+    const text =
+      "import { a } from './a';\nexport type Id = string;\nexport async function load() {\n  function inner() {}\n}\nclass Box {}\n";
     const outline = outlineSource(text, 'src/x.ts');
-    expect(outline.symbols.map((s) => `${s.kind} ${s.name} ${s.line}`)).toEqual(['type Id 1', 'function load 2', 'class Box 5']);
+    expect(outline.symbols.map((s) => `${s.kind} ${s.name} ${s.line}`)).toEqual([
+      'type Id 1',
+      'function load 2',
+      'class Box 5',
+    ]);
     expect(outline.imports).toEqual(['./a']);
   });
   it('finds Python classes, methods and imports', () => {
-    const text = 'from .models import User\nimport os.path\n\nclass Store:\n    def save(self):\n        def helper():\n            pass\n';
+    const text =
+      'from .models import User\nimport os.path\n\nclass Store:\n    def save(self):\n        def helper():\n            pass\n';
     const outline = outlineSource(text, 'pkg/store.py');
     expect(outline.symbols.map((s) => `${s.kind} ${s.name}`)).toEqual(['class Store', 'def save']);
     expect(outline.imports).toEqual(['.models', 'os.path']);
   });
   it('finds Go and Rust declarations', () => {
-    expect(outlineSource('func (s *Server) Serve() {}\ntype Config struct {\n', 'main.go').symbols.map((s) => s.name)).toEqual(['Serve', 'Config']);
-    expect(outlineSource('pub fn parse() {}\nimpl<T> Stack {\n', 'lib.rs').symbols.map((s) => s.name)).toEqual(['parse', 'Stack']);
+    expect(
+      outlineSource('func (s *Server) Serve() {}\ntype Config struct {\n', 'main.go').symbols.map((s) => s.name),
+    ).toEqual(['Serve', 'Config']);
+    expect(outlineSource('pub fn parse() {}\nimpl<T> Stack {\n', 'lib.rs').symbols.map((s) => s.name)).toEqual([
+      'parse',
+      'Stack',
+    ]);
   });
   it('works on UTF-8 bytes: line numbers count lines, not bytes; only lines under 300 characters are read', () => {
     // Non-ASCII text before a declaration, a tab-indented Python method, a long line of 250 two-byte characters (over
@@ -31,7 +42,12 @@ describe('outlineSource', () => {
       'def last(): pass',
     ].join('\n');
     const outline = outlineSource(text, 'x.py');
-    expect(outline.symbols.map((s) => `${s.kind} ${s.name} ${s.line}`)).toEqual(['class Caf 1', 'def na 2', 'def long 3', 'def last 5']);
+    expect(outline.symbols.map((s) => `${s.kind} ${s.name} ${s.line}`)).toEqual([
+      'class Caf 1',
+      'def na 2',
+      'def long 3',
+      'def last 5',
+    ]);
   });
   it('gives Markdown no symbols', () => {
     expect(outlineSource('class Not A Declaration\n', 'README.md').symbols).toEqual([]);

@@ -35,7 +35,12 @@ afterAll(() => removeTree(root));
 
 describe('packContext', () => {
   it('puts the best-matching file first, stays within the budget, and maps the rest', async () => {
-    const result = await packContext(index, fs, { query: 'how is the invoice created', budgetTokens: 3_000 }, countTokens);
+    const result = await packContext(
+      index,
+      fs,
+      { query: 'how is the invoice created', budgetTokens: 3_000 },
+      countTokens,
+    );
     expect(result.sections[0]?.path).toBe('src/billing/invoice.ts');
     expect(countTokens(result.text)).toBeLessThanOrEqual(3_000 * 1.02);
     expect(result.tokens).toBeGreaterThan(2_000);
@@ -83,7 +88,9 @@ describe('helpers', () => {
       (path) => path === 'src/router.ts',
       (path) => `file:///ws/${path}`,
     );
-    expect(linked).toBe('See [router](file:///ws/src/router.ts#L12) and [x](src/unknown.ts) and [web](https://example.com/a).');
+    expect(linked).toBe(
+      'See [router](file:///ws/src/router.ts#L12) and [x](src/unknown.ts) and [web](https://example.com/a).',
+    );
   });
   it('converts offsets to line/column', () => {
     expect(lineColumnAt('ab\ncd\nef', 0)).toEqual({ line: 0, column: 0 });

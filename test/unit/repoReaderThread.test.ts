@@ -46,7 +46,10 @@ function largeTree(): Record<string, string | Uint8Array> {
     }
     files[`src/area${module % 7}/mod${module}.ts`] = lines.join('\n');
   }
-  files['src/huge.ts'] = Array.from({ length: 9_000 }, (_, line) => `export const hugeTableEntry${line} = '${line}';`).join('\n');
+  files['src/huge.ts'] = Array.from(
+    { length: 9_000 },
+    (_, line) => `export const hugeTableEntry${line} = '${line}';`,
+  ).join('\n');
   return files;
 }
 
@@ -67,7 +70,9 @@ function snapshotOf(index: RepoIndex): unknown {
     report: index.report(),
     sizes: index.sizes(),
     files,
-    searches: queries.map((query) => index.search(query, 20).map((hit) => [hit.path, hit.startLine, hit.score.toFixed(6)])),
+    searches: queries.map((query) =>
+      index.search(query, 20).map((hit) => [hit.path, hit.startLine, hit.score.toFixed(6)]),
+    ),
     neighbours: index.neighbours('src/area3/mod10.ts').sort(),
   };
 }
@@ -76,7 +81,10 @@ async function buildWith(root: string, options: NodeRepoFileSystemOptions): Prom
   return (await buildReporting(root, options)).index;
 }
 
-async function buildReporting(root: string, options: NodeRepoFileSystemOptions): Promise<{ index: RepoIndex; report: BuildReport }> {
+async function buildReporting(
+  root: string,
+  options: NodeRepoFileSystemOptions,
+): Promise<{ index: RepoIndex; report: BuildReport }> {
   const index = new RepoIndex(nodeRepoFileSystem(root, options), { maxFileBytes: 1024 * 1024 });
   const report = await index.build();
   return { index, report };
@@ -111,7 +119,10 @@ describe('RepoIndex built through the reader thread', () => {
     const root = makeTree(largeTree());
     roots.push(root);
     const single = snapshotOf(await buildWith(root, {}));
-    const { index: fallen, report } = await buildReporting(root, { readerScript: join(outDir, 'no-such-reader.js'), readAheadMinFiles: 0 });
+    const { index: fallen, report } = await buildReporting(root, {
+      readerScript: join(outDir, 'no-such-reader.js'),
+      readAheadMinFiles: 0,
+    });
     expect(snapshotOf(fallen)).toEqual(single);
     expect(report.readBy).toBe('this thread');
     expect(report.readerProblem).toMatch(/no-such-reader\.js/);

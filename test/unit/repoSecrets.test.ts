@@ -30,7 +30,11 @@ afterAll(async () => {
   removeTree(root);
 });
 
-const sink: StatsSink = { requestStarted: (_view: LiveRequestView) => undefined, requestFinished: () => undefined, cacheServed: () => undefined };
+const sink: StatsSink = {
+  requestStarted: (_view: LiveRequestView) => undefined,
+  requestFinished: () => undefined,
+  cacheServed: () => undefined,
+};
 
 describe('secrets never reach a prompt', () => {
   it('plants a .env (and keys, credentials) with a marker; no request body the simulator received contains it', async () => {
@@ -76,7 +80,14 @@ describe('secrets never reach a prompt', () => {
     for (const [kind, request] of queries) {
       const prepared = await prepareRepoTask(
         { index, fs: recording, countTokens, plan: (spec) => routed.plan(spec) },
-        { kind, request, signal: new AbortController().signal, activePath: '.env', openPaths: ['.env', 'keys/id_rsa', 'src/main.ts'], recentEdits: ['credentials.json'] },
+        {
+          kind,
+          request,
+          signal: new AbortController().signal,
+          activePath: '.env',
+          openPaths: ['.env', 'keys/id_rsa', 'src/main.ts'],
+          recentEdits: ['credentials.json'],
+        },
       );
       expect(prepared.packed.files).toBeGreaterThan(0);
       expect(prepared.plan.candidates[0]?.reason).toBe('repo-task');

@@ -35,7 +35,12 @@ function plantWorkspace(): { root: string; outside: string } {
 
 /** Every path the index holds, and every packed prompt text for a query that names what the links hold. */
 async function whatReachesAPrompt(index: RepoIndex, fs: RepoFileSystem): Promise<{ paths: string[]; text: string }> {
-  const packed = await packContext(index, fs, { query: 'token refresh oauth cluster API_KEY', budgetTokens: 50_000 }, countTokens);
+  const packed = await packContext(
+    index,
+    fs,
+    { query: 'token refresh oauth cluster API_KEY', budgetTokens: 50_000 },
+    countTokens,
+  );
   return { paths: [...index.files()].map((file) => file.path).sort(), text: packed.text };
 }
 
@@ -85,7 +90,12 @@ describe('links added after the first index (a git pull, then watcher events)', 
     // A rescan of the whole tree (a changed root .gitignore) still skips them.
     writeFileSync(join(root, '.gitignore'), '*.log\n');
     expect(await index.update('.gitignore')).toBe('rescanned');
-    expect((await whatReachesAPrompt(index, fs)).paths).toEqual(['.gitignore', 'docs/guide.md', 'src/main.ts', 'src/token.ts']);
+    expect((await whatReachesAPrompt(index, fs)).paths).toEqual([
+      '.gitignore',
+      'docs/guide.md',
+      'src/main.ts',
+      'src/token.ts',
+    ]);
   });
 
   it('a file replaced by a link is dropped from the index, and a folder replaced by a link drops everything under it', async () => {
@@ -171,7 +181,13 @@ describe('every read refuses a link, even one that appears after a check', () =>
         if (read.kind === 'ok') expect(new TextDecoder().decode(read.bytes)).not.toContain(OUTSIDE_MARKER);
       });
       expect(outcome).toEqual({ readBy: 'reader thread', readerProblem: null });
-      expect(seen).toEqual(['src/main.ts:ok', 'hosts-link.yml:missing', 'notes.txt:missing', 'kube/settings.ts:missing', 'src/token.ts:ok']);
+      expect(seen).toEqual([
+        'src/main.ts:ok',
+        'hosts-link.yml:missing',
+        'notes.txt:missing',
+        'kube/settings.ts:missing',
+        'src/token.ts:ok',
+      ]);
     });
 
     it('a cold build on the reader thread with links already present holds none of them', async () => {

@@ -33,6 +33,12 @@ describe('code terms', () => {
   });
 
   it('turns a question into distinct terms', () => {
-    expect(queryTerms('How does the RateLimiter acquire tokens?')).toEqual(['ratelimiter', 'rate', 'limiter', 'acquire', 'tokens']);
+    expect(queryTerms('How does the RateLimiter acquire tokens?')).toEqual([
+      'ratelimiter',
+      'rate',
+      'limiter',
+      'acquire',
+      'tokens',
+    ]);
   });
 });

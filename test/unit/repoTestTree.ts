@@ -77,7 +77,8 @@ export function plantedRepo(): Record<string, string | Uint8Array> {
       '',
     ].join('\n'),
     'src/secretsHandling.ts': 'export function readSecretFromVault(name: string): string {\n  return name;\n}\n',
-    'src/main.ts': "import { RateLimiter } from './rateLimiter';\n\nexport function main(): void {\n  new RateLimiter().tryAcquire();\n}\n",
+    'src/main.ts':
+      "import { RateLimiter } from './rateLimiter';\n\nexport function main(): void {\n  new RateLimiter().tryAcquire();\n}\n",
     'README.md': '# Planted\nA repository for tests.\n',
   };
 }

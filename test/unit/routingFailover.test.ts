@@ -42,7 +42,12 @@ afterAll(async () => {
   await Promise.all(sims.map((running) => running.close()));
 });
 
-function endpoint(role: BackendRole, index: number, baseUrl: string, contextWindow: number | null = null): ResolvedEndpoint {
+function endpoint(
+  role: BackendRole,
+  index: number,
+  baseUrl: string,
+  contextWindow: number | null = null,
+): ResolvedEndpoint {
   return {
     id: `${role}#${index}`,
     role,
@@ -69,7 +74,10 @@ class RecordingSink implements StatsSink {
   }
 }
 
-function service(endpoints: readonly ResolvedEndpoint[], extra: Partial<ConstructorParameters<typeof RoutedGenerationService>[0]> = {}) {
+function service(
+  endpoints: readonly ResolvedEndpoint[],
+  extra: Partial<ConstructorParameters<typeof RoutedGenerationService>[0]> = {},
+) {
   const sink = new RecordingSink();
   const decisions: RouteDecision[] = [];
   const routed = new RoutedGenerationService({
@@ -85,7 +93,11 @@ function service(endpoints: readonly ResolvedEndpoint[], extra: Partial<Construc
   return { routed, sink, decisions };
 }
 
-function spec(task: GenerationSpec['task'], prompt = 'write a function', extra: Partial<GenerationSpec> = {}): GenerationSpec {
+function spec(
+  task: GenerationSpec['task'],
+  prompt = 'write a function',
+  extra: Partial<GenerationSpec> = {},
+): GenerationSpec {
   return {
     task,
     signal: new AbortController().signal,
@@ -96,7 +108,9 @@ function spec(task: GenerationSpec['task'], prompt = 'write a function', extra: 
   };
 }
 
-async function drain(run: ReturnType<RoutedGenerationService['start']>): Promise<{ text: string; error: BackendError | null }> {
+async function drain(
+  run: ReturnType<RoutedGenerationService['start']>,
+): Promise<{ text: string; error: BackendError | null }> {
   let text = '';
   try {
     for await (const event of run.events) if (event.kind === 'text') text += event.text;
@@ -108,13 +122,16 @@ async function drain(run: ReturnType<RoutedGenerationService['start']>): Promise
 }
 
 describe('failover against simulator faults', () => {
-  it('hands every response\'s headers to onResponseHeaders with the endpoint that sent them', async () => {
+  it("hands every response's headers to onResponseHeaders with the endpoint that sent them", async () => {
     const limited = await sim({ fault: { kind: '429' }, retryAfterS: 1 });
     const long = await sim({});
     const seen: { endpointId: string; headers: Readonly<Record<string, string>> }[] = [];
-    const { routed } = service([endpoint('burst', 0, `${limited.baseUrl}/v1`), endpoint('longContext', 0, `${long.baseUrl}/v1`)], {
-      onResponseHeaders: (from, headers) => seen.push({ endpointId: from.id, headers }),
-    });
+    const { routed } = service(
+      [endpoint('burst', 0, `${limited.baseUrl}/v1`), endpoint('longContext', 0, `${long.baseUrl}/v1`)],
+      {
+        onResponseHeaders: (from, headers) => seen.push({ endpointId: from.id, headers }),
+      },
+    );
     const { error } = await drain(routed.start(spec('refactor')));
     expect(error).toBeNull();
     expect(seen.map((entry) => entry.endpointId)).toEqual(['burst#0', 'longContext#0']);
@@ -123,7 +140,10 @@ describe('failover against simulator faults', () => {
 
   it('a refused connection fails over to the long-context model', async () => {
     const long = await sim({});
-    const { routed, sink, decisions } = service([endpoint('burst', 0, refusedUrl), endpoint('longContext', 0, `${long.baseUrl}/v1`)]);
+    const { routed, sink, decisions } = service([
+      endpoint('burst', 0, refusedUrl),
+      endpoint('longContext', 0, `${long.baseUrl}/v1`),
+    ]);
     const run = routed.start(spec('refactor'));
     const { text, error } = await drain(run);
     expect(error).toBeNull();
@@ -131,14 +151,23 @@ describe('failover against simulator faults', () => {
     expect(run.route()).toMatchObject({ endpoint: { id: 'longContext#0' }, reason: 'failover:refused' });
     const record = await run.finished;
     expect(record).toMatchObject({ endpointId: 'longContext#0', routeReason: 'failover:refused', outcome: 'ok' });
-    expect(sink.records.find((r) => r.endpointId === 'burst#0')).toMatchObject({ outcome: 'error', errorReason: 'network' });
-    expect(decisions.map((d) => `${d.endpointId}:${d.reason}`)).toEqual(['burst#0:fits', 'longContext#0:failover:refused']);
+    expect(sink.records.find((r) => r.endpointId === 'burst#0')).toMatchObject({
+      outcome: 'error',
+      errorReason: 'network',
+    });
+    expect(decisions.map((d) => `${d.endpointId}:${d.reason}`)).toEqual([
+      'burst#0:fits',
+      'longContext#0:failover:refused',
+    ]);
   });
 
   it('a 500 fails over to the next burst endpoint', async () => {
     const broken = await sim({ fault: { kind: '500' } });
     const healthy = await sim({});
-    const { routed } = service([endpoint('burst', 0, `${broken.baseUrl}/v1`), endpoint('burst', 1, `${healthy.baseUrl}/v1`)]);
+    const { routed } = service([
+      endpoint('burst', 0, `${broken.baseUrl}/v1`),
+      endpoint('burst', 1, `${healthy.baseUrl}/v1`),
+    ]);
     const run = routed.start(spec('refactor'));
     expect((await drain(run)).error).toBeNull();
     expect(run.route()?.reason).toBe('failover:http-500');
@@ -148,7 +177,10 @@ describe('failover against simulator faults', () => {
   it('a 429 rests the endpoint for Retry-After; the next request goes straight past it as cooling-down', async () => {
     const limited = await sim({ fault: { kind: '429' }, retryAfterS: 7 });
     const long = await sim({});
-    const { routed } = service([endpoint('burst', 0, `${limited.baseUrl}/v1`), endpoint('longContext', 0, `${long.baseUrl}/v1`)]);
+    const { routed } = service([
+      endpoint('burst', 0, `${limited.baseUrl}/v1`),
+      endpoint('longContext', 0, `${long.baseUrl}/v1`),
+    ]);
     const first = routed.start(spec('refactor'));
     expect((await drain(first)).error).toBeNull();
     expect(first.route()?.reason).toBe('failover:rate-limited');
@@ -178,7 +210,10 @@ describe('failover against simulator faults', () => {
   it('a context-too-long answer re-routes once to the larger window, and the next request of that size goes there directly', async () => {
     const small = await sim({ contextWindow: 512 });
     const long = await sim({ contextWindow: 200_000 });
-    const { routed } = service([endpoint('burst', 0, `${small.baseUrl}/v1`), endpoint('longContext', 0, `${long.baseUrl}/v1`, 200_000)]);
+    const { routed } = service([
+      endpoint('burst', 0, `${small.baseUrl}/v1`),
+      endpoint('longContext', 0, `${long.baseUrl}/v1`, 200_000),
+    ]);
     const prompt = 'const value = compute(input);\n'.repeat(150);
     const run = routed.start(spec('refactor', prompt));
     expect((await drain(run)).error).toBeNull();
@@ -191,7 +226,10 @@ describe('failover against simulator faults', () => {
   it('re-routes on context-too-long only once', async () => {
     const small = await sim({ contextWindow: 512 });
     const alsoSmall = await sim({ contextWindow: 600 });
-    const { routed } = service([endpoint('burst', 0, `${small.baseUrl}/v1`), endpoint('longContext', 0, `${alsoSmall.baseUrl}/v1`)]);
+    const { routed } = service([
+      endpoint('burst', 0, `${small.baseUrl}/v1`),
+      endpoint('longContext', 0, `${alsoSmall.baseUrl}/v1`),
+    ]);
     const { error } = await drain(routed.start(spec('refactor', 'const value = compute(input);\n'.repeat(150))));
     expect(error?.reason).toBe('context-too-long');
     expect(small.requests.length + alsoSmall.requests.length).toBe(2);
@@ -200,7 +238,10 @@ describe('failover against simulator faults', () => {
   it('does not fail over on 401: the key is wrong, and the next endpoint would not fix that', async () => {
     const locked = await sim({ apiKey: 'secret-key' });
     const long = await sim({});
-    const { routed } = service([endpoint('burst', 0, `${locked.baseUrl}/v1`), endpoint('longContext', 0, `${long.baseUrl}/v1`)]);
+    const { routed } = service([
+      endpoint('burst', 0, `${locked.baseUrl}/v1`),
+      endpoint('longContext', 0, `${long.baseUrl}/v1`),
+    ]);
     const { error } = await drain(routed.start(spec('refactor')));
     expect(error?.reason).toBe('unauthorized');
     expect(long.requests.length).toBe(0);
@@ -226,7 +267,10 @@ describe('failover against simulator faults', () => {
   it('keeps partial text and does not fail over after the first token', async () => {
     const dropping = await sim({ fault: { kind: 'disconnect', afterTokens: 5 } });
     const long = await sim({});
-    const { routed } = service([endpoint('burst', 0, `${dropping.baseUrl}/v1`), endpoint('longContext', 0, `${long.baseUrl}/v1`)]);
+    const { routed } = service([
+      endpoint('burst', 0, `${dropping.baseUrl}/v1`),
+      endpoint('longContext', 0, `${long.baseUrl}/v1`),
+    ]);
     const { text, error } = await drain(routed.start(spec('refactor')));
     expect(error?.reason).toBe('network');
     expect(text.length).toBeGreaterThan(0);
@@ -239,9 +283,12 @@ describe('hedging (inline only)', () => {
   it('sends a second copy after the p95 TTFT, takes the first answer and cancels the other', async () => {
     const slow = await sim({ ttftMs: 1_500 });
     const fast = await sim({ ttftMs: 5 });
-    const { routed, sink } = service([endpoint('burst', 0, `${slow.baseUrl}/v1`), endpoint('burst', 1, `${fast.baseUrl}/v1`)], {
-      firstTokenTimeoutMs: () => 10_000,
-    });
+    const { routed, sink } = service(
+      [endpoint('burst', 0, `${slow.baseUrl}/v1`), endpoint('burst', 1, `${fast.baseUrl}/v1`)],
+      {
+        firstTokenTimeoutMs: () => 10_000,
+      },
+    );
     for (let i = 0; i < 10; i += 1) routed.health.recordFirstToken('burst#0', 40);
     for (let i = 0; i < 9; i += 1) routed.hedgeBudget.noteRequest();
     const run = routed.start(spec('inline'));
@@ -251,13 +298,18 @@ describe('hedging (inline only)', () => {
     expect(slow.requests.length).toBe(1);
     expect(fast.requests.length).toBe(1);
     // The loser is recorded as cancelled once its abort lands.
-    await expect.poll(() => sink.records.find((r) => r.endpointId === 'burst#0')?.outcome, { timeout: 3_000 }).toBe('cancelled');
+    await expect
+      .poll(() => sink.records.find((r) => r.endpointId === 'burst#0')?.outcome, { timeout: 3_000 })
+      .toBe('cancelled');
   });
 
   it('never hedges refactors', async () => {
     const slow = await sim({ ttftMs: 200 });
     const fast = await sim({ ttftMs: 5 });
-    const { routed } = service([endpoint('burst', 0, `${slow.baseUrl}/v1`), endpoint('burst', 1, `${fast.baseUrl}/v1`)]);
+    const { routed } = service([
+      endpoint('burst', 0, `${slow.baseUrl}/v1`),
+      endpoint('burst', 1, `${fast.baseUrl}/v1`),
+    ]);
     for (let i = 0; i < 10; i += 1) routed.health.recordFirstToken('burst#0', 20);
     for (let i = 0; i < 50; i += 1) routed.hedgeBudget.noteRequest();
     const run = routed.start(spec('refactor'));
@@ -272,10 +324,13 @@ describe('hedging (inline only)', () => {
     // A long TTFT window seeded with fast samples keeps the p95 at 5 ms, so every request is a hedge candidate.
     const health = new EndpointHealthBook(systemClock, { ttftWindow: 1_000 });
     for (let i = 0; i < 500; i += 1) health.recordFirstToken('burst#0', 5);
-    const { routed } = service([endpoint('burst', 0, `${slow.baseUrl}/v1`), endpoint('burst', 1, `${fast.baseUrl}/v1`)], {
-      firstTokenTimeoutMs: () => 10_000,
-      health,
-    });
+    const { routed } = service(
+      [endpoint('burst', 0, `${slow.baseUrl}/v1`), endpoint('burst', 1, `${fast.baseUrl}/v1`)],
+      {
+        firstTokenTimeoutMs: () => 10_000,
+        health,
+      },
+    );
     for (let i = 0; i < 30; i += 1) {
       const run = routed.start(spec('inline'));
       expect((await drain(run)).error).toBeNull();
@@ -295,27 +350,43 @@ describe('describeRouteDecision', () => {
     const { describeRouteDecision } = await import('../../src/core/generation/routedGenerationService');
     expect(
       describeRouteDecision({
-        requestId: 7, task: 'refactor', endpointId: 'longContext#0', endpointLabel: 'Long 0', reason: 'failover:http-503',
-        requiredTokens: 1_234, contextWindow: 200_000, previousError: 'http 503',
+        requestId: 7,
+        task: 'refactor',
+        endpointId: 'longContext#0',
+        endpointLabel: 'Long 0',
+        reason: 'failover:http-503',
+        requiredTokens: 1_234,
+        contextWindow: 200_000,
+        previousError: 'http 503',
         skipped: [{ endpointId: 'burst#1', why: 'cooling-down', contextWindow: 8_192, restRemainingMs: 4_500 }],
       }),
-    ).toBe('Route #7 refactor -> Long 0 (longContext#0): failover:http-503 after http 503; needs 1234 tokens, window 200000; skipped burst#1 cooling-down 5 s');
+    ).toBe(
+      'Route #7 refactor -> Long 0 (longContext#0): failover:http-503 after http 503; needs 1234 tokens, window 200000; skipped burst#1 cooling-down 5 s',
+    );
   });
 });
 
 describe('the window asked of the server', () => {
   it('sends Ollama the window the fit was checked against as options.num_ctx, the same on every request', async () => {
     const ollama = await sim({});
-    const local: ResolvedEndpoint = { ...endpoint('burst', 0, ollama.baseUrl), target: { baseUrl: ollama.baseUrl, protocol: 'ollama-chat', model: 'qwen2.5-coder' } };
+    const local: ResolvedEndpoint = {
+      ...endpoint('burst', 0, ollama.baseUrl),
+      target: { baseUrl: ollama.baseUrl, protocol: 'ollama-chat', model: 'qwen2.5-coder' },
+    };
     const { routed } = service([local], { contextWindowOf: () => 8_192 });
     for (let round = 0; round < 2; round += 1) expect((await drain(routed.start(spec('refactor')))).error).toBeNull();
-    const options = ollama.requests.map((entry) => (entry.body as { options?: Record<string, unknown> } | null)?.options);
+    const options = ollama.requests.map(
+      (entry) => (entry.body as { options?: Record<string, unknown> } | null)?.options,
+    );
     expect(options).toEqual([expect.objectContaining({ num_ctx: 8_192 }), expect.objectContaining({ num_ctx: 8_192 })]);
   });
 
   it('sends no num_ctx when no window is known (Ollama keeps its own)', async () => {
     const ollama = await sim({});
-    const local: ResolvedEndpoint = { ...endpoint('burst', 0, ollama.baseUrl), target: { baseUrl: ollama.baseUrl, protocol: 'ollama-generate', model: 'qwen2.5-coder' } };
+    const local: ResolvedEndpoint = {
+      ...endpoint('burst', 0, ollama.baseUrl),
+      target: { baseUrl: ollama.baseUrl, protocol: 'ollama-generate', model: 'qwen2.5-coder' },
+    };
     const { routed } = service([local]);
     expect((await drain(routed.start(spec('refactor')))).error).toBeNull();
     const body = ollama.requests[0]?.body as { options?: Record<string, unknown> } | null;

@@ -5,7 +5,12 @@ import type { ResolvedEndpoint } from '../../src/core/endpoint';
 import { MAX_RATE_LIMIT_REST_MS, httpError, retryAfterMsFrom } from '../../src/core/stream/httpErrors';
 import { EndpointHealthBook } from '../../src/core/routing/endpointHealth';
 import { HedgeBudget } from '../../src/core/routing/hedgeBudget';
-import { describeRouteReason, failoverCause, isFallbackReason, parseRouteReason } from '../../src/core/routing/routeReason';
+import {
+  describeRouteReason,
+  failoverCause,
+  isFallbackReason,
+  parseRouteReason,
+} from '../../src/core/routing/routeReason';
 
 describe('EndpointHealthBook (circuit breaker)', () => {
   it('rests an endpoint after three network failures in a row, then lets one trial through', () => {
@@ -31,7 +36,11 @@ describe('EndpointHealthBook (circuit breaker)', () => {
   it('honours Retry-After on a 429 at once', () => {
     const clock = new ManualClock();
     const book = new EndpointHealthBook(clock);
-    book.recordFailure('b', new BackendError('rate-limited', '429', { status: 429, retryAfterMs: 12_000 }), 'rate-limited');
+    book.recordFailure(
+      'b',
+      new BackendError('rate-limited', '429', { status: 429, retryAfterMs: 12_000 }),
+      'rate-limited',
+    );
     expect(book.restRemainingMs('b')).toBe(12_000);
     expect(book.snapshot('b').restCause).toBe('rate-limited');
     clock.advance(11_999);
@@ -159,7 +168,17 @@ describe('parseRouteReason', () => {
   });
 
   it('reads back every reason the router gives, and words each one', () => {
-    const reasons = ['fits', 'too-long', 'repo-task', 'cooling-down', 'requested', 'hedge', 'cache', 'failover:refused', 'failover:http-502'] as const;
+    const reasons = [
+      'fits',
+      'too-long',
+      'repo-task',
+      'cooling-down',
+      'requested',
+      'hedge',
+      'cache',
+      'failover:refused',
+      'failover:http-502',
+    ] as const;
     for (const reason of reasons) {
       expect(parseRouteReason(reason)).toBe(reason);
       expect(describeRouteReason(reason)).toMatch(/^[a-z].* /);
@@ -170,19 +189,34 @@ describe('parseRouteReason', () => {
 
 describe('EndpointHealthBook.reconcile', () => {
   const at = (baseUrl: string, model = 'm'): ResolvedEndpoint => ({
-    id: 'burst#0', role: 'burst', label: 'B', preset: null, target: { baseUrl, protocol: 'openai-chat', model }, contextWindow: null, fim: 'none', simulated: false,
+    id: 'burst#0',
+    role: 'burst',
+    label: 'B',
+    preset: null,
+    target: { baseUrl, protocol: 'openai-chat', model },
+    contextWindow: null,
+    fim: 'none',
+    simulated: false,
   });
 
   it('forgets a rest when another server takes the same place in the configuration, and keeps it otherwise', () => {
     const book = new EndpointHealthBook(new ManualClock());
     book.reconcile([at('http://127.0.0.1:1/v1')]);
-    book.recordFailure('burst#0', new BackendError('rate-limited', 'slow down', { status: 429, retryAfterMs: 60_000 }), 'rate-limited');
+    book.recordFailure(
+      'burst#0',
+      new BackendError('rate-limited', 'slow down', { status: 429, retryAfterMs: 60_000 }),
+      'rate-limited',
+    );
     expect(book.restRemainingMs('burst#0')).toBe(60_000);
     book.reconcile([at('http://127.0.0.1:1/v1')]);
     expect(book.restRemainingMs('burst#0')).toBe(60_000);
     book.reconcile([at('http://127.0.0.1:2/v1')]);
     expect(book.restRemainingMs('burst#0')).toBe(0);
-    book.recordFailure('burst#0', new BackendError('rate-limited', 'slow down', { status: 429, retryAfterMs: 5_000 }), 'rate-limited');
+    book.recordFailure(
+      'burst#0',
+      new BackendError('rate-limited', 'slow down', { status: 429, retryAfterMs: 5_000 }),
+      'rate-limited',
+    );
     book.reconcile([at('http://127.0.0.1:2/v1', 'another-model')]);
     expect(book.restRemainingMs('burst#0')).toBe(0);
   });
@@ -200,7 +234,11 @@ describe('rate-limit rests are capped and follow the limit that was hit (issue 1
     book.recordFailure('b', yearLong, 'rate-limited');
     expect(book.restRemainingMs('b')).toBe(300_000);
     // An error that carries the server's word uncapped is capped by the book too.
-    book.recordFailure('c', new BackendError('rate-limited', '429', { status: 429, retryAfterMs: 31_536_000_000 }), 'rate-limited');
+    book.recordFailure(
+      'c',
+      new BackendError('rate-limited', '429', { status: 429, retryAfterMs: 31_536_000_000 }),
+      'rate-limited',
+    );
     expect(book.restRemainingMs('c')).toBe(300_000);
     clock.advance(300_000);
     expect(book.snapshot('b').state).toBe('half-open');
@@ -245,7 +283,12 @@ describe('rate-limit rests are capped and follow the limit that was hit (issue 1
     ],
     [
       'OpenAI, requests spent: the request reset',
-      { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1s', 'x-ratelimit-remaining-tokens': '149000', 'x-ratelimit-reset-tokens': '6m0s' },
+      {
+        'x-ratelimit-remaining-requests': '0',
+        'x-ratelimit-reset-requests': '1s',
+        'x-ratelimit-remaining-tokens': '149000',
+        'x-ratelimit-reset-tokens': '6m0s',
+      },
       1_000,
     ],
     [
@@ -260,7 +303,11 @@ describe('rate-limit rests are capped and follow the limit that was hit (issue 1
       },
       20_000,
     ],
-    ['no remaining stated: the soonest reset', { 'x-ratelimit-reset-requests-day': '33011', 'x-ratelimit-reset-tokens-minute': '7.5' }, 7_500],
+    [
+      'no remaining stated: the soonest reset',
+      { 'x-ratelimit-reset-requests-day': '33011', 'x-ratelimit-reset-tokens-minute': '7.5' },
+      7_500,
+    ],
     [
       'Anthropic, output tokens spent: its RFC 3339 reset time',
       {
@@ -273,7 +320,11 @@ describe('rate-limit rests are capped and follow the limit that was hit (issue 1
       },
       42_000,
     ],
-    ['Retry-After wins over reset headers', { 'retry-after': '3', 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '1m' }, 3_000],
+    [
+      'Retry-After wins over reset headers',
+      { 'retry-after': '3', 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '1m' },
+      3_000,
+    ],
     ['nothing stated', {}, null],
   ])('%s', (_name, headers, expected) => {
     expect(retryAfterMsFrom(headers, NOW)).toBe(expected);
@@ -298,10 +349,19 @@ describe('rate-limit rests are capped and follow the limit that was hit (issue 1
   it('a successful probe ends a rest at once (and closes the breaker)', () => {
     const clock = new ManualClock();
     const book = new EndpointHealthBook(clock);
-    book.recordFailure('b', new BackendError('rate-limited', '429', { status: 429, retryAfterMs: 120_000 }), 'rate-limited');
+    book.recordFailure(
+      'b',
+      new BackendError('rate-limited', '429', { status: 429, retryAfterMs: 120_000 }),
+      'rate-limited',
+    );
     expect(book.snapshot('b').state).toBe('open');
     book.endRest('b');
-    expect(book.snapshot('b')).toMatchObject({ state: 'closed', restRemainingMs: 0, restCause: null, consecutiveFailures: 0 });
+    expect(book.snapshot('b')).toMatchObject({
+      state: 'closed',
+      restRemainingMs: 0,
+      restCause: null,
+      consecutiveFailures: 0,
+    });
     book.endRest('never-seen');
     expect(book.restRemainingMs('never-seen')).toBe(0);
   });

@@ -114,13 +114,25 @@ describe('fit check', () => {
 describe('hedgePartner', () => {
   const conditions = { windowOf: (e: ResolvedEndpoint) => e.contextWindow, restRemainingMs: () => 0 };
   it('pairs an inline burst primary with the second burst endpoint', () => {
-    const plan = planRoute({ task: 'inline', promptTokens: 100, maxOutputTokens: 64 }, [burst8k, burst32k, long200k], conditions);
+    const plan = planRoute(
+      { task: 'inline', promptTokens: 100, maxOutputTokens: 64 },
+      [burst8k, burst32k, long200k],
+      conditions,
+    );
     expect(hedgePartner('inline', plan)?.id).toBe('burst#1');
   });
   it('never hedges refactors, nor onto the long-context model', () => {
-    const both = planRoute({ task: 'refactor', promptTokens: 100, maxOutputTokens: 64 }, [burst8k, burst32k], conditions);
+    const both = planRoute(
+      { task: 'refactor', promptTokens: 100, maxOutputTokens: 64 },
+      [burst8k, burst32k],
+      conditions,
+    );
     expect(hedgePartner('refactor', both)).toBeNull();
-    const single = planRoute({ task: 'inline', promptTokens: 100, maxOutputTokens: 64 }, [burst8k, long200k], conditions);
+    const single = planRoute(
+      { task: 'inline', promptTokens: 100, maxOutputTokens: 64 },
+      [burst8k, long200k],
+      conditions,
+    );
     expect(hedgePartner('inline', single)).toBeNull();
   });
 });
@@ -133,7 +145,11 @@ describe('ContextWindowBook', () => {
     const book = new ContextWindowBook(
       async (e) => {
         calls += 1;
-        return { contextWindow: e.id === 'burst#0' ? 131_072 : null, source: e.id === 'burst#0' ? 'endpoint' : 'unknown', detail: 'test' };
+        return {
+          contextWindow: e.id === 'burst#0' ? 131_072 : null,
+          source: e.id === 'burst#0' ? 'endpoint' : 'unknown',
+          detail: 'test',
+        };
       },
       (e, info) => detected.push(`${e.id}:${info.contextWindow}`),
     );

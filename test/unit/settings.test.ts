@@ -60,26 +60,31 @@ describe('settings registry vs package.json', () => {
   const prefix = `${SETTINGS_SECTION}.`;
 
   it('has exactly the keys package.json declares', () => {
-    const manifestKeys = Object.keys(properties).filter((key) => key.startsWith(prefix)).sort();
+    const manifestKeys = Object.keys(properties)
+      .filter((key) => key.startsWith(prefix))
+      .sort();
     const registryKeys = settingKeys().map(fullSettingKey).sort();
     expect(registryKeys).toEqual(manifestKeys);
     // Every contributed setting lives under the section.
     expect(Object.keys(properties).filter((key) => !key.startsWith(prefix))).toEqual([]);
   });
 
-  it.each(settingKeys())('%s: type, default, scope, enum and range match the manifest, and it has a description', (key) => {
-    const property = properties[fullSettingKey(key)];
-    expect(property, `package.json lacks ${fullSettingKey(key)}`).toBeDefined();
-    const spec = settingSpec(key);
-    expect(property?.type).toEqual(spec.type);
-    expect(property?.default).toEqual(spec.default);
-    expect(property?.scope ?? 'window').toEqual(spec.scope ?? 'window');
-    expect(property?.enum).toEqual(spec.enum);
-    expect(property?.minimum, 'minimum').toEqual(spec.minimum);
-    expect(property?.maximum, 'maximum').toEqual(spec.maximum);
-    const description = property?.markdownDescription ?? property?.description ?? '';
-    expect(description.length, 'every setting needs a description').toBeGreaterThan(10);
-  });
+  it.each(settingKeys())(
+    '%s: type, default, scope, enum and range match the manifest, and it has a description',
+    (key) => {
+      const property = properties[fullSettingKey(key)];
+      expect(property, `package.json lacks ${fullSettingKey(key)}`).toBeDefined();
+      const spec = settingSpec(key);
+      expect(property?.type).toEqual(spec.type);
+      expect(property?.default).toEqual(spec.default);
+      expect(property?.scope ?? 'window').toEqual(spec.scope ?? 'window');
+      expect(property?.enum).toEqual(spec.enum);
+      expect(property?.minimum, 'minimum').toEqual(spec.minimum);
+      expect(property?.maximum, 'maximum').toEqual(spec.maximum);
+      const description = property?.markdownDescription ?? property?.description ?? '';
+      expect(description.length, 'every setting needs a description').toBeGreaterThan(10);
+    },
+  );
 
   it('the restricted settings are exactly those listed for untrusted workspaces', () => {
     const restricted = settingKeys()
@@ -96,7 +101,10 @@ describe('settings registry vs package.json', () => {
         expect(spec.minimum, key).toBeUndefined();
         continue;
       }
-      expect(typeof spec.minimum === 'number' && typeof spec.maximum === 'number', `${key} needs a minimum and a maximum`).toBe(true);
+      expect(
+        typeof spec.minimum === 'number' && typeof spec.maximum === 'number',
+        `${key} needs a minimum and a maximum`,
+      ).toBe(true);
       expect(spec.default, key).toBeGreaterThanOrEqual(spec.minimum ?? Number.NaN);
       expect(spec.default, key).toBeLessThanOrEqual(spec.maximum ?? Number.NaN);
     }
@@ -131,23 +139,35 @@ describe('userLevelOnly', () => {
     expect(userLevelOnly('backends.longContext', false)).toBe(true);
   });
   it('every restricted setting is user-level only in an untrusted workspace', () => {
-    for (const key of settingKeys()) if (settingSpec(key).restricted === true) expect(userLevelOnly(key, false)).toBe(true);
+    for (const key of settingKeys())
+      if (settingSpec(key).restricted === true) expect(userLevelOnly(key, false)).toBe(true);
   });
 });
 
 /** The keys an untrusted repository could use to break requests or run up costs (issue 14, item 7). */
-const TIMEOUT_KEYS = ['network.headersTimeoutMs', 'network.idleTimeoutMs'] as const satisfies readonly NumberSettingKey[];
-const PER_PROJECT_KEYS = ['repo.maxFileSizeKb', 'repo.maxContextTokens', 'routing.hedgeInline', 'inline.speculativeRequests'] as const satisfies readonly SettingKey[];
+const TIMEOUT_KEYS = [
+  'network.headersTimeoutMs',
+  'network.idleTimeoutMs',
+] as const satisfies readonly NumberSettingKey[];
+const PER_PROJECT_KEYS = [
+  'repo.maxFileSizeKb',
+  'repo.maxContextTokens',
+  'routing.hedgeInline',
+  'inline.speculativeRequests',
+] as const satisfies readonly SettingKey[];
 
 describe('workspace values of sensitive settings', () => {
-  it.each([-1, 0])('a workspace timeout of %d is ignored in an untrusted workspace: the user value (or the default) is used', (value) => {
-    for (const key of TIMEOUT_KEYS) {
-      const unset = settingsFromLevels({ [key]: { workspaceValue: value, workspaceFolderValue: value } }, false);
-      expect(readNumberSetting(unset, key), key).toBe(SETTINGS[key].default);
-      const userSet = settingsFromLevels({ [key]: { globalValue: 45_000, workspaceValue: value } }, false);
-      expect(readNumberSetting(userSet, key), key).toBe(45_000);
-    }
-  });
+  it.each([-1, 0])(
+    'a workspace timeout of %d is ignored in an untrusted workspace: the user value (or the default) is used',
+    (value) => {
+      for (const key of TIMEOUT_KEYS) {
+        const unset = settingsFromLevels({ [key]: { workspaceValue: value, workspaceFolderValue: value } }, false);
+        expect(readNumberSetting(unset, key), key).toBe(SETTINGS[key].default);
+        const userSet = settingsFromLevels({ [key]: { globalValue: 45_000, workspaceValue: value } }, false);
+        expect(readNumberSetting(userSet, key), key).toBe(45_000);
+      }
+    },
+  );
 
   it('timeouts are per machine: a trusted workspace cannot set them either', () => {
     for (const key of TIMEOUT_KEYS) {
@@ -167,7 +187,12 @@ describe('workspace values of sensitive settings', () => {
       expect(resolveSettingValue(key, levels, true), key).toEqual(workspaceValue);
     }
     // A trusted workspace's value is still clamped to the range.
-    expect(readNumberSetting(settingsFromLevels({ 'repo.maxFileSizeKb': { workspaceValue: -1 } }, true), 'repo.maxFileSizeKb')).toBe(1);
+    expect(
+      readNumberSetting(
+        settingsFromLevels({ 'repo.maxFileSizeKb': { workspaceValue: -1 } }, true),
+        'repo.maxFileSizeKb',
+      ),
+    ).toBe(1);
   });
 });
 

@@ -1,7 +1,20 @@
 // The simulator speaks each backend's wire format exactly: checked with plain undici fetch and eventsource-parser.
 import { describe, expect, it } from 'vitest';
 import type { RunningSimulator } from '../../src/sim/simulator';
-import { chatDelta, delay, field, getUrl, lastRequestOf, ndjsonLines, parseRecord, postJson, readTimed, simulatorForFile, sseEvents, testAgent } from './simHelpers';
+import {
+  chatDelta,
+  delay,
+  field,
+  getUrl,
+  lastRequestOf,
+  ndjsonLines,
+  parseRecord,
+  postJson,
+  readTimed,
+  simulatorForFile,
+  sseEvents,
+  testAgent,
+} from './simHelpers';
 
 const agent = testAgent();
 let sim: RunningSimulator;
@@ -22,7 +35,11 @@ const chatBody = (extra: Record<string, unknown> = {}) => ({
 
 describe('OpenAI chat completions', () => {
   it('streams a role-only chunk, content chunks, a finish chunk, a usage chunk and [DONE]', async () => {
-    const response = await postJson(agent, `${sim.baseUrl}/v1/chat/completions`, chatBody({ stream_options: { include_usage: true } }));
+    const response = await postJson(
+      agent,
+      `${sim.baseUrl}/v1/chat/completions`,
+      chatBody({ stream_options: { include_usage: true } }),
+    );
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     const events = sseEvents(await readTimed(response.body));
@@ -50,13 +67,23 @@ describe('OpenAI chat completions', () => {
       expect(field(chunk, 'choices', 0, 'finish_reason')).toBeNull();
       expect(String(field(chunk, 'choices', 0, 'delta', 'content')).length).toBeGreaterThan(0);
     }
-    const text = events.slice(1, -3).map((event) => chatDelta(event.data)).join('');
+    const text = events
+      .slice(1, -3)
+      .map((event) => chatDelta(event.data))
+      .join('');
     expect(text).toBe(lastRequest().textWritten);
-    expect(lastRequest()).toMatchObject({ protocol: 'openai-chat', tokensWritten: 20, outcome: 'completed', finishReason: 'length' });
+    expect(lastRequest()).toMatchObject({
+      protocol: 'openai-chat',
+      tokensWritten: 20,
+      outcome: 'completed',
+      finishReason: 'length',
+    });
   });
 
   it('puts the role in the first content chunk when the role-only chunk is off', async () => {
-    const response = await postJson(agent, `${sim.baseUrl}/v1/chat/completions`, chatBody(), { 'x-sim-role-chunk': '0' });
+    const response = await postJson(agent, `${sim.baseUrl}/v1/chat/completions`, chatBody(), {
+      'x-sim-role-chunk': '0',
+    });
     const events = sseEvents(await readTimed(response.body));
     const first = parseRecord(events[0]?.data ?? '');
     expect(field(first, 'choices', 0, 'delta', 'role')).toBe('assistant');
@@ -64,14 +91,21 @@ describe('OpenAI chat completions', () => {
   });
 
   it('sends no usage chunk unless the client asks for it and usage is enabled', async () => {
-    const notAsked = sseEvents(await readTimed((await postJson(agent, `${sim.baseUrl}/v1/chat/completions`, chatBody())).body));
+    const notAsked = sseEvents(
+      await readTimed((await postJson(agent, `${sim.baseUrl}/v1/chat/completions`, chatBody())).body),
+    );
     expect(notAsked.some((event) => event.data.includes('"usage"'))).toBe(false);
     const disabled = sseEvents(
       await readTimed(
         (
-          await postJson(agent, `${sim.baseUrl}/v1/chat/completions`, chatBody({ stream_options: { include_usage: true } }), {
-            'x-sim-usage': '0',
-          })
+          await postJson(
+            agent,
+            `${sim.baseUrl}/v1/chat/completions`,
+            chatBody({ stream_options: { include_usage: true } }),
+            {
+              'x-sim-usage': '0',
+            },
+          )
         ).body,
       ),
     );
@@ -89,19 +123,32 @@ describe('OpenAI chat completions', () => {
   });
 
   it('fences a chat answer with one sentence before it, or sends plain code when asked', async () => {
-    const fenced = await postJson(agent, `${sim.baseUrl}/v1/chat/completions`, chatBody({ stream: false, max_tokens: 60 }));
+    const fenced = await postJson(
+      agent,
+      `${sim.baseUrl}/v1/chat/completions`,
+      chatBody({ stream: false, max_tokens: 60 }),
+    );
     const fencedText = String(field(parseRecord(await fenced.text()), 'choices', 0, 'message', 'content'));
     expect(fencedText).toMatch(/^[A-Z][^\n]*[.:]\n\n```ts\n/);
-    const plain = await postJson(agent, `${sim.baseUrl}/v1/chat/completions`, chatBody({ stream: false, max_tokens: 60 }), {
-      'x-sim-chat-style': 'plain',
-    });
+    const plain = await postJson(
+      agent,
+      `${sim.baseUrl}/v1/chat/completions`,
+      chatBody({ stream: false, max_tokens: 60 }),
+      {
+        'x-sim-chat-style': 'plain',
+      },
+    );
     const plainText = String(field(parseRecord(await plain.text()), 'choices', 0, 'message', 'content'));
     expect(plainText).not.toContain('```');
     expect(plainText).toMatch(/function|class|const|=>/);
   });
 
   it('ends with finish_reason stop at a stop string', async () => {
-    const response = await postJson(agent, `${sim.baseUrl}/v1/chat/completions`, chatBody({ max_tokens: 500, stop: ['\n\n'] }));
+    const response = await postJson(
+      agent,
+      `${sim.baseUrl}/v1/chat/completions`,
+      chatBody({ max_tokens: 500, stop: ['\n\n'] }),
+    );
     const events = sseEvents(await readTimed(response.body));
     const chunks = events.slice(0, -1).map((event) => parseRecord(event.data));
     expect(field(chunks.at(-1), 'choices', 0, 'finish_reason')).toBe('stop');
@@ -118,7 +165,9 @@ describe('provider timings on the OpenAI finish chunk', () => {
       'x-sim-tokens-per-sec': '2000',
     });
     const events = sseEvents(await readTimed(response.body)).filter((event) => event.data !== '[DONE]');
-    const chunk = events.map((event) => parseRecord(event.data)).find((data) => field(data, 'choices', 0, 'finish_reason') !== null);
+    const chunk = events
+      .map((event) => parseRecord(event.data))
+      .find((data) => field(data, 'choices', 0, 'finish_reason') !== null);
     if (chunk === undefined) throw new Error('no finish chunk');
     return chunk;
   }
@@ -216,8 +265,17 @@ describe('llama.cpp', () => {
     expect(field(last, 'stop')).toBe(true);
     expect(field(last, 'content')).toBe('');
     expect(field(last, 'stop_type')).toBe('limit');
-    for (const key of ['prompt_n', 'prompt_ms', 'prompt_per_token_ms', 'prompt_per_second', 'predicted_n', 'predicted_ms',
-      'predicted_per_token_ms', 'predicted_per_second', 'cache_n']) {
+    for (const key of [
+      'prompt_n',
+      'prompt_ms',
+      'prompt_per_token_ms',
+      'prompt_per_second',
+      'predicted_n',
+      'predicted_ms',
+      'predicted_per_token_ms',
+      'predicted_per_second',
+      'cache_n',
+    ]) {
       expect(typeof field(last, 'timings', key)).toBe('number');
     }
     expect(field(last, 'timings', 'predicted_n')).toBe(8);
@@ -227,9 +285,13 @@ describe('llama.cpp', () => {
 
   it('reports eos when the text ends before n_predict, and counts the cached prompt prefix', async () => {
     const body = { prompt: 'fn main() {\n    let mut total = 0;\n', n_predict: 200, stream: true };
-    await readTimed((await postJson(agent, `${sim.baseUrl}/completion`, body, { 'x-sim-completion-tokens': '6' })).body);
+    await readTimed(
+      (await postJson(agent, `${sim.baseUrl}/completion`, body, { 'x-sim-completion-tokens': '6' })).body,
+    );
     const events = sseEvents(
-      await readTimed((await postJson(agent, `${sim.baseUrl}/completion`, body, { 'x-sim-completion-tokens': '6' })).body),
+      await readTimed(
+        (await postJson(agent, `${sim.baseUrl}/completion`, body, { 'x-sim-completion-tokens': '6' })).body,
+      ),
     );
     const last = parseRecord(events.at(-1)?.data ?? '');
     expect(last['stop_type']).toBe('eos');
@@ -286,7 +348,14 @@ describe('Ollama', () => {
 
   it('answers stream: false with one object, and shows the context length in /api/show', async () => {
     const whole = parseRecord(
-      await (await postJson(agent, `${sim.baseUrl}/api/generate`, { model: 'm', prompt: 'x', stream: false, options: { num_predict: 3 } })).text(),
+      await (
+        await postJson(agent, `${sim.baseUrl}/api/generate`, {
+          model: 'm',
+          prompt: 'x',
+          stream: false,
+          options: { num_predict: 3 },
+        })
+      ).text(),
     );
     expect(whole).toMatchObject({ done: true, eval_count: 3 });
     const show = parseRecord(await (await postJson(agent, `${sim.baseUrl}/api/show`, { model: 'm' })).text());
@@ -301,7 +370,13 @@ describe('Anthropic messages', () => {
     const response = await postJson(
       agent,
       `${sim.baseUrl}/v1/messages`,
-      { model: 'claude-x', max_tokens: 9, stream: true, system: 'Be brief.', messages: [{ role: 'user', content: 'refactor' }] },
+      {
+        model: 'claude-x',
+        max_tokens: 9,
+        stream: true,
+        system: 'Be brief.',
+        messages: [{ role: 'user', content: 'refactor' }],
+      },
       { 'anthropic-version': '2023-06-01' },
     );
     const events = sseEvents(await readTimed(response.body));
@@ -330,9 +405,15 @@ describe('Anthropic messages', () => {
     );
     const events = sseEvents(await readTimed(response.body));
     expect(field(parseRecord(events.at(-2)?.data ?? ''), 'delta', 'stop_reason')).toBe('end_turn');
-    const missing = await postJson(agent, `${sim.baseUrl}/v1/messages`, { model: 'c', messages: [{ role: 'user', content: 'hi' }] });
+    const missing = await postJson(agent, `${sim.baseUrl}/v1/messages`, {
+      model: 'c',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(missing.status).toBe(400);
-    expect(parseRecord(await missing.text())).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+    expect(parseRecord(await missing.text())).toMatchObject({
+      type: 'error',
+      error: { type: 'invalid_request_error' },
+    });
   });
 });
 
@@ -389,7 +470,14 @@ describe('request handling', () => {
   });
 
   it('logs the body with keys redacted from the headers', async () => {
-    await (await postJson(agent, `${sim.baseUrl}/v1/completions`, { prompt: 'MARKER-123', max_tokens: 1 }, { authorization: 'Bearer sk-secret' })).text();
+    await (
+      await postJson(
+        agent,
+        `${sim.baseUrl}/v1/completions`,
+        { prompt: 'MARKER-123', max_tokens: 1 },
+        { authorization: 'Bearer sk-secret' },
+      )
+    ).text();
     const entry = lastRequest();
     expect(JSON.stringify(entry.body)).toContain('MARKER-123');
     expect(entry.headers['authorization']).toBe('[redacted]');

@@ -4,7 +4,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../src/core/logger';
 import { startSimulator } from '../../src/sim/simulator';
-import { SimulatedBackends, WorkspaceCodeTexts, type CodeDocument, type CodeUri, type CodeWorkspace } from '../../src/vscode/simulatedBackends';
+import {
+  SimulatedBackends,
+  WorkspaceCodeTexts,
+  type CodeDocument,
+  type CodeUri,
+  type CodeWorkspace,
+} from '../../src/vscode/simulatedBackends';
 import { field, parseRecord, postJson, testAgent } from './simHelpers';
 
 class FakeUri implements CodeUri {
@@ -95,7 +101,11 @@ describe('WorkspaceCodeTexts', () => {
     expect(first).toEqual(['the unsaved text in the editor\n']);
     await until(() => texts.texts() !== first);
     const loaded = texts.texts();
-    expect([...loaded].sort()).toEqual(['def b():\n    return 2\n', 'export const a = 1;\n', 'the unsaved text in the editor\n']);
+    expect([...loaded].sort()).toEqual([
+      'def b():\n    return 2\n',
+      'export const a = 1;\n',
+      'the unsaved text in the editor\n',
+    ]);
     expect(texts.texts()).toBe(loaded);
     // Secrets, dependencies and big files are judged before reading; only the binary one had to be read to be known.
     expect(fake.read.sort()).toEqual(['/ws/src/a.ts', '/ws/src/b.py', '/ws/src/blob.ts']);
@@ -140,20 +150,40 @@ describe('WorkspaceCodeTexts', () => {
 
 describe('SimulatedBackends', () => {
   it('the burst server continues the code texts it is given; the long-context one does not', async () => {
-    const code = Array.from({ length: 40 }, (_, n) => `export function step${n}(input: number): number {\n  return input * ${n} + 1;\n}\n`).join('\n');
+    const code = Array.from(
+      { length: 40 },
+      (_, n) => `export function step${n}(input: number): number {\n  return input * ${n} + 1;\n}\n`,
+    ).join('\n');
     let calls = 0;
-    const backends = new SimulatedBackends(silentLogger, () => {
-      calls += 1;
-      return [code];
-    }, () => startSimulator);
+    const backends = new SimulatedBackends(
+      silentLogger,
+      () => {
+        calls += 1;
+        return [code];
+      },
+      () => startSimulator,
+    );
     const agent = testAgent();
     try {
       const [burst, longContext] = await backends.start({ tokensPerSecond: 20_000, ttftMs: 1 });
       // Asked once at start, so that a reader can begin before the first suggestion.
       expect(calls).toBe(1);
       const cursor = code.indexOf('  return input * 25');
-      const body = { model: 'm', prompt: `// Path: src/steps.ts\n${code.slice(0, cursor)}`, suffix: code.slice(cursor + 40), max_tokens: 10 };
-      const answer = async (baseUrl: string | undefined) => String(field(parseRecord(await (await postJson(agent, `${baseUrl ?? ''}/completions`, body)).text()), 'choices', 0, 'text'));
+      const body = {
+        model: 'm',
+        prompt: `// Path: src/steps.ts\n${code.slice(0, cursor)}`,
+        suffix: code.slice(cursor + 40),
+        max_tokens: 10,
+      };
+      const answer = async (baseUrl: string | undefined) =>
+        String(
+          field(
+            parseRecord(await (await postJson(agent, `${baseUrl ?? ''}/completions`, body)).text()),
+            'choices',
+            0,
+            'text',
+          ),
+        );
       const continued = await answer(burst?.target.baseUrl);
       expect(continued.length).toBeGreaterThan(10);
       expect(code.slice(cursor).startsWith(continued)).toBe(true);

@@ -77,7 +77,9 @@ describe('sim CLI', () => {
     expect(response.status).toBe(200);
     await response.text();
     await cli.waitForLines(3);
-    expect(cli.lines[2]).toMatch(/^#1 POST \/v1\/completions openai-completions 200 stream, ttft [\d.]+ ms, 5\/5 tokens/);
+    expect(cli.lines[2]).toMatch(
+      /^#1 POST \/v1\/completions openai-completions 200 stream, ttft [\d.]+ ms, 5\/5 tokens/,
+    );
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
   }, 30_000);
@@ -89,7 +91,12 @@ describe('sim CLI', () => {
     const unauthorized = await postJson(agent, `${baseUrl}/v1/completions`, { prompt: 'x' });
     expect(unauthorized.status).toBe(401);
     await unauthorized.text();
-    const failing = await postJson(agent, `${baseUrl}/v1/completions`, { prompt: 'x' }, { authorization: 'Bearer k-123' });
+    const failing = await postJson(
+      agent,
+      `${baseUrl}/v1/completions`,
+      { prompt: 'x' },
+      { authorization: 'Bearer k-123' },
+    );
     expect(failing.status).toBe(503);
     await failing.text();
     cli.child.kill('SIGINT');
@@ -97,16 +104,35 @@ describe('sim CLI', () => {
   }, 30_000);
 
   it('--slots 1 queues the second request and its log line says how long it waited; --ignore-stops ignores the cap', async () => {
-    const cli = startCli(['--port', '0', '--ttft-ms', '1', '--tokens-per-sec', '1000', '--slots', '1', '--ignore-stops', '--completion-tokens', '30']);
+    const cli = startCli([
+      '--port',
+      '0',
+      '--ttft-ms',
+      '1',
+      '--tokens-per-sec',
+      '1000',
+      '--slots',
+      '1',
+      '--ignore-stops',
+      '--completion-tokens',
+      '30',
+    ]);
     await cli.waitForLines(1);
     const baseUrl = cli.lines[0] ?? '';
     // 30 tokens at 50 tok/s hold the slot for 0.6 s, long after the second request has arrived.
-    const first = await postJson(agent, `${baseUrl}/v1/completions`, { prompt: 'x', max_tokens: 5, stream: true }, { 'x-sim-tokens-per-sec': '50' });
+    const first = await postJson(
+      agent,
+      `${baseUrl}/v1/completions`,
+      { prompt: 'x', max_tokens: 5, stream: true },
+      { 'x-sim-tokens-per-sec': '50' },
+    );
     const second = await postJson(agent, `${baseUrl}/v1/completions`, { prompt: 'y', max_tokens: 5, stream: true });
     await Promise.all([first.text(), second.text()]);
     await cli.waitForLines(4);
     const logged = cli.lines.slice(2, 4).join('\n');
-    expect(logged).toMatch(/#1 POST \/v1\/completions openai-completions 200 stream, ttft [\d.]+ ms, 30\/30 tokens at [\d.]+ tok\/s, finish stop/);
+    expect(logged).toMatch(
+      /#1 POST \/v1\/completions openai-completions 200 stream, ttft [\d.]+ ms, 30\/30 tokens at [\d.]+ tok\/s, finish stop/,
+    );
     expect(logged).toMatch(/#2 POST .* ttft [\d.]+ ms \(waited [\d.]+ ms for slot 0\), 30\/30 tokens/);
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
@@ -115,12 +141,29 @@ describe('sim CLI', () => {
   it('--continuation true --continuation-dir DIR answers with the text that follows the prefix in a file there', async () => {
     const dir = join(outDir, 'workspace');
     mkdirSync(dir, { recursive: true });
-    const code = Array.from({ length: 30 }, (_, n) => `export const value${n} = compute(${n}, 'item ${n}');\n`).join('');
+    const code = Array.from({ length: 30 }, (_, n) => `export const value${n} = compute(${n}, 'item ${n}');\n`).join(
+      '',
+    );
     writeFileSync(join(dir, 'values.ts'), code);
-    const cli = startCli(['--port', '0', '--ttft-ms', '1', '--tokens-per-sec', '20000', '--continuation', 'true', '--continuation-dir', dir, '--quiet']);
+    const cli = startCli([
+      '--port',
+      '0',
+      '--ttft-ms',
+      '1',
+      '--tokens-per-sec',
+      '20000',
+      '--continuation',
+      'true',
+      '--continuation-dir',
+      dir,
+      '--quiet',
+    ]);
     await cli.waitForLines(1);
     const cursor = code.indexOf('export const value20');
-    const response = await postJson(agent, `${cli.lines[0] ?? ''}/v1/completions`, { prompt: code.slice(0, cursor), max_tokens: 12 });
+    const response = await postJson(agent, `${cli.lines[0] ?? ''}/v1/completions`, {
+      prompt: code.slice(0, cursor),
+      max_tokens: 12,
+    });
     const text = String(field(parseRecord(await response.text()), 'choices', 0, 'text'));
     expect(text.length).toBeGreaterThan(10);
     expect(code.slice(cursor).startsWith(text)).toBe(true);
@@ -132,15 +175,19 @@ describe('sim CLI', () => {
     [['--continuation', 'mixed:2', '--continuation-dir', '.'], 'mixed:P with 0 <= P <= 1'],
     [['--continuation', 'true'], '--continuation needs --continuation-dir'],
     [['--slots', '0'], '--slots needs a number >= 1'],
-  ])('exits 2 on %j', async (args, message) => {
-    const cli = startCli(args);
-    let stderr = '';
-    cli.child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    expect(await cli.exited).toBe(2);
-    expect(stderr).toContain(message);
-  }, 30_000);
+  ])(
+    'exits 2 on %j',
+    async (args, message) => {
+      const cli = startCli(args);
+      let stderr = '';
+      cli.child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString('utf8');
+      });
+      expect(await cli.exited).toBe(2);
+      expect(stderr).toContain(message);
+    },
+    30_000,
+  );
 
   it('exits 2 with a message on a bad flag', async () => {
     const cli = startCli(['--fault', 'explode']);

@@ -17,7 +17,18 @@ import {
 } from '../../src/sim/continuation';
 import { readContinuationDir } from '../../src/sim/continuationFiles';
 import { startSimulator, type RunningSimulator } from '../../src/sim/simulator';
-import { chatDelta, field, lastRequestOf, ndjsonLines, parseRecord, postJson, readTimed, simulatorForFile, sseEvents, testAgent } from './simHelpers';
+import {
+  chatDelta,
+  field,
+  lastRequestOf,
+  ndjsonLines,
+  parseRecord,
+  postJson,
+  readTimed,
+  simulatorForFile,
+  sseEvents,
+  testAgent,
+} from './simHelpers';
 
 /** A source file of `count` functions; `seed` makes each file's names its own, while `}` and `return` lines repeat everywhere. */
 function sourceFile(seed: number, count: number): string {
@@ -59,9 +70,12 @@ describe('parseContinuation', () => {
     expect(parseContinuation(formatContinuation(parsed))).toEqual(parsed);
   });
 
-  it.each(['', 'TRUE', 'right', 'mixed', 'mixed:', 'mixed:1.5', 'mixed:-0.1', 'mixed:abc', 'true:1'])('rejects %j', (spec) => {
-    expect(parseContinuation(spec)).toBeNull();
-  });
+  it.each(['', 'TRUE', 'right', 'mixed', 'mixed:', 'mixed:1.5', 'mixed:-0.1', 'mixed:abc', 'true:1'])(
+    'rejects %j',
+    (spec) => {
+      expect(parseContinuation(spec)).toBeNull();
+    },
+  );
 });
 
 describe('ContinuationIndex.find', () => {
@@ -70,7 +84,10 @@ describe('ContinuationIndex.find', () => {
 
   it('continues after the prefix, ignoring a header before it, from inside a line or at a line start', () => {
     const index = indexOf([a, b]);
-    for (const at of [b.indexOf('  return shared(scaled, \'compute2x17\')') + 9, b.indexOf('export function compute2x20')]) {
+    for (const at of [
+      b.indexOf("  return shared(scaled, 'compute2x17')") + 9,
+      b.indexOf('export function compute2x20'),
+    ]) {
       const prefix = `// Related: src/other.ts\n// const unrelated = 1;\n${b.slice(0, at)}`;
       const match = index.find(prefix);
       expect(match).toMatchObject({ fileIndex: 1, offset: at });
@@ -123,7 +140,7 @@ describe('ContinuationIndex.find', () => {
     expect(prefixOfPrompt(`<PRE> ${prefix} <SUF>${suffix} <MID>`)).toBe(prefix);
     expect(prefixOfPrompt(`[SUFFIX]${suffix}[PREFIX]${prefix}`)).toBe(prefix);
     // Code that only mentions the markers is taken as it is.
-    const mentions = "const fim = `<|fim_prefix|>${prefix}<|fim_suffix|>${suffix}<|fim_middle|>`;\nconst next = ";
+    const mentions = 'const fim = `<|fim_prefix|>${prefix}<|fim_suffix|>${suffix}<|fim_middle|>`;\nconst next = ';
     expect(prefixOfPrompt(mentions)).toBe(mentions);
     expect(indexOf([b]).find(prefixOfPrompt(template))?.offset).toBe(prefix.length);
   });
@@ -184,7 +201,7 @@ describe('wrong and mixed', () => {
   const files = [sourceFile(3, 40), sourceFile(4, 40)];
   const index = indexOf(files);
 
-  it('wrong never starts with the true continuation\'s first non-blank character, and keeps its leading whitespace', () => {
+  it("wrong never starts with the true continuation's first non-blank character, and keeps its leading whitespace", () => {
     const text = files[0] ?? '';
     let checked = 0;
     for (let at = 3000; at < text.length - 100; at += 211) {
@@ -197,7 +214,9 @@ describe('wrong and mixed', () => {
       expect(firstChar(wrong)).toBeDefined();
       const leading = truth.slice(0, truth.search(FIRST_NON_BLANK));
       expect(wrong.startsWith(leading)).toBe(true);
-      expect(continuationCompletion({ kind: 'true' }, index, { prefix, promptText: prefix })).toBe(truth.slice(0, 11_000));
+      expect(continuationCompletion({ kind: 'true' }, index, { prefix, promptText: prefix })).toBe(
+        truth.slice(0, 11_000),
+      );
       checked += 1;
     }
     expect(checked).toBeGreaterThan(20);
@@ -217,18 +236,26 @@ describe('wrong and mixed', () => {
 
   it('mixed:P picks true for about a share P of prompts, the same way every time', () => {
     const prompts = Array.from({ length: 2000 }, (_, n) => `const value${n} = compute(${n * 7});\n`);
-    const share = (trueShare: number) => prompts.filter((prompt) => picksTrue({ kind: 'mixed', trueShare }, prompt)).length / prompts.length;
+    const share = (trueShare: number) =>
+      prompts.filter((prompt) => picksTrue({ kind: 'mixed', trueShare }, prompt)).length / prompts.length;
     expect(share(0)).toBe(0);
     expect(share(1)).toBe(1);
     expect(share(0.3)).toBeGreaterThan(0.25);
     expect(share(0.3)).toBeLessThan(0.35);
     for (const prompt of prompts.slice(0, 50)) {
-      expect(picksTrue({ kind: 'mixed', trueShare: 0.5 }, prompt)).toBe(picksTrue({ kind: 'mixed', trueShare: 0.5 }, prompt));
+      expect(picksTrue({ kind: 'mixed', trueShare: 0.5 }, prompt)).toBe(
+        picksTrue({ kind: 'mixed', trueShare: 0.5 }, prompt),
+      );
     }
   });
 
   it('answers null when nothing matches, so that the simulator falls back to its default', () => {
-    expect(continuationCompletion({ kind: 'true' }, index, { prefix: 'nothing like this is in the files, not even close!\n', promptText: 'x' })).toBeNull();
+    expect(
+      continuationCompletion({ kind: 'true' }, index, {
+        prefix: 'nothing like this is in the files, not even close!\n',
+        promptText: 'x',
+      }),
+    ).toBeNull();
   });
 });
 
@@ -260,9 +287,13 @@ describe('the simulator with continuations', () => {
   const files: readonly string[] = [other, file];
   const agent = testAgent();
   let sim: RunningSimulator;
-  simulatorForFile({ ttftMs: 1, tokensPerSec: 20_000, continuation: 'true', continuationFiles: () => files }, agent, (running) => {
-    sim = running;
-  });
+  simulatorForFile(
+    { ttftMs: 1, tokensPerSec: 20_000, continuation: 'true', continuationFiles: () => files },
+    agent,
+    (running) => {
+      sim = running;
+    },
+  );
 
   const at = file.indexOf(`  if (scaled > ${5 * 10 + 17})`);
   const prefix = `// src/other.ts\n${file.slice(0, at)}`;
@@ -271,9 +302,12 @@ describe('the simulator with continuations', () => {
   it.each([
     ['/v1/completions', { prompt: prefix, suffix, max_tokens: 30, stream: true }],
     ['/infill', { input_prefix: prefix, input_suffix: suffix, n_predict: 30, stream: true }],
-    ['/completion', { prompt: `<|fim_prefix|>${prefix}<|fim_suffix|>${suffix}<|fim_middle|>`, n_predict: 30, stream: true }],
+    [
+      '/completion',
+      { prompt: `<|fim_prefix|>${prefix}<|fim_suffix|>${suffix}<|fim_middle|>`, n_predict: 30, stream: true },
+    ],
     ['/api/generate', { model: 'm', prompt: prefix, suffix, options: { num_predict: 30 } }],
-  ])('%s streams the file\'s own continuation', async (path, body) => {
+  ])("%s streams the file's own continuation", async (path, body) => {
     const response = await postJson(agent, `${sim.baseUrl}${path}`, body);
     expect(response.status).toBe(200);
     await response.text();
@@ -285,7 +319,12 @@ describe('the simulator with continuations', () => {
 
   it('x-sim-continuation picks the mode per request: wrong differs at the first non-blank character, none is the default', async () => {
     const ask = async (mode: string) => {
-      const response = await postJson(agent, `${sim.baseUrl}/v1/completions`, { prompt: prefix, suffix, max_tokens: 20, stream: true }, { 'x-sim-continuation': mode });
+      const response = await postJson(
+        agent,
+        `${sim.baseUrl}/v1/completions`,
+        { prompt: prefix, suffix, max_tokens: 20, stream: true },
+        { 'x-sim-continuation': mode },
+      );
       expect(response.status).toBe(200);
       return sseEvents(await readTimed(response.body))
         .filter((event) => event.data !== '[DONE]')
@@ -301,7 +340,12 @@ describe('the simulator with continuations', () => {
     expect(file.slice(at).startsWith(truth)).toBe(true);
     expect(await ask('mixed:1')).toBe(truth);
     expect(await ask('mixed:0')).toBe(wrong);
-    const bad = await postJson(agent, `${sim.baseUrl}/v1/completions`, { prompt: 'x' }, { 'x-sim-continuation': 'sometimes' });
+    const bad = await postJson(
+      agent,
+      `${sim.baseUrl}/v1/completions`,
+      { prompt: 'x' },
+      { 'x-sim-continuation': 'sometimes' },
+    );
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain('x-sim-continuation');
   });
@@ -311,8 +355,16 @@ describe('the simulator with continuations', () => {
     for (let cut = 0; cut < 16; cut++) {
       const cursor = file.indexOf('  return scaled;', 1500 + cut * 300);
       const body = { prompt: file.slice(0, cursor), max_tokens: 8, stream: false };
-      const first = parseRecord(await (await postJson(agent, `${sim.baseUrl}/v1/completions`, body, { 'x-sim-continuation': 'mixed:0.5' })).text());
-      const again = parseRecord(await (await postJson(agent, `${sim.baseUrl}/v1/completions`, body, { 'x-sim-continuation': 'mixed:0.5' })).text());
+      const first = parseRecord(
+        await (
+          await postJson(agent, `${sim.baseUrl}/v1/completions`, body, { 'x-sim-continuation': 'mixed:0.5' })
+        ).text(),
+      );
+      const again = parseRecord(
+        await (
+          await postJson(agent, `${sim.baseUrl}/v1/completions`, body, { 'x-sim-continuation': 'mixed:0.5' })
+        ).text(),
+      );
       const text = String(field(first, 'choices', 0, 'text'));
       expect(field(again, 'choices', 0, 'text')).toBe(text);
       outcomes.push(file.slice(cursor).startsWith(text));
@@ -322,13 +374,24 @@ describe('the simulator with continuations', () => {
   });
 
   it('leaves chat alone, falls back to the default when nothing matches, and completionFor still wins', async () => {
-    const chat = await postJson(agent, `${sim.baseUrl}/v1/chat/completions`, { messages: [{ role: 'user', content: prefix }], max_tokens: 12, stream: true });
-    const chatText = sseEvents(await readTimed(chat.body)).filter((event) => event.data !== '[DONE]').map((event) => chatDelta(event.data)).join('');
+    const chat = await postJson(agent, `${sim.baseUrl}/v1/chat/completions`, {
+      messages: [{ role: 'user', content: prefix }],
+      max_tokens: 12,
+      stream: true,
+    });
+    const chatText = sseEvents(await readTimed(chat.body))
+      .filter((event) => event.data !== '[DONE]')
+      .map((event) => chatDelta(event.data))
+      .join('');
     expect(chatText.startsWith('Here is')).toBe(true);
     const unmatched = { prompt: 'a prompt that is in none of the files, long enough to count\n', max_tokens: 10 };
     const withMode = await postJson(agent, `${sim.baseUrl}/v1/completions`, unmatched);
-    const withoutMode = await postJson(agent, `${sim.baseUrl}/v1/completions`, unmatched, { 'x-sim-continuation': 'none' });
-    expect(field(parseRecord(await withMode.text()), 'choices', 0, 'text')).toBe(field(parseRecord(await withoutMode.text()), 'choices', 0, 'text'));
+    const withoutMode = await postJson(agent, `${sim.baseUrl}/v1/completions`, unmatched, {
+      'x-sim-continuation': 'none',
+    });
+    expect(field(parseRecord(await withMode.text()), 'choices', 0, 'text')).toBe(
+      field(parseRecord(await withoutMode.text()), 'choices', 0, 'text'),
+    );
     sim.setDefaults({ completionFor: () => 'chosen by the test' });
     try {
       const ollama = await postJson(agent, `${sim.baseUrl}/api/generate`, { model: 'm', prompt: prefix });

@@ -2,7 +2,20 @@
 // a garbage event, a character split across writes; plus context-too-long, API keys and a client that leaves.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../../src/sim/simulator';
-import { delay, field, getUrl, lastRequestOf, parseRecord, postJson, rawPost, readTimed, simulatorForFile, sseEvents, testAgent, type TimedChunk } from './simHelpers';
+import {
+  delay,
+  field,
+  getUrl,
+  lastRequestOf,
+  parseRecord,
+  postJson,
+  rawPost,
+  readTimed,
+  simulatorForFile,
+  sseEvents,
+  testAgent,
+  type TimedChunk,
+} from './simHelpers';
 
 const agent = testAgent();
 let sim: RunningSimulator;
@@ -16,7 +29,9 @@ const lastRequest = () => lastRequestOf(sim);
 const completionsBody = { model: 'm', prompt: 'function parse(', max_tokens: 40, stream: true };
 
 /** Reads a body until it ends or fails, keeping what arrived. */
-async function readUntilError(body: AsyncIterable<Uint8Array> | null): Promise<{ chunks: TimedChunk[]; error: unknown }> {
+async function readUntilError(
+  body: AsyncIterable<Uint8Array> | null,
+): Promise<{ chunks: TimedChunk[]; error: unknown }> {
   const chunks: TimedChunk[] = [];
   if (body === null) return { chunks, error: null };
   try {
@@ -36,13 +51,20 @@ function completionTexts(chunks: readonly TimedChunk[]): string[] {
 
 describe('status faults', () => {
   it('429 carries Retry-After and a Cerebras-style reset header, in each API family shape', async () => {
-    const openai = await postJson(agent, `${sim.baseUrl}/v1/chat/completions`, { messages: [{ role: 'user', content: 'x' }] }, {
-      'x-sim-fault': '429',
-    });
+    const openai = await postJson(
+      agent,
+      `${sim.baseUrl}/v1/chat/completions`,
+      { messages: [{ role: 'user', content: 'x' }] },
+      {
+        'x-sim-fault': '429',
+      },
+    );
     expect(openai.status).toBe(429);
     expect(openai.headers.get('retry-after')).toBe('2');
     expect(openai.headers.get('x-ratelimit-reset-tokens-minute')).toBe('2');
-    expect(parseRecord(await openai.text())).toMatchObject({ error: { type: 'rate_limit_error', code: 'rate_limit_exceeded' } });
+    expect(parseRecord(await openai.text())).toMatchObject({
+      error: { type: 'rate_limit_error', code: 'rate_limit_exceeded' },
+    });
 
     const anthropic = await postJson(
       agent,
@@ -53,7 +75,12 @@ describe('status faults', () => {
     expect(anthropic.headers.get('retry-after')).toBe('7');
     expect(parseRecord(await anthropic.text())).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
 
-    const ollama = await postJson(agent, `${sim.baseUrl}/api/generate`, { model: 'm', prompt: 'x' }, { 'x-sim-fault': '429' });
+    const ollama = await postJson(
+      agent,
+      `${sim.baseUrl}/api/generate`,
+      { model: 'm', prompt: 'x' },
+      { 'x-sim-fault': '429' },
+    );
     expect(ollama.status).toBe(429);
     expect(typeof parseRecord(await ollama.text())['error']).toBe('string');
     expect(lastRequest()).toMatchObject({ status: 429, outcome: 'error', tokensWritten: 0 });
@@ -63,7 +90,12 @@ describe('status faults', () => {
     const openai = await postJson(agent, `${sim.baseUrl}/v1/completions`, completionsBody, { 'x-sim-fault': '500' });
     expect(openai.status).toBe(500);
     expect(parseRecord(await openai.text())).toMatchObject({ error: { type: 'server_error' } });
-    const llama = await postJson(agent, `${sim.baseUrl}/infill`, { input_prefix: 'x', stream: true }, { 'x-sim-fault': '503' });
+    const llama = await postJson(
+      agent,
+      `${sim.baseUrl}/infill`,
+      { input_prefix: 'x', stream: true },
+      { 'x-sim-fault': '503' },
+    );
     expect(llama.status).toBe(503);
     expect(parseRecord(await llama.text())).toMatchObject({ error: { code: 503, type: 'unavailable_error' } });
   });
@@ -74,7 +106,12 @@ describe('status faults', () => {
       const failing = await postJson(agent, `${sim.baseUrl}/v1/completions`, completionsBody);
       expect(failing.status).toBe(500);
       await failing.text();
-      const healthy = await postJson(agent, `${sim.baseUrl}/v1/completions`, { ...completionsBody, stream: false }, { 'x-sim-fault': 'none' });
+      const healthy = await postJson(
+        agent,
+        `${sim.baseUrl}/v1/completions`,
+        { ...completionsBody, stream: false },
+        { 'x-sim-fault': 'none' },
+      );
       expect(healthy.status).toBe(200);
       await healthy.text();
     } finally {
@@ -85,7 +122,9 @@ describe('status faults', () => {
 
 describe('stream faults', () => {
   it('disconnect:N destroys the socket after exactly N tokens', async () => {
-    const response = await postJson(agent, `${sim.baseUrl}/v1/completions`, completionsBody, { 'x-sim-fault': 'disconnect:5' });
+    const response = await postJson(agent, `${sim.baseUrl}/v1/completions`, completionsBody, {
+      'x-sim-fault': 'disconnect:5',
+    });
     expect(response.status).toBe(200);
     const { chunks, error } = await readUntilError(response.body);
     expect(error).not.toBeNull();
@@ -95,10 +134,15 @@ describe('stream faults', () => {
   });
 
   it('disconnect:N with several tokens per event still cuts after N tokens', async () => {
-    const response = await postJson(agent, `${sim.baseUrl}/infill`, { input_prefix: 'x', n_predict: 40, stream: true }, {
-      'x-sim-fault': 'disconnect:6',
-      'x-sim-tokens-per-event': '4',
-    });
+    const response = await postJson(
+      agent,
+      `${sim.baseUrl}/infill`,
+      { input_prefix: 'x', n_predict: 40, stream: true },
+      {
+        'x-sim-fault': 'disconnect:6',
+        'x-sim-tokens-per-event': '4',
+      },
+    );
     const { chunks, error } = await readUntilError(response.body);
     expect(error).not.toBeNull();
     const tokenIds = sseEvents(chunks).flatMap((event) => {
@@ -110,7 +154,13 @@ describe('stream faults', () => {
 
   it('stall:N writes N tokens, then nothing, and keeps the socket open until the client leaves', async () => {
     const controller = new AbortController();
-    const response = await postJson(agent, `${sim.baseUrl}/v1/completions`, completionsBody, { 'x-sim-fault': 'stall:3' }, controller.signal);
+    const response = await postJson(
+      agent,
+      `${sim.baseUrl}/v1/completions`,
+      completionsBody,
+      { 'x-sim-fault': 'stall:3' },
+      controller.signal,
+    );
     const chunks: TimedChunk[] = [];
     const reading = readUntilError(
       (async function* () {
@@ -133,7 +183,13 @@ describe('stream faults', () => {
 
   it('stall:0 sends headers, then silence', async () => {
     const controller = new AbortController();
-    const response = await postJson(agent, `${sim.baseUrl}/v1/completions`, completionsBody, { 'x-sim-fault': 'stall:0' }, controller.signal);
+    const response = await postJson(
+      agent,
+      `${sim.baseUrl}/v1/completions`,
+      completionsBody,
+      { 'x-sim-fault': 'stall:0' },
+      controller.signal,
+    );
     expect(response.status).toBe(200);
     await delay(100);
     expect(lastRequest()).toMatchObject({ outcome: 'stalled', tokensWritten: 0, firstTokenMs: null });
@@ -142,11 +198,16 @@ describe('stream faults', () => {
   });
 
   it('malformed:N sends a garbage event after N tokens, then goes on', async () => {
-    const response = await postJson(agent, `${sim.baseUrl}/v1/chat/completions`, {
-      messages: [{ role: 'user', content: 'x' }],
-      max_tokens: 10,
-      stream: true,
-    }, { 'x-sim-fault': 'malformed:4', 'x-sim-role-chunk': '0' });
+    const response = await postJson(
+      agent,
+      `${sim.baseUrl}/v1/chat/completions`,
+      {
+        messages: [{ role: 'user', content: 'x' }],
+        max_tokens: 10,
+        stream: true,
+      },
+      { 'x-sim-fault': 'malformed:4', 'x-sim-role-chunk': '0' },
+    );
     const events = sseEvents(await readTimed(response.body));
     const parses = events.map((event) => {
       if (event.data === '[DONE]') return 'done';
@@ -163,9 +224,14 @@ describe('stream faults', () => {
   });
 
   it('malformed:N breaks an NDJSON line for Ollama', async () => {
-    const response = await postJson(agent, `${sim.baseUrl}/api/generate`, { model: 'm', prompt: 'x', options: { num_predict: 5 } }, {
-      'x-sim-fault': 'malformed:2',
-    });
+    const response = await postJson(
+      agent,
+      `${sim.baseUrl}/api/generate`,
+      { model: 'm', prompt: 'x', options: { num_predict: 5 } },
+      {
+        'x-sim-fault': 'malformed:2',
+      },
+    );
     const text = await response.text();
     const lines = text.split('\n').filter((line) => line.length > 0);
     expect(() => JSON.parse(lines[2] ?? '')).toThrow();
@@ -194,9 +260,15 @@ describe('stream faults', () => {
 describe('a client that leaves', () => {
   it('stops generating at once and records what was not generated', async () => {
     const controller = new AbortController();
-    const response = await postJson(agent, `${sim.baseUrl}/v1/completions`, { ...completionsBody, max_tokens: 2000 }, {
-      'x-sim-tokens-per-sec': '1000',
-    }, controller.signal);
+    const response = await postJson(
+      agent,
+      `${sim.baseUrl}/v1/completions`,
+      { ...completionsBody, max_tokens: 2000 },
+      {
+        'x-sim-tokens-per-sec': '1000',
+      },
+      controller.signal,
+    );
     const body = response.body;
     if (body === null) throw new Error('no body');
     let received = 0;
@@ -222,9 +294,14 @@ describe('context too long', () => {
   const longPrompt = 'const value = computeSomething(input);\n'.repeat(40);
 
   it('OpenAI: 400 with code context_length_exceeded when prompt + max_tokens exceed the window', async () => {
-    const response = await postJson(agent, `${sim.baseUrl}/v1/completions`, { prompt: longPrompt, max_tokens: 100 }, {
-      'x-sim-context-window': '200',
-    });
+    const response = await postJson(
+      agent,
+      `${sim.baseUrl}/v1/completions`,
+      { prompt: longPrompt, max_tokens: 100 },
+      {
+        'x-sim-context-window': '200',
+      },
+    );
     expect(response.status).toBe(400);
     const body = parseRecord(await response.text());
     expect(body).toMatchObject({ error: { code: 'context_length_exceeded', type: 'invalid_request_error' } });
@@ -232,9 +309,14 @@ describe('context too long', () => {
   });
 
   it('llama.cpp: exceed_context_size_error with its own message', async () => {
-    const response = await postJson(agent, `${sim.baseUrl}/infill`, { input_prefix: longPrompt, stream: true }, {
-      'x-sim-context-window': '100',
-    });
+    const response = await postJson(
+      agent,
+      `${sim.baseUrl}/infill`,
+      { input_prefix: longPrompt, stream: true },
+      {
+        'x-sim-context-window': '100',
+      },
+    );
     expect(response.status).toBe(400);
     expect(parseRecord(await response.text())).toMatchObject({
       error: {
@@ -260,17 +342,29 @@ describe('context too long', () => {
 
   it('counts a very long prompt by estimate (characters / 4) instead of blocking the loop to tokenise it', async () => {
     const prompt = 'x'.repeat(400_004);
-    const response = await postJson(agent, `${sim.baseUrl}/v1/completions`, { prompt, max_tokens: 0 }, {
-      'x-sim-context-window': '100000',
-    });
+    const response = await postJson(
+      agent,
+      `${sim.baseUrl}/v1/completions`,
+      { prompt, max_tokens: 0 },
+      {
+        'x-sim-context-window': '100000',
+      },
+    );
     expect(response.status).toBe(400);
-    expect(String(field(parseRecord(await response.text()), 'error', 'message'))).toContain('(100001 in the messages, 0 in the completion)');
+    expect(String(field(parseRecord(await response.text()), 'error', 'message'))).toContain(
+      '(100001 in the messages, 0 in the completion)',
+    );
   });
 
   it('a prompt that fits is served', async () => {
-    const response = await postJson(agent, `${sim.baseUrl}/v1/completions`, { prompt: 'short', max_tokens: 10 }, {
-      'x-sim-context-window': '200',
-    });
+    const response = await postJson(
+      agent,
+      `${sim.baseUrl}/v1/completions`,
+      { prompt: 'short', max_tokens: 10 },
+      {
+        'x-sim-context-window': '200',
+      },
+    );
     expect(response.status).toBe(200);
     await response.text();
   });
@@ -289,20 +383,38 @@ describe('API key', () => {
     const openai = await postJson(agent, `${keyed.baseUrl}/v1/completions`, { prompt: 'x', max_tokens: 1 });
     expect(openai.status).toBe(401);
     expect(parseRecord(await openai.text())).toMatchObject({ error: { code: 'invalid_api_key' } });
-    const anthropic = await postJson(agent, `${keyed.baseUrl}/v1/messages`, { max_tokens: 1, messages: [] }, { 'x-api-key': 'wrong' });
+    const anthropic = await postJson(
+      agent,
+      `${keyed.baseUrl}/v1/messages`,
+      { max_tokens: 1, messages: [] },
+      { 'x-api-key': 'wrong' },
+    );
     expect(anthropic.status).toBe(401);
-    expect(parseRecord(await anthropic.text())).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
+    expect(parseRecord(await anthropic.text())).toMatchObject({
+      type: 'error',
+      error: { type: 'authentication_error' },
+    });
   });
 
   it('accepts the key as a bearer token or x-api-key, and keeps /health public', async () => {
-    const bearer = await postJson(agent, `${keyed.baseUrl}/v1/completions`, { prompt: 'x', max_tokens: 1 }, {
-      authorization: 'Bearer sim-key-1',
-    });
+    const bearer = await postJson(
+      agent,
+      `${keyed.baseUrl}/v1/completions`,
+      { prompt: 'x', max_tokens: 1 },
+      {
+        authorization: 'Bearer sim-key-1',
+      },
+    );
     expect(bearer.status).toBe(200);
     await bearer.text();
-    const header = await postJson(agent, `${keyed.baseUrl}/v1/messages`, { max_tokens: 1, messages: [{ role: 'user', content: 'x' }] }, {
-      'x-api-key': 'sim-key-1',
-    });
+    const header = await postJson(
+      agent,
+      `${keyed.baseUrl}/v1/messages`,
+      { max_tokens: 1, messages: [{ role: 'user', content: 'x' }] },
+      {
+        'x-api-key': 'sim-key-1',
+      },
+    );
     expect(header.status).toBe(200);
     await header.text();
     const health = await getUrl(agent, `${keyed.baseUrl}/health`);

@@ -17,7 +17,11 @@ export function testAgent(): Agent {
  * One simulator for a whole test file: started before its tests (then `onStarted` gets it, and may warm it up), closed
  * after them together with the file's agent.
  */
-export function simulatorForFile(options: SimulatorOptions, agent: Agent, onStarted: (sim: RunningSimulator) => Promise<void> | void): void {
+export function simulatorForFile(
+  options: SimulatorOptions,
+  agent: Agent,
+  onStarted: (sim: RunningSimulator) => Promise<void> | void,
+): void {
   let running: RunningSimulator | null = null;
   beforeAll(async () => {
     running = await startSimulator(options);
@@ -115,7 +119,8 @@ export function ndjsonLines(chunks: readonly TimedChunk[]): TimedEvent[] {
 /** JSON.parse for tests: the result as a plain record (throws when it is not one). */
 export function parseRecord(text: string): Record<string, unknown> {
   const value: unknown = JSON.parse(text);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`not a JSON object: ${text}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error(`not a JSON object: ${text}`);
   return value as Record<string, unknown>;
 }
 
@@ -163,4 +168,3 @@ export function rawPost(
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
-

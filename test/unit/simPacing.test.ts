@@ -4,7 +4,17 @@
 // systematically wrong still fails, a single starved run does not.
 import { describe, expect, it } from 'vitest';
 import type { RunningSimulator } from '../../src/sim/simulator';
-import { field, lastRequestOf, parseRecord, postJson, readTimed, simulatorForFile, sseEvents, testAgent, type TimedEvent } from './simHelpers';
+import {
+  field,
+  lastRequestOf,
+  parseRecord,
+  postJson,
+  readTimed,
+  simulatorForFile,
+  sseEvents,
+  testAgent,
+  type TimedEvent,
+} from './simHelpers';
 
 const agent = testAgent();
 let sim: RunningSimulator;
@@ -12,7 +22,14 @@ let sim: RunningSimulator;
 simulatorForFile({ ttftMs: 100, tokensPerSec: 1000 }, agent, async (running) => {
   sim = running;
   // Warm up the JIT and the tokenizer so that the first measured run is not also the first run.
-  await (await postJson(agent, `${sim.baseUrl}/v1/completions`, { prompt: 'warm', max_tokens: 50, stream: true }, { 'x-sim-ttft-ms': '0' })).text();
+  await (
+    await postJson(
+      agent,
+      `${sim.baseUrl}/v1/completions`,
+      { prompt: 'warm', max_tokens: 50, stream: true },
+      { 'x-sim-ttft-ms': '0' },
+    )
+  ).text();
 });
 
 /** Runs `measure` up to three times and returns the result closest to `target`, stopping early when within 2%. */
@@ -46,27 +63,33 @@ describe('pacing', () => {
     let ttft = Number.POSITIVE_INFINITY;
     let written = 0;
     let bestSoFar = Number.POSITIVE_INFINITY;
-    const { rate } = await bestOfThree(1000, async () => {
-      const sentAt = performance.now();
-      const response = await postJson(agent, `${sim.baseUrl}/v1/chat/completions`, {
-        messages: [{ role: 'user', content: 'Refactor the parser' }],
-        max_tokens: 500,
-        stream: true,
-      });
-      const events = sseEvents(await readTimed(response.body));
-      const content = events.filter(
-        (event) => event.data !== '[DONE]' && String(field(parseRecord(event.data), 'choices', 0, 'delta', 'content') ?? '').length > 0,
-      );
-      expect(content).toHaveLength(500);
-      const times = content.map((event) => event.atMs);
-      const rateSeen = clientRate(times);
-      ttft = Math.min(ttft, (times[0] ?? 0) - sentAt);
-      if (Math.abs(rateSeen - 1000) < Math.abs(bestSoFar - 1000)) {
-        bestSoFar = rateSeen;
-        written = lastRequest().writtenTokensPerSec ?? 0;
-      }
-      return { rate: rateSeen, extra: 0 };
-    }, () => ttft < 100 + 500);
+    const { rate } = await bestOfThree(
+      1000,
+      async () => {
+        const sentAt = performance.now();
+        const response = await postJson(agent, `${sim.baseUrl}/v1/chat/completions`, {
+          messages: [{ role: 'user', content: 'Refactor the parser' }],
+          max_tokens: 500,
+          stream: true,
+        });
+        const events = sseEvents(await readTimed(response.body));
+        const content = events.filter(
+          (event) =>
+            event.data !== '[DONE]' &&
+            String(field(parseRecord(event.data), 'choices', 0, 'delta', 'content') ?? '').length > 0,
+        );
+        expect(content).toHaveLength(500);
+        const times = content.map((event) => event.atMs);
+        const rateSeen = clientRate(times);
+        ttft = Math.min(ttft, (times[0] ?? 0) - sentAt);
+        if (Math.abs(rateSeen - 1000) < Math.abs(bestSoFar - 1000)) {
+          bestSoFar = rateSeen;
+          written = lastRequest().writtenTokensPerSec ?? 0;
+        }
+        return { rate: rateSeen, extra: 0 };
+      },
+      () => ttft < 100 + 500,
+    );
     expect(rate).toBeGreaterThan(950);
     expect(rate).toBeLessThan(1050);
     expect(ttft).toBeGreaterThanOrEqual(99);

@@ -10,7 +10,16 @@ import { planEvents, takeTokens, tokenizeText } from '../../src/sim/tokenPieces'
 import type { SimCompletionRequest } from '../../src/sim/simOptions';
 
 function request(promptText: string): SimCompletionRequest {
-  return { protocol: 'openai-chat', path: '/v1/chat/completions', model: 'm', promptText, prefix: promptText, suffix: '', messages: [], body: {} };
+  return {
+    protocol: 'openai-chat',
+    path: '/v1/chat/completions',
+    model: 'm',
+    promptText,
+    prefix: promptText,
+    suffix: '',
+    messages: [],
+    body: {},
+  };
 }
 
 describe('tokenizeText', () => {
@@ -72,7 +81,13 @@ describe('faults and headers', () => {
       { ttftMs: 10, tokensPerSec: 500 },
       { 'x-sim-tokens-per-sec': '2000', 'x-sim-role-chunk': '0', 'x-sim-fault': 'stall:4', 'x-sim-max-tokens': '64' },
     );
-    expect(settings).toMatchObject({ ttftMs: 10, tokensPerSec: 2000, roleChunk: false, fault: { kind: 'stall', afterTokens: 4 }, maxTokensDefault: 64 });
+    expect(settings).toMatchObject({
+      ttftMs: 10,
+      tokensPerSec: 2000,
+      roleChunk: false,
+      fault: { kind: 'stall', afterTokens: 4 },
+      maxTokensDefault: 64,
+    });
     expect(() => resolveRequestSettings({}, { 'x-sim-ttft-ms': 'soon' })).toThrow(SimHeaderError);
     expect(() => resolveRequestSettings({}, { 'x-sim-chat-style': 'poem' })).toThrow(SimHeaderError);
   });

@@ -25,7 +25,12 @@ async function withSim(options: SimulatorOptions, run: (sim: RunningSimulator) =
   }
 }
 
-const completions = (maxTokens: number, extra: Record<string, unknown> = {}) => ({ prompt: 'const a = 1;\n', max_tokens: maxTokens, stream: true, ...extra });
+const completions = (maxTokens: number, extra: Record<string, unknown> = {}) => ({
+  prompt: 'const a = 1;\n',
+  max_tokens: maxTokens,
+  stream: true,
+  ...extra,
+});
 
 /** The log entry of the n-th request (1-based). */
 function requestOf(sim: RunningSimulator, id: number): SimRequestLog {
@@ -76,13 +81,24 @@ describe('slots', () => {
       leaver.abort();
       await vi.waitFor(() => expect(requestOf(sim, 2).outcome).toBe('client-left'));
       const left = requestOf(sim, 2);
-      expect(left).toMatchObject({ slotId: null, tokensWritten: 0, firstTokenMs: null, clientDisconnected: true, tokensGeneratedAfterDisconnect: 0 });
+      expect(left).toMatchObject({
+        slotId: null,
+        tokensWritten: 0,
+        firstTokenMs: null,
+        clientDisconnected: true,
+        tokensGeneratedAfterDisconnect: 0,
+      });
       expect(left.tokensNotGenerated).toBe(left.tokensPlanned);
       expect(left.slotWaitMs ?? -1).toBeGreaterThanOrEqual(0);
       expect(describeRequest(left)).toContain('client left while waiting for a slot');
       // It held nothing, so nothing was freed: the third request still waits behind the holder.
       await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(requestOf(sim, 3)).toMatchObject({ slotId: null, slotWaitMs: null, tokensWritten: 0, outcome: 'in-progress' });
+      expect(requestOf(sim, 3)).toMatchObject({
+        slotId: null,
+        slotWaitMs: null,
+        tokensWritten: 0,
+        outcome: 'in-progress',
+      });
       expect(requestOf(sim, 1)).toMatchObject({ slotId: 0, outcome: 'stalled' });
       holder.abort();
       expect(await next.text()).toContain('[DONE]');
@@ -133,7 +149,13 @@ describe('slots', () => {
 
   it('non-streamed answers queue too, and get nothing before their slot', async () => {
     await withSim({ slots: 1 }, async (sim) => {
-      const whole = (tokens: number) => postJson(agent, `${sim.baseUrl}/v1/completions`, { ...completions(tokens), stream: false }, { 'x-sim-tokens-per-sec': '1000' });
+      const whole = (tokens: number) =>
+        postJson(
+          agent,
+          `${sim.baseUrl}/v1/completions`,
+          { ...completions(tokens), stream: false },
+          { 'x-sim-tokens-per-sec': '1000' },
+        );
       const [first, second] = await Promise.all([whole(100), whole(3)]);
       await Promise.all([first.text(), second.text()]);
       const [a, b] = [requestOf(sim, 1), requestOf(sim, 2)];

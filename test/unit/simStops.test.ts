@@ -4,7 +4,18 @@ import { describe, expect, it } from 'vitest';
 import { limitCompletion, tokenizeAtLeast, type CompletionLimits } from '../../src/sim/completionLimits';
 import type { RunningSimulator } from '../../src/sim/simulator';
 import { takeTokens, tokenizeText } from '../../src/sim/tokenPieces';
-import { field, lastRequestOf, ndjsonLines, parseRecord, postJson, readTimed, simulatorForFile, sseEvents, testAgent, type TimedEvent } from './simHelpers';
+import {
+  field,
+  lastRequestOf,
+  ndjsonLines,
+  parseRecord,
+  postJson,
+  readTimed,
+  simulatorForFile,
+  sseEvents,
+  testAgent,
+  type TimedEvent,
+} from './simHelpers';
 
 const TEXT = 'const first = 1;\nconst second = 2;\n<END>\nconst third = 3;\n';
 const BEFORE_END = 'const first = 1;\nconst second = 2;\n';
@@ -48,18 +59,32 @@ const present = <T extends Record<string, unknown>>(value: T): Partial<T> =>
 
 const LLAMA_END_KEYS = ['stop_type', 'stopping_word', 'stopped_word', 'stopped_limit', 'stopped_eos'];
 
-function openAiCase(name: string, path: string, body: (limits: Limits) => Record<string, unknown>, contentOf: (choice: unknown) => string, wholeContent: (choice: unknown) => string): WireCase {
+function openAiCase(
+  name: string,
+  path: string,
+  body: (limits: Limits) => Record<string, unknown>,
+  contentOf: (choice: unknown) => string,
+  wholeContent: (choice: unknown) => string,
+): WireCase {
   return {
     name,
     path,
     ndjson: false,
     body,
     streamed: (events) => {
-      const chunks = events.filter((event) => Array.isArray(event['choices']) && field(event, 'choices', 0) !== undefined);
+      const chunks = events.filter(
+        (event) => Array.isArray(event['choices']) && field(event, 'choices', 0) !== undefined,
+      );
       const finish = chunks.find((chunk) => field(chunk, 'choices', 0, 'finish_reason') !== null);
-      return { text: chunks.map((chunk) => contentOf(field(chunk, 'choices', 0))).join(''), end: { finish_reason: field(finish, 'choices', 0, 'finish_reason') } };
+      return {
+        text: chunks.map((chunk) => contentOf(field(chunk, 'choices', 0))).join(''),
+        end: { finish_reason: field(finish, 'choices', 0, 'finish_reason') },
+      };
     },
-    whole: (whole) => ({ text: wholeContent(field(whole, 'choices', 0)), end: { finish_reason: field(whole, 'choices', 0, 'finish_reason') } }),
+    whole: (whole) => ({
+      text: wholeContent(field(whole, 'choices', 0)),
+      end: { finish_reason: field(whole, 'choices', 0, 'finish_reason') },
+    }),
     stopEnd: { finish_reason: 'stop' },
     lengthEnd: { finish_reason: 'length' },
     naturalEnd: { finish_reason: 'stop' },
@@ -70,14 +95,16 @@ const WIRES: readonly WireCase[] = [
   openAiCase(
     'OpenAI chat',
     '/v1/chat/completions',
-    ({ stop, cap, stream }) => present({ model: 'm', stream, messages: [{ role: 'user', content: 'go' }], stop, max_tokens: cap }),
+    ({ stop, cap, stream }) =>
+      present({ model: 'm', stream, messages: [{ role: 'user', content: 'go' }], stop, max_tokens: cap }),
     (choice) => text(field(choice, 'delta', 'content')),
     (choice) => text(field(choice, 'message', 'content')),
   ),
   openAiCase(
     'OpenAI completions',
     '/v1/completions',
-    ({ stop, cap, stream }) => present({ model: 'm', stream, prompt: 'const zero = 0;\n', suffix: '\n', stop, max_tokens: cap }),
+    ({ stop, cap, stream }) =>
+      present({ model: 'm', stream, prompt: 'const zero = 0;\n', suffix: '\n', stop, max_tokens: cap }),
     (choice) => text(field(choice, 'text')),
     (choice) => text(field(choice, 'text')),
   ),
@@ -86,10 +113,26 @@ const WIRES: readonly WireCase[] = [
     path,
     ndjson: false,
     body: ({ stop, cap, stream }) =>
-      present({ stream, prompt: 'const zero = 0;\n', input_prefix: 'const zero = 0;\n', input_suffix: '\n', stop: typeof stop === 'string' ? [stop] : stop, n_predict: cap }),
-    streamed: (events) => ({ text: events.map((event) => text(event['content'])).join(''), end: pick(events.at(-1), LLAMA_END_KEYS) }),
+      present({
+        stream,
+        prompt: 'const zero = 0;\n',
+        input_prefix: 'const zero = 0;\n',
+        input_suffix: '\n',
+        stop: typeof stop === 'string' ? [stop] : stop,
+        n_predict: cap,
+      }),
+    streamed: (events) => ({
+      text: events.map((event) => text(event['content'])).join(''),
+      end: pick(events.at(-1), LLAMA_END_KEYS),
+    }),
     whole: (whole) => ({ text: text(whole['content']), end: pick(whole, LLAMA_END_KEYS) }),
-    stopEnd: { stop_type: 'word', stopping_word: '<END>', stopped_word: true, stopped_limit: false, stopped_eos: false },
+    stopEnd: {
+      stop_type: 'word',
+      stopping_word: '<END>',
+      stopped_word: true,
+      stopped_limit: false,
+      stopped_eos: false,
+    },
     lengthEnd: { stop_type: 'limit', stopping_word: '', stopped_word: false, stopped_limit: true, stopped_eos: false },
     naturalEnd: { stop_type: 'eos', stopping_word: '', stopped_word: false, stopped_limit: false, stopped_eos: true },
   })),
@@ -97,8 +140,16 @@ const WIRES: readonly WireCase[] = [
     name: 'Ollama generate',
     path: '/api/generate',
     ndjson: true,
-    body: ({ stop, cap, stream }) => ({ model: 'm', stream, prompt: 'const zero = 0;\n', options: present({ stop, num_predict: cap }) }),
-    streamed: (lines) => ({ text: lines.map((line) => text(line['response'])).join(''), end: pick(lines.at(-1), ['done_reason']) }),
+    body: ({ stop, cap, stream }) => ({
+      model: 'm',
+      stream,
+      prompt: 'const zero = 0;\n',
+      options: present({ stop, num_predict: cap }),
+    }),
+    streamed: (lines) => ({
+      text: lines.map((line) => text(line['response'])).join(''),
+      end: pick(lines.at(-1), ['done_reason']),
+    }),
     whole: (whole) => ({ text: text(whole['response']), end: pick(whole, ['done_reason']) }),
     stopEnd: { done_reason: 'stop' },
     lengthEnd: { done_reason: 'length' },
@@ -108,8 +159,16 @@ const WIRES: readonly WireCase[] = [
     name: 'Ollama chat',
     path: '/api/chat',
     ndjson: true,
-    body: ({ stop, cap, stream }) => ({ model: 'm', stream, messages: [{ role: 'user', content: 'go' }], options: present({ stop, num_predict: cap }) }),
-    streamed: (lines) => ({ text: lines.map((line) => text(field(line, 'message', 'content'))).join(''), end: pick(lines.at(-1), ['done_reason']) }),
+    body: ({ stop, cap, stream }) => ({
+      model: 'm',
+      stream,
+      messages: [{ role: 'user', content: 'go' }],
+      options: present({ stop, num_predict: cap }),
+    }),
+    streamed: (lines) => ({
+      text: lines.map((line) => text(field(line, 'message', 'content'))).join(''),
+      end: pick(lines.at(-1), ['done_reason']),
+    }),
     whole: (whole) => ({ text: text(field(whole, 'message', 'content')), end: pick(whole, ['done_reason']) }),
     stopEnd: { done_reason: 'stop' },
     lengthEnd: { done_reason: 'length' },
@@ -120,13 +179,24 @@ const WIRES: readonly WireCase[] = [
     path: '/v1/messages',
     ndjson: false,
     body: ({ stop, cap, stream }) =>
-      present({ model: 'm', stream, messages: [{ role: 'user', content: 'go' }], stop_sequences: typeof stop === 'string' ? [stop] : stop, max_tokens: cap ?? 4096 }),
+      present({
+        model: 'm',
+        stream,
+        messages: [{ role: 'user', content: 'go' }],
+        stop_sequences: typeof stop === 'string' ? [stop] : stop,
+        max_tokens: cap ?? 4096,
+      }),
     streamed: (events, named) => {
-      const deltas = named.filter((event) => event.event === 'content_block_delta').map((event) => text(field(parseRecord(event.data), 'delta', 'text')));
+      const deltas = named
+        .filter((event) => event.event === 'content_block_delta')
+        .map((event) => text(field(parseRecord(event.data), 'delta', 'text')));
       const messageDelta = events.find((event) => event['type'] === 'message_delta');
       return { text: deltas.join(''), end: pick(field(messageDelta, 'delta'), ['stop_reason', 'stop_sequence']) };
     },
-    whole: (whole) => ({ text: text(field(whole, 'content', 0, 'text')), end: pick(whole, ['stop_reason', 'stop_sequence']) }),
+    whole: (whole) => ({
+      text: text(field(whole, 'content', 0, 'text')),
+      end: pick(whole, ['stop_reason', 'stop_sequence']),
+    }),
     stopEnd: { stop_reason: 'stop_sequence', stop_sequence: '<END>' },
     lengthEnd: { stop_reason: 'max_tokens', stop_sequence: null },
     naturalEnd: { stop_reason: 'end_turn', stop_sequence: null },
@@ -144,12 +214,15 @@ async function ask(wire: WireCase, limits: Limits, headers: Record<string, strin
 }
 
 describe.each(WIRES)('$name', (wire) => {
-  it.each([true, false])('ends right before the first stop string with the API stop reason (stream %s)', async (stream) => {
-    const answer = await ask(wire, { stop: ['never-there', '<END>'], stream });
-    expect(answer.text).toBe(BEFORE_END);
-    expect(answer.end).toEqual(wire.stopEnd);
-    expect(lastRequestOf(sim)).toMatchObject({ outcome: 'completed', finishReason: 'stop', textWritten: BEFORE_END });
-  });
+  it.each([true, false])(
+    'ends right before the first stop string with the API stop reason (stream %s)',
+    async (stream) => {
+      const answer = await ask(wire, { stop: ['never-there', '<END>'], stream });
+      expect(answer.text).toBe(BEFORE_END);
+      expect(answer.end).toEqual(wire.stopEnd);
+      expect(lastRequestOf(sim)).toMatchObject({ outcome: 'completed', finishReason: 'stop', textWritten: BEFORE_END });
+    },
+  );
 
   it.each([true, false])('ends at the token cap with the API length reason (stream %s)', async (stream) => {
     const answer = await ask(wire, { stop: ['<END>'], cap: 4, stream });
@@ -180,7 +253,11 @@ describe('stop strings on each API', () => {
   it('reports a natural end (no stop word) when the natural length ends the text before the stop string', async () => {
     const llama = await ask(WIRES[2] ?? fail(), { stop: ['<END>'], stream: true }, { 'x-sim-completion-tokens': '3' });
     expect(llama.end).toEqual(WIRES[2]?.naturalEnd);
-    const anthropic = await ask(WIRES[6] ?? fail(), { stop: ['<END>'], stream: true }, { 'x-sim-completion-tokens': '3' });
+    const anthropic = await ask(
+      WIRES[6] ?? fail(),
+      { stop: ['<END>'], stream: true },
+      { 'x-sim-completion-tokens': '3' },
+    );
     expect(anthropic.end).toEqual({ stop_reason: 'end_turn', stop_sequence: null });
   });
 
@@ -198,7 +275,12 @@ describe('stop strings on each API', () => {
   });
 
   it('rejects an x-sim-ignore-stops value it does not understand', async () => {
-    const response = await postJson(agent, `${sim.baseUrl}/v1/completions`, { prompt: 'x' }, { 'x-sim-ignore-stops': 'maybe' });
+    const response = await postJson(
+      agent,
+      `${sim.baseUrl}/v1/completions`,
+      { prompt: 'x' },
+      { 'x-sim-ignore-stops': 'maybe' },
+    );
     expect(response.status).toBe(400);
     expect(await response.text()).toContain('x-sim-ignore-stops');
   });
@@ -219,7 +301,10 @@ describe('limitCompletion', () => {
   });
 
   it('applies the natural length, then the stop string, then the cap', () => {
-    expect(limitCompletion(TEXT, limits({ stop: ['<END>'] }), tokenizeText)).toMatchObject({ finish: 'stop', stopWord: '<END>' });
+    expect(limitCompletion(TEXT, limits({ stop: ['<END>'] }), tokenizeText)).toMatchObject({
+      finish: 'stop',
+      stopWord: '<END>',
+    });
     const natural = limitCompletion(TEXT, limits({ stop: ['<END>'], naturalTokens: 3 }), tokenizeText);
     expect(natural).toMatchObject({ finish: 'stop', stopWord: null });
     expect(natural.tokens.ids.length).toBe(3);
@@ -233,7 +318,11 @@ describe('limitCompletion', () => {
   });
 
   it('keeps the hard cap (the context window) even when told to ignore stops and caps', () => {
-    const result = limitCompletion(TEXT, limits({ stop: ['<END>'], requestCap: 2, hardCap: 5, ignoreStops: true }), tokenizeText);
+    const result = limitCompletion(
+      TEXT,
+      limits({ stop: ['<END>'], requestCap: 2, hardCap: 5, ignoreStops: true }),
+      tokenizeText,
+    );
     expect(result).toMatchObject({ finish: 'length', stopWord: null });
     expect(result.tokens.ids.length).toBe(5);
   });

@@ -63,7 +63,11 @@ class MemoryFiles implements TextFiles {
     const text = this.contents.get(path);
     if (text === undefined) return null;
     const bytes = Buffer.from(text, 'utf8');
-    return { size: bytes.length, read: async (position, length) => bytes.subarray(position, position + length), close: async () => undefined };
+    return {
+      size: bytes.length,
+      read: async (position, length) => bytes.subarray(position, position + length),
+      close: async () => undefined,
+    };
   }
   async openAppend(path: string): Promise<AppendableTextFile> {
     if (this.failWrites) throw Object.assign(new Error('disk full'), { code: 'ENOSPC' });
@@ -162,7 +166,9 @@ describe('SpeedHistory', () => {
     await history.flush();
     expect(files.contents.get(PATH)).not.toContain('retryAfterMs');
     const reloaded = await setup(files).history.load();
-    expect(reloaded.records).toEqual([record(1, { outcome: 'error', errorReason: 'rate-limited', retryAfterMs: null })]);
+    expect(reloaded.records).toEqual([
+      record(1, { outcome: 'error', errorReason: 'rate-limited', retryAfterMs: null }),
+    ]);
   });
 
   it('compacts the file back to the capacity once it grows 20% past it', async () => {
@@ -181,7 +187,10 @@ describe('SpeedHistory', () => {
 
   it('keeps only the newest `capacity` records when loading a longer file', async () => {
     const files = new MemoryFiles();
-    files.contents.set(PATH, [header, ...Array.from({ length: 30 }, (_, i) => JSON.stringify(record(i)))].join('\n') + '\n');
+    files.contents.set(
+      PATH,
+      [header, ...Array.from({ length: 30 }, (_, i) => JSON.stringify(record(i)))].join('\n') + '\n',
+    );
     const { records } = await setup(files, 10).history.load();
     expect(records.map((r) => r.stats.ttftMs)).toEqual(Array.from({ length: 10 }, (_, i) => 120 + i));
   });
@@ -233,7 +242,11 @@ describe('SpeedHistory', () => {
     const { history, warnings } = setup(files);
     expect(await history.load()).toEqual({ records: [record(1), record(2)], warning: null });
     expect(warnings).toEqual([]);
-    expect(parseHistoryText(files.contents.get(PATH) ?? '', 10)).toEqual({ valid: true, records: [record(1), record(2)], damagedLines: 0 });
+    expect(parseHistoryText(files.contents.get(PATH) ?? '', 10)).toEqual({
+      valid: true,
+      records: [record(1), record(2)],
+      damagedLines: 0,
+    });
   });
 
   it('ends a line left unfinished by a crash before appending, so the new batch is read back whole', async () => {
@@ -383,7 +396,9 @@ describe('history written by earlier versions', () => {
 
 describe('export', () => {
   it('writes CSV with a header row, quoting, and formula injection defused', () => {
-    const csv = historyToCsv([record(1, { endpointLabel: '=HYPERLINK("x"), "quoted"', routeReason: 'failover:network' })]);
+    const csv = historyToCsv([
+      record(1, { endpointLabel: '=HYPERLINK("x"), "quoted"', routeReason: 'failover:network' }),
+    ]);
     const lines = csv.trimEnd().split('\r\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toBe(
@@ -408,7 +423,10 @@ describe('export', () => {
 class CountingFiles implements TextFiles {
   bytesRead = 0;
   reads = 0;
-  constructor(private readonly path: string, readonly content: Buffer) {}
+  constructor(
+    private readonly path: string,
+    readonly content: Buffer,
+  ) {}
   async openRead(path: string): Promise<ReadableTextFile | null> {
     if (path !== this.path) return null;
     const content = this.content;
@@ -481,7 +499,8 @@ describe('SpeedHistory compaction beside another window', () => {
     const filePath = join(dir, 'speed-history.jsonl');
     const clock = new ManualClock();
     const scheduler = new ManualScheduler(clock, (ms) => clock.advance(ms));
-    const make = () => new SpeedHistory({ files: nodeTextFiles, filePath, scheduler, wallClockMs: () => Date.now(), capacity: 100 });
+    const make = () =>
+      new SpeedHistory({ files: nodeTextFiles, filePath, scheduler, wallClockMs: () => Date.now(), capacity: 100 });
     const first = make();
     const second = make();
     await Promise.all([first.load(), second.load()]);
@@ -515,7 +534,11 @@ describe('readHistoryTail', () => {
   }
 
   it('splits lines across chunk boundaries without breaking multi-byte characters', async () => {
-    const records = [record(1, { endpointLabel: 'Café ☕ 模型' }), record(2, { endpointLabel: 'emoji 😀😀' }), record(3)];
+    const records = [
+      record(1, { endpointLabel: 'Café ☕ 模型' }),
+      record(2, { endpointLabel: 'emoji 😀😀' }),
+      record(3),
+    ];
     const file = memoryFile([header, ...records.map((r) => JSON.stringify(r))].join('\n') + '\n');
     for (const chunk of [1, 3, 7, 64, 1 << 20]) {
       const tail = await readHistoryTail(file, 100, 1 << 20, chunk);
@@ -524,7 +547,9 @@ describe('readHistoryTail', () => {
   });
 
   it('skips an overlong line as one damaged line', async () => {
-    const file = memoryFile(`${header}\n${JSON.stringify(record(1))}\n${'x'.repeat(200_000)}\n${JSON.stringify(record(2))}\n`);
+    const file = memoryFile(
+      `${header}\n${JSON.stringify(record(1))}\n${'x'.repeat(200_000)}\n${JSON.stringify(record(2))}\n`,
+    );
     const tail = await readHistoryTail(file, 100, 1 << 20, 4096);
     expect(tail).toMatchObject({ valid: true, records: [record(1), record(2)], damagedLines: 1 });
   });
@@ -572,7 +597,14 @@ describe('SpeedHistory reads a large file from its end, bounded and asynchronous
     const files = new CountingFiles(PATH, big());
     const clock = new ManualClock();
     const scheduler = new ManualScheduler(clock, (ms) => clock.advance(ms));
-    const history = new SpeedHistory({ files, filePath: PATH, scheduler, wallClockMs: () => 0, capacity: 1_000_000, maxReadBytes: 2 * 1024 * 1024 });
+    const history = new SpeedHistory({
+      files,
+      filePath: PATH,
+      scheduler,
+      wallClockMs: () => 0,
+      capacity: 1_000_000,
+      maxReadBytes: 2 * 1024 * 1024,
+    });
     const result = await history.load();
     expect(files.bytesRead).toBeLessThanOrEqual(2 * 1024 * 1024 + 8192);
     expect(result.records.length).toBeGreaterThan(1_000);

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shownSuggestion } from '../../src/core/inline/suggestionText';
-import { codeServerDemoUrl, DEMO_FILE, listFiles, settingsWithDefaults, syncDemoWorkspace, typingCursor } from '../../src/tools/startDemo';
+import {
+  codeServerDemoUrl,
+  DEMO_FILE,
+  listFiles,
+  settingsWithDefaults,
+  syncDemoWorkspace,
+  typingCursor,
+} from '../../src/tools/startDemo';
 
 const demoRoot = join(__dirname, '..', '..', 'demo');
 const exampleText = readFileSync(join(demoRoot, DEMO_FILE), 'utf8');
@@ -97,7 +104,11 @@ describe('syncDemoWorkspace', () => {
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
   it('copies everything into an empty cache, dot folders included, and nothing the second time', () => {
-    expect(syncDemoWorkspace(source, target, record)).toEqual({ added: ['.vscode/settings.json', 'example.ts', 'src/lib.ts'], updated: [], kept: [] });
+    expect(syncDemoWorkspace(source, target, record)).toEqual({
+      added: ['.vscode/settings.json', 'example.ts', 'src/lib.ts'],
+      updated: [],
+      kept: [],
+    });
     expect(listFiles(target)).toEqual(['.vscode/settings.json', 'example.ts', 'src/lib.ts']);
     expect(readFileSync(join(target, 'src', 'lib.ts'), 'utf8')).toBe('shipped lib v1\n');
     expect(syncDemoWorkspace(source, target, record)).toEqual({ added: [], updated: [], kept: [] });
@@ -111,7 +122,11 @@ describe('syncDemoWorkspace', () => {
     writeFileSync(join(source, 'example.ts'), 'shipped example v2\n');
     writeFileSync(join(source, 'src', 'lib.ts'), 'shipped lib v2\n');
 
-    expect(syncDemoWorkspace(source, target, record)).toEqual({ added: ['.vscode/settings.json'], updated: ['src/lib.ts'], kept: ['example.ts'] });
+    expect(syncDemoWorkspace(source, target, record)).toEqual({
+      added: ['.vscode/settings.json'],
+      updated: ['src/lib.ts'],
+      kept: ['example.ts'],
+    });
     expect(readFileSync(join(target, 'example.ts'), 'utf8')).toBe('my own work\n');
     expect(readFileSync(join(target, 'src', 'lib.ts'), 'utf8')).toBe('shipped lib v2\n');
     expect(readFileSync(join(target, 'notes.md'), 'utf8')).toBe('mine\n');
@@ -204,30 +219,34 @@ describe('the shipped demo workspace', () => {
   it.each([
     ['nothing typed yet, a whole block', '', true],
     ['after typing "if", as the second line says, the rest of the line', 'if', false],
-  ])('suggests the finished formatDuration from src/duration.ts (%s), and accepting it compiles', (_case, typed, multiline) => {
-    const prefix = exampleText.slice(0, cursorOffset) + typed;
-    const suffix = exampleText.slice(cursorOffset);
-    const { matched, text } = continuation(prefix);
-    // The match runs back through the function's doc comment, so no other place in the workspace competes with it.
-    expect(matched).toContain('/** Writes milliseconds as parseDuration reads them');
-    const lines = suffix.split('\n');
-    const shown = shownSuggestion(text, true, {
-      linePrefix: prefix.slice(prefix.lastIndexOf('\n') + 1),
-      lineSuffix: lines[0] ?? '',
-      followingLines: lines.slice(1),
-      multiline,
-      maxLines: 12,
-      tabSize: 2,
-    }).text;
-    expect(shown.length).toBeGreaterThan(10);
-    const accepted = prefix + shown + suffix;
-    const errors = diagnostics(accepted);
-    if (multiline) {
-      expect(errors).toEqual([]);
-      expect(accepted).toContain("  return parts.join('') || '0ms';\n}\n");
-    } else {
-      // One line accepted: the function still lacks its return, and that is the only complaint.
-      expect(errors).toEqual([expect.stringMatching(/^TS2355:/)]);
-    }
-  }, 60_000);
+  ])(
+    'suggests the finished formatDuration from src/duration.ts (%s), and accepting it compiles',
+    (_case, typed, multiline) => {
+      const prefix = exampleText.slice(0, cursorOffset) + typed;
+      const suffix = exampleText.slice(cursorOffset);
+      const { matched, text } = continuation(prefix);
+      // The match runs back through the function's doc comment, so no other place in the workspace competes with it.
+      expect(matched).toContain('/** Writes milliseconds as parseDuration reads them');
+      const lines = suffix.split('\n');
+      const shown = shownSuggestion(text, true, {
+        linePrefix: prefix.slice(prefix.lastIndexOf('\n') + 1),
+        lineSuffix: lines[0] ?? '',
+        followingLines: lines.slice(1),
+        multiline,
+        maxLines: 12,
+        tabSize: 2,
+      }).text;
+      expect(shown.length).toBeGreaterThan(10);
+      const accepted = prefix + shown + suffix;
+      const errors = diagnostics(accepted);
+      if (multiline) {
+        expect(errors).toEqual([]);
+        expect(accepted).toContain("  return parts.join('') || '0ms';\n}\n");
+      } else {
+        // One line accepted: the function still lacks its return, and that is the only complaint.
+        expect(errors).toEqual([expect.stringMatching(/^TS2355:/)]);
+      }
+    },
+    60_000,
+  );
 });

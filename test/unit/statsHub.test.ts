@@ -60,8 +60,19 @@ function record(overrides: Partial<RequestRecord> = {}, statOverrides: Partial<R
 let nextStreamId = 1;
 
 /** A suggestion shown from a new stream (so it counts), unless `streamId` says otherwise. */
-function shown(latencyMs: number, source: SuggestionSample['source'], overrides: Partial<SuggestionSample> = {}): SuggestionSample {
-  return { endpointId: 'burst#0', endpointLabel: 'Cerebras llama3.1-8b', latencyMs, source, streamId: nextStreamId++, ...overrides };
+function shown(
+  latencyMs: number,
+  source: SuggestionSample['source'],
+  overrides: Partial<SuggestionSample> = {},
+): SuggestionSample {
+  return {
+    endpointId: 'burst#0',
+    endpointLabel: 'Cerebras llama3.1-8b',
+    latencyMs,
+    source,
+    streamId: nextStreamId++,
+    ...overrides,
+  };
 }
 
 class CountingView implements LiveRequestView {
@@ -119,15 +130,40 @@ describe('StatsHub', () => {
 
   it('counts errors by reason, fallbacks, hedges and the cache hit rate; cache hits stay out of latency figures', () => {
     const { hub } = setup();
-    hub.requestFinished(1, record({ outcome: 'error', errorReason: 'rate-limited' }, { ttftMs: null, decodeTokensPerSec: null }));
-    hub.requestFinished(2, record({ outcome: 'error', errorReason: 'network' }, { ttftMs: null, decodeTokensPerSec: null }));
-    hub.requestFinished(3, record({ outcome: 'error', errorReason: 'network' }, { ttftMs: null, decodeTokensPerSec: null }));
+    hub.requestFinished(
+      1,
+      record({ outcome: 'error', errorReason: 'rate-limited' }, { ttftMs: null, decodeTokensPerSec: null }),
+    );
+    hub.requestFinished(
+      2,
+      record({ outcome: 'error', errorReason: 'network' }, { ttftMs: null, decodeTokensPerSec: null }),
+    );
+    hub.requestFinished(
+      3,
+      record({ outcome: 'error', errorReason: 'network' }, { ttftMs: null, decodeTokensPerSec: null }),
+    );
     hub.requestFinished(4, record({ routeReason: 'hedge' }));
     hub.requestFinished(5, record({ fromCache: true }, { ttftMs: 0.2, decodeTokensPerSec: null }));
     // How the inline adapter reports a cache hit: a record with no running request (and so no id) behind it.
     hub.cacheServed(record({ fromCache: true }, { ttftMs: 0.2, decodeTokensPerSec: null }));
-    hub.requestFinished(7, record({ task: 'refactor', endpointId: 'longContext#0', endpointLabel: 'Gemini 2.5 Pro', routeReason: 'failover:network' }));
-    hub.requestFinished(8, record({ task: 'refactor', endpointId: 'longContext#0', endpointLabel: 'Gemini 2.5 Pro', routeReason: 'too-long' }));
+    hub.requestFinished(
+      7,
+      record({
+        task: 'refactor',
+        endpointId: 'longContext#0',
+        endpointLabel: 'Gemini 2.5 Pro',
+        routeReason: 'failover:network',
+      }),
+    );
+    hub.requestFinished(
+      8,
+      record({
+        task: 'refactor',
+        endpointId: 'longContext#0',
+        endpointLabel: 'Gemini 2.5 Pro',
+        routeReason: 'too-long',
+      }),
+    );
     hub.requestFinished(9, record({ outcome: 'cancelled' }, { ttftMs: null, decodeTokensPerSec: null }));
     const snapshot = hub.snapshot();
     const burstSummary = snapshot.endpoints[0];
@@ -234,8 +270,14 @@ describe('StatsHub', () => {
       liveTokensPerSec: 1234,
       outputTokens: 5,
     });
-    hub.requestFinished(1, record({ endpointId: 'longContext#0', endpointLabel: 'Gemini 2.5 Pro', routeReason: 'too-long' }));
-    hub.requestFinished(2, record({ outcome: 'error', errorReason: 'network' }, { ttftMs: null, decodeTokensPerSec: null }));
+    hub.requestFinished(
+      1,
+      record({ endpointId: 'longContext#0', endpointLabel: 'Gemini 2.5 Pro', routeReason: 'too-long' }),
+    );
+    hub.requestFinished(
+      2,
+      record({ outcome: 'error', errorReason: 'network' }, { ttftMs: null, decodeTokensPerSec: null }),
+    );
     hub.requestFinished(3, record({ outcome: 'cancelled' }, { ttftMs: null }));
     hub.requestFinished(4, record({ task: 'probe', outcome: 'error', errorReason: 'http' }));
     const facts = hub.statusFacts();
@@ -247,7 +289,10 @@ describe('StatsHub', () => {
 
   it('turns a record’s retryAfterMs into a retry time on the hub clock', () => {
     const { hub, clock } = setup();
-    const limited = { ...record({ outcome: 'error', errorReason: 'rate-limited' }, { ttftMs: null }), retryAfterMs: 12_000 };
+    const limited = {
+      ...record({ outcome: 'error', errorReason: 'rate-limited' }, { ttftMs: null }),
+      retryAfterMs: 12_000,
+    };
     hub.requestFinished(1, limited);
     expect(hub.statusFacts().lastOutcome?.retryAtMs).toBe(clock.now() + 12_000);
   });
@@ -309,15 +354,23 @@ describe('StatsHub', () => {
 describe('percentiles by selection', () => {
   it('equal nearest-rank percentiles of a sorted copy, for random series of every small size', () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     for (let size = 1; size <= 120; size++) {
       const clock = new ManualClock();
-      const hub = new StatsHub({ clock, scheduler: new ManualScheduler(clock, (ms) => clock.advance(ms)), endpoints: () => [] });
+      const hub = new StatsHub({
+        clock,
+        scheduler: new ManualScheduler(clock, (ms) => clock.advance(ms)),
+        endpoints: () => [],
+      });
       const values = Array.from({ length: size }, () => Math.round(random() * 50) * 10);
       values.forEach((value, i) => hub.requestFinished(i, record({}, { ttftMs: value, prefillTokensPerSec: value })));
       const sorted = [...values].sort((a, b) => a - b);
       const summary = hub.snapshot().endpoints[0];
-      expect(summary?.ttftMs).toEqual({ p50: percentileOfSorted(sorted, 0.5), p95: percentileOfSorted(sorted, 0.95), count: size });
+      expect(summary?.ttftMs).toEqual({
+        p50: percentileOfSorted(sorted, 0.5),
+        p95: percentileOfSorted(sorted, 0.95),
+        count: size,
+      });
       expect(summary?.prefillTokensPerSec).toBe(percentileOfSorted(sorted, 0.5));
     }
   });
@@ -368,7 +421,8 @@ describe('keystroke to suggestion', () => {
 
   it('keeps each backend’s last 500, tells listeners, and forgets them on reset', () => {
     const { hub, scheduler, changes } = setup();
-    for (let ms = 1; ms <= SUGGESTION_WINDOW + 100; ms++) hub.suggestionShown(shown(ms, ms % 4 === 0 ? 'cache' : 'network'));
+    for (let ms = 1; ms <= SUGGESTION_WINDOW + 100; ms++)
+      hub.suggestionShown(shown(ms, ms % 4 === 0 ? 'cache' : 'network'));
     scheduler.runDue();
     expect(changes()).toBe(1);
     const figures = hub.snapshot().endpoints[0]?.keystrokeToSuggestion;
@@ -383,7 +437,14 @@ describe('keystroke to suggestion', () => {
     const { hub } = setup();
     hub.requestFinished(1, record({ endpointId: 'burst#0', endpointLabel: 'Groq llama' }));
     hub.suggestionShown(shown(42, 'network', { endpointLabel: 'Groq llama' }));
-    const rows = hub.snapshot().endpoints.map((row) => [row.label, row.configured, row.requests, row.keystrokeToSuggestion?.latencyMs.p50 ?? null]);
+    const rows = hub
+      .snapshot()
+      .endpoints.map((row) => [
+        row.label,
+        row.configured,
+        row.requests,
+        row.keystrokeToSuggestion?.latencyMs.p50 ?? null,
+      ]);
     expect(rows).toHaveLength(3);
     expect(rows).toContainEqual(['Groq llama', false, 1, 42]);
     expect(rows).toContainEqual(['Cerebras llama3.1-8b', true, 0, null]);
@@ -402,7 +463,12 @@ describe('keystroke to suggestion', () => {
     const { hub } = setup();
     hub.load(parsed.records);
     const row = hub.snapshot().endpoints[0];
-    expect(row).toMatchObject({ requests: 1, cacheHits: 1, ttftMs: { p50: 212, p95: 212, count: 1 }, keystrokeToSuggestion: null });
+    expect(row).toMatchObject({
+      requests: 1,
+      cacheHits: 1,
+      ttftMs: { p50: 212, p95: 212, count: 1 },
+      keystrokeToSuggestion: null,
+    });
     expect(hub.statusFacts().inlineSuggestions).toBeNull();
     // Suggestions live only in the session: the records the history file stores are unchanged.
     hub.suggestionShown(shown(80, 'network'));

@@ -11,7 +11,14 @@ import {
   shortEndpointName,
   STATUS_STATES,
 } from '../../src/core/speed/statusText';
-import type { EndpointFacts, FinishedFact, RunningFact, StatusContext, StatusFacts, SuggestionFact } from '../../src/core/speed/statusText';
+import type {
+  EndpointFacts,
+  FinishedFact,
+  RunningFact,
+  StatusContext,
+  StatusFacts,
+  SuggestionFact,
+} from '../../src/core/speed/statusText';
 
 const cerebras: EndpointFacts = { label: 'Cerebras llama3.1-8b', role: 'burst', simulated: false };
 const gemini: EndpointFacts = { label: 'Gemini 2.5-pro', role: 'longContext', simulated: false };
@@ -87,7 +94,13 @@ interface Row {
 
 const served = finished();
 const rows: readonly Row[] = [
-  { name: 'nothing yet', facts: { running: null, lastOutcome: null, lastServed: null }, state: 'no-data', text: '$(zap) Latency Copilot', severity: 'normal' },
+  {
+    name: 'nothing yet',
+    facts: { running: null, lastOutcome: null, lastServed: null },
+    state: 'no-data',
+    text: '$(zap) Latency Copilot',
+    severity: 'normal',
+  },
   {
     name: 'nothing configured',
     facts: { running: null, lastOutcome: null, lastServed: null, configuredEndpoints: 0 },
@@ -102,7 +115,13 @@ const rows: readonly Row[] = [
     text: '$(zap) Latency Copilot',
     severity: 'normal',
   },
-  { name: 'idle with a recent figure', facts: { running: null, lastOutcome: served, lastServed: served }, state: 'idle', text: '$(zap) Cerebras 1,184 tok/s', severity: 'normal' },
+  {
+    name: 'idle with a recent figure',
+    facts: { running: null, lastOutcome: served, lastServed: served },
+    state: 'idle',
+    text: '$(zap) Cerebras 1,184 tok/s',
+    severity: 'normal',
+  },
   {
     name: 'idle but slow',
     facts: { running: null, lastOutcome: served, lastServed: { ...served, recentDecodeTokensPerSec: 42 } },
@@ -110,7 +129,13 @@ const rows: readonly Row[] = [
     text: '$(zap) Cerebras 42 tok/s',
     severity: 'warning',
   },
-  { name: 'streaming', facts: { running: running(), lastOutcome: served, lastServed: served }, state: 'streaming', text: '$(loading~spin) Cerebras 2,044 tok/s', severity: 'normal' },
+  {
+    name: 'streaming',
+    facts: { running: running(), lastOutcome: served, lastServed: served },
+    state: 'streaming',
+    text: '$(loading~spin) Cerebras 2,044 tok/s',
+    severity: 'normal',
+  },
   {
     name: 'streaming slowly',
     facts: { running: running({ liveTokensPerSec: 7.25 }), lastOutcome: null, lastServed: null },
@@ -135,7 +160,11 @@ const rows: readonly Row[] = [
   },
   {
     name: 'streaming on the long-context fallback',
-    facts: { running: running({ endpoint: gemini, routeReason: 'too-long', liveTokensPerSec: 312 }), lastOutcome: null, lastServed: null },
+    facts: {
+      running: running({ endpoint: gemini, routeReason: 'too-long', liveTokensPerSec: 312 }),
+      lastOutcome: null,
+      lastServed: null,
+    },
     state: 'streaming',
     text: '$(loading~spin) Long context · Gemini 312 tok/s',
     severity: 'normal',
@@ -143,7 +172,11 @@ const rows: readonly Row[] = [
   },
   {
     name: 'waiting on the long-context fallback',
-    facts: { running: running({ endpoint: gemini, routeReason: 'failover:refused', liveTokensPerSec: null }), lastOutcome: null, lastServed: null },
+    facts: {
+      running: running({ endpoint: gemini, routeReason: 'failover:refused', liveTokensPerSec: null }),
+      lastOutcome: null,
+      lastServed: null,
+    },
     state: 'waiting',
     text: '$(loading~spin) Long context · Gemini …',
     severity: 'normal',
@@ -154,40 +187,62 @@ const rows: readonly Row[] = [
     facts: {
       running: null,
       lastOutcome: finished({ routeReason: 'failover:network', task: 'refactor' }, gemini),
-      lastServed: finished({ routeReason: 'failover:network', task: 'refactor' }, gemini, { recentDecodeTokensPerSec: 312 }),
+      lastServed: finished({ routeReason: 'failover:network', task: 'refactor' }, gemini, {
+        recentDecodeTokensPerSec: 312,
+      }),
     },
     state: 'fallback',
     text: '$(library) Long context · Gemini 312 tok/s',
     severity: 'normal',
-    label: 'Long-context fallback: Gemini 2.5-pro served the last refactor at 312 tokens per second, because the preferred backend lost the connection',
+    label:
+      'Long-context fallback: Gemini 2.5-pro served the last refactor at 312 tokens per second, because the preferred backend lost the connection',
   },
   {
     name: 'long-context fallback served the last request (too long for burst)',
-    facts: { running: null, lastOutcome: null, lastServed: finished({ routeReason: 'too-long' }, gemini, { recentDecodeTokensPerSec: 180 }) },
+    facts: {
+      running: null,
+      lastOutcome: null,
+      lastServed: finished({ routeReason: 'too-long' }, gemini, { recentDecodeTokensPerSec: 180 }),
+    },
     state: 'fallback',
     text: '$(library) Long context · Gemini 180 tok/s',
     severity: 'normal',
-    label: 'Long-context fallback: Gemini 2.5-pro served the last completion at 180 tokens per second, because the prompt does not fit',
+    label:
+      'Long-context fallback: Gemini 2.5-pro served the last completion at 180 tokens per second, because the prompt does not fit',
   },
   {
     name: 'long-context fallback while the burst backend rests',
-    facts: { running: null, lastOutcome: null, lastServed: finished({ routeReason: 'cooling-down' }, gemini, { recentDecodeTokensPerSec: 40 }) },
+    facts: {
+      running: null,
+      lastOutcome: null,
+      lastServed: finished({ routeReason: 'cooling-down' }, gemini, { recentDecodeTokensPerSec: 40 }),
+    },
     state: 'fallback',
     text: '$(library) Long context · Gemini 40 tok/s',
     severity: 'warning',
-    label: 'Long-context fallback: Gemini 2.5-pro served the last completion at 40 tokens per second, because the preferred backend is resting',
+    label:
+      'Long-context fallback: Gemini 2.5-pro served the last completion at 40 tokens per second, because the preferred backend is resting',
   },
   {
     name: 'a second burst backend took over',
-    facts: { running: null, lastOutcome: null, lastServed: finished({ routeReason: 'failover:http-503' }, groq, { recentDecodeTokensPerSec: 905 }) },
+    facts: {
+      running: null,
+      lastOutcome: null,
+      lastServed: finished({ routeReason: 'failover:http-503' }, groq, { recentDecodeTokensPerSec: 905 }),
+    },
     state: 'failover',
     text: '$(arrow-swap) Failover · Groq 905 tok/s',
     severity: 'normal',
-    label: 'Failover: Groq llama-3.1-8b-instant served the last completion at 905 tokens per second, because the preferred backend answered with a server error (HTTP 503)',
+    label:
+      'Failover: Groq llama-3.1-8b-instant served the last completion at 905 tokens per second, because the preferred backend answered with a server error (HTTP 503)',
   },
   {
     name: 'a repository task on the long-context model is not a fallback',
-    facts: { running: null, lastOutcome: null, lastServed: finished({ routeReason: 'repo-task', task: 'repo' }, gemini, { recentDecodeTokensPerSec: 312 }) },
+    facts: {
+      running: null,
+      lastOutcome: null,
+      lastServed: finished({ routeReason: 'repo-task', task: 'repo' }, gemini, { recentDecodeTokensPerSec: 312 }),
+    },
     state: 'idle',
     text: '$(zap) Gemini 312 tok/s',
     severity: 'normal',
@@ -195,28 +250,44 @@ const rows: readonly Row[] = [
   },
   {
     name: 'a hedged request is not a fallback',
-    facts: { running: null, lastOutcome: null, lastServed: finished({ routeReason: 'hedge' }, groq, { recentDecodeTokensPerSec: 905 }) },
+    facts: {
+      running: null,
+      lastOutcome: null,
+      lastServed: finished({ routeReason: 'hedge' }, groq, { recentDecodeTokensPerSec: 905 }),
+    },
     state: 'idle',
     text: '$(zap) Groq 905 tok/s',
     severity: 'normal',
   },
   {
     name: 'rate-limited with a countdown',
-    facts: { running: null, lastOutcome: finished({ outcome: 'error', errorReason: 'rate-limited' }, cerebras, { retryAtMs: 22_100 }), lastServed: served },
+    facts: {
+      running: null,
+      lastOutcome: finished({ outcome: 'error', errorReason: 'rate-limited' }, cerebras, { retryAtMs: 22_100 }),
+      lastServed: served,
+    },
     state: 'rate-limited',
     text: '$(watch) Cerebras retry in 12 s',
     severity: 'warning',
   },
   {
     name: 'rate-limited, no retry time known',
-    facts: { running: null, lastOutcome: finished({ outcome: 'error', errorReason: 'rate-limited' }), lastServed: served },
+    facts: {
+      running: null,
+      lastOutcome: finished({ outcome: 'error', errorReason: 'rate-limited' }),
+      lastServed: served,
+    },
     state: 'rate-limited',
     text: '$(watch) Cerebras rate-limited',
     severity: 'warning',
   },
   {
     name: 'rate limit over: back to idle',
-    facts: { running: null, lastOutcome: finished({ outcome: 'error', errorReason: 'rate-limited' }, cerebras, { retryAtMs: 10_000 }), lastServed: served },
+    facts: {
+      running: null,
+      lastOutcome: finished({ outcome: 'error', errorReason: 'rate-limited' }, cerebras, { retryAtMs: 10_000 }),
+      lastServed: served,
+    },
     state: 'idle',
     text: '$(zap) Cerebras 1,184 tok/s',
     severity: 'normal',
@@ -244,7 +315,11 @@ const rows: readonly Row[] = [
   },
   {
     name: 'key rejected',
-    facts: { running: null, lastOutcome: finished({ outcome: 'error', errorReason: 'unauthorized' }), lastServed: null },
+    facts: {
+      running: null,
+      lastOutcome: finished({ outcome: 'error', errorReason: 'unauthorized' }),
+      lastServed: null,
+    },
     state: 'error',
     text: '$(error) Cerebras key rejected',
     severity: 'error',
@@ -288,7 +363,8 @@ describe('renderStatus', () => {
     expect(view.text).toBe(row.text);
     expect(view.severity).toBe(row.severity);
     expect(view.accessibilityLabel).not.toContain('$(');
-    if (row.label !== undefined) expect(view.accessibilityLabel.startsWith(row.label), view.accessibilityLabel).toBe(true);
+    if (row.label !== undefined)
+      expect(view.accessibilityLabel.startsWith(row.label), view.accessibilityLabel).toBe(true);
   });
 
   it('has a row above for every state the item can be in', () => {
@@ -296,7 +372,9 @@ describe('renderStatus', () => {
   });
 
   it('says in words why the long-context fallback served, once, with the route code', () => {
-    const fact = finished({ routeReason: 'failover:refused', task: 'refactor' }, gemini, { recentDecodeTokensPerSec: 312 });
+    const fact = finished({ routeReason: 'failover:refused', task: 'refactor' }, gemini, {
+      recentDecodeTokensPerSec: 312,
+    });
     const view = renderStatus({ running: null, lastOutcome: fact, lastServed: fact }, context);
     expect(view.tooltipMarkdown).toContain('the long-context fallback (Gemini 2\\.5\\-pro) served the last refactor');
     expect(view.tooltipMarkdown).toContain('refused the connection');
@@ -336,18 +414,32 @@ describe('renderStatus', () => {
   });
 
   it('escapes Markdown in labels that come from settings', () => {
-    const evil: EndpointFacts = { label: 'x [click](command:workbench.action.openSettings) *', role: 'burst', simulated: false };
-    const view = renderStatus({ running: null, lastOutcome: finished({}, evil), lastServed: finished({}, evil) }, context);
+    const evil: EndpointFacts = {
+      label: 'x [click](command:workbench.action.openSettings) *',
+      role: 'burst',
+      simulated: false,
+    };
+    const view = renderStatus(
+      { running: null, lastOutcome: finished({}, evil), lastServed: finished({}, evil) },
+      context,
+    );
     expect(view.tooltipMarkdown).not.toContain('[click](command:');
     expect(escapeMarkdown('a*b_c')).toBe('a\\*b\\_c');
   });
 });
 
 describe('the keystroke-to-suggestion line of the tooltip', () => {
-  const suggestions: SuggestionFact = { endpoint: cerebras, latencyMs: { p50: 212.4, p95: 1430, count: 40 }, fromCacheShare: 0.354 };
+  const suggestions: SuggestionFact = {
+    endpoint: cerebras,
+    latencyMs: { p50: 212.4, p95: 1430, count: 40 },
+    fromCacheShare: 0.354,
+  };
 
   it('gives p50, p95, the share from cache and VS Code’s own 50 ms, above the last request’s table', () => {
-    const view = renderStatus({ running: null, lastOutcome: served, lastServed: served, inlineSuggestions: suggestions }, context);
+    const view = renderStatus(
+      { running: null, lastOutcome: served, lastServed: served, inlineSuggestions: suggestions },
+      context,
+    );
     const lines = view.tooltipMarkdown.split('\n');
     const line = 'Keystroke to suggestion: p50 212 ms · p95 1.4 s (35% from cache) + VS Code’s 50 ms';
     expect(lines).toContain(line);
@@ -356,17 +448,31 @@ describe('the keystroke-to-suggestion line of the tooltip', () => {
 
   it('names the backend when the table is about another one', () => {
     const refactor = finished({ task: 'refactor', endpointId: 'longContext#0' }, gemini);
-    const view = renderStatus({ running: null, lastOutcome: refactor, lastServed: refactor, inlineSuggestions: suggestions }, context);
-    expect(view.tooltipMarkdown).toContain('Keystroke to suggestion (Cerebras llama3\\.1\\-8b): p50 212 ms · p95 1.4 s (35% from cache)');
+    const view = renderStatus(
+      { running: null, lastOutcome: refactor, lastServed: refactor, inlineSuggestions: suggestions },
+      context,
+    );
+    expect(view.tooltipMarkdown).toContain(
+      'Keystroke to suggestion (Cerebras llama3\\.1\\-8b): p50 212 ms · p95 1.4 s (35% from cache)',
+    );
   });
 
   it('shows the line while streaming and before any request is in the table, and nothing without samples', () => {
-    const streaming = renderStatus({ running: running(), lastOutcome: null, lastServed: null, inlineSuggestions: suggestions }, context);
+    const streaming = renderStatus(
+      { running: running(), lastOutcome: null, lastServed: null, inlineSuggestions: suggestions },
+      context,
+    );
     expect(streaming.tooltipMarkdown).toContain('Keystroke to suggestion: p50 212 ms');
-    const alone = renderStatus({ running: null, lastOutcome: null, lastServed: null, inlineSuggestions: suggestions }, context);
+    const alone = renderStatus(
+      { running: null, lastOutcome: null, lastServed: null, inlineSuggestions: suggestions },
+      context,
+    );
     expect(alone.tooltipMarkdown).toContain('(35% from cache) + VS Code’s 50 ms');
     expect(alone.tooltipMarkdown).not.toContain('No requests yet.');
-    const none = renderStatus({ running: null, lastOutcome: served, lastServed: served, inlineSuggestions: null }, context);
+    const none = renderStatus(
+      { running: null, lastOutcome: served, lastServed: served, inlineSuggestions: null },
+      context,
+    );
     expect(none.tooltipMarkdown).not.toContain('Keystroke');
   });
 });
@@ -393,7 +499,9 @@ describe('formatting helpers', () => {
   ])('shortEndpointName(%s) = %s', (label, name) => expect(shortEndpointName(label)).toBe(name));
 
   it('explains route reasons in words', () => {
-    expect(explainRouteReason('failover:rate-limited')).toBe('failover:rate-limited: the preferred backend is rate-limited (HTTP 429), so this one took over');
+    expect(explainRouteReason('failover:rate-limited')).toBe(
+      'failover:rate-limited: the preferred backend is rate-limited (HTTP 429), so this one took over',
+    );
     expect(describeRouteReason('failover:timeout')).toContain('sent no first token in time');
     expect(describeRouteReason('failover:context-too-long')).toContain('prompt is too long');
     expect(describeRouteReason('failover:http-502')).toContain('HTTP 502');

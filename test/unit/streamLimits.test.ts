@@ -43,13 +43,15 @@ async function startServer(handler: (request: IncomingMessage, response: ServerR
   };
 }
 
-const textEvent = (text: string): string => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: text }, finish_reason: null }] })}\n\n`;
+const textEvent = (text: string): string =>
+  `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: text }, finish_reason: null }] })}\n\n`;
 
 /** Writes `parts` in order, waiting for the socket to drain, unless the client leaves; then ends the response. */
 async function writeAll(response: ServerResponse, parts: Iterable<string>): Promise<void> {
   for (const part of parts) {
     if (response.destroyed) return;
-    if (!response.write(part)) await new Promise<void>((resolve) => response.once('drain', resolve).once('close', resolve));
+    if (!response.write(part))
+      await new Promise<void>((resolve) => response.once('drain', resolve).once('close', resolve));
   }
   if (!response.destroyed) response.end();
 }
@@ -76,10 +78,19 @@ async function serve(handler: (request: IncomingMessage, response: ServerRespons
   return { baseUrl: server.url, protocol: 'openai-chat', model: 'test' };
 }
 
-async function collect(target: EndpointTarget, maxTokens: number, deadlineMs?: number): Promise<{ text: string; error: BackendError | null }> {
+async function collect(
+  target: EndpointTarget,
+  maxTokens: number,
+  deadlineMs?: number,
+): Promise<{ text: string; error: BackendError | null }> {
   let text = '';
   try {
-    for await (const event of generate(transport, target, { messages: [{ role: 'user', content: 'hi' }], maxTokens }, { deadlineMs })) {
+    for await (const event of generate(
+      transport,
+      target,
+      { messages: [{ role: 'user', content: 'hi' }], maxTokens },
+      { deadlineMs },
+    )) {
       if (event.kind === 'text') text += event.text;
     }
     return { text, error: null };
@@ -101,7 +112,7 @@ describe('stream limits (issue 14, item 5)', () => {
     expect(streamLimitsFor(Number.NaN, 10).maxOutputTokens).toBe(Number.POSITIVE_INFINITY);
   });
 
-  it('counts the server\'s own token counts exactly and estimates the rest at 4 characters a token', () => {
+  it("counts the server's own token counts exactly and estimates the rest at 4 characters a token", () => {
     const counted = new OutputBudget(10, 4);
     for (let i = 0; i < 10; i++) counted.add({ kind: 'text', text: 'a long token text', tokens: 1 });
     expect(() => counted.add({ kind: 'text', text: 'x', tokens: 1 })).toThrow(/ignores the token limit/);
@@ -128,12 +139,15 @@ describe('stream limits (issue 14, item 5)', () => {
         closed = true;
       });
       const parts = [textEvent('ok'), 'data: ', ...repeat('x'.repeat(64 * 1024), 1024)];
-      void writeAll(response, (function* counted() {
-        for (const part of parts) {
-          writes += 1;
-          yield part;
-        }
-      })());
+      void writeAll(
+        response,
+        (function* counted() {
+          for (const part of parts) {
+            writes += 1;
+            yield part;
+          }
+        })(),
+      );
     });
     const outcome = await collect(target, 64);
     expect(outcome.error?.reason).toBe('malformed');
@@ -244,7 +258,10 @@ describe('per-task deadlines in the routed service', () => {
       promptTokens: 10,
       maxOutputTokens: 64,
       role: 'burst',
-      build: (endpoint) => ({ target: endpoint.target, request: { messages: [{ role: 'user', content: 'x' }], maxTokens: 64 } }),
+      build: (endpoint) => ({
+        target: endpoint.target,
+        request: { messages: [{ role: 'user', content: 'x' }], maxTokens: 64 },
+      }),
     };
     const run = routed.start(spec);
     let text = '';
@@ -269,11 +286,14 @@ describe('per-task deadlines in the routed service', () => {
     return { notYet, error, text };
   }
 
-  it.each<RequestTask>(['inline', 'refactor', 'repo'])('%s: a stalled stream ends as timeout exactly at its deadline, text kept', async (task) => {
-    const outcome = await settleTimes(task);
-    expect(outcome.notYet).toBe(true);
-    expect(outcome.error).toMatchObject({ reason: 'timeout', partialText: 'partial' });
-  });
+  it.each<RequestTask>(['inline', 'refactor', 'repo'])(
+    '%s: a stalled stream ends as timeout exactly at its deadline, text kept',
+    async (task) => {
+      const outcome = await settleTimes(task);
+      expect(outcome.notYet).toBe(true);
+      expect(outcome.error).toMatchObject({ reason: 'timeout', partialText: 'partial' });
+    },
+  );
 
   it('gives refactors and repository tasks far longer than inline completions', () => {
     expect(DEFAULT_DEADLINE_MS.inline).toBeLessThanOrEqual(60_000);

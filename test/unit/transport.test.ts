@@ -142,7 +142,12 @@ describe('transport over undici', () => {
         response.write('first');
       }),
     );
-    const response = await transport.request({ url: `${stalls.url}/x`, method: 'GET', headers: {}, idleTimeoutMs: 100 });
+    const response = await transport.request({
+      url: `${stalls.url}/x`,
+      method: 'GET',
+      headers: {},
+      idleTimeoutMs: 100,
+    });
     const chunks: string[] = [];
     const bodyError = await (async () => {
       for await (const chunk of response.body) chunks.push(Buffer.from(chunk).toString());
@@ -156,12 +161,20 @@ describe('transport over undici', () => {
     const closedUrl = server.url;
     await server.close();
     const transport = track(createTransport());
-    const refused = await transport.request({ url: `${closedUrl}/x`, method: 'GET', headers: {} }).catch((error: unknown) => error);
+    const refused = await transport
+      .request({ url: `${closedUrl}/x`, method: 'GET', headers: {} })
+      .catch((error: unknown) => error);
     expect(refused).toMatchObject({ reason: 'network' });
 
     const live = track(await startServer(endlessStream));
     const controller = new AbortController();
-    const response = await transport.request({ url: `${live.url}/s`, method: 'POST', headers: {}, body: '{}', signal: controller.signal });
+    const response = await transport.request({
+      url: `${live.url}/s`,
+      method: 'POST',
+      headers: {},
+      body: '{}',
+      signal: controller.signal,
+    });
     const aborted = await (async () => {
       for await (const _chunk of response.body) controller.abort();
     })().catch((error: unknown) => error);
@@ -176,12 +189,15 @@ describe('transport over undici', () => {
     const cert = readFileSync(join(tls, 'localhost.crt'), 'utf8');
     const versions: string[] = [];
     let sessions = 0;
-    const server = createSecureServer({ key: readFileSync(join(tls, 'localhost.key')), cert, allowHTTP1: true }, (request, response) => {
-      versions.push(request.httpVersion);
-      response.writeHead(200, { 'content-type': 'text/event-stream' });
-      const timer = setInterval(() => response.write('data: {"content":"x"}\n\n'), 5);
-      response.on('close', () => clearInterval(timer));
-    });
+    const server = createSecureServer(
+      { key: readFileSync(join(tls, 'localhost.key')), cert, allowHTTP1: true },
+      (request, response) => {
+        versions.push(request.httpVersion);
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        const timer = setInterval(() => response.write('data: {"content":"x"}\n\n'), 5);
+        response.on('close', () => clearInterval(timer));
+      },
+    );
     server.on('session', () => {
       sessions += 1;
     });
@@ -202,7 +218,9 @@ describe('transport over undici', () => {
   });
 
   it('sends non-loopback requests through the configured proxy, and loopback ones directly', async () => {
-    const direct = track(await startServer((request, response) => response.end(`direct ${request.headers.host ?? ''}`)));
+    const direct = track(
+      await startServer((request, response) => response.end(`direct ${request.headers.host ?? ''}`)),
+    );
     // A CONNECT proxy that "resolves" every host to the direct server, recording what it was asked for.
     const tunnels: string[] = [];
     const proxy = track(await startServer((_request, response) => response.end('not a tunnel')));
@@ -222,11 +240,21 @@ describe('transport over undici', () => {
       upstream.on('error', () => clientSocket.destroy());
     });
     await new Promise<void>((resolve) => proxyServer.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => { proxyServer.closeAllConnections(); proxyServer.close(() => resolve()); }));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          proxyServer.closeAllConnections();
+          proxyServer.close(() => resolve());
+        }),
+    );
     expect(proxyServerPort).toBeGreaterThan(0);
     const tunnelPort = (proxyServer.address() as AddressInfo).port;
     const transport = track(createTransport({ proxyUrl: `http://127.0.0.1:${tunnelPort}`, env: {} }));
-    const viaProxy = await transport.request({ url: 'http://api.example.invalid/v1/models', method: 'GET', headers: {} });
+    const viaProxy = await transport.request({
+      url: 'http://api.example.invalid/v1/models',
+      method: 'GET',
+      headers: {},
+    });
     let text = '';
     for await (const chunk of viaProxy.body) text += Buffer.from(chunk).toString();
     expect(text).toBe('direct api.example.invalid');

@@ -11,7 +11,13 @@ function endpoint(overrides: Partial<ResolvedEndpoint['target']> = {}): Resolved
     role: 'burst',
     label: 'Groq llama-3.1-8b-instant',
     preset: 'groq',
-    target: { baseUrl: 'https://api.groq.com/openai/v1', protocol: 'openai-chat', model: 'llama-3.1-8b-instant', apiKey: KEY, ...overrides },
+    target: {
+      baseUrl: 'https://api.groq.com/openai/v1',
+      protocol: 'openai-chat',
+      model: 'llama-3.1-8b-instant',
+      apiKey: KEY,
+      ...overrides,
+    },
     contextWindow: null,
     fim: 'chat',
     simulated: false,
@@ -30,11 +36,16 @@ describe('messageForBackendError', () => {
     expect(message.text).not.toContain('protocol');
     expect(message.actions).toEqual(['showLog']);
     // An answer that cannot be read still points at the protocol setting.
-    expect(messageForBackendError(new BackendError('malformed', 'bad JSON'), endpoint()).text).toContain('protocol "openai-chat"');
+    expect(messageForBackendError(new BackendError('malformed', 'bad JSON'), endpoint()).text).toContain(
+      'protocol "openai-chat"',
+    );
   });
 
   it('401 with a key: names the endpoint and says to set the key again', () => {
-    const message = messageForBackendError(new BackendError('unauthorized', 'The server refused the API key (HTTP 401)', { status: 401 }), endpoint());
+    const message = messageForBackendError(
+      new BackendError('unauthorized', 'The server refused the API key (HTTP 401)', { status: 401 }),
+      endpoint(),
+    );
     expect(message.text).toContain('Groq llama-3.1-8b-instant (burst#0)');
     expect(message.text).toContain('HTTP 401');
     expect(message.text).toContain('Latency Copilot: Set API Key');
@@ -42,8 +53,13 @@ describe('messageForBackendError', () => {
   });
 
   it('401 without a key: says the server wants one', () => {
-    const local = { ...endpoint(), target: { baseUrl: 'http://127.0.0.1:8080', protocol: 'llamacpp-infill' as const, model: 'default' } };
-    expect(messageForBackendError(new BackendError('unauthorized', 'x', { status: 401 }), local).text).toContain('wants an API key');
+    const local = {
+      ...endpoint(),
+      target: { baseUrl: 'http://127.0.0.1:8080', protocol: 'llamacpp-infill' as const, model: 'default' },
+    };
+    expect(messageForBackendError(new BackendError('unauthorized', 'x', { status: 401 }), local).text).toContain(
+      'wants an API key',
+    );
   });
 
   it.each([404, 405, 501])('%i: the path is not offered: check the base URL and protocol', (status) => {
@@ -55,14 +71,20 @@ describe('messageForBackendError', () => {
   });
 
   it('rate-limited: says when to retry, in seconds', () => {
-    const message = messageForBackendError(new BackendError('rate-limited', 'Rate limited', { status: 429, retryAfterMs: 12_000 }), endpoint());
+    const message = messageForBackendError(
+      new BackendError('rate-limited', 'Rate limited', { status: 429, retryAfterMs: 12_000 }),
+      endpoint(),
+    );
     expect(message.text).toContain('retry in 12 s');
     expect(message.severity).toBe('warning');
   });
 
   it('network on a local server asks whether it is running; on a remote one points at network and proxy', () => {
     const error = new BackendError('network', 'connect ECONNREFUSED 127.0.0.1:8080');
-    const local = { ...endpoint(), target: { baseUrl: 'http://127.0.0.1:8080', protocol: 'llamacpp-infill' as const, model: 'm' } };
+    const local = {
+      ...endpoint(),
+      target: { baseUrl: 'http://127.0.0.1:8080', protocol: 'llamacpp-infill' as const, model: 'm' },
+    };
     expect(messageForBackendError(error, local).text).toContain('Is the server running');
     expect(messageForBackendError(error, endpoint()).text).toContain('proxy');
   });
@@ -82,8 +104,12 @@ describe('messageForBackendError', () => {
   });
 
   it('server errors are transient warnings; other client errors carry the detail', () => {
-    expect(messageForBackendError(new BackendError('http', 'HTTP 503', { status: 503 }), endpoint()).severity).toBe('warning');
-    expect(messageForBackendError(new BackendError('http', 'HTTP 400: bad max_tokens', { status: 400 }), endpoint()).text).toContain('bad max_tokens');
+    expect(messageForBackendError(new BackendError('http', 'HTTP 503', { status: 503 }), endpoint()).severity).toBe(
+      'warning',
+    );
+    expect(
+      messageForBackendError(new BackendError('http', 'HTTP 400: bad max_tokens', { status: 400 }), endpoint()).text,
+    ).toContain('bad max_tokens');
   });
 });
 

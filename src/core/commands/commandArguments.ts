@@ -10,7 +10,8 @@ import { isPlainObject } from '../json';
 import { findRefactorPreset } from '../refactor/refactorPresets';
 
 /** A checked argument list, or what is wrong with it. */
-export type ArgumentCheck<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
+export type ArgumentCheck<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
 
 /** What a value is, in words, without its content. */
 export function describeArgument(value: unknown): string {
@@ -43,14 +44,19 @@ export function checkExportArguments<Location>(
   isLocation: (value: unknown) => value is Location,
 ): ArgumentCheck<ExportArguments<Location>> {
   if (format !== undefined && format !== null && format !== 'json' && format !== 'csv') {
-    return fail(`Export Speed History: the format must be 'json' or 'csv', not ${describeArgument(format)}. Run it from the Command Palette to pick one.`);
+    return fail(
+      `Export Speed History: the format must be 'json' or 'csv', not ${describeArgument(format)}. Run it from the Command Palette to pick one.`,
+    );
   }
   if (location !== undefined && location !== null && !isLocation(location)) {
     return fail(`Export Speed History: the suggested location must be a file URI, not ${describeArgument(location)}.`);
   }
   return {
     ok: true,
-    value: { format: format === 'json' || format === 'csv' ? format : null, suggestedLocation: location === undefined || location === null ? null : location },
+    value: {
+      format: format === 'json' || format === 'csv' ? format : null,
+      suggestedLocation: location === undefined || location === null ? null : location,
+    },
   };
 }
 
@@ -82,9 +88,10 @@ export interface ClearKeyConfirmation {
 
 /** The question "Clear API Key" asks before deleting the key of `origin`, used by the endpoints `usedBy`. */
 export function clearKeyConfirmation(origin: string, usedBy: readonly string[]): ClearKeyConfirmation {
-  const users = usedBy.length === 0
-    ? 'No configured endpoint uses this server now.'
-    : `${usedBy.join(', ')} ${usedBy.length === 1 ? 'uses' : 'use'} this server and will get no key until one is set again.`;
+  const users =
+    usedBy.length === 0
+      ? 'No configured endpoint uses this server now.'
+      : `${usedBy.join(', ')} ${usedBy.length === 1 ? 'uses' : 'use'} this server and will get no key until one is set again.`;
   return {
     message: `Delete the API key for ${origin}?`,
     detail: `It is removed from the OS keychain (SecretStorage). ${users}`,
@@ -121,20 +128,33 @@ export function checkRefactorArguments(raw: unknown): ArgumentCheck<RefactorArgu
   if (presetId !== undefined && (typeof presetId !== 'string' || findRefactorPreset(presetId) === undefined)) {
     return fail(`Refactor Selection: presetId names no refactor preset (${describeArgument(presetId)}).`);
   }
-  if (instruction !== undefined && (typeof instruction !== 'string' || instruction.trim() === '' || instruction.length > MAX_INSTRUCTION_CHARS)) {
-    return fail(`Refactor Selection: instruction must be a text of 1 to ${MAX_INSTRUCTION_CHARS} characters, not ${describeArgument(instruction)}.`);
+  if (
+    instruction !== undefined &&
+    (typeof instruction !== 'string' || instruction.trim() === '' || instruction.length > MAX_INSTRUCTION_CHARS)
+  ) {
+    return fail(
+      `Refactor Selection: instruction must be a text of 1 to ${MAX_INSTRUCTION_CHARS} characters, not ${describeArgument(instruction)}.`,
+    );
   }
   if (role !== undefined && role !== 'burst' && role !== 'longContext') {
     return fail(`Refactor Selection: role must be 'burst' or 'longContext', not ${describeArgument(role)}.`);
   }
   let headers: Record<string, string> | undefined;
   if (extraHeaders !== undefined) {
-    if (!isPlainObject(extraHeaders)) return fail(`Refactor Selection: extraHeaders must be an object, not ${describeArgument(extraHeaders)}.`);
+    if (!isPlainObject(extraHeaders))
+      return fail(`Refactor Selection: extraHeaders must be an object, not ${describeArgument(extraHeaders)}.`);
     headers = {};
     for (const [name, value] of Object.entries(extraHeaders)) {
       // Only the simulator's test headers: anything else could carry credentials or steer a real server.
-      if (!/^x-sim-[a-z0-9-]+$/i.test(name) || typeof value !== 'string' || value.length > 200 || /[\r\n]/.test(value)) {
-        return fail('Refactor Selection: extraHeaders may hold only the simulator\'s x-sim-* headers with short text values.');
+      if (
+        !/^x-sim-[a-z0-9-]+$/i.test(name) ||
+        typeof value !== 'string' ||
+        value.length > 200 ||
+        /[\r\n]/.test(value)
+      ) {
+        return fail(
+          "Refactor Selection: extraHeaders may hold only the simulator's x-sim-* headers with short text values.",
+        );
       }
       headers[name] = value;
     }

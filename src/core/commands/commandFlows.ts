@@ -72,7 +72,8 @@ export async function runClearKeyCommand(argument: unknown, ui: ClearKeyCommandU
   }
   const secretName = check.value ?? (await ui.pickServer());
   if (secretName === undefined) return 'cancelled';
-  if (!(await ui.confirm(clearKeyConfirmation(originOfSecretName(secretName), ui.usedBy(secretName))))) return 'cancelled';
+  if (!(await ui.confirm(clearKeyConfirmation(originOfSecretName(secretName), ui.usedBy(secretName)))))
+    return 'cancelled';
   await ui.clear(secretName);
   return 'done';
 }

@@ -121,10 +121,22 @@ export function isLoopbackUrl(baseUrl: string): boolean {
 }
 
 /** How a base URL failed to normalise. */
-type UrlCheck = { readonly ok: true; readonly url: string } | { readonly ok: false; readonly kind: BackendConfigProblemKind; readonly why: string };
+type UrlCheck =
+  | { readonly ok: true; readonly url: string }
+  | { readonly ok: false; readonly kind: BackendConfigProblemKind; readonly why: string };
 
 // Path endings people paste by mistake: the full request path instead of the base.
-const REQUEST_PATH_SUFFIXES = ['/chat/completions', '/completions', '/fim/completions', '/infill', '/completion', '/api/generate', '/api/chat', '/v1/messages', '/messages'];
+const REQUEST_PATH_SUFFIXES = [
+  '/chat/completions',
+  '/completions',
+  '/fim/completions',
+  '/infill',
+  '/completion',
+  '/api/generate',
+  '/api/chat',
+  '/v1/messages',
+  '/messages',
+];
 
 /**
  * Normalises a base URL: trims it, drops trailing slashes, and rejects what cannot work (not http(s), credentials
@@ -136,7 +148,11 @@ export function normaliseBaseUrl(raw: string, protocol: ProtocolId): UrlCheck {
   try {
     url = new URL(text);
   } catch {
-    return { ok: false, kind: 'malformed-url', why: `"${redact(text)}" is not a URL (expected e.g. https://api.example.com/v1)` };
+    return {
+      ok: false,
+      kind: 'malformed-url',
+      why: `"${redact(text)}" is not a URL (expected e.g. https://api.example.com/v1)`,
+    };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return { ok: false, kind: 'malformed-url', why: `"${redact(text)}" must start with http:// or https://` };
@@ -149,7 +165,11 @@ export function normaliseBaseUrl(raw: string, protocol: ProtocolId): UrlCheck {
     };
   }
   if (url.search !== '' || url.hash !== '') {
-    return { ok: false, kind: 'malformed-url', why: `"${redact(text)}" must not have a query (?...) or fragment (#...)` };
+    return {
+      ok: false,
+      kind: 'malformed-url',
+      why: `"${redact(text)}" must not have a query (?...) or fragment (#...)`,
+    };
   }
   const path = url.pathname.replace(/\/+$/, '');
   const pastedPath = REQUEST_PATH_SUFFIXES.find((suffix) => path.endsWith(suffix));
@@ -173,7 +193,12 @@ export function normaliseBaseUrl(raw: string, protocol: ProtocolId): UrlCheck {
 }
 
 function serverRootProtocol(protocol: ProtocolId): boolean {
-  return protocol === 'llamacpp-infill' || protocol === 'ollama-generate' || protocol === 'ollama-chat' || protocol === 'anthropic';
+  return (
+    protocol === 'llamacpp-infill' ||
+    protocol === 'ollama-generate' ||
+    protocol === 'ollama-chat' ||
+    protocol === 'anthropic'
+  );
 }
 
 function nonEmptyString(value: unknown): string | undefined {
@@ -194,7 +219,14 @@ export function parseBackendList(role: BackendRole, raw: unknown): ParsedBackend
     return {
       configs: [],
       problems: [
-        problem(role, -1, 'not-a-list', null, null, `${settingPath} must be a list of endpoints; run "Latency Copilot: Configure Backends" to set it up.`),
+        problem(
+          role,
+          -1,
+          'not-a-list',
+          null,
+          null,
+          `${settingPath} must be a list of endpoints; run "Latency Copilot: Configure Backends" to set it up.`,
+        ),
       ],
     };
   }
@@ -229,12 +261,17 @@ function parseEntry(
   const id = `${role}#${index}`;
   const fail = (kind: BackendConfigProblemKind, what: string): { config: null; problems: BackendConfigProblem[] } => ({
     config: null,
-    problems: [problem(role, index, kind, null, null, `${where}: ${what}. This endpoint is skipped until it is fixed.`)],
+    problems: [
+      problem(role, index, kind, null, null, `${where}: ${what}. This endpoint is skipped until it is fixed.`),
+    ],
   });
   const fields: Readonly<Record<string, unknown>> | null =
     typeof entry === 'string' ? { preset: entry } : isRecord(entry) ? entry : null;
   if (fields === null) {
-    return fail('not-an-entry', 'an endpoint must be a preset name such as "groq" or an object with preset or baseUrl, protocol and model');
+    return fail(
+      'not-an-entry',
+      'an endpoint must be a preset name such as "groq" or an object with preset or baseUrl, protocol and model',
+    );
   }
 
   let preset: BackendPreset | undefined;
@@ -242,19 +279,30 @@ function parseEntry(
   if (fields.preset !== undefined) {
     preset = presetId === undefined ? undefined : findPreset(presetId);
     if (preset === undefined) {
-      return fail('unknown-preset', `unknown preset "${redact(String(fields.preset))}"; use one of ${presetIds().join(', ')}`);
+      return fail(
+        'unknown-preset',
+        `unknown preset "${redact(String(fields.preset))}"; use one of ${presetIds().join(', ')}`,
+      );
     }
   }
 
   const protocolRaw = fields.protocol ?? preset?.protocol;
-  if (protocolRaw === undefined) return fail('missing-protocol', `no "protocol" given; use one of ${PROTOCOL_IDS.join(', ')} (or a "preset")`);
+  if (protocolRaw === undefined)
+    return fail('missing-protocol', `no "protocol" given; use one of ${PROTOCOL_IDS.join(', ')} (or a "preset")`);
   if (!isProtocolId(protocolRaw)) {
-    return fail('unknown-protocol', `unknown protocol "${redact(String(protocolRaw))}"; use one of ${PROTOCOL_IDS.join(', ')}`);
+    return fail(
+      'unknown-protocol',
+      `unknown protocol "${redact(String(protocolRaw))}"; use one of ${PROTOCOL_IDS.join(', ')}`,
+    );
   }
   const protocol = protocolRaw;
 
   const baseUrlRaw = fields.baseUrl ?? preset?.baseUrl;
-  if (baseUrlRaw === undefined) return fail('missing-base-url', 'no "baseUrl" given (e.g. "http://127.0.0.1:8080" or "https://api.example.com/v1"), or name a "preset"');
+  if (baseUrlRaw === undefined)
+    return fail(
+      'missing-base-url',
+      'no "baseUrl" given (e.g. "http://127.0.0.1:8080" or "https://api.example.com/v1"), or name a "preset"',
+    );
   if (typeof baseUrlRaw !== 'string') return fail('malformed-url', '"baseUrl" must be a string');
   const urlCheck = normaliseBaseUrl(baseUrlRaw, protocol);
   if (!urlCheck.ok) return fail(urlCheck.kind, urlCheck.why);
@@ -265,7 +313,8 @@ function parseEntry(
   }
   const model = nonEmptyString(fields.model) ?? preset?.defaultModel ?? undefined;
   if (model === undefined) {
-    const hint = preset?.local === true ? ` ${preset.name} serves the model it was started with; ${baseUrl}/models lists it` : '';
+    const hint =
+      preset?.local === true ? ` ${preset.name} serves the model it was started with; ${baseUrl}/models lists it` : '';
     return fail('missing-model', `no "model" given; set "model" to the name the server expects.${hint}`);
   }
 
@@ -273,13 +322,20 @@ function parseEntry(
   if (fields.contextWindow !== undefined && fields.contextWindow !== null) {
     const value = fields.contextWindow;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 256) {
-      return fail('bad-context-window', `"contextWindow" must be a whole number of tokens (at least 256), or left out to detect it`);
+      return fail(
+        'bad-context-window',
+        `"contextWindow" must be a whole number of tokens (at least 256), or left out to detect it`,
+      );
     }
     contextWindow = value;
   }
 
   const fimRaw = fields.fim ?? preset?.fim ?? 'auto';
-  if (!isFimSupport(fimRaw)) return fail('unknown-fim', `unknown "fim" value "${redact(String(fimRaw))}"; use one of ${FIM_SUPPORTS.join(', ')}`);
+  if (!isFimSupport(fimRaw))
+    return fail(
+      'unknown-fim',
+      `unknown "fim" value "${redact(String(fimRaw))}"; use one of ${FIM_SUPPORTS.join(', ')}`,
+    );
 
   const secretName = apiKeySecretName(baseUrl);
   const problems: BackendConfigProblem[] = [];
@@ -299,9 +355,26 @@ function parseEntry(
   }
 
   const label = nonEmptyString(fields.label) ?? defaultLabel(preset, baseUrl, model);
-  const apiKey: ApiKeyNeed = preset !== undefined && preset.baseUrl === baseUrl ? preset.apiKey : isLoopbackUrl(baseUrl) ? 'optional' : (preset?.apiKey ?? 'optional');
+  const apiKey: ApiKeyNeed =
+    preset !== undefined && preset.baseUrl === baseUrl
+      ? preset.apiKey
+      : isLoopbackUrl(baseUrl)
+        ? 'optional'
+        : (preset?.apiKey ?? 'optional');
   return {
-    config: { id, role, label, preset: preset?.id ?? null, baseUrl, protocol, model, contextWindow, fim: fimRaw, apiKey, secretName },
+    config: {
+      id,
+      role,
+      label,
+      preset: preset?.id ?? null,
+      baseUrl,
+      protocol,
+      model,
+      contextWindow,
+      fim: fimRaw,
+      apiKey,
+      secretName,
+    },
     problems,
   };
 }
@@ -321,7 +394,10 @@ function defaultLabel(preset: BackendPreset | undefined, baseUrl: string, model:
  * Turns configs into endpoints ready to use, with their keys. An endpoint whose preset requires a key that is not
  * stored is left out (every request would fail with 401) and reported with what to do.
  */
-export function resolveEndpoints(configs: readonly EndpointConfig[], keyFor: (secretName: string) => string | undefined): ResolvedBackendList {
+export function resolveEndpoints(
+  configs: readonly EndpointConfig[],
+  keyFor: (secretName: string) => string | undefined,
+): ResolvedBackendList {
   const endpoints: ResolvedEndpoint[] = [];
   const problems: BackendConfigProblem[] = [];
   for (const config of configs) {

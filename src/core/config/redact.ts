@@ -37,7 +37,9 @@ function escapeForRegExp(text: string): string {
 export function redact(text: string, knownSecrets: Iterable<string> = []): string {
   let result = text;
   // Exact values first, longest first, so that a key containing another key is removed whole.
-  const secrets = [...knownSecrets].filter((secret) => secret.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+  const secrets = [...knownSecrets]
+    .filter((secret) => secret.length >= MIN_SECRET_LENGTH)
+    .sort((a, b) => b.length - a.length);
   for (const secret of secrets) result = result.replace(new RegExp(escapeForRegExp(secret), 'g'), REDACTED);
   return result
     .replace(PEM_PATTERN, REDACTED)

@@ -19,7 +19,8 @@ export type SettingType = 'boolean' | 'number' | 'integer' | 'string' | 'array' 
  * Where a setting may be set. `machine` and `application` settings are never read from a workspace: a repository must
  * not be able to point the extension (and the person's API keys) at its own server.
  */
-export type SettingScope = 'application' | 'machine' | 'machine-overridable' | 'window' | 'resource' | 'language-overridable';
+export type SettingScope =
+  'application' | 'machine' | 'machine-overridable' | 'window' | 'resource' | 'language-overridable';
 
 /** One entry of the registry. */
 export interface SettingSpec {
@@ -63,8 +64,22 @@ export const SETTINGS = {
   'routing.hedgeInline': { type: 'boolean', default: true, restricted: true },
   // Network (src/core/stream/transport.ts): how long this machine's servers may take is the machine's business, never a
   // repository's (a timeout of -1 fails every request and opens every breaker).
-  'network.headersTimeoutMs': { type: 'number', default: 30000, scope: 'machine', restricted: true, minimum: 1000, maximum: 600_000 },
-  'network.idleTimeoutMs': { type: 'number', default: 30000, scope: 'machine', restricted: true, minimum: 1000, maximum: 600_000 },
+  'network.headersTimeoutMs': {
+    type: 'number',
+    default: 30000,
+    scope: 'machine',
+    restricted: true,
+    minimum: 1000,
+    maximum: 600_000,
+  },
+  'network.idleTimeoutMs': {
+    type: 'number',
+    default: 30000,
+    scope: 'machine',
+    restricted: true,
+    minimum: 1000,
+    maximum: 600_000,
+  },
   // Inline completions (src/core/inline/inlineSettings.ts).
   'inline.enabled': { type: 'boolean', default: true },
   'inline.languages': { type: 'object', default: { '*': true, plaintext: false, markdown: false, scminput: false } },
@@ -164,8 +179,10 @@ export function readNumberSetting(source: SettingsSource, key: NumberSettingKey)
 
 /** One line for the log about a clamped setting: which key, what it is set to, the range, and what to do. */
 export function describeClamp(clamp: SettingClamp): string {
-  return `Setting ${fullSettingKey(clamp.key)} is ${clamp.value}, outside its range ${clamp.minimum} to ${clamp.maximum}: ` +
-    `${clamp.used} is used. Set a value in the range to silence this.`;
+  return (
+    `Setting ${fullSettingKey(clamp.key)} is ${clamp.value}, outside its range ${clamp.minimum} to ${clamp.maximum}: ` +
+    `${clamp.used} is used. Set a value in the range to silence this.`
+  );
 }
 
 /**
@@ -247,14 +264,21 @@ export function settingsFromLevels(
 ): SettingsSource {
   return {
     get: (key) => resolveSettingValue(key, { defaultValue: SETTINGS[key].default, ...levels[key] }, workspaceTrusted),
-    ...(ranges === undefined ? {} : { noteRange: (key: NumberSettingKey, clamp: SettingClamp | null) => ranges.note(key, clamp) }),
+    ...(ranges === undefined
+      ? {}
+      : { noteRange: (key: NumberSettingKey, clamp: SettingClamp | null) => ranges.note(key, clamp) }),
   };
 }
 
 /** A `SettingsSource` over a plain object of raw values (tests, tools, the simulator CLI). */
-export function settingsFromObject(values: Readonly<Partial<Record<SettingKey, unknown>>>, ranges?: SettingRangeWarnings): SettingsSource {
+export function settingsFromObject(
+  values: Readonly<Partial<Record<SettingKey, unknown>>>,
+  ranges?: SettingRangeWarnings,
+): SettingsSource {
   return {
     get: (key) => values[key],
-    ...(ranges === undefined ? {} : { noteRange: (key: NumberSettingKey, clamp: SettingClamp | null) => ranges.note(key, clamp) }),
+    ...(ranges === undefined
+      ? {}
+      : { noteRange: (key: NumberSettingKey, clamp: SettingClamp | null) => ranges.note(key, clamp) }),
   };
 }

@@ -33,7 +33,23 @@ export function redactionTotal(counts: PromptRedactionCounts): number {
 }
 
 /** Prefixes every provider key shape starts with (see `KEY_SHAPE_PATTERN`); text holding none of them is not scanned. */
-const KEY_SHAPE_MARKERS = ['sk-', 'csk-', 'xai-', 'pplx-', 'sess-', 'gsk_', 'hf_', 'ghp_', 'gho_', 'ghu_', 'ghs_', 'fw_', 'github_pat_', 'AIza', 'xox'];
+const KEY_SHAPE_MARKERS = [
+  'sk-',
+  'csk-',
+  'xai-',
+  'pplx-',
+  'sess-',
+  'gsk_',
+  'hf_',
+  'ghp_',
+  'gho_',
+  'ghu_',
+  'ghs_',
+  'fw_',
+  'github_pat_',
+  'AIza',
+  'xox',
+];
 
 function mayHoldKeyShape(text: string): boolean {
   for (const marker of KEY_SHAPE_MARKERS) if (text.includes(marker)) return true;
@@ -100,7 +116,8 @@ export function redactRequest(
 export function describePromptRedaction(counts: PromptRedactionCounts, task: string, endpointLabel: string): string {
   const parts: string[] = [];
   if (counts.knownKeys > 0) parts.push(`${counts.knownKeys} of your API keys`);
-  if (counts.privateKeys > 0) parts.push(`${counts.privateKeys} private-key block${counts.privateKeys === 1 ? '' : 's'}`);
+  if (counts.privateKeys > 0)
+    parts.push(`${counts.privateKeys} private-key block${counts.privateKeys === 1 ? '' : 's'}`);
   if (counts.keyShapes > 0) parts.push(`${counts.keyShapes} key-shaped string${counts.keyShapes === 1 ? '' : 's'}`);
   return `Prompt for ${task} to ${endpointLabel}: removed ${parts.join(', ')} before sending (replaced by ${REDACTED}).`;
 }

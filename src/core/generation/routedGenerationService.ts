@@ -45,7 +45,12 @@ export interface RouteDecision {
   /** Tokens the request needs from a window (prompt with safety margin + overhead + answer budget). */
   readonly requiredTokens: number;
   readonly contextWindow: number | null;
-  readonly skipped: readonly { readonly endpointId: string; readonly why: string; readonly contextWindow: number | null; readonly restRemainingMs: number }[];
+  readonly skipped: readonly {
+    readonly endpointId: string;
+    readonly why: string;
+    readonly contextWindow: number | null;
+    readonly restRemainingMs: number;
+  }[];
   /** The failure that made the router move on, when `reason` is `failover:*`. */
   readonly previousError: string | null;
 }
@@ -174,14 +179,20 @@ class Attempt {
       const request = redaction.request;
       // The server serves the window the fit was checked against (Ollama: num_ctx), unless the builder chose one.
       const window = deps.contextWindowOf?.(endpoint) ?? endpoint.contextWindow;
-      const plan = { target: built.target, request: window === null || request.contextWindow !== undefined ? request : { ...request, contextWindow: window } };
+      const plan = {
+        target: built.target,
+        request:
+          window === null || request.contextWindow !== undefined ? request : { ...request, contextWindow: window },
+      };
       const onResponseHeaders = deps.onResponseHeaders;
       const options = {
         signal: this.controller.signal,
         ...deps.timeouts?.(),
         deadlineMs: (deps.deadlineMs ?? ((task: RequestTask) => DEFAULT_DEADLINE_MS[task]))(spec.task),
         scheduler: deps.scheduler,
-        onHeaders: onResponseHeaders ? (headers: Readonly<Record<string, string>>) => onResponseHeaders(endpoint, headers) : undefined,
+        onHeaders: onResponseHeaders
+          ? (headers: Readonly<Record<string, string>>) => onResponseHeaders(endpoint, headers)
+          : undefined,
       };
       for await (const event of generate(deps.transport, plan.target, plan.request, options)) {
         this.meter.observe(event);
@@ -258,9 +269,13 @@ function noRouteError(plan: RoutePlan, role: BackendRole | undefined): BackendEr
   switch (plan.noRoute) {
     case 'cooling-down': {
       const seconds = Math.ceil((plan.retryAfterMs ?? 0) / 1000);
-      return new BackendError('rate-limited', `Every backend that fits this request is resting; retry in ${seconds} s.`, {
-        retryAfterMs: plan.retryAfterMs,
-      });
+      return new BackendError(
+        'rate-limited',
+        `Every backend that fits this request is resting; retry in ${seconds} s.`,
+        {
+          retryAfterMs: plan.retryAfterMs,
+        },
+      );
     }
     case 'too-long': {
       const largest = Math.max(0, ...plan.skipped.map((entry) => entry.contextWindow ?? 0));
@@ -324,7 +339,10 @@ export class RoutedGenerationService implements PlanningGenerationService {
     return planRoute(
       { task: spec.task, role: spec.role, promptTokens: spec.promptTokens, maxOutputTokens: spec.maxOutputTokens },
       endpoints,
-      { windowOf: (endpoint) => this.windowOf(endpoint), restRemainingMs: (endpoint) => this.health.restRemainingMs(endpoint.id) },
+      {
+        windowOf: (endpoint) => this.windowOf(endpoint),
+        restRemainingMs: (endpoint) => this.health.restRemainingMs(endpoint.id),
+      },
     );
   }
 
@@ -346,7 +364,9 @@ export class RoutedGenerationService implements PlanningGenerationService {
     };
 
     const timeoutFor = (remainingCandidates: number): number | null =>
-      remainingCandidates > 0 ? (deps.firstTokenTimeoutMs ?? ((task) => DEFAULT_FIRST_TOKEN_TIMEOUT_MS[task]))(spec.task) : null;
+      remainingCandidates > 0
+        ? (deps.firstTokenTimeoutMs ?? ((task) => DEFAULT_FIRST_TOKEN_TIMEOUT_MS[task]))(spec.task)
+        : null;
 
     const report = (attempt: Attempt, plan: RoutePlan, previousError: BackendError | null): void => {
       deps.onDecision?.({
@@ -358,7 +378,10 @@ export class RoutedGenerationService implements PlanningGenerationService {
         requiredTokens: plan.requiredTokens,
         contextWindow: service.windowOf(attempt.route.endpoint),
         skipped: describeSkipped(plan.skipped),
-        previousError: previousError === null ? null : `${previousError.reason}${previousError.status === null ? '' : ` ${previousError.status}`}`,
+        previousError:
+          previousError === null
+            ? null
+            : `${previousError.reason}${previousError.status === null ? '' : ` ${previousError.status}`}`,
       });
     };
 
@@ -518,7 +541,10 @@ export class RoutedGenerationService implements PlanningGenerationService {
 export function describeRouteDecision(decision: RouteDecision): string {
   const window = decision.contextWindow === null ? 'window unknown' : `window ${decision.contextWindow}`;
   const skipped = decision.skipped
-    .map((entry) => `${entry.endpointId} ${entry.why}${entry.why === 'cooling-down' ? ` ${Math.ceil(entry.restRemainingMs / 1000)} s` : ''}`)
+    .map(
+      (entry) =>
+        `${entry.endpointId} ${entry.why}${entry.why === 'cooling-down' ? ` ${Math.ceil(entry.restRemainingMs / 1000)} s` : ''}`,
+    )
     .join(', ');
   const after = decision.previousError === null ? '' : ` after ${decision.previousError}`;
   return (

@@ -54,7 +54,8 @@ export class AdaptiveBudget {
   observe(endpointId: string, stats: RequestStats): void {
     const speed = this.speeds.get(endpointId) ?? { decodeTokensPerSec: null, ttftMs: null };
     const decode = stats.serverDecodeTokensPerSec ?? stats.decodeTokensPerSec;
-    if (decode !== null && Number.isFinite(decode) && decode > 0) speed.decodeTokensPerSec = smooth(speed.decodeTokensPerSec, decode);
+    if (decode !== null && Number.isFinite(decode) && decode > 0)
+      speed.decodeTokensPerSec = smooth(speed.decodeTokensPerSec, decode);
     if (stats.ttftMs !== null && Number.isFinite(stats.ttftMs)) speed.ttftMs = smooth(speed.ttftMs, stats.ttftMs);
     this.speeds.set(endpointId, speed);
   }

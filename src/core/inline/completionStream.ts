@@ -110,7 +110,11 @@ export class CompletionStream {
    * Reads `run` to its end (the rest of the stream fills the cache after the first line was shown), calls `beforeEnd`,
    * then marks the end. Resolves with the finished record, or null when the run produced none; never rejects.
    */
-  async consume(run: GenerationRun, beforeEnd: () => void = () => undefined, onText: () => void = () => undefined): Promise<RequestRecord | null> {
+  async consume(
+    run: GenerationRun,
+    beforeEnd: () => void = () => undefined,
+    onText: () => void = () => undefined,
+  ): Promise<RequestRecord | null> {
     try {
       for await (const event of run.events) {
         this.servedBy = run.route()?.endpoint ?? this.servedBy;
@@ -128,7 +132,9 @@ export class CompletionStream {
       }
     } catch (error) {
       this.servedBy = run.route()?.endpoint ?? this.servedBy;
-      this.failure = isBackendError(error) ? error : new BackendError('network', 'The completion stream failed.', { cause: error });
+      this.failure = isBackendError(error)
+        ? error
+        : new BackendError('network', 'The completion stream failed.', { cause: error });
     }
     // Runs before waiters hear of the end, so that a successor set here is seen by them.
     beforeEnd();

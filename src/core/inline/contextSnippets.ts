@@ -11,7 +11,39 @@ export interface SnippetCandidate extends ContextSnippet {
 
 const IDENTIFIER = /[A-Za-z_$][A-Za-z0-9_$]{2,}/g;
 /** Words too common in code to say anything about relevance. */
-const COMMON = new Set(['const', 'let', 'var', 'function', 'return', 'this', 'import', 'export', 'from', 'def', 'self', 'class', 'new', 'for', 'while', 'else', 'true', 'false', 'null', 'undefined', 'None', 'async', 'await', 'type', 'interface', 'public', 'private', 'static', 'void', 'string', 'number']);
+const COMMON = new Set([
+  'const',
+  'let',
+  'var',
+  'function',
+  'return',
+  'this',
+  'import',
+  'export',
+  'from',
+  'def',
+  'self',
+  'class',
+  'new',
+  'for',
+  'while',
+  'else',
+  'true',
+  'false',
+  'null',
+  'undefined',
+  'None',
+  'async',
+  'await',
+  'type',
+  'interface',
+  'public',
+  'private',
+  'static',
+  'void',
+  'string',
+  'number',
+]);
 
 function identifiers(text: string): Set<string> {
   const found = new Set<string>();
@@ -40,7 +72,10 @@ export function selectSnippets(
   if (candidates.length === 0 || budgetTokens <= 0) return [];
   const near = identifiers(textNearCursor);
   const ranked = candidates
-    .map((candidate) => ({ candidate, score: overlap(near, identifiers(candidate.text)) + (candidate.origin === 'recent-edit' ? 0.2 : 0) }))
+    .map((candidate) => ({
+      candidate,
+      score: overlap(near, identifiers(candidate.text)) + (candidate.origin === 'recent-edit' ? 0.2 : 0),
+    }))
     .filter(({ score }) => score > 0.2)
     .sort((a, b) => b.score - a.score);
   const chosen: ContextSnippet[] = [];

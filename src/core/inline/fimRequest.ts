@@ -49,12 +49,27 @@ function snippetsAsComments(prompt: FimPrompt): string {
   if (prompt.snippets.length === 0) return '';
   const comment = lineComment(prompt.languageId);
   return prompt.snippets
-    .map((snippet) => [`Path: ${snippet.path}`, ...snippet.text.split('\n')].map((line) => `${comment} ${line}`).join('\n'))
+    .map((snippet) =>
+      [`Path: ${snippet.path}`, ...snippet.text.split('\n')].map((line) => `${comment} ${line}`).join('\n'),
+    )
     .join('\n')
     .concat('\n');
 }
 
-const HASH_COMMENT_LANGUAGES = new Set(['python', 'shellscript', 'ruby', 'perl', 'r', 'yaml', 'toml', 'makefile', 'dockerfile', 'powershell', 'elixir', 'julia']);
+const HASH_COMMENT_LANGUAGES = new Set([
+  'python',
+  'shellscript',
+  'ruby',
+  'perl',
+  'r',
+  'yaml',
+  'toml',
+  'makefile',
+  'dockerfile',
+  'powershell',
+  'elixir',
+  'julia',
+]);
 
 function lineComment(languageId: string): string {
   if (HASH_COMMENT_LANGUAGES.has(languageId)) return '#';
@@ -76,7 +91,13 @@ function chatMessages(prompt: FimPrompt): readonly ChatMessage[] {
  * path for a model whose family is unknown). `stop` ends the answer on the server (a single-line request stops at the
  * line's end); a template's own stop tokens are kept beside it.
  */
-export function buildFimPlan(endpoint: ResolvedEndpoint, path: FimPath, prompt: FimPrompt, budget: FimBudget, stop: readonly string[] = []): GenerationPlan | null {
+export function buildFimPlan(
+  endpoint: ResolvedEndpoint,
+  path: FimPath,
+  prompt: FimPrompt,
+  budget: FimBudget,
+  stop: readonly string[] = [],
+): GenerationPlan | null {
   const { target } = endpoint;
   const common = { maxTokens: budget.maxTokens, temperature: TEMPERATURE, ...(stop.length > 0 ? { stop } : {}) };
   switch (path) {
@@ -133,7 +154,10 @@ export function buildFimPlan(endpoint: ResolvedEndpoint, path: FimPath, prompt: 
             : 'openai-chat';
       const baseUrl = protocol === 'openai-chat' ? openAiBase(target) : target.baseUrl;
       // No line stop: a chat model may open its answer with a Markdown fence line. The client reads until the line is whole.
-      return { target: { ...target, baseUrl, protocol }, request: { maxTokens: budget.maxTokens, temperature: TEMPERATURE, messages: chatMessages(prompt) } };
+      return {
+        target: { ...target, baseUrl, protocol },
+        request: { maxTokens: budget.maxTokens, temperature: TEMPERATURE, messages: chatMessages(prompt) },
+      };
     }
   }
 }

@@ -52,7 +52,15 @@ export function detectFimFamily(model: string): FimFamily | null {
   return FAMILY_PATTERNS.find(({ pattern }) => pattern.test(model))?.family ?? null;
 }
 
-const QWEN_STOP = ['<|endoftext|>', '<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>', '<|file_sep|>', '<|repo_name|>', '<|im_end|>'];
+const QWEN_STOP = [
+  '<|endoftext|>',
+  '<|fim_prefix|>',
+  '<|fim_suffix|>',
+  '<|fim_middle|>',
+  '<|file_sep|>',
+  '<|repo_name|>',
+  '<|im_end|>',
+];
 
 /** Qwen2.5-Coder (and Qwen3-Coder): repo-level format with `<|repo_name|>` and `<|file_sep|>` when snippets are given. */
 const qwenCoder: FimTemplate = {

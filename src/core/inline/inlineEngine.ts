@@ -163,7 +163,9 @@ function requestShape(context: SuggestionContext, speculative: boolean): Request
   return typedOnLine && !lineEnded ? 'rest-of-line' : 'next-line';
 }
 
-type WaitResult = { readonly kind: 'shown'; readonly text: string; readonly generatedText: string } | { readonly kind: 'empty' | 'diverged' | 'cancelled' | 'failed' };
+type WaitResult =
+  | { readonly kind: 'shown'; readonly text: string; readonly generatedText: string }
+  | { readonly kind: 'empty' | 'diverged' | 'cancelled' | 'failed' };
 
 interface ShownRecord {
   readonly stream: CompletionStream;
@@ -203,7 +205,14 @@ export class InlineEngine {
   }
 
   /** What the engine has done so far. */
-  readonly counters: InlineEngineCounters = { requests: 0, speculativeRequests: 0, pathRetries: 0, abortedStreams: 0, racedRequests: 0, completedEarly: 0 };
+  readonly counters: InlineEngineCounters = {
+    requests: 0,
+    speculativeRequests: 0,
+    pathRetries: 0,
+    abortedStreams: 0,
+    racedRequests: 0,
+    completedEarly: 0,
+  };
 
   /** Number of requests running (benchmarks and tests watch it). */
   get runningRequests(): number {
@@ -229,7 +238,18 @@ export class InlineEngine {
       const ready = shownSuggestion(hit.stream.text.slice(hit.typedLength), hit.stream.done, context);
       const instant = (ready.complete || hit.stream.done) && ready.text.length > 0;
       const result = await this.waitForSuggestion(hit.stream, key, context, signal);
-      if (result.kind === 'shown') return this.finish(result, hit.stream, hit.typedLength, instant ? 'cache' : 'in-flight', calledAtMs, state, key, suffixKey, signal);
+      if (result.kind === 'shown')
+        return this.finish(
+          result,
+          hit.stream,
+          hit.typedLength,
+          instant ? 'cache' : 'in-flight',
+          calledAtMs,
+          state,
+          key,
+          suffixKey,
+          signal,
+        );
       if (result.kind === 'cancelled') return null;
     }
 
@@ -251,7 +271,17 @@ export class InlineEngine {
     const contenders = rival === null ? [stream] : [stream, rival];
     const won = await this.raceForSuggestion(contenders, key, context, signal);
     if (won === null) return null;
-    return this.finish(won.result, won.stream, key.length - won.stream.key.length, won.stream === stream ? 'network' : 'in-flight', calledAtMs, state, key, suffixKey, signal);
+    return this.finish(
+      won.result,
+      won.stream,
+      key.length - won.stream.key.length,
+      won.stream === stream ? 'network' : 'in-flight',
+      calledAtMs,
+      state,
+      key,
+      suffixKey,
+      signal,
+    );
   }
 
   /**
@@ -264,7 +294,10 @@ export class InlineEngine {
     key: string,
     context: SuggestionContext,
     signal: AbortSignal,
-  ): Promise<{ readonly stream: CompletionStream; readonly result: { readonly text: string; readonly generatedText: string } } | null> {
+  ): Promise<{
+    readonly stream: CompletionStream;
+    readonly result: { readonly text: string; readonly generatedText: string };
+  } | null> {
     if (contenders.length === 1) {
       const only = contenders[0];
       if (only === undefined) return null;
@@ -277,10 +310,15 @@ export class InlineEngine {
     const onCancel = () => stop.abort();
     signal.addEventListener('abort', onCancel, { once: true });
     try {
-      const waits = contenders.map(async (candidate) => ({ candidate, result: await this.waitForSuggestion(candidate, key, context, stop.signal) }));
+      const waits = contenders.map(async (candidate) => ({
+        candidate,
+        result: await this.waitForSuggestion(candidate, key, context, stop.signal),
+      }));
       let pending = waits;
       while (pending.length > 0) {
-        const settled = await Promise.race(pending.map((wait, index) => wait.then((outcome) => ({ ...outcome, index }))));
+        const settled = await Promise.race(
+          pending.map((wait, index) => wait.then((outcome) => ({ ...outcome, index }))),
+        );
         pending = pending.filter((_, index) => index !== settled.index);
         if (settled.result.kind === 'cancelled') return null;
         if (settled.result.kind === 'shown') {
@@ -306,7 +344,8 @@ export class InlineEngine {
     const linePrefix = state.prefix.slice(state.prefix.lastIndexOf('\n') + 1);
     const lineEnd = state.suffix.indexOf('\n');
     const lineSuffix = lineEnd === -1 ? state.suffix : state.suffix.slice(0, lineEnd);
-    const followingLines = lineEnd === -1 ? [] : state.suffix.slice(lineEnd + 1, lineEnd + 1 + 4096).split('\n', FOLLOWING_LINES);
+    const followingLines =
+      lineEnd === -1 ? [] : state.suffix.slice(lineEnd + 1, lineEnd + 1 + 4096).split('\n', FOLLOWING_LINES);
     let multiline = options.multiline === 'always';
     if (options.multiline === 'auto') {
       const eager = this.budget.budgetFor(this.lastEndpointId).multilineEager;
@@ -317,7 +356,12 @@ export class InlineEngine {
   }
 
   /** Waits until `stream` gives a usable suggestion for `key`, diverges from it, ends, or the call is cancelled. */
-  private async waitForSuggestion(start: CompletionStream, key: string, context: SuggestionContext, signal: AbortSignal): Promise<WaitResult> {
+  private async waitForSuggestion(
+    start: CompletionStream,
+    key: string,
+    context: SuggestionContext,
+    signal: AbortSignal,
+  ): Promise<WaitResult> {
     let stream = start;
     let cancelled: Promise<void> | null = null;
     for (;;) {
@@ -366,7 +410,13 @@ export class InlineEngine {
     this.lastShown = { stream, typedLength, textLength: result.text.length };
     if (options.speculate) {
       const notBeforeMs = clock.now() + options.speculationDelayMs;
-      this.speculation = { state: { ...state, prefix: state.prefix + result.text }, acceptedKey: key + result.text, suffixKey, stream, notBeforeMs };
+      this.speculation = {
+        state: { ...state, prefix: state.prefix + result.text },
+        acceptedKey: key + result.text,
+        suffixKey,
+        stream,
+        notBeforeMs,
+      };
       // Starting a request costs a few ms of synchronous work: never before the suggestion is handed over.
       this.defer(() => this.maybeSpeculate(), options.speculationDelayMs);
     }
@@ -383,9 +433,18 @@ export class InlineEngine {
   }
 
   /** Reports a cache-served suggestion, once per suggestion (typing through the one already shown is not a new one). */
-  private reportCacheServed(stream: CompletionStream, typedLength: number, textLength: number, latencyMs: number): void {
+  private reportCacheServed(
+    stream: CompletionStream,
+    typedLength: number,
+    textLength: number,
+    latencyMs: number,
+  ): void {
     const previous = this.lastShown;
-    const typedThrough = previous !== null && previous.stream === stream && typedLength > previous.typedLength && typedLength < previous.typedLength + previous.textLength;
+    const typedThrough =
+      previous !== null &&
+      previous.stream === stream &&
+      typedLength > previous.typedLength &&
+      typedLength < previous.typedLength + previous.textLength;
     if (typedThrough || this.deps.onCacheServed === undefined) return;
     const endpoint = stream.servedBy;
     this.deps.onCacheServed({
@@ -432,7 +491,14 @@ export class InlineEngine {
     if (endpointId !== null && this.deps.rateLimitLow?.(endpointId) === true) return;
     if (candidate.stream.error !== null) return;
     const options = this.deps.options();
-    this.startStream(candidate.state, candidate.acceptedKey, candidate.suffixKey, options, this.suggestionContext(candidate.state, options), true);
+    this.startStream(
+      candidate.state,
+      candidate.acceptedKey,
+      candidate.suffixKey,
+      options,
+      this.suggestionContext(candidate.state, options),
+      true,
+    );
   }
 
   /**
@@ -443,7 +509,8 @@ export class InlineEngine {
   private settleStreams(key: string, suffixKey: string, documentId: string): void {
     const documentPrefix = `${documentId}\u0000`;
     for (const stream of this.running) {
-      if (stream.key.startsWith(documentPrefix) && !this.cache.isUseful(stream, key, suffixKey)) this.abortStream(stream);
+      if (stream.key.startsWith(documentPrefix) && !this.cache.isUseful(stream, key, suffixKey))
+        this.abortStream(stream);
     }
   }
 
@@ -500,7 +567,8 @@ export class InlineEngine {
     const prefix = prefixWindow(state.prefix, options.prefixTokens, this.memo);
     const suffix = suffixWindow(state.suffix, options.suffixTokens, this.memo);
     const near = state.prefix.slice(-NEAR_CURSOR_CHARS);
-    const snippets = options.snippetTokens > 0 ? selectSnippets(state.snippets(), near, options.snippetTokens, this.memo) : [];
+    const snippets =
+      options.snippetTokens > 0 ? selectSnippets(state.snippets(), near, options.snippetTokens, this.memo) : [];
     const linePrefix = state.prefix.slice(state.prefix.lastIndexOf('\n') + 1);
     const prompt: FimPrompt = {
       prefix: prefix.text,
@@ -514,7 +582,10 @@ export class InlineEngine {
     // What this request will show decides what it may generate: the rest of a line stops at the line's end on the
     // server; anything else is read until its line or block is whole (see `enough`) within a token budget.
     const shape = requestShape(context, speculative);
-    const shaped = (budget: InlineBudget): FimBudget => ({ maxTokens: Math.min(budget.maxTokens, SHAPE_TOKEN_CAPS[shape]), timeLimitMs: budget.timeLimitMs });
+    const shaped = (budget: InlineBudget): FimBudget => ({
+      maxTokens: Math.min(budget.maxTokens, SHAPE_TOKEN_CAPS[shape]),
+      timeLimitMs: budget.timeLimitMs,
+    });
     const expected = shaped(this.budget.budgetFor(this.lastEndpointId));
     const stream = new CompletionStream(key, suffixKey, clock.now(), speculative, expected.maxTokens);
     const lookahead = shape === 'rest-of-line' || speculative ? 0 : LOOKAHEAD_LINES;
@@ -522,7 +593,8 @@ export class InlineEngine {
       const shown = shownSuggestion(text, false, context);
       if (!shown.complete) return false;
       let lines = 0;
-      for (let at = text.indexOf('\n', shown.consumed); at !== -1 && lines < lookahead; at = text.indexOf('\n', at + 1)) lines += 1;
+      for (let at = text.indexOf('\n', shown.consumed); at !== -1 && lines < lookahead; at = text.indexOf('\n', at + 1))
+        lines += 1;
       return lines >= lookahead;
     };
     // Streams just aborted are still in `running` until their reader finishes, but no longer hold the server.
@@ -541,8 +613,15 @@ export class InlineEngine {
         stream.chatAnswer = path === 'chat';
         const budget = shaped(this.budget.budgetFor(endpoint.id));
         stream.maxTokens = budget.maxTokens;
-        const plan = path === null ? null : buildFimPlan(endpoint, path, prompt, budget, shape === 'rest-of-line' ? LINE_STOP : []);
-        if (plan === null) throw new BackendError('not-configured', `${endpoint.label} offers no fill-in-the-middle path for inline completions.`);
+        const plan =
+          path === null
+            ? null
+            : buildFimPlan(endpoint, path, prompt, budget, shape === 'rest-of-line' ? LINE_STOP : []);
+        if (plan === null)
+          throw new BackendError(
+            'not-configured',
+            `${endpoint.label} offers no fill-in-the-middle path for inline completions.`,
+          );
         return plan;
       },
     });
@@ -556,7 +635,13 @@ export class InlineEngine {
   }
 
   /** Reads a stream to its end, then learns from it: speed, FIM path, and a retry on the next path when one was refused. */
-  private async follow(stream: CompletionStream, run: GenerationRun, state: InlineDocumentState, options: InlineEngineOptions, overlapped: boolean): Promise<void> {
+  private async follow(
+    stream: CompletionStream,
+    run: GenerationRun,
+    state: InlineDocumentState,
+    options: InlineEngineOptions,
+    overlapped: boolean,
+  ): Promise<void> {
     const record = await stream.consume(
       run,
       () => this.learnPath(stream, state, options),
@@ -569,7 +654,8 @@ export class InlineEngine {
     if (record !== null && record.outcome === 'ok' && endpoint !== null) this.budget.observe(endpoint.id, record.stats);
     if (record !== null && endpoint !== null) this.parallelism.observe(endpoint.id, record.stats.ttftMs, overlapped);
     const error = stream.error;
-    if (error !== null && error.reason !== 'aborted') this.deps.log?.(`Inline completion request failed (${error.reason}): ${error.message}`);
+    if (error !== null && error.reason !== 'aborted')
+      this.deps.log?.(`Inline completion request failed (${error.reason}): ${error.message}`);
     if (stream.text.length === 0) this.cache.remove(stream);
     this.maybeSpeculate();
   }
@@ -588,6 +674,13 @@ export class InlineEngine {
     if (next === null || stream.speculative || stream.aborted) return;
     this.cache.remove(stream);
     this.counters.pathRetries += 1;
-    stream.successor = this.startStream(state, stream.key, stream.suffixKey, options, this.suggestionContext(state, options), false);
+    stream.successor = this.startStream(
+      state,
+      stream.key,
+      stream.suffixKey,
+      options,
+      this.suggestionContext(state, options),
+      false,
+    );
   }
 }

@@ -27,7 +27,8 @@ export class LineTokenMemo {
 
   /** Tokens of one line (its newline counted as one more). */
   lineTokens(line: string): number {
-    if (line.length > MAX_MEMO_LINE_CHARS) return this.estimateMisses ? Math.ceil(line.length / ESTIMATE_CHARS_PER_TOKEN) + 1 : this.countTokens(line) + 1;
+    if (line.length > MAX_MEMO_LINE_CHARS)
+      return this.estimateMisses ? Math.ceil(line.length / ESTIMATE_CHARS_PER_TOKEN) + 1 : this.countTokens(line) + 1;
     const known = this.counts.get(line);
     if (known !== undefined) return known;
     if (this.estimateMisses) {

@@ -13,7 +13,8 @@ export class ServerParallelism {
     const entry = this.endpoints.get(endpointId) ?? { soloTtftMs: null, evidence: 0 };
     this.endpoints.set(endpointId, entry);
     if (!overlapped) {
-      entry.soloTtftMs = entry.soloTtftMs === null ? ttftMs : entry.soloTtftMs + SMOOTHING * (ttftMs - entry.soloTtftMs);
+      entry.soloTtftMs =
+        entry.soloTtftMs === null ? ttftMs : entry.soloTtftMs + SMOOTHING * (ttftMs - entry.soloTtftMs);
       return;
     }
     if (entry.soloTtftMs === null) return;

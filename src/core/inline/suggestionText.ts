@@ -70,7 +70,8 @@ export function firstLine(raw: string, done: boolean): ExtractedSuggestion {
   for (;;) {
     const newline = raw.indexOf('\n', end);
     if (newline === -1) return { text: raw, complete: done, consumed: raw.length };
-    if (!isBlank(raw.slice(end, newline))) return { text: raw.slice(0, newline), complete: true, consumed: newline + 1 };
+    if (!isBlank(raw.slice(end, newline)))
+      return { text: raw.slice(0, newline), complete: true, consumed: newline + 1 };
     end = newline + 1;
   }
 }
@@ -96,7 +97,8 @@ export function firstBlock(raw: string, done: boolean, context: SuggestionContex
     const line = lines[index] ?? '';
     if (kept.length >= context.maxLines) return { text: kept.join('\n'), complete: true, consumed: lineStart };
     if (isBlank(line)) {
-      if (seenContent && !blockOpened && depth <= 0) return { text: kept.join('\n'), complete: true, consumed: through(line) };
+      if (seenContent && !blockOpened && depth <= 0)
+        return { text: kept.join('\n'), complete: true, consumed: through(line) };
       kept.push(line);
       continue;
     }
@@ -115,7 +117,8 @@ export function firstBlock(raw: string, done: boolean, context: SuggestionContex
   if (lines.length > 1 && seenContent && !isBlank(arriving) && !isCloserLine(arriving)) {
     const indent = indentColumns(arriving, context.tabSize);
     const consumed = raw.length - arriving.length + (arriving.length - arriving.trimStart().length) + 1;
-    if (blockOpened ? indent <= baseIndent : indent < baseIndent) return { text: kept.join('\n'), complete: true, consumed };
+    if (blockOpened ? indent <= baseIndent : indent < baseIndent)
+      return { text: kept.join('\n'), complete: true, consumed };
   }
   return { text: kept.join('\n'), complete: done, consumed: raw.length };
 }
@@ -185,7 +188,10 @@ export function keepIndentation(text: string, context: SuggestionContext): strin
   }
   if (context.linePrefix.startsWith('\t')) {
     const size = context.tabSize;
-    result = result.replace(/^( +)/gm, (run) => '\t'.repeat(Math.floor(run.length / size)) + ' '.repeat(run.length % size));
+    result = result.replace(
+      /^( +)/gm,
+      (run) => '\t'.repeat(Math.floor(run.length / size)) + ' '.repeat(run.length % size),
+    );
   }
   return result;
 }
@@ -196,7 +202,10 @@ export function trimTrailingWhitespace(text: string): string {
 }
 
 /** The cleanup chain, in order. Exported so tests and the benchmark can name the steps. */
-export const CLEANUP_STEPS: readonly { readonly name: string; apply(text: string, context: SuggestionContext): string }[] = [
+export const CLEANUP_STEPS: readonly {
+  readonly name: string;
+  apply(text: string, context: SuggestionContext): string;
+}[] = [
   { name: 'keepIndentation', apply: keepIndentation },
   { name: 'dropRepeatedFollowingLines', apply: dropRepeatedFollowingLines },
   { name: 'stopAtSuffixRepeat', apply: stopAtSuffixRepeat },

@@ -12,7 +12,9 @@ export class TypingPace {
   note(nowMs: number): void {
     if (this.lastCallMs !== null) {
       const gap = nowMs - this.lastCallMs;
-      if (gap > 0 && gap < PAUSE_MS) this.averageGapMs = this.averageGapMs === null ? gap : this.averageGapMs + SMOOTHING * (gap - this.averageGapMs);
+      if (gap > 0 && gap < PAUSE_MS)
+        this.averageGapMs =
+          this.averageGapMs === null ? gap : this.averageGapMs + SMOOTHING * (gap - this.averageGapMs);
     }
     this.lastCallMs = nowMs;
   }

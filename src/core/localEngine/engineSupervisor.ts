@@ -53,7 +53,13 @@ export type EngineState = 'stopped' | 'starting' | 'running' | 'failed';
 
 const DEFAULT_MAX_CRASHES = 3;
 /** Start failures that keep the supervisor failed until `reset()` (the person has to change something). */
-const STICKY_REASONS: ReadonlySet<LocalEngineErrorReason> = new Set<LocalEngineErrorReason>(['binary-missing', 'model-missing', 'download-failed', 'size-mismatch', 'checksum-mismatch']);
+const STICKY_REASONS: ReadonlySet<LocalEngineErrorReason> = new Set<LocalEngineErrorReason>([
+  'binary-missing',
+  'model-missing',
+  'download-failed',
+  'size-mismatch',
+  'checksum-mismatch',
+]);
 const DEFAULT_CRASH_WINDOW_MS = 60_000;
 
 /**
@@ -87,7 +93,8 @@ export class EngineSupervisor {
    * released. Returns the base URL to send requests to and the key they must carry.
    */
   async acquire(): Promise<EngineLease> {
-    if (this.disposed) throw new LocalEngineError('start-failed', 'The local engine is shut down (VS Code is closing).');
+    if (this.disposed)
+      throw new LocalEngineError('start-failed', 'The local engine is shut down (VS Code is closing).');
     if (this.currentState === 'failed' && this.lastError) throw this.lastError;
     this.activeLeases++;
     this.idleTimer?.cancel();
@@ -173,7 +180,11 @@ export class EngineSupervisor {
         const failure =
           error instanceof LocalEngineError
             ? error
-            : new LocalEngineError('start-failed', `The local engine did not start: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+            : new LocalEngineError(
+                'start-failed',
+                `The local engine did not start: ${error instanceof Error ? error.message : String(error)}`,
+                { cause: error },
+              );
         // Missing files will not fix themselves, and a failed download must not start again (with its progress
         // notification) on every keystroke: stay failed until reset(). Other start failures may be transient.
         if (STICKY_REASONS.has(failure.reason)) {

@@ -42,7 +42,8 @@ const DEFAULT_STOP_TIMEOUT_MS = 5_000;
 const STDERR_TAIL_CHARS = 2_000;
 
 function exitOf(child: ChildProcess): Promise<EngineExit> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
@@ -61,7 +62,12 @@ export function launchHost(options: HostLaunchOptions): Promise<HostProcess> {
     );
   }
   if (!existsSync(options.hostScript)) {
-    return Promise.reject(new LocalEngineError('start-failed', `The engine host ${options.hostScript} is missing; rebuild the extension (node esbuild.mjs).`));
+    return Promise.reject(
+      new LocalEngineError(
+        'start-failed',
+        `The engine host ${options.hostScript} is missing; rebuild the extension (node esbuild.mjs).`,
+      ),
+    );
   }
   const apiKey = options.apiKey ?? newEngineKey();
   const child = fork(options.hostScript, hostArgumentList(options.args), {
@@ -108,7 +114,14 @@ export function launchHost(options: HostLaunchOptions): Promise<HostProcess> {
       action();
     };
     const timer = setTimeout(() => {
-      settle(() => reject(new LocalEngineError('start-failed', `The local engine did not report ready within ${Math.round((options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS) / 1000)} s.`)));
+      settle(() =>
+        reject(
+          new LocalEngineError(
+            'start-failed',
+            `The local engine did not report ready within ${Math.round((options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS) / 1000)} s.`,
+          ),
+        ),
+      );
       child.kill('SIGKILL');
     }, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
     child.on('message', (raw: unknown) => {
@@ -119,10 +132,26 @@ export function launchHost(options: HostLaunchOptions): Promise<HostProcess> {
         return;
       }
       settle(() =>
-        resolve({ baseUrl: `http://127.0.0.1:${message.port}`, apiKey, pid: child.pid ?? -1, contextSize: message.contextSize, loadMs: message.loadMs, exited, stop }),
+        resolve({
+          baseUrl: `http://127.0.0.1:${message.port}`,
+          apiKey,
+          pid: child.pid ?? -1,
+          contextSize: message.contextSize,
+          loadMs: message.loadMs,
+          exited,
+          stop,
+        }),
       );
     });
-    child.once('error', (error) => settle(() => reject(new LocalEngineError('start-failed', `The local engine could not be started: ${error.message}`, { cause: error }))));
+    child.once('error', (error) =>
+      settle(() =>
+        reject(
+          new LocalEngineError('start-failed', `The local engine could not be started: ${error.message}`, {
+            cause: error,
+          }),
+        ),
+      ),
+    );
     void exited.then((exit) =>
       settle(() =>
         reject(

@@ -79,7 +79,16 @@ export function parseHostMessage(value: unknown): HostMessage | null {
 
 /** The host's argv, in the order `parseHostArguments` reads them. */
 export function hostArgumentList(args: HostArguments): string[] {
-  return ['--model', args.modelPath, '--module-dir', args.moduleDir, '--context', String(args.contextSize), '--threads', String(args.threads)];
+  return [
+    '--model',
+    args.modelPath,
+    '--module-dir',
+    args.moduleDir,
+    '--context',
+    String(args.contextSize),
+    '--threads',
+    String(args.threads),
+  ];
 }
 
 /** Reads the host's argv (the part after the script path); null when something is missing or not a number. */
@@ -92,6 +101,14 @@ export function parseHostArguments(argv: readonly string[]): HostArguments | nul
   const moduleDir = valueOf('--module-dir');
   const contextSize = Number(valueOf('--context') ?? '0');
   const threads = Number(valueOf('--threads') ?? '0');
-  if (!modelPath || !moduleDir || !Number.isInteger(contextSize) || contextSize < 0 || !Number.isInteger(threads) || threads < 0) return null;
+  if (
+    !modelPath ||
+    !moduleDir ||
+    !Number.isInteger(contextSize) ||
+    contextSize < 0 ||
+    !Number.isInteger(threads) ||
+    threads < 0
+  )
+    return null;
   return { modelPath, moduleDir, contextSize, threads };
 }

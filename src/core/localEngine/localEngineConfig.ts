@@ -66,7 +66,8 @@ export function downloadDestination(storageDir: string, modelUrl: string): strin
 
 /** A display name for the model: its file name without `.gguf`. */
 export function localModelName(config: LocalEngineConfig): string {
-  const source = config.modelPath !== '' ? basename(config.modelPath) : basename(downloadDestination('', config.modelUrl));
+  const source =
+    config.modelPath !== '' ? basename(config.modelPath) : basename(downloadDestination('', config.modelUrl));
   return source.replace(/\.gguf$/i, '');
 }
 

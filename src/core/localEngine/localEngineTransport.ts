@@ -78,7 +78,11 @@ export class LocalEngineTransport implements Transport {
     };
     let response: HttpResponse;
     try {
-      response = await this.inner.request({ ...request, url: lease.baseUrl + request.url.slice(LOCAL_ENGINE_ORIGIN.length), headers: withEngineKey(request.headers, lease.apiKey) });
+      response = await this.inner.request({
+        ...request,
+        url: lease.baseUrl + request.url.slice(LOCAL_ENGINE_ORIGIN.length),
+        headers: withEngineKey(request.headers, lease.apiKey),
+      });
     } catch (error) {
       release();
       throw error;
@@ -109,7 +113,10 @@ export class LocalEngineTransport implements Transport {
       const onAbort = (): void => {
         reject(abortError());
         // The start goes on (the next keystroke will want the engine); the lease it brings is handed straight back.
-        void acquiring.then((lease) => lease.release(), () => undefined);
+        void acquiring.then(
+          (lease) => lease.release(),
+          () => undefined,
+        );
       };
       signal.addEventListener('abort', onAbort, { once: true });
       acquiring.then(

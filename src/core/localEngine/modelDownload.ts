@@ -134,10 +134,16 @@ function checkModelUrl(url: string, hasSha: boolean): URL {
   try {
     parsed = new URL(url);
   } catch {
-    throw new LocalEngineError('download-failed', `The model URL ${url} is not a URL. Set latencyCopilot.localEngine.modelUrl to the https:// address of a GGUF file.`);
+    throw new LocalEngineError(
+      'download-failed',
+      `The model URL ${url} is not a URL. Set latencyCopilot.localEngine.modelUrl to the https:// address of a GGUF file.`,
+    );
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw new LocalEngineError('download-failed', `The model URL ${shown(parsed)} is not http(s). Set latencyCopilot.localEngine.modelUrl to the https:// address of a GGUF file.`);
+    throw new LocalEngineError(
+      'download-failed',
+      `The model URL ${shown(parsed)} is not http(s). Set latencyCopilot.localEngine.modelUrl to the https:// address of a GGUF file.`,
+    );
   }
   if (parsed.protocol === 'http:' && !hasSha) {
     throw new LocalEngineError(
@@ -150,15 +156,25 @@ function checkModelUrl(url: string, hasSha: boolean): URL {
 
 /** Where a redirect may lead: http(s) only, and from https down to http only when a SHA-256 will check the file. */
 function checkRedirect(from: URL, location: string | undefined, hasSha: boolean): URL {
-  if (location === undefined || location === '') throw new LocalEngineError('download-failed', `The model download at ${shown(from)} redirected without saying where.`);
+  if (location === undefined || location === '')
+    throw new LocalEngineError(
+      'download-failed',
+      `The model download at ${shown(from)} redirected without saying where.`,
+    );
   let next: URL;
   try {
     next = new URL(location, from);
   } catch {
-    throw new LocalEngineError('download-failed', `The model download at ${shown(from)} redirected to an address that is not a URL.`);
+    throw new LocalEngineError(
+      'download-failed',
+      `The model download at ${shown(from)} redirected to an address that is not a URL.`,
+    );
   }
   if (next.protocol !== 'https:' && next.protocol !== 'http:') {
-    throw new LocalEngineError('download-failed', `The model download at ${shown(from)} redirected to a ${next.protocol} address; only http(s) redirects are followed.`);
+    throw new LocalEngineError(
+      'download-failed',
+      `The model download at ${shown(from)} redirected to a ${next.protocol} address; only http(s) redirects are followed.`,
+    );
   }
   if (next.protocol === 'http:' && from.protocol === 'https:' && !hasSha) {
     throw new LocalEngineError(
@@ -213,21 +229,38 @@ export function totalFromContentRange(value: string | undefined): { start: numbe
  * GETs `url`, following up to `MAX_REDIRECTS` redirects. Each hop sends only the download's own headers (accept, and
  * range/if-range when resuming): no credentials, and cookies a redirect sets are never sent back.
  */
-async function requestFollowingRedirects(transport: Transport, url: URL, headers: Readonly<Record<string, string>>, hasSha: boolean, options: DownloadOptions): Promise<HttpResponse> {
+async function requestFollowingRedirects(
+  transport: Transport,
+  url: URL,
+  headers: Readonly<Record<string, string>>,
+  hasSha: boolean,
+  options: DownloadOptions,
+): Promise<HttpResponse> {
   let current = url;
   for (let redirects = 0; ; redirects++) {
     let response: HttpResponse;
     try {
-      response = await transport.request({ url: current.href, method: 'GET', headers, signal: options.signal, idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS });
+      response = await transport.request({
+        url: current.href,
+        method: 'GET',
+        headers,
+        signal: options.signal,
+        idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      });
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      throw new LocalEngineError('download-failed', `Could not reach ${shown(current)} to download the model.`, { cause: error });
+      throw new LocalEngineError('download-failed', `Could not reach ${shown(current)} to download the model.`, {
+        cause: error,
+      });
     }
     if (!REDIRECT_STATUSES.has(response.status)) return response;
     const location = response.headers['location'];
     await discard(response);
     if (redirects === MAX_REDIRECTS) {
-      throw new LocalEngineError('download-failed', `The model download at ${shown(url)} redirected more than ${MAX_REDIRECTS} times. Set latencyCopilot.localEngine.modelUrl to the file's final address.`);
+      throw new LocalEngineError(
+        'download-failed',
+        `The model download at ${shown(url)} redirected more than ${MAX_REDIRECTS} times. Set latencyCopilot.localEngine.modelUrl to the file's final address.`,
+      );
     }
     current = checkRedirect(current, location, hasSha);
   }
@@ -246,13 +279,18 @@ const RESTART = Symbol('restart');
  * `size-mismatch`, `checksum-mismatch`), or the transport's `aborted` BackendError when `signal` aborts (the partial
  * file stays for the next attempt).
  */
-export async function downloadModel(transport: Transport, spec: ModelDownloadSpec, options: DownloadOptions = {}): Promise<DownloadedModel> {
+export async function downloadModel(
+  transport: Transport,
+  spec: ModelDownloadSpec,
+  options: DownloadOptions = {},
+): Promise<DownloadedModel> {
   const sha256 = spec.sha256 ? spec.sha256.toLowerCase() : null;
   const url = checkModelUrl(spec.url, sha256 !== null);
   const first = await attemptDownload(transport, spec, url, sha256, options, true);
   if (first !== RESTART) return first;
   const second = await attemptDownload(transport, spec, url, sha256, options, false);
-  if (second === RESTART) throw new LocalEngineError('download-failed', 'The model download could not start. Try again.');
+  if (second === RESTART)
+    throw new LocalEngineError('download-failed', 'The model download could not start. Try again.');
   return second;
 }
 
@@ -282,7 +320,10 @@ async function attemptDownload(
     const range = totalFromContentRange(response.headers['content-range']);
     if (range === null || range.start !== partBytes) {
       await discard(response);
-      throw new LocalEngineError('download-failed', `The server answered the resume request with an unexpected range (${response.headers['content-range'] ?? 'none'}).`);
+      throw new LocalEngineError(
+        'download-failed',
+        `The server answered the resume request with an unexpected range (${response.headers['content-range'] ?? 'none'}).`,
+      );
     }
     // A server that ignores If-Range still names the file it sends: another ETag is another file.
     const etag = response.headers['etag'];
@@ -303,18 +344,28 @@ async function attemptDownload(
     // A first attempt, a server without ranges, or (If-Range) a file that changed since the part: from zero.
     const length = Number(response.headers['content-length']);
     totalBytes = Number.isFinite(length) && length > 0 ? length : null;
-    const info: PartInfo = { url: spec.url, etag: response.headers['etag'] ?? null, lastModified: response.headers['last-modified'] ?? null };
+    const info: PartInfo = {
+      url: spec.url,
+      etag: response.headers['etag'] ?? null,
+      lastModified: response.headers['last-modified'] ?? null,
+    };
     await writeFile(partInfoPathOf(spec.destination), JSON.stringify(info));
   } else {
     await discard(response);
-    throw new LocalEngineError('download-failed', `The model download failed with HTTP ${response.status} from ${shown(url)}.`);
+    throw new LocalEngineError(
+      'download-failed',
+      `The model download failed with HTTP ${response.status} from ${shown(url)}.`,
+    );
   }
 
   const maxBytes = options.maxBytes ?? MAX_MODEL_BYTES;
   if (totalBytes !== null && totalBytes > maxBytes) {
     await discard(response);
     await forgetPart(spec.destination);
-    throw new LocalEngineError('size-mismatch', `The model at ${shown(url)} is ${totalBytes} bytes, over the ${maxBytes} bytes the extension downloads.`);
+    throw new LocalEngineError(
+      'size-mismatch',
+      `The model at ${shown(url)} is ${totalBytes} bytes, over the ${maxBytes} bytes the extension downloads.`,
+    );
   }
   // Never more than the cap, nor than the server announced: a stream that goes on is stopped, not stored.
   const limit = Math.min(maxBytes, totalBytes ?? Number.POSITIVE_INFINITY);
@@ -339,27 +390,41 @@ async function attemptDownload(
     }
   } catch (error) {
     if (isBackendError(error) && error.reason === 'aborted') throw error;
-    throw new LocalEngineError('download-failed', `The model download broke off at ${received} bytes; it resumes from there next time.`, { cause: error });
+    throw new LocalEngineError(
+      'download-failed',
+      `The model download broke off at ${received} bytes; it resumes from there next time.`,
+      { cause: error },
+    );
   } finally {
     await file.close();
     response.dispose();
   }
   if (overLimit) {
     await forgetPart(spec.destination);
-    const why = totalBytes !== null && totalBytes < maxBytes ? 'what the server announced' : 'the most the extension downloads';
-    throw new LocalEngineError('size-mismatch', `The model download from ${shown(url)} went past ${limit} bytes (${why}); it was stopped and removed.`);
+    const why =
+      totalBytes !== null && totalBytes < maxBytes ? 'what the server announced' : 'the most the extension downloads';
+    throw new LocalEngineError(
+      'size-mismatch',
+      `The model download from ${shown(url)} went past ${limit} bytes (${why}); it was stopped and removed.`,
+    );
   }
   options.onProgress?.({ receivedBytes: received, totalBytes });
 
   const expected = spec.expectedBytes ?? totalBytes;
   if (expected !== null && received !== expected) {
     if (received > expected) await forgetPart(spec.destination);
-    throw new LocalEngineError('size-mismatch', `The downloaded model has ${received} bytes; ${expected} were expected.`);
+    throw new LocalEngineError(
+      'size-mismatch',
+      `The downloaded model has ${received} bytes; ${expected} were expected.`,
+    );
   }
   const actual = hash.digest('hex');
   if (sha256 !== null && sha256 !== actual) {
     await forgetPart(spec.destination);
-    throw new LocalEngineError('checksum-mismatch', `The downloaded model's SHA-256 is ${actual}; ${sha256} was expected. The file was removed.`);
+    throw new LocalEngineError(
+      'checksum-mismatch',
+      `The downloaded model's SHA-256 is ${actual}; ${sha256} was expected. The file was removed.`,
+    );
   }
   await rename(partPath, spec.destination);
   await rm(partInfoPathOf(spec.destination), { force: true });

@@ -17,17 +17,25 @@ export const anthropicProtocol: ProtocolAdapter = {
   framing: 'sse',
   buildRequest(target, request): ProtocolHttpRequest {
     const all = messagesOf(request);
-    const system = all.filter((message) => message.role === 'system').map((message) => message.content).join('\n\n');
+    const system = all
+      .filter((message) => message.role === 'system')
+      .map((message) => message.content)
+      .join('\n\n');
     const body: Record<string, unknown> = {
       model: target.model,
       max_tokens: request.maxTokens,
       stream: true,
-      messages: all.filter((message) => message.role !== 'system').map((message) => ({ role: message.role, content: message.content })),
+      messages: all
+        .filter((message) => message.role !== 'system')
+        .map((message) => ({ role: message.role, content: message.content })),
     };
     if (system) body['system'] = system;
     if (request.temperature !== undefined) body['temperature'] = request.temperature;
     if (request.stop && request.stop.length > 0) body['stop_sequences'] = request.stop;
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'anthropic-version': ANTHROPIC_VERSION };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'anthropic-version': ANTHROPIC_VERSION,
+    };
     if (target.apiKey) headers['x-api-key'] = target.apiKey;
     return { url: `${trimBaseUrl(target.baseUrl)}/v1/messages`, headers, body: { ...body, ...request.extraBody } };
   },
@@ -69,7 +77,12 @@ export const anthropicProtocol: ProtocolAdapter = {
             if (stopReason) events.push({ kind: 'finish', reason: stopReason });
             const usage = recordAt(payload, 'usage');
             if (usage) {
-              events.push({ kind: 'usage', promptTokens, completionTokens: numberAt(usage, 'output_tokens'), cachedPromptTokens });
+              events.push({
+                kind: 'usage',
+                promptTokens,
+                completionTokens: numberAt(usage, 'output_tokens'),
+                cachedPromptTokens,
+              });
             }
             return events;
           }

@@ -44,7 +44,11 @@ export const llamaCppInfillProtocol: ProtocolAdapter = {
     };
     if (request.temperature !== undefined) body['temperature'] = request.temperature;
     if (request.stop && request.stop.length > 0) body['stop'] = request.stop;
-    return { url: `${trimBaseUrl(target.baseUrl)}/infill`, headers: bearerHeaders(target), body: { ...body, ...request.extraBody } };
+    return {
+      url: `${trimBaseUrl(target.baseUrl)}/infill`,
+      headers: bearerHeaders(target),
+      body: { ...body, ...request.extraBody },
+    };
   },
   createDecoder(): StreamDecoder {
     let finished = false;
@@ -61,7 +65,11 @@ export const llamaCppInfillProtocol: ProtocolAdapter = {
         const content = stringAt(chunk, 'content');
         const tokenIds = chunk['tokens'];
         if (content) {
-          events.push(Array.isArray(tokenIds) && tokenIds.length > 0 ? { kind: 'text', text: content, tokens: tokenIds.length } : { kind: 'text', text: content });
+          events.push(
+            Array.isArray(tokenIds) && tokenIds.length > 0
+              ? { kind: 'text', text: content, tokens: tokenIds.length }
+              : { kind: 'text', text: content },
+          );
         }
         if (chunk['stop'] === true) {
           finished = true;

@@ -18,7 +18,9 @@ function optionsOf(request: GenerationRequest): Record<string, unknown> {
 }
 
 /** Ollama streams NDJSON; the last line has `done: true` with counts and durations in nanoseconds. */
-function ollamaDecoder(textOf: (line: Record<string, unknown>) => { text: string | undefined; reasoning: string | undefined }): StreamDecoder {
+function ollamaDecoder(
+  textOf: (line: Record<string, unknown>) => { text: string | undefined; reasoning: string | undefined },
+): StreamDecoder {
   let finished = false;
   return {
     get finished() {
@@ -59,11 +61,21 @@ export const ollamaGenerateProtocol: ProtocolAdapter = {
   id: 'ollama-generate',
   framing: 'ndjson',
   buildRequest(target: EndpointTarget, request: GenerationRequest): ProtocolHttpRequest {
-    const body: Record<string, unknown> = { model: target.model, prompt: promptOf(request), stream: true, options: optionsOf(request) };
+    const body: Record<string, unknown> = {
+      model: target.model,
+      prompt: promptOf(request),
+      stream: true,
+      options: optionsOf(request),
+    };
     if (request.suffix !== undefined) body['suffix'] = request.suffix;
-    return { url: `${trimBaseUrl(target.baseUrl)}/api/generate`, headers: bearerHeaders(target), body: { ...body, ...request.extraBody } };
+    return {
+      url: `${trimBaseUrl(target.baseUrl)}/api/generate`,
+      headers: bearerHeaders(target),
+      body: { ...body, ...request.extraBody },
+    };
   },
-  createDecoder: () => ollamaDecoder((line) => ({ text: stringAt(line, 'response'), reasoning: stringAt(line, 'thinking') })),
+  createDecoder: () =>
+    ollamaDecoder((line) => ({ text: stringAt(line, 'response'), reasoning: stringAt(line, 'thinking') })),
   warmUrl: (target) => `${trimBaseUrl(target.baseUrl)}/api/version`,
 };
 
@@ -72,8 +84,17 @@ export const ollamaChatProtocol: ProtocolAdapter = {
   id: 'ollama-chat',
   framing: 'ndjson',
   buildRequest(target: EndpointTarget, request: GenerationRequest): ProtocolHttpRequest {
-    const body: Record<string, unknown> = { model: target.model, messages: messagesOf(request), stream: true, options: optionsOf(request) };
-    return { url: `${trimBaseUrl(target.baseUrl)}/api/chat`, headers: bearerHeaders(target), body: { ...body, ...request.extraBody } };
+    const body: Record<string, unknown> = {
+      model: target.model,
+      messages: messagesOf(request),
+      stream: true,
+      options: optionsOf(request),
+    };
+    return {
+      url: `${trimBaseUrl(target.baseUrl)}/api/chat`,
+      headers: bearerHeaders(target),
+      body: { ...body, ...request.extraBody },
+    };
   },
   createDecoder: () =>
     ollamaDecoder((line) => {

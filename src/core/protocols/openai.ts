@@ -60,7 +60,9 @@ function providerTimings(chunk: Record<string, unknown>): TimingsEvent | null {
 }
 
 /** A decoder for OpenAI-style SSE; `textOf` picks the text out of one choice (chat `delta.content` or completions `text`). */
-function openAiDecoder(textOf: (choice: unknown) => { text: string | undefined; reasoning: string | undefined }): StreamDecoder {
+function openAiDecoder(
+  textOf: (choice: unknown) => { text: string | undefined; reasoning: string | undefined },
+): StreamDecoder {
   let finished = false;
   let finishSeen = false;
   return {
@@ -110,7 +112,11 @@ export const openAiChatProtocol: ProtocolAdapter = {
   id: 'openai-chat',
   framing: 'sse',
   buildRequest(target, request): ProtocolHttpRequest {
-    const body: Record<string, unknown> = { ...commonBody(target, request), messages: messagesOf(request), ...request.extraBody };
+    const body: Record<string, unknown> = {
+      ...commonBody(target, request),
+      messages: messagesOf(request),
+      ...request.extraBody,
+    };
     return { url: `${trimBaseUrl(target.baseUrl)}/chat/completions`, headers: bearerHeaders(target), body };
   },
   createDecoder: () =>
@@ -129,7 +135,11 @@ export const openAiCompletionsProtocol: ProtocolAdapter = {
   id: 'openai-completions',
   framing: 'sse',
   buildRequest(target, request): ProtocolHttpRequest {
-    const body: Record<string, unknown> = { ...commonBody(target, request), prompt: promptOf(request), ...request.extraBody };
+    const body: Record<string, unknown> = {
+      ...commonBody(target, request),
+      prompt: promptOf(request),
+      ...request.extraBody,
+    };
     if (request.suffix !== undefined) body['suffix'] = request.suffix;
     return { url: `${trimBaseUrl(target.baseUrl)}/completions`, headers: bearerHeaders(target), body };
   },
@@ -141,4 +151,3 @@ export const openAiCompletionsProtocol: ProtocolAdapter = {
     })),
   warmUrl: (target) => `${trimBaseUrl(target.baseUrl)}/models`,
 };
-

@@ -9,7 +9,10 @@ export function trimBaseUrl(baseUrl: string): string {
 
 /** JSON headers plus a bearer token when the endpoint has a key. */
 export function bearerHeaders(target: EndpointTarget): Record<string, string> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream, application/x-ndjson, application/json' };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'text/event-stream, application/x-ndjson, application/json',
+  };
   if (target.apiKey) headers['authorization'] = `Bearer ${target.apiKey}`;
   return headers;
 }
@@ -34,6 +37,7 @@ export function parseJsonObject(data: string): Record<string, unknown> {
   } catch {
     throw new BackendError('malformed', `The server sent an event that is not JSON: ${excerpt(data)}`);
   }
-  if (!isRecord(parsed)) throw new BackendError('malformed', `The server sent an event that is not a JSON object: ${excerpt(data)}`);
+  if (!isRecord(parsed))
+    throw new BackendError('malformed', `The server sent an event that is not a JSON object: ${excerpt(data)}`);
   return parsed;
 }

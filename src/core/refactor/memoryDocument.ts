@@ -124,7 +124,9 @@ export class MemoryDocument implements RefactorDocument {
 
   private apply(change: TextChange): string {
     if (change.offset < 0 || change.offset + change.length > this.text.length) {
-      throw new RangeError(`Edit [${change.offset}, +${change.length}) is outside a document of ${this.text.length} characters.`);
+      throw new RangeError(
+        `Edit [${change.offset}, +${change.length}) is outside a document of ${this.text.length} characters.`,
+      );
     }
     const replaced = this.text.slice(change.offset, change.offset + change.length);
     this.text = this.text.slice(0, change.offset) + change.text + this.text.slice(change.offset + change.length);

@@ -88,7 +88,7 @@ export const REFACTOR_PRESETS: readonly RefactorPreset[] = [
     label: 'Write tests for this',
     detail: 'Write unit tests, inserted below the code',
     instruction:
-      "Write unit tests for this code with the test framework the file or language most likely uses. Return only the tests, not the original code.",
+      'Write unit tests for this code with the test framework the file or language most likely uses. Return only the tests, not the original code.',
     placement: 'insertBelow',
     outputFactor: 3,
   },

@@ -69,6 +69,7 @@ export function planRefactorRegion(text: string, start: number, end: number, pla
 
 function countNewlines(text: string, from: number, to: number): number {
   let count = 0;
-  for (let index = text.indexOf('\n', from); index >= 0 && index < to; index = text.indexOf('\n', index + 1)) count += 1;
+  for (let index = text.indexOf('\n', from); index >= 0 && index < to; index = text.indexOf('\n', index + 1))
+    count += 1;
   return count;
 }

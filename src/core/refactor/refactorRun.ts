@@ -56,7 +56,12 @@ export type RefactorOutcome =
       readonly retriedOnLongContext: boolean;
     }
   /** The answer hit the token budget: a cut-off refactor is never left in the document. */
-  | { readonly kind: 'truncated'; readonly restore: RestoreResult; readonly route: RouteInfo | null; readonly maxOutputTokens: number }
+  | {
+      readonly kind: 'truncated';
+      readonly restore: RestoreResult;
+      readonly route: RouteInfo | null;
+      readonly maxOutputTokens: number;
+    }
   | { readonly kind: 'cancelled'; readonly restore: RestoreResult }
   /** The person edited inside the region (their edit wins) or closed the document. */
   | { readonly kind: 'interrupted'; readonly reason: InterruptReason }

@@ -69,7 +69,9 @@ export class Reindenter {
     if (this.modelBase === null) this.modelBase = modelIndent;
     const relative = modelIndent.startsWith(this.modelBase)
       ? modelIndent.slice(this.modelBase.length)
-      : spacesOf(Math.max(0, columns(modelIndent, this.options.tabSize) - columns(this.modelBase, this.options.tabSize)));
+      : spacesOf(
+          Math.max(0, columns(modelIndent, this.options.tabSize) - columns(this.modelBase, this.options.tabSize)),
+        );
     const converted = this.convertStyle(relative);
     if (this.isFirstLine && this.options.firstLineIndentPresent) return converted;
     return this.options.baseIndent + converted;

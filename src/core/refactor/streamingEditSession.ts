@@ -148,7 +148,12 @@ export class StreamingEditSession {
   /** Must be called with every change the document reports, in order, the session's own edits included. */
   documentChanged(changes: readonly TextChange[]): void {
     const only = changes.length === 1 ? changes[0] : undefined;
-    if (only !== undefined && this.inFlight !== null && !this.inFlight.echoed && sameChange(only, this.inFlight.change)) {
+    if (
+      only !== undefined &&
+      this.inFlight !== null &&
+      !this.inFlight.echoed &&
+      sameChange(only, this.inFlight.change)
+    ) {
       this.inFlight.echoed = true;
       this.recordOwnEdit(this.inFlight.change);
       return;
@@ -227,7 +232,9 @@ export class StreamingEditSession {
       return 'untouched';
     }
     if (this.regionTouched) return 'kept';
-    const stops = fromReview ? { undoStopBefore: true, undoStopAfter: true } : { undoStopBefore: false, undoStopAfter: true };
+    const stops = fromReview
+      ? { undoStopBefore: true, undoStopAfter: true }
+      : { undoStopBefore: false, undoStopAfter: true };
     const outcome = await this.replaceRegion(this.original, stops);
     if (outcome === 'applied' || outcome === 'appliedUngrouped') {
       this.stateValue = 'restored';

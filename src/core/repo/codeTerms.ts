@@ -61,7 +61,13 @@ function addParts(bytes: Uint8Array, start: number, end: number, dictionary: Ter
  * are skipped. Scans bytes and interns terms straight from them: no string is made for a term seen before, and the file
  * is never decoded (a term is ASCII, see `BYTE_CLASS`).
  */
-export function countTerms(bytes: Uint8Array, start: number, end: number, dictionary: TermDictionary, counts: TermCounts): void {
+export function countTerms(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  dictionary: TermDictionary,
+  counts: TermCounts,
+): void {
   let index = start;
   while (index < end) {
     const first = bytes[index] ?? 0;

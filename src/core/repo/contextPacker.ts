@@ -94,7 +94,13 @@ export function fenceFor(text: string): string {
 }
 
 /** Renders one file's sections (1-based line numbers in the header, as people and models cite them). */
-export function renderFileSection(path: string, startLine: number, endLine: number, text: string, lineCount: number): string {
+export function renderFileSection(
+  path: string,
+  startLine: number,
+  endLine: number,
+  text: string,
+  lineCount: number,
+): string {
   const whole = startLine === 0 && endLine >= lineCount;
   const header = whole ? `### ${path}` : `### ${path} (lines ${startLine + 1}-${endLine})`;
   const fence = fenceFor(text);
@@ -112,7 +118,10 @@ const FILLS_THE_BUDGET: readonly string[] = [FILL_REASON];
  * they rank, and `filler` packed only to use the rest of the budget. What a person is told about the context leads with
  * the first; on a large repository the second can be hundreds of files.
  */
-export function filesByReason(sections: readonly PackedSection[]): { readonly chosen: readonly string[]; readonly filler: readonly string[] } {
+export function filesByReason(sections: readonly PackedSection[]): {
+  readonly chosen: readonly string[];
+  readonly filler: readonly string[];
+} {
   const chosen = new Set<string>();
   for (const section of sections) if (section.why.some((why) => why !== FILL_REASON)) chosen.add(section.path);
   const filler = new Set<string>();
@@ -126,11 +135,17 @@ export function filesByReason(sections: readonly PackedSection[]): { readonly ch
  * packing stops at the budget, so on a large repository only the chunks it reaches are ever made (making all 40,000 up
  * front cost 6 MB of objects per pack).
  */
-function* rankedThenFiller(index: RepoIndex, ranked: readonly Candidate[], candidates: ReadonlyMap<number, Candidate>): Generator<Candidate> {
+function* rankedThenFiller(
+  index: RepoIndex,
+  ranked: readonly Candidate[],
+  candidates: ReadonlyMap<number, Candidate>,
+): Generator<Candidate> {
   yield* ranked;
   const files = [...index.files()];
   const depths = new Map(files.map((file) => [file.path, pathDepth(file.path)]));
-  files.sort((a, b) => (depths.get(a.path) ?? 0) - (depths.get(b.path) ?? 0) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  files.sort(
+    (a, b) => (depths.get(a.path) ?? 0) - (depths.get(b.path) ?? 0) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+  );
   for (const file of files) {
     for (const chunkId of file.chunkIds) {
       if (candidates.has(chunkId)) continue;
@@ -215,7 +230,9 @@ export async function packContext(
     if (lines === null) continue;
     const text = lines.slice(candidate.startLine, candidate.endLine).join('\n');
     // The header and fences cost a few tokens once per file.
-    const header = headerCost.has(candidate.path) ? 0 : countTokens(`### ${candidate.path} (lines 1-1)\n\`\`\`\n\n\`\`\`\n`);
+    const header = headerCost.has(candidate.path)
+      ? 0
+      : countTokens(`### ${candidate.path} (lines 1-1)\n\`\`\`\n\n\`\`\`\n`);
     const tokens = countTokens(text) + 1;
     if (used + tokens + header > sectionBudget) {
       misses += 1;
@@ -248,16 +265,31 @@ export async function packContext(
         last.tokens += chunk.tokens;
         for (const why of chunk.why) last.why.add(why);
       } else {
-        merged.push({ startLine: chunk.startLine, endLine: chunk.endLine, tokens: chunk.tokens, why: new Set(chunk.why) });
+        merged.push({
+          startLine: chunk.startLine,
+          endLine: chunk.endLine,
+          tokens: chunk.tokens,
+          why: new Set(chunk.why),
+        });
       }
     }
     const file = index.file(path);
     for (const range of merged) {
       const text = lines.slice(range.startLine, range.endLine).join('\n');
       parts.push(renderFileSection(path, range.startLine, range.endLine, text, file?.lineCount ?? lines.length));
-      sections.push({ path, startLine: range.startLine, endLine: range.endLine, tokens: range.tokens, why: [...range.why] });
+      sections.push({
+        path,
+        startLine: range.startLine,
+        endLine: range.endLine,
+        tokens: range.tokens,
+        why: [...range.why],
+      });
     }
-    if (merged.length === 1 && merged[0]?.startLine === 0 && (merged[0]?.endLine ?? 0) >= (file?.lineCount ?? lines.length)) {
+    if (
+      merged.length === 1 &&
+      merged[0]?.startLine === 0 &&
+      (merged[0]?.endLine ?? 0) >= (file?.lineCount ?? lines.length)
+    ) {
       fullyShown.add(path);
     }
   }

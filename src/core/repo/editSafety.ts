@@ -52,7 +52,7 @@ export type EditAdmission =
 const PROTECTED_FOLDERS: ReadonlyMap<string, string> = new Map([
   ['.git', 'git runs what its config and hooks say (core.fsmonitor, hooks)'],
   ['.vscode', 'VS Code runs the tasks and launch configurations in .vscode/'],
-  ['.github', 'GitHub runs the workflows and actions in .github/, with the repository\'s secrets'],
+  ['.github', "GitHub runs the workflows and actions in .github/, with the repository's secrets"],
   ['.gitlab', 'GitLab reads CI templates from .gitlab/'],
   ['.circleci', 'CircleCI runs the pipeline in .circleci/'],
   ['.devcontainer', 'dev containers run the commands in .devcontainer/ when the folder is opened'],
@@ -88,7 +88,8 @@ function comparable(segment: string): string {
 function unsafeName(path: string): string | null {
   for (const segment of path.split('/')) {
     if (/[\u0000-\u001f:]/.test(segment)) return `${path} has a name with a colon or a control character.`;
-    if (/[. ]$/.test(segment)) return `${path} has a name ending in a dot or a space, which Windows reads as another name.`;
+    if (/[. ]$/.test(segment))
+      return `${path} has a name ending in a dot or a space, which Windows reads as another name.`;
   }
   return null;
 }
@@ -104,7 +105,8 @@ export function protectedReason(path: string): string | null {
   const name = segments[segments.length - 1] ?? '';
   const fileWhy = PROTECTED_FILES.get(name);
   if (fileWhy !== undefined) return fileWhy;
-  if (exclusionByName(name, 0, Number.MAX_SAFE_INTEGER) === 'lockfile') return 'a lockfile decides which package versions are installed';
+  if (exclusionByName(name, 0, Number.MAX_SAFE_INTEGER) === 'lockfile')
+    return 'a lockfile decides which package versions are installed';
   return null;
 }
 
@@ -116,7 +118,9 @@ function escapeForPattern(text: string): string {
 /** True when the request names `path`, or its file name, as a whole word in any case (`strings.ts`, not `strings.tsx`). */
 function requestNames(request: string, path: string): boolean {
   const name = path.slice(path.lastIndexOf('/') + 1);
-  return [path, name].some((needle) => new RegExp(`(^|[^\\w./-])${escapeForPattern(needle)}(?![\\w/-]|\\.\\w)`, 'i').test(request));
+  return [path, name].some((needle) =>
+    new RegExp(`(^|[^\\w./-])${escapeForPattern(needle)}(?![\\w/-]|\\.\\w)`, 'i').test(request),
+  );
 }
 
 /**
@@ -137,28 +141,48 @@ function creationAsked(path: string, scope: EditScope): boolean {
  * Judges one proposed edit of `path` (relative, POSIX, already checked by `checkEditPath`): `change` is `create` for an
  * empty SEARCH section. Pure: the file system's facts come in `facts`.
  */
-export function admitEdit(path: string, change: 'modify' | 'create', facts: EditTargetFacts, scope: EditScope): EditAdmission {
+export function admitEdit(
+  path: string,
+  change: 'modify' | 'create',
+  facts: EditTargetFacts,
+  scope: EditScope,
+): EditAdmission {
   const refuse = (reason: string): EditAdmission => ({ kind: 'refused', reason });
   const badName = unsafeName(path);
   if (badName !== null) return refuse(badName);
-  if (!facts.reachedDirectly) return refuse(`${path} is reached through a symbolic link (or another name for a folder) or lies outside the workspace folder.`);
-  if (facts.kind === 'link') return refuse(`${path} is a symbolic link; the file it points at is not edited through it.`);
+  if (!facts.reachedDirectly)
+    return refuse(
+      `${path} is reached through a symbolic link (or another name for a folder) or lies outside the workspace folder.`,
+    );
+  if (facts.kind === 'link')
+    return refuse(`${path} is a symbolic link; the file it points at is not edited through it.`);
   if (facts.kind === 'other') return refuse(`${path} is not a regular file.`);
   if (isSecretPath(path)) return refuse(`${path} holds secrets; it is never read or edited.`);
   const segments = path.split('/');
-  const skipped = segments.slice(0, -1).find((segment) => isSkippedDirectory(segment) && !PROTECTED_FOLDERS.has(comparable(segment)));
-  if (skipped !== undefined) return refuse(`${path} is inside ${skipped}/ (dependencies, vendored code and caches are never edited).`);
-  if (scope.isIgnored(path)) return refuse(`${path} is ignored (.gitignore or .latencycopilotignore); it is never edited.`);
+  const skipped = segments
+    .slice(0, -1)
+    .find((segment) => isSkippedDirectory(segment) && !PROTECTED_FOLDERS.has(comparable(segment)));
+  if (skipped !== undefined)
+    return refuse(`${path} is inside ${skipped}/ (dependencies, vendored code and caches are never edited).`);
+  if (scope.isIgnored(path))
+    return refuse(`${path} is ignored (.gitignore or .latencycopilotignore); it is never edited.`);
   if (facts.kind === 'file' && facts.sizeBytes > scope.maxFileBytes) {
-    return refuse(`${path} is larger than the size limit (latencyCopilot.repo.maxFileSizeKb); the model never saw it whole.`);
+    return refuse(
+      `${path} is larger than the size limit (latencyCopilot.repo.maxFileSizeKb); the model never saw it whole.`,
+    );
   }
   const protectedWhy = protectedReason(path);
   if (protectedWhy !== null) {
     const shown = scope.shownFiles.has(path) ? '' : ' The model was not shown this file.';
-    return { kind: 'needs-tick', reason: `${path}: ${protectedWhy}. Tick it on its own only if you meant this change.${shown}` };
+    return {
+      kind: 'needs-tick',
+      reason: `${path}: ${protectedWhy}. Tick it on its own only if you meant this change.${shown}`,
+    };
   }
   if (change === 'modify') {
-    return scope.shownFiles.has(path) ? { kind: 'allowed' } : refuse(`${path} was not shown to the model (at most its name was in the map), so it may not change it.`);
+    return scope.shownFiles.has(path)
+      ? { kind: 'allowed' }
+      : refuse(`${path} was not shown to the model (at most its name was in the map), so it may not change it.`);
   }
   return creationAsked(path, scope)
     ? { kind: 'allowed' }
@@ -169,6 +193,9 @@ export function admitEdit(path: string, change: 'modify' | 'create', facts: Edit
  * The verdict function a parse of the model's answer takes (`EditContext.admit`): the file system's facts for each path,
  * judged against what the task showed and asked.
  */
-export function editAdmitter(inspector: EditTargetInspector, scope: EditScope): (path: string, change: 'modify' | 'create') => Promise<EditAdmission> {
+export function editAdmitter(
+  inspector: EditTargetInspector,
+  scope: EditScope,
+): (path: string, change: 'modify' | 'create') => Promise<EditAdmission> {
   return async (path, change) => admitEdit(path, change, await inspector.inspect(path), scope);
 }

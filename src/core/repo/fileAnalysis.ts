@@ -20,9 +20,7 @@ export const RECORD_SEPARATOR = '\n';
  * keeps it out, where its chunks are, and its outline. Computed on whichever thread read the file (the reader thread
  * on a cold index), so the thread that owns the index only counts terms.
  */
-export type FileAnalysis =
-  | { readonly kind: 'excluded'; readonly reason: ExclusionReason }
-  | IndexableFile;
+export type FileAnalysis = { readonly kind: 'excluded'; readonly reason: ExclusionReason } | IndexableFile;
 
 export interface IndexableFile {
   readonly kind: 'indexable';
@@ -67,7 +65,9 @@ export function analyseFile(bytes: Uint8Array, path: string, lines: LineStarts, 
     chunkBounds: bounds,
     firstChunk,
     chunkCount,
-    symbolRecords: outline.symbols.map((symbol) => `${symbol.kind} ${symbol.name} ${symbol.line}`).join(RECORD_SEPARATOR),
+    symbolRecords: outline.symbols
+      .map((symbol) => `${symbol.kind} ${symbol.name} ${symbol.line}`)
+      .join(RECORD_SEPARATOR),
     importRecords: outline.imports.join(RECORD_SEPARATOR),
   };
 }

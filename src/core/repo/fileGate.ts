@@ -207,15 +207,19 @@ export class WorkspaceFileGate {
       this.globalStarted = true;
       const token = ++this.globalToken;
       this.track(
-        this.reader.readGlobalExcludes().catch(() => null).then((text) => {
-          if (token !== this.globalToken) return;
-          this.globalPatterns = text === null ? [] : compileIgnoreFile(text);
-          // Every folder's root scope holds the global patterns.
-          for (const rules of this.folders.values()) {
-            const root = rules.directories.get('');
-            if (root?.kind === 'loaded') rules.rules.set('', scopePatterns(root.files, this.rootExcludes(root.repository)));
-          }
-        }),
+        this.reader
+          .readGlobalExcludes()
+          .catch(() => null)
+          .then((text) => {
+            if (token !== this.globalToken) return;
+            this.globalPatterns = text === null ? [] : compileIgnoreFile(text);
+            // Every folder's root scope holds the global patterns.
+            for (const rules of this.folders.values()) {
+              const root = rules.directories.get('');
+              if (root?.kind === 'loaded')
+                rules.rules.set('', scopePatterns(root.files, this.rootExcludes(root.repository)));
+            }
+          }),
       );
     }
     return false;
@@ -229,7 +233,10 @@ export class WorkspaceFileGate {
     const token = this.nextToken++;
     rules.directories.set(directory, { kind: 'loading', token });
     const read = (relativePath: string) =>
-      this.reader.readFolderFile(folder, relativePath).catch(() => null).then((text) => (text === null ? [] : compileIgnoreFile(text)));
+      this.reader
+        .readFolderFile(folder, relativePath)
+        .catch(() => null)
+        .then((text) => (text === null ? [] : compileIgnoreFile(text)));
     const prefix = directory === '' ? '' : `${directory}/`;
     this.track(
       Promise.all([
@@ -248,10 +255,12 @@ export class WorkspaceFileGate {
   }
 
   private track(work: Promise<void>): void {
-    const tracked = work.catch(() => undefined).finally(() => {
-      this.pending.delete(tracked);
-      this.onRulesLoaded();
-    });
+    const tracked = work
+      .catch(() => undefined)
+      .finally(() => {
+        this.pending.delete(tracked);
+        this.onRulesLoaded();
+      });
     this.pending.add(tracked);
   }
 }

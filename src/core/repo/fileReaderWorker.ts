@@ -4,7 +4,14 @@
 // the main thread counts takes most of it off the wall time.
 import type { MessagePort } from 'node:worker_threads';
 import { analyseFile } from './fileAnalysis';
-import { ENTRY_EXCLUDED, ENTRY_INDEXABLE, ENTRY_MISSING, ENTRY_TOO_LARGE, EXCLUSION_CODES, isReaderRequest } from './fileReaderProtocol';
+import {
+  ENTRY_EXCLUDED,
+  ENTRY_INDEXABLE,
+  ENTRY_MISSING,
+  ENTRY_TOO_LARGE,
+  EXCLUSION_CODES,
+  isReaderRequest,
+} from './fileReaderProtocol';
 import { LineStarts } from './lineStarts';
 import type { ReaderReply, ReadFilesRequest } from './fileReaderProtocol';
 import { readFileWithin, RootConfinement } from './nodeRepoFileSystem';
@@ -86,9 +93,25 @@ export function serveFileReads(rootPath: string, port: MessagePort): void {
       if (read.kind === 'ok') {
         const analysis = analyseFile(read.bytes, path, lines, chunks);
         if (analysis.kind === 'excluded') {
-          entries.push(ENTRY_EXCLUDED, used, read.bytes.length, read.mtimeMs, 0, 0, EXCLUSION_CODES.indexOf(analysis.reason));
+          entries.push(
+            ENTRY_EXCLUDED,
+            used,
+            read.bytes.length,
+            read.mtimeMs,
+            0,
+            0,
+            EXCLUSION_CODES.indexOf(analysis.reason),
+          );
         } else {
-          entries.push(ENTRY_INDEXABLE, used, read.bytes.length, read.mtimeMs, analysis.lineCount, analysis.firstChunk, analysis.chunkCount);
+          entries.push(
+            ENTRY_INDEXABLE,
+            used,
+            read.bytes.length,
+            read.mtimeMs,
+            analysis.lineCount,
+            analysis.firstChunk,
+            analysis.chunkCount,
+          );
           outlines.push(analysis.symbolRecords, analysis.importRecords);
         }
         used += read.bytes.length;

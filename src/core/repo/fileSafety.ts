@@ -55,7 +55,20 @@ const SECRET_EXTENSIONS = new Set([
 ]);
 
 /** Extensions of configuration/data files, where a name like `secrets` or `credentials` means what it says. */
-const DATA_EXTENSIONS = new Set(['', '.json', '.yml', '.yaml', '.toml', '.txt', '.ini', '.cfg', '.conf', '.xml', '.properties', '.csv']);
+const DATA_EXTENSIONS = new Set([
+  '',
+  '.json',
+  '.yml',
+  '.yaml',
+  '.toml',
+  '.txt',
+  '.ini',
+  '.cfg',
+  '.conf',
+  '.xml',
+  '.properties',
+  '.csv',
+]);
 
 /** Lockfiles: long, generated, and useless to a model. */
 // prettier-ignore
@@ -101,7 +114,8 @@ export function isSecretFileName(name: string): boolean {
   // `kubeconfig-prod`, `staging.kubeconfig`, `kubeconfig.yaml`; `kubeconfig.go` is code about them, and is read.
   if (extension === '.kubeconfig' || (lower.startsWith('kubeconfig') && DATA_EXTENSIONS.has(extension))) return true;
   // `secrets.yaml` holds secrets; `secrets.ts` is code about them, and is read.
-  if (DATA_EXTENSIONS.has(extension) && /(^|[._-])(secret|secrets|credential|credentials)([._-]|$)/.test(lower)) return true;
+  if (DATA_EXTENSIONS.has(extension) && /(^|[._-])(secret|secrets|credential|credentials)([._-]|$)/.test(lower))
+    return true;
   return SECRET_EXTENSIONS.has(extension);
 }
 
@@ -143,7 +157,13 @@ export function exclusionByName(name: string, sizeBytes: number, maxBytes: numbe
   const lower = name.toLowerCase();
   if (LOCKFILE_NAMES.has(lower) || lower.endsWith('.lock')) return 'lockfile';
   if (BINARY_EXTENSIONS.has(extensionOf(lower))) return 'binary';
-  if (/[.-]min\.(js|mjs|cjs|css)$/.test(lower) || lower.endsWith('.bundle.js') || lower.endsWith('.map') || lower.endsWith('.chunk.js')) return 'minified';
+  if (
+    /[.-]min\.(js|mjs|cjs|css)$/.test(lower) ||
+    lower.endsWith('.bundle.js') ||
+    lower.endsWith('.map') ||
+    lower.endsWith('.chunk.js')
+  )
+    return 'minified';
   if (sizeBytes > maxBytes) return 'too-large';
   return null;
 }

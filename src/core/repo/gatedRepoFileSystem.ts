@@ -24,7 +24,11 @@ export function gatedRepoFileSystem(inner: RepoFileSystem, globalExcludes: strin
       const read = await inner.readFile(path, maxBytes);
       if (path !== REPOSITORY_EXCLUDE_FILE || globalExcludes === null) return read;
       const own = read.kind === 'ok' ? new TextDecoder().decode(read.bytes) : '';
-      return { kind: 'ok', bytes: new TextEncoder().encode(`${globalExcludes}\n${own}`), mtimeMs: read.kind === 'ok' ? read.mtimeMs : 0 };
+      return {
+        kind: 'ok',
+        bytes: new TextEncoder().encode(`${globalExcludes}\n${own}`),
+        mtimeMs: read.kind === 'ok' ? read.mtimeMs : 0,
+      };
     },
     lendFile<T>(path: string, maxBytes: number, use: (read: RepoFileRead) => T): Promise<T> {
       return isSecretPath(path) ? Promise.resolve(use(missing)) : inner.lendFile(path, maxBytes, use);

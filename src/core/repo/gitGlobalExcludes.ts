@@ -35,12 +35,15 @@ function joinPath(folder: string, ...parts: string[]): string {
 }
 
 function xdgConfigFolder(env: GitConfigEnvironment): string {
-  return env.xdgConfigHome !== undefined && env.xdgConfigHome !== '' ? env.xdgConfigHome : joinPath(env.home, '.config');
+  return env.xdgConfigHome !== undefined && env.xdgConfigHome !== ''
+    ? env.xdgConfigHome
+    : joinPath(env.home, '.config');
 }
 
 /** The user config files git reads, in order (a later file's value wins). */
 export function gitUserConfigPaths(env: GitConfigEnvironment): string[] {
-  if (env.gitConfigGlobal !== undefined && env.gitConfigGlobal !== '') return [expandHome(env.gitConfigGlobal, env.home)];
+  if (env.gitConfigGlobal !== undefined && env.gitConfigGlobal !== '')
+    return [expandHome(env.gitConfigGlobal, env.home)];
   return [joinPath(xdgConfigFolder(env), 'git', 'config'), joinPath(env.home, '.gitconfig')];
 }
 
@@ -119,7 +122,10 @@ export function excludesFileFromConfig(text: string): string | null {
 }
 
 /** Finds git's global excludes file and reads it. Never throws: files that cannot be read count as missing. */
-export async function readGitGlobalExcludes(env: GitConfigEnvironment, readText: ReadTextFile): Promise<GitGlobalExcludes> {
+export async function readGitGlobalExcludes(
+  env: GitConfigEnvironment,
+  readText: ReadTextFile,
+): Promise<GitGlobalExcludes> {
   const configPaths = gitUserConfigPaths(env);
   let configured: string | null = null;
   for (const configPath of configPaths) {

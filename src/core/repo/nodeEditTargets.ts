@@ -15,7 +15,8 @@ function isAbsent(error: unknown): boolean {
 /** The folders above a POSIX relative path, nearest first, ending with the root (`''`). */
 function foldersAbove(path: string): string[] {
   const folders: string[] = [];
-  for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) folders.push(path.slice(0, slash));
+  for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1))
+    folders.push(path.slice(0, slash));
   folders.push('');
   return folders;
 }

@@ -4,7 +4,14 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { stringAt } from '../json';
 import type { FileAnalysis } from './fileAnalysis';
-import { ENTRY_EXCLUDED, ENTRY_FIELDS, ENTRY_INDEXABLE, ENTRY_TOO_LARGE, EXCLUSION_CODES, isReaderReply } from './fileReaderProtocol';
+import {
+  ENTRY_EXCLUDED,
+  ENTRY_FIELDS,
+  ENTRY_INDEXABLE,
+  ENTRY_TOO_LARGE,
+  EXCLUSION_CODES,
+  isReaderReply,
+} from './fileReaderProtocol';
 import type { FileBatch, ReaderRequest } from './fileReaderProtocol';
 import type { LendOutcome, RepoDirectoryEntry, RepoFileRead, RepoFileSystem } from './repoFileSystem';
 
@@ -67,7 +74,10 @@ function folderOf(path: string): string {
  * (`noFollowFlag` null: Windows) the path is lstat-ed first and the file opened must be that very file (same device and
  * inode); a swap in between is closed again and counts as a link.
  */
-export function openWithoutFollowing(absolutePath: string, noFollowFlag: number | null = NO_FOLLOW_FLAG): number | null {
+export function openWithoutFollowing(
+  absolutePath: string,
+  noFollowFlag: number | null = NO_FOLLOW_FLAG,
+): number | null {
   if (noFollowFlag !== null) {
     try {
       return openSync(absolutePath, constants.O_RDONLY | noFollowFlag);
@@ -212,11 +222,16 @@ export function nodeRepoFileSystem(rootPath: string, options: NodeRepoFileSystem
   let lent = false;
   const scratchOf = (size: number): Uint8Array => {
     if (size > MAX_SCRATCH_BYTES) return new Uint8Array(size);
-    if (size > scratch.length) scratch = new Uint8Array(Math.min(MAX_SCRATCH_BYTES, Math.max(size, scratch.length * 2)));
+    if (size > scratch.length)
+      scratch = new Uint8Array(Math.min(MAX_SCRATCH_BYTES, Math.max(size, scratch.length * 2)));
     return scratch;
   };
-  const readWith = (path: string, maxBytes: number, bufferFor: (size: number) => Uint8Array, remembered?: Map<string, boolean>): RepoFileRead =>
-    readFileWithin(root, path, maxBytes, bufferFor, remembered);
+  const readWith = (
+    path: string,
+    maxBytes: number,
+    bufferFor: (size: number) => Uint8Array,
+    remembered?: Map<string, boolean>,
+  ): RepoFileRead => readFileWithin(root, path, maxBytes, bufferFor, remembered);
 
   /** Reads `paths[from..]` on this thread, lending each in turn, yielding to the event loop every `READ_SLICE_MS`. */
   const lendInThread = async (
@@ -255,7 +270,10 @@ export function nodeRepoFileSystem(rootPath: string, options: NodeRepoFileSystem
       let next = 0;
       let settled = false;
       // The thread only reads: a small heap keeps its memory (an isolate of its own) to a few MB.
-      const worker = new Worker(script, { workerData: { rootPath }, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 } });
+      const worker = new Worker(script, {
+        workerData: { rootPath },
+        resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
+      });
       /** Stops listening and ends the thread; false when that was done already. */
       const stop = (): Promise<number> | null => {
         if (settled) return null;
@@ -266,12 +284,16 @@ export function nodeRepoFileSystem(rootPath: string, options: NodeRepoFileSystem
       };
       const finish = (error: unknown): void => {
         // Settle once the thread is gone: its memory (an isolate of its own) is then given back.
-        const settle = (): void => (error !== null ? reject(error) : resolve({ readBy: 'reader thread', readerProblem: null }));
+        const settle = (): void =>
+          error !== null ? reject(error) : resolve({ readBy: 'reader thread', readerProblem: null });
         stop()?.then(settle, settle);
       };
       const fallBack = (problem: string): void => {
         if (stop() === null) return;
-        lendInThread(paths, next, maxBytes, use, signal).then(() => resolve({ readBy: 'this thread', readerProblem: problem }), reject);
+        lendInThread(paths, next, maxBytes, use, signal).then(
+          () => resolve({ readBy: 'this thread', readerProblem: problem }),
+          reject,
+        );
       };
       const onAbort = (): void => finish(signal?.reason ?? new Error('aborted'));
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -297,7 +319,13 @@ export function nodeRepoFileSystem(rootPath: string, options: NodeRepoFileSystem
         const credit: ReaderRequest = { type: 'credit', spare: message.contents };
         worker.postMessage(credit, [message.contents]);
       });
-      const request: ReaderRequest = { type: 'read', paths, maxBytes, batchBytes: READ_AHEAD_BATCH_BYTES, credit: READ_AHEAD_BATCHES };
+      const request: ReaderRequest = {
+        type: 'read',
+        paths,
+        maxBytes,
+        batchBytes: READ_AHEAD_BATCH_BYTES,
+        credit: READ_AHEAD_BATCHES,
+      };
       worker.postMessage(request);
     });
 
@@ -306,12 +334,10 @@ export function nodeRepoFileSystem(rootPath: string, options: NodeRepoFileSystem
       try {
         if (!root.folderIsReal(path)) return [];
         const entries = readdirSync(root.absolute(path), { withFileTypes: true });
-        return entries.map(
-          (entry): RepoDirectoryEntry => ({
-            name: entry.name,
-            kind: entry.isFile() ? 'file' : entry.isDirectory() ? 'directory' : 'other',
-          }),
-        );
+        return entries.map((entry): RepoDirectoryEntry => ({
+          name: entry.name,
+          kind: entry.isFile() ? 'file' : entry.isDirectory() ? 'directory' : 'other',
+        }));
       } catch (error) {
         if (isMissing(error)) return [];
         throw error;

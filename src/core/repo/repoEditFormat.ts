@@ -75,7 +75,12 @@ export interface EditFormatProblem {
  * each with its reason), or every problem (never a partial set: a malformed answer changes nothing).
  */
 export type EditParseResult =
-  | { readonly ok: true; readonly edits: readonly ProposedFileEdit[]; readonly refused: readonly RefusedEdit[]; readonly explanation: string }
+  | {
+      readonly ok: true;
+      readonly edits: readonly ProposedFileEdit[];
+      readonly refused: readonly RefusedEdit[];
+      readonly explanation: string;
+    }
   | { readonly ok: false; readonly problems: readonly EditFormatProblem[] };
 
 interface RawBlock {
@@ -93,10 +98,14 @@ const FENCE_LINE = /^\s*(```|~~~)/;
 
 /** Checks a path from the answer: relative, POSIX, inside the workspace. Returns the normalised path or a problem. */
 export function checkEditPath(raw: string): { path: string } | { problem: string } {
-  let path = raw.trim().replace(/^`+|`+$/g, '').replace(/\\/g, '/');
+  let path = raw
+    .trim()
+    .replace(/^`+|`+$/g, '')
+    .replace(/\\/g, '/');
   if (path.startsWith('./')) path = path.slice(2);
   if (path === '') return { problem: 'The FILE line names no path.' };
-  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) return { problem: `"${path}" is absolute; paths must be relative to the repository root.` };
+  if (path.startsWith('/') || /^[A-Za-z]:/.test(path))
+    return { problem: `"${path}" is absolute; paths must be relative to the repository root.` };
   if (path.split('/').some((segment) => segment === '..' || segment === '')) {
     return { problem: `"${path}" leaves the repository or is malformed.` };
   }
@@ -153,7 +162,10 @@ function scan(answer: string): { blocks: RawBlock[]; problems: EditFormatProblem
         problems.push({
           line: startLine,
           path,
-          message: section === 'search' ? 'A SEARCH block has no ======= divider.' : 'A SEARCH block is not closed by >>>>>>> REPLACE.',
+          message:
+            section === 'search'
+              ? 'A SEARCH block has no ======= divider.'
+              : 'A SEARCH block is not closed by >>>>>>> REPLACE.',
         });
         continue;
       }
@@ -165,7 +177,11 @@ function scan(answer: string): { blocks: RawBlock[]; problems: EditFormatProblem
       continue;
     }
     if (DIVIDER_LINE.test(line) || REPLACE_LINE.test(line)) {
-      problems.push({ line: index + 1, path, message: 'A divider or REPLACE marker without a SEARCH marker before it.' });
+      problems.push({
+        line: index + 1,
+        path,
+        message: 'A divider or REPLACE marker without a SEARCH marker before it.',
+      });
     } else if (path === null && blocks.length === 0 && !FENCE_LINE.test(line)) {
       explanation.push(line);
     }
@@ -208,7 +224,8 @@ function locate(text: string, search: string): { start: number; end: number } | 
   let startOffset = 0;
   for (let index = 0; index < line; index += 1) startOffset += (fileLines[index] ?? '').length + 1;
   let endOffset = startOffset;
-  for (let index = line; index < line + searchLines.length; index += 1) endOffset += (fileLines[index] ?? '').length + 1;
+  for (let index = line; index < line + searchLines.length; index += 1)
+    endOffset += (fileLines[index] ?? '').length + 1;
   return { start: startOffset, end: Math.min(text.length, endOffset - 1) };
 }
 
@@ -231,7 +248,11 @@ export interface EditContext {
 export async function parseProposedEdits(answer: string, context: EditContext): Promise<EditParseResult> {
   const { blocks, problems, explanation } = scan(answer);
   if (blocks.length === 0 && problems.length === 0) {
-    problems.push({ line: 1, path: null, message: 'The answer contains no "### FILE:" line with a SEARCH/REPLACE block.' });
+    problems.push({
+      line: 1,
+      path: null,
+      message: 'The answer contains no "### FILE:" line with a SEARCH/REPLACE block.',
+    });
   }
   const byPath = new Map<string, RawBlock[]>();
   for (const block of blocks) {
@@ -253,12 +274,23 @@ export async function parseProposedEdits(answer: string, context: EditContext): 
     const current = await context.readText(path);
     if (isCreate) {
       if (current !== null && current.length > 0) {
-        problems.push({ line: firstLine, path, message: `${path} already exists; an empty SEARCH section only creates new files.` });
+        problems.push({
+          line: firstLine,
+          path,
+          message: `${path} already exists; an empty SEARCH section only creates new files.`,
+        });
         continue;
       }
       const text = fileBlocks[0]?.replace ?? '';
       const withNewline = text.endsWith('\n') ? text : `${text}\n`;
-      edits.push({ path, kind: 'create', replacements: [{ start: 0, end: 0, text: withNewline }], updatedText: withNewline, originalText: '', needsTick });
+      edits.push({
+        path,
+        kind: 'create',
+        replacements: [{ start: 0, end: 0, text: withNewline }],
+        updatedText: withNewline,
+        originalText: '',
+        needsTick,
+      });
       continue;
     }
     if (current === null) {
@@ -270,7 +302,11 @@ export async function parseProposedEdits(answer: string, context: EditContext): 
     let fileOk = true;
     fileBlocks.forEach((block, position) => {
       if (block.search.trim() === '') {
-        problems.push({ line: block.line, path, message: `Edit ${position + 1} of ${path} has an empty SEARCH section.` });
+        problems.push({
+          line: block.line,
+          path,
+          message: `Edit ${position + 1} of ${path} has an empty SEARCH section.`,
+        });
         fileOk = false;
         return;
       }
@@ -291,7 +327,9 @@ export async function parseProposedEdits(answer: string, context: EditContext): 
     });
     if (!fileOk) continue;
     replacements.sort((a, b) => a.start - b.start);
-    const overlap = replacements.some((replacement, position) => position > 0 && replacement.start < (replacements[position - 1]?.end ?? 0));
+    const overlap = replacements.some(
+      (replacement, position) => position > 0 && replacement.start < (replacements[position - 1]?.end ?? 0),
+    );
     if (overlap) {
       problems.push({ line: firstLine, path, message: `Two edits of ${path} overlap.` });
       continue;
@@ -308,10 +346,15 @@ export async function parseProposedEdits(answer: string, context: EditContext): 
   }
   if (problems.length > 0) {
     // Nothing is proposed: the refusals are listed with the problems, so none goes unmentioned.
-    const refusals = refused.map((refusal): EditFormatProblem => ({ line: refusal.line, path: refusal.path, message: refusal.reason }));
+    const refusals = refused.map((refusal): EditFormatProblem => ({
+      line: refusal.line,
+      path: refusal.path,
+      message: refusal.reason,
+    }));
     return { ok: false, problems: [...problems, ...refusals].sort((a, b) => a.line - b.line) };
   }
-  if (edits.length === 0 && refused.length === 0) return { ok: false, problems: [{ line: 1, path: null, message: 'The proposed edits change nothing.' }] };
+  if (edits.length === 0 && refused.length === 0)
+    return { ok: false, problems: [{ line: 1, path: null, message: 'The proposed edits change nothing.' }] };
   return { ok: true, edits, refused, explanation };
 }
 

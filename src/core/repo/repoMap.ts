@@ -28,7 +28,9 @@ const SYMBOLS_PER_LINE = 12;
 /** One map line for a file: its name and outline, e.g. `router.ts: function planRoute L72, function hedgePartner L110`. */
 export function mapLine(file: IndexedFile): string {
   const name = file.path.slice(file.path.lastIndexOf('/') + 1);
-  const symbols = file.symbols.slice(0, SYMBOLS_PER_LINE).map((symbol) => `${symbol.kind} ${symbol.name} L${symbol.line + 1}`);
+  const symbols = file.symbols
+    .slice(0, SYMBOLS_PER_LINE)
+    .map((symbol) => `${symbol.kind} ${symbol.name} L${symbol.line + 1}`);
   const more = file.symbols.length > SYMBOLS_PER_LINE ? `, +${file.symbols.length - SYMBOLS_PER_LINE} more` : '';
   return symbols.length === 0 ? `  ${name} (${file.lineCount} lines)` : `  ${name}: ${symbols.join(', ')}${more}`;
 }
@@ -74,7 +76,8 @@ export function renderRepoMap(index: RepoIndex, options: RepoMapOptions): RepoMa
     if (budget <= 0 || misses >= MAX_CONSECUTIVE_MISSES) break;
     const line = mapLine(file);
     const directory = directoryOf(file.path);
-    const cost = options.countTokens(line) + 1 + (directoriesListed.has(directory) ? 0 : options.countTokens(directory) + 2);
+    const cost =
+      options.countTokens(line) + 1 + (directoriesListed.has(directory) ? 0 : options.countTokens(directory) + 2);
     if (cost > budget) {
       misses += 1;
       continue;
@@ -102,7 +105,10 @@ export function renderRepoMap(index: RepoIndex, options: RepoMapOptions): RepoMa
       const top = file.path.includes('/') ? `${file.path.slice(0, file.path.indexOf('/'))}/` : '.';
       counts.set(top, (counts.get(top) ?? 0) + 1);
     }
-    const summary = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([top, count]) => `${top} ${count}`);
+    const summary = [...counts]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 12)
+      .map(([top, count]) => `${top} ${count}`);
     out.push(`(${omitted.length} more files not listed: ${summary.join(', ')})\n`);
   }
   const text = out.join('');

@@ -32,8 +32,7 @@ const SYSTEM_PROMPTS: Readonly<Record<RepoTaskKind, string>> = {
 };
 
 /** The default request of "Explain This Repository" (also its ranking query: the words of an overview). */
-export const EXPLAIN_QUERY =
-  'overview architecture main entry point modules readme package configuration build test';
+export const EXPLAIN_QUERY = 'overview architecture main entry point modules readme package configuration build test';
 
 /** Builds the chat messages of a repository task from the packed context and the person's request. */
 export function repoTaskMessages(kind: RepoTaskKind, packedContext: string, request: string): ChatMessage[] {
@@ -60,10 +59,17 @@ export function repoTaskOverhead(kind: RepoTaskKind, request: string): string {
  * Rewrites the answer's file citations into links that open the file: `[text](src/a.ts#L12)` with a known relative path
  * becomes `[text](<uri>#L12)`. Unknown paths and external links are left as they are.
  */
-export function linkCitations(markdown: string, isKnownPath: (path: string) => boolean, uriOf: (path: string) => string): string {
-  return markdown.replace(/\[([^\]\n]+)\]\(([^)\s#]+)(#L\d+(?:-L?\d+)?)?\)/g, (whole, text: string, target: string, anchor?: string) => {
-    const path = target.replace(/^\.\//, '');
-    if (/^[a-z][a-z0-9+.-]*:/i.test(path) || !isKnownPath(path)) return whole;
-    return `[${text}](${uriOf(path)}${anchor ?? ''})`;
-  });
+export function linkCitations(
+  markdown: string,
+  isKnownPath: (path: string) => boolean,
+  uriOf: (path: string) => string,
+): string {
+  return markdown.replace(
+    /\[([^\]\n]+)\]\(([^)\s#]+)(#L\d+(?:-L?\d+)?)?\)/g,
+    (whole, text: string, target: string, anchor?: string) => {
+      const path = target.replace(/^\.\//, '');
+      if (/^[a-z][a-z0-9+.-]*:/i.test(path) || !isKnownPath(path)) return whole;
+      return `[${text}](${uriOf(path)}${anchor ?? ''})`;
+    },
+  );
 }

@@ -6,7 +6,13 @@ import { packContext, type CountTokens, type PackResult } from './contextPacker'
 import type { EditScope } from './editSafety';
 import type { RepoFileSystem } from './repoFileSystem';
 import type { RepoIndex } from './repoIndex';
-import { EXPLAIN_QUERY, REPO_ANSWER_TOKENS, repoTaskMessages, repoTaskOverhead, type RepoTaskKind } from './repoPrompts';
+import {
+  EXPLAIN_QUERY,
+  REPO_ANSWER_TOKENS,
+  repoTaskMessages,
+  repoTaskOverhead,
+  type RepoTaskKind,
+} from './repoPrompts';
 
 /** The most context a repository task sends by default, in tokens: beyond this, prefill time and cost outgrow the gain. */
 export const DEFAULT_MAX_REPO_CONTEXT_TOKENS = 200_000;
@@ -59,7 +65,8 @@ export async function prepareRepoTask(deps: RepoTaskDeps, input: RepoTaskInput):
   const probe = deps.plan({ task: 'repo', promptTokens: 0, maxOutputTokens });
   const window = probe.candidates[0]?.contextWindow ?? null;
   const cap = input.maxContextTokens ?? DEFAULT_MAX_REPO_CONTEXT_TOKENS;
-  const windowBudget = window === null ? UNKNOWN_WINDOW_CONTEXT_TOKENS : promptBudgetFor(window, maxOutputTokens) - overheadTokens;
+  const windowBudget =
+    window === null ? UNKNOWN_WINDOW_CONTEXT_TOKENS : promptBudgetFor(window, maxOutputTokens) - overheadTokens;
   const budgetTokens = Math.max(0, Math.min(cap, windowBudget));
   const query = input.kind === 'explain' ? `${EXPLAIN_QUERY} ${input.request}` : input.request;
   const packed = await packContext(
@@ -82,9 +89,19 @@ export async function prepareRepoTask(deps: RepoTaskDeps, input: RepoTaskInput):
     signal: input.signal,
     promptTokens,
     maxOutputTokens,
-    build: (endpoint) => ({ target: endpoint.target, request: { messages, maxTokens: maxOutputTokens, temperature: 0.2 } }),
+    build: (endpoint) => ({
+      target: endpoint.target,
+      request: { messages, maxTokens: maxOutputTokens, temperature: 0.2 },
+    }),
   };
-  return { messages, packed, promptTokens, maxOutputTokens, plan: deps.plan({ task: 'repo', promptTokens, maxOutputTokens }), spec };
+  return {
+    messages,
+    packed,
+    promptTokens,
+    maxOutputTokens,
+    plan: deps.plan({ task: 'repo', promptTokens, maxOutputTokens }),
+    spec,
+  };
 }
 
 /**

@@ -23,7 +23,10 @@ const SCRIPT_DECLARATIONS: readonly RegExp[] = [
   /^(?:export\s+)(const|let|var)\s+([A-Za-z_$][\w$]*)/,
 ];
 const PYTHON_DECLARATIONS: readonly RegExp[] = [/^(?: {4}|\t)?(?:async\s+)?(def|class)\s+([A-Za-z_]\w*)/];
-const GO_DECLARATIONS: readonly RegExp[] = [/^(func)\s+(?:\([^)]*\)\s*)?([A-Za-z_]\w*)/, /^(type)\s+([A-Za-z_]\w*)\s+(?:struct|interface)/];
+const GO_DECLARATIONS: readonly RegExp[] = [
+  /^(func)\s+(?:\([^)]*\)\s*)?([A-Za-z_]\w*)/,
+  /^(type)\s+([A-Za-z_]\w*)\s+(?:struct|interface)/,
+];
 const RUST_DECLARATIONS: readonly RegExp[] = [
   /^(?:pub(?:\([^)]*\))?\s+)?(?:async\s+)?(fn|struct|enum|trait|mod|impl)(?:\s*<[^>]*>)?\s+([A-Za-z_]\w*)/,
 ];
@@ -43,17 +46,39 @@ const ANY_DECLARATIONS: readonly RegExp[] = [
 export function declarationPatternsFor(path: string): readonly RegExp[] {
   const dot = path.lastIndexOf('.');
   switch (dot < 0 ? '' : path.slice(dot + 1).toLowerCase()) {
-    case 'ts': case 'tsx': case 'mts': case 'cts': case 'js': case 'jsx': case 'mjs': case 'cjs':
+    case 'ts':
+    case 'tsx':
+    case 'mts':
+    case 'cts':
+    case 'js':
+    case 'jsx':
+    case 'mjs':
+    case 'cjs':
       return SCRIPT_DECLARATIONS;
-    case 'py': case 'pyi':
+    case 'py':
+    case 'pyi':
       return PYTHON_DECLARATIONS;
     case 'go':
       return GO_DECLARATIONS;
     case 'rs':
       return RUST_DECLARATIONS;
-    case 'java': case 'kt': case 'kts': case 'cs': case 'scala':
+    case 'java':
+    case 'kt':
+    case 'kts':
+    case 'cs':
+    case 'scala':
       return CLASS_DECLARATIONS;
-    case 'md': case 'txt': case 'json': case 'yml': case 'yaml': case 'toml': case 'lock': case 'csv': case 'svg': case 'xml': case 'html':
+    case 'md':
+    case 'txt':
+    case 'json':
+    case 'yml':
+    case 'yaml':
+    case 'toml':
+    case 'lock':
+    case 'csv':
+    case 'svg':
+    case 'xml':
+    case 'html':
       return [];
     default:
       return ANY_DECLARATIONS;
@@ -94,7 +119,11 @@ function startsWithWord(bytes: Uint8Array, at: number, end: number, word: string
 function isIndentedDeclaration(bytes: Uint8Array, start: number, end: number): boolean {
   const at = bytes[start] === 9 ? start + 1 : startsWithWord(bytes, start, end, '    ') ? start + 4 : -1;
   if (at < 0) return false;
-  return startsWithWord(bytes, at, end, 'def ') || startsWithWord(bytes, at, end, 'class ') || startsWithWord(bytes, at, end, 'async ');
+  return (
+    startsWithWord(bytes, at, end, 'def ') ||
+    startsWithWord(bytes, at, end, 'class ') ||
+    startsWithWord(bytes, at, end, 'async ')
+  );
 }
 
 /**
@@ -115,7 +144,11 @@ export function outlineBytes(bytes: Uint8Array, path = '', lines: LineStarts = l
     const candidate =
       end - start > 2 &&
       end - start < 1_200 &&
-      first !== 47 && first !== 42 && first !== 125 && first !== 10 && first !== 13 &&
+      first !== 47 &&
+      first !== 42 &&
+      first !== 125 &&
+      first !== 10 &&
+      first !== 13 &&
       (!indented || isIndentedDeclaration(bytes, start, end));
     if (candidate) {
       const line = decoder.decode(bytes.subarray(start, end));
@@ -159,7 +192,10 @@ function outlineLine(
       }
     }
   }
-  if (!indented && (line.includes('import') || line.includes('require') || line.includes('include') || line.includes('from'))) {
+  if (
+    !indented &&
+    (line.includes('import') || line.includes('require') || line.includes('include') || line.includes('from'))
+  ) {
     for (const pattern of IMPORT_PATTERNS) {
       const match = pattern.exec(line);
       if (match?.[1] !== undefined) {
@@ -201,12 +237,17 @@ export function resolveImport(fromPath: string, specifier: string, hasFile: (pat
     const base = normalise(`${directory}/${specifier}`);
     if (base === null) return null;
     candidates.push(base);
-    if (/\.(m|c)?js$/.test(base)) candidates.push(base.replace(/\.(m|c)?js$/, '.ts'), base.replace(/\.(m|c)?js$/, '.tsx'));
+    if (/\.(m|c)?js$/.test(base))
+      candidates.push(base.replace(/\.(m|c)?js$/, '.ts'), base.replace(/\.(m|c)?js$/, '.tsx'));
     for (const suffix of RESOLVE_SUFFIXES) candidates.push(base + suffix);
   } else if (/^\.+[\w.]*$/.test(specifier)) {
     // Python relative import: one dot is this package, each further dot one level up.
     const dots = /^\.+/.exec(specifier)?.[0].length ?? 1;
-    const rest = specifier.slice(dots).split('.').filter((part) => part !== '').join('/');
+    const rest = specifier
+      .slice(dots)
+      .split('.')
+      .filter((part) => part !== '')
+      .join('/');
     const up = '../'.repeat(dots - 1);
     const base = normalise(`${directory}/${up}${rest}`);
     if (base === null) return null;

@@ -79,7 +79,12 @@ export class TermDictionary {
   idOfRange(text: string, start: number, end: number): number {
     let hash = TERM_HASH_SEED;
     for (let index = start; index < end; index += 1) hash = hashStep(hash, text.charCodeAt(index));
-    const found = this.find(hash, (at, termStart) => this.bytes[termStart + at - start] === lowerCode(text.charCodeAt(at)), start, end);
+    const found = this.find(
+      hash,
+      (at, termStart) => this.bytes[termStart + at - start] === lowerCode(text.charCodeAt(at)),
+      start,
+      end,
+    );
     if (found.id >= 0) return found.id;
     return this.insert(hash, found.slot, end - start, (at) => lowerCode(text.charCodeAt(start + at)));
   }
@@ -126,12 +131,22 @@ export class TermDictionary {
   lookup(term: string): number | undefined {
     let hash = TERM_HASH_SEED;
     for (let index = 0; index < term.length; index += 1) hash = hashStep(hash, term.charCodeAt(index));
-    const found = this.find(hash, (at, termStart) => this.bytes[termStart + at] === lowerCode(term.charCodeAt(at)), 0, term.length);
+    const found = this.find(
+      hash,
+      (at, termStart) => this.bytes[termStart + at] === lowerCode(term.charCodeAt(at)),
+      0,
+      term.length,
+    );
     return found.id >= 0 ? found.id : undefined;
   }
 
   /** The id filed under `hash` whose characters `same(at, termStart)` accepts, or the free slot to file a new one in. */
-  private find(hash: number, same: (at: number, termStart: number) => boolean, start: number, end: number): { id: number; slot: number } {
+  private find(
+    hash: number,
+    same: (at: number, termStart: number) => boolean,
+    start: number,
+    end: number,
+  ): { id: number; slot: number } {
     const mask = this.slots.length - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const id = this.slots[slot] ?? -1;

@@ -270,7 +270,10 @@ export async function detectContextWindow(
       if (found !== null && found.modelMaximum === true) {
         // Served as asked: the configured window, else OLLAMA_REQUESTED_WINDOW, never more than the model takes.
         const asked = Math.min(found.tokens, endpoint.contextWindow ?? OLLAMA_REQUESTED_WINDOW);
-        const why = endpoint.contextWindow === null ? 'the default asked of Ollama; set contextWindow for more' : 'the configured contextWindow';
+        const why =
+          endpoint.contextWindow === null
+            ? 'the default asked of Ollama; set contextWindow for more'
+            : 'the configured contextWindow';
         return {
           contextWindow: asked,
           source: 'endpoint',
@@ -286,7 +289,11 @@ export async function detectContextWindow(
     }
   }
   if (endpoint.contextWindow !== null) {
-    return { contextWindow: endpoint.contextWindow, source: 'configured', detail: 'the endpoint did not say; configured value' };
+    return {
+      contextWindow: endpoint.contextWindow,
+      source: 'configured',
+      detail: 'the endpoint did not say; configured value',
+    };
   }
   return { contextWindow: null, source: 'unknown', detail: 'the endpoint did not say and none is configured' };
 }

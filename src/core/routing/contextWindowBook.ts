@@ -56,7 +56,8 @@ export class ContextWindowBook {
       this.known.get(ContextWindowBook.keyOf(endpoint)) ?? {
         contextWindow: endpoint.contextWindow,
         source: endpoint.contextWindow === null ? 'unknown' : 'configured',
-        detail: endpoint.contextWindow === null ? 'not detected yet, none configured' : 'not detected yet; configured value',
+        detail:
+          endpoint.contextWindow === null ? 'not detected yet, none configured' : 'not detected yet; configured value',
       }
     );
   }

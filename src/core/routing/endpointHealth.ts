@@ -223,7 +223,10 @@ export class EndpointHealthBook {
   ttftP95Ms(endpointId: string): number | null {
     const health = this.byId.get(endpointId);
     if (health === undefined || health.ttftSamples.length < this.options.minTtftSamples) return null;
-    return percentile([...health.ttftSamples].sort((a, b) => a - b), 0.95);
+    return percentile(
+      [...health.ttftSamples].sort((a, b) => a - b),
+      0.95,
+    );
   }
 
   /** Everything known about one endpoint (an endpoint never seen is healthy with no samples). */

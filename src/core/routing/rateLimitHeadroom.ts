@@ -27,10 +27,26 @@ function firstNumber(headers: Readonly<Record<string, string>>, names: readonly 
  */
 export function headroomFrom(headers: Readonly<Record<string, string>>): RateLimitHeadroom | null {
   const headroom: RateLimitHeadroom = {
-    remainingRequests: firstNumber(headers, ['x-ratelimit-remaining-requests', 'x-ratelimit-remaining-requests-minute', 'x-ratelimit-remaining-requests-day']),
-    limitRequests: firstNumber(headers, ['x-ratelimit-limit-requests', 'x-ratelimit-limit-requests-minute', 'x-ratelimit-limit-requests-day']),
-    remainingTokens: firstNumber(headers, ['x-ratelimit-remaining-tokens', 'x-ratelimit-remaining-tokens-minute', 'x-ratelimit-remaining-tokens-day']),
-    limitTokens: firstNumber(headers, ['x-ratelimit-limit-tokens', 'x-ratelimit-limit-tokens-minute', 'x-ratelimit-limit-tokens-day']),
+    remainingRequests: firstNumber(headers, [
+      'x-ratelimit-remaining-requests',
+      'x-ratelimit-remaining-requests-minute',
+      'x-ratelimit-remaining-requests-day',
+    ]),
+    limitRequests: firstNumber(headers, [
+      'x-ratelimit-limit-requests',
+      'x-ratelimit-limit-requests-minute',
+      'x-ratelimit-limit-requests-day',
+    ]),
+    remainingTokens: firstNumber(headers, [
+      'x-ratelimit-remaining-tokens',
+      'x-ratelimit-remaining-tokens-minute',
+      'x-ratelimit-remaining-tokens-day',
+    ]),
+    limitTokens: firstNumber(headers, [
+      'x-ratelimit-limit-tokens',
+      'x-ratelimit-limit-tokens-minute',
+      'x-ratelimit-limit-tokens-day',
+    ]),
   };
   const stated = Object.values(headroom).some((value) => value !== null);
   return stated ? headroom : null;
@@ -40,8 +56,14 @@ export function headroomFrom(headers: Readonly<Record<string, string>>): RateLim
 export function isHeadroomLow(headroom: RateLimitHeadroom): boolean {
   const lowShare = (remaining: number | null, limit: number | null): boolean =>
     remaining !== null && limit !== null && limit > 0 && remaining / limit < LOW_SHARE;
-  if (lowShare(headroom.remainingRequests, headroom.limitRequests) || lowShare(headroom.remainingTokens, headroom.limitTokens)) return true;
-  return headroom.limitRequests === null && headroom.remainingRequests !== null && headroom.remainingRequests < LOW_REQUESTS;
+  if (
+    lowShare(headroom.remainingRequests, headroom.limitRequests) ||
+    lowShare(headroom.remainingTokens, headroom.limitTokens)
+  )
+    return true;
+  return (
+    headroom.limitRequests === null && headroom.remainingRequests !== null && headroom.remainingRequests < LOW_REQUESTS
+  );
 }
 
 /** The latest headroom per endpoint, fed from every response's headers. */

@@ -18,13 +18,7 @@ export type FailoverCause = 'refused' | 'network' | `http-${number}` | 'rate-lim
  * - `failover:<cause>`: the endpoint before this one failed before its first token.
  */
 export type RouteReason =
-  | 'fits'
-  | 'too-long'
-  | 'repo-task'
-  | 'cooling-down'
-  | 'requested'
-  | 'hedge'
-  | `failover:${FailoverCause}`;
+  'fits' | 'too-long' | 'repo-task' | 'cooling-down' | 'requested' | 'hedge' | `failover:${FailoverCause}`;
 
 /** A request record's route reason: the router's, or `cache` for a suggestion served from the completion cache. */
 export type RecordedRouteReason = RouteReason | 'cache';

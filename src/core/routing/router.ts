@@ -58,7 +58,11 @@ export function roleOrder(query: RouteQuery): readonly BackendRole[] {
   return query.task === 'repo' ? ['longContext', 'burst'] : ['burst', 'longContext'];
 }
 
-function reasonFor(query: RouteQuery, endpoint: ResolvedEndpoint, skippedBefore: readonly SkippedEndpoint[]): RouteReason {
+function reasonFor(
+  query: RouteQuery,
+  endpoint: ResolvedEndpoint,
+  skippedBefore: readonly SkippedEndpoint[],
+): RouteReason {
   const firstSkipped = skippedBefore[0];
   if (firstSkipped !== undefined) return firstSkipped.why;
   if (query.task === 'repo' && endpoint.role === 'longContext') return 'repo-task';

@@ -37,7 +37,11 @@ export function backendDetails(
       label: endpoint.label,
       contextWindow:
         window === null
-          ? { tokens: endpoint.contextWindow, source: endpoint.contextWindow === null ? 'unknown' : 'configured', detail: 'configured value' }
+          ? {
+              tokens: endpoint.contextWindow,
+              source: endpoint.contextWindow === null ? 'unknown' : 'configured',
+              detail: 'configured value',
+            }
           : { tokens: window.contextWindow, source: window.source, detail: window.detail },
       health:
         health === null

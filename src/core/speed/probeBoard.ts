@@ -81,7 +81,12 @@ export class ProbeBoard {
 
   /** The state for the panel snapshot. */
   state(): ProbeState {
-    return { available: this.available, running: this.running, startedAtEpochMs: this.startedAtEpochMs, rows: this.rows };
+    return {
+      available: this.available,
+      running: this.running,
+      startedAtEpochMs: this.startedAtEpochMs,
+      rows: this.rows,
+    };
   }
 
   /** Probes `endpoints` in order. Never rejects: a failing probe becomes an error row. */
@@ -101,7 +106,10 @@ export class ProbeBoard {
         try {
           row = probeRowOf(endpoint, await prober(endpoint, controller.signal));
         } catch (error) {
-          row = { ...emptyRow(endpoint, 'error'), message: redact(error instanceof Error ? error.message : String(error)) };
+          row = {
+            ...emptyRow(endpoint, 'error'),
+            message: redact(error instanceof Error ? error.message : String(error)),
+          };
         }
         this.setRow(index, row);
       }
@@ -118,7 +126,9 @@ export class ProbeBoard {
    */
   keepOnly(endpoints: readonly ResolvedEndpoint[]): void {
     if (this.running) return;
-    const kept = this.rows.filter((row) => endpoints.some((endpoint) => endpoint.id === row.endpointId && endpoint.label === row.label));
+    const kept = this.rows.filter((row) =>
+      endpoints.some((endpoint) => endpoint.id === row.endpointId && endpoint.label === row.label),
+    );
     if (kept.length === this.rows.length) return;
     this.rows = kept;
     if (kept.length === 0) this.startedAtEpochMs = null;

@@ -113,7 +113,18 @@ export function parseRequestRecord(value: unknown): RequestRecord | null {
   if (stats === null) return null;
   // The file does not keep `retryAfterMs` (see `storedRecord`): a loaded record has no wait left to honour.
   const retryAfterMs = null;
-  return { startedAtEpochMs, task, endpointId, endpointLabel, routeReason, outcome, errorReason, retryAfterMs, fromCache, stats };
+  return {
+    startedAtEpochMs,
+    task,
+    endpointId,
+    endpointLabel,
+    routeReason,
+    outcome,
+    errorReason,
+    retryAfterMs,
+    fromCache,
+    stats,
+  };
 }
 
 /**
@@ -156,7 +167,11 @@ export function parseHistoryText(text: string, capacity: number): ParsedHistory 
     if (record !== null) records.push(record);
     else if (!(index === lines.length - 1 && !endsCleanly)) damagedLines++;
   }
-  return { valid: true, records: records.length > capacity ? records.slice(records.length - capacity) : records, damagedLines };
+  return {
+    valid: true,
+    records: records.length > capacity ? records.slice(records.length - capacity) : records,
+    damagedLines,
+  };
 }
 
 /** How far into a file its header line is looked for, in bytes (the header is about 60). */
@@ -198,7 +213,9 @@ export async function readHistoryTail(
   const headerEnd = head.indexOf(NEWLINE);
   if (headerEnd === -1) {
     // Only a header without its newline (a file just being created) is a valid file without records.
-    return file.size < HEADER_PROBE_BYTES && isHeader(tryParseJson(decoder.decode(head))) ? { ...invalid, valid: true } : invalid;
+    return file.size < HEADER_PROBE_BYTES && isHeader(tryParseJson(decoder.decode(head)))
+      ? { ...invalid, valid: true }
+      : invalid;
   }
   if (!isHeader(tryParseJson(decoder.decode(head.subarray(0, headerEnd))))) return invalid;
 
@@ -253,7 +270,8 @@ export async function readHistoryTail(
     }
   }
   // The oldest line read starts right after the header only when the read reached it; a line cut by the bound is left.
-  if (position === firstLineStart && newestFirst.length < capacity && (carry.length > 0 || skippingLongLine)) takeLine(carry);
+  if (position === firstLineStart && newestFirst.length < capacity && (carry.length > 0 || skippingLongLine))
+    takeLine(carry);
   return { valid: true, records: newestFirst.reverse(), damagedLines, lineBytes };
 }
 
@@ -265,7 +283,9 @@ function concatBytes(first: Uint8Array, second: Uint8Array): Uint8Array {
 }
 
 function serialise(records: readonly RequestRecord[]): string {
-  return [JSON.stringify(HISTORY_HEADER), ...records.map((record) => JSON.stringify(storedRecord(record)))].join('\n') + '\n';
+  return (
+    [JSON.stringify(HISTORY_HEADER), ...records.map((record) => JSON.stringify(storedRecord(record)))].join('\n') + '\n'
+  );
 }
 
 function describeError(error: unknown): string {
@@ -327,23 +347,26 @@ export class SpeedHistory {
    * and the file is kept as it is (other windows append to it).
    */
   load(): Promise<HistoryLoadResult> {
-    return this.enqueue(async () => {
-      let tail: HistoryTail | null;
-      try {
-        tail = await this.readTail();
-      } catch (error) {
-        return this.setAside(`it could not be read (${describeError(error)})`);
-      }
-      if (tail === null) return { records: [], warning: null };
-      if (!tail.valid) return this.setAside('it is not a speed history file or its header is damaged');
-      this.measure(tail.lineBytes, tail.records.length + tail.damagedLines);
-      if (tail.damagedLines === 0) return { records: tail.records, warning: null };
-      const warning =
-        `The speed history file has ${tail.damagedLines} damaged line(s) among its newest records; they were skipped, ` +
-        `the ${tail.records.length} good record(s) were loaded, and the file was left as it is.`;
-      this.onWarning(warning);
-      return { records: tail.records, warning };
-    }, { records: [], warning: null });
+    return this.enqueue(
+      async () => {
+        let tail: HistoryTail | null;
+        try {
+          tail = await this.readTail();
+        } catch (error) {
+          return this.setAside(`it could not be read (${describeError(error)})`);
+        }
+        if (tail === null) return { records: [], warning: null };
+        if (!tail.valid) return this.setAside('it is not a speed history file or its header is damaged');
+        this.measure(tail.lineBytes, tail.records.length + tail.damagedLines);
+        if (tail.damagedLines === 0) return { records: tail.records, warning: null };
+        const warning =
+          `The speed history file has ${tail.damagedLines} damaged line(s) among its newest records; they were skipped, ` +
+          `the ${tail.records.length} good record(s) were loaded, and the file was left as it is.`;
+        this.onWarning(warning);
+        return { records: tail.records, warning };
+      },
+      { records: [], warning: null },
+    );
   }
 
   /** Queues a finished request for the next batched write. */
@@ -443,7 +466,12 @@ export class SpeedHistory {
   }
 
   private lock(): Promise<HeldFileLock | null> {
-    return acquireFileLock({ files: this.files, lockPath: `${this.filePath}.lock`, wallClockMs: this.wallClockMs, sleep: this.sleep });
+    return acquireFileLock({
+      files: this.files,
+      lockPath: `${this.filePath}.lock`,
+      wallClockMs: this.wallClockMs,
+      sleep: this.sleep,
+    });
   }
 
   private async setAside(why: string): Promise<HistoryLoadResult> {
@@ -538,5 +566,9 @@ export function historyToCsv(records: readonly RequestRecord[]): string {
 /** The history as one JSON document: the header fields, when it was exported, and the records oldest first. */
 export function historyToJson(records: readonly RequestRecord[], exportedAtEpochMs: number): string {
   const exportedAt = new Date(exportedAtEpochMs).toISOString();
-  return JSON.stringify({ ...HISTORY_HEADER, exportedAt, count: records.length, records: records.map(storedRecord) }, null, 1);
+  return JSON.stringify(
+    { ...HISTORY_HEADER, exportedAt, count: records.length, records: records.map(storedRecord) },
+    null,
+    1,
+  );
 }

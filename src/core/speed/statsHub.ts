@@ -355,12 +355,14 @@ export class StatsHub implements StatsSink {
     const sameStream = sample.streamId === this.lastSuggestionStreamId;
     this.lastSuggestionStreamId = sample.streamId;
     const { endpointId, endpointLabel, latencyMs } = sample;
-    if (sameStream || endpointId === null || endpointLabel === null || !Number.isFinite(latencyMs) || latencyMs < 0) return;
+    if (sameStream || endpointId === null || endpointLabel === null || !Number.isFinite(latencyMs) || latencyMs < 0)
+      return;
     const key = seenKey(endpointId, endpointLabel);
     let window = this.suggestions.get(key);
     if (window === undefined) {
       const oldest = this.suggestions.keys().next();
-      if (this.suggestions.size >= SUGGESTION_BACKENDS_KEPT && oldest.done !== true) this.suggestions.delete(oldest.value);
+      if (this.suggestions.size >= SUGGESTION_BACKENDS_KEPT && oldest.done !== true)
+        this.suggestions.delete(oldest.value);
       window = new SuggestionWindow(endpointId, endpointLabel);
       this.suggestions.set(key, window);
     }
@@ -519,7 +521,10 @@ export class StatsHub implements StatsSink {
     if (route === null) return;
     const endpoint = route.endpoint;
     this.seenEndpoints.set(seenKey(endpoint.id, endpoint.label), endpointFactsOf(endpoint));
-    this.seenEndpoints.set(seenKey(`${endpoint.id}:${endpoint.target.model}`, endpoint.label), endpointFactsOf(endpoint));
+    this.seenEndpoints.set(
+      seenKey(`${endpoint.id}:${endpoint.target.model}`, endpoint.label),
+      endpointFactsOf(endpoint),
+    );
   }
 
   private endpointFacts(endpointId: string, label: string): EndpointFacts {
@@ -585,7 +590,9 @@ export class StatsHub implements StatsSink {
       }
       let key = byLabel.get(record.endpointLabel);
       if (key === undefined) {
-        const match = configured.find((endpoint) => recordMatchesEndpoint(endpoint, record.endpointId, record.endpointLabel));
+        const match = configured.find((endpoint) =>
+          recordMatchesEndpoint(endpoint, record.endpointId, record.endpointLabel),
+        );
         key = match?.id ?? `${record.endpointId}\u0000${record.endpointLabel}`;
         byLabel.set(record.endpointLabel, key);
       }
@@ -667,7 +674,14 @@ export class StatsHub implements StatsSink {
     }
     const inlineTotal = cacheHits + inlineRequests;
     this.summaryCache = {
-      totals: { requests, errors, fallbacks, hedges, cacheHits, cacheHitRate: inlineTotal === 0 ? null : cacheHits / inlineTotal },
+      totals: {
+        requests,
+        errors,
+        fallbacks,
+        hedges,
+        cacheHits,
+        cacheHitRate: inlineTotal === 0 ? null : cacheHits / inlineTotal,
+      },
       endpoints,
     };
     return this.summaryCache;

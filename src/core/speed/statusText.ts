@@ -4,7 +4,12 @@ import type { BackendRole } from '../endpoint';
 import type { BackendErrorReason } from '../errors';
 import type { SuggestionLatency } from './panelProtocol';
 import type { RequestRecord, RequestTask } from '../requestStats';
-import { describeRouteReason, isFallbackReason, type RecordedRouteReason, type RouteReason } from '../routing/routeReason';
+import {
+  describeRouteReason,
+  isFallbackReason,
+  type RecordedRouteReason,
+  type RouteReason,
+} from '../routing/routeReason';
 
 /** How long a cache hit stays on the status bar, in ms, before it goes back to the idle figure. */
 export const CACHE_HIT_DISPLAY_MS = 3_000;
@@ -179,7 +184,10 @@ const ERROR_WORDS: Readonly<Record<BackendErrorReason, string>> = {
  * (a prompt too long for the burst model, or the burst backends failed or rest), `failover` when another burst backend
  * did, null when the router's first choice served.
  */
-function fallbackKind(routeReason: RecordedRouteReason | null, endpoint: EndpointFacts | null): 'long-context' | 'failover' | null {
+function fallbackKind(
+  routeReason: RecordedRouteReason | null,
+  endpoint: EndpointFacts | null,
+): 'long-context' | 'failover' | null {
   if (routeReason === null || endpoint === null || !isFallbackReason(routeReason)) return null;
   if (endpoint.role === 'longContext' || (endpoint.role === null && routeReason === 'too-long')) return 'long-context';
   return 'failover';
@@ -211,9 +219,13 @@ function statsTable(fact: FinishedFact, reasonShown: boolean): string[] {
   rows.push(`| TTFT | ${stats.ttftMs === null ? '–' : formatMs(stats.ttftMs)} |`);
   const decode = stats.decodeTokensPerSec === null ? '–' : `${formatTokensPerSec(stats.decodeTokensPerSec)} tok/s`;
   const serverDecode =
-    stats.serverDecodeTokensPerSec === null ? '' : ` (server says ${formatTokensPerSec(stats.serverDecodeTokensPerSec)})`;
+    stats.serverDecodeTokensPerSec === null
+      ? ''
+      : ` (server says ${formatTokensPerSec(stats.serverDecodeTokensPerSec)})`;
   rows.push(`| Decode | ${decode}${serverDecode} |`);
-  rows.push(`| Prefill | ${stats.prefillTokensPerSec === null ? '–' : `${formatTokensPerSec(stats.prefillTokensPerSec)} tok/s`} |`);
+  rows.push(
+    `| Prefill | ${stats.prefillTokensPerSec === null ? '–' : `${formatTokensPerSec(stats.prefillTokensPerSec)} tok/s`} |`,
+  );
   const prompt =
     stats.promptTokens === null
       ? ''
@@ -222,7 +234,9 @@ function statsTable(fact: FinishedFact, reasonShown: boolean): string[] {
         }`;
   rows.push(`| Tokens | ${stats.outputTokens.toLocaleString('en-US')} out${prompt} (${source}) |`);
   if (fact.recentDecodeTokensPerSec !== null) {
-    rows.push(`| Recent decode | ${formatTokensPerSec(fact.recentDecodeTokensPerSec)} tok/s (median of the last requests) |`);
+    rows.push(
+      `| Recent decode | ${formatTokensPerSec(fact.recentDecodeTokensPerSec)} tok/s (median of the last requests) |`,
+    );
   }
   rows.push(`| Backend | ${escapeMarkdown(fact.endpoint.label)}${fact.endpoint.simulated ? ' (simulated)' : ''} |`);
   if (!reasonShown) rows.push(`| Why | ${escapeMarkdown(explainRouteReason(fact.record.routeReason))} |`);
@@ -235,7 +249,8 @@ function statsTable(fact: FinishedFact, reasonShown: boolean): string[] {
  */
 function suggestionLine(fact: SuggestionFact, tableLabel: string | null): string {
   const { p50, p95 } = fact.latencyMs;
-  const which = tableLabel === null || tableLabel === fact.endpoint.label ? '' : ` (${escapeMarkdown(fact.endpoint.label)})`;
+  const which =
+    tableLabel === null || tableLabel === fact.endpoint.label ? '' : ` (${escapeMarkdown(fact.endpoint.label)})`;
   const fromCache = Math.round(fact.fromCacheShare * 100);
   return `Keystroke to suggestion${which}: p50 ${formatMs(p50)} · p95 ${formatMs(p95)} (${fromCache}% from cache) + VS Code’s ${VSCODE_INLINE_DELAY_MS} ms`;
 }
@@ -257,8 +272,14 @@ function tooltip(headline: string, facts: StatusFacts, extra: readonly string[],
     lines.push('No requests yet.');
   }
   const simulated = facts.running?.endpoint?.simulated === true || served?.endpoint.simulated === true;
-  if (simulated) lines.push('', '_Simulated backend: these figures come from the built-in simulator, not a real model._');
-  lines.push('', 'TTFT: request sent to first token. Decode: tokens/s after the first token.', '', 'Click to open the model-speed panel.');
+  if (simulated)
+    lines.push('', '_Simulated backend: these figures come from the built-in simulator, not a real model._');
+  lines.push(
+    '',
+    'TTFT: request sent to first token. Decode: tokens/s after the first token.',
+    '',
+    'Click to open the model-speed panel.',
+  );
   return lines.join('\n');
 }
 
@@ -275,7 +296,14 @@ function view(
   accessibilityLabel?: string,
 ): StatusView {
   const text = `${ICONS[state]} ${body}`.trim();
-  return { state, text, tooltipMarkdown, accessibilityLabel: accessibilityLabel ?? `Latency Copilot: ${plain(text)}`, severity, refreshAfterMs };
+  return {
+    state,
+    text,
+    tooltipMarkdown,
+    accessibilityLabel: accessibilityLabel ?? `Latency Copilot: ${plain(text)}`,
+    severity,
+    refreshAfterMs,
+  };
 }
 
 function speedSeverity(tokensPerSec: number | null, context: StatusContext): StatusSeverity {
@@ -294,7 +322,8 @@ export function renderStatus(facts: StatusFacts, context: StatusContext): Status
     const name = `${kind === null ? '' : FALLBACK_PREFIX[kind]}${running.endpoint === null ? 'routing' : shortEndpointName(running.endpoint.label)}`;
     const spokenPrefix = kind === null ? 'Latency Copilot' : FALLBACK_SPOKEN[kind];
     const spokenName = running.endpoint === null ? 'choosing a backend' : running.endpoint.label;
-    const spokenWhy = kind === null || running.routeReason === null ? '' : `, because ${describeRouteReason(running.routeReason)}`;
+    const spokenWhy =
+      kind === null || running.routeReason === null ? '' : `, because ${describeRouteReason(running.routeReason)}`;
     const where =
       running.endpoint === null
         ? 'choosing a backend'
@@ -303,7 +332,14 @@ export function renderStatus(facts: StatusFacts, context: StatusContext): Status
     if (running.liveTokensPerSec === null) {
       const headline = `waiting for the first token (${taskWord(running.task)}, ${formatMs(running.elapsedMs)} so far)`;
       const spoken = `${spokenPrefix}: ${spokenName}, waiting for the first token${spokenWhy}`;
-      return view('waiting', `${name} …`, tooltip(headline, facts, [`Backend: ${where}`, ...why]), 'normal', null, spoken);
+      return view(
+        'waiting',
+        `${name} …`,
+        tooltip(headline, facts, [`Backend: ${where}`, ...why]),
+        'normal',
+        null,
+        spoken,
+      );
     }
     const rate = formatTokensPerSec(running.liveTokensPerSec);
     const headline = `streaming a ${taskWord(running.task)} at ${rate} tok/s (live decode)`;
@@ -361,7 +397,8 @@ export function renderStatus(facts: StatusFacts, context: StatusContext): Status
 
   const served = facts.lastServed;
   if (served === null && facts.configuredEndpoints === 0) {
-    const headline = 'no backend is configured. Run “Latency Copilot: Configure Backends” (or use the simulated backends).';
+    const headline =
+      'no backend is configured. Run “Latency Copilot: Configure Backends” (or use the simulated backends).';
     return view('not-configured', 'No backend', tooltip(headline, facts, []), 'normal', null);
   }
   if (served === null) {
@@ -385,7 +422,14 @@ export function renderStatus(facts: StatusFacts, context: StatusContext): Status
     const why = [`Why: ${escapeMarkdown(words)} (\`${reason}\`).`];
     const spokenSpeed = speed === null ? '' : ` at ${formatTokensPerSec(speed)} tokens per second`;
     const spoken = `${FALLBACK_SPOKEN[kind]}: ${served.endpoint.label} served the last ${task}${spokenSpeed}, because ${words}`;
-    return view(kind === 'long-context' ? 'fallback' : 'failover', `${FALLBACK_PREFIX[kind]}${body}`, tooltip(headline, facts, why, true), severity, null, spoken);
+    return view(
+      kind === 'long-context' ? 'fallback' : 'failover',
+      `${FALLBACK_PREFIX[kind]}${body}`,
+      tooltip(headline, facts, why, true),
+      severity,
+      null,
+      spoken,
+    );
   }
   const headline = speed === null ? 'idle' : `idle; recent decode speed ${formatTokensPerSec(speed)} tok/s`;
   return view(served.endpoint.simulated ? 'simulated' : 'idle', body, tooltip(headline, facts, []), severity, null);

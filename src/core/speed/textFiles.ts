@@ -102,7 +102,8 @@ export const nodeTextFiles: TextFiles = {
           // One write call for the whole batch, so that another window's batch never lands in the middle of it.
           // A short write (a full disk) throws rather than leaving half a line for the next write to continue.
           const { bytesWritten } = await handle.write(data, 0, data.length);
-          if (bytesWritten !== data.length) throw Object.assign(new Error(`short write: ${bytesWritten} of ${data.length} bytes`), { code: 'ENOSPC' });
+          if (bytesWritten !== data.length)
+            throw Object.assign(new Error(`short write: ${bytesWritten} of ${data.length} bytes`), { code: 'ENOSPC' });
         },
         close: () => handle.close(),
       };

@@ -131,5 +131,9 @@ export function messageForBackendError(error: BackendError, endpoint: EndpointFo
 /** A message for anything thrown that is not a `BackendError` (a bug): says so and points at the log. */
 export function messageForUnexpectedError(error: unknown, what: string): UserMessage {
   const detail = error instanceof Error ? error.message : String(error);
-  return { severity: 'error', text: `${what} failed unexpectedly: ${redact(detail)}. Details are in the Latency Copilot log.`, actions: ['showLog'] };
+  return {
+    severity: 'error',
+    text: `${what} failed unexpectedly: ${redact(detail)}. Details are in the Latency Copilot log.`,
+    actions: ['showLog'],
+  };
 }

@@ -78,7 +78,11 @@ export async function* generate(
         });
   const cancelled = (cause?: unknown): BackendError =>
     deadlineHit && !callerSignal?.aborted
-      ? new BackendError('timeout', `The answer was not complete after ${Math.round((deadlineMs ?? 0) / 1000)} s, the limit for this task; the request was stopped.`, { cause })
+      ? new BackendError(
+          'timeout',
+          `The answer was not complete after ${Math.round((deadlineMs ?? 0) / 1000)} s, the limit for this task; the request was stopped.`,
+          { cause },
+        )
       : new BackendError('aborted', 'The request was cancelled.', { cause });
   let partialText = '';
   let response: HttpResponse | null = null;
@@ -100,7 +104,9 @@ export async function* generate(
       throw httpError(status, headers, bodyText);
     }
     const decoder = protocol.createDecoder();
-    const framed = frameMessages(capBodyBytes(response.body, limits.maxStreamBytes), protocol.framing, { maxMessageChars: limits.maxMessageChars });
+    const framed = frameMessages(capBodyBytes(response.body, limits.maxStreamBytes), protocol.framing, {
+      maxMessageChars: limits.maxMessageChars,
+    });
     for await (const batch of framed) {
       for (const message of batch) {
         for (const event of decoder.decode(message)) {
@@ -123,7 +129,11 @@ export async function* generate(
         ? cancelled(error)
         : error instanceof BackendError
           ? error
-          : new BackendError('network', `The stream failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+          : new BackendError(
+              'network',
+              `The stream failed: ${error instanceof Error ? error.message : String(error)}`,
+              { cause: error },
+            );
     backendError.partialText = partialText;
     throw backendError;
   } finally {

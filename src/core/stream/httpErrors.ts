@@ -79,7 +79,11 @@ function statedLimits(headers: Readonly<Record<string, string>>, nowEpochMs: num
       const kind = name.slice('x-ratelimit-reset-'.length);
       const resetMs = parseResetDuration(value, nowEpochMs);
       if (resetMs === null) continue;
-      limits.push({ resetMs, remaining: numberHeader(headers, `x-ratelimit-remaining-${kind}`), limit: numberHeader(headers, `x-ratelimit-limit-${kind}`) });
+      limits.push({
+        resetMs,
+        remaining: numberHeader(headers, `x-ratelimit-remaining-${kind}`),
+        limit: numberHeader(headers, `x-ratelimit-limit-${kind}`),
+      });
     } else if (name.startsWith('anthropic-ratelimit-') && name.endsWith('-reset')) {
       const kind = name.slice('anthropic-ratelimit-'.length, -'-reset'.length);
       const at = Date.parse(value);
@@ -118,7 +122,10 @@ function resetOfLimitHit(limits: readonly StatedLimit[]): number | null {
  * `Retry-After` (seconds or an HTTP date), else the reset of the limit that was hit (see `resetOfLimitHit`). Null if
  * none. Not capped: `httpError` caps what it reports at `MAX_RATE_LIMIT_REST_MS`.
  */
-export function retryAfterMsFrom(headers: Readonly<Record<string, string>>, nowEpochMs: number = Date.now()): number | null {
+export function retryAfterMsFrom(
+  headers: Readonly<Record<string, string>>,
+  nowEpochMs: number = Date.now(),
+): number | null {
   const retryAfterMs = headers['retry-after-ms'];
   if (retryAfterMs !== undefined && Number.isFinite(Number(retryAfterMs))) return Math.max(0, Number(retryAfterMs));
   const retryAfter = headers['retry-after'];
@@ -135,7 +142,11 @@ function messageOf(bodyText: string): string {
   try {
     const parsed: unknown = JSON.parse(bodyText);
     const nested = recordAt(parsed, 'error');
-    const message = stringAt(nested, 'message') ?? stringAt(parsed, 'error') ?? stringAt(parsed, 'message') ?? stringAt(parsed, 'detail');
+    const message =
+      stringAt(nested, 'message') ??
+      stringAt(parsed, 'error') ??
+      stringAt(parsed, 'message') ??
+      stringAt(parsed, 'detail');
     if (message) return excerpt(message);
   } catch {
     // Not JSON: fall through to the raw excerpt.
@@ -160,7 +171,11 @@ export function httpError(status: number, headers: Readonly<Record<string, strin
     return new BackendError('unauthorized', `The server refused the API key (HTTP ${status})${suffix}`, { status });
   }
   if ((status === 400 || status === 413 || status === 422 || status === 500) && saysContextTooLong(bodyText)) {
-    return new BackendError('context-too-long', `The prompt does not fit the model's context window (HTTP ${status})${suffix}`, { status });
+    return new BackendError(
+      'context-too-long',
+      `The prompt does not fit the model's context window (HTTP ${status})${suffix}`,
+      { status },
+    );
   }
   return new BackendError('http', `HTTP ${status}${suffix}`, { status });
 }
@@ -172,18 +187,26 @@ export function httpError(status: number, headers: Readonly<Record<string, strin
 export function inStreamError(payload: Record<string, unknown>): BackendError {
   const errorValue = payload['error'];
   const nested = isRecord(errorValue) ? errorValue : undefined;
-  const message = stringAt(nested, 'message') ?? (typeof errorValue === 'string' ? errorValue : JSON.stringify(errorValue ?? payload));
+  const message =
+    stringAt(nested, 'message') ??
+    (typeof errorValue === 'string' ? errorValue : JSON.stringify(errorValue ?? payload));
   const type = `${stringAt(nested, 'type') ?? ''} ${stringAt(nested, 'code') ?? ''}`;
   const statusValue = nested?.['code'];
   const status = typeof statusValue === 'number' ? statusValue : null;
   if (saysContextTooLong(`${type} ${message}`)) {
-    return new BackendError('context-too-long', `The prompt does not fit the model's context window: ${excerpt(message)}`, { status });
+    return new BackendError(
+      'context-too-long',
+      `The prompt does not fit the model's context window: ${excerpt(message)}`,
+      { status },
+    );
   }
   if (/rate_limit|rate limit|too many requests/i.test(`${type} ${message}`)) {
     return new BackendError('rate-limited', `Rate limited: ${excerpt(message)}`, { status: status ?? 429 });
   }
   if (/authentication|unauthori[sz]ed|invalid.*key/i.test(`${type} ${message}`)) {
-    return new BackendError('unauthorized', `The server refused the API key: ${excerpt(message)}`, { status: status ?? 401 });
+    return new BackendError('unauthorized', `The server refused the API key: ${excerpt(message)}`, {
+      status: status ?? 401,
+    });
   }
   return new BackendError('http', `The server reported an error mid-stream: ${excerpt(message)}`, { status });
 }

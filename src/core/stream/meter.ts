@@ -143,14 +143,17 @@ export class SpeedMeter {
     const firstChunkShare =
       estimatedTotal > 0 ? Math.min(1, this.countTokens(this.firstChunkText) / estimatedTotal) : 0;
     const tokensAfterFirstChunk =
-      this.firstChunkServerTokens !== null ? outputTokens - this.firstChunkServerTokens : outputTokens * (1 - firstChunkShare);
+      this.firstChunkServerTokens !== null
+        ? outputTokens - this.firstChunkServerTokens
+        : outputTokens * (1 - firstChunkShare);
     if (tokensAfterFirstChunk <= 0) return null;
     return (tokensAfterFirstChunk * 1000) / (this.lastTokenMs - this.firstTokenMs);
   }
 
   private serverDecodeTokensPerSec(): number | null {
     const timings = this.timings;
-    if (!timings || timings.predictedTokens === null || timings.predictedMs === null || timings.predictedMs <= 0) return null;
+    if (!timings || timings.predictedTokens === null || timings.predictedMs === null || timings.predictedMs <= 0)
+      return null;
     return (timings.predictedTokens * 1000) / timings.predictedMs;
   }
 

@@ -18,7 +18,12 @@ export interface ProbeResult {
   readonly tokensSource: TokensSource;
   readonly promptTokens: number | null;
   readonly totalMs: number;
-  readonly error: { readonly reason: string; readonly status: number | null; readonly retryAfterMs: number | null; readonly message: string } | null;
+  readonly error: {
+    readonly reason: string;
+    readonly status: number | null;
+    readonly retryAfterMs: number | null;
+    readonly message: string;
+  } | null;
 }
 
 /** Options of one probe. */
@@ -37,15 +42,22 @@ export interface ProbeOptions {
 /** Long enough that a 1,000 tok/s decode spans a quarter second, so timer jitter does not swing the figure. */
 const DEFAULT_PROBE_TOKENS = 256;
 
-const PROBE_PREFIX = '// A small TypeScript module of string helpers.\nexport function slugify(text: string): string {\n';
+const PROBE_PREFIX =
+  '// A small TypeScript module of string helpers.\nexport function slugify(text: string): string {\n';
 const PROBE_SUFFIX = '\n}\n';
 
 /** The probe's request: a code task the protocol can answer natively (fill-in-the-middle or chat). */
 function probeRequest(protocol: ProtocolId, maxTokens: number): GenerationRequest {
-  const isFillInTheMiddle = protocol === 'llamacpp-infill' || protocol === 'openai-completions' || protocol === 'ollama-generate';
+  const isFillInTheMiddle =
+    protocol === 'llamacpp-infill' || protocol === 'openai-completions' || protocol === 'ollama-generate';
   if (isFillInTheMiddle) return { prompt: PROBE_PREFIX, suffix: PROBE_SUFFIX, maxTokens, temperature: 0 };
   return {
-    messages: [{ role: 'user', content: `Complete this TypeScript function body; answer with code only.\n\n${PROBE_PREFIX}${PROBE_SUFFIX}` }],
+    messages: [
+      {
+        role: 'user',
+        content: `Complete this TypeScript function body; answer with code only.\n\n${PROBE_PREFIX}${PROBE_SUFFIX}`,
+      },
+    ],
     maxTokens,
     temperature: 0,
   };
@@ -60,12 +72,17 @@ export async function probeEndpoint(target: EndpointTarget, options: ProbeOption
   let error: BackendError | null = null;
   meter.start();
   try {
-    const events = generate(options.transport, target, probeRequest(target.protocol, options.maxTokens ?? DEFAULT_PROBE_TOKENS), {
-      signal: options.signal,
-      idleTimeoutMs: options.idleTimeoutMs,
-      headersTimeoutMs: options.headersTimeoutMs,
-      deadlineMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS.probe,
-    });
+    const events = generate(
+      options.transport,
+      target,
+      probeRequest(target.protocol, options.maxTokens ?? DEFAULT_PROBE_TOKENS),
+      {
+        signal: options.signal,
+        idleTimeoutMs: options.idleTimeoutMs,
+        headersTimeoutMs: options.headersTimeoutMs,
+        deadlineMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS.probe,
+      },
+    );
     for await (const event of events) meter.observe(event);
   } catch (caught) {
     error = caught instanceof BackendError ? caught : new BackendError('network', String(caught), { cause: caught });

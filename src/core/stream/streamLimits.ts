@@ -52,10 +52,18 @@ export function streamLimitsFor(maxTokens: number, requestBodyChars: number): St
   const echo = PROMPT_ECHO_FACTOR * Math.max(0, requestBodyChars);
   const maxMessageChars = DEFAULT_MAX_MESSAGE_CHARS + echo;
   if (!Number.isFinite(maxTokens) || maxTokens <= 0) {
-    return { maxMessageChars, maxOutputTokens: Number.POSITIVE_INFINITY, maxStreamBytes: UNBUDGETED_STREAM_BYTES + echo };
+    return {
+      maxMessageChars,
+      maxOutputTokens: Number.POSITIVE_INFINITY,
+      maxStreamBytes: UNBUDGETED_STREAM_BYTES + echo,
+    };
   }
   const maxOutputTokens = BUDGET_FACTOR * maxTokens + BUDGET_SLACK_TOKENS;
-  return { maxMessageChars, maxOutputTokens, maxStreamBytes: STREAM_SLACK_BYTES + echo + maxOutputTokens * STREAM_BYTES_PER_BUDGET_TOKEN };
+  return {
+    maxMessageChars,
+    maxOutputTokens,
+    maxStreamBytes: STREAM_SLACK_BYTES + echo + maxOutputTokens * STREAM_BYTES_PER_BUDGET_TOKEN,
+  };
 }
 
 /**
@@ -87,7 +95,10 @@ export class OutputBudget {
 }
 
 /** Passes body chunks through, failing the stream as `malformed` once more than `maxBytes` bytes have come. */
-export async function* capBodyBytes(body: AsyncIterable<Uint8Array>, maxBytes: number): AsyncGenerator<Uint8Array, void, undefined> {
+export async function* capBodyBytes(
+  body: AsyncIterable<Uint8Array>,
+  maxBytes: number,
+): AsyncGenerator<Uint8Array, void, undefined> {
   let total = 0;
   for await (const chunk of body) {
     total += chunk.byteLength;

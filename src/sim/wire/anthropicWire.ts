@@ -63,7 +63,11 @@ export const anthropicWire: WireFormat = {
           usage: { input_tokens: context.promptTokens, output_tokens: 1 },
         },
       }),
-      sseNamed('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
+      sseNamed('content_block_start', {
+        type: 'content_block_start',
+        index: 0,
+        content_block: { type: 'text', text: '' },
+      }),
       sseNamed('ping', { type: 'ping' }),
     ];
   },

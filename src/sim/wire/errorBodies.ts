@@ -4,7 +4,8 @@ import type { SimProtocol } from '../simOptions';
 export type ErrorFamily = 'openai' | 'llamacpp' | 'ollama' | 'anthropic';
 
 /** The kinds of error the simulator sends. */
-export type SimErrorKind = 'rate-limited' | 'server' | 'unavailable' | 'unauthorized' | 'bad-request' | 'context' | 'not-found';
+export type SimErrorKind =
+  'rate-limited' | 'server' | 'unavailable' | 'unauthorized' | 'bad-request' | 'context' | 'not-found';
 
 /** An error response: status and JSON body, shaped the way the real API shapes it. */
 export interface SimErrorResponse {

@@ -23,7 +23,9 @@ export function parseLlamaCppInfill(body: Readonly<Record<string, unknown>>): Pa
   const suffix = stringField(body, 'input_suffix');
   const extraRaw = body['input_extra'];
   const extra = Array.isArray(extraRaw)
-    ? extraRaw.map((chunk) => (isRecord(chunk) ? `${stringField(chunk, 'filename')}\n${stringField(chunk, 'text')}` : ''))
+    ? extraRaw.map((chunk) =>
+        isRecord(chunk) ? `${stringField(chunk, 'filename')}\n${stringField(chunk, 'text')}` : '',
+      )
     : [];
   // llama.cpp places `prompt` (if any) after the prefix, right before the cursor.
   const prompt = stringField(body, 'prompt');

@@ -100,7 +100,9 @@ export const ollamaGenerateWire: WireFormat = {
     return '{"model":"broken","response":\n';
   },
   closing(context, summary) {
-    return [line({ model: context.model, created_at: context.createdIso, response: '', ...finalFields(context, summary) })];
+    return [
+      line({ model: context.model, created_at: context.createdIso, response: '', ...finalFields(context, summary) }),
+    ];
   },
   whole(context, text, summary) {
     return { model: context.model, created_at: context.createdIso, response: text, ...finalFields(context, summary) };

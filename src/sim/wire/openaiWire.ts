@@ -108,7 +108,13 @@ function providerTimings(context: WireContext, summary: WireSummary): Record<str
     case 'cerebras':
       return {
         usage: usage(context, summary),
-        time_info: { queue_time: 0, prompt_time: promptS, completion_time: completionS, total_time: promptS + completionS, created: context.createdS },
+        time_info: {
+          queue_time: 0,
+          prompt_time: promptS,
+          completion_time: completionS,
+          total_time: promptS + completionS,
+          created: context.createdS,
+        },
       };
     case 'llamacpp':
       return { timings: llamaCppTimings(context, summary) };
@@ -150,7 +156,9 @@ export const openAiChatWire: WireFormat = {
       created: context.createdS,
       model: context.model,
       system_fingerprint: 'fp_sim',
-      choices: [{ index: 0, message: { role: 'assistant', content: text }, logprobs: null, finish_reason: summary.finish }],
+      choices: [
+        { index: 0, message: { role: 'assistant', content: text }, logprobs: null, finish_reason: summary.finish },
+      ],
       usage: usage(context, summary),
     };
   },
@@ -166,7 +174,12 @@ function header(context: WireContext): Record<string, unknown> {
   };
 }
 
-function chunk(context: WireContext, delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}): string {
+function chunk(
+  context: WireContext,
+  delta: Record<string, unknown>,
+  finish: string | null,
+  extra: Record<string, unknown> = {},
+): string {
   return sseData({
     ...header(context),
     choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
@@ -175,7 +188,12 @@ function chunk(context: WireContext, delta: Record<string, unknown>, finish: str
   });
 }
 
-function completionChunk(context: WireContext, text: string, finish: string | null, extra: Record<string, unknown> = {}): string {
+function completionChunk(
+  context: WireContext,
+  text: string,
+  finish: string | null,
+  extra: Record<string, unknown> = {},
+): string {
   return sseData({
     id: context.id,
     object: 'text_completion',

@@ -21,7 +21,8 @@ export interface ParsedGeneration {
 }
 
 /** The outcome of parsing a request body: a generation, or a 400 with the protocol's wording. */
-export type ParseResult = { readonly ok: true; readonly generation: ParsedGeneration } | { readonly ok: false; readonly message: string };
+export type ParseResult =
+  { readonly ok: true; readonly generation: ParsedGeneration } | { readonly ok: false; readonly message: string };
 
 /** Per-response facts every wire format needs. */
 export interface WireContext {
@@ -107,9 +108,7 @@ export function stopStrings(value: unknown): string[] {
 export function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
-  return content
-    .map((part) => (isRecord(part) && typeof part['text'] === 'string' ? part['text'] : ''))
-    .join('');
+  return content.map((part) => (isRecord(part) && typeof part['text'] === 'string' ? part['text'] : '')).join('');
 }
 
 /** Chat messages from a `messages` array, with their content flattened to text; null when the field is malformed. */

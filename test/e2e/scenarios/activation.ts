@@ -12,7 +12,10 @@ export const activationScenario: Scenario = {
 
     const match = await ctx.waitForLog(/Activated in (\d+(?:\.\d+)?) ms/);
     const activationMs = Number(match[1]);
-    assert.ok(Number.isFinite(activationMs) && activationMs >= 0, `activation time should be a number of ms, got "${match[1]}"`);
+    assert.ok(
+      Number.isFinite(activationMs) && activationMs >= 0,
+      `activation time should be a number of ms, got "${match[1]}"`,
+    );
     // Generous: activation does no I/O on the critical path; the bound only catches something badly wrong.
     assert.ok(activationMs < 5_000, `activation took ${activationMs} ms`);
     ctx.note(`activation took ${activationMs} ms (from the extension log ${await ctx.logFile()})`);

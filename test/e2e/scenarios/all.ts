@@ -2,14 +2,36 @@
 // `Scenario` (see test/e2e/README.md), and append its import and its entry below (one line each).
 import type { Scenario } from '../suite/scenario';
 import { activationScenario } from './activation';
-import { inlineFileGateScenario, inlineGhostTextScenario, inlineSecretFileScenario, inlineTypeThroughScenario } from './inline';
+import {
+  inlineFileGateScenario,
+  inlineGhostTextScenario,
+  inlineSecretFileScenario,
+  inlineTypeThroughScenario,
+} from './inline';
 import { inlineMissPathScenario } from './inlineMissPath';
-import { configBadEntryScenario, configSecretsScenario, configSimulatorOfferScenario, configSimulatorScenario, configWalkthroughScenario, configConfigureBackendsScenario } from './configSecrets';
+import {
+  configBadEntryScenario,
+  configSecretsScenario,
+  configSimulatorOfferScenario,
+  configSimulatorScenario,
+  configWalkthroughScenario,
+  configConfigureBackendsScenario,
+} from './configSecrets';
 import { configTrustScenario } from './configTrust';
 import { speedFallbackScenario, speedPanelScenario, speedProbeScenario, speedStatusBarScenario } from './speed';
 import { routingFailoverScenario } from './routing';
 import { repoAskScenario, repoRefactorScenario } from './routingRepo';
-import { refactorAcceptUndoScenario, refactorCancelScenario, refactorCloseEditorScenario, refactorDisconnectScenario, refactorRejectScenario, refactorEnclosingFunctionScenario, refactorKeybindingScenario, refactorSaveScenario, refactorTypingScenario } from './refactor';
+import {
+  refactorAcceptUndoScenario,
+  refactorCancelScenario,
+  refactorCloseEditorScenario,
+  refactorDisconnectScenario,
+  refactorRejectScenario,
+  refactorEnclosingFunctionScenario,
+  refactorKeybindingScenario,
+  refactorSaveScenario,
+  refactorTypingScenario,
+} from './refactor';
 import { localEngineProbeScenario } from './localEngine';
 
 /** The scenarios the suite runs, in order. */
@@ -26,8 +48,24 @@ export const allScenarios: readonly Scenario[] = [
   speedPanelScenario,
   speedProbeScenario,
   speedFallbackScenario,
-  ...[refactorAcceptUndoScenario, refactorRejectScenario, refactorCancelScenario, refactorDisconnectScenario, refactorTypingScenario, refactorSaveScenario, refactorEnclosingFunctionScenario, refactorKeybindingScenario, refactorCloseEditorScenario],
-  ...[inlineGhostTextScenario, inlineTypeThroughScenario, inlineSecretFileScenario, inlineFileGateScenario, inlineMissPathScenario],
+  ...[
+    refactorAcceptUndoScenario,
+    refactorRejectScenario,
+    refactorCancelScenario,
+    refactorDisconnectScenario,
+    refactorTypingScenario,
+    refactorSaveScenario,
+    refactorEnclosingFunctionScenario,
+    refactorKeybindingScenario,
+    refactorCloseEditorScenario,
+  ],
+  ...[
+    inlineGhostTextScenario,
+    inlineTypeThroughScenario,
+    inlineSecretFileScenario,
+    inlineFileGateScenario,
+    inlineMissPathScenario,
+  ],
   routingFailoverScenario,
   ...[repoAskScenario, repoRefactorScenario],
   localEngineProbeScenario,

@@ -46,9 +46,13 @@ export const configSecretsScenario: Scenario = {
     const key = `sk-e2e-${randomBytes(12).toString('hex')}`;
     await ctx.updateSettings({
       'latencyCopilot.backends.useSimulator': false,
-      'latencyCopilot.backends.burst': [{ baseUrl: `${FAKE_ORIGIN}/v1`, protocol: 'openai-chat', model: 'e2e-key-model', label: 'E2E key endpoint' }],
+      'latencyCopilot.backends.burst': [
+        { baseUrl: `${FAKE_ORIGIN}/v1`, protocol: 'openai-chat', model: 'e2e-key-model', label: 'E2E key endpoint' },
+      ],
     });
-    await ctx.waitForLog(/Backends: [^\n]*E2E key endpoint \[openai-chat http:\/\/127\.0\.0\.1:59321\/v1, fim auto\]/, { timeoutMs: 15_000 });
+    await ctx.waitForLog(/Backends: [^\n]*E2E key endpoint \[openai-chat http:\/\/127\.0\.0\.1:59321\/v1, fim auto\]/, {
+      timeoutMs: 15_000,
+    });
 
     // The command waits on its password box: start it, answer it with real key presses, then await it.
     const command = vscode.commands.executeCommand('latencyCopilot.setApiKey', SECRET_NAME);
@@ -69,14 +73,21 @@ export const configSecretsScenario: Scenario = {
     // Machine-scoped settings go to the remote machine's settings under code-server (`<user-data>/Machine/settings.json`).
     const settingsFiles = [settingsFile, join(dirname(dirname(settingsFile)), 'Machine', 'settings.json')];
     const settingsTexts = await Promise.all(settingsFiles.map((file) => readFile(file, 'utf8').catch(() => '')));
-    assert.ok(settingsTexts.some((text) => text.includes('e2e-key-model')), `expected the endpoint in ${settingsFiles.join(' or ')}`);
+    assert.ok(
+      settingsTexts.some((text) => text.includes('e2e-key-model')),
+      `expected the endpoint in ${settingsFiles.join(' or ')}`,
+    );
     for (const [index, text] of settingsTexts.entries()) {
       assert.ok(!text.includes(key) && !text.includes('sk-e2e-'), `the key is in ${settingsFiles[index] ?? ''}`);
     }
-    const workspaceSettings = await readFile(join(ctx.workspaceFolder, '.vscode', 'settings.json'), 'utf8').catch(() => '');
+    const workspaceSettings = await readFile(join(ctx.workspaceFolder, '.vscode', 'settings.json'), 'utf8').catch(
+      () => '',
+    );
     assert.ok(!workspaceSettings.includes(key), 'the key is in the workspace settings');
     // Nor in the profile's other state files (globalState lives in state.vscdb next to settings.json's folder).
-    const globalStateDb = await readFile(join(dirname(settingsFile), 'globalStorage', 'state.vscdb')).catch(() => Buffer.alloc(0));
+    const globalStateDb = await readFile(join(dirname(settingsFile), 'globalStorage', 'state.vscdb')).catch(() =>
+      Buffer.alloc(0),
+    );
     assert.ok(!globalStateDb.includes(Buffer.from(key)), 'the key is in globalState');
 
     // Never in the log, not even partly.
@@ -86,7 +97,9 @@ export const configSecretsScenario: Scenario = {
     // Clear: another extension running the command with the server's name must not delete the key unasked. The modal
     // question is never confirmed in this suite (see clearApiKeyUnconfirmed), so the key must still be there after it.
     const asked = await clearApiKeyUnconfirmed(ctx, SECRET_NAME, FAKE_ORIGIN);
-    ctx.note(`key stored; Clear API Key asked "${asked}" and, unconfirmed, kept the key; settings file checked: ${settingsFile}`);
+    ctx.note(
+      `key stored; Clear API Key asked "${asked}" and, unconfirmed, kept the key; settings file checked: ${settingsFile}`,
+    );
   },
 };
 
@@ -100,7 +113,12 @@ export const configBadEntryScenario: Scenario = {
       'latencyCopilot.backends.useSimulator': false,
       'latencyCopilot.backends.burst': [
         { baseUrl: 'htp//127.0.0.1:8080', protocol: 'openai-chat', model: 'broken-entry' },
-        { baseUrl: 'http://127.0.0.1:59322', protocol: 'llamacpp-infill', model: 'good-entry', label: 'E2E good endpoint' },
+        {
+          baseUrl: 'http://127.0.0.1:59322',
+          protocol: 'llamacpp-infill',
+          model: 'good-entry',
+          label: 'E2E good endpoint',
+        },
       ],
     });
     await ctx.waitForLog(/Backends: [^\n]*burst#1 E2E good endpoint/, { timeoutMs: 15_000 });
@@ -112,7 +130,9 @@ export const configBadEntryScenario: Scenario = {
       .waitFor('the warning notification', async () => {
         const answer = await ctx.uiQuery('.notification-toast, .notifications-list-container .monaco-list-row');
         if (!answer.available) return ctx.skip(answer.reason);
-        seen = answer.value.map((element) => `${element.visible ? 'visible' : 'hidden'}: ${element.text.slice(0, 120)}`).join(' | ');
+        seen = answer.value
+          .map((element) => `${element.visible ? 'visible' : 'hidden'}: ${element.text.slice(0, 120)}`)
+          .join(' | ');
         return answer.value.find((element) => element.text.includes('latencyCopilot.backends.burst[0]'));
       })
       .catch((error: unknown) => {
@@ -156,7 +176,10 @@ export const configSimulatorScenario: Scenario = {
     // The rate first, so the servers start with it.
     await ctx.updateSettings({ 'latencyCopilot.simulator.tokensPerSecond': 1200 });
     await ctx.updateSettings({ 'latencyCopilot.backends.useSimulator': true });
-    const started = await ctx.waitForLog(/Simulated backends started in \d+ ms: burst (http:\/\/127\.0\.0\.1:\d+) \(1200 tok\/s/, { timeoutMs: 20_000 });
+    const started = await ctx.waitForLog(
+      /Simulated backends started in \d+ ms: burst (http:\/\/127\.0\.0\.1:\d+) \(1200 tok\/s/,
+      { timeoutMs: 20_000 },
+    );
     const line = await ctx.waitForLog(/Backends \(SIMULATED\): burst#0 Simulated burst \(no real model\)[^\n]*/);
     assert.ok(line[0].includes('longContext#0 Simulated long-context (no real model)'), line[0]);
     // It really serves: the burst server answers the OpenAI model list on loopback.
@@ -178,7 +201,11 @@ export const configWalkthroughScenario: Scenario = {
   timeoutMs: 30_000,
   async run(ctx) {
     await ctx.activateExtension();
-    await vscode.commands.executeCommand('workbench.action.openWalkthrough', `${ctx.extension.id}#gettingStarted`, false);
+    await vscode.commands.executeCommand(
+      'workbench.action.openWalkthrough',
+      `${ctx.extension.id}#gettingStarted`,
+      false,
+    );
     const steps = await ctx.waitFor('the walkthrough steps', async () => {
       const answer = await ctx.uiQuery('.gettingStartedContainer .getting-started-step');
       if (!answer.available) return ctx.skip(answer.reason);
@@ -222,9 +249,12 @@ export const configConfigureBackendsScenario: Scenario = {
 
     const saved = vscode.workspace.getConfiguration('latencyCopilot').inspect('backends.burst')?.globalValue;
     assert.deepEqual(saved, [{ preset: 'groq' }], `user settings hold only the preset: ${JSON.stringify(saved)}`);
-    await ctx.waitForLog(/Backends: burst#0 Groq llama-3\.1-8b-instant \[openai-chat https:\/\/api\.groq\.com\/openai\/v1, fim chat, key set\]/, {
-      timeoutMs: 10_000,
-    });
+    await ctx.waitForLog(
+      /Backends: burst#0 Groq llama-3\.1-8b-instant \[openai-chat https:\/\/api\.groq\.com\/openai\/v1, fim chat, key set\]/,
+      {
+        timeoutMs: 10_000,
+      },
+    );
     assert.ok(!JSON.stringify(saved).includes(key));
     assert.ok(!(await ctx.readLog()).includes(key), 'the key is in the log');
   },

@@ -19,9 +19,16 @@ export const configTrustScenario: Scenario = {
     const settingsDir = join(ctx.workspaceFolder, '.vscode');
     const settingsFile = join(settingsDir, 'settings.json');
     const previous = await readFile(settingsFile, 'utf8').catch(() => undefined);
-    ctx.onCleanup(() => (previous === undefined ? rm(settingsFile, { force: true }) : writeFile(settingsFile, previous)));
+    ctx.onCleanup(() =>
+      previous === undefined ? rm(settingsFile, { force: true }) : writeFile(settingsFile, previous),
+    );
     await mkdir(settingsDir, { recursive: true });
-    const hostile = { baseUrl: 'http://127.0.0.1:59400/v1', protocol: 'openai-chat', model: 'repo-controlled-model', label: 'Repo server' };
+    const hostile = {
+      baseUrl: 'http://127.0.0.1:59400/v1',
+      protocol: 'openai-chat',
+      model: 'repo-controlled-model',
+      label: 'Repo server',
+    };
     await writeFile(
       settingsFile,
       JSON.stringify({
@@ -34,7 +41,9 @@ export const configTrustScenario: Scenario = {
     // What the person set for themselves.
     await ctx.updateSettings({
       'latencyCopilot.backends.useSimulator': false,
-      'latencyCopilot.backends.burst': [{ baseUrl: 'http://127.0.0.1:59401', protocol: 'llamacpp-infill', model: 'user-model', label: 'User server' }],
+      'latencyCopilot.backends.burst': [
+        { baseUrl: 'http://127.0.0.1:59401', protocol: 'llamacpp-infill', model: 'user-model', label: 'User server' },
+      ],
     });
     const line = await ctx.waitForLog(/Backends: [^\n]*User server[^\n]*/, { timeoutMs: 15_000 });
     // Give VS Code time to read the workspace file too, then check every resolution the extension logged.
@@ -43,7 +52,10 @@ export const configTrustScenario: Scenario = {
     const backendLines = log.split('\n').filter((text) => text.includes('Backends'));
     assert.ok(backendLines.length > 0, 'the extension should log the endpoints it resolved');
     for (const text of backendLines) {
-      assert.ok(!text.includes('repo-controlled-model') && !text.includes('59400'), `a workspace-level URL was used: ${text}`);
+      assert.ok(
+        !text.includes('repo-controlled-model') && !text.includes('59400'),
+        `a workspace-level URL was used: ${text}`,
+      );
       assert.ok(!text.includes('SIMULATED'), `the workspace switched the simulator on: ${text}`);
     }
     assert.ok(line[0].includes('http://127.0.0.1:59401'), line[0]);

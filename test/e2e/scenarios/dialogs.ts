@@ -18,7 +18,11 @@ async function visible(ctx: ScenarioContext, selector: string): Promise<readonly
  * That failure is the proof here that the question was asked, naming the server; then the key must NOT be deleted.
  * The confirming path is covered by the flow's unit tests (test/unit/commandArguments.test.ts).
  */
-export async function clearApiKeyUnconfirmed(ctx: ScenarioContext, secretName: string, origin: string): Promise<string> {
+export async function clearApiKeyUnconfirmed(
+  ctx: ScenarioContext,
+  secretName: string,
+  origin: string,
+): Promise<string> {
   let asked = '';
   try {
     await vscode.commands.executeCommand('latencyCopilot.clearApiKey', secretName);
@@ -27,10 +31,12 @@ export async function clearApiKeyUnconfirmed(ctx: ScenarioContext, secretName: s
     if (!message.includes('refused to show dialog')) throw error;
     asked = message.slice(message.indexOf('Contents:') + 'Contents:'.length).trim();
   }
-  if (asked !== '' && !asked.includes(origin)) throw new Error(`the modal question does not name ${origin}: "${asked}"`);
+  if (asked !== '' && !asked.includes(origin))
+    throw new Error(`the modal question does not name ${origin}: "${asked}"`);
   // Give a (wrong) deletion time to reach the log before looking.
   await new Promise((resolve) => setTimeout(resolve, 500));
-  if ((await ctx.readLog()).includes(`Cleared the API key for ${origin}`)) throw new Error(`Clear API Key deleted the key of ${origin} without a confirmed question`);
+  if ((await ctx.readLog()).includes(`Cleared the API key for ${origin}`))
+    throw new Error(`Clear API Key deleted the key of ${origin} without a confirmed question`);
   return asked;
 }
 
@@ -38,7 +44,11 @@ export async function clearApiKeyUnconfirmed(ctx: ScenarioContext, secretName: s
  * Export Speed History with a pre-filled location: the save dialog (VS Code's own file dialog in a browser: a quick
  * input holding the path) still shows, and Enter accepts the suggested path.
  */
-export async function exportSpeedHistoryThroughDialog(ctx: ScenarioContext, format: 'json' | 'csv', target: vscode.Uri): Promise<void> {
+export async function exportSpeedHistoryThroughDialog(
+  ctx: ScenarioContext,
+  format: 'json' | 'csv',
+  target: vscode.Uri,
+): Promise<void> {
   const running = vscode.commands.executeCommand('latencyCopilot.exportSpeedHistory', format, target);
   await ctx.waitFor('the save dialog', () => visible(ctx, QUICK_INPUT_SELECTOR), { timeoutMs: 15_000 });
   // Let the dialog fill in the path before accepting it.

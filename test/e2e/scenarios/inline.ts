@@ -22,21 +22,31 @@ function generationRequests(sim: RunningSimulator): number {
 }
 
 async function setUp(ctx: ScenarioContext): Promise<RunningSimulator> {
-  return useSimulatedBurst(ctx, 'E2E inline sim', { tokensPerSec: 1000, ttftMs: 60, completionFor: (request) => (request.prefix.endsWith(FUNCTION_HEAD) ? ANSWER : '') });
+  return useSimulatedBurst(ctx, 'E2E inline sim', {
+    tokensPerSec: 1000,
+    ttftMs: 60,
+    completionFor: (request) => (request.prefix.endsWith(FUNCTION_HEAD) ? ANSWER : ''),
+  });
 }
 
 /**
  * Starts a simulator in the extension host and makes it the only burst backend (llama.cpp /infill), with inline
  * completions on and VS Code's own suggestion list off; resolves once the extension has taken the setting.
  */
-export async function useSimulatedBurst(ctx: ScenarioContext, labelPrefix: string, options: SimulatorOptions): Promise<RunningSimulator> {
+export async function useSimulatedBurst(
+  ctx: ScenarioContext,
+  labelPrefix: string,
+  options: SimulatorOptions,
+): Promise<RunningSimulator> {
   await ctx.activateExtension();
   const sim = await startSimulator(options);
   ctx.onCleanup(() => sim.close());
   const label = `${labelPrefix} ${sim.port}`;
   await ctx.updateSettings({
     'latencyCopilot.backends.useSimulator': false,
-    'latencyCopilot.backends.burst': [{ baseUrl: sim.baseUrl, protocol: 'llamacpp-infill', model: 'qwen2.5-coder-e2e', label, fim: 'auto' }],
+    'latencyCopilot.backends.burst': [
+      { baseUrl: sim.baseUrl, protocol: 'llamacpp-infill', model: 'qwen2.5-coder-e2e', label, fim: 'auto' },
+    ],
     'latencyCopilot.inline.enabled': true,
     'editor.inlineSuggest.enabled': true,
     'editor.quickSuggestions': { other: 'off', comments: 'off', strings: 'off' },
@@ -75,10 +85,14 @@ export const inlineGhostTextScenario: Scenario = {
     assert.ok(generationRequests(sim) >= 1, 'the suggestion should come from a request to the simulator');
     await ctx.screenshot('inline-ghost-text');
     await ctx.uiPress('Tab');
-    const saved = await ctx.waitFor('accepted text on disk', async () => {
-      const text = await ctx.saveAndRead();
-      return text.includes(`    ${SUGGESTION}`) ? text : undefined;
-    }, { timeoutMs: 15_000 });
+    const saved = await ctx.waitFor(
+      'accepted text on disk',
+      async () => {
+        const text = await ctx.saveAndRead();
+        return text.includes(`    ${SUGGESTION}`) ? text : undefined;
+      },
+      { timeoutMs: 15_000 },
+    );
     assert.ok(saved.startsWith(`def add(a, b):\n    ${SUGGESTION}`), `file after Tab:\n${saved}`);
   },
 };
@@ -121,7 +135,9 @@ export const inlineSecretFileScenario: Scenario = {
     // Control: the same typing in an ordinary file does send requests (the provider is alive).
     await ctx.openFile('control.py', 'def add(a, b):\n');
     await ctx.type('    ');
-    await ctx.waitFor('a request from the ordinary file', () => generationRequests(sim) > before, { timeoutMs: 30_000 });
+    await ctx.waitFor('a request from the ordinary file', () => generationRequests(sim) > before, {
+      timeoutMs: 30_000,
+    });
   },
 };
 
@@ -143,7 +159,10 @@ export const inlineFileGateScenario: Scenario = {
     await ctx.type('    ');
     const outsideFolder = await mkdtemp(join(tmpdir(), 'lc-e2e-outside-'));
     ctx.onCleanup(() => rm(outsideFolder, { recursive: true, force: true }));
-    assert.ok(!outsideFolder.startsWith(ctx.workspaceFolder), `${outsideFolder} should be outside the workspace ${ctx.workspaceFolder}`);
+    assert.ok(
+      !outsideFolder.startsWith(ctx.workspaceFolder),
+      `${outsideFolder} should be outside the workspace ${ctx.workspaceFolder}`,
+    );
     const outsidePath = join(outsideFolder, 'outside.py');
     await writeFile(outsidePath, 'def add(a, b):\n', 'utf8');
     await showAtEnd(await vscode.workspace.openTextDocument(vscode.Uri.file(outsidePath)));
@@ -154,10 +173,16 @@ export const inlineFileGateScenario: Scenario = {
     await ctx.openFile('gate-e2e/generated.py', 'def add(a, b):\n');
     await ctx.type('    ');
     await new Promise((resolve) => setTimeout(resolve, 2500));
-    assert.equal(generationRequests(sim), before, 'no request may be sent for an untitled buffer, an outside file or an ignored file');
+    assert.equal(
+      generationRequests(sim),
+      before,
+      'no request may be sent for an untitled buffer, an outside file or an ignored file',
+    );
     // Control: the same typing in an ordinary file beside the ignored one does send requests (the provider is alive).
     await ctx.openFile('gate-e2e/kept.py', 'def add(a, b):\n');
     await ctx.type('    ');
-    await ctx.waitFor('a request from the ordinary file', () => generationRequests(sim) > before, { timeoutMs: 30_000 });
+    await ctx.waitFor('a request from the ordinary file', () => generationRequests(sim) > before, {
+      timeoutMs: 30_000,
+    });
   },
 };

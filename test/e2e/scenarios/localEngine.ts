@@ -52,14 +52,19 @@ export const localEngineProbeScenario: Scenario = {
         { timeoutMs: 120_000, intervalMs: 500 },
       )
       .catch(async (error: unknown) => {
-        const lines = (await ctx.readLog()).slice(logBefore).split('\n').filter((line) => /Local engine|Probe/.test(line));
+        const lines = (await ctx.readLog())
+          .slice(logBefore)
+          .split('\n')
+          .filter((line) => /Local engine|Probe/.test(line));
         throw new Error(`${String(error)}; log: ${lines.join(' / ') || 'nothing'}`);
       });
     const engineLines = outcome.log.split('\n').filter((line) => line.includes('Local engine'));
     ctx.note(`local engine log: ${engineLines.map((line) => line.replace(/^\S+ \S+ /, '')).join(' / ')}`);
     assert.equal(outcome.status, 'ok', `the probe of ${label}: ${engineLines.join(' / ')}`);
     // The engine was started by this probe (first use), from the configured model, on a loopback port it chose.
-    const loaded = new RegExp(`Local engine: ${escaped(modelPath)} loaded in (\\d+) ms, (\\d+) tokens of context, at http://127\\.0\\.0\\.1:(\\d+) \\(pid (\\d+)\\)`).exec(outcome.log);
+    const loaded = new RegExp(
+      `Local engine: ${escaped(modelPath)} loaded in (\\d+) ms, (\\d+) tokens of context, at http://127\\.0\\.0\\.1:(\\d+) \\(pid (\\d+)\\)`,
+    ).exec(outcome.log);
     assert.ok(loaded, `a "loaded" line for ${modelPath}: ${engineLines.join(' / ')}`);
     const port = Number(loaded[3]);
     const pid = Number(loaded[4]);

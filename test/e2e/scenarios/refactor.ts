@@ -20,10 +20,15 @@ const ORIGINAL_FILE = [
 ].join('\n');
 const METHOD = '    def grow(self, n):\n        s = self.size\n        s = s + n\n        self.size = s\n';
 // The model answers dedented, fenced, with a sentence before and after; a long comment block makes the stream last.
-const FILLER = Array.from({ length: 40 }, (_, index) => `    # step ${index}: the size grows by n, once, in place`).join('\n');
+const FILLER = Array.from(
+  { length: 40 },
+  (_, index) => `    # step ${index}: the size grows by n, once, in place`,
+).join('\n');
 const NEW_CODE = `def grow(self, n):\n${FILLER}\n    self.size += n`;
 const ANSWER = `Here is the simplified method:\n\n\`\`\`python\n${NEW_CODE}\n\`\`\`\n\nThis adds n in place.`;
-const EXPECTED_METHOD = `${NEW_CODE.split('\n').map((line) => `    ${line}`).join('\n')}\n`;
+const EXPECTED_METHOD = `${NEW_CODE.split('\n')
+  .map((line) => `    ${line}`)
+  .join('\n')}\n`;
 const EXPECTED_FILE = ORIGINAL_FILE.replace(METHOD, EXPECTED_METHOD);
 
 const COMMAND = 'latencyCopilot.refactorSelection';
@@ -41,7 +46,11 @@ function isCommandResult(value: unknown): value is CommandResult {
 async function setUp(
   ctx: ScenarioContext,
   tokensPerSec: number,
-  file: { readonly name: string; readonly content: string; readonly answer: string } = { name: 'box.py', content: ORIGINAL_FILE, answer: ANSWER },
+  file: { readonly name: string; readonly content: string; readonly answer: string } = {
+    name: 'box.py',
+    content: ORIGINAL_FILE,
+    answer: ANSWER,
+  },
 ): Promise<{ sim: RunningSimulator; editor: vscode.TextEditor }> {
   await ctx.activateExtension();
   const sim = await startSimulator({ tokensPerSec, ttftMs: 30, completionFor: () => file.answer });
@@ -50,7 +59,9 @@ async function setUp(
   const label = `E2E refactor sim ${sim.port}`;
   await ctx.updateSettings({
     'latencyCopilot.backends.useSimulator': false,
-    'latencyCopilot.backends.burst': [{ baseUrl: `${sim.baseUrl}/v1`, protocol: 'openai-chat', model: 'e2e-refactor', label, fim: 'none' }],
+    'latencyCopilot.backends.burst': [
+      { baseUrl: `${sim.baseUrl}/v1`, protocol: 'openai-chat', model: 'e2e-refactor', label, fim: 'none' },
+    ],
   });
   await ctx.waitForLog(new RegExp(`Backends: [^\\n]*${label}`), { timeoutMs: 20_000 });
   const editor = await ctx.openFile(file.name, file.content);
@@ -61,7 +72,10 @@ async function setUp(
 
 /** Runs the command with an instruction (no quick pick) and optional simulator headers; resolves when streaming ended. */
 function refactor(extraHeaders?: Record<string, string>): Thenable<unknown> {
-  return vscode.commands.executeCommand(COMMAND, { instruction: 'Simplify this method', ...(extraHeaders === undefined ? {} : { extraHeaders }) });
+  return vscode.commands.executeCommand(COMMAND, {
+    instruction: 'Simplify this method',
+    ...(extraHeaders === undefined ? {} : { extraHeaders }),
+  });
 }
 
 async function resultOf(command: Thenable<unknown>): Promise<CommandResult> {
@@ -72,7 +86,10 @@ async function resultOf(command: Thenable<unknown>): Promise<CommandResult> {
 
 /** Waits until streamed text has reached the document. */
 async function waitForStreaming(ctx: ScenarioContext, document: vscode.TextDocument): Promise<void> {
-  await ctx.waitFor('streamed text in the editor', () => document.getText().includes('# step 0'), { timeoutMs: 20_000, intervalMs: 5 });
+  await ctx.waitFor('streamed text in the editor', () => document.getText().includes('# step 0'), {
+    timeoutMs: 20_000,
+    intervalMs: 5,
+  });
 }
 
 /** Accept, then one undo restores the original. The whole refactor is one undo step. */
@@ -89,17 +106,28 @@ export const refactorAcceptUndoScenario: Scenario = {
     ctx.onCleanup(() => counting.dispose());
     const result = await resultOf(refactor());
     assert.equal(result.outcome, 'review');
-    assert.equal(document.getText(), EXPECTED_FILE, 'the editor should hold the re-indented code without fences or prose');
+    assert.equal(
+      document.getText(),
+      EXPECTED_FILE,
+      'the editor should hold the re-indented code without fences or prose',
+    );
     // Streamed (several edits), batched (far fewer edits than the ~600 tokens).
     ctx.note(`${changeEvents} document edits for the whole refactor`);
     assert.ok(changeEvents >= 2 && changeEvents < 200, `expected a few frame-batched edits, got ${changeEvents}`);
 
     const lenses = await ctx.uiQuery('.contentWidgets .codelens-decoration, .codelens-decoration');
     if (lenses.available) {
-      await ctx.waitFor('the Accept / Reject code lenses', async () => {
-        const answer = await ctx.uiQuery('.codelens-decoration');
-        return answer.available && answer.value.some((element) => element.text.includes('Accept') && element.text.includes('Reject'));
-      }, { timeoutMs: 15_000 });
+      await ctx.waitFor(
+        'the Accept / Reject code lenses',
+        async () => {
+          const answer = await ctx.uiQuery('.codelens-decoration');
+          return (
+            answer.available &&
+            answer.value.some((element) => element.text.includes('Accept') && element.text.includes('Reject'))
+          );
+        },
+        { timeoutMs: 15_000 },
+      );
       await ctx.screenshot('refactor-review');
     }
 
@@ -107,7 +135,9 @@ export const refactorAcceptUndoScenario: Scenario = {
     assert.equal(document.getText(), EXPECTED_FILE, 'Accept keeps the refactored code');
     await vscode.window.showTextDocument(document);
     await vscode.commands.executeCommand('undo');
-    await ctx.waitFor('one undo to restore the original', () => document.getText() === ORIGINAL_FILE, { timeoutMs: 5_000 });
+    await ctx.waitFor('one undo to restore the original', () => document.getText() === ORIGINAL_FILE, {
+      timeoutMs: 5_000,
+    });
   },
 };
 
@@ -155,12 +185,16 @@ export const refactorDisconnectScenario: Scenario = {
     ctx.onCleanup(() => vscode.commands.executeCommand('notifications.hideList'));
     let seen = '';
     const row = await ctx
-      .waitFor('the error with Retry buttons', async () => {
-        const answer = await ctx.uiQuery('.notification-toast, .notifications-list-container .monaco-list-row');
-        if (!answer.available) return ctx.skip(answer.reason);
-        seen = answer.value.map((element) => element.text.slice(0, 160)).join(' | ');
-        return answer.value.find((element) => element.text.includes('Retry on the long-context model'));
-      }, { timeoutMs: 15_000 })
+      .waitFor(
+        'the error with Retry buttons',
+        async () => {
+          const answer = await ctx.uiQuery('.notification-toast, .notifications-list-container .monaco-list-row');
+          if (!answer.available) return ctx.skip(answer.reason);
+          seen = answer.value.map((element) => element.text.slice(0, 160)).join(' | ');
+          return answer.value.find((element) => element.text.includes('Retry on the long-context model'));
+        },
+        { timeoutMs: 15_000 },
+      )
       .catch((error: unknown) => {
         throw new Error(`${String(error)}; notifications seen: ${seen || 'none'}`);
       });
@@ -189,7 +223,11 @@ export const refactorTypingScenario: Scenario = {
     await vscode.commands.executeCommand('latencyCopilot.refactor.accept', document.uri);
     await vscode.window.showTextDocument(document);
     await vscode.commands.executeCommand('undo');
-    await ctx.waitFor('one undo to restore the method, keeping the typing', () => document.getText() === `# typed above\n${ORIGINAL_FILE}`, { timeoutMs: 5_000 });
+    await ctx.waitFor(
+      'one undo to restore the method, keeping the typing',
+      () => document.getText() === `# typed above\n${ORIGINAL_FILE}`,
+      { timeoutMs: 5_000 },
+    );
 
     // 2. Inside the region: the stream stops at once and the typing is kept.
     editor.selection = new vscode.Selection(2, 0, 6, 0);
@@ -249,10 +287,17 @@ export const refactorEnclosingFunctionScenario: Scenario = {
     // The cursor inside `total`, nothing selected.
     editor.selection = new vscode.Selection(7, 4, 7, 4);
     // The JavaScript language service needs a moment to start: wait until it reports the symbols.
-    await ctx.waitFor('document symbols for calc.js', async () => {
-      const symbols: unknown = await vscode.commands.executeCommand('vscode.executeDocumentSymbolProvider', editor.document.uri);
-      return Array.isArray(symbols) && symbols.length >= 2;
-    }, { timeoutMs: 90_000, intervalMs: 500 });
+    await ctx.waitFor(
+      'document symbols for calc.js',
+      async () => {
+        const symbols: unknown = await vscode.commands.executeCommand(
+          'vscode.executeDocumentSymbolProvider',
+          editor.document.uri,
+        );
+        return Array.isArray(symbols) && symbols.length >= 2;
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
     const result = await resultOf(refactor());
     assert.equal(result.outcome, 'review');
     await ctx.waitForLog(/on function `total` \(no selection: the enclosing one\)/);
@@ -273,14 +318,23 @@ export const refactorKeybindingScenario: Scenario = {
     const { editor } = await setUp(ctx, 40);
     const opened = await ctx.uiPress('Control+Alt+e');
     if (!opened.available) ctx.skip(opened.reason);
-    await ctx.waitFor('the refactor quick pick', async () => {
-      const answer = await ctx.uiQuery('.quick-input-widget .quick-input-title, .quick-input-widget .monaco-list-row');
-      return answer.available && answer.value.some((element) => element.visible && element.text.includes('Simplify'));
-    }, { timeoutMs: 20_000 });
+    await ctx.waitFor(
+      'the refactor quick pick',
+      async () => {
+        const answer = await ctx.uiQuery(
+          '.quick-input-widget .quick-input-title, .quick-input-widget .monaco-list-row',
+        );
+        return answer.available && answer.value.some((element) => element.visible && element.text.includes('Simplify'));
+      },
+      { timeoutMs: 20_000 },
+    );
     await ctx.uiTypeKeys('Use augmented assignment');
     await ctx.waitFor('the typed instruction as the first item', async () => {
       const answer = await ctx.uiQuery('.quick-input-widget .monaco-list-row');
-      return answer.available && answer.value.some((element) => element.visible && element.text.includes('Use augmented assignment'));
+      return (
+        answer.available &&
+        answer.value.some((element) => element.visible && element.text.includes('Use augmented assignment'))
+      );
     });
     await ctx.screenshot('refactor-quick-pick');
     await ctx.uiPress('Enter');
@@ -288,7 +342,9 @@ export const refactorKeybindingScenario: Scenario = {
     await waitForStreaming(ctx, editor.document);
     await ctx.uiPress('Escape');
     await ctx.waitForLog(/Refactor "Refactor" ended: cancelled/, { timeoutMs: 20_000 });
-    await ctx.waitFor('the original text back', () => editor.document.getText() === ORIGINAL_FILE, { timeoutMs: 10_000 });
+    await ctx.waitFor('the original text back', () => editor.document.getText() === ORIGINAL_FILE, {
+      timeoutMs: 10_000,
+    });
   },
 };
 

@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import { access, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
-import { startSimulator, type RunningSimulator, } from '../../../src/sim/simulator';
+import { startSimulator, type RunningSimulator } from '../../../src/sim/simulator';
 import type { SimCompletionRequest } from '../../../src/sim/simOptions';
 import type { Scenario, ScenarioContext } from '../suite/scenario';
 
@@ -28,14 +28,34 @@ function generatedModule(index: number): string {
 const ASK_ANSWER = 'The limiter lives in [src/limiter.py](src/limiter.py#L2); [src/app.py](src/app.py) calls it.\n';
 const GOOD_EDIT = [
   'Renaming acquire to try_acquire.',
-  '### FILE: src/limiter.py', '<<<<<<< SEARCH', '    def acquire(self):', '=======', '    def try_acquire(self):', '>>>>>>> REPLACE',
-  '### FILE: src/app.py', '<<<<<<< SEARCH', 'limiter.acquire()', '=======', 'limiter.try_acquire()', '>>>>>>> REPLACE',
+  '### FILE: src/limiter.py',
+  '<<<<<<< SEARCH',
+  '    def acquire(self):',
+  '=======',
+  '    def try_acquire(self):',
+  '>>>>>>> REPLACE',
+  '### FILE: src/app.py',
+  '<<<<<<< SEARCH',
+  'limiter.acquire()',
+  '=======',
+  'limiter.try_acquire()',
+  '>>>>>>> REPLACE',
 ].join('\n');
-const BAD_EDIT = '### FILE: src/limiter.py\n<<<<<<< SEARCH\n    def nothing_like_this(self):\n=======\n    def x(self):\n>>>>>>> REPLACE\n';
+const BAD_EDIT =
+  '### FILE: src/limiter.py\n<<<<<<< SEARCH\n    def nothing_like_this(self):\n=======\n    def x(self):\n>>>>>>> REPLACE\n';
 /** Well formed, but through a link to src/ (`linked -> src`) and a new file the request did not ask for: both refused. */
 const LINKED_EDIT = [
-  '### FILE: linked/limiter.py', '<<<<<<< SEARCH', '    def acquire(self):', '=======', '    def run_me(self):', '>>>>>>> REPLACE',
-  '### FILE: src/extra.py', '<<<<<<< SEARCH', '=======', 'EXTRA = 1', '>>>>>>> REPLACE',
+  '### FILE: linked/limiter.py',
+  '<<<<<<< SEARCH',
+  '    def acquire(self):',
+  '=======',
+  '    def run_me(self):',
+  '>>>>>>> REPLACE',
+  '### FILE: src/extra.py',
+  '<<<<<<< SEARCH',
+  '=======',
+  'EXTRA = 1',
+  '>>>>>>> REPLACE',
 ].join('\n');
 
 function answerFor(request: SimCompletionRequest): string {
@@ -45,7 +65,14 @@ function answerFor(request: SimCompletionRequest): string {
   return ASK_ANSWER;
 }
 
-function isResult(value: unknown): value is { outcome: string; endpointId: string | null; routeReason: string | null; refused?: { path: string; reason: string }[] } {
+function isResult(
+  value: unknown,
+): value is {
+  outcome: string;
+  endpointId: string | null;
+  routeReason: string | null;
+  refused?: { path: string; reason: string }[];
+} {
   return typeof value === 'object' && value !== null && 'outcome' in value && 'routeReason' in value;
 }
 
@@ -58,16 +85,32 @@ async function setUp(ctx: ScenarioContext): Promise<RunningSimulator> {
   }
   await mkdir(join(ctx.workspaceFolder, 'generated'), { recursive: true });
   await Promise.all(
-    Array.from({ length: GENERATED_MODULES }, (_, index) => writeFile(join(ctx.workspaceFolder, 'generated', `widget${index}.ts`), generatedModule(index))),
+    Array.from({ length: GENERATED_MODULES }, (_, index) =>
+      writeFile(join(ctx.workspaceFolder, 'generated', `widget${index}.ts`), generatedModule(index)),
+    ),
   );
-  const sim = await startSimulator({ tokensPerSec: 2_000, ttftMs: 20, contextWindow: 131_072, completionFor: answerFor });
+  const sim = await startSimulator({
+    tokensPerSec: 2_000,
+    ttftMs: 20,
+    contextWindow: 131_072,
+    completionFor: answerFor,
+  });
   ctx.onCleanup(() => sim.close());
   ctx.onCleanup(() => vscode.commands.executeCommand('notifications.clearAll'));
   const label = `RepoE2E ${sim.port}`;
   await ctx.updateSettings({
     'latencyCopilot.backends.useSimulator': false,
     'latencyCopilot.backends.burst': [],
-    'latencyCopilot.backends.longContext': [{ baseUrl: `${sim.baseUrl}/v1`, protocol: 'openai-chat', model: 'e2e-long', label, fim: 'none', contextWindow: 131072 }],
+    'latencyCopilot.backends.longContext': [
+      {
+        baseUrl: `${sim.baseUrl}/v1`,
+        protocol: 'openai-chat',
+        model: 'e2e-long',
+        label,
+        fim: 'none',
+        contextWindow: 131072,
+      },
+    ],
   });
   await ctx.waitForLog(new RegExp(`Backends: [^\\n]*${label}`), { timeoutMs: 30_000 });
   return sim;
@@ -79,26 +122,48 @@ export const repoAskScenario: Scenario = {
   timeoutMs: 150_000,
   async run(ctx) {
     const sim = await setUp(ctx);
-    const result: unknown = await vscode.commands.executeCommand('latencyCopilot.repo.ask', { request: 'Where is the rate limiter?' });
+    const result: unknown = await vscode.commands.executeCommand('latencyCopilot.repo.ask', {
+      request: 'Where is the rate limiter?',
+    });
     assert.ok(isResult(result), `the command should resolve with its outcome, got ${JSON.stringify(result)}`);
     assert.equal(result.outcome, 'ok');
     assert.equal(result.routeReason, 'repo-task');
-    const answer = vscode.workspace.textDocuments.find((document) => document.languageId === 'markdown' && document.getText().startsWith('# Where is the rate limiter?'));
+    const answer = vscode.workspace.textDocuments.find(
+      (document) => document.languageId === 'markdown' && document.getText().startsWith('# Where is the rate limiter?'),
+    );
     assert.ok(answer !== undefined, 'a Markdown document with the answer should be open');
     const text = answer.getText();
-    assert.match(text, /\[src\/limiter\.py\]\(file:\/\/[^)]*src\/limiter\.py#L2\)/, `citations should be file links:\n${text}`);
+    assert.match(
+      text,
+      /\[src\/limiter\.py\]\(file:\/\/[^)]*src\/limiter\.py#L2\)/,
+      `citations should be file links:\n${text}`,
+    );
     // The context line leads with what was chosen for the question and counts the modules that only filled the budget.
     const contextLine = text.split('\n').find((line) => line.startsWith('Context: ')) ?? '';
-    assert.match(contextLine, /^Context: \[src\/(limiter|app)\.py\]/, `the chosen files should lead the context line:\n${contextLine}`);
-    assert.match(contextLine, /; [\d,]+ more files fill the rest of the budget$/, `filler should be counted, not listed:\n${contextLine}`);
+    assert.match(
+      contextLine,
+      /^Context: \[src\/(limiter|app)\.py\]/,
+      `the chosen files should lead the context line:\n${contextLine}`,
+    );
+    assert.match(
+      contextLine,
+      /; [\d,]+ more files fill the rest of the budget$/,
+      `filler should be counted, not listed:\n${contextLine}`,
+    );
     assert.ok(!contextLine.includes('generated/widget'), `generated modules only filled the budget:\n${contextLine}`);
-    const bodies = sim.requests.filter((entry) => entry.path.includes('chat/completions')).map((entry) => JSON.stringify(entry.body));
+    const bodies = sim.requests
+      .filter((entry) => entry.path.includes('chat/completions'))
+      .map((entry) => JSON.stringify(entry.body));
     assert.equal(bodies.length, 1);
     assert.ok(bodies[0]?.includes('class RateLimiter'), 'the limiter source should be in the prompt');
     assert.ok(!bodies.some((body) => body.includes(MARKER)), 'the .env content must never be sent');
-    await ctx.waitForLog(/Repository ask: Sending [\d,]+ tokens \(\d+ files\) to RepoE2E \d+ \(repo-task\)/, { timeoutMs: 10_000 });
+    await ctx.waitForLog(/Repository ask: Sending [\d,]+ tokens \(\d+ files\) to RepoE2E \d+ \(repo-task\)/, {
+      timeoutMs: 10_000,
+    });
     // The extension host ran the index's reader thread from the installed dist/repoFileReader.js.
-    await ctx.waitForLog(/Repository index of [^:]+: 6\d\d files, [^\n]*\(read by reader thread\)/, { timeoutMs: 10_000 });
+    await ctx.waitForLog(/Repository index of [^:]+: 6\d\d files, [^\n]*\(read by reader thread\)/, {
+      timeoutMs: 10_000,
+    });
     await ctx.screenshot('repo-ask-answer');
   },
 };
@@ -111,7 +176,9 @@ export const repoRefactorScenario: Scenario = {
     await setUp(ctx);
     const limiterPath = join(ctx.workspaceFolder, 'src/limiter.py');
     const appPath = join(ctx.workspaceFolder, 'src/app.py');
-    const bad: unknown = await vscode.commands.executeCommand('latencyCopilot.repo.refactor', { request: 'BROKEN rename' });
+    const bad: unknown = await vscode.commands.executeCommand('latencyCopilot.repo.refactor', {
+      request: 'BROKEN rename',
+    });
     assert.ok(isResult(bad));
     assert.equal(bad.outcome, 'invalid-answer');
     assert.equal(await readFile(limiterPath, 'utf8'), FILES['src/limiter.py']);
@@ -119,28 +186,43 @@ export const repoRefactorScenario: Scenario = {
 
     // A link committed to the repository: an edit through it, and a file nobody asked for, are refused with reasons.
     await symlink(join(ctx.workspaceFolder, 'src'), join(ctx.workspaceFolder, 'linked'), 'junction');
-    const linked: unknown = await vscode.commands.executeCommand('latencyCopilot.repo.refactor', { request: 'LINKED rename' });
+    const linked: unknown = await vscode.commands.executeCommand('latencyCopilot.repo.refactor', {
+      request: 'LINKED rename',
+    });
     assert.ok(isResult(linked), `got ${JSON.stringify(linked)}`);
     assert.equal(linked.outcome, 'refused');
-    assert.deepEqual(linked.refused?.map((refusal) => refusal.path), ['linked/limiter.py', 'src/extra.py']);
+    assert.deepEqual(
+      linked.refused?.map((refusal) => refusal.path),
+      ['linked/limiter.py', 'src/extra.py'],
+    );
     assert.match(linked.refused?.[0]?.reason ?? '', /symbolic link/);
     assert.match(linked.refused?.[1]?.reason ?? '', /did not ask for/);
     assert.equal(await readFile(limiterPath, 'utf8'), FILES['src/limiter.py']);
     await assert.rejects(access(join(ctx.workspaceFolder, 'src/extra.py')), 'the refused new file must not exist');
-    await ctx.waitForLog(/Refactor across repository: 2 proposed edits were refused and not offered/, { timeoutMs: 10_000 });
+    await ctx.waitForLog(/Refactor across repository: 2 proposed edits were refused and not offered/, {
+      timeoutMs: 10_000,
+    });
     await vscode.commands.executeCommand('notifications.clearAll');
 
-    const pending = vscode.commands.executeCommand('latencyCopilot.repo.refactor', { request: 'rename acquire to try_acquire' });
+    const pending = vscode.commands.executeCommand('latencyCopilot.repo.refactor', {
+      request: 'rename acquire to try_acquire',
+    });
     // The refactor preview waits for the person: nothing has changed until "Apply".
     const preview = await ctx.uiQuery('.bulk-edit-panel, .refactor-preview');
     if (preview.available) {
-      await ctx.waitFor('the refactor preview', async () => {
-        const answer = await ctx.uiQuery('.bulk-edit-panel .monaco-tl-row, .bulk-edit-panel');
-        return answer.available && answer.value.some((element) => element.visible) ? true : undefined;
-      }, { timeoutMs: 60_000 });
+      await ctx.waitFor(
+        'the refactor preview',
+        async () => {
+          const answer = await ctx.uiQuery('.bulk-edit-panel .monaco-tl-row, .bulk-edit-panel');
+          return answer.available && answer.value.some((element) => element.visible) ? true : undefined;
+        },
+        { timeoutMs: 60_000 },
+      );
       await ctx.screenshot('repo-refactor-preview');
       // Nothing is ticked at first: tick the first file only, then Apply.
-      const ticked = await ctx.uiClick('.bulk-edit-panel .monaco-tl-row .monaco-custom-toggle, .bulk-edit-panel .monaco-tl-row input[type=checkbox]');
+      const ticked = await ctx.uiClick(
+        '.bulk-edit-panel .monaco-tl-row .monaco-custom-toggle, .bulk-edit-panel .monaco-tl-row input[type=checkbox]',
+      );
       assert.ok(ticked.available, 'the preview checkbox should be clickable');
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       await ctx.screenshot('repo-refactor-preview-ticked');

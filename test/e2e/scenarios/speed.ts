@@ -81,7 +81,12 @@ async function simulatedSetup(ctx: ScenarioContext, sink: StatsSink): Promise<Si
   return { sim, service, burst };
 }
 
-function startRun(setup: SimulatedSetup, maxTokens: number, signal: AbortSignal, prompt: string): { run: GenerationRun; done: Promise<number> } {
+function startRun(
+  setup: SimulatedSetup,
+  maxTokens: number,
+  signal: AbortSignal,
+  prompt: string,
+): { run: GenerationRun; done: Promise<number> } {
   const run = setup.service.start({
     task: 'refactor',
     signal,
@@ -151,10 +156,15 @@ export const speedStatusBarScenario: Scenario = {
     await done;
     await run.finished;
 
-    assert.ok(samples.length >= 3, `the item should show a tok/s figure while streaming; saw ${JSON.stringify(samples)}`);
+    assert.ok(
+      samples.length >= 3,
+      `the item should show a tok/s figure while streaming; saw ${JSON.stringify(samples)}`,
+    );
     const sorted = samples.map((sample) => sample.shown).sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
-    ctx.note(`status bar while streaming: ${samples.map((s) => `"${s.text}"`).join(', ')}; median ${median} tok/s vs ${SIM_RATE} simulated`);
+    ctx.note(
+      `status bar while streaming: ${samples.map((s) => `"${s.text}"`).join(', ')}; median ${median} tok/s vs ${SIM_RATE} simulated`,
+    );
     if (streamingAria.available) ctx.note(`aria label while streaming: ${streamingAria.value?.ariaLabel ?? ''}`);
     assert.ok(
       Math.abs(median - SIM_RATE) <= SIM_RATE * 0.05,
@@ -272,7 +282,10 @@ export const speedProbeScenario: Scenario = {
       'the simulated backends in the panel',
       async () => {
         const rows = await ctx.uiQuery('#backends tbody th', { inWebviews: true });
-        return rows.available && rows.value.filter((row) => row.text.includes('Simulated') && !row.text.includes('history only')).length >= 2;
+        return (
+          rows.available &&
+          rows.value.filter((row) => row.text.includes('Simulated') && !row.text.includes('history only')).length >= 2
+        );
       },
       { timeoutMs: 30_000, intervalMs: 250 },
     );
@@ -286,16 +299,23 @@ export const speedProbeScenario: Scenario = {
           const statuses = await ctx.uiQuery('#probe-results tbody td:nth-child(2)', { inWebviews: true });
           if (!rows.available || !statuses.available) return undefined;
           seen = rows.value.map((row) => row.text);
-          return statuses.value.length >= 2 && statuses.value.every((cell) => cell.text.trim() === 'ok') ? seen : undefined;
+          return statuses.value.length >= 2 && statuses.value.every((cell) => cell.text.trim() === 'ok')
+            ? seen
+            : undefined;
         },
         { timeoutMs: 30_000, intervalMs: 250 },
       )
       .catch(async (error: unknown) => {
         const log = (await ctx.readLog()).split('\n').filter((line) => line.includes('Probe'));
-        throw new Error(`${String(error)}; probe rows: ${seen.join(' | ') || 'none'}; log: ${log.join(' / ') || 'nothing'}`);
+        throw new Error(
+          `${String(error)}; probe rows: ${seen.join(' | ') || 'none'}; log: ${log.join(' / ') || 'nothing'}`,
+        );
       });
     ctx.note(`probe rows: ${results.join(' | ')}`);
-    assert.ok(results.some((row) => row.includes('Simulated burst')) && results.some((row) => row.includes('Simulated long-context')));
+    assert.ok(
+      results.some((row) => row.includes('Simulated burst')) &&
+        results.some((row) => row.includes('Simulated long-context')),
+    );
     // The routing section: each configured backend's context window as the endpoint reported it (the simulator answers
     // `/v1/models` with `context_length`), and the router's health after the probe's successful requests.
     const routing = await ctx.waitFor(
@@ -309,10 +329,19 @@ export const speedProbeScenario: Scenario = {
       { timeoutMs: 20_000, intervalMs: 250 },
     );
     ctx.note(`routing rows: ${routing.join(' | ')}`);
-    assert.ok(routing.some((row) => row.includes('Simulated burst') && /32,768/.test(row)), `the burst window: ${routing.join(' | ')}`);
-    assert.ok(routing.some((row) => row.includes('Simulated long-context') && /200,000/.test(row)), `the long-context window: ${routing.join(' | ')}`);
+    assert.ok(
+      routing.some((row) => row.includes('Simulated burst') && /32,768/.test(row)),
+      `the burst window: ${routing.join(' | ')}`,
+    );
+    assert.ok(
+      routing.some((row) => row.includes('Simulated long-context') && /200,000/.test(row)),
+      `the long-context window: ${routing.join(' | ')}`,
+    );
     // The probe does not go through the router, so its health book has no samples yet: nothing is resting.
-    assert.ok(routing.every((row) => /healthy|no routed requests yet/.test(row) && !row.includes('resting')), `both backends available: ${routing.join(' | ')}`);
+    assert.ok(
+      routing.every((row) => /healthy|no routed requests yet/.test(row) && !row.includes('resting')),
+      `both backends available: ${routing.join(' | ')}`,
+    );
     await vscode.commands.executeCommand('workbench.action.toggleMaximizedPanel');
     ctx.onCleanup(() => vscode.commands.executeCommand('workbench.action.toggleMaximizedPanel'));
     await sleep(800);
@@ -345,35 +374,73 @@ export const speedFallbackScenario: Scenario = {
   timeoutMs: 150_000,
   async run(ctx) {
     await ctx.activateExtension();
-    const burstSim = await startSimulator({ tokensPerSec: 1_500, ttftMs: 30, contextWindow: 8_192, fault: { kind: '429' }, retryAfterS: RATE_LIMIT_RETRY_S, completionFor: () => FALLBACK_ANSWER });
+    const burstSim = await startSimulator({
+      tokensPerSec: 1_500,
+      ttftMs: 30,
+      contextWindow: 8_192,
+      fault: { kind: '429' },
+      retryAfterS: RATE_LIMIT_RETRY_S,
+      completionFor: () => FALLBACK_ANSWER,
+    });
     ctx.onCleanup(() => burstSim.close());
-    const longSim = await startSimulator({ tokensPerSec: 400, ttftMs: 80, contextWindow: 131_072, completionFor: () => FALLBACK_ANSWER });
+    const longSim = await startSimulator({
+      tokensPerSec: 400,
+      ttftMs: 80,
+      contextWindow: 131_072,
+      completionFor: () => FALLBACK_ANSWER,
+    });
     ctx.onCleanup(() => longSim.close());
     ctx.onCleanup(() => vscode.commands.executeCommand('notifications.clearAll'));
     const burstLabel = `RateLimitedE2E ${burstSim.port}`;
     const longLabel = `FallbackE2E ${longSim.port}`;
     await ctx.updateSettings({
       'latencyCopilot.backends.useSimulator': false,
-      'latencyCopilot.backends.burst': [{ baseUrl: `${burstSim.baseUrl}/v1`, protocol: 'openai-chat', model: 'e2e-burst', label: burstLabel, fim: 'none' }],
-      'latencyCopilot.backends.longContext': [{ baseUrl: `${longSim.baseUrl}/v1`, protocol: 'openai-chat', model: 'e2e-long', label: longLabel, fim: 'none' }],
+      'latencyCopilot.backends.burst': [
+        {
+          baseUrl: `${burstSim.baseUrl}/v1`,
+          protocol: 'openai-chat',
+          model: 'e2e-burst',
+          label: burstLabel,
+          fim: 'none',
+        },
+      ],
+      'latencyCopilot.backends.longContext': [
+        { baseUrl: `${longSim.baseUrl}/v1`, protocol: 'openai-chat', model: 'e2e-long', label: longLabel, fim: 'none' },
+      ],
     });
     await ctx.waitForLog(new RegExp(`Backends: [^\\n]*${longLabel}`), { timeoutMs: 30_000 });
     const editor = await ctx.openFile('fallback_total.py', FALLBACK_ORIGINAL);
     editor.selection = new vscode.Selection(0, 0, 5, 0);
-    const result: unknown = await vscode.commands.executeCommand('latencyCopilot.refactorSelection', { instruction: 'Simplify this function' });
-    assert.ok(isRefactorResult(result), `the refactor command should resolve with its outcome, got ${JSON.stringify(result)}`);
+    const result: unknown = await vscode.commands.executeCommand('latencyCopilot.refactorSelection', {
+      instruction: 'Simplify this function',
+    });
+    assert.ok(
+      isRefactorResult(result),
+      `the refactor command should resolve with its outcome, got ${JSON.stringify(result)}`,
+    );
     assert.equal(result.endpointId, 'longContext#0', 'the long-context model should have served the refactor');
-    await ctx.waitForLog(/Route #\d+ refactor -> FallbackE2E \d+ \(longContext#0\): failover:rate-limited/, { timeoutMs: 10_000 });
+    await ctx.waitForLog(/Route #\d+ refactor -> FallbackE2E \d+ \(longContext#0\): failover:rate-limited/, {
+      timeoutMs: 10_000,
+    });
     await vscode.commands.executeCommand('latencyCopilot.refactor.accept', editor.document.uri);
 
     const probe = await ctx.statusBarItem(STATUS_ITEM_ID);
     if (!probe.available) ctx.skip(probe.reason);
-    const item = await ctx.waitFor('the status bar to say the long-context fallback served', async () => {
-      const answer = await ctx.statusBarItem(STATUS_ITEM_ID);
-      return answer.available && answer.value?.text.startsWith('Long context · FallbackE2E') ? answer.value : undefined;
-    }, { timeoutMs: 20_000 });
+    const item = await ctx.waitFor(
+      'the status bar to say the long-context fallback served',
+      async () => {
+        const answer = await ctx.statusBarItem(STATUS_ITEM_ID);
+        return answer.available && answer.value?.text.startsWith('Long context · FallbackE2E')
+          ? answer.value
+          : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
     ctx.note(`status bar: "${item.text}" (${item.ariaLabel ?? ''})`);
-    assert.ok(item.ariaLabel?.startsWith('Long-context fallback: FallbackE2E'), `the accessibility label should say so: ${item.ariaLabel ?? ''}`);
+    assert.ok(
+      item.ariaLabel?.startsWith('Long-context fallback: FallbackE2E'),
+      `the accessibility label should say so: ${item.ariaLabel ?? ''}`,
+    );
     assert.ok(item.ariaLabel?.includes('rate-limited'), `the label should say why: ${item.ariaLabel ?? ''}`);
 
     await vscode.commands.executeCommand('latencyCopilot.showModelSpeed');
@@ -393,8 +460,14 @@ export const speedFallbackScenario: Scenario = {
     );
     ctx.note(`routing rows: ${routing.burstRow} | ${routing.longRow}`);
     assert.ok(routing.burstRow.includes('rate-limited'), `the rest's cause should show: ${routing.burstRow}`);
-    assert.ok(/8,192/.test(routing.burstRow) && routing.burstRow.includes('the endpoint said so'), `the burst window as detected: ${routing.burstRow}`);
-    assert.ok(routing.longRow.includes('healthy'), `the long-context backend served, so it is healthy: ${routing.longRow}`);
+    assert.ok(
+      /8,192/.test(routing.burstRow) && routing.burstRow.includes('the endpoint said so'),
+      `the burst window as detected: ${routing.burstRow}`,
+    );
+    assert.ok(
+      routing.longRow.includes('healthy'),
+      `the long-context backend served, so it is healthy: ${routing.longRow}`,
+    );
     await sleep(800);
     const shot = await ctx.screenshot('speed-panel-fallback');
     if (shot.available) ctx.note(`screenshot ${shot.value}`);
@@ -411,8 +484,13 @@ export const speedFallbackScenario: Scenario = {
       { timeoutMs: (RATE_LIMIT_RETRY_S + 10) * 1_000, intervalMs: 500 },
     );
     editor.selection = new vscode.Selection(0, 0, editor.document.lineCount, 0);
-    const retried: unknown = await vscode.commands.executeCommand('latencyCopilot.refactorSelection', { instruction: 'Simplify this function' });
-    assert.ok(isRefactorResult(retried), `the second refactor should resolve with its outcome, got ${JSON.stringify(retried)}`);
+    const retried: unknown = await vscode.commands.executeCommand('latencyCopilot.refactorSelection', {
+      instruction: 'Simplify this function',
+    });
+    assert.ok(
+      isRefactorResult(retried),
+      `the second refactor should resolve with its outcome, got ${JSON.stringify(retried)}`,
+    );
     assert.equal(retried.endpointId, 'burst#0', 'after its rest the burst backend should serve again');
     await vscode.commands.executeCommand('latencyCopilot.refactor.accept', editor.document.uri);
     const recovered = await ctx.waitFor(

@@ -193,10 +193,14 @@ export function createScenarioContext(
     },
 
     async waitForLog(pattern, options) {
-      return context.waitFor(`the extension log to match ${String(pattern)}`, async () => (await context.readLog()).match(pattern) ?? undefined, {
-        timeoutMs: options?.timeoutMs ?? 15_000,
-        intervalMs: options?.intervalMs ?? 100,
-      });
+      return context.waitFor(
+        `the extension log to match ${String(pattern)}`,
+        async () => (await context.readLog()).match(pattern) ?? undefined,
+        {
+          timeoutMs: options?.timeoutMs ?? 15_000,
+          intervalMs: options?.intervalMs ?? 100,
+        },
+      );
     },
 
     note(message) {
@@ -235,10 +239,16 @@ export function createScenarioContext(
     },
 
     async ghostText() {
-      const answer = await query('.monaco-editor .view-lines .ghost-text-decoration, .monaco-editor .ghost-text', false);
+      const answer = await query(
+        '.monaco-editor .view-lines .ghost-text-decoration, .monaco-editor .ghost-text',
+        false,
+      );
       if (!answer.available) return answer;
       const shown = answer.value.filter((element) => element.visible);
-      return { available: true, value: { visible: shown.length > 0, text: shown.map((element) => element.text).join('\n') } };
+      return {
+        available: true,
+        value: { visible: shown.length > 0, text: shown.map((element) => element.text).join('\n') },
+      };
     },
 
     uiPress(key) {
@@ -264,7 +274,9 @@ export function createScenarioContext(
       }
       for (const saved of savedSettings.reverse()) {
         const lastDot = saved.section.lastIndexOf('.');
-        const configuration = vscode.workspace.getConfiguration(lastDot > 0 ? saved.section.slice(0, lastDot) : undefined);
+        const configuration = vscode.workspace.getConfiguration(
+          lastDot > 0 ? saved.section.slice(0, lastDot) : undefined,
+        );
         await configuration.update(saved.section.slice(lastDot + 1), saved.previous, configurationTarget(saved.target));
       }
       await closeAllEditorsWithoutPrompts();

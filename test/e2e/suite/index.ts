@@ -65,7 +65,9 @@ export async function run(): Promise<void> {
     runner: process.env[e2eEnv.runner] ?? 'unknown',
     print,
   };
-  print(`# session ${session}, runner ${environment.runner}, VS Code ${vscode.version}, workspace ${environment.workspaceFolder}`);
+  print(
+    `# session ${session}, runner ${environment.runner}, VS Code ${vscode.version}, workspace ${environment.workspaceFolder}`,
+  );
 
   const results: ScenarioResult[] = [];
   const pendingSessions = new Set<SessionKind>();
@@ -93,13 +95,23 @@ export async function run(): Promise<void> {
       print(`ok ${scenario.name} (${Math.round(result.durationMs)} ms)`);
     } catch (error) {
       if (error instanceof ScenarioSkipped) {
-        result = { name: scenario.name, outcome: 'skipped', detail: error.message, durationMs: performance.now() - startMs };
+        result = {
+          name: scenario.name,
+          outcome: 'skipped',
+          detail: error.message,
+          durationMs: performance.now() - startMs,
+        };
         print(`skip ${scenario.name}: ${error.message}`);
         results.push(result);
         await withTimeout(context.dispose(), 15_000).catch(() => closeAllEditorsWithoutPrompts());
         continue;
       }
-      result = { name: scenario.name, outcome: 'failed', detail: describeError(error), durationMs: performance.now() - startMs };
+      result = {
+        name: scenario.name,
+        outcome: 'failed',
+        detail: describeError(error),
+        durationMs: performance.now() - startMs,
+      };
       print(`not ok ${scenario.name}: ${result.detail}`);
       // A picture of the moment it failed; harmless where no browser exists.
       await context.screenshot(`failed-${scenario.name}`).catch(() => undefined);

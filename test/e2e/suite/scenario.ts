@@ -16,7 +16,8 @@ export interface Scenario {
 }
 
 /** The answer of a UI helper: what the browser shows, or why it cannot be seen (no browser under test-electron). */
-export type UiAnswer<T> = { readonly available: true; readonly value: T } | { readonly available: false; readonly reason: string };
+export type UiAnswer<T> =
+  { readonly available: true; readonly value: T } | { readonly available: false; readonly reason: string };
 
 /** What the status bar shows for one item. */
 export interface StatusBarItemView {
@@ -59,7 +60,11 @@ export interface ScenarioContext {
   /** Saves the active editor and returns the file's content as read from disk. */
   saveAndRead(): Promise<string>;
   /** Polls `probe` until it returns a value other than `undefined`/`false`, and returns that value; throws on timeout. */
-  waitFor<T>(description: string, probe: () => T | undefined | false | Promise<T | undefined | false>, options?: WaitOptions): Promise<T>;
+  waitFor<T>(
+    description: string,
+    probe: () => T | undefined | false | Promise<T | undefined | false>,
+    options?: WaitOptions,
+  ): Promise<T>;
   /** Sets settings (keys like `latencyCopilot.x`) in user settings, or workspace settings; restored after the scenario. */
   updateSettings(values: Readonly<Record<string, unknown>>, target?: 'user' | 'workspace'): Promise<void>;
   /** The extension's log file (its LogOutputChannel), once it exists. */

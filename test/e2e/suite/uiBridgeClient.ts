@@ -15,7 +15,9 @@ export function callBridge(bridgeUrl: string, body: BridgeRequest, timeoutMs = 3
         res.on('end', () => {
           try {
             const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-            resolve(isBridgeResponse(parsed) ? parsed : { ok: false, error: 'the bridge answered something unexpected' });
+            resolve(
+              isBridgeResponse(parsed) ? parsed : { ok: false, error: 'the bridge answered something unexpected' },
+            );
           } catch (error) {
             resolve({ ok: false, error: `the bridge answered invalid JSON (${String(error)})` });
           }
