@@ -29,6 +29,7 @@ export interface PacedStreamInput {
 
 /** True when `text` has a character that takes more than one UTF-8 byte. */
 export function hasMultiByteChar(text: string): boolean {
+  // eslint-disable-next-line no-control-regex -- the whole ASCII range, control characters included, on purpose.
   return /[^\x00-\x7f]/.test(text);
 }
 

@@ -3,7 +3,7 @@
 // Usage: npm run --silent bench:repo -- [--json] [--files 20000] [--real node_modules/typescript] [--keep] [--no-reader-thread]
 // Each tree is measured in its own child process, so one tree's memory never counts against the other.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { dirname, join, resolve } from 'node:path';

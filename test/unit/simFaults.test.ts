@@ -252,6 +252,7 @@ describe('stream faults', () => {
     });
     expect(invalidAlone.length).toBeGreaterThanOrEqual(1);
     const whole = strict.decode(Buffer.concat(result.reads));
+    // eslint-disable-next-line no-control-regex -- the whole ASCII range, control characters included, on purpose.
     expect(whole).toMatch(/[^\x00-\x7f]/);
     expect(whole.trimEnd().endsWith('data: [DONE]')).toBe(true);
   });

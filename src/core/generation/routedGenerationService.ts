@@ -348,6 +348,8 @@ export class RoutedGenerationService implements PlanningGenerationService {
 
   start(spec: GenerationSpec): GenerationRun {
     const deps = this.deps;
+    // `events` below is a generator function (there are no arrow generators): it reaches the service through this name.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- see the line above
     const service = this;
     const id = newRequestId();
     let current: Attempt | null = null;

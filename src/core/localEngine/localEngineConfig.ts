@@ -54,7 +54,7 @@ export function isLocalEngineConfigured(config: LocalEngineConfig): boolean {
 
 /** The file a URL's model is downloaded to: `<storage>/models/<last path segment>` (`model.gguf` when it has none). */
 export function downloadDestination(storageDir: string, modelUrl: string): string {
-  let name = '';
+  let name: string;
   try {
     name = basename(decodeURIComponent(new URL(modelUrl).pathname));
   } catch {

@@ -8,7 +8,6 @@ import {
   stopStrings,
   stringField,
   type ParseResult,
-  type WireContext,
   type WireFormat,
   type WireSummary,
 } from './wireFormat';

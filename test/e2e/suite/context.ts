@@ -4,7 +4,7 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { BridgeRequest, UiElement } from '../bridgeProtocol';
-import type { ScenarioContext, StatusBarItemView, UiAnswer, WaitOptions } from './scenario';
+import type { ScenarioContext, StatusBarItemView, UiAnswer } from './scenario';
 import { ScenarioSkipped, statusBarItemId } from './scenario';
 import { callBridge } from './uiBridgeClient';
 
