@@ -217,10 +217,6 @@ const DEFAULT_REFRESH_INTERVAL_MS = 5_000;
 // Files read at once: enough to keep the disk busy, few enough not to crowd the extension host's event loop.
 const READ_CONCURRENCY = 8;
 
-function baseName(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
 /**
  * The texts of the person's code for the simulated burst backend: the open documents plus up to 300 workspace source
  * files, read with the repository index's rules (src/core/repo/fileSafety.ts): nothing under node_modules, .git or

@@ -314,7 +314,7 @@ async function attemptDownload(
   const response = await requestFollowingRedirects(transport, url, headers, sha256 !== null, options);
 
   const hash = createHash('sha256');
-  let totalBytes: number | null = null;
+  let totalBytes: number | null;
   let resumedFromBytes = 0;
   if (response.status === 206 && partBytes > 0) {
     const range = totalFromContentRange(response.headers['content-range']);

@@ -87,6 +87,7 @@ function comparable(segment: string): string {
  */
 function unsafeName(path: string): string | null {
   for (const segment of path.split('/')) {
+    // eslint-disable-next-line no-control-regex -- control characters are what this looks for
     if (/[\u0000-\u001f:]/.test(segment)) return `${path} has a name with a colon or a control character.`;
     if (/[. ]$/.test(segment))
       return `${path} has a name ending in a dot or a space, which Windows reads as another name.`;

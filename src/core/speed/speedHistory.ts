@@ -132,7 +132,7 @@ export function parseRequestRecord(value: unknown): RequestRecord | null {
  * ended, which only the live status bar uses and which has long passed by the next load.
  */
 function storedRecord(record: RequestRecord): Omit<RequestRecord, 'retryAfterMs'> {
-  const { retryAfterMs, ...stored } = record;
+  const { retryAfterMs: _notKept, ...stored } = record;
   return stored;
 }
 

@@ -65,9 +65,7 @@ function answerFor(request: SimCompletionRequest): string {
   return ASK_ANSWER;
 }
 
-function isResult(
-  value: unknown,
-): value is {
+function isResult(value: unknown): value is {
   outcome: string;
   endpointId: string | null;
   routeReason: string | null;
