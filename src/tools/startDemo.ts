@@ -1,6 +1,6 @@
 // The demo `npm start` opens (src/tools/start.ts): the shipped demo workspace (demo/) copied into the cache without
 // overwriting the person's edits, where the cursor goes in example.ts, and the address that opens both in code-server.
-// Kept apart from start.ts, which runs on import, so that test/unit/startDemo.test.ts can check these parts alone.
+// Kept apart from start.ts, which runs on import, so that test/unit/tools/startDemo.test.ts can check these parts alone.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';

@@ -2,7 +2,7 @@
  * The typed registry of every `latencyCopilot.*` setting: its key, type, default and scope.
  *
  * package.json `contributes.configuration` is the single source of truth that users see; this registry is the code's
- * view of it, and test/unit/settings.test.ts keeps the two equal (keys, types, defaults, enums, scopes, ranges). Adding a
+ * view of it, and test/unit/core/config/settings.test.ts keeps the two equal (keys, types, defaults, enums, scopes, ranges). Adding a
  * setting is two edits: its entry in package.json (with a description) and one line in `SETTINGS` below.
  *
  * Every number setting has a range and is clamped to it on read: a value a workspace or a typo can give (a timeout of -1

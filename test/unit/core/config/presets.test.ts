@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { normaliseBaseUrl } from '../../../../src/core/config/backendConfig';
+import { PRESETS, presetIds } from '../../../../src/core/config/presets';
+import { PROJECT_ROOT } from '../../projectRoot';
+
+const REQUIRED_PROVIDERS = [
+  'cerebras',
+  'groq',
+  'sambanova',
+  'openrouter',
+  'together',
+  'fireworks',
+  'deepseek',
+  'codestral',
+  'minimax',
+  'xiaomi-mimo',
+  'openai',
+  'anthropic',
+  'ollama',
+  'llamacpp',
+  'vllm',
+  'sglang',
+  'lmstudio',
+];
+
+describe('presets', () => {
+  it('cover every provider the issue names, once each', () => {
+    const ids = presetIds();
+    for (const id of REQUIRED_PROVIDERS) expect(ids).toContain(id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it.each(PRESETS.map((preset) => [preset.id, preset] as const))('%s is consistent', (_id, preset) => {
+    expect(normaliseBaseUrl(preset.baseUrl, preset.protocol).ok).toBe(true);
+    // OpenAI-compatible base URLs end in a version segment; llama.cpp, Ollama and Anthropic are the server root.
+    if (preset.protocol === 'openai-chat' || preset.protocol === 'openai-completions') {
+      expect(preset.baseUrl).toMatch(/\/(v1|beta)$/);
+    } else {
+      expect(new URL(preset.baseUrl).pathname).toBe('/');
+    }
+    if (preset.local) {
+      expect(preset.baseUrl.startsWith('http://127.0.0.1:')).toBe(true);
+      expect(preset.apiKey).not.toBe('required');
+    } else {
+      expect(preset.baseUrl.startsWith('https://')).toBe(true);
+      expect(preset.apiKey).toBe('required');
+      expect(preset.keyUrl).toMatch(/^https:\/\//);
+    }
+    if (preset.contextWindow !== null) expect(Number.isInteger(preset.contextWindow)).toBe(true);
+  });
+
+  it('are the enum offered in package.json', () => {
+    const manifest = readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8');
+    const match = /"preset":\s*\{[^}]*?"enum":\s*(\[[^\]]*\])/.exec(manifest);
+    expect(match).not.toBeNull();
+    const enumValues: unknown = JSON.parse(match?.[1] ?? '[]');
+    expect(enumValues).toEqual([...presetIds()]);
+  });
+});

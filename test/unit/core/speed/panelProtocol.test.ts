@@ -1,0 +1,171 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../../src/core/clock';
+import type { ResolvedEndpoint } from '../../../../src/core/endpoint';
+import { panelHtml } from '../../../../src/core/speed/panelHtml';
+import { isExportFormat, PANEL_PROTOCOL_VERSION, parseWebviewMessage } from '../../../../src/core/speed/panelProtocol';
+import type { HostToWebviewMessage } from '../../../../src/core/speed/panelProtocol';
+import { ManualScheduler } from '../../../../src/core/scheduler';
+import { StatsHub, SUGGESTION_WINDOW } from '../../../../src/core/speed/statsHub';
+import { VSCODE_INLINE_DELAY_MS } from '../../../../src/core/speed/statusText';
+import { PROJECT_ROOT } from '../../projectRoot';
+
+describe('parseWebviewMessage (untrusted input from the webview)', () => {
+  it.each([
+    [{ type: 'ready' }, { type: 'ready' }],
+    [{ type: 'runProbe' }, { type: 'runProbe' }],
+    [{ type: 'reset' }, { type: 'reset' }],
+    [
+      { type: 'export', format: 'json' },
+      { type: 'export', format: 'json' },
+    ],
+    [
+      { type: 'export', format: 'csv' },
+      { type: 'export', format: 'csv' },
+    ],
+  ])('accepts %j', (input, expected) => {
+    expect(parseWebviewMessage(input)).toEqual(expected);
+  });
+
+  it.each([
+    ['null', null],
+    ['a string', 'ready'],
+    ['an array', [{ type: 'ready' }]],
+    ['an unknown type', { type: 'runCommand', command: 'workbench.action.terminal.new' }],
+    ['an extra field', { type: 'reset', confirm: true }],
+    ['an export with a path', { type: 'export', format: 'json', path: '/etc/passwd' }],
+    ['an unknown format', { type: 'export', format: 'xlsx' }],
+    ['a missing format', { type: 'export' }],
+    ['a numeric type', { type: 1 }],
+    [
+      'a class instance',
+      new (class Message {
+        type = 'ready';
+      })(),
+    ],
+    ['a prototype trick', JSON.parse('{"type":"ready","__proto__":{"x":1}}')],
+  ])('rejects %s', (_name, input) => {
+    expect(parseWebviewMessage(input)).toBeNull();
+  });
+
+  it('returns a fresh object, not the untrusted one', () => {
+    const input = { type: 'export', format: 'csv' };
+    const parsed = parseWebviewMessage(input);
+    expect(parsed).not.toBe(input);
+  });
+
+  it('knows the export formats', () => {
+    expect(isExportFormat('json')).toBe(true);
+    expect(isExportFormat('JSON')).toBe(false);
+  });
+});
+
+describe('the snapshot message (host to webview)', () => {
+  it('carries each backend’s keystroke-to-suggestion figures through the webview’s message channel', () => {
+    const burst: ResolvedEndpoint = {
+      id: 'burst#0',
+      role: 'burst',
+      label: 'Cerebras llama3.1-8b',
+      preset: null,
+      target: { baseUrl: 'http://127.0.0.1:1/v1', protocol: 'openai-chat', model: 'llama3.1-8b' },
+      contextWindow: 8192,
+      fim: 'none',
+      simulated: false,
+    };
+    const clock = new ManualClock();
+    const hub = new StatsHub({
+      clock,
+      scheduler: new ManualScheduler(clock, (ms) => clock.advance(ms)),
+      endpoints: () => [burst],
+    });
+    const latencies = [
+      [140, 'network'],
+      [0.3, 'cache'],
+      [95, 'in-flight'],
+      [310, 'network'],
+    ] as const;
+    latencies.forEach(([latencyMs, source], streamId) =>
+      hub.suggestionShown({ endpointId: 'burst#0', endpointLabel: burst.label, latencyMs, source, streamId }),
+    );
+    const message: HostToWebviewMessage = {
+      type: 'snapshot',
+      snapshot: {
+        protocolVersion: PANEL_PROTOCOL_VERSION,
+        ...hub.snapshot(),
+        details: [],
+        probe: { available: false, running: false, startedAtEpochMs: null, rows: [] },
+        notice: null,
+        slowThresholdTokensPerSec: 100,
+      },
+    };
+    // postMessage clones the message; JSON is what the panel's "changed?" check compares, and a stricter copy.
+    const received: unknown = JSON.parse(JSON.stringify(structuredClone(message)));
+    expect(received).toMatchObject({
+      type: 'snapshot',
+      snapshot: {
+        endpoints: [
+          {
+            endpointId: 'burst#0',
+            keystrokeToSuggestion: { latencyMs: { p50: 95, p95: 310, count: 4 }, fromCacheShare: 0.5 },
+          },
+        ],
+      },
+    });
+  });
+});
+
+describe('the webview script', () => {
+  const mediaSrc = join(PROJECT_ROOT, 'media', 'src');
+  it.runIf(existsSync(mediaSrc))('imports only types from src/core (its bundle carries no extension code)', () => {
+    const offenders: string[] = [];
+    for (const name of readdirSync(mediaSrc).filter((file) => file.endsWith('.ts'))) {
+      const code = readFileSync(join(mediaSrc, name), 'utf8');
+      for (const match of code.matchAll(/^\s*import\s+(type\s+)?[^;]*?from\s+['"]([^'"]+)['"]/gm)) {
+        const isTypeOnly = match[1] !== undefined;
+        const source = match[2] ?? '';
+        if (source.includes('src/core') && !isTypeOnly) offenders.push(`${name}: ${match[0].trim()}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it.runIf(existsSync(mediaSrc))('states the figures it may not import with the values core uses', () => {
+    const code = readFileSync(join(mediaSrc, 'panel.ts'), 'utf8');
+    expect(code).toContain(`const VSCODE_INLINE_DELAY_MS = ${VSCODE_INLINE_DELAY_MS};`);
+    expect(code).toContain(`const SUGGESTION_WINDOW = ${SUGGESTION_WINDOW};`);
+  });
+});
+
+describe('panelHtml', () => {
+  const html = panelHtml({
+    cspSource: 'https://file+.vscode-resource.vscode-cdn.net',
+    nonce: 'bm9uY2Vub25jZW5vbmNlMTI=',
+    scriptUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/media/dist/panel.js',
+    styleUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/media/panel.css',
+  });
+
+  it('has a strict CSP: nothing by default, no inline code, one script by nonce', () => {
+    const csp = /http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(html)?.[1] ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'nonce-bm9uY2Vub25jZW5vbmNlMTI='");
+    expect(csp).not.toContain('unsafe');
+    expect(csp).not.toMatch(/\*|https?:\/\/(?!file\+)/);
+  });
+
+  it('has no inline script or style, and the script carries the nonce', () => {
+    expect(html).not.toMatch(/<style/i);
+    expect(html).not.toMatch(/\sstyle=/i);
+    expect(html).not.toMatch(/\son[a-z]+=/i);
+    const scripts = [...html.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/gi)];
+    expect(scripts).toHaveLength(1);
+    expect(scripts[0]?.[1]).toContain('nonce="bm9uY2Vub25jZW5vbmNlMTI="');
+    expect(scripts[0]?.[2]?.trim()).toBe('');
+  });
+
+  it('escapes attribute values', () => {
+    expect(panelHtml({ cspSource: 'x', nonce: 'n"><script>', scriptUri: 's', styleUri: 'c' })).not.toContain(
+      'n"><script>',
+    );
+  });
+});
