@@ -226,7 +226,6 @@ export const configConfigureBackendsScenario: Scenario = {
     await ctx.activateExtension();
     // Registers the restore point: the list goes back to empty after the scenario.
     await ctx.updateSettings({ 'latencyCopilot.backends.useSimulator': false, 'latencyCopilot.backends.burst': [] });
-    const secretName = apiKeySecretName('https://api.groq.com/openai/v1');
     const key = `gsk_e2e${randomBytes(12).toString('hex')}`;
 
     const answer = async (what: string, keys: string): Promise<void> => {

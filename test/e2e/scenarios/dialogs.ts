@@ -16,7 +16,7 @@ async function visible(ctx: ScenarioContext, selector: string): Promise<readonly
  * Clear API Key for `secretName`, which always asks a modal question first. VS Code refuses to show modal dialogs while
  * extension tests run: its DialogService fails the call with "refused to show dialog in tests. Contents: <question>".
  * That failure is the proof here that the question was asked, naming the server; then the key must NOT be deleted.
- * The confirming path is covered by the flow's unit tests (test/unit/commandArguments.test.ts).
+ * The confirming path is covered by the flow's unit tests (test/unit/core/commands/commandArguments.test.ts).
  */
 export async function clearApiKeyUnconfirmed(
   ctx: ScenarioContext,
