@@ -103,3 +103,24 @@ describe('architecture invariants (through eslint.config.mjs)', () => {
     });
   });
 });
+
+describe('src/ARCHITECTURE.md is a map of every folder', () => {
+  const map = readFileSync(join(root, 'src', 'ARCHITECTURE.md'), 'utf8');
+  const headings = map.split('\n').filter((line) => line.startsWith('### '));
+  const folders = [
+    ...readdirSync(join(root, 'src'))
+      .filter((name) => statSync(join(root, 'src', name)).isDirectory())
+      .map((name) => `src/${name}/`),
+    ...readdirSync(join(root, 'src', 'core'))
+      .filter((name) => statSync(join(root, 'src', 'core', name)).isDirectory())
+      .map((name) => `src/core/${name}/`),
+  ];
+
+  it.each(folders)('%s has a section (a heading naming it)', (folder) => {
+    expect(headings.some((heading) => heading.includes(`\`${folder}\``))).toBe(true);
+  });
+
+  it('names no issue numbers: it describes the code, not its history', () => {
+    expect(map).not.toMatch(/\bissue\s*#?\d+/i);
+  });
+});
