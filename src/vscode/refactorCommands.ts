@@ -7,8 +7,8 @@ import { isBackendError } from '../core/errors';
 import type { GenerationService, RouteInfo } from '../core/generation/generationService';
 import type { Logger } from '../core/logger';
 import { REFACTOR_PRESETS, findRefactorPreset, type RefactorPlacement } from '../core/refactor/refactorPresets';
-import { buildRefactorMessages, refactorOutputBudget, surroundingContext } from '../core/refactor/refactorPrompt';
-import { planRefactorRegion, type RegionPlan } from '../core/refactor/refactorRegion';
+import { prepareRefactor } from '../core/refactor/prepareRefactor';
+import type { RegionPlan } from '../core/refactor/refactorRegion';
 import { startRefactor, type RefactorOutcome, type RefactorRun } from '../core/refactor/refactorRun';
 import type { StreamingEditSession } from '../core/refactor/streamingEditSession';
 import { describeRouteReason } from '../core/routing/routeReason';
@@ -66,10 +66,6 @@ interface ActiveRefactor {
   stoppedBySave: boolean;
 }
 
-// Lines of context sent above and below the code, so the model sees names and style without the whole file.
-const CONTEXT_LINES = 40;
-// The largest answer budget a refactor asks for, in tokens.
-const MAX_OUTPUT_TOKENS = 16_384;
 // How often the progress notification's figures are refreshed, in ms (the status bar has its own live readout).
 const PROGRESS_REFRESH_MS = 250;
 
@@ -153,26 +149,23 @@ export class RefactorCommands implements vscode.Disposable {
     // A new refactor in a file under review keeps the reviewed one.
     if (this.reviews.has(request.document)) await this.reviews.accept(request.document.uri);
 
-    const text = request.document.getText();
-    const plan = planRefactorRegion(text, request.start, request.end, request.placement);
-    const context = surroundingContext(
-      text.replace(/\r/g, '').split('\n'),
-      plan.startLine,
-      plan.endLine,
-      CONTEXT_LINES,
+    const prepared = prepareRefactor(
+      { countTokens: this.deps.countTokens },
+      {
+        text: request.document.getText(),
+        start: request.start,
+        end: request.end,
+        languageId: request.document.languageId,
+        filePath: vscode.workspace.asRelativePath(request.document.uri),
+        instruction: request.instruction,
+        placement: request.placement,
+        outputFactor: request.outputFactor,
+        indentation: request.editorOptions,
+        role: request.role,
+        extraHeaders: request.extraHeaders,
+      },
     );
-    const messages = buildRefactorMessages({
-      instruction: request.instruction,
-      languageId: request.document.languageId,
-      filePath: vscode.workspace.asRelativePath(request.document.uri),
-      code: plan.code,
-      contextBefore: context.before,
-      contextAfter: context.after,
-      insertBelow: request.placement === 'insertBelow',
-    });
-    const count = this.deps.countTokens;
-    const promptTokens = messages.reduce((sum, message) => sum + count(message.content) + 4, 0);
-    const maxOutputTokens = refactorOutputBudget(count(plan.code), request.outputFactor, MAX_OUTPUT_TOKENS);
+    const { plan, promptTokens, maxOutputTokens } = prepared;
     // A selection left over the region would grow with every append and end up covering the new code, where one
     // keystroke would replace all of it: collapse it to its start first.
     for (const visible of vscode.window.visibleTextEditors) {
@@ -184,22 +177,7 @@ export class RefactorCommands implements vscode.Disposable {
     const abort = new AbortController();
     const run = startRefactor(
       { service: this.deps.service, clock: this.deps.clock },
-      {
-        document,
-        region: plan.region,
-        messages,
-        promptTokens,
-        maxOutputTokens,
-        reindent: {
-          ...request.editorOptions,
-          baseIndent: plan.baseIndent,
-          firstLineIndentPresent: plan.firstLineIndentPresent,
-        },
-        leadingText: plan.leadingText,
-        trailingText: plan.trailingText,
-        ...(request.role === undefined ? {} : { role: request.role }),
-        ...(request.extraHeaders === undefined ? {} : { extraHeaders: request.extraHeaders }),
-      },
+      { document, ...prepared.job },
       abort.signal,
     );
     const active: ActiveRefactor = { run, abort, document, stoppedBySave: false };
