@@ -156,8 +156,8 @@ async function receiveText(
 
 /** "Sending 183,402 tokens (42 files + a map of 1,203) to Long context 0 (repo-task)". */
 function sendingMessage(prepared: PreparedRepoTask): string {
-  const target = prepared.plan.candidates[0];
-  const where = target === undefined ? 'no backend' : `${target.endpoint.label} (${target.reason})`;
+  const target = prepared.route;
+  const where = target === null ? 'no backend' : `${target.endpoint.label} (${target.reason})`;
   const map = prepared.packed.mapFiles > 0 ? ` + a map of ${formatNumber(prepared.packed.mapFiles)}` : '';
   return `Sending ${formatNumber(prepared.promptTokens)} tokens (${prepared.packed.files} files${map}) to ${where}`;
 }
@@ -211,9 +211,9 @@ export class RepoCommands implements vscode.Disposable {
     );
     const message = sendingMessage(prepared);
     progress.report({ message });
-    const target = prepared.plan.candidates[0];
+    const target = prepared.route;
     this.deps.log.info(
-      `Repository ${kind}: ${message}; window ${target?.contextWindow === null || target === undefined ? 'unknown' : formatNumber(target.contextWindow)}; ` +
+      `Repository ${kind}: ${message}; window ${target === null || target.contextWindow === null ? 'unknown' : formatNumber(target.contextWindow)}; ` +
         `files: ${prepared.packed.sections
           .map((section) => `${section.path}:${section.startLine + 1}-${section.endLine}`)
           .slice(0, 50)

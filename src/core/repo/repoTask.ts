@@ -1,7 +1,7 @@
 import type { ChatMessage } from '../endpoint';
 import type { GenerationSpec, PlanningGenerationService } from '../generation/generationService';
-import { promptBudgetFor } from '../routing/fitCheck';
-import type { RoutePlan } from '../routing/router';
+import { promptBudgetFor, requiredWindowTokens } from '../routing/fitCheck';
+import { firstCandidateHolds, type RouteCandidate } from '../routing/router';
 import { packContext, type CountTokens, type PackResult } from './contextPacker';
 import type { EditScope } from './editSafety';
 import type { RepoFileSystem } from './repoFileSystem';
@@ -48,8 +48,11 @@ export interface PreparedRepoTask {
   readonly packed: PackResult;
   readonly promptTokens: number;
   readonly maxOutputTokens: number;
-  /** The plan for the final size (first candidate = where it goes, unless it fails over). */
-  readonly plan: RoutePlan;
+  /**
+   * Where the router means to send it at its final size, and why (unless it fails over); null when no endpoint can
+   * take it. The generation service routes again when the task starts.
+   */
+  readonly route: RouteCandidate | null;
   /** The generation spec to hand to `GenerationService.start`. */
   readonly spec: GenerationSpec;
 }
@@ -62,8 +65,10 @@ export interface PreparedRepoTask {
 export async function prepareRepoTask(deps: RepoTaskDeps, input: RepoTaskInput): Promise<PreparedRepoTask> {
   const maxOutputTokens = REPO_ANSWER_TOKENS[input.kind];
   const overheadTokens = deps.countTokens(repoTaskOverhead(input.kind, input.request)) + 16;
-  const probe = deps.plan({ task: 'repo', promptTokens: 0, maxOutputTokens });
-  const window = probe.candidates[0]?.contextWindow ?? null;
+  // One plan serves the budget and the route the progress message names: the context is packed to fit its first
+  // candidate's window, so asked again at the final size the router would name the same endpoint for the same reason.
+  const plan = deps.plan({ task: 'repo', promptTokens: 0, maxOutputTokens });
+  const window = plan.candidates[0]?.contextWindow ?? null;
   const cap = input.maxContextTokens ?? DEFAULT_MAX_REPO_CONTEXT_TOKENS;
   const windowBudget =
     window === null ? UNKNOWN_WINDOW_CONTEXT_TOKENS : promptBudgetFor(window, maxOutputTokens) - overheadTokens;
@@ -94,14 +99,12 @@ export async function prepareRepoTask(deps: RepoTaskDeps, input: RepoTaskInput):
       request: { messages, maxTokens: maxOutputTokens, temperature: 0.2 },
     }),
   };
-  return {
-    messages,
-    packed,
-    promptTokens,
-    maxOutputTokens,
-    plan: deps.plan({ task: 'repo', promptTokens, maxOutputTokens }),
-    spec,
-  };
+  // Only a window too small for even the instructions and the answer (the budget floors at 0), or an earlier endpoint
+  // whose rest made it skipped where it is now too small (a different reason), needs the router asked again.
+  const final = firstCandidateHolds(plan, requiredWindowTokens(promptTokens, maxOutputTokens))
+    ? plan
+    : deps.plan({ task: 'repo', promptTokens, maxOutputTokens });
+  return { messages, packed, promptTokens, maxOutputTokens, route: final.candidates[0] ?? null, spec };
 }
 
 /**

@@ -116,6 +116,21 @@ export function planRoute(
 }
 
 /**
+ * True when `plan`, made for a smaller request, would start the same way for a request needing `requiredTokens` (under
+ * the same conditions): its first candidate's window holds the larger request, and no endpoint it passed over as
+ * resting would now be passed over as too long instead (the first skipped one gives the first candidate its reason).
+ * Endpoints skipped as too long stay too long, so the first candidate and its reason are unchanged; a plan with no
+ * candidate holds too (a larger request finds none either). A caller that sized its request to the plan's first window
+ * uses this to keep that plan instead of asking the router again.
+ */
+export function firstCandidateHolds(plan: RoutePlan, requiredTokens: number): boolean {
+  const first = plan.candidates[0];
+  if (first === undefined) return true;
+  if (!fitsWindow(requiredTokens, first.contextWindow)) return false;
+  return plan.skipped.every((entry) => entry.why === 'too-long' || fitsWindow(requiredTokens, entry.contextWindow));
+}
+
+/**
  * The endpoint to hedge an inline request with: the next burst candidate after a burst primary, or null (not inline,
  * no second burst endpoint, or the primary is not burst).
  */

@@ -90,7 +90,7 @@ describe('secrets never reach a prompt', () => {
         },
       );
       expect(prepared.packed.files).toBeGreaterThan(0);
-      expect(prepared.plan.candidates[0]?.reason).toBe('repo-task');
+      expect(prepared.route?.reason).toBe('repo-task');
       const run = routed.start(prepared.spec);
       for await (const _event of run.events) {
         // Drain the stream.

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { BackendRole, ResolvedEndpoint } from '../../../../src/core/endpoint';
 import type { RequestTask } from '../../../../src/core/requestStats';
 import { requiredWindowTokens, promptBudgetFor, fitsWindow } from '../../../../src/core/routing/fitCheck';
-import { hedgePartner, planRoute } from '../../../../src/core/routing/router';
+import { firstCandidateHolds, hedgePartner, planRoute } from '../../../../src/core/routing/router';
 
 function endpoint(role: BackendRole, index: number, contextWindow: number | null): ResolvedEndpoint {
   return {
@@ -134,6 +134,60 @@ describe('hedgePartner', () => {
       conditions,
     );
     expect(hedgePartner('inline', single)).toBeNull();
+  });
+});
+
+describe('firstCandidateHolds', () => {
+  const long5k = endpoint('longContext', 2, 5_000);
+  const planFor = (
+    promptTokens: number,
+    endpoints: readonly ResolvedEndpoint[],
+    resting: Readonly<Record<string, number>> = {},
+  ) =>
+    planRoute({ task: 'repo', promptTokens, maxOutputTokens: 4_096 }, endpoints, {
+      windowOf: (e) => e.contextWindow,
+      restRemainingMs: (e) => resting[e.id] ?? 0,
+    });
+  const firstOf = (plan: ReturnType<typeof planFor>) =>
+    plan.candidates[0] === undefined ? null : `${plan.candidates[0].endpoint.id}:${plan.candidates[0].reason}`;
+
+  it('whenever it says a plan holds, planning at the larger size names the same first candidate for the same reason', () => {
+    const setups: [readonly ResolvedEndpoint[], Readonly<Record<string, number>>][] = [
+      [[burst8k, long200k], {}],
+      [[burst8k, burst32k, long200k], { 'longContext#0': 5_000 }],
+      [[long5k, long200k], { 'longContext#2': 5_000 }],
+      [[long5k, longUnknown], {}],
+      [[burst8k], {}],
+      [[], {}],
+    ];
+    let held = 0;
+    for (const [endpoints, resting] of setups) {
+      const small = planFor(0, endpoints, resting);
+      for (const promptTokens of [0, 500, 700, 3_000, 25_000, 170_000, 400_000]) {
+        const large = planFor(promptTokens, endpoints, resting);
+        if (!firstCandidateHolds(small, large.requiredTokens)) continue;
+        held += 1;
+        expect(firstOf(large)).toBe(firstOf(small));
+      }
+    }
+    expect(held).toBeGreaterThan(20);
+  });
+
+  it('does not hold when the first window is outgrown, or a resting endpoint would now be too small', () => {
+    const outgrown = planFor(0, [long5k, burst32k]);
+    expect(firstOf(outgrown)).toBe('longContext#2:repo-task');
+    expect(firstCandidateHolds(outgrown, planFor(1_000, [long5k, burst32k]).requiredTokens)).toBe(false);
+    expect(firstOf(planFor(1_000, [long5k, burst32k]))).toBe('burst#1:too-long');
+
+    const resting = { 'longContext#2': 5_000 };
+    const passedOver = planFor(0, [long5k, long200k], resting);
+    expect(firstOf(passedOver)).toBe('longContext#0:cooling-down');
+    expect(firstCandidateHolds(passedOver, planFor(1_000, [long5k, long200k], resting).requiredTokens)).toBe(false);
+    expect(firstOf(planFor(1_000, [long5k, long200k], resting))).toBe('longContext#0:too-long');
+  });
+
+  it('holds for a plan with no candidate: a larger request finds none either', () => {
+    expect(firstCandidateHolds(planFor(0, []), 1_000_000)).toBe(true);
   });
 });
 
