@@ -2,7 +2,6 @@ import * as vscode from 'vscode';
 import { isBackendError } from '../core/errors';
 import type { GenerationRun, PlanningGenerationService, RouteInfo } from '../core/generation/generationService';
 import type { Logger } from '../core/logger';
-import { filesByReason } from '../core/repo/contextPacker';
 import { editAdmitter } from '../core/repo/editSafety';
 import { nodeEditTargets } from '../core/repo/nodeEditTargets';
 import {
@@ -16,6 +15,7 @@ import {
 } from '../core/repo/repoEditFormat';
 import { linkCitations, type RepoTaskKind } from '../core/repo/repoPrompts';
 import { editScopeOf, prepareRepoTask, type PreparedRepoTask } from '../core/repo/repoTask';
+import { formatCount, packedFiles, repoAnswerFooter, sendingMessage } from '../core/repo/repoTaskText';
 import { lineColumnAt } from '../core/repo/textPositions';
 import type { RouteReason } from '../core/routing/routeReason';
 import { messageForBackendError } from '../core/speed/userMessages';
@@ -115,13 +115,6 @@ class DocumentAppender {
   }
 }
 
-function formatNumber(value: number): string {
-  return Math.round(value).toLocaleString('en-US');
-}
-
-/** Files linked in an answer's "Context:" line; the rest are counted. */
-const CONTEXT_LINKS = 12;
-
 /** How often the progress notification is told the live figures while an answer streams, in ms. */
 const PROGRESS_REPORT_INTERVAL_MS = 250;
 
@@ -147,19 +140,11 @@ async function receiveText(
       const rate = run.liveTokensPerSec();
       const route = run.route();
       progress.report({
-        message: `${prefix}${formatNumber(run.outputTokens())} tokens${rate === null ? '' : ` at ${formatNumber(rate)} tok/s`} from ${route?.endpoint.label ?? '…'} (${route?.reason ?? ''})`,
+        message: `${prefix}${formatCount(run.outputTokens())} tokens${rate === null ? '' : ` at ${formatCount(rate)} tok/s`} from ${route?.endpoint.label ?? '…'} (${route?.reason ?? ''})`,
       });
     }
   }
   return answer;
-}
-
-/** "Sending 183,402 tokens (42 files + a map of 1,203) to Long context 0 (repo-task)". */
-function sendingMessage(prepared: PreparedRepoTask): string {
-  const target = prepared.route;
-  const where = target === null ? 'no backend' : `${target.endpoint.label} (${target.reason})`;
-  const map = prepared.packed.mapFiles > 0 ? ` + a map of ${formatNumber(prepared.packed.mapFiles)}` : '';
-  return `Sending ${formatNumber(prepared.promptTokens)} tokens (${prepared.packed.files} files${map}) to ${where}`;
 }
 
 /**
@@ -213,7 +198,7 @@ export class RepoCommands implements vscode.Disposable {
     progress.report({ message });
     const target = prepared.route;
     this.deps.log.info(
-      `Repository ${kind}: ${message}; window ${target === null || target.contextWindow === null ? 'unknown' : formatNumber(target.contextWindow)}; ` +
+      `Repository ${kind}: ${message}; window ${target === null || target.contextWindow === null ? 'unknown' : formatCount(target.contextWindow)}; ` +
         `files: ${prepared.packed.sections
           .map((section) => `${section.path}:${section.startLine + 1}-${section.endLine}`)
           .slice(0, 50)
@@ -253,7 +238,7 @@ export class RepoCommands implements vscode.Disposable {
         let promptTokens = 0;
         try {
           const { ready, prepared } = await this.prepare(kind, request, progress, controller.signal);
-          files = [...new Set(prepared.packed.sections.map((section) => section.path))];
+          files = packedFiles(prepared);
           promptTokens = prepared.promptTokens;
           run = this.deps.service.start(prepared.spec);
           const heading = kind === 'ask' ? `# ${request}\n\n` : '# Repository overview\n\n';
@@ -272,21 +257,7 @@ export class RepoCommands implements vscode.Disposable {
             (path) => ready.index.isReadable(path),
             (path) => this.deps.host.uriOf(path)?.toString() ?? path,
           );
-          // The files chosen for the request lead (a dozen at most); those packed only to fill the budget are counted.
-          const { chosen, filler } = filesByReason(prepared.packed.sections);
-          const sources = chosen
-            .slice(0, CONTEXT_LINKS)
-            .map((path) => `[${path}](${this.deps.host.uriOf(path)?.toString() ?? path})`)
-            .join(', ');
-          const moreChosen = chosen.length > CONTEXT_LINKS ? ` and ${chosen.length - CONTEXT_LINKS} more` : '';
-          const fillerNote =
-            filler.length > 0
-              ? `${chosen.length > 0 ? '; ' : ''}${formatNumber(filler.length)} more files fill the rest of the budget`
-              : '';
-          const footer =
-            `\n\n---\n_${route?.endpoint.label ?? 'Unknown model'} (${route?.reason ?? ''}); ` +
-            `${formatNumber(promptTokens)} tokens of context from ${files.length} files${prepared.packed.mapFiles > 0 ? ` and a map of ${formatNumber(prepared.packed.mapFiles)}` : ''}._\n\n` +
-            `Context: ${sources}${moreChosen}${fillerNote}\n`;
+          const footer = repoAnswerFooter(prepared, route, (path) => this.deps.host.uriOf(path)?.toString() ?? path);
           const edit = new vscode.WorkspaceEdit();
           const whole = new vscode.Range(new vscode.Position(0, 0), document.lineAt(document.lineCount - 1).range.end);
           edit.replace(document.uri, whole, `${heading}${linked}${footer}`);
@@ -342,7 +313,7 @@ export class RepoCommands implements vscode.Disposable {
             ),
           });
           const route = run.route();
-          const files = [...new Set(prepared.packed.sections.map((section) => section.path))];
+          const files = packedFiles(prepared);
           return { kind: 'answered', parsed, answer, route, promptTokens: prepared.promptTokens, files };
         } catch (error) {
           return { kind: 'failed', failure: this.reportFailure(error, run), route: run?.route() ?? null };
