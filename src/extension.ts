@@ -48,7 +48,7 @@ let flushSpeedHistory: (() => Promise<void>) | undefined;
 
 // The composition root: it builds objects, registers them, and pushes their disposables. Nothing else lives here.
 export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
-  const activationStartMs = performance.now();
+  const activationStartMs = systemClock.now();
   // Configuration (issue 3): every log line is redacted; keys live only in SecretStorage; endpoints resolve in the
   // background (no network I/O, no workspace file reads on this path).
   const redactor = new Redactor();
@@ -168,6 +168,7 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
   // Repository tasks (issue 7): the index is built on first use and kept current by a file watcher.
   const repoIndex = new RepoIndexHost({
     log,
+    clock: systemClock,
     globalExcludes,
     maxFileBytes: () => readNumberSetting(settings, 'repo.maxFileSizeKb') * 1024,
     readerScript: context.asAbsolutePath(join('dist', 'repoFileReader.js')),
@@ -182,6 +183,7 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
       service: generation,
       host: repoIndex,
       log,
+      clock: systemClock,
       countTokens: repoTokenCounter,
       maxContextTokens: () => readNumberSetting(settings, 'repo.maxContextTokens'),
     }),
@@ -212,7 +214,7 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
           .forEach((endpoint) => void transport.warm(protocolFor(endpoint.target.protocol).warmUrl(endpoint.target))),
     }),
   );
-  log.info(`Activated in ${(performance.now() - activationStartMs).toFixed(1)} ms`);
+  log.info(`Activated in ${(systemClock.now() - activationStartMs).toFixed(1)} ms`);
   return { statsSink: speedUi.hub };
 }
 

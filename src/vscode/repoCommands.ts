@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { Clock } from '../core/clock';
 import { isBackendError } from '../core/errors';
 import type { GenerationRun, PlanningGenerationService, RouteInfo } from '../core/generation/generationService';
 import type { Logger } from '../core/logger';
@@ -33,6 +34,8 @@ export interface RepoCommandDeps {
   readonly service: PlanningGenerationService;
   readonly host: RepoIndexHost;
   readonly log: Logger;
+  /** Paces the progress notification's live figures. */
+  readonly clock: Clock;
   /** Loads the cl100k token counter (the lazily loaded tokenizer chunk), for packing to budget. */
   readonly countTokens: () => Promise<(text: string) => number>;
   /** Setting `latencyCopilot.repo.maxContextTokens`. */
@@ -123,6 +126,7 @@ const PROGRESS_REPORT_INTERVAL_MS = 250;
  * `prefix`) how many tokens have come, how fast, and from which backend, at most every 250 ms. Returns the whole text.
  */
 async function receiveText(
+  clock: Clock,
   run: GenerationRun,
   progress: vscode.Progress<{ message?: string }>,
   prefix: string,
@@ -134,7 +138,7 @@ async function receiveText(
     if (event.kind !== 'text') continue;
     answer += event.text;
     onText(event.text);
-    const now = performance.now();
+    const now = clock.now();
     if (now - lastReportMs > PROGRESS_REPORT_INTERVAL_MS) {
       lastReportMs = now;
       const rate = run.liveTokensPerSec();
@@ -248,7 +252,7 @@ export class RepoCommands implements vscode.Disposable {
             vscode.window.activeTextEditor === undefined ? vscode.ViewColumn.Active : vscode.ViewColumn.Beside;
           await vscode.window.showTextDocument(document, { viewColumn: column, preview: false, preserveFocus: true });
           const appender = new DocumentAppender(document);
-          const answer = await receiveText(run, progress, '', (text) => appender.append(text));
+          const answer = await receiveText(this.deps.clock, run, progress, '', (text) => appender.append(text));
           await appender.close();
           // One final edit: citations become links that open the file at the line, then a note of what was sent.
           const route = run.route();
@@ -303,7 +307,7 @@ export class RepoCommands implements vscode.Disposable {
         try {
           const { ready, prepared } = await this.prepare('refactor', request, progress, controller.signal);
           run = this.deps.service.start(prepared.spec);
-          const answer = await receiveText(run, progress, 'Receiving edits: ', () => undefined);
+          const answer = await receiveText(this.deps.clock, run, progress, 'Receiving edits: ', () => undefined);
           progress.report({ message: 'Checking the proposed edits…' });
           const parsed = await parseProposedEdits(answer, {
             readText: (path) => this.readText(path),

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { Clock } from '../core/clock';
 import type { Logger } from '../core/logger';
 import { IGNORE_FILE_NAMES, REPOSITORY_EXCLUDE_FILE } from '../core/repo/fileGate';
 import { DEFAULT_MAX_FILE_BYTES } from '../core/repo/fileSafety';
@@ -18,6 +19,8 @@ export interface ReadyIndex {
 /** What the host needs from the composition root. */
 export interface RepoIndexHostDeps {
   readonly log: Logger;
+  /** Times the build and each batch of updates, for the log. */
+  readonly clock: Clock;
   /** The per-file size limit in bytes (setting `latencyCopilot.repo.maxFileSizeKb`). */
   readonly maxFileBytes?: () => number;
   /** The built reader thread (`dist/repoFileReader.js`): a cold index reads and analyses files on it. */
@@ -134,12 +137,12 @@ export class RepoIndexHost implements vscode.Disposable {
     // Watch from before the walk, so that changes made while it runs are applied after it.
     this.startWatching(folder);
     report(`Indexing ${folder.name}…`);
-    const startMs = performance.now();
+    const startMs = this.deps.clock.now();
     const summary = await index.build(signal);
     const ready: ReadyIndex = { index, fs, folder };
     this.current = ready;
     this.deps.log.info(
-      `Repository index of ${folder.name}: ${describeReport(summary)} in ${(performance.now() - startMs).toFixed(0)} ms (read by ${summary.readBy})`,
+      `Repository index of ${folder.name}: ${describeReport(summary)} in ${(this.deps.clock.now() - startMs).toFixed(0)} ms (read by ${summary.readBy})`,
     );
     if (summary.readerProblem !== null) {
       this.deps.log.warn(
@@ -184,7 +187,7 @@ export class RepoIndexHost implements vscode.Disposable {
     if (ready === null) return;
     const paths = [...this.pending];
     this.pending.clear();
-    const startMs = performance.now();
+    const startMs = this.deps.clock.now();
     for (const path of paths) {
       try {
         await ready.index.update(path);
@@ -195,7 +198,7 @@ export class RepoIndexHost implements vscode.Disposable {
       }
     }
     this.deps.log.debug(
-      `Repository index: applied ${paths.length} change(s) in ${(performance.now() - startMs).toFixed(1)} ms`,
+      `Repository index: applied ${paths.length} change(s) in ${(this.deps.clock.now() - startMs).toFixed(1)} ms`,
     );
   }
 

@@ -1,4 +1,5 @@
 import type { Disposable, Event, GlobPattern } from 'vscode';
+import { systemClock, type Clock } from '../core/clock';
 import type { BackendRole, ResolvedEndpoint } from '../core/endpoint';
 import { isRecord } from '../core/json';
 import type { Logger } from '../core/logger';
@@ -98,6 +99,7 @@ export class SimulatedBackends implements Disposable {
     private readonly log: Logger,
     private readonly codeTexts: CodeTexts = () => NO_TEXTS,
     private readonly load: () => StartSimulator = loadSimulatorChunk,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** True once `start` was called and `stop` was not. */
@@ -109,7 +111,7 @@ export class SimulatedBackends implements Disposable {
   async start(settings: SimulatorSettings): Promise<readonly ResolvedEndpoint[]> {
     if (this.servers === null) {
       const start = this.load();
-      const startedAtMs = performance.now();
+      const startedAtMs = this.clock.now();
       // The first call lets the source start reading the workspace, off the activation path and before the first
       // suggestion is asked for.
       this.codeTexts();
@@ -134,7 +136,7 @@ export class SimulatedBackends implements Disposable {
         }),
       ]).then(([burst, longContext]) => {
         this.log.info(
-          `Simulated backends started in ${(performance.now() - startedAtMs).toFixed(0)} ms: burst ${burst.baseUrl} ` +
+          `Simulated backends started in ${(this.clock.now() - startedAtMs).toFixed(0)} ms: burst ${burst.baseUrl} ` +
             `(${settings.tokensPerSecond} tok/s, TTFT ${settings.ttftMs} ms), long-context ${longContext.baseUrl}. They are simulated: no real model.`,
         );
         return { burst, longContext };
@@ -233,12 +235,20 @@ export class WorkspaceCodeTexts<U extends CodeUri> implements Disposable {
   private saveListener: Disposable | undefined;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private lastPublishedMs = Number.NEGATIVE_INFINITY;
+  private readonly clock: Clock;
 
   constructor(
     private readonly workspace: CodeWorkspace<U>,
     private readonly log: Logger,
-    private readonly options: { readonly refreshIntervalMs?: number; readonly maxFiles?: number } = {},
-  ) {}
+    private readonly options: {
+      readonly refreshIntervalMs?: number;
+      readonly maxFiles?: number;
+      /** Times the workspace read and paces publishing; `systemClock` unless a test moves time itself. */
+      readonly clock?: Clock;
+    } = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+  }
 
   /** The texts read so far (the first call starts reading, in the background). The same array until one changes. */
   readonly texts = (): readonly string[] => {
@@ -261,14 +271,14 @@ export class WorkspaceCodeTexts<U extends CodeUri> implements Disposable {
     });
     for (const document of this.workspace.textDocuments) this.take(document);
     this.publish();
-    const startedMs = performance.now();
+    const startedMs = this.clock.now();
     void this.readWorkspace().then(
       (read) => {
         if (this.disposed) return;
         this.publish();
         this.log.info(
           `Simulated burst backend: continuing from ${this.snapshot.length} files (${read} read from the workspace) ` +
-            `in ${(performance.now() - startedMs).toFixed(0)} ms.`,
+            `in ${(this.clock.now() - startedMs).toFixed(0)} ms.`,
         );
       },
       (error: unknown) =>
@@ -323,14 +333,14 @@ export class WorkspaceCodeTexts<U extends CodeUri> implements Disposable {
 
   private publish(): void {
     this.snapshot = [...this.byUri.values()];
-    this.lastPublishedMs = performance.now();
+    this.lastPublishedMs = this.clock.now();
   }
 
   /** Publishes after a save, at most once per interval: each new array makes the simulator re-index the changed file. */
   private publishSoon(): void {
     if (this.refreshTimer !== undefined || this.disposed) return;
     const intervalMs = this.options.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS;
-    const waitMs = Math.max(0, this.lastPublishedMs + intervalMs - performance.now());
+    const waitMs = Math.max(0, this.lastPublishedMs + intervalMs - this.clock.now());
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = undefined;
       if (!this.disposed) this.publish();
