@@ -5,9 +5,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
+import { closedPort } from '../unit/builders/ports';
 
 // dist/e2e/<runner>.js -> the project root.
 export const projectRoot = resolve(__dirname, '..', '..');
@@ -109,17 +109,6 @@ export async function runSetup(): Promise<Installed> {
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Network helpers
-
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createNetServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 export function httpOk(url: string): Promise<boolean> {
   return new Promise((resolveOk) => {
@@ -224,7 +213,7 @@ export interface RunningCodeServer {
 /** Starts code-server on a free 127.0.0.1 port with the profile's folders and waits until /healthz answers. */
 export async function startCodeServer(options: CodeServerOptions): Promise<RunningCodeServer> {
   const { installed, dirs } = options;
-  const port = await freePort();
+  const port = await closedPort();
   const authority = `127.0.0.1:${port}`;
   const args = [
     installed.codeServerEntry,

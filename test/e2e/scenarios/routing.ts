@@ -1,24 +1,14 @@
 // Issue 7 in a real VS Code: with the burst backend down (nothing listens on its port), a refactor is served by the
 // long-context model, the log says why (`failover:refused`), and the status bar shows the long-context fallback.
 import { strict as assert } from 'node:assert';
-import { createServer } from 'node:net';
 import * as vscode from 'vscode';
 import { startSimulator } from '../../../src/sim/simulator';
 import type { Scenario } from '../suite/scenario';
+import { closedPort } from '../../unit/builders/ports';
 
 const STATUS_ITEM_ID = 'latencyCopilot.speed';
 const ORIGINAL_FILE = 'def total(values):\n    s = 0\n    for v in values:\n        s = s + v\n    return s\n';
 const ANSWER = 'Here it is:\n\n```python\ndef total(values):\n    return sum(values)\n```\n';
-
-/** A loopback port with nothing listening on it: connections are refused at once. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function isCommandResult(value: unknown): value is { outcome: string; endpointId: string | null } {
   return typeof value === 'object' && value !== null && 'outcome' in value && 'endpointId' in value;

@@ -17,6 +17,7 @@ import { startSimulator } from '../../../src/sim/simulator';
 import type { RunningSimulator } from '../../../src/sim/simulator';
 import type { Scenario, ScenarioContext } from '../suite/scenario';
 import { exportSpeedHistoryThroughDialog } from './dialogs';
+import { resolvedEndpoint } from '../../unit/builders/endpoints';
 
 /** `SPEED_STATUS_ITEM_ID` in src/vscode/statusBar.ts (not imported: that module needs the extension's own vscode API). */
 const STATUS_ITEM_ID = 'latencyCopilot.speed';
@@ -60,16 +61,12 @@ async function simulatedSetup(ctx: ScenarioContext, sink: StatsSink): Promise<Si
   ctx.onCleanup(() => sim.close());
   const transport = createTransport();
   ctx.onCleanup(() => transport.close());
-  const burst: ResolvedEndpoint = {
-    id: 'burst#0',
-    role: 'burst',
+  const burst = resolvedEndpoint({
     label: 'Simulated e2e burst',
-    preset: null,
-    target: { baseUrl: `${sim.baseUrl}/v1`, protocol: 'openai-chat', model: 'sim-coder' },
+    target: { baseUrl: `${sim.baseUrl}/v1`, model: 'sim-coder' },
     contextWindow: 32_768,
-    fim: 'none',
     simulated: true,
-  };
+  });
   const service = new RoutedGenerationService({
     knownSecrets: () => [],
     transport,

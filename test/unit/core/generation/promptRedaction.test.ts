@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../../src/core/clock';
 import type { GenerationRequest, ResolvedEndpoint } from '../../../../src/core/endpoint';
-import type { StatsSink } from '../../../../src/core/generation/generationService';
 import {
   describePromptRedaction,
   redactRequest,
@@ -13,6 +12,8 @@ import { RoutedGenerationService } from '../../../../src/core/generation/routedG
 import { countTokens } from '../../../../src/core/stream/tokenCount';
 import { createTransport, type Transport } from '../../../../src/core/stream/transport';
 import { startSimulator, type RunningSimulator } from '../../../../src/sim/simulator';
+import { resolvedEndpoint } from '../../builders/endpoints';
+import { RecordingSink } from '../../builders/statsSinks';
 
 const KNOWN_KEY = 'f3c9a1e7-team-proxy-key-55d2';
 const PEM = '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx9Zx\n-----END RSA PRIVATE KEY-----';
@@ -90,21 +91,14 @@ describe('every outgoing prompt passes the redactor', () => {
   });
 
   it('the request body the server receives holds no key, and the log hook gets the counts', async () => {
-    const endpoint: ResolvedEndpoint = {
-      id: 'burst#0',
-      role: 'burst',
+    const endpoint: ResolvedEndpoint = resolvedEndpoint({
       label: 'Simulated burst',
-      preset: null,
-      target: { baseUrl: `${sim.baseUrl}/v1`, protocol: 'openai-chat', model: 'sim' },
+      target: { baseUrl: `${sim.baseUrl}/v1`, model: 'sim' },
       contextWindow: 32_000,
       fim: 'chat',
       simulated: true,
-    };
-    const sink: StatsSink = {
-      requestStarted: () => undefined,
-      requestFinished: () => undefined,
-      cacheServed: () => undefined,
-    };
+    });
+    const sink = new RecordingSink();
     const told: { task: RequestTask; endpointId: string; counts: PromptRedactionCounts }[] = [];
     const service = new RoutedGenerationService({
       transport,

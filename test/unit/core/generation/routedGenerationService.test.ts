@@ -1,16 +1,17 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../../src/core/clock';
 import type { BackendRole, ResolvedEndpoint } from '../../../../src/core/endpoint';
 import { BackendError } from '../../../../src/core/errors';
-import type { GenerationSpec, LiveRequestView, StatsSink } from '../../../../src/core/generation/generationService';
-import type { RequestRecord } from '../../../../src/core/requestStats';
+import type { GenerationSpec } from '../../../../src/core/generation/generationService';
 import { RoutedGenerationService, type RouteDecision } from '../../../../src/core/generation/routedGenerationService';
 import { EndpointHealthBook } from '../../../../src/core/routing/endpointHealth';
 import { countTokens } from '../../../../src/core/stream/tokenCount';
 import { createTransport, type Transport } from '../../../../src/core/stream/transport';
 import { startSimulator, type RunningSimulator } from '../../../../src/sim/simulator';
 import type { SimulatorOptions } from '../../../../src/sim/simOptions';
+import { resolvedEndpoint } from '../../builders/endpoints';
+import { closedPort } from '../../builders/ports';
+import { RecordingSink } from '../../builders/statsSinks';
 
 let transport: Transport;
 const sims: RunningSimulator[] = [];
@@ -20,16 +21,6 @@ async function sim(options: SimulatorOptions): Promise<RunningSimulator> {
   const started = await startSimulator({ ttftMs: 5, tokensPerSec: 5_000, completionTokens: 20, ...options });
   sims.push(started);
   return started;
-}
-
-/** A loopback port with nothing listening: connections to it are refused. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 beforeAll(async () => {
@@ -48,30 +39,14 @@ function endpoint(
   baseUrl: string,
   contextWindow: number | null = null,
 ): ResolvedEndpoint {
-  return {
+  return resolvedEndpoint({
     id: `${role}#${index}`,
     role,
     label: `${role === 'burst' ? 'Burst' : 'Long'} ${index}`,
-    preset: null,
-    target: { baseUrl, protocol: 'openai-chat', model: `sim-${role}-${index}` },
+    target: { baseUrl, model: `sim-${role}-${index}` },
     contextWindow,
-    fim: 'none',
     simulated: true,
-  };
-}
-
-class RecordingSink implements StatsSink {
-  readonly records: RequestRecord[] = [];
-  readonly started: LiveRequestView[] = [];
-  requestStarted(view: LiveRequestView): void {
-    this.started.push(view);
-  }
-  requestFinished(_id: number, record: RequestRecord): void {
-    this.records.push(record);
-  }
-  cacheServed(record: RequestRecord): void {
-    this.records.push(record);
-  }
+  });
 }
 
 function service(

@@ -9,6 +9,7 @@ import { adaptiveDelayMs, TypingPace } from '../../../../src/core/inline/typingP
 import type { GenerationRun } from '../../../../src/core/generation/generationService';
 import type { RequestStats } from '../../../../src/core/requestStats';
 import type { StreamEvent } from '../../../../src/core/streamEvents';
+import { requestStats } from '../../builders/requestRecords';
 
 describe('PrefixTrie', () => {
   it('finds every stored key that is a prefix of the query, shortest first', () => {
@@ -222,17 +223,15 @@ describe('prompt windows sized in tokens', () => {
 });
 
 describe('AdaptiveBudget', () => {
-  const stats = (decode: number, ttft: number): RequestStats => ({
-    ttftMs: ttft,
-    decodeTokensPerSec: decode,
-    serverDecodeTokensPerSec: null,
-    outputTokens: 100,
-    tokensSource: 'estimate',
-    promptTokens: null,
-    cachedPromptTokens: null,
-    prefillTokensPerSec: null,
-    totalMs: 300,
-  });
+  const stats = (decode: number, ttft: number): RequestStats =>
+    requestStats({
+      ttftMs: ttft,
+      decodeTokensPerSec: decode,
+      outputTokens: 100,
+      tokensSource: 'estimate',
+      promptTokens: null,
+      totalMs: 300,
+    });
 
   it('follows the measured decode speed, clamped, and is eager for blocks only when fast', () => {
     const budget = new AdaptiveBudget();

@@ -6,6 +6,7 @@ import { buildFimPlan, CHAT_HOLE_MARKER } from '../../../../src/core/inline/fimR
 import type { FimPrompt } from '../../../../src/core/inline/fimRequest';
 import { detectFimFamily, fimTemplate } from '../../../../src/core/inline/fimTemplates';
 import type { FimFamily } from '../../../../src/core/inline/fimTemplates';
+import { resolvedEndpoint } from '../../builders/endpoints';
 
 function endpoint(
   protocol: ProtocolId,
@@ -13,16 +14,7 @@ function endpoint(
   fim: FimSupport = 'auto',
   baseUrl = 'http://127.0.0.1:8080',
 ): ResolvedEndpoint {
-  return {
-    id: 'burst#0',
-    role: 'burst',
-    label: `test ${model}`,
-    preset: null,
-    target: { baseUrl, protocol, model },
-    contextWindow: null,
-    fim,
-    simulated: false,
-  };
+  return resolvedEndpoint({ label: `test ${model}`, target: { baseUrl, protocol, model }, fim });
 }
 
 const prompt: FimPrompt = {

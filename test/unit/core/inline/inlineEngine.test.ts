@@ -13,17 +13,15 @@ import { DEFAULT_INLINE_OPTIONS, InlineEngine } from '../../../../src/core/inlin
 import type { InlineDocumentState, InlineEngineOptions } from '../../../../src/core/inline/inlineEngine';
 import type { RequestRecord } from '../../../../src/core/requestStats';
 import type { StreamEvent } from '../../../../src/core/streamEvents';
+import { resolvedEndpoint } from '../../builders/endpoints';
+import { requestRecord } from '../../builders/requestRecords';
 
-const endpoint: ResolvedEndpoint = {
-  id: 'burst#0',
-  role: 'burst',
+const endpoint: ResolvedEndpoint = resolvedEndpoint({
   label: 'Test llama.cpp',
-  preset: null,
   target: { baseUrl: 'https://fast.example', protocol: 'llamacpp-infill', model: 'qwen2.5-coder-1.5b' },
   contextWindow: 8192,
   fim: 'auto',
-  simulated: false,
-};
+});
 
 interface FakeRun {
   readonly spec: GenerationSpec;
@@ -77,28 +75,11 @@ class FakeService implements GenerationService {
       aborted: () => spec.signal.aborted,
     };
     this.runs.push(fake);
-    const record = (outcome: RequestRecord['outcome']): RequestRecord => ({
-      startedAtEpochMs: 0,
-      task: 'inline',
-      endpointId: endpoint.id,
-      endpointLabel: endpoint.label,
-      routeReason: 'fits',
-      outcome,
-      errorReason: null,
-      retryAfterMs: null,
-      fromCache: false,
-      stats: {
-        ttftMs: fake.ttftMs,
-        decodeTokensPerSec: 1000,
-        serverDecodeTokensPerSec: null,
-        outputTokens: 10,
-        tokensSource: 'estimate',
-        promptTokens: null,
-        cachedPromptTokens: null,
-        prefillTokensPerSec: null,
-        totalMs: 200,
-      },
-    });
+    const record = (outcome: RequestRecord['outcome']): RequestRecord =>
+      requestRecord(
+        { startedAtEpochMs: 0, endpointId: endpoint.id, endpointLabel: endpoint.label, outcome },
+        { ttftMs: fake.ttftMs, outputTokens: 10, tokensSource: 'estimate', promptTokens: null, totalMs: 200 },
+      );
     const serving = this.serving;
     let settled = false;
     async function* events(): AsyncGenerator<StreamEvent> {

@@ -14,6 +14,7 @@ import type { EndpointTarget, ProtocolId } from '../../../../src/core/endpoint';
 import { isBackendError } from '../../../../src/core/errors';
 import { createTransport } from '../../../../src/core/stream/transport';
 import type { Transport } from '../../../../src/core/stream/transport';
+import { closedPort } from '../../builders/ports';
 
 // Answers as the real servers send them (trimmed to the fields that matter, plus neighbours that must be ignored).
 const LLAMACPP_MODELS = {
@@ -295,10 +296,7 @@ describe('detectContextWindow over a real transport', () => {
   });
 
   it('says unknown when nothing answers and nothing is configured (connection refused)', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const port = await closedPort();
     const info = await detectContextWindow(transport, {
       target: { baseUrl: `http://127.0.0.1:${port}`, protocol: 'anthropic', model: 'm' },
       contextWindow: null,

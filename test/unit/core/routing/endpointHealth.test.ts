@@ -11,6 +11,7 @@ import {
   isFallbackReason,
   parseRouteReason,
 } from '../../../../src/core/routing/routeReason';
+import { resolvedEndpoint } from '../../builders/endpoints';
 
 describe('EndpointHealthBook (circuit breaker)', () => {
   it('rests an endpoint after three network failures in a row, then lets one trial through', () => {
@@ -188,16 +189,8 @@ describe('parseRouteReason', () => {
 });
 
 describe('EndpointHealthBook.reconcile', () => {
-  const at = (baseUrl: string, model = 'm'): ResolvedEndpoint => ({
-    id: 'burst#0',
-    role: 'burst',
-    label: 'B',
-    preset: null,
-    target: { baseUrl, protocol: 'openai-chat', model },
-    contextWindow: null,
-    fim: 'none',
-    simulated: false,
-  });
+  const at = (baseUrl: string, model = 'm'): ResolvedEndpoint =>
+    resolvedEndpoint({ label: 'B', target: { baseUrl, model } });
 
   it('forgets a rest when another server takes the same place in the configuration, and keeps it otherwise', () => {
     const book = new EndpointHealthBook(new ManualClock());

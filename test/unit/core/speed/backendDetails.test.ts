@@ -5,18 +5,17 @@ import type { ResolvedEndpoint } from '../../../../src/core/endpoint';
 import { BackendError } from '../../../../src/core/errors';
 import { ContextWindowBook } from '../../../../src/core/routing/contextWindowBook';
 import { EndpointHealthBook } from '../../../../src/core/routing/endpointHealth';
+import { resolvedEndpoint } from '../../builders/endpoints';
 
 function endpoint(id: string, contextWindow: number | null): ResolvedEndpoint {
-  return {
+  return resolvedEndpoint({
     id,
     role: id.startsWith('burst') ? 'burst' : 'longContext',
     label: `Label ${id}`,
-    preset: null,
-    target: { baseUrl: `http://127.0.0.1:9/${id}`, protocol: 'openai-chat', model: 'm' },
+    target: { baseUrl: `http://127.0.0.1:9/${id}` },
     contextWindow,
     fim: 'auto',
-    simulated: false,
-  };
+  });
 }
 
 const burst = endpoint('burst#0', 8_192);

@@ -2,7 +2,6 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../../src/core/clock';
-import type { ResolvedEndpoint } from '../../../../src/core/endpoint';
 import { panelHtml } from '../../../../src/core/speed/panelHtml';
 import { isExportFormat, PANEL_PROTOCOL_VERSION, parseWebviewMessage } from '../../../../src/core/speed/panelProtocol';
 import type { HostToWebviewMessage } from '../../../../src/core/speed/panelProtocol';
@@ -10,6 +9,7 @@ import { ManualScheduler } from '../../../../src/core/scheduler';
 import { StatsHub, SUGGESTION_WINDOW } from '../../../../src/core/speed/statsHub';
 import { VSCODE_INLINE_DELAY_MS } from '../../../../src/core/speed/statusText';
 import { PROJECT_ROOT } from '../../projectRoot';
+import { resolvedEndpoint } from '../../builders/endpoints';
 
 describe('parseWebviewMessage (untrusted input from the webview)', () => {
   it.each([
@@ -63,16 +63,11 @@ describe('parseWebviewMessage (untrusted input from the webview)', () => {
 
 describe('the snapshot message (host to webview)', () => {
   it('carries each backend’s keystroke-to-suggestion figures through the webview’s message channel', () => {
-    const burst: ResolvedEndpoint = {
-      id: 'burst#0',
-      role: 'burst',
+    const burst = resolvedEndpoint({
       label: 'Cerebras llama3.1-8b',
-      preset: null,
-      target: { baseUrl: 'http://127.0.0.1:1/v1', protocol: 'openai-chat', model: 'llama3.1-8b' },
+      target: { model: 'llama3.1-8b' },
       contextWindow: 8192,
-      fim: 'none',
-      simulated: false,
-    };
+    });
     const clock = new ManualClock();
     const hub = new StatsHub({
       clock,

@@ -6,18 +6,11 @@ import { ManualClock } from '../../../../src/core/clock';
 import { BackendError } from '../../../../src/core/errors';
 import { ProbeBoard, proberEndingRests } from '../../../../src/core/speed/probeBoard';
 import { EndpointHealthBook } from '../../../../src/core/routing/endpointHealth';
+import { resolvedEndpoint } from '../../builders/endpoints';
 
 function endpoint(id: string, apiKey?: string): ResolvedEndpoint {
-  return {
-    id,
-    role: 'burst',
-    label: `Label ${id}`,
-    preset: null,
-    target: { baseUrl: 'http://127.0.0.1:9/v1', protocol: 'openai-chat', model: 'm', apiKey },
-    contextWindow: 32_768,
-    fim: 'auto',
-    simulated: false,
-  };
+  const target = { baseUrl: 'http://127.0.0.1:9/v1', apiKey };
+  return resolvedEndpoint({ id, label: `Label ${id}`, target, contextWindow: 32_768, fim: 'auto' });
 }
 
 function result(ok: boolean, message = ''): ProbeResult {

@@ -18,31 +18,11 @@ import {
 } from '../../../../src/core/speed/speedHistory';
 import { nodeTextFiles } from '../../../../src/core/speed/textFiles';
 import type { AppendableTextFile, ReadableTextFile, TextFiles } from '../../../../src/core/speed/textFiles';
+import { requestRecord } from '../../builders/requestRecords';
 
+/** The n-th of a run of records: started n ms after the first, with a TTFT of 100 + n ms. */
 function record(n: number, overrides: Partial<RequestRecord> = {}): RequestRecord {
-  return {
-    startedAtEpochMs: 1_700_000_000_000 + n,
-    task: 'inline',
-    endpointId: 'burst#0',
-    endpointLabel: 'Cerebras llama3.1-8b',
-    routeReason: 'fits',
-    outcome: 'ok',
-    errorReason: null,
-    retryAfterMs: null,
-    fromCache: false,
-    stats: {
-      ttftMs: 100 + n,
-      decodeTokensPerSec: 1000,
-      serverDecodeTokensPerSec: null,
-      outputTokens: 50,
-      tokensSource: 'server',
-      promptTokens: 200,
-      cachedPromptTokens: null,
-      prefillTokensPerSec: null,
-      totalMs: 150,
-    },
-    ...overrides,
-  };
+  return requestRecord({ startedAtEpochMs: 1_700_000_000_000 + n, ...overrides }, { ttftMs: 100 + n });
 }
 
 const header = JSON.stringify(HISTORY_HEADER);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../../src/core/clock';
 import type { ResolvedEndpoint } from '../../../../src/core/endpoint';
 import type { LiveRequestView, RouteInfo } from '../../../../src/core/generation/generationService';
-import type { RequestRecord, RequestStats } from '../../../../src/core/requestStats';
+import type { RequestRecord } from '../../../../src/core/requestStats';
 import { ManualScheduler } from '../../../../src/core/scheduler';
 import { HISTORY_HEADER, parseHistoryText } from '../../../../src/core/speed/speedHistory';
 import { isFallbackReason } from '../../../../src/core/routing/routeReason';
@@ -13,54 +13,16 @@ import {
   recordMatchesEndpoint,
 } from '../../../../src/core/speed/statsHub';
 import type { SuggestionSample } from '../../../../src/core/speed/statsHub';
+import { resolvedEndpoint } from '../../builders/endpoints';
+import { requestRecord } from '../../builders/requestRecords';
 
 function endpoint(id: string, model: string, label: string, extra: Partial<ResolvedEndpoint> = {}): ResolvedEndpoint {
-  return {
-    id,
-    role: id.startsWith('burst') ? 'burst' : 'longContext',
-    label,
-    preset: null,
-    target: { baseUrl: 'http://127.0.0.1:1/v1', protocol: 'openai-chat', model },
-    contextWindow: 8192,
-    fim: 'none',
-    simulated: false,
-    ...extra,
-  };
+  const role = id.startsWith('burst') ? 'burst' : 'longContext';
+  return resolvedEndpoint({ id, role, label, target: { model }, contextWindow: 8192, ...extra });
 }
 
 const burst = endpoint('burst#0', 'llama3.1-8b', 'Cerebras llama3.1-8b');
 const longContext = endpoint('longContext#0', 'gemini', 'Gemini 2.5 Pro');
-
-function stats(overrides: Partial<RequestStats> = {}): RequestStats {
-  return {
-    ttftMs: 100,
-    decodeTokensPerSec: 1000,
-    serverDecodeTokensPerSec: null,
-    outputTokens: 50,
-    tokensSource: 'server',
-    promptTokens: 200,
-    cachedPromptTokens: null,
-    prefillTokensPerSec: null,
-    totalMs: 150,
-    ...overrides,
-  };
-}
-
-function record(overrides: Partial<RequestRecord> = {}, statOverrides: Partial<RequestStats> = {}): RequestRecord {
-  return {
-    startedAtEpochMs: 1_700_000_000_000,
-    task: 'inline',
-    endpointId: 'burst#0',
-    endpointLabel: 'Cerebras llama3.1-8b',
-    routeReason: 'fits',
-    outcome: 'ok',
-    errorReason: null,
-    retryAfterMs: null,
-    fromCache: false,
-    stats: stats(statOverrides),
-    ...overrides,
-  };
-}
 
 let nextStreamId = 1;
 
@@ -117,7 +79,7 @@ function setup(options: { capacity?: number; endpoints?: readonly ResolvedEndpoi
 describe('StatsHub', () => {
   it('keeps at most `capacity` records, dropping the oldest', () => {
     const { hub } = setup({ capacity: 3 });
-    for (let i = 0; i < 5; i++) hub.requestFinished(i, record({ startedAtEpochMs: i }));
+    for (let i = 0; i < 5; i++) hub.requestFinished(i, requestRecord({ startedAtEpochMs: i }));
     expect(hub.size()).toBe(3);
     expect(hub.records().map((r) => r.startedAtEpochMs)).toEqual([2, 3, 4]);
     expect(hub.newest(2).map((r) => r.startedAtEpochMs)).toEqual([4, 3]);
@@ -125,7 +87,7 @@ describe('StatsHub', () => {
 
   it('computes nearest-rank p50 and p95 of TTFT and decode speed per endpoint', () => {
     const { hub } = setup();
-    for (let i = 1; i <= 100; i++) hub.requestFinished(i, record({}, { ttftMs: i, decodeTokensPerSec: i * 10 }));
+    for (let i = 1; i <= 100; i++) hub.requestFinished(i, requestRecord({}, { ttftMs: i, decodeTokensPerSec: i * 10 }));
     const summary = hub.snapshot().endpoints.find((e) => e.endpointId === 'burst#0');
     expect(summary?.ttftMs).toEqual({ p50: 50, p95: 95, count: 100 });
     expect(summary?.decodeTokensPerSec).toEqual({ p50: 500, p95: 950, count: 100 });
@@ -137,23 +99,23 @@ describe('StatsHub', () => {
     const { hub } = setup();
     hub.requestFinished(
       1,
-      record({ outcome: 'error', errorReason: 'rate-limited' }, { ttftMs: null, decodeTokensPerSec: null }),
+      requestRecord({ outcome: 'error', errorReason: 'rate-limited' }, { ttftMs: null, decodeTokensPerSec: null }),
     );
     hub.requestFinished(
       2,
-      record({ outcome: 'error', errorReason: 'network' }, { ttftMs: null, decodeTokensPerSec: null }),
+      requestRecord({ outcome: 'error', errorReason: 'network' }, { ttftMs: null, decodeTokensPerSec: null }),
     );
     hub.requestFinished(
       3,
-      record({ outcome: 'error', errorReason: 'network' }, { ttftMs: null, decodeTokensPerSec: null }),
+      requestRecord({ outcome: 'error', errorReason: 'network' }, { ttftMs: null, decodeTokensPerSec: null }),
     );
-    hub.requestFinished(4, record({ routeReason: 'hedge' }));
-    hub.requestFinished(5, record({ fromCache: true }, { ttftMs: 0.2, decodeTokensPerSec: null }));
+    hub.requestFinished(4, requestRecord({ routeReason: 'hedge' }));
+    hub.requestFinished(5, requestRecord({ fromCache: true }, { ttftMs: 0.2, decodeTokensPerSec: null }));
     // How the inline adapter reports a cache hit: a record with no running request (and so no id) behind it.
-    hub.cacheServed(record({ fromCache: true }, { ttftMs: 0.2, decodeTokensPerSec: null }));
+    hub.cacheServed(requestRecord({ fromCache: true }, { ttftMs: 0.2, decodeTokensPerSec: null }));
     hub.requestFinished(
       7,
-      record({
+      requestRecord({
         task: 'refactor',
         endpointId: 'longContext#0',
         endpointLabel: 'Gemini 2.5 Pro',
@@ -162,14 +124,14 @@ describe('StatsHub', () => {
     );
     hub.requestFinished(
       8,
-      record({
+      requestRecord({
         task: 'refactor',
         endpointId: 'longContext#0',
         endpointLabel: 'Gemini 2.5 Pro',
         routeReason: 'too-long',
       }),
     );
-    hub.requestFinished(9, record({ outcome: 'cancelled' }, { ttftMs: null, decodeTokensPerSec: null }));
+    hub.requestFinished(9, requestRecord({ outcome: 'cancelled' }, { ttftMs: null, decodeTokensPerSec: null }));
     const snapshot = hub.snapshot();
     const burstSummary = snapshot.endpoints[0];
     const longSummary = snapshot.endpoints[1];
@@ -193,7 +155,7 @@ describe('StatsHub', () => {
 
   it('lists configured endpoints before their first request, and history-only endpoints after them', () => {
     const { hub } = setup();
-    hub.requestFinished(1, record({ endpointId: 'burst#3:old-model', endpointLabel: 'Old thing' }));
+    hub.requestFinished(1, requestRecord({ endpointId: 'burst#3:old-model', endpointLabel: 'Old thing' }));
     const ids = hub.snapshot().endpoints.map((e) => [e.endpointId, e.requests, e.configured]);
     expect(ids).toEqual([
       ['burst#0', 0, true],
@@ -226,13 +188,13 @@ describe('StatsHub', () => {
 
   it('tells the first change at once and coalesces the rest to at most one per 250 ms', () => {
     const { hub, scheduler, changes } = setup();
-    hub.requestFinished(1, record());
+    hub.requestFinished(1, requestRecord());
     expect(changes()).toBe(0);
     scheduler.runDue();
     expect(changes()).toBe(1);
     // 1,000 requests finishing over one second: one notification per 250 ms window.
     for (let i = 0; i < 1000; i++) {
-      hub.requestFinished(i + 2, record());
+      hub.requestFinished(i + 2, requestRecord());
       scheduler.advance(1);
     }
     expect(changes()).toBeGreaterThanOrEqual(4);
@@ -257,7 +219,7 @@ describe('StatsHub', () => {
     }
     expect(changes()).toBe(9);
     expect(view.samples).toBe(9);
-    hub.requestFinished(7, record({ task: 'refactor' }));
+    hub.requestFinished(7, requestRecord({ task: 'refactor' }));
     scheduler.advance(2_000);
     expect(changes()).toBe(10);
     expect(hub.runningCount()).toBe(0);
@@ -277,14 +239,14 @@ describe('StatsHub', () => {
     });
     hub.requestFinished(
       1,
-      record({ endpointId: 'longContext#0', endpointLabel: 'Gemini 2.5 Pro', routeReason: 'too-long' }),
+      requestRecord({ endpointId: 'longContext#0', endpointLabel: 'Gemini 2.5 Pro', routeReason: 'too-long' }),
     );
     hub.requestFinished(
       2,
-      record({ outcome: 'error', errorReason: 'network' }, { ttftMs: null, decodeTokensPerSec: null }),
+      requestRecord({ outcome: 'error', errorReason: 'network' }, { ttftMs: null, decodeTokensPerSec: null }),
     );
-    hub.requestFinished(3, record({ outcome: 'cancelled' }, { ttftMs: null }));
-    hub.requestFinished(4, record({ task: 'probe', outcome: 'error', errorReason: 'http' }));
+    hub.requestFinished(3, requestRecord({ outcome: 'cancelled' }, { ttftMs: null }));
+    hub.requestFinished(4, requestRecord({ task: 'probe', outcome: 'error', errorReason: 'http' }));
     const facts = hub.statusFacts();
     expect(facts.running).toBeNull();
     expect(facts.lastOutcome?.record.errorReason).toBe('network');
@@ -295,7 +257,7 @@ describe('StatsHub', () => {
   it('turns a record’s retryAfterMs into a retry time on the hub clock', () => {
     const { hub, clock } = setup();
     const limited = {
-      ...record({ outcome: 'error', errorReason: 'rate-limited' }, { ttftMs: null }),
+      ...requestRecord({ outcome: 'error', errorReason: 'rate-limited' }, { ttftMs: null }),
       retryAfterMs: 12_000,
     };
     hub.requestFinished(1, limited);
@@ -304,12 +266,13 @@ describe('StatsHub', () => {
 
   it('reports the median of an endpoint’s last 20 decode speeds as its recent speed', () => {
     const { hub } = setup();
-    for (let i = 0; i < 30; i++) hub.requestFinished(i, record({}, { decodeTokensPerSec: i < 10 ? 1 : 2000 + i }));
-    hub.requestFinished(99, record({ fromCache: true }, { decodeTokensPerSec: 5 }));
+    for (let i = 0; i < 30; i++)
+      hub.requestFinished(i, requestRecord({}, { decodeTokensPerSec: i < 10 ? 1 : 2000 + i }));
+    hub.requestFinished(99, requestRecord({ fromCache: true }, { decodeTokensPerSec: 5 }));
     // The last 20 are 2010..2029; nearest-rank median is the 10th.
     expect(hub.recentDecodeTokensPerSec('burst#0')).toBe(2019);
     // Another backend under the same id (the settings changed): its figures are not mixed into the status bar's.
-    hub.requestFinished(99, record({ endpointLabel: 'Groq llama' }, { decodeTokensPerSec: 400 }));
+    hub.requestFinished(99, requestRecord({ endpointLabel: 'Groq llama' }, { decodeTokensPerSec: 400 }));
     expect(hub.recentDecodeTokensPerSec('burst#0', 'Groq llama')).toBe(400);
     expect(hub.statusFacts().lastServed?.recentDecodeTokensPerSec).toBe(400);
   });
@@ -318,8 +281,8 @@ describe('StatsHub', () => {
     const { hub } = setup();
     const seen: RequestRecord[] = [];
     hub.onDidRecord((r) => seen.push(r));
-    hub.requestFinished(1, record({ task: 'refactor' }));
-    hub.load([record({ startedAtEpochMs: 1 }), record({ startedAtEpochMs: 2 })]);
+    hub.requestFinished(1, requestRecord({ task: 'refactor' }));
+    hub.load([requestRecord({ startedAtEpochMs: 1 }), requestRecord({ startedAtEpochMs: 2 })]);
     expect(seen.map((r) => r.task)).toEqual(['refactor']);
     expect(hub.records().map((r) => r.task)).toEqual(['inline', 'inline', 'refactor']);
     expect(hub.size()).toBe(3);
@@ -335,10 +298,10 @@ describe('StatsHub', () => {
     const realBurst = endpoint('burst#0', 'llama', 'Cerebras llama');
     const simulatedView = new CountingView(1, 'inline', { endpoint: simulatedBurst, reason: 'fits' });
     hub.requestStarted(simulatedView);
-    hub.requestFinished(1, record({ endpointId: 'burst#0', endpointLabel: 'Simulated burst' }));
+    hub.requestFinished(1, requestRecord({ endpointId: 'burst#0', endpointLabel: 'Simulated burst' }));
     const realView = new CountingView(2, 'inline', { endpoint: realBurst, reason: 'fits' });
     hub.requestStarted(realView);
-    hub.requestFinished(2, record({ endpointId: 'burst#0', endpointLabel: 'Cerebras llama' }));
+    hub.requestFinished(2, requestRecord({ endpointId: 'burst#0', endpointLabel: 'Cerebras llama' }));
     const rows = hub.snapshot().endpoints;
     expect(rows.find((row) => row.label === 'Simulated burst')).toMatchObject({ simulated: true, configured: false });
     expect(rows.find((row) => row.label === 'Cerebras llama')).toMatchObject({ simulated: false, configured: false });
@@ -368,7 +331,9 @@ describe('percentiles by selection', () => {
         endpoints: () => [],
       });
       const values = Array.from({ length: size }, () => Math.round(random() * 50) * 10);
-      values.forEach((value, i) => hub.requestFinished(i, record({}, { ttftMs: value, prefillTokensPerSec: value })));
+      values.forEach((value, i) =>
+        hub.requestFinished(i, requestRecord({}, { ttftMs: value, prefillTokensPerSec: value })),
+      );
       const sorted = [...values].sort((a, b) => a - b);
       const summary = hub.snapshot().endpoints[0];
       expect(summary?.ttftMs).toEqual({
@@ -440,7 +405,7 @@ describe('keystroke to suggestion', () => {
 
   it('puts suggestions of a backend no longer configured on the row of its records', () => {
     const { hub } = setup();
-    hub.requestFinished(1, record({ endpointId: 'burst#0', endpointLabel: 'Groq llama' }));
+    hub.requestFinished(1, requestRecord({ endpointId: 'burst#0', endpointLabel: 'Groq llama' }));
     hub.suggestionShown(shown(42, 'network', { endpointLabel: 'Groq llama' }));
     const rows = hub
       .snapshot()

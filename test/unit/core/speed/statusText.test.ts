@@ -19,6 +19,7 @@ import type {
   StatusFacts,
   SuggestionFact,
 } from '../../../../src/core/speed/statusText';
+import { requestRecord, requestStats } from '../../builders/requestRecords';
 
 const cerebras: EndpointFacts = { label: 'Cerebras llama3.1-8b', role: 'burst', simulated: false };
 const gemini: EndpointFacts = { label: 'Gemini 2.5-pro', role: 'longContext', simulated: false };
@@ -26,18 +27,16 @@ const simulated: EndpointFacts = { label: 'Simulated burst (1,500 tok/s)', role:
 const groq: EndpointFacts = { label: 'Groq llama-3.1-8b-instant', role: 'burst', simulated: false };
 
 function stats(overrides: Partial<RequestStats> = {}): RequestStats {
-  return {
+  return requestStats({
     ttftMs: 212,
     decodeTokensPerSec: 1184.4,
-    serverDecodeTokensPerSec: null,
     outputTokens: 412,
-    tokensSource: 'server',
     promptTokens: 1830,
     cachedPromptTokens: 210,
     prefillTokensPerSec: 5300,
     totalMs: 560,
     ...overrides,
-  };
+  });
 }
 
 function finished(
@@ -46,19 +45,7 @@ function finished(
   extra: Partial<FinishedFact> = {},
 ): FinishedFact {
   return {
-    record: {
-      startedAtEpochMs: 0,
-      task: 'inline',
-      endpointId: 'burst#0',
-      endpointLabel: endpoint.label,
-      routeReason: 'fits',
-      outcome: 'ok',
-      errorReason: null,
-      retryAfterMs: null,
-      fromCache: false,
-      stats: stats(),
-      ...overrides,
-    },
+    record: requestRecord({ startedAtEpochMs: 0, endpointLabel: endpoint.label, stats: stats(), ...overrides }),
     finishedAtMs: 10_000,
     retryAtMs: null,
     endpoint,

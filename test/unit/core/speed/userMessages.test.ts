@@ -2,26 +2,17 @@ import { describe, expect, it } from 'vitest';
 import type { ResolvedEndpoint } from '../../../../src/core/endpoint';
 import { BACKEND_ERROR_REASONS, BackendError } from '../../../../src/core/errors';
 import { messageForBackendError, messageForUnexpectedError } from '../../../../src/core/speed/userMessages';
+import { resolvedEndpoint } from '../../builders/endpoints';
 
 const KEY = 'gsk_abcdefghijklmnopqrstuvwx';
 
 function endpoint(overrides: Partial<ResolvedEndpoint['target']> = {}): ResolvedEndpoint {
-  return {
-    id: 'burst#0',
-    role: 'burst',
+  return resolvedEndpoint({
     label: 'Groq llama-3.1-8b-instant',
     preset: 'groq',
-    target: {
-      baseUrl: 'https://api.groq.com/openai/v1',
-      protocol: 'openai-chat',
-      model: 'llama-3.1-8b-instant',
-      apiKey: KEY,
-      ...overrides,
-    },
-    contextWindow: null,
+    target: { baseUrl: 'https://api.groq.com/openai/v1', model: 'llama-3.1-8b-instant', apiKey: KEY, ...overrides },
     fim: 'chat',
-    simulated: false,
-  };
+  });
 }
 
 describe('messageForBackendError', () => {

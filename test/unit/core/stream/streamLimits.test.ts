@@ -2,11 +2,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../../src/core/clock';
-import type { EndpointTarget, ResolvedEndpoint } from '../../../../src/core/endpoint';
+import type { EndpointTarget } from '../../../../src/core/endpoint';
 import { BackendError } from '../../../../src/core/errors';
 import { generate } from '../../../../src/core/stream/generate';
-import type { GenerationSpec, LiveRequestView, StatsSink } from '../../../../src/core/generation/generationService';
-import type { RequestRecord, RequestTask } from '../../../../src/core/requestStats';
+import type { GenerationSpec } from '../../../../src/core/generation/generationService';
+import type { RequestTask } from '../../../../src/core/requestStats';
 import { RoutedGenerationService } from '../../../../src/core/generation/routedGenerationService';
 import { ManualScheduler } from '../../../../src/core/scheduler';
 import { DEFAULT_DEADLINE_MS, OutputBudget, streamLimitsFor } from '../../../../src/core/stream/streamLimits';
@@ -17,6 +17,8 @@ import {
   type HttpResponse,
   type Transport,
 } from '../../../../src/core/stream/transport';
+import { resolvedEndpoint } from '../../builders/endpoints';
+import { RecordingSink } from '../../builders/statsSinks';
 
 const MIB = 1_048_576;
 const encoder = new TextEncoder();
@@ -222,28 +224,8 @@ class StallingTransport implements Transport {
   }
 }
 
-class NullSink implements StatsSink {
-  readonly records: RequestRecord[] = [];
-  requestStarted(_view: LiveRequestView): void {}
-  requestFinished(_id: number, record: RequestRecord): void {
-    this.records.push(record);
-  }
-  cacheServed(record: RequestRecord): void {
-    this.records.push(record);
-  }
-}
-
 describe('per-task deadlines in the routed service', () => {
-  const burst: ResolvedEndpoint = {
-    id: 'burst#0',
-    role: 'burst',
-    label: 'Burst 0',
-    preset: null,
-    target: { baseUrl: 'http://127.0.0.1:9/v1', protocol: 'openai-chat', model: 'm' },
-    contextWindow: null,
-    fim: 'none',
-    simulated: false,
-  };
+  const burst = resolvedEndpoint({ target: { baseUrl: 'http://127.0.0.1:9/v1' } });
 
   async function settleTimes(task: RequestTask): Promise<{ notYet: boolean; error: unknown; text: string }> {
     const clock = new ManualClock();
@@ -254,7 +236,7 @@ describe('per-task deadlines in the routed service', () => {
       clock,
       scheduler,
       endpoints: (role) => (role === 'burst' ? [burst] : []),
-      sink: new NullSink(),
+      sink: new RecordingSink(),
       countTokens,
     });
     const spec: GenerationSpec = {
