@@ -3,18 +3,17 @@ import type { BackendRole, ResolvedEndpoint } from '../../../../src/core/endpoin
 import type { RequestTask } from '../../../../src/core/requestStats';
 import { requiredWindowTokens, promptBudgetFor, fitsWindow } from '../../../../src/core/routing/fitCheck';
 import { firstCandidateHolds, hedgePartner, planRoute } from '../../../../src/core/routing/router';
+import { resolvedEndpoint } from '../../builders/endpoints';
 
 function endpoint(role: BackendRole, index: number, contextWindow: number | null): ResolvedEndpoint {
-  return {
+  return resolvedEndpoint({
     id: `${role}#${index}`,
     role,
     label: `${role} ${index}`,
-    preset: null,
-    target: { baseUrl: 'http://127.0.0.1:1/v1', protocol: 'openai-chat', model: `m-${role}-${index}` },
+    target: { model: `m-${role}-${index}` },
     contextWindow,
-    fim: 'none',
     simulated: true,
-  };
+  });
 }
 
 const burst8k = endpoint('burst', 0, 8_192);
