@@ -168,11 +168,151 @@ class InlineFileGate implements vscode.Disposable {
   }
 }
 
+/** Whether inline completions are switched on (setting `latencyCopilot.inline.enabled`). */
+function inlineEnabled(settings: SettingsSource): boolean {
+  return readBooleanSetting(settings, 'inline.enabled');
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts (the engine's wait before a speculative request). */
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}
+
+/** A warning logger that drops a line repeated within `REPEAT_LOG_MS` (a backend that is down fails every keystroke). */
+function repeatDroppingWarner(log: Logger, clock: Clock): (line: string) => void {
+  let lastLine = '';
+  let lastAtMs = Number.NEGATIVE_INFINITY;
+  return (line) => {
+    const now = clock.now();
+    if (line === lastLine && now - lastAtMs < REPEAT_LOG_MS) return;
+    lastLine = line;
+    lastAtMs = now;
+    log.warn(line);
+  };
+}
+
+/**
+ * The inline completion provider: on each keystroke it checks the gate (setting, language, file, trust) without
+ * waiting, snapshots the text around the cursor and asks the engine, turning VS Code's cancellation into an abort.
+ * It also remembers where files were edited, for context snippets from other files.
+ */
+class InlineCompletionProvider implements vscode.InlineCompletionItemProvider {
+  /** Recent edit locations, newest first, at most `RECENT_EDITS`. */
+  private readonly recentEdits: { uri: vscode.Uri; line: number }[] = [];
+  private lastCallMs = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly engine: InlineEngine,
+    private readonly fileGate: InlineFileGate,
+    private readonly deps: InlineCompletionsDeps,
+  ) {}
+
+  async provideInlineCompletionItems(
+    document: vscode.TextDocument,
+    position: vscode.Position,
+    _context: vscode.InlineCompletionContext,
+    token: vscode.CancellationToken,
+  ): Promise<vscode.InlineCompletionItem[]> {
+    const { deps, fileGate } = this;
+    this.warmAfterIdle();
+    // Never waits: a document whose folder's ignore files are still being read is refused this time (`rules-loading`).
+    const file = fileGate.entryFor(document.uri);
+    const verdict = gateVerdict({
+      enabled: inlineEnabled(deps.settings),
+      languageEnabled: languageEnabled(deps.settings, document.languageId),
+      file: file.verdict,
+      workspaceTrusted: vscode.workspace.isTrusted,
+      allowUntrusted: readBooleanSetting(deps.settings, 'inline.allowInUntrustedWorkspaces'),
+    });
+    if (verdict === 'rules-loading') fileGate.askAgainWhenLoaded(document.uri);
+    if (verdict !== null || token.isCancellationRequested || deps.hasInlineBackend?.() === false) return [];
+    const startLine = Math.max(0, position.line - (position.line % PREFIX_LINE_BLOCK) - PREFIX_LINE_BLOCK);
+    const endLine = Math.min(document.lineCount, position.line + SUFFIX_LINES);
+    const state: InlineDocumentState = {
+      documentId: `${document.uri.toString()}#${startLine}`,
+      languageId: document.languageId,
+      path: file.document.relativePath,
+      repoName: file.document.folderName,
+      prefix: document.getText(new vscode.Range(startLine, 0, position.line, position.character)),
+      suffix: document.getText(new vscode.Range(position, new vscode.Position(endLine, 0))),
+      tabSize: tabSizeOf(document),
+      snippets: () => this.snippetsFor(document),
+    };
+    const controller = new AbortController();
+    const cancellation = token.onCancellationRequested(() => controller.abort());
+    try {
+      const suggestion = await this.engine.provide(state, controller.signal);
+      if (suggestion === null || token.isCancellationRequested) return [];
+      const items = [new vscode.InlineCompletionItem(suggestion.text, new vscode.Range(position, position))];
+      const { endpointId, endpointLabel, latencyMs, source, streamId } = suggestion;
+      deps.onSuggestionShown?.({ endpointId, endpointLabel, latencyMs, source, streamId });
+      return items;
+    } finally {
+      cancellation.dispose();
+    }
+  }
+
+  /** Remembers where a file on disk was last edited (one entry per file, newest first), for context snippets. */
+  noteEdit(event: vscode.TextDocumentChangeEvent): void {
+    const recentEdits = this.recentEdits;
+    const change = event.contentChanges[0];
+    if (change === undefined || event.document.uri.scheme !== 'file') return;
+    const existing = recentEdits.findIndex((edit) => edit.uri.toString() === event.document.uri.toString());
+    if (existing !== -1) recentEdits.splice(existing, 1);
+    recentEdits.unshift({ uri: event.document.uri, line: change.range.start.line });
+    recentEdits.length = Math.min(recentEdits.length, RECENT_EDITS);
+  }
+
+  /** After an idle period connections may have closed: warm them again, after this call (never on its path). */
+  private warmAfterIdle(): void {
+    const now = this.deps.clock.now();
+    if (now - this.lastCallMs > IDLE_REWARM_MS) setTimeout(() => this.deps.warm?.(), 0);
+    this.lastCallMs = now;
+  }
+
+  /** Context snippets: text around recent edits and what other editors show, only from files the gate allows. */
+  private snippetsFor(document: vscode.TextDocument): readonly SnippetCandidate[] {
+    const candidates: SnippetCandidate[] = [];
+    // Another file is offered only when it passes the same gate as the file being edited (on disk in a workspace folder,
+    // never a secret file, never an ignored one; not while its folder's ignore files are being read).
+    const allowed = (other: vscode.TextDocument) =>
+      other.uri.toString() !== document.uri.toString() && this.fileGate.entryFor(other.uri).verdict === 'allowed';
+    const around = (other: vscode.TextDocument, line: number, origin: SnippetCandidate['origin']) => {
+      const start = Math.max(0, line - SNIPPET_LINES / 2);
+      const end = Math.min(other.lineCount, start + SNIPPET_LINES);
+      candidates.push({
+        path: vscode.workspace.asRelativePath(other.uri),
+        text: other.getText(new vscode.Range(start, 0, end, 0)),
+        origin,
+      });
+    };
+    for (const edit of this.recentEdits) {
+      const other = vscode.workspace.textDocuments.find(
+        (candidate) => candidate.uri.toString() === edit.uri.toString(),
+      );
+      if (other !== undefined && allowed(other)) around(other, edit.line, 'recent-edit');
+    }
+    for (const editor of vscode.window.visibleTextEditors) {
+      if (allowed(editor.document)) around(editor.document, editor.visibleRanges[0]?.start.line ?? 0, 'open-editor');
+    }
+    return candidates;
+  }
+}
+
 /** Registers the inline completion provider for every language, the toggle command, and the edit tracking for snippets. */
 export function createInlineCompletions(deps: InlineCompletionsDeps): InlineCompletions {
   const { log, settings } = deps;
   const stored: unknown = deps.globalState.get(FIM_MEMORY_KEY);
-  const lastFailure = { line: '', atMs: Number.NEGATIVE_INFINITY };
   const probe = new FimPathProbe(
     (line) => {
       log.info(line);
@@ -187,105 +327,13 @@ export function createInlineCompletions(deps: InlineCompletionsDeps): InlineComp
     countTokens: deps.countTokens,
     probe,
     options: () => readInlineOptions(settings),
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, ms);
-        signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          { once: true },
-        );
-      }),
+    sleep: abortableSleep,
     onCacheServed: (record) => deps.sink.cacheServed(record),
-    log: (line) => {
-      const now = deps.clock.now();
-      if (line === lastFailure.line && now - lastFailure.atMs < REPEAT_LOG_MS) return;
-      lastFailure.line = line;
-      lastFailure.atMs = now;
-      log.warn(line);
-    },
+    log: repeatDroppingWarner(log, deps.clock),
   });
   const fileGate = new InlineFileGate(deps.globalExcludes);
-  const recentEdits: { uri: vscode.Uri; line: number }[] = [];
-  const isEnabled = () => readBooleanSetting(settings, 'inline.enabled');
-
-  const snippetsFor = (document: vscode.TextDocument): readonly SnippetCandidate[] => {
-    const candidates: SnippetCandidate[] = [];
-    // Another file is offered only when it passes the same gate as the file being edited (on disk in a workspace folder,
-    // never a secret file, never an ignored one; not while its folder's ignore files are being read).
-    const allowed = (other: vscode.TextDocument) =>
-      other.uri.toString() !== document.uri.toString() && fileGate.entryFor(other.uri).verdict === 'allowed';
-    const around = (other: vscode.TextDocument, line: number, origin: SnippetCandidate['origin']) => {
-      const start = Math.max(0, line - SNIPPET_LINES / 2);
-      const end = Math.min(other.lineCount, start + SNIPPET_LINES);
-      candidates.push({
-        path: vscode.workspace.asRelativePath(other.uri),
-        text: other.getText(new vscode.Range(start, 0, end, 0)),
-        origin,
-      });
-    };
-    for (const edit of recentEdits) {
-      const other = vscode.workspace.textDocuments.find(
-        (candidate) => candidate.uri.toString() === edit.uri.toString(),
-      );
-      if (other !== undefined && allowed(other)) around(other, edit.line, 'recent-edit');
-    }
-    for (const editor of vscode.window.visibleTextEditors) {
-      if (allowed(editor.document)) around(editor.document, editor.visibleRanges[0]?.start.line ?? 0, 'open-editor');
-    }
-    return candidates;
-  };
-
-  let lastCallMs = Number.NEGATIVE_INFINITY;
-  const warmAfterIdle = () => {
-    const now = deps.clock.now();
-    if (now - lastCallMs > IDLE_REWARM_MS) setTimeout(() => deps.warm?.(), 0);
-    lastCallMs = now;
-  };
-
-  const provider: vscode.InlineCompletionItemProvider = {
-    async provideInlineCompletionItems(document, position, _context, token) {
-      warmAfterIdle();
-      // Never waits: a document whose folder's ignore files are still being read is refused this time (`rules-loading`).
-      const file = fileGate.entryFor(document.uri);
-      const verdict = gateVerdict({
-        enabled: isEnabled(),
-        languageEnabled: languageEnabled(settings, document.languageId),
-        file: file.verdict,
-        workspaceTrusted: vscode.workspace.isTrusted,
-        allowUntrusted: readBooleanSetting(settings, 'inline.allowInUntrustedWorkspaces'),
-      });
-      if (verdict === 'rules-loading') fileGate.askAgainWhenLoaded(document.uri);
-      if (verdict !== null || token.isCancellationRequested || deps.hasInlineBackend?.() === false) return [];
-      const startLine = Math.max(0, position.line - (position.line % PREFIX_LINE_BLOCK) - PREFIX_LINE_BLOCK);
-      const endLine = Math.min(document.lineCount, position.line + SUFFIX_LINES);
-      const state: InlineDocumentState = {
-        documentId: `${document.uri.toString()}#${startLine}`,
-        languageId: document.languageId,
-        path: file.document.relativePath,
-        repoName: file.document.folderName,
-        prefix: document.getText(new vscode.Range(startLine, 0, position.line, position.character)),
-        suffix: document.getText(new vscode.Range(position, new vscode.Position(endLine, 0))),
-        tabSize: tabSizeOf(document),
-        snippets: () => snippetsFor(document),
-      };
-      const controller = new AbortController();
-      const cancellation = token.onCancellationRequested(() => controller.abort());
-      try {
-        const suggestion = await engine.provide(state, controller.signal);
-        if (suggestion === null || token.isCancellationRequested) return [];
-        const items = [new vscode.InlineCompletionItem(suggestion.text, new vscode.Range(position, position))];
-        const { endpointId, endpointLabel, latencyMs, source, streamId } = suggestion;
-        deps.onSuggestionShown?.({ endpointId, endpointLabel, latencyMs, source, streamId });
-        return items;
-      } finally {
-        cancellation.dispose();
-      }
-    },
-  };
+  const provider = new InlineCompletionProvider(engine, fileGate, deps);
+  const isEnabled = () => inlineEnabled(settings);
 
   const disposables: vscode.Disposable[] = [
     fileGate,
@@ -309,14 +357,7 @@ export function createInlineCompletions(deps: InlineCompletionsDeps): InlineComp
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration('latencyCopilot.inline.enabled')) deps.onDidToggle?.();
     }),
-    vscode.workspace.onDidChangeTextDocument((event) => {
-      const change = event.contentChanges[0];
-      if (change === undefined || event.document.uri.scheme !== 'file') return;
-      const existing = recentEdits.findIndex((edit) => edit.uri.toString() === event.document.uri.toString());
-      if (existing !== -1) recentEdits.splice(existing, 1);
-      recentEdits.unshift({ uri: event.document.uri, line: change.range.start.line });
-      recentEdits.length = Math.min(recentEdits.length, RECENT_EDITS);
-    }),
+    vscode.workspace.onDidChangeTextDocument((event) => provider.noteEdit(event)),
   ];
   // The folder of the editor open at start: its ignore files are read just after activation, before the first keystroke.
   setTimeout(() => {
