@@ -5,19 +5,11 @@ import { RepoIndex } from '../../../../src/core/repo/repoIndex';
 import { prepareRepoTask, type RepoTaskDeps } from '../../../../src/core/repo/repoTask';
 import { planRoute, type RouteQuery } from '../../../../src/core/routing/router';
 import { countTokens } from '../../../../src/core/stream/tokenCount';
+import { resolvedEndpoint } from '../../builders/endpoints';
 import { makeTree, removeTree } from './repoTestTree';
 
 function endpoint(role: BackendRole, index: number, contextWindow: number | null): ResolvedEndpoint {
-  return {
-    id: `${role}#${index}`,
-    role,
-    label: `${role} ${index}`,
-    preset: null,
-    target: { baseUrl: 'http://127.0.0.1:1/v1', protocol: 'openai-chat', model: `m-${role}-${index}` },
-    contextWindow,
-    fim: 'none',
-    simulated: true,
-  };
+  return resolvedEndpoint({ id: `${role}#${index}`, role, label: `${role} ${index}`, contextWindow, simulated: true });
 }
 
 let root = '';

@@ -1,19 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { ResolvedEndpoint } from '../../../../src/core/endpoint';
 import { FILL_REASON, type PackedSection } from '../../../../src/core/repo/contextPacker';
 import type { PreparedRepoTask } from '../../../../src/core/repo/repoTask';
 import { formatCount, packedFiles, repoAnswerFooter, sendingMessage } from '../../../../src/core/repo/repoTaskText';
+import { resolvedEndpoint } from '../../builders/endpoints';
 
-const longContext: ResolvedEndpoint = {
+const longContext = resolvedEndpoint({
   id: 'longContext#0',
   role: 'longContext',
   label: 'Long context 0',
-  preset: null,
-  target: { baseUrl: 'http://127.0.0.1:1/v1', protocol: 'openai-chat', model: 'long' },
   contextWindow: 200_000,
-  fim: 'none',
   simulated: true,
-};
+});
 
 function section(path: string, why: readonly string[], startLine = 0): PackedSection {
   return { path, startLine, endLine: startLine + 10, tokens: 100, why };
