@@ -1,5 +1,5 @@
 import type { BackendErrorReason } from './errors';
-import type { RecordedRouteReason } from './routing/routeReason';
+import type { RecordedRouteReason } from './routeReason';
 
 /** Whether token counts came from the server itself or were estimated by the extension's tokenizer. */
 export type TokensSource = 'server' | 'estimate';

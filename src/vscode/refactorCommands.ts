@@ -11,7 +11,7 @@ import { prepareRefactor } from '../core/refactor/prepareRefactor';
 import type { RegionPlan } from '../core/refactor/refactorRegion';
 import { startRefactor, type RefactorOutcome, type RefactorRun } from '../core/refactor/refactorRun';
 import type { StreamingEditSession } from '../core/refactor/streamingEditSession';
-import { describeRouteReason } from '../core/routing/routeReason';
+import { describeRouteReason } from '../core/routeReason';
 import { messageForBackendError } from '../core/speed/userMessages';
 import { EditorRefactorDocument, textChangesOf } from './refactorEditorDocument';
 import { RefactorReviews } from './refactorReview';

@@ -18,7 +18,7 @@ import { linkCitations, type RepoTaskKind } from '../core/repo/repoPrompts';
 import { editScopeOf, prepareRepoTask, type PreparedRepoTask } from '../core/repo/repoTask';
 import { formatCount, packedFiles, repoAnswerFooter, sendingMessage } from '../core/repo/repoTaskText';
 import { lineColumnAt } from '../core/repo/textPositions';
-import type { RouteReason } from '../core/routing/routeReason';
+import type { RouteReason } from '../core/routeReason';
 import { messageForBackendError } from '../core/speed/userMessages';
 import type { ReadyIndex, RepoIndexHost } from './repoIndexHost';
 

@@ -2,7 +2,7 @@
 // lint small snippets with that same file, so a rule lost in an edit of the config fails here instead of going quiet,
 // and they check what ESLint cannot: that every folder of src/ is covered, and that `npm test` runs the linter.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 
@@ -122,5 +122,65 @@ describe('src/ARCHITECTURE.md is a map of every folder', () => {
 
   it('names no issue numbers: it describes the code, not its history', () => {
     expect(map).not.toMatch(/\bissue\s*#?\d+/i);
+  });
+});
+
+describe('each folder imports only what src/ARCHITECTURE.md says it may', () => {
+  /** Folder -> the folders it may import from (besides itself); the table src/ARCHITECTURE.md states folder by folder. */
+  const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
+    core: [],
+    'core/stream': ['core', 'core/protocols'],
+    'core/protocols': ['core', 'core/stream'],
+    'core/routing': ['core', 'core/stream'],
+    'core/generation': ['core', 'core/stream', 'core/routing', 'core/config'],
+    'core/config': ['core'],
+    'core/speed': ['core', 'core/stream', 'core/routing', 'core/generation', 'core/config', 'core/inline'],
+    'core/commands': ['core', 'core/config', 'core/speed', 'core/refactor'],
+    'core/inline': ['core', 'core/stream', 'core/generation', 'core/config', 'core/repo'],
+    'core/refactor': ['core', 'core/generation'],
+    'core/repo': ['core', 'core/generation', 'core/routing'],
+    'core/localEngine': ['core', 'core/stream', 'core/config'],
+    localEngineHost: ['core', 'core/localEngine'],
+    repoFileReader: ['core/repo'],
+    sim: ['core', 'core/repo'],
+    chunks: ['core/stream', 'sim'],
+  };
+
+  /** The folder a source file belongs to: `core` for the kernel, `core/<room>`, or the folder under src/. */
+  function folderOf(relativePath: string): string {
+    const parts = relativePath.split('/');
+    if (parts[0] === 'core') return parts.length > 2 ? `core/${parts[1]}` : 'core';
+    return parts.length > 1 ? (parts[0] ?? '') : relativePath;
+  }
+
+  const sources = (function walk(dir: string): string[] {
+    return readdirSync(dir).flatMap((name) => {
+      const full = join(dir, name);
+      if (statSync(full).isDirectory()) return walk(full);
+      return name.endsWith('.ts') ? [full] : [];
+    });
+  })(join(root, 'src'));
+
+  it('the table names every folder that has code, and the check sees imports', () => {
+    const folders = new Set(sources.map((file) => folderOf(relative(join(root, 'src'), file))));
+    for (const folder of folders) {
+      if (['vscode', 'tools', 'extension.ts'].includes(folder)) continue;
+      expect(Object.keys(MAY_IMPORT)).toContain(folder);
+    }
+  });
+
+  it.each(Object.keys(MAY_IMPORT))('src/%s imports only from its own folder and the ones allowed', (folder) => {
+    const offenders: string[] = [];
+    for (const file of sources) {
+      const from = relative(join(root, 'src'), file);
+      if (folderOf(from) !== folder) continue;
+      for (const match of readFileSync(file, 'utf8').matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
+        const target = relative(join(root, 'src'), join(dirname(file), match[1] ?? ''));
+        const targetFolder = folderOf(`${target}.ts`);
+        if (targetFolder !== folder && !(MAY_IMPORT[folder] ?? []).includes(targetFolder))
+          offenders.push(`${from} -> ${target}`);
+      }
+    }
+    expect(offenders).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import type { BackendRole, EndpointTarget, GenerationRequest, ResolvedEndpoint } from '../endpoint';
 import type { RequestRecord, RequestTask } from '../requestStats';
-import type { RouteReason } from '../routing/routeReason';
+import type { RouteReason } from '../routeReason';
 import type { RoutePlan, RouteQuery } from '../routing/router';
 import type { StreamEvent } from '../streamEvents';
 

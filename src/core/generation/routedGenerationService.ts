@@ -15,7 +15,8 @@ import { redactionTotal, redactRequest, type PromptRedactionCounts } from './pro
 import type { RequestOutcome, RequestRecord, RequestTask } from '../requestStats';
 import { EndpointHealthBook } from '../routing/endpointHealth';
 import { HedgeBudget } from '../routing/hedgeBudget';
-import { failoverCause, type RouteReason } from '../routing/routeReason';
+import type { RouteReason } from '../routeReason';
+import { failoverCause } from '../routing/failover';
 import { hedgePartner, planRoute, type RoutePlan, type RouteQuery, type SkippedEndpoint } from '../routing/router';
 import { systemScheduler, type ScheduledTask, type Scheduler } from '../scheduler';
 import { DEFAULT_DEADLINE_MS } from '../stream/streamLimits';

@@ -1,7 +1,7 @@
 import type { BackendRole, ResolvedEndpoint } from '../endpoint';
 import type { RequestTask } from '../requestStats';
 import { fitsWindow, requiredWindowTokens } from './fitCheck';
-import type { RouteReason } from './routeReason';
+import type { RouteReason } from '../routeReason';
 
 /** What the router needs to know about a request. */
 export interface RouteQuery {

@@ -7,7 +7,7 @@ import type { BackendErrorReason } from '../errors';
 import type { BackendRole } from '../endpoint';
 import { isPlainObject } from '../json';
 import type { RequestRecord, RequestTask, TokensSource } from '../requestStats';
-import type { RouteReason } from '../routing/routeReason';
+import type { RouteReason } from '../routeReason';
 
 /** The protocol's version; the webview shows a notice instead of guessing when it meets another one. */
 export const PANEL_PROTOCOL_VERSION = 1;

@@ -8,7 +8,7 @@ import { BACKEND_ERROR_REASONS } from '../errors';
 import type { BackendErrorReason } from '../errors';
 import { isRecord, stringAt, tryParseJson } from '../json';
 import type { RequestOutcome, RequestRecord, RequestStats, RequestTask, TokensSource } from '../requestStats';
-import { parseRouteReason } from '../routing/routeReason';
+import { parseRouteReason } from '../routeReason';
 import type { Scheduler, ScheduledTask } from '../scheduler';
 import { acquireFileLock } from './fileLock';
 import type { HeldFileLock } from './fileLock';

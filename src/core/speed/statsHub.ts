@@ -6,7 +6,7 @@ import type { LiveRequestView, RouteInfo, StatsSink } from '../generation/genera
 import type { SuggestionSource } from '../inline/inlineEngine';
 import type { EndpointSummary, Percentiles, RunningRequestRow, SpeedTotals, SuggestionLatency } from './panelProtocol';
 import type { RequestRecord } from '../requestStats';
-import { isFallbackReason } from '../routing/routeReason';
+import { isFallbackReason } from '../routeReason';
 import type { Scheduler, ScheduledTask } from '../scheduler';
 import type { EndpointFacts, FinishedFact, RunningFact, StatusFacts, SuggestionFact } from './statusText';
 

@@ -9,7 +9,7 @@ import {
   isFallbackReason,
   type RecordedRouteReason,
   type RouteReason,
-} from '../routing/routeReason';
+} from '../routeReason';
 
 /** How long a cache hit stays on the status bar, in ms, before it goes back to the idle figure. */
 export const CACHE_HIT_DISPLAY_MS = 3_000;

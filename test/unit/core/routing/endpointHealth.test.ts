@@ -5,12 +5,8 @@ import type { ResolvedEndpoint } from '../../../../src/core/endpoint';
 import { MAX_RATE_LIMIT_REST_MS, httpError, retryAfterMsFrom } from '../../../../src/core/stream/httpErrors';
 import { EndpointHealthBook } from '../../../../src/core/routing/endpointHealth';
 import { HedgeBudget } from '../../../../src/core/routing/hedgeBudget';
-import {
-  describeRouteReason,
-  failoverCause,
-  isFallbackReason,
-  parseRouteReason,
-} from '../../../../src/core/routing/routeReason';
+import { describeRouteReason, isFallbackReason, parseRouteReason } from '../../../../src/core/routeReason';
+import { failoverCause } from '../../../../src/core/routing/failover';
 import { resolvedEndpoint } from '../../builders/endpoints';
 
 describe('EndpointHealthBook (circuit breaker)', () => {

@@ -5,7 +5,7 @@ import type { LiveRequestView, RouteInfo } from '../../../../src/core/generation
 import type { RequestRecord } from '../../../../src/core/requestStats';
 import { ManualScheduler } from '../../../../src/core/scheduler';
 import { HISTORY_HEADER, parseHistoryText } from '../../../../src/core/speed/speedHistory';
-import { isFallbackReason } from '../../../../src/core/routing/routeReason';
+import { isFallbackReason } from '../../../../src/core/routeReason';
 import {
   StatsHub,
   SUGGESTION_WINDOW,

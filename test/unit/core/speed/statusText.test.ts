@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RequestRecord, RequestStats } from '../../../../src/core/requestStats';
-import { describeRouteReason } from '../../../../src/core/routing/routeReason';
+import { describeRouteReason } from '../../../../src/core/routeReason';
 import {
   CACHE_HIT_DISPLAY_MS,
   escapeMarkdown,
