@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Clock } from '../core/clock';
 import { isBackendError } from '../core/errors';
+import { checkRepoTaskArguments, type RepoTaskArguments } from '../core/commands/commandArguments';
 import type { GenerationRun, PlanningGenerationService, RouteInfo } from '../core/generation/generationService';
 import type { Logger } from '../core/logger';
 import { editAdmitter } from '../core/repo/editSafety';
@@ -46,10 +47,6 @@ export interface RepoCommandDeps {
  * Optional arguments (keybindings, the end-to-end suite). Checked: command arguments are untrusted.
  * `request` skips the input box.
  */
-interface RepoCommandArgs {
-  readonly request?: string;
-}
-
 /**
  * What a command resolved to: for logs and the end-to-end suite. `refused`: every proposed edit the safety rules
  * refused was left out of the preview; `refused` lists those (with `ok` / `not-applied` when others were offered).
@@ -77,12 +74,6 @@ type RefactorStreamOutcome =
       readonly files: readonly string[];
     }
   | { readonly kind: 'failed'; readonly failure: RepoCommandResult['outcome']; readonly route: RouteInfo | null };
-
-function argsOf(value: unknown): RepoCommandArgs {
-  if (typeof value !== 'object' || value === null) return {};
-  const request = 'request' in value && typeof value.request === 'string' ? value.request : undefined;
-  return { request };
-}
 
 /** Appends streamed text to a document in batches (about 15 per second, never one edit per token). */
 class DocumentAppender {
@@ -163,16 +154,37 @@ export class RepoCommands implements vscode.Disposable {
 
   constructor(private readonly deps: RepoCommandDeps) {
     this.disposables = [
-      vscode.commands.registerCommand(REPO_COMMANDS.ask, (args: unknown) => this.answer('ask', argsOf(args))),
-      vscode.commands.registerCommand(REPO_COMMANDS.explain, (args: unknown) => this.answer('explain', argsOf(args))),
-      vscode.commands.registerCommand(REPO_COMMANDS.refactor, (args: unknown) => this.refactor(argsOf(args))),
+      vscode.commands.registerCommand(REPO_COMMANDS.ask, (args: unknown) =>
+        this.checked('Ask About This Repository', args, (checked) => this.answer('ask', checked)),
+      ),
+      vscode.commands.registerCommand(REPO_COMMANDS.explain, () => this.answer('explain', {})),
+      vscode.commands.registerCommand(REPO_COMMANDS.refactor, (args: unknown) =>
+        this.checked('Refactor Across Repository', args, (checked) => this.refactor(checked)),
+      ),
     ];
   }
 
-  private async askFor(kind: RepoTaskKind, args: RepoCommandArgs): Promise<string | null> {
+  /** Runs a command after checking its arguments; refused ones get one line in the log and an error message. */
+  private async checked(
+    command: string,
+    raw: unknown,
+    run: (args: RepoTaskArguments) => Promise<RepoCommandResult>,
+  ): Promise<RepoCommandResult> {
+    const check = checkRepoTaskArguments(command, raw);
+    if (check.ok) return run(check.value);
+    this.deps.log.warn(check.problem);
+    void vscode.window.showErrorMessage(check.problem);
+    return { outcome: 'dismissed', endpointId: null, routeReason: null, promptTokens: 0, files: [] };
+  }
+
+  /**
+   * The question, always from the person: a request given as an argument only pre-fills the box (any extension or
+   * link can run the command, and the answer sends the repository to a model).
+   */
+  private async askFor(kind: RepoTaskKind, args: RepoTaskArguments): Promise<string | null> {
     if (kind === 'explain') return '';
-    if (args.request !== undefined && args.request.trim() !== '') return args.request.trim();
     const answer = await vscode.window.showInputBox({
+      value: args.request ?? '',
       title: kind === 'ask' ? 'Ask About This Repository' : 'Refactor Across Repository',
       prompt: kind === 'ask' ? 'Your question about this repository' : 'The change to make across the repository',
       placeHolder:
@@ -227,7 +239,7 @@ export class RepoCommands implements vscode.Disposable {
   }
 
   /** Ask / Explain: the answer streams into a Markdown document beside the editor. */
-  private async answer(kind: 'ask' | 'explain', args: RepoCommandArgs): Promise<RepoCommandResult> {
+  private async answer(kind: 'ask' | 'explain', args: RepoTaskArguments): Promise<RepoCommandResult> {
     const request = await this.askFor(kind, args);
     if (request === null)
       return { outcome: 'dismissed', endpointId: null, routeReason: null, promptTokens: 0, files: [] };
@@ -290,7 +302,7 @@ export class RepoCommands implements vscode.Disposable {
   }
 
   /** Refactor across the repository: edits proposed, validated, previewed; applied only when confirmed. */
-  private async refactor(args: RepoCommandArgs): Promise<RepoCommandResult> {
+  private async refactor(args: RepoTaskArguments): Promise<RepoCommandResult> {
     const request = await this.askFor('refactor', args);
     if (request === null)
       return { outcome: 'dismissed', endpointId: null, routeReason: null, promptTokens: 0, files: [] };

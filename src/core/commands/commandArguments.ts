@@ -169,3 +169,29 @@ export function checkRefactorArguments(raw: unknown): ArgumentCheck<RefactorArgu
     },
   };
 }
+
+/** Optional arguments of "Ask About This Repository…" and "Refactor Across Repository…" (the end-to-end suite, links). */
+export interface RepoTaskArguments {
+  /** Pre-fills the question box: the person still sends it, since the repository goes to a model. */
+  readonly request?: string;
+}
+
+/**
+ * `latencyCopilot.repo.ask(args?)` and `repo.refactor(args?)`: `{ request? }`, a text of 1 to
+ * `MAX_INSTRUCTION_CHARS` characters; anything else is refused. The request only pre-fills the question box.
+ */
+export function checkRepoTaskArguments(command: string, raw: unknown): ArgumentCheck<RepoTaskArguments> {
+  if (raw === undefined || raw === null) return { ok: true, value: {} };
+  const usage = 'expected { request? }';
+  if (!isPlainObject(raw)) return fail(`${command}: ${usage}, not ${describeArgument(raw)}.`);
+  const unknown = Object.keys(raw).filter((key) => key !== 'request');
+  if (unknown.length > 0) return fail(`${command}: ${usage}; ${unknown.length} unknown field(s).`);
+  const { request } = raw;
+  if (request === undefined) return { ok: true, value: {} };
+  if (typeof request !== 'string' || request.trim() === '' || request.length > MAX_INSTRUCTION_CHARS) {
+    return fail(
+      `${command}: request must be a text of 1 to ${MAX_INSTRUCTION_CHARS} characters, not ${describeArgument(request)}.`,
+    );
+  }
+  return { ok: true, value: { request } };
+}

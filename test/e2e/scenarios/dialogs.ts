@@ -1,4 +1,4 @@
-// Commands that now always ask the person (issue 14, item 12): the scenarios answer the real dialogs with key presses,
+// Commands that always ask the person: the scenarios answer the real dialogs with key presses,
 // the way a person would, instead of passing arguments that skip them.
 import * as vscode from 'vscode';
 import type { ScenarioContext } from '../suite/scenario';
@@ -55,4 +55,21 @@ export async function exportSpeedHistoryThroughDialog(
   await new Promise((resolve) => setTimeout(resolve, 500));
   await ctx.uiPress('Enter');
   await running;
+}
+
+/**
+ * Starts a repository command with a request argument and sends the question box it pre-fills with Enter, as the
+ * person would: an argument never skips the question. Returns the command's promise (it resolves when the task ends).
+ */
+export async function startRepoCommandWithRequest(
+  ctx: ScenarioContext,
+  command: string,
+  request: string,
+): Promise<Thenable<unknown>> {
+  const running = vscode.commands.executeCommand(command, { request });
+  await ctx.waitFor('the question box', () => visible(ctx, QUICK_INPUT_SELECTOR), { timeoutMs: 15_000 });
+  // Let the box take its pre-filled value before sending it.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await ctx.uiPress('Enter');
+  return running;
 }

@@ -11,6 +11,7 @@ import * as vscode from 'vscode';
 import { startSimulator, type RunningSimulator } from '../../../src/sim/simulator';
 import type { SimCompletionRequest } from '../../../src/sim/simOptions';
 import type { Scenario, ScenarioContext } from '../suite/scenario';
+import { startRepoCommandWithRequest } from './dialogs';
 
 const MARKER = 'E2E_REPO_SECRET_5d1c';
 const FILES: Readonly<Record<string, string>> = {
@@ -120,9 +121,11 @@ export const repoAskScenario: Scenario = {
   timeoutMs: 150_000,
   async run(ctx) {
     const sim = await setUp(ctx);
-    const result: unknown = await vscode.commands.executeCommand('latencyCopilot.repo.ask', {
-      request: 'Where is the rate limiter?',
-    });
+    const result: unknown = await await startRepoCommandWithRequest(
+      ctx,
+      'latencyCopilot.repo.ask',
+      'Where is the rate limiter?',
+    );
     assert.ok(isResult(result), `the command should resolve with its outcome, got ${JSON.stringify(result)}`);
     assert.equal(result.outcome, 'ok');
     assert.equal(result.routeReason, 'repo-task');
@@ -174,9 +177,7 @@ export const repoRefactorScenario: Scenario = {
     await setUp(ctx);
     const limiterPath = join(ctx.workspaceFolder, 'src/limiter.py');
     const appPath = join(ctx.workspaceFolder, 'src/app.py');
-    const bad: unknown = await vscode.commands.executeCommand('latencyCopilot.repo.refactor', {
-      request: 'BROKEN rename',
-    });
+    const bad: unknown = await await startRepoCommandWithRequest(ctx, 'latencyCopilot.repo.refactor', 'BROKEN rename');
     assert.ok(isResult(bad));
     assert.equal(bad.outcome, 'invalid-answer');
     assert.equal(await readFile(limiterPath, 'utf8'), FILES['src/limiter.py']);
@@ -184,9 +185,11 @@ export const repoRefactorScenario: Scenario = {
 
     // A link committed to the repository: an edit through it, and a file nobody asked for, are refused with reasons.
     await symlink(join(ctx.workspaceFolder, 'src'), join(ctx.workspaceFolder, 'linked'), 'junction');
-    const linked: unknown = await vscode.commands.executeCommand('latencyCopilot.repo.refactor', {
-      request: 'LINKED rename',
-    });
+    const linked: unknown = await await startRepoCommandWithRequest(
+      ctx,
+      'latencyCopilot.repo.refactor',
+      'LINKED rename',
+    );
     assert.ok(isResult(linked), `got ${JSON.stringify(linked)}`);
     assert.equal(linked.outcome, 'refused');
     assert.deepEqual(
@@ -202,9 +205,11 @@ export const repoRefactorScenario: Scenario = {
     });
     await vscode.commands.executeCommand('notifications.clearAll');
 
-    const pending = vscode.commands.executeCommand('latencyCopilot.repo.refactor', {
-      request: 'rename acquire to try_acquire',
-    });
+    const pending = await startRepoCommandWithRequest(
+      ctx,
+      'latencyCopilot.repo.refactor',
+      'rename acquire to try_acquire',
+    );
     // The refactor preview waits for the person: nothing has changed until "Apply".
     const preview = await ctx.uiQuery('.bulk-edit-panel, .refactor-preview');
     if (preview.available) {

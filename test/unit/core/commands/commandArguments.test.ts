@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   checkExportArguments,
   checkRefactorArguments,
+  checkRepoTaskArguments,
   checkSecretNameArgument,
   clearKeyConfirmation,
   describeArgument,
@@ -110,6 +111,33 @@ describe('checkRefactorArguments', () => {
     const check = checkRefactorArguments(raw);
     expect(check.ok).toBe(false);
     if (!check.ok) expect(check.problem.startsWith('Refactor Selection:')).toBe(true);
+  });
+});
+
+describe('checkRepoTaskArguments', () => {
+  it.each([
+    ['nothing', undefined, {}],
+    ['no request', {}, {}],
+    ['a question', { request: 'Where is the rate limiter?' }, { request: 'Where is the rate limiter?' }],
+  ])('accepts %s', (_name, raw, expected) => {
+    expect(checkRepoTaskArguments('Ask About This Repository', raw)).toEqual({ ok: true, value: expected });
+  });
+
+  it.each([
+    ['a string', 'Where is it?'],
+    ['a list', [{ request: 'x' }]],
+    ['an unknown field', { request: 'x', files: ['.env'] }],
+    ['an empty request', { request: '  ' }],
+    ['an overlong request', { request: 'x'.repeat(MAX_INSTRUCTION_CHARS + 1) }],
+    ['a number', { request: 42 }],
+  ])('refuses %s, in one line that does not echo it', (_name, raw) => {
+    const check = checkRepoTaskArguments('Refactor Across Repository', raw);
+    expect(check.ok).toBe(false);
+    if (!check.ok) {
+      expect(check.problem.startsWith('Refactor Across Repository:')).toBe(true);
+      expect(check.problem).not.toContain('Where is it?');
+      expect(check.problem).not.toContain('\n');
+    }
   });
 });
 
