@@ -5,9 +5,9 @@ import { WorkspaceFileGate } from '../../../../src/core/repo/fileGate';
 import type { FileGateReader, FileGateVerdict, GateDocument } from '../../../../src/core/repo/fileGate';
 import { gatedRepoFileSystem } from '../../../../src/core/repo/gatedRepoFileSystem';
 import { nodeRepoFileSystem } from '../../../../src/core/repo/nodeRepoFileSystem';
-import type { RepoFileSystem } from '../../../../src/core/repo/repoFileSystem';
 import { OWN_IGNORE_FILE, RepoIndex } from '../../../../src/core/repo/repoIndex';
 import { IGNORE_FILE_NAMES } from '../../../../src/core/repo/fileGate';
+import { recordingFileSystem } from '../../builders/repoFileSystems';
 import { makeTree, removeTree } from './repoTestTree';
 
 const FOLDER = 'file:///work/app';
@@ -226,18 +226,7 @@ describe('one gate: the repository index and the inline gate agree', () => {
   it('reads no secret, honours git`s global excludes, and indexes exactly what the inline gate allows', async () => {
     const disk = nodeRepoFileSystem(root);
     const readPaths: string[] = [];
-    const recording: RepoFileSystem = {
-      readDirectory: (path) => disk.readDirectory(path),
-      kindOf: (path) => disk.kindOf(path),
-      readFile: (path, maxBytes) => {
-        readPaths.push(path);
-        return disk.readFile(path, maxBytes);
-      },
-      lendFile: (path, maxBytes, use) => {
-        readPaths.push(path);
-        return disk.lendFile(path, maxBytes, use);
-      },
-    };
+    const recording = recordingFileSystem(disk, readPaths);
     const index = new RepoIndex(gatedRepoFileSystem(recording, GLOBAL));
     await index.build();
     expect(

@@ -1,38 +1,28 @@
 // The repository index's reader thread (dist/repoFileReader.js): a cold index built from files read and analysed on a
 // worker thread must be the very index built on one thread, in every detail the index exposes.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { build } from 'esbuild';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeRepoFileSystem } from '../../../../src/core/repo/nodeRepoFileSystem';
 import type { NodeRepoFileSystemOptions } from '../../../../src/core/repo/nodeRepoFileSystem';
 import { RepoIndex } from '../../../../src/core/repo/repoIndex';
 import type { BuildReport } from '../../../../src/core/repo/repoIndex';
 import { makeTree, plantedRepo, removeTree } from './repoTestTree';
-import { PROJECT_ROOT } from '../../projectRoot';
+import { buildReaderScript } from '../../builders/repoFileSystems';
 
-const projectRoot = PROJECT_ROOT;
-const outDir = mkdtempSync(join(tmpdir(), 'repo-reader-'));
-const readerScript = join(outDir, 'repoFileReader.js');
+let readerScript = '';
+let disposeReader = (): void => undefined;
 const roots: string[] = [];
 
 beforeAll(async () => {
   // The same entry point esbuild.mjs builds into dist/repoFileReader.js.
-  await build({
-    entryPoints: [join(projectRoot, 'src', 'repoFileReader', 'main.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    outfile: readerScript,
-    logLevel: 'error',
-  });
+  const reader = await buildReaderScript('repo-reader-');
+  readerScript = reader.script;
+  disposeReader = () => reader.dispose();
 }, 60_000);
 
 afterAll(() => {
   for (const root of roots.splice(0)) removeTree(root);
-  rmSync(outDir, { recursive: true, force: true });
+  disposeReader();
 });
 
 /** A repository with the planted junk and secrets, many modules (several batches), and one file larger than a batch. */
@@ -121,7 +111,7 @@ describe('RepoIndex built through the reader thread', () => {
     roots.push(root);
     const single = snapshotOf(await buildWith(root, {}));
     const { index: fallen, report } = await buildReporting(root, {
-      readerScript: join(outDir, 'no-such-reader.js'),
+      readerScript: join(dirname(readerScript), 'no-such-reader.js'),
       readAheadMinFiles: 0,
     });
     expect(snapshotOf(fallen)).toEqual(single);

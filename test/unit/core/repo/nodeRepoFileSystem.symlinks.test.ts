@@ -2,10 +2,8 @@
 // link that arrives later (a `git pull`, then a watcher event) used to be followed by `update`, so a harmless-looking
 // name put its target (outside the workspace, or a secret inside it) into prompts. Every test here plants real links
 // in a temp folder.
-import { closeSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packContext } from '../../../../src/core/repo/contextPacker';
 import { NO_FOLLOW_FLAG, nodeRepoFileSystem, openWithoutFollowing } from '../../../../src/core/repo/nodeRepoFileSystem';
@@ -13,7 +11,7 @@ import type { RepoFileRead, RepoFileSystem } from '../../../../src/core/repo/rep
 import { RepoIndex } from '../../../../src/core/repo/repoIndex';
 import { countTokens } from '../../../../src/core/stream/tokenCount';
 import { SECRET_MARKER, makeTree, removeTree } from './repoTestTree';
-import { PROJECT_ROOT } from '../../projectRoot';
+import { buildReaderScript } from '../../builders/repoFileSystems';
 
 const OUTSIDE_MARKER = 'LC_OUTSIDE_MARKER_19be4d';
 const folders: string[] = [];
@@ -153,20 +151,14 @@ describe('every read refuses a link, even one that appears after a check', () =>
   });
 
   describe('on the reader thread', () => {
-    const outDir = mkdtempSync(join(tmpdir(), 'repo-reader-links-'));
-    const readerScript = join(outDir, 'repoFileReader.js');
+    let readerScript = '';
+    let disposeReader = (): void => undefined;
     beforeAll(async () => {
-      await build({
-        entryPoints: [join(PROJECT_ROOT, 'src', 'repoFileReader', 'main.ts')],
-        bundle: true,
-        platform: 'node',
-        target: 'node20',
-        format: 'cjs',
-        outfile: readerScript,
-        logLevel: 'error',
-      });
+      const reader = await buildReaderScript('repo-reader-links-');
+      readerScript = reader.script;
+      disposeReader = () => reader.dispose();
     }, 60_000);
-    afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+    afterAll(() => disposeReader());
 
     it('lendFiles reads listed paths that turned into links (or lie under one) as missing', async () => {
       const { root, outside } = plantWorkspace();

@@ -4,13 +4,13 @@ import type { ResolvedEndpoint } from '../../../../src/core/endpoint';
 import type { LiveRequestView, StatsSink } from '../../../../src/core/generation/generationService';
 import { isSecretFileName } from '../../../../src/core/repo/fileSafety';
 import { nodeRepoFileSystem } from '../../../../src/core/repo/nodeRepoFileSystem';
-import type { RepoFileSystem } from '../../../../src/core/repo/repoFileSystem';
 import { RepoIndex } from '../../../../src/core/repo/repoIndex';
 import { prepareRepoTask } from '../../../../src/core/repo/repoTask';
 import { RoutedGenerationService } from '../../../../src/core/generation/routedGenerationService';
 import { countTokens } from '../../../../src/core/stream/tokenCount';
 import { createTransport, type Transport } from '../../../../src/core/stream/transport';
 import { startSimulator, type RunningSimulator } from '../../../../src/sim/simulator';
+import { recordingFileSystem } from '../../builders/repoFileSystems';
 import { SECRET_MARKER, makeTree, plantedRepo, removeTree } from './repoTestTree';
 
 let root = '';
@@ -40,18 +40,7 @@ describe('secrets never reach a prompt', () => {
   it('plants a .env (and keys, credentials) with a marker; no request body the simulator received contains it', async () => {
     const disk = nodeRepoFileSystem(root);
     // Record every file the index and the packer read: a secret must never even be opened.
-    const recording: RepoFileSystem = {
-      readDirectory: (path) => disk.readDirectory(path),
-      kindOf: (path) => disk.kindOf(path),
-      readFile: (path, maxBytes) => {
-        readPaths.push(path);
-        return disk.readFile(path, maxBytes);
-      },
-      lendFile: (path, maxBytes, use) => {
-        readPaths.push(path);
-        return disk.lendFile(path, maxBytes, use);
-      },
-    };
+    const recording = recordingFileSystem(disk, readPaths);
     const index = new RepoIndex(recording);
     await index.build();
     const longContext: ResolvedEndpoint = {
