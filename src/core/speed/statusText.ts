@@ -4,12 +4,7 @@ import type { BackendRole } from '../endpoint';
 import type { BackendErrorReason } from '../errors';
 import type { SuggestionLatency } from './panelProtocol';
 import type { RequestRecord, RequestTask } from '../requestStats';
-import {
-  describeRouteReason,
-  isFallbackReason,
-  type RecordedRouteReason,
-  type RouteReason,
-} from '../routeReason';
+import { describeRouteReason, isFallbackReason, type RecordedRouteReason, type RouteReason } from '../routeReason';
 
 /** How long a cache hit stays on the status bar, in ms, before it goes back to the idle figure. */
 export const CACHE_HIT_DISPLAY_MS = 3_000;
