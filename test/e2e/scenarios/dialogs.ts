@@ -59,17 +59,18 @@ export async function exportSpeedHistoryThroughDialog(
 
 /**
  * Starts a repository command with a request argument and sends the question box it pre-fills with Enter, as the
- * person would: an argument never skips the question. Returns the command's promise (it resolves when the task ends).
+ * person would: an argument never skips the question. `done` settles when the task ends (wrapped: an async function
+ * returning the thenable itself would wait for it, and a refactor waits for the person's Apply).
  */
 export async function startRepoCommandWithRequest(
   ctx: ScenarioContext,
   command: string,
   request: string,
-): Promise<Thenable<unknown>> {
-  const running = vscode.commands.executeCommand(command, { request });
+): Promise<{ readonly done: Thenable<unknown> }> {
+  const done = vscode.commands.executeCommand(command, { request });
   await ctx.waitFor('the question box', () => visible(ctx, QUICK_INPUT_SELECTOR), { timeoutMs: 15_000 });
   // Let the box take its pre-filled value before sending it.
   await new Promise((resolve) => setTimeout(resolve, 300));
   await ctx.uiPress('Enter');
-  return running;
+  return { done };
 }

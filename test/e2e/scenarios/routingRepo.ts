@@ -121,11 +121,9 @@ export const repoAskScenario: Scenario = {
   timeoutMs: 150_000,
   async run(ctx) {
     const sim = await setUp(ctx);
-    const result: unknown = await await startRepoCommandWithRequest(
-      ctx,
-      'latencyCopilot.repo.ask',
-      'Where is the rate limiter?',
-    );
+    const result: unknown = await (
+      await startRepoCommandWithRequest(ctx, 'latencyCopilot.repo.ask', 'Where is the rate limiter?')
+    ).done;
     assert.ok(isResult(result), `the command should resolve with its outcome, got ${JSON.stringify(result)}`);
     assert.equal(result.outcome, 'ok');
     assert.equal(result.routeReason, 'repo-task');
@@ -177,7 +175,9 @@ export const repoRefactorScenario: Scenario = {
     await setUp(ctx);
     const limiterPath = join(ctx.workspaceFolder, 'src/limiter.py');
     const appPath = join(ctx.workspaceFolder, 'src/app.py');
-    const bad: unknown = await await startRepoCommandWithRequest(ctx, 'latencyCopilot.repo.refactor', 'BROKEN rename');
+    const bad: unknown = await (
+      await startRepoCommandWithRequest(ctx, 'latencyCopilot.repo.refactor', 'BROKEN rename')
+    ).done;
     assert.ok(isResult(bad));
     assert.equal(bad.outcome, 'invalid-answer');
     assert.equal(await readFile(limiterPath, 'utf8'), FILES['src/limiter.py']);
@@ -185,11 +185,9 @@ export const repoRefactorScenario: Scenario = {
 
     // A link committed to the repository: an edit through it, and a file nobody asked for, are refused with reasons.
     await symlink(join(ctx.workspaceFolder, 'src'), join(ctx.workspaceFolder, 'linked'), 'junction');
-    const linked: unknown = await await startRepoCommandWithRequest(
-      ctx,
-      'latencyCopilot.repo.refactor',
-      'LINKED rename',
-    );
+    const linked: unknown = await (
+      await startRepoCommandWithRequest(ctx, 'latencyCopilot.repo.refactor', 'LINKED rename')
+    ).done;
     assert.ok(isResult(linked), `got ${JSON.stringify(linked)}`);
     assert.equal(linked.outcome, 'refused');
     assert.deepEqual(
@@ -205,7 +203,7 @@ export const repoRefactorScenario: Scenario = {
     });
     await vscode.commands.executeCommand('notifications.clearAll');
 
-    const pending = await startRepoCommandWithRequest(
+    const { done: pending } = await startRepoCommandWithRequest(
       ctx,
       'latencyCopilot.repo.refactor',
       'rename acquire to try_acquire',
