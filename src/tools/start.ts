@@ -18,6 +18,7 @@ import {
   typingCursor,
 } from './startDemo';
 import type { Cursor } from './startDemo';
+import { stringAt, tryParseJson } from '../core/json';
 
 const projectRoot = resolve(__dirname, '..', '..');
 const cacheDir = process.env['LATENCY_COPILOT_CACHE'] ?? join(homedir(), '.cache', 'latency-copilot');
@@ -113,10 +114,13 @@ function startCodeServer(): void {
   const extensionsDir = join(profile, 'extensions');
   const userSettingsDir = join(profile, 'user-data', 'User');
   mkdirSync(userSettingsDir, { recursive: true });
-  const manifest: { publisher: string; name: string; version: string } = JSON.parse(
-    readFileSync(join(projectRoot, 'package.json'), 'utf8'),
-  );
-  const installed = join(extensionsDir, `${manifest.publisher}.${manifest.name}-${manifest.version}`);
+  // Checked, not assumed: a hand-edited package.json without these fields would otherwise name a folder "undefined".
+  const manifest = tryParseJson(readFileSync(join(projectRoot, 'package.json'), 'utf8'));
+  const [publisher, name, version] = ['publisher', 'name', 'version'].map((key) => stringAt(manifest, key));
+  if (publisher === undefined || name === undefined || version === undefined) {
+    throw new Error('package.json needs "publisher", "name" and "version" to install the extension for the demo.');
+  }
+  const installed = join(extensionsDir, `${publisher}.${name}-${version}`);
   rmSync(installed, { recursive: true, force: true });
   mkdirSync(installed, { recursive: true });
   for (const part of ['package.json', 'README.md', 'dist', 'media']) {
