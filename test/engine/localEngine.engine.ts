@@ -5,7 +5,6 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, systemClock } from '../../src/core/clock';
 import { detectContextWindow } from '../../src/core/routing/contextWindow';
@@ -27,6 +26,7 @@ import { countTokens } from '../../src/core/stream/tokenCount';
 import { createTransport } from '../../src/core/stream/transport';
 import type { Transport } from '../../src/core/stream/transport';
 import { QWEN_TOKENS, TINY_MODEL, cacheDir, ensureModel } from './makeGguf';
+import { buildLocalEngineHost } from '../unit/builders/localEngineHost';
 
 /** The window the host is asked to serve: below the tiny model's training length, so /v1/models must report this one. */
 const CONTEXT_SIZE = 2048;
@@ -125,16 +125,7 @@ beforeAll(async () => {
   buildDir = mkdtempSync(join(tmpdir(), 'latency-copilot-local-engine-'));
   hostScript = join(buildDir, 'localEngineHost.js');
   // The same build entry as esbuild.mjs (node-llama-cpp left external), into a temporary folder.
-  await esbuild.build({
-    entryPoints: ['src/localEngineHost/main.ts'],
-    outfile: hostScript,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    external: ['node-llama-cpp'],
-    logLevel: 'error',
-  });
+  await buildLocalEngineHost(hostScript);
   modelPath = (await ensureModel(TINY_MODEL)).path;
   transport = createTransport();
   supervisor = new EngineSupervisor({

@@ -5,7 +5,6 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchHost } from '../../../src/core/localEngine/hostLauncher';
 import { LocalEngineError } from '../../../src/core/localEngine/localEngineError';
@@ -14,6 +13,7 @@ import {
   locateNodeLlamaCpp,
   nodeLlamaCppMissingMessage,
 } from '../../../src/localEngineHost/nodeLlamaCpp';
+import { buildLocalEngineHost } from '../builders/localEngineHost';
 
 let root = '';
 
@@ -129,16 +129,7 @@ describe('the engine host with node-llama-cpp only in an ancestor folder', () =>
     const buildDir = folder('host-build');
     const hostScript = join(buildDir, 'localEngineHost.js');
     // The same entry and externals as esbuild.mjs.
-    await esbuild.build({
-      entryPoints: ['src/localEngineHost/main.ts'],
-      outfile: hostScript,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      external: ['node-llama-cpp'],
-      logLevel: 'error',
-    });
+    await buildLocalEngineHost(hostScript);
     const tree = folder('host-tree');
     const marker = join(tree, 'planted-ran');
     plantPackage(join(tree, 'node_modules', 'node-llama-cpp'), marker, {}, true);
