@@ -43,15 +43,7 @@ export interface GateEntry {
   readonly document: GateDocument;
 }
 
-/**
- * The verdict for a path relative to a workspace folder, given that folder's rules: secret and skipped folders are
- * decided from the path alone (no rules needed), then the ignore rules, ancestors first (git never looks inside an
- * ignored folder).
- */
-export function fileLocationVerdict(rules: IgnoreRules, relativePath: string): FileLocationVerdict | null {
-  return verdictWithoutRules(relativePath) ?? (rules.isIgnoredWithAncestors(relativePath, false) ? 'ignored' : null);
-}
-
+/** What the path alone decides, before any ignore rule is needed: a secret, or a folder the index never enters. */
 function verdictWithoutRules(relativePath: string): FileLocationVerdict | null {
   if (isSecretPath(relativePath)) return 'secret';
   const segments = relativePath.split('/');
