@@ -26,6 +26,24 @@ function fail<T>(problem: string): ArgumentCheck<T> {
   return { ok: false, problem };
 }
 
+/** An options object with only the `allowed` fields (a typo would otherwise run something other than meant). */
+function optionsObject(
+  command: string,
+  usage: string,
+  raw: unknown,
+  allowed: readonly string[],
+): ArgumentCheck<Record<string, unknown>> {
+  if (!isPlainObject(raw)) return fail(`${command}: ${usage}, not ${describeArgument(raw)}.`);
+  const unknown = Object.keys(raw).filter((key) => !allowed.includes(key));
+  if (unknown.length > 0) return fail(`${command}: ${usage}; ${unknown.length} unknown field(s).`);
+  return { ok: true, value: raw };
+}
+
+/** A text a person could have typed: not blank, at most `MAX_INSTRUCTION_CHARS` characters. */
+function isTypedText(value: unknown): value is string {
+  return typeof value === 'string' && value.trim() !== '' && value.length <= MAX_INSTRUCTION_CHARS;
+}
+
 /** What "Export Speed History" was asked for: both only pre-fill the format pick and the save dialog. */
 export interface ExportArguments<Location> {
   /** The format to pre-select, or null to ask. */
@@ -120,18 +138,18 @@ const REFACTOR_ARGUMENT_KEYS: readonly string[] = ['presetId', 'instruction', 'r
  */
 export function checkRefactorArguments(raw: unknown): ArgumentCheck<RefactorArguments> {
   if (raw === undefined || raw === null) return { ok: true, value: {} };
-  const usage = 'expected { presetId?, instruction?, role?, extraHeaders? }';
-  if (!isPlainObject(raw)) return fail(`Refactor Selection: ${usage}, not ${describeArgument(raw)}.`);
-  const unknown = Object.keys(raw).filter((key) => !REFACTOR_ARGUMENT_KEYS.includes(key));
-  if (unknown.length > 0) return fail(`Refactor Selection: ${usage}; ${unknown.length} unknown field(s).`);
-  const { presetId, instruction, role, extraHeaders } = raw;
+  const options = optionsObject(
+    'Refactor Selection',
+    'expected { presetId?, instruction?, role?, extraHeaders? }',
+    raw,
+    REFACTOR_ARGUMENT_KEYS,
+  );
+  if (!options.ok) return options;
+  const { presetId, instruction, role, extraHeaders } = options.value;
   if (presetId !== undefined && (typeof presetId !== 'string' || findRefactorPreset(presetId) === undefined)) {
     return fail(`Refactor Selection: presetId names no refactor preset (${describeArgument(presetId)}).`);
   }
-  if (
-    instruction !== undefined &&
-    (typeof instruction !== 'string' || instruction.trim() === '' || instruction.length > MAX_INSTRUCTION_CHARS)
-  ) {
+  if (instruction !== undefined && !isTypedText(instruction)) {
     return fail(
       `Refactor Selection: instruction must be a text of 1 to ${MAX_INSTRUCTION_CHARS} characters, not ${describeArgument(instruction)}.`,
     );
@@ -182,13 +200,11 @@ export interface RepoTaskArguments {
  */
 export function checkRepoTaskArguments(command: string, raw: unknown): ArgumentCheck<RepoTaskArguments> {
   if (raw === undefined || raw === null) return { ok: true, value: {} };
-  const usage = 'expected { request? }';
-  if (!isPlainObject(raw)) return fail(`${command}: ${usage}, not ${describeArgument(raw)}.`);
-  const unknown = Object.keys(raw).filter((key) => key !== 'request');
-  if (unknown.length > 0) return fail(`${command}: ${usage}; ${unknown.length} unknown field(s).`);
-  const { request } = raw;
+  const options = optionsObject(command, 'expected { request? }', raw, ['request']);
+  if (!options.ok) return options;
+  const { request } = options.value;
   if (request === undefined) return { ok: true, value: {} };
-  if (typeof request !== 'string' || request.trim() === '' || request.length > MAX_INSTRUCTION_CHARS) {
+  if (!isTypedText(request)) {
     return fail(
       `${command}: request must be a text of 1 to ${MAX_INSTRUCTION_CHARS} characters, not ${describeArgument(request)}.`,
     );
