@@ -10,7 +10,8 @@ export function readInlineOptions(source: SettingsSource): InlineEngineOptions {
   return {
     ...DEFAULT_INLINE_OPTIONS,
     multiline: multiline === 'always' || multiline === 'never' ? multiline : 'auto',
-    minDisplayDelayMs: Math.min(2000, Math.max(0, readNumberSetting(source, 'inline.minDisplayDelayMs'))),
+    // Clamped to 0-2,000 ms by the settings registry.
+    minDisplayDelayMs: readNumberSetting(source, 'inline.minDisplayDelayMs'),
     adaptiveDelay: readBooleanSetting(source, 'inline.adaptiveDelay'),
     speculate: readBooleanSetting(source, 'inline.speculativeRequests'),
   };

@@ -33,9 +33,6 @@ export const LOCAL_ENGINE_SETTING_KEYS: readonly SettingKey[] = [
  */
 export const LOCAL_ENGINE_CONTEXT_TOKENS = 8192;
 
-/** The smallest idle stop, in minutes: a model load costs seconds, so stopping sooner only costs time. */
-const MIN_IDLE_STOP_MINUTES = 1;
-
 /** Reads the local engine's settings (user-level only, as the settings source enforces for machine-scoped keys). */
 export function readLocalEngineConfig(settings: SettingsSource): LocalEngineConfig {
   return {
@@ -43,7 +40,8 @@ export function readLocalEngineConfig(settings: SettingsSource): LocalEngineConf
     modelUrl: readStringSetting(settings, 'localEngine.modelUrl').trim(),
     modelSha256: readStringSetting(settings, 'localEngine.modelSha256').trim().toLowerCase(),
     nodeLlamaCppPath: readStringSetting(settings, 'localEngine.nodeLlamaCppPath').trim(),
-    idleStopMs: Math.max(MIN_IDLE_STOP_MINUTES, readNumberSetting(settings, 'localEngine.idleStopMinutes')) * 60_000,
+    // At least a minute (the settings registry clamps to 1-1,440): a model load costs seconds, sooner only costs time.
+    idleStopMs: readNumberSetting(settings, 'localEngine.idleStopMinutes') * 60_000,
   };
 }
 
