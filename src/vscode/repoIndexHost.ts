@@ -159,9 +159,9 @@ export class RepoIndexHost implements vscode.Disposable {
     const queue = (uri: vscode.Uri): void => {
       const path = this.relativePath(uri);
       if (path === null || path === '') return;
-      // The root's rules hold info/exclude and the global excludes file too, which an update of a root ignore file alone
-      // would drop (and info/exclude is read only by a build): the index is built again on next use instead (a rescan of
-      // the root reads every file anyway).
+      // A change to the root's rules (its ignore files, info/exclude) may touch every file: `RepoIndex.update` would
+      // rescan the whole tree now, on this thread; building again on next use reads the same files later, on the reader
+      // thread, and not at all if no repository task follows.
       if (path === REPOSITORY_EXCLUDE_FILE || IGNORE_FILE_NAMES.some((name) => name === path)) {
         this.reset();
         return;

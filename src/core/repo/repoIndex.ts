@@ -4,6 +4,7 @@ import { TermCounts } from './termDictionary';
 import { LineStarts } from './lineStarts';
 import { analyseFile, BOUND_FIELDS, RECORD_SEPARATOR } from './fileAnalysis';
 import type { FileAnalysis } from './fileAnalysis';
+import { IGNORE_FILE_NAMES, REPOSITORY_EXCLUDE_FILE } from './fileGate';
 import { DEFAULT_MAX_FILE_BYTES, exclusionByPath, isSkippedDirectory } from './fileSafety';
 import type { ExclusionReason } from './fileSafety';
 import { compileIgnoreFile, IgnoreRules, parentOf } from './ignoreRules';
@@ -15,6 +16,10 @@ import type { OutlineSymbol } from './sourceOutline';
 
 /** The extension's own ignore file (same syntax as `.gitignore`), read in every directory like `.gitignore`. */
 export const OWN_IGNORE_FILE = '.latencycopilotignore';
+
+/** The most of an ignore file read, in bytes (`.gitignore`, the own file); info/exclude is read up to 64 KB. */
+const MAX_IGNORE_FILE_BYTES = 1024 * 1024;
+const MAX_REPOSITORY_EXCLUDE_BYTES = 64 * 1024;
 
 /** Files read at once while indexing: enough to hide file-system latency, few enough not to starve the host. */
 const READ_CONCURRENCY = 16;
@@ -204,8 +209,7 @@ export class RepoIndex {
   /** Indexes the whole tree. Throws the signal's reason when aborted. */
   async build(signal?: AbortSignal): Promise<BuildReport> {
     this.excluded = emptyExclusions();
-    const gitExclude = await this.fs.readFile('.git/info/exclude', 64 * 1024);
-    if (gitExclude.kind === 'ok') this.rules.add('', compileIgnoreFile(decoder.decode(gitExclude.bytes)));
+    await this.addIgnoreFile('', REPOSITORY_EXCLUDE_FILE, MAX_REPOSITORY_EXCLUDE_BYTES);
     const files = await this.walk('', signal);
     const outcome = await this.indexFiles(files, signal);
     return { ...this.report(), ...outcome };
@@ -250,10 +254,10 @@ export class RepoIndex {
       await forEachConcurrent(level, READ_CONCURRENCY, async (current) => {
         const entries = await this.fs.readDirectory(current);
         // Ignore files first: they decide about their siblings.
-        for (const name of ['.gitignore', OWN_IGNORE_FILE]) {
-          if (!entries.some((entry) => entry.name === name && entry.kind === 'file')) continue;
-          const read = await this.fs.readFile(join(current, name), 1024 * 1024);
-          if (read.kind === 'ok') this.rules.add(current, compileIgnoreFile(decoder.decode(read.bytes)));
+        for (const name of IGNORE_FILE_NAMES) {
+          if (entries.some((entry) => entry.name === name && entry.kind === 'file')) {
+            await this.addIgnoreFile(current, join(current, name), MAX_IGNORE_FILE_BYTES);
+          }
         }
         for (const entry of entries) {
           const path = join(current, entry.name);
@@ -369,13 +373,13 @@ export class RepoIndex {
    */
   async update(path: string): Promise<UpdateOutcome> {
     const name = baseName(path);
-    if (name === '.gitignore' || name === OWN_IGNORE_FILE) {
-      const directory = parentOf(path);
+    if (path === REPOSITORY_EXCLUDE_FILE || IGNORE_FILE_NAMES.some((ignoreName) => ignoreName === name)) {
+      const directory = path === REPOSITORY_EXCLUDE_FILE ? '' : parentOf(path);
+      // The whole scope is read again: at the root it also holds info/exclude, which must not be lost with it.
       this.rules.clear(directory);
-      for (const ignoreName of ['.gitignore', OWN_IGNORE_FILE]) {
-        const read = await this.fs.readFile(join(directory, ignoreName), 1024 * 1024);
-        if (read.kind === 'ok') this.rules.add(directory, compileIgnoreFile(decoder.decode(read.bytes)));
-      }
+      if (directory === '') await this.addIgnoreFile('', REPOSITORY_EXCLUDE_FILE, MAX_REPOSITORY_EXCLUDE_BYTES);
+      for (const ignoreName of IGNORE_FILE_NAMES)
+        await this.addIgnoreFile(directory, join(directory, ignoreName), MAX_IGNORE_FILE_BYTES);
       await this.rescan(directory);
       return 'rescanned';
     }
@@ -390,6 +394,15 @@ export class RepoIndex {
       return 'rescanned';
     }
     return this.indexFile(path);
+  }
+
+  /**
+   * Adds an ignore file's patterns to `directory`'s scope, in the order of the calls (git's precedence at the root:
+   * info/exclude, then `.gitignore`, then the own ignore file). A missing or unreadable file adds nothing.
+   */
+  private async addIgnoreFile(directory: string, path: string, maxBytes: number): Promise<void> {
+    const read = await this.fs.readFile(path, maxBytes);
+    if (read.kind === 'ok') this.rules.add(directory, compileIgnoreFile(decoder.decode(read.bytes)));
   }
 
   /** Re-walks a directory: indexes what is new or changed, drops what is gone or now ignored. */

@@ -145,4 +145,23 @@ describe('RepoIndex: incremental updates from watcher events', () => {
     expect(index.isReadable('gen/out.ts')).toBe(true);
     expect(index.isReadable('gen/other.ts')).toBe(true);
   });
+
+  it("keeps .git/info/exclude when the root's .gitignore changes, and applies a changed info/exclude", async () => {
+    const { root, index } = await indexOf({
+      '.git/info/exclude': 'private/\n',
+      'a.ts': 'export const a = 1;\n',
+      'private/notes.ts': 'export const notes = 1;\n',
+      'scratch.ts': 'export const scratch = 1;\n',
+    });
+    expect(index.isReadable('private/notes.ts')).toBe(false);
+    // The root's scope holds info/exclude too: reading the root's ignore files again must not drop it.
+    writeTree(root, { '.gitignore': 'nothing-here/\n' });
+    expect(await index.update('.gitignore')).toBe('rescanned');
+    expect(index.isReadable('private/notes.ts')).toBe(false);
+    expect(index.isReadable('a.ts')).toBe(true);
+    writeTree(root, { '.git/info/exclude': 'private/\nscratch.ts\n' });
+    expect(await index.update('.git/info/exclude')).toBe('rescanned');
+    expect(index.isReadable('scratch.ts')).toBe(false);
+    expect(index.isReadable('private/notes.ts')).toBe(false);
+  });
 });
