@@ -23,7 +23,7 @@ export interface RequestStats {
 }
 
 /** What kind of work a request served. */
-export type RequestTask = 'inline' | 'refactor' | 'repo' | 'probe';
+export type RequestTask = 'inline' | 'next-edit' | 'refactor' | 'repo' | 'probe';
 
 /** How a request ended. */
 export type RequestOutcome = 'ok' | 'cancelled' | 'error';

@@ -86,6 +86,11 @@ export const SETTINGS = {
   'inline.multiline': { type: 'string', default: 'auto', enum: ['auto', 'always', 'never'] },
   'inline.minDisplayDelayMs': { type: 'number', default: 0, minimum: 0, maximum: 2000 },
   'inline.adaptiveDelay': { type: 'boolean', default: false },
+  'nextEdit.enabled': { type: 'boolean', default: true },
+  'nextEdit.regionLines': { type: 'number', default: 10, minimum: 2, maximum: 50 },
+  'nextEdit.historyEdits': { type: 'number', default: 6, minimum: 0, maximum: 30 },
+  'nextEdit.budgetMs': { type: 'number', default: 400, minimum: 100, maximum: 5000 },
+  'nextEdit.format': { type: 'string', default: 'auto', enum: ['auto', 'generic', 'zeta', 'sweep', 'instinct'] },
   // Speculative requests cost tokens at the person's provider: a trusted project may turn them off, an untrusted one not on.
   'inline.speculativeRequests': { type: 'boolean', default: true, restricted: true },
   'inline.allowInUntrustedWorkspaces': { type: 'boolean', default: false, scope: 'application' },

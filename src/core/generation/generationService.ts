@@ -20,6 +20,8 @@ export interface GenerationSpec {
   readonly maxOutputTokens: number;
   /** Restricts routing to one role (`longContext` for repository tasks and "Retry on the long-context model"). */
   readonly role?: BackendRole;
+  /** Restricts routing to these endpoint ids (next edit keeps to backends that meet its latency budget). */
+  readonly endpointIds?: readonly string[];
   /** Builds the request for the endpoint the router chose; called again for each failover candidate. */
   build(endpoint: ResolvedEndpoint): GenerationPlan;
 }

@@ -26,11 +26,13 @@ import type { Transport } from '../stream/transport';
 /**
  * How long to wait for the first token before giving up on an endpoint and failing over, per task, in ms. Only applied
  * when another endpoint is left to try: the last candidate waits as long as the transport allows.
- * Inline: burst backends answer in 100-300 ms, so 2.5 s means the endpoint is in trouble. Refactor: 10 s. Repository
+ * Inline and next edit: burst backends answer in 100-300 ms, so 2.5 s means the endpoint is in trouble (a next edit
+ * is useless by then anyway). Refactor: 10 s. Repository
  * tasks: 60 s, because prefill of 100,000+ tokens takes tens of seconds even on fast hardware.
  */
 export const DEFAULT_FIRST_TOKEN_TIMEOUT_MS: Readonly<Record<RequestTask, number>> = {
   inline: 2_500,
+  'next-edit': 2_500,
   refactor: 10_000,
   repo: 60_000,
   probe: 15_000,
@@ -338,7 +340,13 @@ export class RoutedGenerationService implements PlanningGenerationService {
     const endpoints = [...this.deps.endpoints('burst'), ...this.deps.endpoints('longContext')];
     this.health.reconcile(endpoints);
     return planRoute(
-      { task: spec.task, role: spec.role, promptTokens: spec.promptTokens, maxOutputTokens: spec.maxOutputTokens },
+      {
+        task: spec.task,
+        role: spec.role,
+        endpointIds: spec.endpointIds,
+        promptTokens: spec.promptTokens,
+        maxOutputTokens: spec.maxOutputTokens,
+      },
       endpoints,
       {
         windowOf: (endpoint) => this.windowOf(endpoint),

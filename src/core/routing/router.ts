@@ -8,6 +8,11 @@ export interface RouteQuery {
   readonly task: RequestTask;
   /** Restricts routing to one role (e.g. "Retry on the long-context model"). */
   readonly role?: BackendRole;
+  /**
+   * Restricts routing to these endpoints (by id), on top of the role: next-edit predictions keep to the backends whose
+   * measured speed meets their latency budget. Endpoints left out are not candidates and not listed as skipped.
+   */
+  readonly endpointIds?: readonly string[];
   /** Estimated prompt tokens (cl100k); the fit check adds its safety margin. */
   readonly promptTokens: number;
   readonly maxOutputTokens: number;
@@ -87,6 +92,7 @@ export function planRoute(
   for (const role of roleOrder(query)) {
     for (const endpoint of endpoints) {
       if (endpoint.role !== role) continue;
+      if (query.endpointIds !== undefined && !query.endpointIds.includes(endpoint.id)) continue;
       const contextWindow = conditions.windowOf(endpoint);
       if (!fitsWindow(requiredTokens, contextWindow)) {
         skipped.push({ endpoint, why: 'too-long', contextWindow, restRemainingMs: 0 });

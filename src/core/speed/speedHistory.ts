@@ -46,7 +46,7 @@ export interface HistoryLoadResult {
   readonly warning: string | null;
 }
 
-const TASKS: readonly RequestTask[] = ['inline', 'refactor', 'repo', 'probe'];
+const TASKS: readonly RequestTask[] = ['inline', 'next-edit', 'refactor', 'repo', 'probe'];
 const OUTCOMES: readonly RequestOutcome[] = ['ok', 'cancelled', 'error'];
 const SOURCES: readonly TokensSource[] = ['server', 'estimate'];
 

@@ -198,6 +198,8 @@ function taskWord(task: RequestTask): string {
   switch (task) {
     case 'inline':
       return 'completion';
+    case 'next-edit':
+      return 'next edit';
     case 'refactor':
       return 'refactor';
     case 'repo':

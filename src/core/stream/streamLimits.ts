@@ -13,6 +13,7 @@ import type { StreamEvent } from '../streamEvents';
  */
 export const DEFAULT_DEADLINE_MS: Readonly<Record<RequestTask, number>> = {
   inline: 60_000,
+  'next-edit': 60_000,
   refactor: 600_000,
   repo: 1_800_000,
   probe: 120_000,
