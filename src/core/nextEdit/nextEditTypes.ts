@@ -93,3 +93,61 @@ export interface NextEditShownSample {
   /** Edit -> whole region received, ms; null when it had not ended when the first hunk was shown. */
   readonly wholeRegionMs: number | null;
 }
+
+/** How an edit asks for a prediction: after a pause in typing, at once after a structural edit, after Tab, or by command. */
+export type NextEditTrigger = 'typing' | 'structural' | 'applied' | 'manual';
+
+/** The document as a prediction sees it, read when the request is made (after the pause), not at every keystroke. */
+export interface NextEditDocumentSnapshot {
+  /** The document's URI as a string. */
+  readonly documentKey: string;
+  /** The editor's version of the document the text is from. */
+  readonly version: number;
+  /** Path relative to its workspace folder (POSIX). */
+  readonly path: string;
+  readonly languageId: string;
+  readonly text: string;
+  readonly cursorOffset: number;
+  /** Recent edits (this and other files), oldest first; read when the prompt is built. */
+  readonly history: () => readonly RecentEditDiff[];
+  /** Text of recently viewed files the gate allows; read when the prompt is built. */
+  readonly snippets: () => readonly ViewedSnippet[];
+}
+
+/** One prediction as the editor sees it. Hunks are in offsets of `text`, the snapshot it was made from. */
+export interface NextEditPredictionInfo {
+  readonly id: number;
+  readonly documentKey: string;
+  readonly version: number;
+  /** The snapshot's text (hunks' offsets are into it). */
+  readonly text: string;
+  readonly region: EditableRegion;
+  /** Clock time (ms) of the edit that triggered it: edit-to-hunk latency runs from here. */
+  readonly editedAtMs: number;
+  /** The endpoint serving it, once the router has chosen (null before). */
+  endpoint(): { readonly id: string; readonly label: string } | null;
+}
+
+/** How a prediction ended. Only `complete` predictions may be applied. */
+export type NextEditOutcome =
+  | { readonly kind: 'complete'; readonly hunks: readonly PredictedHunk[] }
+  | { readonly kind: 'discarded'; readonly why: RewriteRejection }
+  | { readonly kind: 'failed'; readonly message: string }
+  | { readonly kind: 'aborted' };
+
+/** What the engine tells the editor as a prediction streams. */
+export interface NextEditListener {
+  /** Hunks confirmed since the last call (the stream has passed them and re-joined the original), in order. */
+  hunks(prediction: NextEditPredictionInfo, hunks: readonly PredictedHunk[]): void;
+  /** The prediction ended; a `complete` outcome lists every hunk (including those already sent). */
+  ended(prediction: NextEditPredictionInfo, outcome: NextEditOutcome): void;
+}
+
+/** Whether next edit runs now, on which backend, and why (the status bar tooltip's line). */
+export interface NextEditStatus {
+  readonly state: 'on' | 'off' | 'over-budget' | 'no-backend';
+  /** The backend predictions go to, when `on`. */
+  readonly endpointLabel: string | null;
+  /** One sentence for the tooltip, e.g. "Groq llama-3.1-8b: ~180 ms (p95 TTFT 120 ms + 250 tokens at 4,100 tok/s), within 400 ms". */
+  readonly detail: string;
+}
