@@ -25,6 +25,7 @@ interface Row {
   readonly name: string;
   readonly task: RequestTask;
   readonly role?: BackendRole;
+  readonly endpointIds?: readonly string[];
   readonly promptTokens: number;
   readonly maxOutputTokens: number;
   readonly endpoints: readonly ResolvedEndpoint[];
@@ -70,12 +71,23 @@ const table: readonly Row[] = [
     noRoute: 'no-endpoint' },
   { name: 'only long context configured serves inline as fits', task: 'inline', promptTokens: 100, maxOutputTokens: 64,
     endpoints: [long200k], expected: ['longContext#0:fits'] },
+  { name: 'next edit keeps to the endpoints within its budget, without listing the others as skipped', task: 'next-edit',
+    endpointIds: ['burst#1'], promptTokens: 1_000, maxOutputTokens: 400, endpoints: [burst8k, burst32k, long200k],
+    expected: ['burst#1:fits'] },
+  { name: 'an empty endpoint list finds no route', task: 'next-edit', endpointIds: [], promptTokens: 100,
+    maxOutputTokens: 64, endpoints: [burst8k], expected: [], noRoute: 'no-endpoint' },
 ];
 
 describe('planRoute (decision table)', () => {
   it.each(table)('$name', (row) => {
     const plan = planRoute(
-      { task: row.task, role: row.role, promptTokens: row.promptTokens, maxOutputTokens: row.maxOutputTokens },
+      {
+        task: row.task,
+        role: row.role,
+        endpointIds: row.endpointIds,
+        promptTokens: row.promptTokens,
+        maxOutputTokens: row.maxOutputTokens,
+      },
       row.endpoints,
       { windowOf: (e) => e.contextWindow, restRemainingMs: (e) => row.resting?.[e.id] ?? 0 },
     );
