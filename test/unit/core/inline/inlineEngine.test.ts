@@ -2,19 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../../src/core/clock';
 import type { ResolvedEndpoint } from '../../../../src/core/endpoint';
 import { BackendError } from '../../../../src/core/errors';
-import type {
-  GenerationPlan,
-  GenerationRun,
-  GenerationService,
-  GenerationSpec,
-} from '../../../../src/core/generation/generationService';
 import { FimPathProbe } from '../../../../src/core/inline/fimPathProbe';
 import { DEFAULT_INLINE_OPTIONS, InlineEngine } from '../../../../src/core/inline/inlineEngine';
 import type { InlineDocumentState, InlineEngineOptions } from '../../../../src/core/inline/inlineEngine';
 import type { RequestRecord } from '../../../../src/core/requestStats';
-import type { StreamEvent } from '../../../../src/core/streamEvents';
 import { resolvedEndpoint } from '../../builders/endpoints';
-import { requestRecord } from '../../builders/requestRecords';
+import { ScriptedGenerationService } from '../../builders/scriptedGenerationService';
 
 const endpoint: ResolvedEndpoint = resolvedEndpoint({
   label: 'Test llama.cpp',
@@ -22,111 +15,6 @@ const endpoint: ResolvedEndpoint = resolvedEndpoint({
   contextWindow: 8192,
   fim: 'auto',
 });
-
-interface FakeRun {
-  readonly spec: GenerationSpec;
-  /** True when the engine stopped reading before the stream ended (it had what it needed). */
-  stoppedReading: boolean;
-  /** The TTFT its record reports. */
-  ttftMs: number;
-  plan: GenerationPlan | null;
-  push(text: string): void;
-  end(): void;
-  fail(error: BackendError): void;
-  readonly aborted: () => boolean;
-}
-
-/** A generation service whose streams the test writes; it calls `build` like the real one, when the stream is read. */
-class FakeService implements GenerationService {
-  readonly runs: FakeRun[] = [];
-
-  constructor(private readonly serving: ResolvedEndpoint = endpoint) {}
-
-  start(spec: GenerationSpec): GenerationRun {
-    const queue: (StreamEvent | BackendError | 'end')[] = [];
-    let wake: (() => void) | null = null;
-    const poke = () => {
-      const resolve = wake;
-      wake = null;
-      resolve?.();
-    };
-    spec.signal.addEventListener('abort', poke);
-    let resolveFinished: (record: RequestRecord | null) => void = () => undefined;
-    const finished = new Promise<RequestRecord | null>((resolve) => {
-      resolveFinished = resolve;
-    });
-    const fake: FakeRun = {
-      spec,
-      stoppedReading: false,
-      ttftMs: 150,
-      plan: null,
-      push: (text) => {
-        queue.push({ kind: 'text', text });
-        poke();
-      },
-      end: () => {
-        queue.push('end');
-        poke();
-      },
-      fail: (error) => {
-        queue.push(error);
-        poke();
-      },
-      aborted: () => spec.signal.aborted,
-    };
-    this.runs.push(fake);
-    const record = (outcome: RequestRecord['outcome']): RequestRecord =>
-      requestRecord(
-        { startedAtEpochMs: 0, endpointId: endpoint.id, endpointLabel: endpoint.label, outcome },
-        { ttftMs: fake.ttftMs, outputTokens: 10, tokensSource: 'estimate', promptTokens: null, totalMs: 200 },
-      );
-    const serving = this.serving;
-    let settled = false;
-    async function* events(): AsyncGenerator<StreamEvent> {
-      try {
-        fake.plan = spec.build(serving);
-        for (;;) {
-          if (spec.signal.aborted) {
-            settled = true;
-            throw new BackendError('aborted', 'aborted');
-          }
-          const next = queue.shift();
-          if (next === 'end') {
-            settled = true;
-            resolveFinished(record('ok'));
-            return;
-          }
-          if (next instanceof BackendError) {
-            settled = true;
-            throw next;
-          }
-          if (next !== undefined) {
-            yield next;
-            continue;
-          }
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-          });
-        }
-      } catch (error) {
-        resolveFinished(record('error'));
-        throw error;
-      } finally {
-        // The engine stopped reading (it had the whole suggestion): the run is over.
-        if (!settled) fake.stoppedReading = !spec.signal.aborted;
-        resolveFinished(record('ok'));
-      }
-    }
-    return {
-      events: events(),
-      route: () => ({ endpoint: serving, reason: 'fits' }),
-      liveTokensPerSec: () => null,
-      outputTokens: () => 0,
-      complete: () => undefined,
-      finished,
-    };
-  }
-}
 
 function state(prefix: string, suffix = ''): InlineDocumentState {
   return {
@@ -147,7 +35,7 @@ async function settle(): Promise<void> {
 
 function setup(overrides: Partial<InlineEngineOptions> = {}, serving: ResolvedEndpoint = endpoint) {
   const clock = new ManualClock(1000);
-  const service = new FakeService(serving);
+  const service = new ScriptedGenerationService(serving);
   const logLines: string[] = [];
   const cacheRecords: RequestRecord[] = [];
   const sleeps: number[] = [];
@@ -274,7 +162,7 @@ describe('InlineEngine', () => {
 
   it('skips the speculative request when the person typed past the suggestion before it went out', async () => {
     const clock = new ManualClock();
-    const service = new FakeService();
+    const service = new ScriptedGenerationService(endpoint);
     const deferred: (() => void)[] = [];
     const engine = new InlineEngine({
       service,
@@ -306,7 +194,7 @@ describe('InlineEngine', () => {
 
   it('skips the speculative request when rate-limit headroom is low', async () => {
     const clock = new ManualClock();
-    const service = new FakeService();
+    const service = new ScriptedGenerationService(endpoint);
     const engine = new InlineEngine({
       service,
       clock,
