@@ -27,6 +27,7 @@ import { createLazyTokenCounter } from './core/stream/lazyTokenCounter';
 import { createLazyTransport } from './chunks/lazyTransport';
 import { RefactorCommands } from './vscode/refactorCommands';
 import { createInlineCompletions } from './vscode/inlineCompletions';
+import { EditorFileGate } from './vscode/editorFileGate';
 import { GitGlobalExcludesFile } from './vscode/gitGlobalExcludes';
 import { protocolFor } from './core/protocols/registry';
 import { LocalEngineTransport } from './core/localEngine/localEngineTransport';
@@ -193,6 +194,9 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
     { dispose: () => void transport.close() },
     new RefactorCommands({ service: generation, clock: systemClock, log, countTokens: tokens.count }),
   );
+  // The one gate for what may reach a model from an editor, shared by inline completions and next-edit suggestions.
+  const fileGate = new EditorFileGate(globalExcludes);
+  context.subscriptions.push(fileGate);
   // Inline completions (issue 4): the provider for every language, its toggle, cache hits recorded in the stats hub.
   context.subscriptions.push(
     createInlineCompletions({
@@ -202,7 +206,7 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
       settings,
       log,
       globalState: context.globalState,
-      globalExcludes,
+      fileGate,
       sink: speedUi.hub,
       onDidToggle: () => speedUi.refresh(),
       hasInlineBackend: () => endpoints.endpoints('burst').some((endpoint) => endpoint.fim !== 'none'),

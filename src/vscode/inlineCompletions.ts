@@ -12,9 +12,7 @@ import type { FimPathMemory, FimPathState } from '../core/inline/fimPathProbe';
 import { InlineEngine } from '../core/inline/inlineEngine';
 import type { InlineDocumentState } from '../core/inline/inlineEngine';
 import { gateVerdict, languageEnabled, readInlineOptions } from '../core/inline/inlineSettings';
-import { IGNORE_FILE_NAMES, REPOSITORY_EXCLUDE_FILE, WorkspaceFileGate } from '../core/repo/fileGate';
-import type { GateDocument, GateEntry } from '../core/repo/fileGate';
-import { readSmallTextFile } from './gitGlobalExcludes';
+import type { EditorFileGate } from './editorFileGate';
 
 /** The toggle command (package.json `contributes.commands`). */
 export const TOGGLE_INLINE_COMMAND = 'latencyCopilot.toggleInlineCompletions';
@@ -54,14 +52,13 @@ export interface InlineCompletionsDeps {
   readonly rateLimitLow?: (endpointId: string) => boolean;
   /** Told of every suggestion handed to VS Code (never a cancelled or empty call): keystroke-to-suggestion figures. */
   readonly onSuggestionShown?: (sample: SuggestionSample) => void;
-  /** git's global excludes file (shared with the repository index): its text, and when it changes. */
-  readonly globalExcludes: GlobalExcludesSource;
-}
-
-/** Where git's global excludes come from (`GitGlobalExcludesFile`). */
-export interface GlobalExcludesSource {
-  text(): Promise<string | null>;
-  readonly onDidChange: vscode.Event<void>;
+  /** The file gate, shared with next-edit suggestions: what may reach a model. */
+  readonly fileGate: EditorFileGate;
+  /**
+   * A predicted next edit that inserts text at this offset of the document (keyed by its URI), or null: shown as ghost
+   * text before any request, since a published extension can draw an edit at the cursor only this way.
+   */
+  readonly nextEditInsertion?: (documentKey: string, offset: number) => string | null;
 }
 
 /** After this long without a provider call (ms), connections may have closed: the next keystroke warms them again. */
@@ -84,88 +81,6 @@ function isFimPathMemory(value: unknown): value is FimPathMemory {
 function isFimPathState(value: unknown): value is FimPathState {
   if (typeof value !== 'object' || value === null || !('confirmed' in value) || !('rejected' in value)) return false;
   return (value.confirmed === null || typeof value.confirmed === 'string') && Array.isArray(value.rejected);
-}
-
-/** A document as the shared file gate sees it: scheme, workspace folder, path relative to the folder (POSIX). */
-function gateDocumentOf(uri: vscode.Uri): GateDocument {
-  const name = uri.path.slice(uri.path.lastIndexOf('/') + 1);
-  const folder = uri.scheme === 'file' ? vscode.workspace.getWorkspaceFolder(uri) : undefined;
-  if (folder === undefined || folder.uri.scheme !== 'file')
-    return { scheme: uri.scheme, folder: null, folderName: '', relativePath: name };
-  const root = folder.uri.path.endsWith('/') ? folder.uri.path : `${folder.uri.path}/`;
-  const relativePath = uri.path.startsWith(root)
-    ? uri.path.slice(root.length)
-    : vscode.workspace.asRelativePath(uri, false);
-  return { scheme: uri.scheme, folder: folder.uri.toString(), folderName: folder.name, relativePath };
-}
-
-/**
- * The shared file gate (`core/repo/fileGate.ts`) fed by the editor: ignore files read from disk and watched, verdicts
- * forgotten when a document closes or the folders change. A document refused only because its rules were still being
- * read is asked about again when they arrive (VS Code is told to request a suggestion again if it is still the active
- * one), so the first keystroke in a new folder is late, not lost.
- */
-class InlineFileGate implements vscode.Disposable {
-  private readonly gate: WorkspaceFileGate;
-  private readonly disposables: vscode.Disposable[] = [];
-  /** The document last refused with `loading`. */
-  private waiting: vscode.Uri | null = null;
-
-  constructor(globalExcludes: GlobalExcludesSource) {
-    this.gate = new WorkspaceFileGate(
-      {
-        readFolderFile: (folder, relativePath) =>
-          readSmallTextFile(vscode.Uri.joinPath(vscode.Uri.parse(folder), ...relativePath.split('/')).fsPath),
-        readGlobalExcludes: () => globalExcludes.text(),
-      },
-      () => this.rulesLoaded(),
-    );
-    const ignoreFiles = vscode.workspace.createFileSystemWatcher(`**/{${IGNORE_FILE_NAMES.join(',')}}`);
-    const repositoryExcludes = vscode.workspace.createFileSystemWatcher(`**/${REPOSITORY_EXCLUDE_FILE}`);
-    const changed = (uri: vscode.Uri) => {
-      const document = gateDocumentOf(uri);
-      if (document.folder !== null) this.gate.fileChanged(document.folder, document.relativePath);
-    };
-    for (const watcher of [ignoreFiles, repositoryExcludes]) {
-      this.disposables.push(
-        watcher,
-        watcher.onDidChange(changed),
-        watcher.onDidCreate(changed),
-        watcher.onDidDelete(changed),
-      );
-    }
-    this.disposables.push(
-      globalExcludes.onDidChange(() => this.gate.globalExcludesChanged()),
-      vscode.workspace.onDidChangeWorkspaceFolders(() => this.gate.reset()),
-      vscode.workspace.onDidCloseTextDocument((document) => this.gate.forget(document.uri.toString())),
-    );
-  }
-
-  /** The verdict for a document: a map lookup once known (whatever the document's version), else decided now. */
-  entryFor(uri: vscode.Uri): GateEntry {
-    const key = uri.toString();
-    return this.gate.cached(key) ?? this.gate.decide(key, gateDocumentOf(uri));
-  }
-
-  /** A suggestion for this document was refused while its rules were being read: ask again when they arrive. */
-  askAgainWhenLoaded(uri: vscode.Uri): void {
-    this.waiting = uri;
-  }
-
-  private rulesLoaded(): void {
-    const waiting = this.waiting;
-    if (waiting === null) return;
-    const verdict = this.gate.decide(waiting.toString(), gateDocumentOf(waiting)).verdict;
-    if (verdict === 'loading') return;
-    this.waiting = null;
-    if (verdict === 'allowed' && vscode.window.activeTextEditor?.document.uri.toString() === waiting.toString()) {
-      void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
-    }
-  }
-
-  dispose(): void {
-    for (const disposable of this.disposables) disposable.dispose();
-  }
 }
 
 /** Whether inline completions are switched on (setting `latencyCopilot.inline.enabled`). */
@@ -213,7 +128,7 @@ class InlineCompletionProvider implements vscode.InlineCompletionItemProvider {
 
   constructor(
     private readonly engine: InlineEngine,
-    private readonly fileGate: InlineFileGate,
+    private readonly fileGate: EditorFileGate,
     private readonly deps: InlineCompletionsDeps,
   ) {}
 
@@ -224,6 +139,9 @@ class InlineCompletionProvider implements vscode.InlineCompletionItemProvider {
     token: vscode.CancellationToken,
   ): Promise<vscode.InlineCompletionItem[]> {
     const { deps, fileGate } = this;
+    // A field comparison in the next-edit session: the keystroke path pays nothing when no prediction is shown.
+    const insertion = deps.nextEditInsertion?.(document.uri.toString(), document.offsetAt(position)) ?? null;
+    if (insertion !== null) return [new vscode.InlineCompletionItem(insertion, new vscode.Range(position, position))];
     this.warmAfterIdle();
     // Never waits: a document whose folder's ignore files are still being read is refused this time (`rules-loading`).
     const file = fileGate.entryFor(document.uri);
@@ -331,12 +249,11 @@ export function createInlineCompletions(deps: InlineCompletionsDeps): InlineComp
     onCacheServed: (record) => deps.sink.cacheServed(record),
     log: repeatDroppingWarner(log, deps.clock),
   });
-  const fileGate = new InlineFileGate(deps.globalExcludes);
+  const fileGate = deps.fileGate;
   const provider = new InlineCompletionProvider(engine, fileGate, deps);
   const isEnabled = () => inlineEnabled(settings);
 
   const disposables: vscode.Disposable[] = [
-    fileGate,
     // Files on disk only (untitled buffers, user settings and other virtual documents never reach the provider); the
     // file gate then keeps to workspace folders and their ignore and secret rules.
     vscode.languages.registerInlineCompletionItemProvider({ scheme: 'file' }, provider),
