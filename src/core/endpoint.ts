@@ -54,6 +54,13 @@ export interface GenerationRequest {
    * the start of a longer prompt); the other protocols ignore it (their servers have one window).
    */
   readonly contextWindow?: number;
+  /**
+   * The expected output: sent as OpenAI-style `prediction: {type: 'content', content}` where the endpoint takes it
+   * (`ResolvedEndpoint.predictedOutputs`); other protocols ignore it. The server reuses the tokens of it that the answer
+   * repeats (speculative decoding), so an edit that changes little of the text streams several times faster. Features
+   * set it only for endpoints that take it: a server that does not may refuse the unknown field.
+   */
+  readonly prediction?: string;
   /** Extra body fields merged into the request as-is (e.g. `logit_bias`, `cache_prompt`, `n_indent`). */
   readonly extraBody?: Readonly<Record<string, unknown>>;
   /** Extra request headers (a provider's own headers; the simulator's `x-sim-*` controls in tests). */
@@ -87,4 +94,10 @@ export interface ResolvedEndpoint {
   readonly fim: FimSupport;
   /** True for the built-in simulated backends: the UI must say so plainly. */
   readonly simulated: boolean;
+  /**
+   * True when the endpoint takes the expected output (`GenerationRequest.prediction`): its preset's provider documents
+   * OpenAI-style `prediction` on chat completions, the settings entry says `"predictedOutputs": true`, or it is a
+   * simulated backend (the simulator honours it).
+   */
+  readonly predictedOutputs: boolean;
 }

@@ -8,10 +8,15 @@ export type TokensSource = 'server' | 'estimate';
 export interface RequestStats {
   /** Request sent -> first chunk carrying non-empty text or reasoning. Null when no token came. */
   readonly ttftMs: number | null;
-  /** (output tokens after the first chunk) / (last token time - first token time). TTFT is excluded. */
+  /**
+   * (output tokens after the first chunk) / (last token time - first token time). TTFT is excluded. Counts only the
+   * answer's own tokens: rejected prediction tokens, which OpenAI includes in `completion_tokens`, are left out, so a
+   * prediction can never inflate it.
+   */
   readonly decodeTokensPerSec: number | null;
   /** The server's own decode speed, when it reports one (llama.cpp `predicted_per_second`, Ollama, Groq, ...). */
   readonly serverDecodeTokensPerSec: number | null;
+  /** The answer's tokens (the server's completion count less any rejected prediction tokens it includes). */
   readonly outputTokens: number;
   readonly tokensSource: TokensSource;
   readonly promptTokens: number | null;
@@ -20,6 +25,22 @@ export interface RequestStats {
   readonly prefillTokensPerSec: number | null;
   /** Request sent -> stream ended (or failed). */
   readonly totalMs: number;
+  /**
+   * Tokens of the request's prediction (predicted outputs) the answer used, as the server counts them; null for a
+   * request without a prediction (a server that reports 0 accepted and 0 rejected had none to use).
+   */
+  readonly acceptedPredictionTokens: number | null;
+  /** Tokens of the prediction the answer did not use (billed, not part of the answer); null without a prediction. */
+  readonly rejectedPredictionTokens: number | null;
+  /**
+   * The speed the answer arrived at with a prediction: the answer's own tokens (completion tokens minus rejected
+   * prediction tokens) after the first chunk, per second of decode time (first token -> last token; TTFT excluded).
+   * OpenAI bills rejected prediction tokens inside `completion_tokens`, so a rate over the server's count would credit
+   * the backend with tokens nobody received; this one counts only what streamed. It equals `decodeTokensPerSec` (which
+   * leaves rejected tokens out too) and is kept apart so the panel can set prediction requests against the backend's
+   * plain decode speed. Null without a prediction, or when decode speed is unknown.
+   */
+  readonly effectiveTokensPerSec: number | null;
 }
 
 /** What kind of work a request served. */

@@ -25,6 +25,16 @@ export interface UsageEvent {
   readonly completionTokens: number | null;
   /** Prompt tokens served from the server's prompt cache, when it says. */
   readonly cachedPromptTokens: number | null;
+  /**
+   * Tokens of the request's prediction that appeared in the answer (OpenAI `completion_tokens_details.
+   * accepted_prediction_tokens`); null when the server does not say. Some servers report 0 without a prediction.
+   */
+  readonly acceptedPredictionTokens: number | null;
+  /**
+   * Tokens of the prediction that did not appear in the answer (`rejected_prediction_tokens`). OpenAI counts them inside
+   * `completion_tokens` (they are billed), so they are not tokens of the answer. Null when the server does not say.
+   */
+  readonly rejectedPredictionTokens: number | null;
 }
 
 /**

@@ -402,6 +402,7 @@ async function composeExtension(baseUrl: string, miss: boolean) {
     contextWindow: 32_768,
     fim: 'auto',
     simulated: true,
+    predictedOutputs: false,
   };
   // The same pieces the extension composes: the routed service (router, health, hedging timers, first-token timeout)
   // reporting into a stats hub (the status bar's and the panel's source), with rate-limit headroom fed from headers.

@@ -143,6 +143,7 @@ async function main(): Promise<void> {
     contextWindow: null,
     fim: 'none',
     simulated: true,
+    predictedOutputs: false,
   };
   // The status bar's and the panel's source, fed every token as in the extension.
   const sink = new StatsHub({ clock: systemClock, scheduler: systemScheduler, endpoints: () => [endpoint] });

@@ -47,6 +47,7 @@ const endpoint: ResolvedEndpoint = {
   contextWindow: 8192,
   fim: 'none',
   simulated: true,
+  predictedOutputs: false,
 };
 const route: RouteInfo = { endpoint, reason: 'fits' };
 
@@ -71,6 +72,9 @@ function record(i: number): RequestRecord {
       cachedPromptTokens: 1200,
       prefillTokensPerSec: 9000,
       totalMs: 300,
+      acceptedPredictionTokens: null,
+      rejectedPredictionTokens: null,
+      effectiveTokensPerSec: null,
     },
   };
 }

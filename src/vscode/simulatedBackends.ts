@@ -75,6 +75,8 @@ export function simulatedEndpoints(
     // The simulator serves /v1/completions with `suffix`, as OpenAI-compatible FIM servers do.
     fim: 'openai-suffix',
     simulated: true,
+    // The simulator honours `prediction` and reports accepted and rejected tokens as OpenAI does.
+    predictedOutputs: true,
   });
   return [
     endpoint('burst', burst, 'Simulated burst (no real model)', 'sim-burst', BURST_WINDOW),

@@ -41,6 +41,7 @@ export type BackendConfigProblemKind =
   | 'missing-model'
   | 'bad-context-window'
   | 'unknown-fim'
+  | 'bad-predicted-outputs'
   | 'key-in-settings'
   | 'missing-key';
 
@@ -72,6 +73,8 @@ export interface EndpointConfig {
   readonly model: string;
   readonly contextWindow: number | null;
   readonly fim: FimSupport;
+  /** Whether requests may carry the expected output (`prediction`): the entry's own value, else the preset's. */
+  readonly predictedOutputs: boolean;
   readonly apiKey: ApiKeyNeed;
   /** The SecretStorage key holding this endpoint's API key (see `apiKeySecretName`). */
   readonly secretName: string;
@@ -337,6 +340,13 @@ function parseEntry(
       `unknown "fim" value "${redact(String(fimRaw))}"; use one of ${FIM_SUPPORTS.join(', ')}`,
     );
 
+  const predictedOutputsRaw = fields.predictedOutputs ?? preset?.predictedOutputs ?? false;
+  if (typeof predictedOutputsRaw !== 'boolean')
+    return fail(
+      'bad-predicted-outputs',
+      '"predictedOutputs" must be true (the server takes OpenAI-style "prediction") or false, or left out',
+    );
+
   const secretName = apiKeySecretName(baseUrl);
   const problems: BackendConfigProblem[] = [];
   const keyField = KEY_FIELD_NAMES.find((name) => fields[name] !== undefined);
@@ -372,6 +382,7 @@ function parseEntry(
       model,
       contextWindow,
       fim: fimRaw,
+      predictedOutputs: predictedOutputsRaw,
       apiKey,
       secretName,
     },
@@ -429,6 +440,7 @@ export function resolveEndpoints(
       contextWindow: config.contextWindow,
       fim: config.fim,
       simulated: false,
+      predictedOutputs: config.predictedOutputs,
     });
   }
   return { endpoints, problems };

@@ -20,6 +20,12 @@ export interface BackendPreset {
   /** Context window of the default model in tokens; null when it varies (by tier, by model) and is detected later. */
   readonly contextWindow: number | null;
   readonly fim: FimSupport;
+  /**
+   * True only where the provider documents OpenAI-style `prediction: {type: "content", content}` on chat completions
+   * (predicted outputs); each true one names its page. A server that does not take it may refuse the field, so a
+   * guess is false: a person can still turn it on per entry with `"predictedOutputs": true`.
+   */
+  readonly predictedOutputs: boolean;
   readonly apiKey: ApiKeyNeed;
   /** Where to get a key, or null when none is needed. */
   readonly keyUrl: string | null;
@@ -47,6 +53,9 @@ export const PRESETS: readonly BackendPreset[] = [
     // The free tier has a smaller window than paid tiers.
     contextWindow: null,
     fim: 'chat',
+    // Predicted outputs: inference-docs.cerebras.ai/capabilities/predicted-outputs (public preview; gpt-oss-120b and
+    // zai-glm-4.7).
+    predictedOutputs: true,
     apiKey: 'required',
     keyUrl: 'https://cloud.cerebras.ai',
     suggestedRole: 'burst',
@@ -61,6 +70,8 @@ export const PRESETS: readonly BackendPreset[] = [
     defaultModel: 'llama-3.1-8b-instant',
     contextWindow: null,
     fim: 'chat',
+    // Groq's OpenAI-compatibility page does not list `prediction`.
+    predictedOutputs: false,
     apiKey: 'required',
     keyUrl: 'https://console.groq.com/keys',
     suggestedRole: 'burst',
@@ -75,6 +86,8 @@ export const PRESETS: readonly BackendPreset[] = [
     defaultModel: 'Meta-Llama-3.3-70B-Instruct',
     contextWindow: null,
     fim: 'chat',
+    // SambaNova's chat completions reference does not list `prediction`.
+    predictedOutputs: false,
     apiKey: 'required',
     keyUrl: 'https://cloud.sambanova.ai/apis',
     suggestedRole: 'burst',
@@ -89,6 +102,8 @@ export const PRESETS: readonly BackendPreset[] = [
     defaultModel: 'openai/gpt-oss-120b',
     contextWindow: null,
     fim: 'chat',
+    // Not documented as a parameter OpenRouter passes on.
+    predictedOutputs: false,
     apiKey: 'required',
     keyUrl: 'https://openrouter.ai/keys',
     suggestedRole: 'burst',
@@ -103,6 +118,7 @@ export const PRESETS: readonly BackendPreset[] = [
     defaultModel: 'openai/gpt-oss-120b',
     contextWindow: null,
     fim: 'chat',
+    predictedOutputs: false,
     apiKey: 'required',
     keyUrl: 'https://api.together.ai/settings/api-keys',
     suggestedRole: 'burst',
@@ -117,6 +133,8 @@ export const PRESETS: readonly BackendPreset[] = [
     defaultModel: 'accounts/fireworks/models/gpt-oss-120b',
     contextWindow: null,
     fim: 'chat',
+    // Predicted outputs: docs.fireworks.ai/guides/predicted-outputs (the prediction counts against max_tokens).
+    predictedOutputs: true,
     apiKey: 'required',
     keyUrl: 'https://fireworks.ai/account/api-keys',
     suggestedRole: 'burst',
@@ -133,6 +151,7 @@ export const PRESETS: readonly BackendPreset[] = [
     defaultModel: 'deepseek-chat',
     contextWindow: null,
     fim: 'openai-suffix',
+    predictedOutputs: false,
     apiKey: 'required',
     keyUrl: 'https://platform.deepseek.com/api_keys',
     suggestedRole: 'burst',
@@ -148,6 +167,8 @@ export const PRESETS: readonly BackendPreset[] = [
     defaultModel: 'codestral-latest',
     contextWindow: null,
     fim: 'mistral-fim',
+    // Mistral documents predicted outputs for La Plateforme models, not for this Codestral-key endpoint.
+    predictedOutputs: false,
     apiKey: 'required',
     keyUrl: 'https://console.mistral.ai/codestral',
     suggestedRole: 'burst',
@@ -162,6 +183,8 @@ export const PRESETS: readonly BackendPreset[] = [
     defaultModel: 'codestral-latest',
     contextWindow: null,
     fim: 'mistral-fim',
+    // Predicted outputs: docs.mistral.ai/capabilities/predicted-outputs (codestral-2501, mistral-large-2411).
+    predictedOutputs: true,
     apiKey: 'required',
     keyUrl: 'https://console.mistral.ai/api-keys',
     suggestedRole: 'burst',
@@ -177,6 +200,7 @@ export const PRESETS: readonly BackendPreset[] = [
     // MiniMax documents 204,800 tokens for every M2.x model.
     contextWindow: 204_800,
     fim: 'chat',
+    predictedOutputs: false,
     apiKey: 'required',
     keyUrl: 'https://platform.minimax.io/user-center/basic-information/interface-key',
     suggestedRole: 'longContext',
@@ -191,6 +215,7 @@ export const PRESETS: readonly BackendPreset[] = [
     defaultModel: 'mimo-v2.5-pro',
     contextWindow: null,
     fim: 'chat',
+    predictedOutputs: false,
     apiKey: 'required',
     keyUrl: 'https://platform.xiaomimimo.com/#/console/api-keys',
     suggestedRole: 'longContext',
@@ -206,6 +231,8 @@ export const PRESETS: readonly BackendPreset[] = [
     // OpenAI documents 1,047,576 tokens for the GPT-4.1 family.
     contextWindow: 1_047_576,
     fim: 'chat',
+    // Predicted outputs: OpenAI's Predicted Outputs guide (gpt-4o, gpt-4o-mini and the gpt-4.1 family).
+    predictedOutputs: true,
     apiKey: 'required',
     keyUrl: 'https://platform.openai.com/api-keys',
     suggestedRole: 'longContext',
@@ -220,6 +247,7 @@ export const PRESETS: readonly BackendPreset[] = [
     defaultModel: 'claude-sonnet-4-5',
     contextWindow: 200_000,
     fim: 'chat',
+    predictedOutputs: false,
     apiKey: 'required',
     keyUrl: 'https://console.anthropic.com/settings/keys',
     suggestedRole: 'longContext',
@@ -235,6 +263,7 @@ export const PRESETS: readonly BackendPreset[] = [
     // Ollama reports the loaded model's window at /api/show.
     contextWindow: null,
     fim: 'ollama-suffix',
+    predictedOutputs: false,
     apiKey: 'none',
     keyUrl: null,
     suggestedRole: 'burst',
@@ -250,6 +279,7 @@ export const PRESETS: readonly BackendPreset[] = [
     defaultModel: 'default',
     contextWindow: null,
     fim: 'llamacpp-infill',
+    predictedOutputs: false,
     apiKey: 'optional',
     keyUrl: null,
     suggestedRole: 'burst',
@@ -264,6 +294,8 @@ export const PRESETS: readonly BackendPreset[] = [
     defaultModel: null,
     contextWindow: null,
     fim: 'auto',
+    // vLLM's OpenAI server does not take `prediction` (its feature requests were closed unimplemented).
+    predictedOutputs: false,
     apiKey: 'optional',
     keyUrl: null,
     suggestedRole: 'burst',
@@ -278,6 +310,7 @@ export const PRESETS: readonly BackendPreset[] = [
     defaultModel: null,
     contextWindow: null,
     fim: 'auto',
+    predictedOutputs: false,
     apiKey: 'optional',
     keyUrl: null,
     suggestedRole: 'burst',
@@ -292,6 +325,7 @@ export const PRESETS: readonly BackendPreset[] = [
     defaultModel: null,
     contextWindow: null,
     fim: 'auto',
+    predictedOutputs: false,
     apiKey: 'none',
     keyUrl: null,
     suggestedRole: 'burst',

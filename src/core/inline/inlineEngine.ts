@@ -467,6 +467,9 @@ export class InlineEngine {
         cachedPromptTokens: null,
         prefillTokensPerSec: null,
         totalMs: latencyMs,
+        acceptedPredictionTokens: null,
+        rejectedPredictionTokens: null,
+        effectiveTokensPerSec: null,
       },
     });
   }

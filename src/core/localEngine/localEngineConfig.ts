@@ -88,5 +88,7 @@ export function localEngineEndpoint(config: LocalEngineConfig): ResolvedEndpoint
     contextWindow: LOCAL_ENGINE_CONTEXT_TOKENS,
     fim: 'openai-suffix',
     simulated: false,
+    // The engine's OpenAI server does not take `prediction`.
+    predictedOutputs: false,
   };
 }

@@ -82,6 +82,9 @@ export const anthropicProtocol: ProtocolAdapter = {
                 promptTokens,
                 completionTokens: numberAt(usage, 'output_tokens'),
                 cachedPromptTokens,
+                // The Messages API has no predicted outputs.
+                acceptedPredictionTokens: null,
+                rejectedPredictionTokens: null,
               });
             }
             return events;

@@ -40,7 +40,15 @@ function ollamaDecoder(
         const completionTokens = numberAt(line, 'eval_count');
         const promptNs = numberAt(line, 'prompt_eval_duration');
         const evalNs = numberAt(line, 'eval_duration');
-        events.push({ kind: 'usage', promptTokens, completionTokens, cachedPromptTokens: null });
+        events.push({
+          kind: 'usage',
+          promptTokens,
+          completionTokens,
+          cachedPromptTokens: null,
+          // Ollama has no predicted outputs.
+          acceptedPredictionTokens: null,
+          rejectedPredictionTokens: null,
+        });
         events.push({
           kind: 'timings',
           origin: 'ollama',

@@ -93,11 +93,14 @@ function openAiDecoder(
       }
       const usage = recordAt(chunk, 'usage');
       if (usage) {
+        const completionDetails = recordAt(usage, 'completion_tokens_details');
         events.push({
           kind: 'usage',
           promptTokens: numberAt(usage, 'prompt_tokens'),
           completionTokens: numberAt(usage, 'completion_tokens'),
           cachedPromptTokens: numberAt(recordAt(usage, 'prompt_tokens_details'), 'cached_tokens'),
+          acceptedPredictionTokens: numberAt(completionDetails, 'accepted_prediction_tokens'),
+          rejectedPredictionTokens: numberAt(completionDetails, 'rejected_prediction_tokens'),
         });
       }
       const timings = providerTimings(chunk);
@@ -115,6 +118,8 @@ export const openAiChatProtocol: ProtocolAdapter = {
     const body: Record<string, unknown> = {
       ...commonBody(target, request),
       messages: messagesOf(request),
+      // Only chat completions take predicted outputs; the feature sets it only for endpoints that take it.
+      ...(request.prediction === undefined ? {} : { prediction: { type: 'content', content: request.prediction } }),
       ...request.extraBody,
     };
     return { url: `${trimBaseUrl(target.baseUrl)}/chat/completions`, headers: bearerHeaders(target), body };

@@ -89,6 +89,24 @@ function parseStats(value: unknown): RequestStats | null {
     cachedPromptTokens,
     prefillTokensPerSec,
     totalMs,
+    ...predictionStats(value),
+  };
+}
+
+/**
+ * The predicted-output figures of a stored record. Lines written before they existed have none: they load as a request
+ * without a prediction, as they were. A present but broken value is dropped the same way rather than losing the line.
+ */
+function predictionStats(
+  value: Readonly<Record<string, unknown>>,
+): Pick<RequestStats, 'acceptedPredictionTokens' | 'rejectedPredictionTokens' | 'effectiveTokensPerSec'> {
+  const accepted = value['acceptedPredictionTokens'];
+  const rejected = value['rejectedPredictionTokens'];
+  const effective = value['effectiveTokensPerSec'];
+  return {
+    acceptedPredictionTokens: isCount(accepted) ? accepted : null,
+    rejectedPredictionTokens: isCount(rejected) ? rejected : null,
+    effectiveTokensPerSec: isCount(effective) ? effective : null,
   };
 }
 
@@ -525,6 +543,9 @@ const CSV_COLUMNS = [
   'cached_prompt_tokens',
   'prefill_tokens_per_sec',
   'total_ms',
+  'accepted_prediction_tokens',
+  'rejected_prediction_tokens',
+  'effective_tokens_per_sec',
 ] as const;
 
 /** Quotes a CSV field, and defuses text a spreadsheet would run as a formula (`=`, `+`, `-`, `@` at the start). */
@@ -557,6 +578,9 @@ export function historyToCsv(records: readonly RequestRecord[]): string {
       stats.cachedPromptTokens,
       stats.prefillTokensPerSec,
       stats.totalMs,
+      stats.acceptedPredictionTokens,
+      stats.rejectedPredictionTokens,
+      stats.effectiveTokensPerSec,
     ];
     return fields.map(csvField).join(',');
   });

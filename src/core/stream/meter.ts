@@ -13,7 +13,9 @@ export const roughTokenCount: TokenCounter = (text) => Math.ceil(text.length / 4
  * - TTFT: request sent -> first event carrying non-empty text or reasoning (a role-only chunk does not count);
  * - decode tokens/s: tokens after the first chunk / (last token time - first token time), so TTFT is excluded and a first
  *   chunk holding several tokens does not inflate the figure;
- * - token counts from the server when it gives them (usage, llama.cpp/Ollama timings), else estimated and labelled so.
+ * - token counts from the server when it gives them (usage, llama.cpp/Ollama timings), else estimated and labelled so;
+ * - with predicted outputs, only the answer's own tokens: OpenAI counts rejected prediction tokens inside
+ *   `completion_tokens`, so they are taken off the server's count before any figure uses it.
  * It does O(1) work per event; text is tokenised in batches, only when a figure is asked for.
  */
 export class SpeedMeter {
@@ -86,7 +88,7 @@ export class SpeedMeter {
 
   /** Output tokens so far: the server's count once known, else the running estimate. */
   outputTokens(): number {
-    return this.serverCompletionTokens() ?? this.countPending();
+    return this.serverAnswerTokens() ?? this.countPending();
   }
 
   /** Decode speed so far in tokens/s, from the running estimate; null before the second chunk. */
@@ -105,14 +107,16 @@ export class SpeedMeter {
   finish(): RequestStats {
     if (this.endMs === null) this.endMs = this.clock.now();
     const startMs = this.startMs ?? this.endMs;
-    const serverTokens = this.serverCompletionTokens();
+    const serverTokens = this.serverAnswerTokens();
     // Re-count the whole text once: a tokenizer splits joined text more truly than the sum of its pieces.
     const estimatedTotal = this.outputText.length > 0 ? this.countTokens(this.outputText) : 0;
     const outputTokens = serverTokens ?? estimatedTotal;
     const tokensSource: TokensSource = serverTokens !== null ? 'server' : 'estimate';
+    const decodeTokensPerSec = this.decodeTokensPerSec(outputTokens, estimatedTotal);
+    const prediction = this.predictionCounts();
     return {
       ttftMs: this.firstTokenMs === null ? null : this.firstTokenMs - startMs,
-      decodeTokensPerSec: this.decodeTokensPerSec(outputTokens, estimatedTotal),
+      decodeTokensPerSec,
       serverDecodeTokensPerSec: this.serverDecodeTokensPerSec(),
       outputTokens,
       tokensSource,
@@ -120,7 +124,34 @@ export class SpeedMeter {
       cachedPromptTokens: this.usage?.cachedPromptTokens ?? this.timings?.cachedPromptTokens ?? null,
       prefillTokensPerSec: this.prefillTokensPerSec(),
       totalMs: this.endMs - startMs,
+      acceptedPredictionTokens: prediction?.accepted ?? null,
+      rejectedPredictionTokens: prediction?.rejected ?? null,
+      // The decode figure already counts only the answer's own tokens; with a prediction it is the effective speed.
+      effectiveTokensPerSec: prediction === null ? null : decodeTokensPerSec,
     };
+  }
+
+  /**
+   * The prediction figures from usage, or null when the request had none: some servers (Cerebras) report 0 accepted and
+   * 0 rejected on every request, and a prediction that was used leaves at least one token accepted or rejected.
+   */
+  private predictionCounts(): { accepted: number | null; rejected: number | null } | null {
+    const accepted = this.usage?.acceptedPredictionTokens ?? null;
+    const rejected = this.usage?.rejectedPredictionTokens ?? null;
+    if ((accepted ?? 0) + (rejected ?? 0) <= 0) return null;
+    return { accepted, rejected };
+  }
+
+  /**
+   * The server's count of the answer's tokens: its completion count less the rejected prediction tokens, which OpenAI
+   * (and the providers that copy its usage) bill inside `completion_tokens` although they never reach the client.
+   * Without that, a poor prediction would read as a faster backend.
+   */
+  private serverAnswerTokens(): number | null {
+    const completion = this.serverCompletionTokens();
+    if (completion === null) return null;
+    const rejected = this.usage?.rejectedPredictionTokens ?? 0;
+    return Math.max(0, completion - rejected);
   }
 
   /** Counts the text that arrived since the last count, and returns the running estimate. */

@@ -22,6 +22,7 @@ export function resolvedEndpoint(overrides: EndpointOverrides = {}): ResolvedEnd
     contextWindow: null,
     fim: 'none',
     simulated: false,
+    predictedOutputs: false,
   };
   // Spread over the defaults, so the fields keep the interface's order (an endpoint written as JSON reads the same).
   return { ...defaults, ...fields, target: { ...defaults.target, ...target } };

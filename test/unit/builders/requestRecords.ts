@@ -14,6 +14,9 @@ export function requestStats(overrides: Partial<RequestStats> = {}): RequestStat
     cachedPromptTokens: null,
     prefillTokensPerSec: null,
     totalMs: 150,
+    acceptedPredictionTokens: null,
+    rejectedPredictionTokens: null,
+    effectiveTokensPerSec: null,
     ...overrides,
   };
 }

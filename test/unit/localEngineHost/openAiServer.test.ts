@@ -128,6 +128,8 @@ describe('local engine server (OpenAI protocol over a fake model)', () => {
       promptTokens: 7,
       completionTokens: 3,
       cachedPromptTokens: null,
+      acceptedPredictionTokens: null,
+      rejectedPredictionTokens: null,
     });
     expect(outcome.events).toContainEqual(
       expect.objectContaining({

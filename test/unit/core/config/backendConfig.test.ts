@@ -31,10 +31,25 @@ describe('parseBackendList', () => {
         model: 'llama-3.1-8b-instant',
         contextWindow: null,
         fim: 'chat',
+        predictedOutputs: false,
         apiKey: 'required',
         secretName: 'latencyCopilot.apiKey:https://api.groq.com',
       },
     ]);
+  });
+
+  it('takes predicted outputs from the preset, and a hand-made entry may say it takes them', () => {
+    const { configs, problems } = parseBackendList('burst', [
+      'openai',
+      'groq',
+      { baseUrl: 'http://127.0.0.1:8000/v1', protocol: 'openai-chat', model: 'm', predictedOutputs: true },
+      { preset: 'openai', predictedOutputs: false },
+      { baseUrl: 'http://127.0.0.1:8000/v1', protocol: 'openai-chat', model: 'm' },
+    ]);
+    expect(problems).toEqual([]);
+    expect(configs.map((config) => config.predictedOutputs)).toEqual([true, false, true, false, false]);
+    const resolved = resolveEndpoints(configs, () => 'sk-x');
+    expect(resolved.endpoints.map((endpoint) => endpoint.predictedOutputs)).toEqual([true, false, true, false, false]);
   });
 
   it('lets entry fields override the preset, and trims trailing slashes', () => {
@@ -109,6 +124,7 @@ describe('parseBackendList', () => {
     [{ preset: 'nonsense' }, 'unknown-preset', 'cerebras'],
     [{ preset: 'groq', contextWindow: 12.5 }, 'bad-context-window', 'whole number'],
     [{ preset: 'groq', fim: 'magic' }, 'unknown-fim', 'llamacpp-infill'],
+    [{ preset: 'groq', predictedOutputs: 'yes' }, 'bad-predicted-outputs', '"predictedOutputs" must be true'],
     [42, 'not-an-entry', 'preset name'],
   ])('%j -> %s', (entry, kind, hint) => {
     const found = onlyProblem([entry]);

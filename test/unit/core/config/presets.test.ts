@@ -51,6 +51,12 @@ describe('presets', () => {
     if (preset.contextWindow !== null) expect(Number.isInteger(preset.contextWindow)).toBe(true);
   });
 
+  it('take predicted outputs only where the provider documents OpenAI-style prediction on chat completions', () => {
+    const taking = PRESETS.filter((preset) => preset.predictedOutputs).map((preset) => preset.id);
+    expect(taking).toEqual(['cerebras', 'fireworks', 'mistral', 'openai']);
+    for (const preset of PRESETS) if (preset.predictedOutputs) expect(preset.protocol).toBe('openai-chat');
+  });
+
   it('are the enum offered in package.json', () => {
     const manifest = readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8');
     const match = /"preset":\s*\{[^}]*?"enum":\s*(\[[^\]]*\])/.exec(manifest);

@@ -69,7 +69,14 @@ describe('protocol decoders on recorded streams', () => {
       expect(textOf(events)).toBe('def add(a, b):');
       expect(events.filter((event) => event.kind === 'text')).toHaveLength(3);
       expect(events).toContainEqual({ kind: 'finish', reason: 'length' });
-      expect(events).toContainEqual({ kind: 'usage', promptTokens: 12, completionTokens: 3, cachedPromptTokens: null });
+      expect(events).toContainEqual({
+        kind: 'usage',
+        promptTokens: 12,
+        completionTokens: 3,
+        cachedPromptTokens: null,
+        acceptedPredictionTokens: null,
+        rejectedPredictionTokens: null,
+      });
       expect(events).toContainEqual({
         kind: 'timings',
         origin: 'llamacpp',
@@ -99,7 +106,14 @@ describe('protocol decoders on recorded streams', () => {
   it('OpenAI chat from Cerebras: ends at finish_reason without [DONE]; time_info and cached tokens read', async () => {
     const events = await collect('openai-chat', fixture('openai-chat-cerebras.sse'));
     expect(textOf(events)).toBe('x = 1');
-    expect(events).toContainEqual({ kind: 'usage', promptTokens: 30, completionTokens: 4, cachedPromptTokens: 16 });
+    expect(events).toContainEqual({
+      kind: 'usage',
+      promptTokens: 30,
+      completionTokens: 4,
+      cachedPromptTokens: 16,
+      acceptedPredictionTokens: null,
+      rejectedPredictionTokens: null,
+    });
     expect(events).toContainEqual({
       kind: 'timings',
       origin: 'cerebras',
@@ -111,18 +125,45 @@ describe('protocol decoders on recorded streams', () => {
     });
   });
 
+  it('OpenAI chat with predicted outputs: accepted and rejected prediction tokens come from completion_tokens_details', async () => {
+    const events = await collect('openai-chat', fixture('openai-chat-prediction.sse'));
+    expect(textOf(events)).toBe('const email = "";');
+    expect(events).toContainEqual({
+      kind: 'usage',
+      promptTokens: 60,
+      completionTokens: 14,
+      cachedPromptTokens: 0,
+      acceptedPredictionTokens: 4,
+      rejectedPredictionTokens: 8,
+    });
+  });
+
   it('OpenAI completions: text per choice, the usage chunk with choices: [] is not text', async () => {
     const events = await collect('openai-completions', fixture('openai-completions-usage.sse'));
     expect(textOf(events)).toBe('    return a + b');
     expect(events.filter((event) => event.kind === 'usage')).toEqual([
-      { kind: 'usage', promptTokens: 9, completionTokens: 5, cachedPromptTokens: null },
+      {
+        kind: 'usage',
+        promptTokens: 9,
+        completionTokens: 5,
+        cachedPromptTokens: null,
+        acceptedPredictionTokens: null,
+        rejectedPredictionTokens: null,
+      },
     ]);
   });
 
   it('Mistral /fim/completions (completions request, chat-style delta.content answer)', async () => {
     const events = await collect('openai-completions', fixture('mistral-fim.sse'));
     expect(textOf(events)).toBe('    return a + b');
-    expect(events).toContainEqual({ kind: 'usage', promptTokens: 12, completionTokens: 4, cachedPromptTokens: null });
+    expect(events).toContainEqual({
+      kind: 'usage',
+      promptTokens: 12,
+      completionTokens: 4,
+      cachedPromptTokens: null,
+      acceptedPredictionTokens: null,
+      rejectedPredictionTokens: null,
+    });
   });
 
   it('llama.cpp /infill: no [DONE]; stop:true ends it with timings and cache_n', async () => {
@@ -152,6 +193,8 @@ describe('protocol decoders on recorded streams', () => {
       promptTokens: 26,
       completionTokens: 2,
       cachedPromptTokens: null,
+      acceptedPredictionTokens: null,
+      rejectedPredictionTokens: null,
     });
     expect(generated).toContainEqual({
       kind: 'timings',
@@ -171,7 +214,14 @@ describe('protocol decoders on recorded streams', () => {
   it('Anthropic: named events; input tokens from message_start, output from message_delta', async () => {
     const events = await collect('anthropic', fixture('anthropic.sse'), 3);
     expect(textOf(events)).toBe('Hello world');
-    expect(events).toContainEqual({ kind: 'usage', promptTokens: 25, completionTokens: 3, cachedPromptTokens: 5 });
+    expect(events).toContainEqual({
+      kind: 'usage',
+      promptTokens: 25,
+      completionTokens: 3,
+      cachedPromptTokens: 5,
+      acceptedPredictionTokens: null,
+      rejectedPredictionTokens: null,
+    });
     expect(events).toContainEqual({ kind: 'finish', reason: 'end_turn' });
   });
 });
@@ -217,6 +267,23 @@ describe('request shapes', () => {
       n_predict: 16,
       input_extra: [{ filename: 'a.py', text: 'x = 1' }],
     });
+    // Predicted outputs: chat completions carry the expected output in OpenAI's shape; other protocols leave it out.
+    const predicted = { ...request, prediction: 'def add(a, b):\n    return a + b' };
+    expect(protocolFor('openai-chat').buildRequest(targetFor('openai-chat'), predicted).body['prediction']).toEqual({
+      type: 'content',
+      content: 'def add(a, b):\n    return a + b',
+    });
+    expect(chat.body['prediction']).toBeUndefined();
+    for (const other of [
+      'openai-completions',
+      'llamacpp-infill',
+      'ollama-generate',
+      'ollama-chat',
+      'anthropic',
+    ] as const)
+      expect(JSON.stringify(protocolFor(other).buildRequest(targetFor(other), predicted).body)).not.toContain(
+        'prediction',
+      );
     const anthropic = protocolFor('anthropic').buildRequest(targetFor('anthropic'), {
       messages: [
         { role: 'system', content: 'be brief' },

@@ -33,6 +33,7 @@ function endpoint(role: BackendRole, sim: RunningSimulator, contextWindow: numbe
     contextWindow,
     fim: 'none',
     simulated: true,
+    predictedOutputs: true,
   };
 }
 

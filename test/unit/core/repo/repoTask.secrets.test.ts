@@ -52,6 +52,7 @@ describe('secrets never reach a prompt', () => {
       contextWindow: 200_000,
       fim: 'none',
       simulated: true,
+      predictedOutputs: true,
     };
     const routed = new RoutedGenerationService({
       knownSecrets: () => [],

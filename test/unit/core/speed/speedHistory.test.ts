@@ -344,6 +344,28 @@ describe('parseRequestRecord', () => {
     expect(parseRequestRecord(value) !== null).toBe(ok);
   });
 
+  it('keeps the predicted-output figures, and loads older lines without them as requests without a prediction', () => {
+    const predicted = record(1, {
+      stats: {
+        ...record(1).stats,
+        acceptedPredictionTokens: 90,
+        rejectedPredictionTokens: 12,
+        effectiveTokensPerSec: 3400,
+      },
+    });
+    expect(parseRequestRecord(JSON.parse(JSON.stringify(predicted)))).toEqual(predicted);
+    const {
+      acceptedPredictionTokens: _a,
+      rejectedPredictionTokens: _r,
+      effectiveTokensPerSec: _e,
+      ...olderStats
+    } = record(2).stats;
+    expect(parseRequestRecord({ ...record(2), stats: olderStats })).toEqual(record(2));
+    expect(
+      parseRequestRecord({ ...record(3), stats: { ...record(3).stats, rejectedPredictionTokens: 'many' } }),
+    ).toEqual(record(3));
+  });
+
   it('drops unknown extra fields', () => {
     expect(parseRequestRecord({ ...record(1), secret: 'sk-abc' })).toEqual(record(1));
   });
@@ -382,10 +404,10 @@ describe('export', () => {
     const lines = csv.trimEnd().split('\r\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toBe(
-      'started_at,task,endpoint_id,endpoint_label,route_reason,outcome,error_reason,from_cache,ttft_ms,decode_tokens_per_sec,server_decode_tokens_per_sec,output_tokens,tokens_source,prompt_tokens,cached_prompt_tokens,prefill_tokens_per_sec,total_ms',
+      'started_at,task,endpoint_id,endpoint_label,route_reason,outcome,error_reason,from_cache,ttft_ms,decode_tokens_per_sec,server_decode_tokens_per_sec,output_tokens,tokens_source,prompt_tokens,cached_prompt_tokens,prefill_tokens_per_sec,total_ms,accepted_prediction_tokens,rejected_prediction_tokens,effective_tokens_per_sec',
     );
     expect(lines[1]).toBe(
-      `2023-11-14T22:13:20.001Z,inline,burst#0,"'=HYPERLINK(""x""), ""quoted""",failover:network,ok,,false,101,1000,,50,server,200,,,150`,
+      `2023-11-14T22:13:20.001Z,inline,burst#0,"'=HYPERLINK(""x""), ""quoted""",failover:network,ok,,false,101,1000,,50,server,200,,,150,,,`,
     );
     expect(csvField('-1+1')).toBe("'-1+1");
     expect(csvField(null)).toBe('');

@@ -67,7 +67,14 @@ describe('SpeedMeter', () => {
     clock.advance(10);
     meter.observe({ kind: 'text', text: ' two three' }); // our estimate says 3 tokens in all
     clock.advance(5000); // the usage chunk arrives late
-    meter.observe({ kind: 'usage', promptTokens: 40, completionTokens: 11, cachedPromptTokens: 8 });
+    meter.observe({
+      kind: 'usage',
+      promptTokens: 40,
+      completionTokens: 11,
+      cachedPromptTokens: 8,
+      acceptedPredictionTokens: null,
+      rejectedPredictionTokens: null,
+    });
     const stats = meter.finish();
     expect(stats.outputTokens).toBe(11);
     expect(stats.tokensSource).toBe('server');
@@ -149,5 +156,93 @@ describe('SpeedMeter', () => {
     expect(meter.finish().outputTokens).toBe(countTokens(text));
     expect(countTokens(text)).toBeGreaterThan(10);
     expect(countTokens('<|im_start|>user')).toBeGreaterThan(1);
+  });
+
+  describe('predicted outputs', () => {
+    const usage = (completionTokens: number, accepted: number | null, rejected: number | null) =>
+      ({
+        kind: 'usage',
+        promptTokens: 100,
+        completionTokens,
+        cachedPromptTokens: null,
+        acceptedPredictionTokens: accepted,
+        rejectedPredictionTokens: rejected,
+      }) as const;
+
+    /** 1 token, then 100 more at 1 ms each (1,000 tok/s as the client sees them), then the usage chunk. */
+    function streamed(meter: SpeedMeter, clock: ManualClock): void {
+      meter.start();
+      clock.advance(80);
+      meter.observe({ kind: 'text', text: 'a' });
+      for (let i = 0; i < 100; i++) {
+        clock.advance(1);
+        meter.observe({ kind: 'text', text: ' b' });
+      }
+    }
+
+    it('leaves rejected prediction tokens out of the output count and of decode tok/s, and reports them', () => {
+      const clock = new ManualClock();
+      const meter = new SpeedMeter(clock, wordCount);
+      streamed(meter, clock);
+      // OpenAI bills the 40 rejected tokens inside completion_tokens: 101 answer tokens + 40 = 141.
+      meter.observe(usage(141, 90, 40));
+      const stats = meter.finish();
+      expect(stats.outputTokens).toBe(101);
+      expect(stats.tokensSource).toBe('server');
+      expect(stats.acceptedPredictionTokens).toBe(90);
+      expect(stats.rejectedPredictionTokens).toBe(40);
+      // 100 tokens after the first over 100 ms: not (140 / 100 ms) as the raw server count would say.
+      expect(stats.decodeTokensPerSec).toBeCloseTo(1000, 6);
+      expect(stats.effectiveTokensPerSec).toBeCloseTo(1000, 6);
+      expect(meter.outputTokens()).toBe(101);
+    });
+
+    it('has no prediction figures without a prediction, even when the server reports zeros (Cerebras)', () => {
+      for (const [accepted, rejected] of [
+        [null, null],
+        [0, 0],
+      ] as const) {
+        const clock = new ManualClock();
+        const meter = new SpeedMeter(clock, wordCount);
+        streamed(meter, clock);
+        meter.observe(usage(101, accepted, rejected));
+        const stats = meter.finish();
+        expect(stats.acceptedPredictionTokens).toBeNull();
+        expect(stats.rejectedPredictionTokens).toBeNull();
+        expect(stats.effectiveTokensPerSec).toBeNull();
+        expect(stats.outputTokens).toBe(101);
+        expect(stats.decodeTokensPerSec).toBeCloseTo(1000, 6);
+      }
+    });
+
+    it('a prediction wholly rejected still yields an effective speed over the answer alone', () => {
+      const clock = new ManualClock();
+      const meter = new SpeedMeter(clock, wordCount);
+      streamed(meter, clock);
+      meter.observe(usage(101 + 300, 0, 300));
+      const stats = meter.finish();
+      expect(stats.acceptedPredictionTokens).toBe(0);
+      expect(stats.rejectedPredictionTokens).toBe(300);
+      expect(stats.outputTokens).toBe(101);
+      expect(stats.effectiveTokensPerSec).toBeCloseTo(1000, 6);
+    });
+
+    it('a faster stream of accepted tokens shows as a higher effective speed, TTFT excluded', () => {
+      const clock = new ManualClock();
+      const meter = new SpeedMeter(clock, wordCount);
+      meter.start();
+      clock.advance(300); // a long TTFT does not lower the figure
+      meter.observe({ kind: 'text', text: 'a' });
+      for (let i = 0; i < 100; i++) {
+        clock.advance(0.25); // accepted tokens at 4,000 tok/s
+        meter.observe({ kind: 'text', text: ' b' });
+      }
+      meter.observe(usage(101 + 2, 100, 2));
+      const stats = meter.finish();
+      expect(stats.ttftMs).toBe(300);
+      expect(stats.outputTokens).toBe(101);
+      // 100 tokens after the first over 25 ms.
+      expect(stats.effectiveTokensPerSec).toBeCloseTo(4000, 6);
+    });
   });
 });

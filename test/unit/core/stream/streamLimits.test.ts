@@ -126,7 +126,14 @@ describe('stream limits (issue 14, item 5)', () => {
     const estimated = new OutputBudget(10, 4);
     estimated.add({ kind: 'reasoning', text: 'r'.repeat(20) });
     estimated.add({ kind: 'text', text: 't'.repeat(20) });
-    estimated.add({ kind: 'usage', promptTokens: 1, completionTokens: 999, cachedPromptTokens: null });
+    estimated.add({
+      kind: 'usage',
+      promptTokens: 1,
+      completionTokens: 999,
+      cachedPromptTokens: null,
+      acceptedPredictionTokens: null,
+      rejectedPredictionTokens: null,
+    });
     let thrown: unknown = null;
     try {
       estimated.add({ kind: 'text', text: 't' });
