@@ -5,6 +5,7 @@ import type { Clock } from '../core/clock';
 import type { ContextWindowInfo } from '../core/routing/contextWindow';
 import type { ResolvedEndpoint } from '../core/endpoint';
 import type { Logger } from '../core/logger';
+import type { NextEditStatus } from '../core/nextEdit/nextEditTypes';
 import { runExportCommand } from '../core/commands/commandFlows';
 import { ProbeBoard } from '../core/speed/probeBoard';
 import type { EndpointProber } from '../core/speed/probeBoard';
@@ -56,6 +57,8 @@ export interface SpeedUiDeps {
   readonly completionsEnabled?: () => boolean;
   /** Where settings are read (clamped, trust-aware); by default a source of its own. */
   readonly settings?: SettingsSource;
+  /** Whether next-edit suggestions run, where and why, for the tooltip; absent or null: no next-edit line. */
+  readonly nextEditStatus?: () => NextEditStatus | null;
 }
 
 /** The speed UI as the rest of the extension sees it. */
@@ -203,6 +206,7 @@ export function createSpeedUi(deps: SpeedUiDeps): SpeedUi {
     hub,
     clock: deps.clock,
     completionsEnabled: deps.completionsEnabled ?? inlineCompletionsEnabled,
+    nextEditStatus: deps.nextEditStatus,
     slowThresholdTokensPerSec: slowThreshold,
     command: SPEED_COMMANDS.showModelSpeed,
   });
@@ -222,10 +226,12 @@ export function createSpeedUi(deps: SpeedUiDeps): SpeedUi {
       await runProbe();
     }),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      // The completions toggle (`inline.enabled`, owned by the inline feature) decides the "off" state.
+      // The completions toggle (`inline.enabled`, owned by the inline feature) decides the "off" state; the next-edit
+      // settings change the tooltip's next-edit line.
       if (
         event.affectsConfiguration(`latencyCopilot.${SLOW_THRESHOLD_SETTING}`) ||
-        event.affectsConfiguration(`latencyCopilot.${INLINE_ENABLED_SETTING}`)
+        event.affectsConfiguration(`latencyCopilot.${INLINE_ENABLED_SETTING}`) ||
+        event.affectsConfiguration('latencyCopilot.nextEdit')
       ) {
         statusBar.render();
         panel?.postSnapshot();

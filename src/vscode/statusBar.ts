@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Clock } from '../core/clock';
+import type { NextEditStatus } from '../core/nextEdit/nextEditTypes';
 import type { StatsHub } from '../core/speed/statsHub';
 import { renderStatus } from '../core/speed/statusText';
 import type { StatusView } from '../core/speed/statusText';
@@ -18,6 +19,8 @@ export interface SpeedStatusBarDeps {
   readonly hub: StatsHub;
   readonly clock: Clock;
   readonly completionsEnabled: () => boolean;
+  /** The next-edit engine's state for the tooltip's line; absent or null: no line. */
+  readonly nextEditStatus?: () => NextEditStatus | null;
   readonly slowThresholdTokensPerSec: () => number;
   /** The command a click runs (opens the model-speed panel). */
   readonly command: string;
@@ -50,7 +53,9 @@ export class SpeedStatusBar implements vscode.Disposable {
   render(): void {
     if (this.refreshTimer !== undefined) clearTimeout(this.refreshTimer);
     this.refreshTimer = undefined;
-    const view = renderStatus(this.deps.hub.statusFacts(), {
+    const facts = this.deps.hub.statusFacts();
+    const nextEdit = this.deps.nextEditStatus?.() ?? null;
+    const view = renderStatus(nextEdit === null ? facts : { ...facts, nextEdit }, {
       nowMs: this.deps.clock.now(),
       completionsEnabled: this.deps.completionsEnabled(),
       slowThresholdTokensPerSec: this.deps.slowThresholdTokensPerSec(),

@@ -2,6 +2,7 @@
 // Icons are VS Code codicons (`$(name)`), which follow the theme; `~spin` animates in CSS, so the spinner costs no updates.
 import type { BackendRole } from '../endpoint';
 import type { BackendErrorReason } from '../errors';
+import type { NextEditStatus } from '../nextEdit/nextEditTypes';
 import type { SuggestionLatency } from './panelProtocol';
 import type { RequestRecord, RequestTask } from '../requestStats';
 import { describeRouteReason, isFallbackReason, type RecordedRouteReason, type RouteReason } from '../routeReason';
@@ -68,6 +69,8 @@ export interface StatusFacts {
   readonly configuredEndpoints?: number | null;
   /** The backend serving inline completions, by its newest shown suggestion; null before the first. */
   readonly inlineSuggestions?: SuggestionFact | null;
+  /** Whether next-edit suggestions run, where and why (from the next-edit engine, not the hub); absent: no line. */
+  readonly nextEdit?: NextEditStatus | null;
 }
 
 /** Settings and editor state the status bar depends on besides the hub. */
@@ -252,6 +255,14 @@ function suggestionLine(fact: SuggestionFact, tableLabel: string | null): string
   return `Keystroke to suggestion${which}: p50 ${formatMs(p50)} · p95 ${formatMs(p95)} (${fromCache}% from cache) + VS Code’s ${VSCODE_INLINE_DELAY_MS} ms`;
 }
 
+/**
+ * The tooltip's next-edit line: the engine's own sentence ("Next edit: on · Groq …, within 400 ms", or why it is off or
+ * paused), escaped, since it holds backend labels from settings.
+ */
+export function nextEditLine(status: NextEditStatus): string {
+  return escapeMarkdown(status.detail);
+}
+
 /** `reasonShown`: the extra lines already say why the last served request went where it did (no second "Why" row). */
 function tooltip(headline: string, facts: StatusFacts, extra: readonly string[], reasonShown = false): string {
   const lines: string[] = [`**Latency Copilot** — ${headline}`, ''];
@@ -262,10 +273,15 @@ function tooltip(headline: string, facts: StatusFacts, extra: readonly string[],
     if (extra.length > 0) lines.push('');
     lines.push(suggestionLine(suggestions, served?.endpoint.label ?? null));
   }
-  if (served !== null) {
+  const nextEdit = facts.nextEdit ?? null;
+  if (nextEdit !== null) {
     if (extra.length > 0 || suggestions !== null) lines.push('');
+    lines.push(nextEditLine(nextEdit));
+  }
+  if (served !== null) {
+    if (extra.length > 0 || suggestions !== null || nextEdit !== null) lines.push('');
     lines.push(`Last ${taskWord(served.record.task)}:`, '', ...statsTable(served, reasonShown));
-  } else if (extra.length === 0 && suggestions === null) {
+  } else if (extra.length === 0 && suggestions === null && nextEdit === null) {
     lines.push('No requests yet.');
   }
   const simulated = facts.running?.endpoint?.simulated === true || served?.endpoint.simulated === true;

@@ -7,6 +7,7 @@ import {
   explainRouteReason,
   formatMs,
   formatTokensPerSec,
+  nextEditLine,
   renderStatus,
   shortEndpointName,
   STATUS_STATES,
@@ -19,6 +20,7 @@ import type {
   StatusFacts,
   SuggestionFact,
 } from '../../../../src/core/speed/statusText';
+import type { NextEditStatus } from '../../../../src/core/nextEdit/nextEditTypes';
 import { requestRecord, requestStats } from '../../builders/requestRecords';
 
 const cerebras: EndpointFacts = { label: 'Cerebras llama3.1-8b', role: 'burst', simulated: false };
@@ -461,6 +463,32 @@ describe('the keystroke-to-suggestion line of the tooltip', () => {
       context,
     );
     expect(none.tooltipMarkdown).not.toContain('Keystroke');
+  });
+});
+
+describe('the next-edit line of the tooltip', () => {
+  const on: NextEditStatus = {
+    state: 'on',
+    endpointLabel: groq.label,
+    detail: 'Next edit: on · Groq llama-3.1-8b-instant, ~180 ms, budget 400 ms.',
+  };
+
+  it('says whether next edit runs and where, escaped, above the last request’s table', () => {
+    const view = renderStatus({ running: null, lastOutcome: served, lastServed: served, nextEdit: on }, context);
+    const lines = view.tooltipMarkdown.split('\n');
+    const line = nextEditLine(on);
+    expect(line).toBe('Next edit: on · Groq llama\\-3\\.1\\-8b\\-instant, \\~180 ms, budget 400 ms\\.');
+    expect(lines).toContain(line);
+    expect(lines.indexOf(line)).toBeLessThan(lines.indexOf('Last completion:'));
+  });
+
+  it('says why it is off, even before any request; no line when the engine is not there', () => {
+    const off: NextEditStatus = { state: 'off', endpointLabel: null, detail: 'Next edit: off (setting).' };
+    const alone = renderStatus({ running: null, lastOutcome: null, lastServed: null, nextEdit: off }, context);
+    expect(alone.tooltipMarkdown).toContain('Next edit: off \\(setting\\)\\.');
+    expect(alone.tooltipMarkdown).not.toContain('No requests yet.');
+    const none = renderStatus({ running: null, lastOutcome: served, lastServed: served }, context);
+    expect(none.tooltipMarkdown).not.toContain('Next edit');
   });
 });
 
