@@ -1,6 +1,6 @@
 import type { BackendRole, ChatMessage } from '../endpoint';
 import type { RefactorPlacement } from './refactorPresets';
-import { buildRefactorMessages, refactorOutputBudget, surroundingContext } from './refactorPrompt';
+import { buildRefactorMessages, refactorOutputBudget, refactorPrediction, surroundingContext } from './refactorPrompt';
 import { planRefactorRegion, type RegionPlan } from './refactorRegion';
 import type { RefactorJob } from './refactorRun';
 
@@ -68,7 +68,7 @@ export function prepareRefactor(deps: PrepareRefactorDeps, input: RefactorTaskIn
     plan.endLine,
     REFACTOR_CONTEXT_LINES,
   );
-  const messages = buildRefactorMessages({
+  const promptInput = {
     instruction: input.instruction,
     languageId: input.languageId,
     filePath: input.filePath,
@@ -76,7 +76,9 @@ export function prepareRefactor(deps: PrepareRefactorDeps, input: RefactorTaskIn
     contextBefore: context.before,
     contextAfter: context.after,
     insertBelow: input.placement === 'insertBelow',
-  });
+  };
+  const messages = buildRefactorMessages(promptInput);
+  const prediction = refactorPrediction(promptInput);
   const count = deps.countTokens;
   const promptTokens = messages.reduce((sum, message) => sum + count(message.content) + 4, 0);
   const maxOutputTokens = refactorOutputBudget(count(plan.code), input.outputFactor, MAX_REFACTOR_OUTPUT_TOKENS);
@@ -92,6 +94,7 @@ export function prepareRefactor(deps: PrepareRefactorDeps, input: RefactorTaskIn
     },
     leadingText: plan.leadingText,
     trailingText: plan.trailingText,
+    ...(prediction === null ? {} : { prediction }),
     // Absent rather than undefined: the job says only what was asked.
     ...(input.role === undefined ? {} : { role: input.role }),
     ...(input.extraHeaders === undefined ? {} : { extraHeaders: input.extraHeaders }),

@@ -49,6 +49,18 @@ export function buildRefactorMessages(input: RefactorPromptInput): ChatMessage[]
   ];
 }
 
+/**
+ * The expected output of a refactor, for endpoints that take predicted outputs: exactly what the model prints when it
+ * changes nothing, which is the code in the one fenced block the prompt asks for, with the same fence and language tag
+ * the prompt shows it in. Most of a refactor's answer repeats the code, and the server streams the repeated tokens
+ * several times faster. Null when the answer is inserted below the code: new code has nothing to repeat.
+ */
+export function refactorPrediction(input: RefactorPromptInput): string | null {
+  if (input.insertBelow) return null;
+  const fence = fenceFor(input.code + input.contextBefore + input.contextAfter);
+  return `${fence}${input.languageId}\n${input.code}\n${fence}`;
+}
+
 /** A fence longer than any run of backticks inside the text, so that code containing ``` cannot end the block early. */
 function fenceFor(text: string): string {
   let longest = 0;

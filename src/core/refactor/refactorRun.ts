@@ -25,6 +25,11 @@ export interface RefactorJob {
   readonly trailingText: string;
   /** `longContext` for "Retry on the long-context model"; otherwise the router decides. */
   readonly role?: BackendRole;
+  /**
+   * The answer expected if the model changed nothing (the code in the prompt's fence), sent as the request's
+   * `prediction` to endpoints that take predicted outputs; absent when the answer is new code.
+   */
+  readonly prediction?: string;
   /** Extra request headers (the end-to-end suite sends the simulator's `x-sim-fault` through this). */
   readonly extraHeaders?: Readonly<Record<string, string>>;
 }
@@ -123,6 +128,8 @@ export function startRefactor(deps: RefactorDeps, job: RefactorJob, signal: Abor
           messages: job.messages,
           maxTokens: job.maxOutputTokens,
           temperature: 0.1,
+          // Chosen per endpoint: a failover candidate that does not take predicted outputs gets none.
+          ...(job.prediction !== undefined && endpoint.predictedOutputs ? { prediction: job.prediction } : {}),
           ...(job.extraHeaders === undefined ? {} : { extraHeaders: job.extraHeaders }),
         },
       }),

@@ -73,10 +73,21 @@ describe('prepareRefactor', () => {
       reindent: { insertSpaces: true, tabSize: 2, baseIndent: '  ', firstLineIndentPresent: false },
       leadingText: '',
       trailingText: '\n',
+      prediction: '```typescript\n  old(items) {\n    return items;\n  }\n\n```',
     });
     expect('role' in prepared.job).toBe(false);
     expect('extraHeaders' in prepared.job).toBe(false);
     expect(prepared.plan.region).toEqual(prepared.job.region);
+  });
+
+  it('predicts the code exactly as the prompt shows it: the answer of a model that changed nothing', () => {
+    const text = 'const fence = "```";\nfunction f() {\n  return fence;\n}\n';
+    const code = 'function f() {\n  return fence;\n}\n';
+    const prepared = prepareRefactor({ countTokens }, inputFor(text, code));
+    const prediction = prepared.job.prediction ?? '';
+    // The context holds ``` so the prompt fences with four backticks; the prediction uses the same fence and tag.
+    expect(prediction).toBe('````typescript\nfunction f() {\n  return fence;\n}\n\n````');
+    expect(prepared.messages[1]?.content).toContain(`The code:\n${prediction}\n`);
   });
 
   it('inserts below for presets that add code, and passes a requested role and headers through', () => {
@@ -100,6 +111,8 @@ describe('prepareRefactor', () => {
     expect(prepared.job.leadingText).toBe('\n\n');
     expect(prepared.job.role).toBe('longContext');
     expect(prepared.job.extraHeaders).toEqual({ 'x-sim-fault': 'reset' });
+    // New code repeats nothing of the original: no prediction.
+    expect('prediction' in prepared.job).toBe(false);
   });
 
   it('caps the answer budget at 16,384 tokens', () => {

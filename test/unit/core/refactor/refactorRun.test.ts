@@ -23,7 +23,12 @@ let burst: RunningSimulator;
 let longContext: RunningSimulator;
 let transport: Transport;
 
-function endpoint(role: BackendRole, sim: RunningSimulator, contextWindow: number | null): ResolvedEndpoint {
+function endpoint(
+  role: BackendRole,
+  sim: RunningSimulator,
+  contextWindow: number | null,
+  predictedOutputs = true,
+): ResolvedEndpoint {
   return {
     id: `${role}#0`,
     role,
@@ -33,7 +38,7 @@ function endpoint(role: BackendRole, sim: RunningSimulator, contextWindow: numbe
     contextWindow,
     fim: 'none',
     simulated: true,
-    predictedOutputs: true,
+    predictedOutputs,
   };
 }
 
@@ -43,12 +48,15 @@ const sink: StatsSink = {
   cacheServed: () => undefined,
 };
 
-/** `contextWindow`: the window both endpoints are configured with (null: unknown, the server decides). */
-function service(contextWindow: number | null): RoutedGenerationService {
+/**
+ * `contextWindow`: the window both endpoints are configured with (null: unknown, the server decides);
+ * `predictedOutputs`: whether they take the expected output.
+ */
+function service(contextWindow: number | null, predictedOutputs = true): RoutedGenerationService {
   return new RoutedGenerationService({
     transport,
     clock: systemClock,
-    endpoints: (role) => [endpoint(role, role === 'burst' ? burst : longContext, contextWindow)],
+    endpoints: (role) => [endpoint(role, role === 'burst' ? burst : longContext, contextWindow, predictedOutputs)],
     sink,
     countTokens: roughTokenCount,
     knownSecrets: () => [],
@@ -116,6 +124,24 @@ describe('startRefactor against the simulator', { timeout: 30_000 }, () => {
     expect(document.getText()).toBe(BEFORE + EXPECTED_REGION + AFTER);
     expect(document.undo()).toBe(true);
     expect(document.getText()).toBe(BEFORE + ORIGINAL + AFTER);
+  });
+
+  it('sends the prediction only to an endpoint that takes predicted outputs', async () => {
+    const prediction = '```typescript\n' + ORIGINAL + '\n```';
+    for (const takes of [true, false]) {
+      burst.clearRequests();
+      const document = new MemoryDocument(BEFORE + ORIGINAL + AFTER);
+      const run = startRefactor(
+        { service: service(null, takes), clock: systemClock },
+        job(document, { prediction }),
+        new AbortController().signal,
+      );
+      document.onDidChange((changes) => run.session.documentChanged(changes));
+      expect((await run.outcome).kind).toBe('review');
+      const body = burst.requests.find((request) => request.path === '/v1/chat/completions')?.body;
+      const sent = typeof body === 'object' && body !== null && 'prediction' in body ? body.prediction : undefined;
+      expect(sent).toEqual(takes ? { type: 'content', content: prediction } : undefined);
+    }
   });
 
   it('restores the document byte for byte after a disconnect mid-stream', async () => {
