@@ -20,12 +20,37 @@ import { hasMultiByteChar, PacedStream, splitInsideMultiByteChar, writeStreamHea
 import { limitCompletion } from './completionLimits';
 import { ContinuationIndex, continuationCompletion } from './continuation';
 import { planEvents, tokenizeText, type TokenizedText } from './tokenPieces';
+import { matchPrediction, tokenSchedule } from './predictionMatch';
 import { anthropicWire, parseAnthropic } from './wire/anthropicWire';
 import { errorFamilyOf, errorResponse, FAULT_MESSAGES, type ErrorFamily, type SimErrorKind } from './wire/errorBodies';
 import { llamaCppWire, parseLlamaCppCompletion, parseLlamaCppInfill } from './wire/llamacppWire';
 import { ollamaChatWire, ollamaGenerateWire, parseOllamaChat, parseOllamaGenerate } from './wire/ollamaWire';
 import { openAiChatWire, openAiCompletionsWire, parseOpenAiChat, parseOpenAiCompletions } from './wire/openaiWire';
 import type { ParsedGeneration, ParseResult, WireContext, WireFormat, WireSummary } from './wire/wireFormat';
+
+/**
+ * How many times faster an answer token taken from the request's prediction streams than a generated one, by default:
+ * a speculative-decoding server verifies a run of drafted tokens in one step, and predicted outputs are reported at
+ * several times the plain decode speed on edits that change little.
+ */
+export const DEFAULT_PREDICTION_SPEEDUP = 4;
+
+/** The simulator's options: the shared ones, plus those only the server itself reads. */
+export interface SimulatorStartOptions extends SimulatorOptions {
+  /**
+   * How many times faster answer tokens accepted from the request's `prediction` stream (default 4; 1 = no faster).
+   * The decode rate applies to the other tokens.
+   */
+  predictionSpeedup?: number;
+}
+
+function checkStartOptions(options: Partial<SimulatorStartOptions>): void {
+  checkOptions(options);
+  const speedup = options.predictionSpeedup;
+  if (speedup !== undefined && !(Number.isFinite(speedup) && speedup >= 1)) {
+    throw new RangeError(`predictionSpeedup must be a number >= 1, got ${speedup}`);
+  }
+}
 
 /** A running simulator. */
 export interface RunningSimulator {
@@ -39,7 +64,7 @@ export interface RunningSimulator {
   /** Stops every stream, closes every connection and the server. */
   close(): Promise<void>;
   /** Changes server defaults for the requests that follow (e.g. a fault for the next test). */
-  setDefaults(partial: Partial<SimulatorOptions>): void;
+  setDefaults(partial: Partial<SimulatorStartOptions>): void;
   /** Forgets the request log (the connection count stays). */
   clearRequests(): void;
 }
@@ -132,9 +157,9 @@ function commonPrefixLength(a: readonly number[], b: readonly number[]): number 
  * Anthropic wire formats, with accurate pacing and injectable faults. See `SimulatorOptions` for the knobs and
  * `x-sim-*` request headers for per-request overrides.
  */
-export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
-  checkOptions(options);
-  const defaults: SimulatorOptions = { ...options };
+export async function startSimulator(options: SimulatorStartOptions = {}): Promise<RunningSimulator> {
+  checkStartOptions(options);
+  const defaults: SimulatorStartOptions = { ...options };
   const clock = systemClock;
   const log: SimRequestLog[] = [];
   const active = new Set<PacedStream>();
@@ -328,6 +353,21 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     return defaultCompletion(request, settings.chatStyle ?? (isChat ? 'fenced' : 'plain'));
   }
 
+  /**
+   * The answer's use of a request's prediction and the schedule it streams on, or null without a prediction. The
+   * prediction is counted in cl100k tokens like the answer, through the same cache (a repeated one is tokenised once).
+   */
+  function predictionPlan(
+    prediction: string | null,
+    answerIds: readonly number[],
+    rate: number,
+  ): { accepted: number; rejected: number; offsetsMs: Float64Array; decodeMs: number } | null {
+    if (prediction === null) return null;
+    const match = matchPrediction(answerIds, tokenized(prediction).ids);
+    const speedup = defaults.predictionSpeedup ?? DEFAULT_PREDICTION_SPEEDUP;
+    return { accepted: match.accepted, rejected: match.rejected, ...tokenSchedule(match.acceptedMask, rate, speedup) };
+  }
+
   /** Checks the context window the way each real server does; returns true when an error was sent. */
   function rejectTooLong(
     generation: ParsedGeneration,
@@ -480,13 +520,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     entry.tokensPlanned = completionTokens;
 
     const rate = settings.tokensPerSec;
+    // Predicted outputs: answer tokens taken from the prediction stream faster, and usage says how many were used.
+    const predicted = predictionPlan(generation.prediction, tokens.ids, rate);
     const summary: WireSummary = {
       completionTokens,
       finish: limited.finish,
       stopWord: limited.stopWord,
       promptMs: settings.ttftMs,
-      predictedMs: (completionTokens * 1000) / rate,
-      totalMs: settings.ttftMs + (Math.max(0, completionTokens - 1) * 1000) / rate,
+      predictedMs: predicted?.decodeMs ?? (completionTokens * 1000) / rate,
+      totalMs:
+        settings.ttftMs +
+        (predicted?.offsetsMs[completionTokens - 1] ?? (Math.max(0, completionTokens - 1) * 1000) / rate),
+      prediction: predicted === null ? null : { accepted: predicted.accepted, rejected: predicted.rejected },
     };
     const idPrefix =
       family === 'anthropic' ? 'msg_sim' : route.protocol === 'openai-completions' ? 'cmpl-sim' : 'chatcmpl-sim';
@@ -547,6 +592,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         startMs,
         ttftMs: settings.ttftMs,
         tokensPerSec: rate,
+        ...(predicted === null ? {} : { tokenOffsetsMs: predicted.offsetsMs }),
         fault,
         record: entry,
         clock,
@@ -726,8 +772,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     get connections(): number {
       return connections;
     },
-    setDefaults(partial: Partial<SimulatorOptions>): void {
-      checkOptions(partial);
+    setDefaults(partial: Partial<SimulatorStartOptions>): void {
+      checkStartOptions(partial);
       Object.assign(defaults, partial);
       // More slots let waiting requests start now.
       slots.pump();

@@ -20,6 +20,11 @@ export interface PacedStreamInput {
   readonly startMs: number;
   readonly ttftMs: number;
   readonly tokensPerSec: number;
+  /**
+   * When each token is due after token 0, in ms, when tokens do not all take the same time (accepted prediction tokens
+   * stream faster); without it token i is due i / rate after token 0.
+   */
+  readonly tokenOffsetsMs?: ArrayLike<number>;
   readonly fault: SimFault | null;
   readonly record: MutableSimRequestLog;
   readonly clock: Clock;
@@ -100,7 +105,14 @@ export class PacedStream {
   private dueMs(eventIndex: number): number {
     const event = this.input.events[eventIndex];
     const token = event === undefined ? Math.max(0, this.input.summary.completionTokens - 1) : event.lastToken;
-    return this.decodeOriginMs + (token * 1000) / this.input.tokensPerSec;
+    return this.decodeOriginMs + this.offsetMs(token);
+  }
+
+  /** How long after token 0 token `token` is due, in ms. */
+  private offsetMs(token: number): number {
+    const offsets = this.input.tokenOffsetsMs;
+    if (offsets !== undefined && token < offsets.length) return offsets[token] ?? 0;
+    return (token * 1000) / this.input.tokensPerSec;
   }
 
   private scheduleAt(dueMs: number): void {
@@ -166,7 +178,7 @@ export class PacedStream {
       const writtenAt = clock.now();
       if (isFirst) {
         record.firstTokenMs = writtenAt;
-        this.decodeOriginMs = writtenAt - (event.lastToken * 1000) / this.input.tokensPerSec;
+        this.decodeOriginMs = writtenAt - this.offsetMs(event.lastToken);
       }
       record.lastTokenMs = writtenAt;
       record.tokensWritten = event.lastToken + 1;

@@ -35,6 +35,7 @@ export function parseAnthropic(body: Readonly<Record<string, unknown>>): ParseRe
       prefix: last?.content ?? '',
       suffix: '',
       messages: all,
+      prediction: null,
     },
   };
 }

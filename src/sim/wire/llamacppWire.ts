@@ -43,6 +43,7 @@ export function parseLlamaCppInfill(body: Readonly<Record<string, unknown>>): Pa
       prefix: prefix + prompt,
       suffix,
       messages: [],
+      prediction: null,
     },
   };
 }
@@ -65,6 +66,7 @@ export function parseLlamaCppCompletion(body: Readonly<Record<string, unknown>>)
       prefix: prompt,
       suffix: '',
       messages: [],
+      prediction: null,
     },
   };
 }

@@ -41,6 +41,7 @@ export function parseOllamaGenerate(body: Readonly<Record<string, unknown>>): Pa
       prefix: prompt,
       suffix,
       messages: [],
+      prediction: null,
     },
   };
 }
@@ -64,6 +65,7 @@ export function parseOllamaChat(body: Readonly<Record<string, unknown>>): ParseR
       prefix: last?.content ?? '',
       suffix: '',
       messages,
+      prediction: null,
     },
   };
 }

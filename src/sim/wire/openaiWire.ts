@@ -3,6 +3,7 @@ import type { PlannedEvent } from '../tokenPieces';
 import { llamaCppTimings } from './llamacppWire';
 import {
   chatMessages,
+  contentText,
   joinMessages,
   numberField,
   sseData,
@@ -22,6 +23,18 @@ function includeUsage(body: Readonly<Record<string, unknown>>): boolean {
 function maxTokensOf(body: Readonly<Record<string, unknown>>): number | null {
   // Newer OpenAI clients send `max_completion_tokens`; older ones and most compatible servers `max_tokens`.
   return numberField(body, 'max_completion_tokens') ?? numberField(body, 'max_tokens');
+}
+
+/**
+ * The expected output of a chat request: `prediction: {type: "content", content}`, the content a string or an array of
+ * text parts (as OpenAI takes it). Null when absent or of another shape.
+ */
+function predictionOf(body: Readonly<Record<string, unknown>>): string | null {
+  const prediction = body['prediction'];
+  if (!isRecord(prediction) || prediction['type'] !== 'content') return null;
+  const content = prediction['content'];
+  if (typeof content !== 'string' && !Array.isArray(content)) return null;
+  return contentText(content);
 }
 
 /** Parses an OpenAI `POST /v1/chat/completions` body. */
@@ -45,6 +58,7 @@ export function parseOpenAiChat(body: Readonly<Record<string, unknown>>): ParseR
       prefix: last?.content ?? '',
       suffix: '',
       messages,
+      prediction: predictionOf(body),
     },
   };
 }
@@ -69,15 +83,32 @@ export function parseOpenAiCompletions(body: Readonly<Record<string, unknown>>):
       prefix: prompt,
       suffix,
       messages: [],
+      prediction: null,
     },
   };
 }
 
 function usage(context: WireContext, summary: WireSummary): Record<string, unknown> {
+  const prediction = summary.prediction;
+  if (prediction === null) {
+    return {
+      prompt_tokens: context.promptTokens,
+      completion_tokens: summary.completionTokens,
+      total_tokens: context.promptTokens + summary.completionTokens,
+    };
+  }
+  // As OpenAI reports predicted outputs: rejected prediction tokens are billed, so they are inside completion_tokens
+  // although the client never receives them.
+  const completionTokens = summary.completionTokens + prediction.rejected;
   return {
     prompt_tokens: context.promptTokens,
-    completion_tokens: summary.completionTokens,
-    total_tokens: context.promptTokens + summary.completionTokens,
+    completion_tokens: completionTokens,
+    total_tokens: context.promptTokens + completionTokens,
+    completion_tokens_details: {
+      reasoning_tokens: 0,
+      accepted_prediction_tokens: prediction.accepted,
+      rejected_prediction_tokens: prediction.rejected,
+    },
   };
 }
 

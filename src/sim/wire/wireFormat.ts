@@ -18,6 +18,11 @@ export interface ParsedGeneration {
   readonly prefix: string;
   readonly suffix: string;
   readonly messages: readonly { readonly role: string; readonly content: string }[];
+  /**
+   * The expected output (OpenAI `prediction: {type: "content", content}`, predicted outputs); null when the request has
+   * none or its protocol has no such field.
+   */
+  readonly prediction: string | null;
 }
 
 /** The outcome of parsing a request body: a generation, or a 400 with the protocol's wording. */
@@ -58,6 +63,11 @@ export interface WireSummary {
   readonly predictedMs: number;
   /** Time from request to last token, in ms. */
   readonly totalMs: number;
+  /**
+   * How the answer used the request's prediction, or null without one: `accepted` prediction tokens appeared in the
+   * answer, `rejected` ones did not (OpenAI bills them inside `completion_tokens`, and the OpenAI wire reports them so).
+   */
+  readonly prediction: { readonly accepted: number; readonly rejected: number } | null;
 }
 
 /** One protocol's stream and body shapes. Every string returned is a complete SSE event or NDJSON line. */
