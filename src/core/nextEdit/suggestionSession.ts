@@ -53,6 +53,37 @@ export interface HunkView {
   readonly line: number;
   readonly oldText: string;
   readonly newText: string;
+  /** The part that changes, for drawing: a line-level hunk without the text its two sides share. */
+  readonly shown: DisplayedChange;
+}
+
+/** What is drawn of a hunk: `oldText` struck through at `start`-`end`, `newText` beside it. */
+export interface DisplayedChange {
+  readonly start: number;
+  readonly end: number;
+  readonly oldText: string;
+  readonly newText: string;
+}
+
+/**
+ * The part of a hunk that changes: the text both sides start and end with is left out, so a rewritten line shows
+ * `n` struck through beside `count` rather than the whole line twice. Drawing only: Tab applies the whole hunk.
+ */
+export function displayedChange(hunk: { start: number; oldText: string; newText: string }): DisplayedChange {
+  const { oldText, newText } = hunk;
+  let prefix = 0;
+  const shorter = Math.min(oldText.length, newText.length);
+  while (prefix < shorter && oldText[prefix] === newText[prefix]) prefix += 1;
+  let suffix = 0;
+  while (suffix < shorter - prefix && oldText[oldText.length - 1 - suffix] === newText[newText.length - 1 - suffix]) {
+    suffix += 1;
+  }
+  return {
+    start: hunk.start + prefix,
+    end: hunk.start + oldText.length - suffix,
+    oldText: oldText.slice(prefix, oldText.length - suffix),
+    newText: newText.slice(prefix, newText.length - suffix),
+  };
 }
 
 /** Everything the adapter draws. */
@@ -331,7 +362,10 @@ export class SuggestionSession {
         complete: this.complete,
       };
     }
-    const views = this.hunks.map((hunk) => ({ ...hunk, line: this.lineOf(hunk.start) }));
+    const views = this.hunks.map((hunk) => {
+      const shown = displayedChange(hunk);
+      return { ...hunk, line: this.lineOf(shown.start), shown };
+    });
     const ghost = this.currentIsGhostText();
     return {
       documentKey: prediction.documentKey,

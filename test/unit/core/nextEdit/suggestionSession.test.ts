@@ -6,7 +6,7 @@ import type {
   NextEditShownSample,
   PredictedHunk,
 } from '../../../../src/core/nextEdit/nextEditTypes';
-import { SuggestionSession } from '../../../../src/core/nextEdit/suggestionSession';
+import { displayedChange, SuggestionSession } from '../../../../src/core/nextEdit/suggestionSession';
 import type { ViewportLines } from '../../../../src/core/nextEdit/suggestionSession';
 
 const KEY = 'file:///w/calc.py';
@@ -344,5 +344,32 @@ describe('SuggestionSession: redraws', () => {
     expect(setup.changes()).toBe(afterShow);
     setup.session.withdraw();
     expect(setup.changes()).toBe(afterShow + 1);
+  });
+});
+
+describe('displayedChange: what is drawn of a hunk', () => {
+  it.each([
+    {
+      name: 'a rewritten line shows only the renamed word',
+      hunk: { start: 10, oldText: '    s = n\n', newText: '    s = count\n' },
+      shown: { start: 18, end: 19, oldText: 'n', newText: 'count' },
+    },
+    {
+      name: 'an added argument is an insertion',
+      hunk: { start: 0, oldText: 'f(a)', newText: 'f(a, b)' },
+      shown: { start: 3, end: 3, oldText: '', newText: ', b' },
+    },
+    {
+      name: 'a deleted line is a deletion',
+      hunk: { start: 5, oldText: 'x\ny\n', newText: 'x\n' },
+      shown: { start: 7, end: 9, oldText: 'y\n', newText: '' },
+    },
+    {
+      name: 'repeated characters are not counted twice',
+      hunk: { start: 0, oldText: 'aa', newText: 'aaa' },
+      shown: { start: 2, end: 2, oldText: '', newText: 'a' },
+    },
+  ])('$name', ({ hunk, shown }) => {
+    expect(displayedChange(hunk)).toEqual(shown);
   });
 });
