@@ -157,6 +157,14 @@ function buildShell(app: HTMLElement): void {
       el('h2', { id: 'backends-title' }, 'Backends'),
       el('div', { id: 'backends', class: 'scroll-x' }),
     ),
+    // Shown once a backend has next-edit or predicted-output figures: most sessions never have either.
+    el(
+      'section',
+      { id: 'next-edit-section', 'aria-labelledby': 'next-edit-title', hidden: '' },
+      el('h2', { id: 'next-edit-title' }, 'Next edit and predicted outputs'),
+      el('div', { id: 'next-edit', class: 'scroll-x' }),
+      el('div', { id: 'predictions', class: 'scroll-x' }),
+    ),
     el(
       'section',
       { id: 'routing-section', 'aria-labelledby': 'routing-title', hidden: '' },
@@ -375,6 +383,125 @@ function renderBackends(snapshot: PanelSnapshot, series: Map<string, number>): v
       ),
     );
   }
+}
+
+/** A backend's name cell in the next-edit and predicted-output tables, with its chart colour. */
+function backendName(endpoint: EndpointSummary, series: Map<string, number>): HTMLTableCellElement {
+  return el(
+    'th',
+    { scope: 'row' },
+    el('span', { class: `swatch ${seriesClass(series.get(endpoint.label))}`, 'aria-hidden': 'true' }),
+    endpoint.label,
+    endpoint.simulated ? el('span', { class: 'tag' }, 'simulated') : null,
+  );
+}
+
+/** Applied as a share of what was shown: how often a prediction was worth its Tab. */
+function appliedText(applied: number, shown: number): string {
+  return shown === 0 ? formatCount(applied) : `${formatCount(applied)} (${formatShare(applied / shown)})`;
+}
+
+function renderNextEdit(snapshot: PanelSnapshot, series: Map<string, number>): void {
+  const nextEditRows = snapshot.endpoints.filter((endpoint) => endpoint.nextEdit !== null);
+  const predictionRows = snapshot.endpoints.filter((endpoint) => endpoint.predictions !== null);
+  byId('next-edit-section').hidden = nextEditRows.length === 0 && predictionRows.length === 0;
+  const nextEdit = byId('next-edit');
+  if (nextEditRows.length === 0) nextEdit.replaceChildren();
+  else {
+    nextEdit.replaceChildren(
+      el(
+        'table',
+        {},
+        el(
+          'caption',
+          { class: 'visually-hidden' },
+          'Next-edit suggestions per backend: requests, predictions shown, applied and dismissed, and the time from the edit to the first hunk shown (p50 / p95) and to the whole region (p50)',
+        ),
+        headerRow([
+          ['Backend', 'the backend that predicted the edits'],
+          ['Requests', 'next-edit requests sent (kept history)'],
+          ['Shown', 'predictions whose first hunk was shown, this session'],
+          ['Applied', 'predicted hunks applied with Tab, this session (share of shown)'],
+          ['Dismissed', 'predicted hunks dismissed with Escape or by typing elsewhere, this session'],
+          ['Edit to first hunk p50 / p95', 'from the edit to the first changed hunk on screen'],
+          ['Edit to whole region p50', 'from the edit to the whole rewritten region received'],
+        ]),
+        el(
+          'tbody',
+          {},
+          ...nextEditRows.map((endpoint) => {
+            const figures = endpoint.nextEdit;
+            if (figures === null) return el('tr', {});
+            return el(
+              'tr',
+              {},
+              backendName(endpoint, series),
+              cell(formatCount(figures.requests), 'num'),
+              cell(formatCount(figures.shown), 'num'),
+              cell(appliedText(figures.applied, figures.shown), figures.applied > 0 ? 'num good' : 'num'),
+              cell(formatCount(figures.dismissed), 'num'),
+              cell(
+                pair(figures.firstHunkMs, (n) => formatMs(n)),
+                'num',
+              ),
+              cell(formatMs(figures.wholeRegionMs?.p50 ?? null), 'num'),
+            );
+          }),
+        ),
+      ),
+    );
+  }
+  const predictions = byId('predictions');
+  if (predictionRows.length === 0) {
+    predictions.replaceChildren();
+    return;
+  }
+  predictions.replaceChildren(
+    el(
+      'table',
+      {},
+      el(
+        'caption',
+        { class: 'visually-hidden' },
+        'Predicted outputs per backend: requests that carried the expected output, prediction tokens accepted and rejected, and the effective decode speed beside the plain one',
+      ),
+      headerRow([
+        ['Backend', 'the backend the expected output was sent to'],
+        ['Predicted requests', 'requests that sent the expected output and had it used'],
+        ['Accepted tokens', 'prediction tokens the answers repeated (streamed faster)'],
+        ['Rejected tokens', 'prediction tokens the answers did not use: billed, never received'],
+        ['Effective tok/s p50 / p95', 'the answer’s own tokens per second of decode, rejected tokens left out'],
+        ['Decode tok/s p50', 'this backend’s decode speed over all its requests, for comparison'],
+      ]),
+      el(
+        'tbody',
+        {},
+        ...predictionRows.map((endpoint) => {
+          const figures = endpoint.predictions;
+          if (figures === null) return el('tr', {});
+          const used = figures.acceptedTokens + figures.rejectedTokens;
+          return el(
+            'tr',
+            {},
+            backendName(endpoint, series),
+            cell(formatCount(figures.requests), 'num'),
+            cell(
+              used === 0
+                ? formatCount(figures.acceptedTokens)
+                : `${formatCount(figures.acceptedTokens)} (${formatShare(figures.acceptedTokens / used)})`,
+              'num good',
+            ),
+            cell(
+              formatCount(figures.rejectedTokens),
+              figures.rejectedTokens > figures.acceptedTokens ? 'num slow' : 'num',
+            ),
+            cell(pair(figures.effectiveTokensPerSec, formatRate), 'num'),
+            cell(formatRate(endpoint.decodeTokensPerSec?.p50 ?? null), 'num muted'),
+          );
+        }),
+      ),
+    ),
+  );
 }
 
 function contextSourceText(details: BackendDetails): string {
@@ -694,7 +821,7 @@ function renderLog(snapshot: PanelSnapshot): void {
       el('caption', { class: 'visually-hidden' }, 'Recent requests, newest first'),
       headerRow([
         ['Time', 'when the request started'],
-        ['Task', 'inline completion, refactor, repository task or probe'],
+        ['Task', 'inline completion, next edit, refactor, repository task or probe'],
         ['Backend', 'which backend served it'],
         ['Route', 'why the router chose that backend'],
         ['TTFT', 'request sent to first token'],
@@ -737,6 +864,7 @@ function render(snapshot: PanelSnapshot): void {
   renderSummary(snapshot);
   renderRunning(snapshot);
   renderBackends(snapshot, series);
+  renderNextEdit(snapshot, series);
   renderRouting(snapshot);
   renderLegend(series);
   renderChart(snapshot, series, {

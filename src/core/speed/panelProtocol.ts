@@ -32,6 +32,38 @@ export interface SuggestionLatency {
   readonly fromCacheShare: number;
 }
 
+/**
+ * Predicted outputs on one backend, over its kept requests that carried a prediction the server used (some servers
+ * report zero counts on every request; those are not counted as predictions).
+ */
+export interface PredictionSummary {
+  readonly requests: number;
+  /** Prediction tokens the answers used. */
+  readonly acceptedTokens: number;
+  /** Prediction tokens the answers did not use: billed, never received. */
+  readonly rejectedTokens: number;
+  /** The answer's own tokens per second of decode time (rejected tokens left out), over those requests. */
+  readonly effectiveTokensPerSec: Percentiles | null;
+}
+
+/**
+ * Next-edit suggestions on one backend. Requests come from the kept records (task `next-edit`); shown, applied,
+ * dismissed and the latencies are this session's (over the last 500 shown; not kept in the history file).
+ */
+export interface NextEditSummary {
+  readonly requests: number;
+  /** Predictions whose first hunk was shown. */
+  readonly shown: number;
+  /** Predicted hunks applied with Tab. */
+  readonly applied: number;
+  /** Predicted hunks dismissed (Escape, or typing elsewhere). */
+  readonly dismissed: number;
+  /** The edit -> the first hunk shown, in ms. */
+  readonly firstHunkMs: Percentiles | null;
+  /** The edit -> the whole region received, in ms, over predictions that had ended when their first hunk showed. */
+  readonly wholeRegionMs: Percentiles | null;
+}
+
 /** How many failures of one reason an endpoint had. */
 export interface ReasonCount {
   readonly reason: BackendErrorReason;
@@ -76,6 +108,10 @@ export interface EndpointSummary {
    * null before the first.
    */
   readonly keystrokeToSuggestion: SuggestionLatency | null;
+  /** Predicted outputs on this backend; null when none of its kept requests carried a prediction. */
+  readonly predictions: PredictionSummary | null;
+  /** Next-edit suggestions on this backend; null before its first next-edit request or shown prediction. */
+  readonly nextEdit: NextEditSummary | null;
 }
 
 /** Totals over every endpoint. */

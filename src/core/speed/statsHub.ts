@@ -4,7 +4,16 @@ import { BACKEND_ERROR_REASONS } from '../errors';
 import type { BackendErrorReason } from '../errors';
 import type { LiveRequestView, RouteInfo, StatsSink } from '../generation/generationService';
 import type { SuggestionSource } from '../inline/inlineEngine';
-import type { EndpointSummary, Percentiles, RunningRequestRow, SpeedTotals, SuggestionLatency } from './panelProtocol';
+import type { NextEditReporter, NextEditShownSample } from '../nextEdit/nextEditTypes';
+import type {
+  EndpointSummary,
+  NextEditSummary,
+  Percentiles,
+  PredictionSummary,
+  RunningRequestRow,
+  SpeedTotals,
+  SuggestionLatency,
+} from './panelProtocol';
 import type { RequestRecord } from '../requestStats';
 import { isFallbackReason } from '../routeReason';
 import type { Scheduler, ScheduledTask } from '../scheduler';
@@ -30,6 +39,9 @@ export const SUGGESTION_WINDOW = 500;
 
 /** The most backends whose shown suggestions are kept; each settings change can add one, and the oldest goes first. */
 const SUGGESTION_BACKENDS_KEPT = 32;
+
+/** How many of a backend's newest shown next-edit predictions its latency figures are taken over (as for suggestions). */
+export const NEXT_EDIT_WINDOW = 500;
 
 /** One inline suggestion handed to VS Code, as the inline adapter reports it. */
 export interface SuggestionSample {
@@ -193,6 +205,52 @@ class SuggestionWindow {
   }
 }
 
+/**
+ * One backend's next-edit figures this session: counts, and the newest 500 shown predictions' latencies in fixed rings.
+ */
+class NextEditWindow {
+  private readonly firstHunk = new Float64Array(NEXT_EDIT_WINDOW);
+  private readonly wholeRegion = new Float64Array(NEXT_EDIT_WINDOW);
+  private firstHunkNext = 0;
+  private firstHunkSize = 0;
+  private wholeRegionNext = 0;
+  private wholeRegionSize = 0;
+  shown = 0;
+  applied = 0;
+  dismissed = 0;
+  /** The percentiles until the next sample (the panel asks up to 4 times a second). */
+  private cached: { firstHunkMs: Percentiles | null; wholeRegionMs: Percentiles | null } | null = null;
+
+  constructor(
+    readonly endpointId: string,
+    readonly label: string,
+  ) {}
+
+  add(sample: NextEditShownSample): void {
+    this.shown++;
+    this.firstHunk[this.firstHunkNext] = sample.latencyMs;
+    this.firstHunkNext = (this.firstHunkNext + 1) % NEXT_EDIT_WINDOW;
+    this.firstHunkSize = Math.min(NEXT_EDIT_WINDOW, this.firstHunkSize + 1);
+    const whole = sample.wholeRegionMs;
+    if (whole !== null && Number.isFinite(whole) && whole >= 0) {
+      this.wholeRegion[this.wholeRegionNext] = whole;
+      this.wholeRegionNext = (this.wholeRegionNext + 1) % NEXT_EDIT_WINDOW;
+      this.wholeRegionSize = Math.min(NEXT_EDIT_WINDOW, this.wholeRegionSize + 1);
+    }
+    this.cached = null;
+  }
+
+  latencies(): { firstHunkMs: Percentiles | null; wholeRegionMs: Percentiles | null } {
+    if (this.cached === null) {
+      this.cached = {
+        firstHunkMs: percentiles(this.firstHunk.subarray(0, this.firstHunkSize)),
+        wholeRegionMs: percentiles(this.wholeRegion.subarray(0, this.wholeRegionSize)),
+      };
+    }
+    return this.cached;
+  }
+}
+
 interface Accumulator {
   endpointId: string;
   label: string;
@@ -211,6 +269,12 @@ interface Accumulator {
   cacheHits: number;
   inlineRequests: number;
   suggestions: SuggestionLatency | null;
+  predictionRequests: number;
+  acceptedPredictionTokens: number;
+  rejectedPredictionTokens: number;
+  effective: number[];
+  nextEditRequests: number;
+  nextEdit: NextEditWindow | null;
 }
 
 function newAccumulator(endpointId: string, label: string): Accumulator {
@@ -232,6 +296,12 @@ function newAccumulator(endpointId: string, label: string): Accumulator {
     cacheHits: 0,
     inlineRequests: 0,
     suggestions: null,
+    predictionRequests: 0,
+    acceptedPredictionTokens: 0,
+    rejectedPredictionTokens: 0,
+    effective: [],
+    nextEditRequests: 0,
+    nextEdit: null,
   };
 }
 
@@ -243,6 +313,7 @@ function addToAccumulator(acc: Accumulator, record: RequestRecord): void {
   }
   acc.requests++;
   if (record.task === 'inline') acc.inlineRequests++;
+  else if (record.task === 'next-edit') acc.nextEditRequests++;
   if (record.outcome === 'ok') acc.ok++;
   else if (record.outcome === 'cancelled') acc.cancelled++;
   else {
@@ -261,6 +332,36 @@ function addToAccumulator(acc: Accumulator, record: RequestRecord): void {
     if (stats.tokensSource === 'server') acc.serverCounted++;
   }
   if (stats.prefillTokensPerSec !== null) acc.prefill.push(stats.prefillTokensPerSec);
+  // The meter leaves both counts null for a request without a prediction.
+  if (stats.acceptedPredictionTokens !== null || stats.rejectedPredictionTokens !== null) {
+    acc.predictionRequests++;
+    acc.acceptedPredictionTokens += stats.acceptedPredictionTokens ?? 0;
+    acc.rejectedPredictionTokens += stats.rejectedPredictionTokens ?? 0;
+    if (stats.effectiveTokensPerSec !== null) acc.effective.push(stats.effectiveTokensPerSec);
+  }
+}
+
+function predictionSummary(acc: Accumulator): PredictionSummary | null {
+  if (acc.predictionRequests === 0) return null;
+  return {
+    requests: acc.predictionRequests,
+    acceptedTokens: acc.acceptedPredictionTokens,
+    rejectedTokens: acc.rejectedPredictionTokens,
+    effectiveTokensPerSec: percentiles(acc.effective),
+  };
+}
+
+function nextEditSummary(acc: Accumulator): NextEditSummary | null {
+  const window = acc.nextEdit;
+  if (acc.nextEditRequests === 0 && window === null) return null;
+  const latencies = window?.latencies() ?? { firstHunkMs: null, wholeRegionMs: null };
+  return {
+    requests: acc.nextEditRequests,
+    shown: window?.shown ?? 0,
+    applied: window?.applied ?? 0,
+    dismissed: window?.dismissed ?? 0,
+    ...latencies,
+  };
 }
 
 /**
@@ -268,8 +369,9 @@ function addToAccumulator(acc: Accumulator, record: RequestRecord): void {
  * shown inline suggestions), works out per-endpoint aggregates on demand, and tells listeners about changes at most 4
  * times a second. Nothing here runs per token: live figures are sampled from the running requests' views when a
  * change notification fires (every 250 ms while anything streams), so the streaming path pays nothing for the displays.
+ * It is also the next-edit feature's `NextEditReporter`: shown, applied and dismissed predictions, for this session.
  */
-export class StatsHub implements StatsSink {
+export class StatsHub implements StatsSink, NextEditReporter {
   private readonly clock: Clock;
   private readonly scheduler: Scheduler;
   private readonly configuredEndpoints: () => readonly ResolvedEndpoint[];
@@ -293,6 +395,10 @@ export class StatsHub implements StatsSink {
   /** The backend of the newest counted suggestion: the one serving inline completions now. */
   private lastSuggestionKey: string | null = null;
   private lastSuggestionStreamId: number | null = null;
+  /** Next-edit figures per backend, by `seenKey(endpointId, label)`, oldest backend first. */
+  private readonly nextEdits = new Map<string, NextEditWindow>();
+  /** The newest next-edit key per endpoint id: applied and dismissed name only the id. */
+  private readonly nextEditKeyById = new Map<string, string>();
 
   private readonly changeListeners = new Set<() => void>();
   private readonly recordListeners = new Set<(record: RequestRecord) => void>();
@@ -372,6 +478,50 @@ export class StatsHub implements StatsSink {
     this.markChanged();
   }
 
+  /** A prediction's first hunk was shown; `latencyMs` runs from the edit that triggered it. */
+  nextEditShown(sample: NextEditShownSample): void {
+    if (!Number.isFinite(sample.latencyMs) || sample.latencyMs < 0) return;
+    this.nextEditWindow(sample.endpointId, sample.endpointLabel).add(sample);
+    this.nextEditChanged();
+  }
+
+  /** The person applied a predicted hunk with Tab. */
+  nextEditApplied(endpointId: string): void {
+    this.nextEditWindow(endpointId, null).applied++;
+    this.nextEditChanged();
+  }
+
+  /** The person dismissed a predicted hunk. */
+  nextEditDismissed(endpointId: string): void {
+    this.nextEditWindow(endpointId, null).dismissed++;
+    this.nextEditChanged();
+  }
+
+  /**
+   * The window of a backend's next-edit figures. Applied and dismissed name only the endpoint id: they go under the
+   * label its last shown prediction had (a hunk is shown before it is applied), else the configured endpoint's label.
+   */
+  private nextEditWindow(endpointId: string, label: string | null): NextEditWindow {
+    const knownKey = label === null ? this.nextEditKeyById.get(endpointId) : undefined;
+    const resolvedLabel =
+      label ?? this.configuredEndpoints().find((endpoint) => endpoint.id === endpointId)?.label ?? endpointId;
+    const key = knownKey ?? seenKey(endpointId, resolvedLabel);
+    let window = this.nextEdits.get(key);
+    if (window === undefined) {
+      const oldest = this.nextEdits.keys().next();
+      if (this.nextEdits.size >= SUGGESTION_BACKENDS_KEPT && oldest.done !== true) this.nextEdits.delete(oldest.value);
+      window = new NextEditWindow(endpointId, resolvedLabel);
+      this.nextEdits.set(key, window);
+    }
+    this.nextEditKeyById.set(endpointId, key);
+    return window;
+  }
+
+  private nextEditChanged(): void {
+    this.summaryCache = null;
+    this.markChanged();
+  }
+
   /**
    * Seeds the hub from saved history (oldest first) without telling record listeners (the records are saved already).
    * The loaded records go before any that finished while the file was being read.
@@ -403,6 +553,8 @@ export class StatsHub implements StatsSink {
     this.suggestions.clear();
     this.lastSuggestionKey = null;
     this.lastSuggestionStreamId = null;
+    this.nextEdits.clear();
+    this.nextEditKeyById.clear();
     this.summaryCache = null;
     this.markChanged();
   }
@@ -620,6 +772,16 @@ export class StatsHub implements StatsSink {
       }
       acc.suggestions = window.figures();
     }
+    for (const window of this.nextEdits.values()) {
+      const match = configured.find((endpoint) => recordMatchesEndpoint(endpoint, window.endpointId, window.label));
+      const key = match?.id ?? seenKey(window.endpointId, window.label);
+      let acc = accumulators.get(key);
+      if (acc === undefined) {
+        acc = newAccumulator(window.endpointId, window.label);
+        accumulators.set(key, acc);
+      }
+      acc.nextEdit = window;
+    }
     const configuredIds = new Map(configured.map((endpoint) => [endpoint.id, endpoint]));
     const endpoints: EndpointSummary[] = [...accumulators.entries()].map(([key, acc]) => {
       const endpoint = configuredIds.get(key);
@@ -649,6 +811,8 @@ export class StatsHub implements StatsSink {
         cacheHits: acc.cacheHits,
         cacheHitRate: inlineTotal === 0 ? null : acc.cacheHits / inlineTotal,
         keystrokeToSuggestion: acc.suggestions,
+        predictions: predictionSummary(acc),
+        nextEdit: nextEditSummary(acc),
       };
     });
     const configuredOrder = [...configuredIds.keys()];

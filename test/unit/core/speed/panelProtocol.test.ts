@@ -10,6 +10,7 @@ import { StatsHub, SUGGESTION_WINDOW } from '../../../../src/core/speed/statsHub
 import { VSCODE_INLINE_DELAY_MS } from '../../../../src/core/speed/statusText';
 import { PROJECT_ROOT } from '../../projectRoot';
 import { resolvedEndpoint } from '../../builders/endpoints';
+import { requestRecord } from '../../builders/requestRecords';
 
 describe('parseWebviewMessage (untrusted input from the webview)', () => {
   it.each([
@@ -106,6 +107,50 @@ describe('the snapshot message (host to webview)', () => {
           },
         ],
       },
+    });
+  });
+});
+
+describe('the snapshot message: next edit and predicted outputs', () => {
+  it('carries each backend’s next-edit and predicted-output figures, and null where it has none', () => {
+    const burst = resolvedEndpoint({ label: 'Simulated burst', target: { model: 'sim' }, simulated: true });
+    const clock = new ManualClock();
+    const hub = new StatsHub({
+      clock,
+      scheduler: new ManualScheduler(clock, (ms) => clock.advance(ms)),
+      endpoints: () => [burst, resolvedEndpoint({ id: 'burst#1', label: 'Other' })],
+    });
+    hub.requestFinished(
+      1,
+      requestRecord(
+        { task: 'next-edit', endpointId: 'burst#0:sim', endpointLabel: 'Simulated burst' },
+        { acceptedPredictionTokens: 240, rejectedPredictionTokens: 12, effectiveTokensPerSec: 3900 },
+      ),
+    );
+    hub.nextEditShown({ endpointId: 'burst#0', endpointLabel: 'Simulated burst', latencyMs: 64, wholeRegionMs: 130 });
+    hub.nextEditApplied('burst#0');
+    const received: unknown = JSON.parse(JSON.stringify(structuredClone(hub.snapshot())));
+    expect(received).toMatchObject({
+      endpoints: [
+        {
+          endpointId: 'burst#0',
+          predictions: {
+            requests: 1,
+            acceptedTokens: 240,
+            rejectedTokens: 12,
+            effectiveTokensPerSec: { p50: 3900, p95: 3900, count: 1 },
+          },
+          nextEdit: {
+            requests: 1,
+            shown: 1,
+            applied: 1,
+            dismissed: 0,
+            firstHunkMs: { p50: 64, p95: 64, count: 1 },
+            wholeRegionMs: { p50: 130, p95: 130, count: 1 },
+          },
+        },
+        { endpointId: 'burst#1', predictions: null, nextEdit: null },
+      ],
     });
   });
 });

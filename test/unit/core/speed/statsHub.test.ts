@@ -446,3 +446,96 @@ describe('keystroke to suggestion', () => {
     expect(hub.snapshot().endpoints[0]?.keystrokeToSuggestion?.latencyMs.p50).toBe(80);
   });
 });
+
+describe('predicted outputs', () => {
+  it('sums accepted and rejected prediction tokens per backend and takes effective tok/s over prediction requests only', () => {
+    const { hub } = setup();
+    hub.requestFinished(1, requestRecord({}, { decodeTokensPerSec: 1000 }));
+    hub.requestFinished(
+      2,
+      requestRecord(
+        { task: 'refactor' },
+        { acceptedPredictionTokens: 180, rejectedPredictionTokens: 20, effectiveTokensPerSec: 3600 },
+      ),
+    );
+    hub.requestFinished(
+      3,
+      requestRecord(
+        { task: 'next-edit' },
+        { acceptedPredictionTokens: 40, rejectedPredictionTokens: 60, effectiveTokensPerSec: 1400 },
+      ),
+    );
+    const rows = hub.snapshot().endpoints;
+    expect(rows.find((row) => row.endpointId === 'burst#0')?.predictions).toEqual({
+      requests: 2,
+      acceptedTokens: 220,
+      rejectedTokens: 80,
+      effectiveTokensPerSec: { p50: 1400, p95: 3600, count: 2 },
+    });
+    // A backend without prediction records shows none.
+    expect(rows.find((row) => row.endpointId === 'longContext#0')?.predictions).toBeNull();
+  });
+});
+
+describe('next edit', () => {
+  const sample = (latencyMs: number, wholeRegionMs: number | null, endpointId = 'burst#0') => ({
+    endpointId,
+    endpointLabel: endpointId === 'burst#0' ? 'Cerebras llama3.1-8b' : 'Gemini 2.5 Pro',
+    latencyMs,
+    wholeRegionMs,
+  });
+
+  it('counts next-edit requests, shown, applied and dismissed, and the edit-to-hunk latencies per backend', () => {
+    const { hub, scheduler, changes } = setup();
+    for (let id = 1; id <= 3; id++) hub.requestFinished(id, requestRecord({ task: 'next-edit' }));
+    hub.requestFinished(4, requestRecord({ task: 'inline' }));
+    hub.nextEditShown(sample(120, 300));
+    hub.nextEditShown(sample(80, null));
+    hub.nextEditShown(sample(200, 260));
+    hub.nextEditApplied('burst#0');
+    hub.nextEditApplied('burst#0');
+    hub.nextEditDismissed('burst#0');
+    scheduler.runDue();
+    expect(changes()).toBeGreaterThan(0);
+    const rows = hub.snapshot().endpoints;
+    expect(rows.find((row) => row.endpointId === 'burst#0')?.nextEdit).toEqual({
+      requests: 3,
+      shown: 3,
+      applied: 2,
+      dismissed: 1,
+      // 80, 120, 200: p50 the 2nd, p95 the 3rd. The whole region only where it had ended (300, 260).
+      firstHunkMs: { p50: 120, p95: 200, count: 3 },
+      wholeRegionMs: { p50: 260, p95: 300, count: 2 },
+    });
+    expect(rows.find((row) => row.endpointId === 'longContext#0')?.nextEdit).toBeNull();
+  });
+
+  it('puts applied and dismissed under the backend that showed the prediction, ignores bad latencies, and resets', () => {
+    const { hub } = setup({ endpoints: [] });
+    hub.nextEditShown(sample(90, 150, 'longContext#0'));
+    hub.nextEditShown(sample(Number.NaN, null, 'longContext#0'));
+    hub.nextEditShown(sample(-5, null, 'longContext#0'));
+    hub.nextEditApplied('longContext#0');
+    // A backend with nothing shown yet still counts its dismissals, under its id.
+    hub.nextEditDismissed('burst#7');
+    const rows = hub.snapshot().endpoints;
+    expect(rows.find((row) => row.label === 'Gemini 2.5 Pro')?.nextEdit).toMatchObject({
+      shown: 1,
+      applied: 1,
+      dismissed: 0,
+      firstHunkMs: { p50: 90, p95: 90, count: 1 },
+    });
+    expect(rows.find((row) => row.endpointId === 'burst#7')?.nextEdit).toMatchObject({ dismissed: 1, shown: 0 });
+    hub.reset();
+    expect(hub.snapshot().endpoints.every((row) => row.nextEdit === null)).toBe(true);
+  });
+
+  it('works the figures out once per change, not per snapshot', () => {
+    const { hub } = setup();
+    hub.nextEditShown(sample(100, 200));
+    const first = hub.snapshot().endpoints.find((row) => row.endpointId === 'burst#0')?.nextEdit;
+    expect(hub.snapshot().endpoints.find((row) => row.endpointId === 'burst#0')?.nextEdit).toBe(first);
+    hub.nextEditShown(sample(50, 200));
+    expect(hub.snapshot().endpoints.find((row) => row.endpointId === 'burst#0')?.nextEdit?.shown).toBe(2);
+  });
+});
