@@ -409,6 +409,7 @@ function renderNextEdit(snapshot: PanelSnapshot, series: Map<string, number>): v
   if (nextEditRows.length === 0) nextEdit.replaceChildren();
   else {
     nextEdit.replaceChildren(
+      el('h3', {}, 'Next edit'),
       el(
         'table',
         {},
@@ -438,7 +439,7 @@ function renderNextEdit(snapshot: PanelSnapshot, series: Map<string, number>): v
               backendName(endpoint, series),
               cell(formatCount(figures.requests), 'num'),
               cell(formatCount(figures.shown), 'num'),
-              cell(appliedText(figures.applied, figures.shown), figures.applied > 0 ? 'num good' : 'num'),
+              cell(appliedText(figures.applied, figures.shown), 'num'),
               cell(formatCount(figures.dismissed), 'num'),
               cell(
                 pair(figures.firstHunkMs, (n) => formatMs(n)),
@@ -457,6 +458,7 @@ function renderNextEdit(snapshot: PanelSnapshot, series: Map<string, number>): v
     return;
   }
   predictions.replaceChildren(
+    el('h3', {}, 'Predicted outputs'),
     el(
       'table',
       {},
@@ -471,7 +473,7 @@ function renderNextEdit(snapshot: PanelSnapshot, series: Map<string, number>): v
         ['Accepted tokens', 'prediction tokens the answers repeated (streamed faster)'],
         ['Rejected tokens', 'prediction tokens the answers did not use: billed, never received'],
         ['Effective tok/s p50 / p95', 'the answer’s own tokens per second of decode, rejected tokens left out'],
-        ['Decode tok/s p50', 'this backend’s decode speed over all its requests, for comparison'],
+        ['Decode tok/s p50, all requests', 'this backend’s decode speed over all its requests, for comparison'],
       ]),
       el(
         'tbody',
@@ -489,7 +491,7 @@ function renderNextEdit(snapshot: PanelSnapshot, series: Map<string, number>): v
               used === 0
                 ? formatCount(figures.acceptedTokens)
                 : `${formatCount(figures.acceptedTokens)} (${formatShare(figures.acceptedTokens / used)})`,
-              'num good',
+              'num',
             ),
             cell(
               formatCount(figures.rejectedTokens),

@@ -10,6 +10,8 @@ import { RoutedGenerationService } from '../../../src/core/generation/routedGene
 import { systemClock } from '../../../src/core/clock';
 import type { ResolvedEndpoint } from '../../../src/core/endpoint';
 import type { GenerationRun, StatsSink } from '../../../src/core/generation/generationService';
+import type { RequestTask } from '../../../src/core/requestStats';
+import type { NextEditReporter } from '../../../src/core/nextEdit/nextEditTypes';
 import { countTokens } from '../../../src/core/stream/tokenCount';
 import { createTransport } from '../../../src/core/stream/transport';
 import { corpusCode } from '../../../src/sim/defaultCompletion';
@@ -35,6 +37,20 @@ function isStatsSink(value: unknown): value is StatsSink {
     typeof value.requestFinished === 'function' &&
     'cacheServed' in value &&
     typeof value.cacheServed === 'function'
+  );
+}
+
+/** True when the extension's stats sink also takes next-edit reports (the stats hub does). */
+function isNextEditReporter(value: unknown): value is NextEditReporter {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'nextEditShown' in value &&
+    typeof value.nextEditShown === 'function' &&
+    'nextEditApplied' in value &&
+    typeof value.nextEditApplied === 'function' &&
+    'nextEditDismissed' in value &&
+    typeof value.nextEditDismissed === 'function'
   );
 }
 
@@ -66,6 +82,8 @@ async function simulatedSetup(ctx: ScenarioContext, sink: StatsSink): Promise<Si
     target: { baseUrl: `${sim.baseUrl}/v1`, model: 'sim-coder' },
     contextWindow: 32_768,
     simulated: true,
+    // The simulator honours predicted outputs, so runs that carry a prediction report accepted and rejected tokens.
+    predictedOutputs: true,
   });
   const service = new RoutedGenerationService({
     knownSecrets: () => [],
@@ -83,15 +101,21 @@ function startRun(
   maxTokens: number,
   signal: AbortSignal,
   prompt: string,
+  options: { readonly task?: RequestTask; readonly prediction?: string } = {},
 ): { run: GenerationRun; done: Promise<number> } {
+  const prediction = options.prediction;
   const run = setup.service.start({
-    task: 'refactor',
+    task: options.task ?? 'refactor',
     signal,
     promptTokens: 20,
     maxOutputTokens: maxTokens,
     build: (endpoint) => ({
       target: endpoint.target,
-      request: { messages: [{ role: 'user', content: prompt }], maxTokens },
+      request: {
+        messages: [{ role: 'user', content: prompt }],
+        maxTokens,
+        ...(prediction !== undefined && endpoint.predictedOutputs ? { prediction } : {}),
+      },
     }),
   });
   const done = (async () => {
@@ -178,7 +202,10 @@ export const speedStatusBarScenario: Scenario = {
   },
 };
 
-/** A click on the status bar item opens the model-speed panel, which draws the snapshot; dark, light and HC pictures. */
+/**
+ * A click on the status bar item opens the model-speed panel, which draws the snapshot (next-edit and predicted-output
+ * figures included); dark, light and HC pictures.
+ */
 export const speedPanelScenario: Scenario = {
   name: 'speed: the panel opens from the status bar and renders its snapshot',
   timeoutMs: 90_000,
@@ -196,6 +223,32 @@ export const speedPanelScenario: Scenario = {
       await done;
       const record = await run.finished;
       assert.equal(record?.outcome, 'ok', `request ${i} should finish ok`);
+    }
+    // Next-edit requests carrying a prediction: the simulator's answer for a prompt is known (corpus code from the
+    // prompt's length), so a prediction of most of it is accepted and its tail, past the token cap, is rejected. The
+    // shown, applied and dismissed counts are reported as the next-edit feature reports them (its own scenario drives
+    // the editor); here they only feed the panel's figures.
+    const reporter = isNextEditReporter(sink) ? sink : null;
+    for (let i = 0; i < 3; i++) {
+      const prompt = `Next edit number ${i}`;
+      const expected = corpusCode('typescript', prompt.length, 60_000);
+      const { run, done } = startRun(setup, 120, controller.signal, prompt, {
+        task: 'next-edit',
+        prediction: expected.slice(0, 420 + i * 200),
+      });
+      await done;
+      const record = await run.finished;
+      assert.equal(record?.outcome, 'ok', `next-edit request ${i} should finish ok`);
+      assert.ok((record?.stats.acceptedPredictionTokens ?? 0) > 0, `next-edit request ${i} should use its prediction`);
+      const ttft = record?.stats.ttftMs ?? 120;
+      reporter?.nextEditShown({
+        endpointId: setup.burst.id,
+        endpointLabel: setup.burst.label,
+        latencyMs: 50 + ttft + 20 * i,
+        wholeRegionMs: i === 0 ? null : (record?.stats.totalMs ?? ttft) + 50,
+      });
+      if (i < 2) reporter?.nextEditApplied(setup.burst.id);
+      else reporter?.nextEditDismissed(setup.burst.id);
     }
 
     const clicked = await ctx.uiClick(STATUS_ITEM_SELECTOR);
@@ -220,6 +273,21 @@ export const speedPanelScenario: Scenario = {
       rows.value.some((row) => row.text.includes(setup.burst.label)),
       `the backends table should list "${setup.burst.label}": ${rows.value.map((row) => row.text).join(' | ')}`,
     );
+    const predictionRows = await ctx.waitFor(
+      'the predicted-output figures',
+      async () => {
+        const answer = await ctx.uiQuery('#predictions tbody tr', { inWebviews: true });
+        return answer.available && answer.value.length > 0 ? answer.value.map((row) => row.text) : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 200 },
+    );
+    ctx.note(`predicted outputs: ${predictionRows.join(' | ')}`);
+    assert.ok(predictionRows.some((row) => row.includes(setup.burst.label)));
+    if (reporter !== null) {
+      const nextEditRows = await ctx.uiQuery('#next-edit tbody tr', { inWebviews: true });
+      assert.ok(nextEditRows.available && nextEditRows.value.length > 0, 'the next-edit table should show');
+      ctx.note(`next edit: ${nextEditRows.value.map((row) => row.text).join(' | ')}`);
+    } else ctx.note('the stats sink takes no next-edit reports: the next-edit table shows requests only');
     const logRows = await ctx.uiQuery('#log tbody tr', { inWebviews: true });
     assert.ok(logRows.available && logRows.value.length >= 4, 'the request log should show the requests');
     const charts = await ctx.uiQuery('svg.chart circle', { inWebviews: true });
