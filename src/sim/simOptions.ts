@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { parseContinuation, type SimContinuationMode, type SimContinuationSpec } from './continuation';
+import { NEXT_EDIT_SIM_FAULTS, type NextEditSimFault } from './nextEditAnswer';
 
 /** The wire protocols the simulator speaks (the extension's `ProtocolId`s, plus llama.cpp's plain `/completion`). */
 export type SimProtocol =
@@ -97,6 +98,8 @@ export interface SimulatorOptions {
   ignoreStops?: boolean;
   /** Provider timings on the OpenAI finish chunk (default `none`). */
   serverTimings?: SimServerTimings;
+  /** A broken answer to next-edit prompts (prose, the region twice, none, a change outside it); null answers right. */
+  nextEditFault?: NextEditSimFault | null;
   /** When set, requests need `Authorization: Bearer <key>` or `x-api-key: <key>` (else 401). */
   apiKey?: string | null;
   /** The model name reported by /v1/models, /api/tags and /props; requests may name any model. */
@@ -129,6 +132,7 @@ export interface SimRequestSettings {
   readonly serverTimings: SimServerTimings;
   readonly ignoreStops: boolean;
   readonly continuation: SimContinuationMode | null;
+  readonly nextEditFault: NextEditSimFault | null;
 }
 
 /** The defaults used when neither options nor headers say otherwise. */
@@ -247,6 +251,17 @@ export function resolveRequestSettings(defaults: SimulatorOptions, headers: Inco
         throw new SimHeaderError('x-sim-continuation must be none, true, wrong or mixed:P with 0 <= P <= 1');
     }
   }
+  const nextEditFaultSpec = headerValue(headers, 'x-sim-next-edit-fault');
+  let nextEditFault: NextEditSimFault | null = defaults.nextEditFault ?? null;
+  if (nextEditFaultSpec !== undefined) {
+    if (nextEditFaultSpec === 'none' || nextEditFaultSpec === '') nextEditFault = null;
+    else {
+      const known = NEXT_EDIT_SIM_FAULTS.find((fault) => fault === nextEditFaultSpec);
+      if (known === undefined)
+        throw new SimHeaderError('x-sim-next-edit-fault must be none, garbage, repeat, drop or outside');
+      nextEditFault = known;
+    }
+  }
   const tokensPerSec = checkNumber('x-sim-tokens-per-sec', 0.001) ?? defaults.tokensPerSec ?? SIM_DEFAULTS.tokensPerSec;
   const tokensPerEvent =
     checkNumber('x-sim-tokens-per-event', 1) ?? defaults.tokensPerEvent ?? SIM_DEFAULTS.tokensPerEvent;
@@ -265,5 +280,6 @@ export function resolveRequestSettings(defaults: SimulatorOptions, headers: Inco
     serverTimings: serverTimings ?? defaults.serverTimings ?? 'none',
     ignoreStops: checkFlag('x-sim-ignore-stops') ?? defaults.ignoreStops ?? false,
     continuation,
+    nextEditFault,
   };
 }
