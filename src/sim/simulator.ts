@@ -21,6 +21,7 @@ import { limitCompletion } from './completionLimits';
 import { ContinuationIndex, continuationCompletion } from './continuation';
 import { planEvents, tokenizeText, type TokenizedText } from './tokenPieces';
 import { matchPrediction, tokenSchedule } from './predictionMatch';
+import { nextEditAnswer } from './nextEditAnswer';
 import { anthropicWire, parseAnthropic } from './wire/anthropicWire';
 import { errorFamilyOf, errorResponse, FAULT_MESSAGES, type ErrorFamily, type SimErrorKind } from './wire/errorBodies';
 import { llamaCppWire, parseLlamaCppCompletion, parseLlamaCppInfill } from './wire/llamacppWire';
@@ -329,6 +330,9 @@ export async function startSimulator(options: SimulatorStartOptions = {}): Promi
     path: string,
     body: Record<string, unknown>,
   ): string {
+    // A next-edit prompt gets a scripted rewrite (the region with a known change), so tests know the true answer.
+    const scripted = nextEditAnswer(generation, settings.nextEditFault);
+    if (scripted !== null) return scripted;
     const request: SimCompletionRequest = {
       protocol: generation.protocol,
       path,
