@@ -28,6 +28,12 @@ import { createLazyTransport } from './chunks/lazyTransport';
 import { RefactorCommands } from './vscode/refactorCommands';
 import { createInlineCompletions } from './vscode/inlineCompletions';
 import { EditorFileGate } from './vscode/editorFileGate';
+import { NextEditUi } from './vscode/nextEditUi';
+import { EditHistory } from './core/nextEdit/editHistory';
+import { NextEditEngine, readNextEditOptions } from './core/nextEdit/nextEditEngine';
+import type { NextEditStatus } from './core/nextEdit/nextEditTypes';
+import type { SessionView } from './core/nextEdit/suggestionSession';
+import { systemScheduler } from './core/scheduler';
 import { GitGlobalExcludesFile } from './vscode/gitGlobalExcludes';
 import { protocolFor } from './core/protocols/registry';
 import { LocalEngineTransport } from './core/localEngine/localEngineTransport';
@@ -39,6 +45,8 @@ const TOKENIZER_LOAD_DELAY_MS = 500;
 /** What `activate()` returns: the seams the end-to-end suite drives (it streams through the extension's stats sink). */
 export interface LatencyCopilotApi {
   readonly statsSink: StatsSink;
+  /** The next-edit suggestions shown now. */
+  readonly nextEditView: () => SessionView;
 }
 
 /**
@@ -109,8 +117,12 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
   );
   // The router's health book, shared with the speed panel (which shows breaker state and rolling figures).
   const health = new EndpointHealthBook(systemClock);
+  // The next-edit engine is built after the generation service, which needs the stats hub made here: the status bar
+  // reads its status through this late-bound function (null until then: no next-edit line).
+  let nextEditStatus: () => NextEditStatus | null = () => null;
   // Speed UI (issue 6): the stats hub is the StatsSink of every generation service; history, status bar, panel.
   const speedUi = createSpeedUi({
+    nextEditStatus: () => nextEditStatus(),
     context,
     log,
     clock: systemClock,
@@ -197,6 +209,34 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
   // The one gate for what may reach a model from an editor, shared by inline completions and next-edit suggestions.
   const fileGate = new EditorFileGate(globalExcludes);
   context.subscriptions.push(fileGate);
+  // Next-edit suggestions: the edit history of the documents the gate allows, the engine (backends within the latency
+  // budget), and the editor side (decorations, Tab and Escape, ghost text for insertions at the cursor).
+  const nextEditEngine = new NextEditEngine({
+    service: generation,
+    clock: systemClock,
+    scheduler: systemScheduler,
+    countTokens: tokens.count,
+    options: () => readNextEditOptions(settings),
+    endpoints: () => [...endpoints.endpoints('burst'), ...endpoints.endpoints('longContext')],
+    speedOf: (endpointId) => {
+      const measured = health.snapshot(endpointId);
+      return { ttftP95Ms: measured.ttftP95Ms, decodeTokensPerSec: measured.decodeTokensPerSec };
+    },
+    log: (line) => log.info(line),
+  });
+  nextEditStatus = () => nextEditEngine.status();
+  const nextEditUi = new NextEditUi({
+    engine: nextEditEngine,
+    history: new EditHistory(),
+    fileGate,
+    settings,
+    clock: systemClock,
+    reporter: speedUi.hub,
+    log,
+    extensionUri: context.extensionUri,
+    onDidToggle: () => speedUi.refresh(),
+  });
+  context.subscriptions.push(nextEditUi);
   // Inline completions (issue 4): the provider for every language, its toggle, cache hits recorded in the stats hub.
   context.subscriptions.push(
     createInlineCompletions({
@@ -212,6 +252,7 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
       hasInlineBackend: () => endpoints.endpoints('burst').some((endpoint) => endpoint.fim !== 'none'),
       rateLimitLow: (endpointId) => rateLimits.isLow(endpointId),
       onSuggestionShown: (sample) => speedUi.hub.suggestionShown(sample),
+      nextEditInsertion: (documentKey, offset) => nextEditUi.insertionAt(documentKey, offset),
       warm: () =>
         endpoints
           .endpoints('burst')
@@ -219,7 +260,7 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
     }),
   );
   log.info(`Activated in ${(systemClock.now() - activationStartMs).toFixed(1)} ms`);
-  return { statsSink: speedUi.hub };
+  return { statsSink: speedUi.hub, nextEditView: () => nextEditUi.view() };
 }
 
 export function deactivate(): Promise<void> | undefined {

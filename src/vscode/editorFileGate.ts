@@ -34,6 +34,9 @@ export class EditorFileGate implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   /** The document last refused with `loading`. */
   private waiting: vscode.Uri | null = null;
+  private readonly loaded = new vscode.EventEmitter<void>();
+  /** Fires when ignore rules finish loading: a document refused with `loading` may be asked about again. */
+  readonly onDidLoadRules: vscode.Event<void> = this.loaded.event;
 
   constructor(globalExcludes: GlobalExcludesSource) {
     this.gate = new WorkspaceFileGate(
@@ -77,6 +80,7 @@ export class EditorFileGate implements vscode.Disposable {
   }
 
   private rulesLoaded(): void {
+    this.loaded.fire();
     const waiting = this.waiting;
     if (waiting === null) return;
     const verdict = this.gate.decide(waiting.toString(), gateDocumentOf(waiting)).verdict;
@@ -88,6 +92,7 @@ export class EditorFileGate implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.loaded.dispose();
     for (const disposable of this.disposables) disposable.dispose();
   }
 }

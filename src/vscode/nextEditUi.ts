@@ -174,6 +174,11 @@ export class NextEditUi implements vscode.Disposable {
       vscode.commands.registerCommand(NEXT_EDIT_COMMANDS.accept, () => this.accept()),
       vscode.commands.registerCommand(NEXT_EDIT_COMMANDS.dismiss, () => this.dismiss()),
       vscode.workspace.onDidOpenTextDocument((document) => this.follow(document)),
+      // A document opened while its folder's ignore rules were being read is followed once they are, from the text it
+      // has then (usually before the first edit, so the history sees that edit whole).
+      deps.fileGate.onDidLoadRules(() => {
+        for (const document of vscode.workspace.textDocuments) this.follow(document);
+      }),
       vscode.workspace.onDidCloseTextDocument((document) => this.closed(document)),
       vscode.workspace.onDidChangeTextDocument((event) => this.changed(event)),
       vscode.window.onDidChangeTextEditorSelection((event) => this.selectionChanged(event)),
@@ -192,6 +197,11 @@ export class NextEditUi implements vscode.Disposable {
   /** The ghost text for the inline provider: a predicted insertion at this offset, or null (a field comparison). */
   insertionAt(documentKey: string, offset: number): string | null {
     return this.session.ghostText(documentKey, offset);
+  }
+
+  /** What is shown now (the end-to-end suite reads it beside the screenshots). */
+  view(): SessionView {
+    return this.session.view();
   }
 
   dispose(): void {

@@ -33,6 +33,7 @@ import {
   refactorTypingScenario,
 } from './refactor';
 import { localEngineProbeScenario } from './localEngine';
+import { nextEditScenario } from './nextEdit';
 
 /** The scenarios the suite runs, in order. */
 export const allScenarios: readonly Scenario[] = [
@@ -69,4 +70,5 @@ export const allScenarios: readonly Scenario[] = [
   routingFailoverScenario,
   ...[repoAskScenario, repoRefactorScenario],
   localEngineProbeScenario,
+  nextEditScenario,
 ];
