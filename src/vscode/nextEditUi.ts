@@ -485,7 +485,7 @@ export class NextEditUi implements vscode.Disposable {
               // The current hunk is outlined, so it is clear which one Tab applies.
               border: isCurrent ? '1px solid' : undefined,
               borderColor: isCurrent ? new vscode.ThemeColor(COLORS.currentBorder) : undefined,
-              margin: hunk.shown.oldText === '' ? '0' : '0 0 0 2px',
+              margin: hunk.shown.oldText === '' ? '0' : '0 0 0 0.3em',
             },
           },
         });
