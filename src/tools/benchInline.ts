@@ -9,7 +9,6 @@
 //
 // Usage: npm run --silent bench:inline -- [--json] [--seed N] [--keystrokes N] [--path hit|miss|both]
 //        (about 3.5 minutes for the hit path with the default 1,200 keystrokes, 1 minute for the miss path)
-import { fork } from 'node:child_process';
 import { subscribe } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -28,6 +27,7 @@ import type { InlineDocumentState, InlineSuggestion } from '../core/inline/inlin
 import { countTokens } from '../core/stream/tokenCount';
 import { createTransport } from '../core/stream/transport';
 import { startSimulator } from '../sim/simulator';
+import { forkSimulatorChild, type SimulatorChild } from './simulatorChild';
 import type { SimCompletionRequest } from '../sim/simOptions';
 
 const args = process.argv.slice(2);
@@ -299,49 +299,12 @@ async function runSimulatorChild(): Promise<void> {
 }
 
 /** Starts the simulator child and waits for its base URL. */
-async function startSimulatorChild(
-  slots: number | null = null,
-): Promise<{ baseUrl: string; report(): Promise<ChildReport>; close(): void }> {
-  const child = fork(
+function startSimulatorChild(slots: number | null = null): Promise<SimulatorChild<ChildReport>> {
+  return forkSimulatorChild(
     __filename,
     ['--sim-child', '--seed', String(SEED), ...(slots === null ? [] : ['--slots', String(slots)])],
-    { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
+    (message) => (isChildReport(message['report']) ? message['report'] : null),
   );
-  const baseUrl = await new Promise<string>((resolve, reject) => {
-    child.once('error', reject);
-    child.on('message', (message: unknown) => {
-      if (
-        typeof message === 'object' &&
-        message !== null &&
-        'kind' in message &&
-        message.kind === 'ready' &&
-        'baseUrl' in message &&
-        typeof message.baseUrl === 'string'
-      )
-        resolve(message.baseUrl);
-    });
-  });
-  return {
-    baseUrl,
-    report: () =>
-      new Promise<ChildReport>((resolve) => {
-        child.on('message', (message: unknown) => {
-          if (
-            typeof message === 'object' &&
-            message !== null &&
-            'kind' in message &&
-            message.kind === 'report' &&
-            'report' in message &&
-            isChildReport(message.report)
-          )
-            resolve(message.report);
-        });
-        child.send({ kind: 'report' });
-      }),
-    close: () => {
-      child.send({ kind: 'close' });
-    },
-  };
 }
 
 function isChildReport(value: unknown): value is ChildReport {

@@ -16,7 +16,6 @@
 //        [--budget-ms N] [--predicted-outputs]   (N edits of each kind per rate, default 8: about a minute per rate;
 //        --predicted-outputs: the endpoint takes the unchanged region as its expected output, which the simulator
 //        streams faster where the answer matches it)
-import { fork } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +39,7 @@ import { EndpointHealthBook } from '../core/routing/endpointHealth';
 import { systemScheduler } from '../core/scheduler';
 import { StatsHub } from '../core/speed/statsHub';
 import { countTokens } from '../core/stream/tokenCount';
+import { forkSimulatorChild, type SimulatorChild } from './simulatorChild';
 import { createTransport } from '../core/stream/transport';
 import { scriptedRegion } from '../sim/nextEditAnswer';
 import { startSimulator } from '../sim/simulator';
@@ -295,46 +295,18 @@ function isServedRequest(value: unknown): value is ServedRequest {
   );
 }
 
-async function startSimulatorChild(rate: {
+function startSimulatorChild(rate: {
   readonly ttftMs: number;
   readonly tokensPerSec: number;
-}): Promise<{ baseUrl: string; report(): Promise<ServedRequest[]>; close(): void }> {
-  const child = fork(__filename, ['--sim-child', '--ttft', String(rate.ttftMs), '--rate', String(rate.tokensPerSec)], {
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  const baseUrl = await new Promise<string>((resolve, reject) => {
-    child.once('error', reject);
-    child.on('message', (message: unknown) => {
-      if (
-        typeof message === 'object' &&
-        message !== null &&
-        'kind' in message &&
-        message.kind === 'ready' &&
-        'baseUrl' in message &&
-        typeof message.baseUrl === 'string'
-      )
-        resolve(message.baseUrl);
-    });
-  });
-  return {
-    baseUrl,
-    report: () =>
-      new Promise<ServedRequest[]>((resolve) => {
-        child.on('message', (message: unknown) => {
-          if (
-            typeof message === 'object' &&
-            message !== null &&
-            'kind' in message &&
-            message.kind === 'report' &&
-            'requests' in message &&
-            Array.isArray(message.requests)
-          )
-            resolve(message.requests.filter(isServedRequest));
-        });
-        child.send({ kind: 'report' });
-      }),
-    close: () => child.send({ kind: 'close' }),
-  };
+}): Promise<SimulatorChild<ServedRequest[]>> {
+  return forkSimulatorChild(
+    __filename,
+    ['--sim-child', '--ttft', String(rate.ttftMs), '--rate', String(rate.tokensPerSec)],
+    (message) => {
+      const requests = message['requests'];
+      return Array.isArray(requests) ? requests.filter(isServedRequest) : null;
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------------

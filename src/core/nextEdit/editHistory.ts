@@ -1,4 +1,5 @@
 import type { NextEditTrigger, RecentEditDiff } from './nextEditTypes';
+import { countLineBreaks } from './editableRegion';
 
 /** One change of an editor change event, as VS Code reports it: offsets into the document before the event. */
 export interface TextChange {
@@ -116,7 +117,7 @@ export class EditHistory {
     const changeEnd = change.offset + change.length;
     const firstLineStart = lineStartAt(old, change.offset);
     const firstLine = this.lineOf(copy, firstLineStart);
-    const removedBreaks = countBreaks(old, change.offset, changeEnd);
+    const removedBreaks = countLineBreaks(old, change.offset, changeEnd);
     const lastLine = firstLine + removedBreaks;
 
     const newest = this.entries[this.entries.length - 1];
@@ -172,8 +173,8 @@ export class EditHistory {
   private lineOf(copy: DocumentCopy, lineStart: number): number {
     const text = copy.text;
     const known = Math.min(copy.knownLineStart, text.length);
-    if (lineStart >= known) return copy.knownLine + countBreaks(text, known, lineStart);
-    return copy.knownLine - countBreaks(text, lineStart, known);
+    if (lineStart >= known) return copy.knownLine + countLineBreaks(text, known, lineStart);
+    return copy.knownLine - countLineBreaks(text, lineStart, known);
   }
 }
 
@@ -253,16 +254,6 @@ function walkLinesDown(text: string, lineEnd: number, count: number): number {
   let end = lineEnd;
   for (let step = 0; step < count && end < text.length; step++) end = lineEndAt(text, end + 1);
   return end;
-}
-
-function countBreaks(text: string, from: number, to: number): number {
-  let count = 0;
-  let at = text.indexOf('\n', from);
-  while (at !== -1 && at < to) {
-    count++;
-    at = text.indexOf('\n', at + 1);
-  }
-  return count;
 }
 
 /** Up to `count` whole lines ending just above the line that starts at `lineStart`. */

@@ -61,7 +61,8 @@ function lineStartAt(text: string, offset: number): number {
   return offset <= 0 ? 0 : text.lastIndexOf('\n', offset - 1) + 1;
 }
 
-function countLineBreaks(text: string, from: number, to: number): number {
+/** Line breaks (`\n`) in `text` from `from` up to `to`: how many lines lie between two offsets. */
+export function countLineBreaks(text: string, from: number, to: number): number {
   let count = 0;
   let at = text.indexOf('\n', from);
   while (at !== -1 && at < to) {

@@ -762,26 +762,20 @@ export class StatsHub implements StatsSink, NextEditReporter {
       addToAccumulator(acc, record);
     }
     // Shown suggestions go under the same row as the records of their backend (a bare id matches with its label).
+    const accumulatorOf = (endpointId: string, label: string): Accumulator => {
+      const match = configured.find((endpoint) => recordMatchesEndpoint(endpoint, endpointId, label));
+      const key = match?.id ?? seenKey(endpointId, label);
+      let acc = accumulators.get(key);
+      if (acc === undefined) {
+        acc = newAccumulator(endpointId, label);
+        accumulators.set(key, acc);
+      }
+      return acc;
+    };
     for (const window of this.suggestions.values()) {
-      const match = configured.find((endpoint) => recordMatchesEndpoint(endpoint, window.endpointId, window.label));
-      const key = match?.id ?? seenKey(window.endpointId, window.label);
-      let acc = accumulators.get(key);
-      if (acc === undefined) {
-        acc = newAccumulator(window.endpointId, window.label);
-        accumulators.set(key, acc);
-      }
-      acc.suggestions = window.figures();
+      accumulatorOf(window.endpointId, window.label).suggestions = window.figures();
     }
-    for (const window of this.nextEdits.values()) {
-      const match = configured.find((endpoint) => recordMatchesEndpoint(endpoint, window.endpointId, window.label));
-      const key = match?.id ?? seenKey(window.endpointId, window.label);
-      let acc = accumulators.get(key);
-      if (acc === undefined) {
-        acc = newAccumulator(window.endpointId, window.label);
-        accumulators.set(key, acc);
-      }
-      acc.nextEdit = window;
-    }
+    for (const window of this.nextEdits.values()) accumulatorOf(window.endpointId, window.label).nextEdit = window;
     const configuredIds = new Map(configured.map((endpoint) => [endpoint.id, endpoint]));
     const endpoints: EndpointSummary[] = [...accumulators.entries()].map(([key, acc]) => {
       const endpoint = configuredIds.get(key);
