@@ -519,7 +519,9 @@ async function runRate(rate: { readonly ttftMs: number; readonly tokensPerSec: n
       const kind = history.changed(documentKey, [one], systemClock.now(), () => text);
       const snapshot = snapshotOf(documentKey, scenario.file, text, version, offset + 1, history);
       editedAtMs = systemClock.now();
-      engine.edited(() => snapshot, kind ?? 'typing');
+      // As the adapter does: an edit that asks for no prediction still stops what is in flight.
+      if (kind === null) engine.cancel();
+      else engine.edited(() => snapshot, kind);
     }
     if (!warmUp) personEdits += 1;
     let trigger: Measured['trigger'] = 'edit';

@@ -285,8 +285,13 @@ export class NextEditUi implements vscode.Disposable {
       if (verdict === 'applied-last' && !this.applying) this.predict(document, 'applied', endOfChanges(changes));
       return;
     }
-    // An undo or redo is not a new intention to predict from (undoing an applied edit would suggest it again).
-    if (event.reason !== undefined || trigger === null) return;
+    // An undo or redo is not a new intention to predict from (undoing an applied edit would suggest it again). Any
+    // edit of the person's makes what is in flight stale, also one that asks for no prediction (new code typed at the
+    // end of a line): stop paying for it.
+    if (event.reason !== undefined || trigger === null) {
+      this.deps.engine.cancel();
+      return;
+    }
     if (vscode.window.activeTextEditor?.document !== document) return;
     this.predict(document, trigger, null);
   }

@@ -206,7 +206,21 @@ function classify(real: readonly TextChange[], old: string): NextEditTrigger | n
     return 'structural';
   }
   if (change.length > 0 && change.text.length > 1) return 'structural';
+  // New code typed at the end of a line is the inline completion's moment (its ghost text is what the person is
+  // typing through); a prediction of the half-typed line would be noise and a request per keystroke. Next edit waits
+  // for the line to end (a line break is structural) or for an edit of code already there.
+  if (change.length === 0 && restOfLineIsBlank(old, change.offset)) return null;
   return 'typing';
+}
+
+/** Whether nothing but spaces and tabs follows `offset` on its line. */
+function restOfLineIsBlank(text: string, offset: number): boolean {
+  for (let index = offset; index < text.length; index++) {
+    const char = text[index];
+    if (char === '\n' || char === '\r') return true;
+    if (char !== ' ' && char !== '\t') return false;
+  }
+  return true;
 }
 
 /** How an event triggers when the copy could not be trusted: judged from the inserted text and the counts alone. */

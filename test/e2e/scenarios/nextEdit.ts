@@ -99,7 +99,15 @@ export const nextEditScenario: Scenario = {
       [3, 5, 10],
       'the three uses of the parameter should be drawn',
     );
-    const gutter = await ctx.uiQuery('.glyph-margin-widgets .cgmr, .margin-view-overlays .cgmr');
+    // The editor draws decorations on its next frame, after the session has them: poll the DOM rather than read it once.
+    const gutter = await ctx.waitFor(
+      'a gutter marker on the current hunk',
+      async () => {
+        const answer = await ctx.uiQuery('.glyph-margin-widgets .cgmr, .margin-view-overlays .cgmr');
+        return !answer.available || answer.value.length >= 1 ? answer : undefined;
+      },
+      { timeoutMs: 5_000 },
+    );
     if (gutter.available) assert.ok(gutter.value.length >= 1, 'the current hunk should have a gutter marker');
     await sleep(300);
     const dark = await ctx.screenshot('next-edit');

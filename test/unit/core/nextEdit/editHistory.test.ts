@@ -213,6 +213,9 @@ describe('EditHistory trigger classification', () => {
     { name: 'whole argument deleted', changes: [{ offset: 12, length: 6, text: '' }], trigger: 'structural' },
     { name: 'paste over a selection', changes: [{ offset: 5, length: 5, text: 'alpha' }], trigger: 'structural' },
     { name: 'same text put back', changes: [{ offset: 0, length: 4, text: 'call' }], trigger: null },
+    { name: 'new code typed at the end of a line', changes: [{ offset: 20, length: 0, text: ' ' }], trigger: null },
+    { name: 'new code typed on an empty last line', changes: [{ offset: 29, length: 0, text: 'x' }], trigger: null },
+    { name: 'one character typed before the end', changes: [{ offset: 19, length: 0, text: 'X' }], trigger: 'typing' },
     { name: 'empty event', changes: [], trigger: null },
   ];
   it.each(rows)('$name -> $trigger', ({ changes, trigger }) => {
