@@ -161,5 +161,11 @@ export const nextEditScenario: Scenario = {
     await sleep(800);
     const light = await ctx.screenshot('next-edit-light');
     if (light.available) ctx.note(`screenshot ${light.value}`);
+    const pressedLight = await ctx.uiPress('Tab');
+    if (!pressedLight.available) ctx.skip(pressedLight.reason);
+    await ctx.waitFor('line 7 renamed after the theme switch', () => lineOf(document, 6).includes('if sum < 0'), {
+      timeoutMs: 10_000,
+    });
+    ctx.note(`after theme switch line 7: ${lineOf(document, 6)}`);
   },
 };
