@@ -91,6 +91,7 @@ export const SETTINGS = {
   'nextEdit.historyEdits': { type: 'number', default: 6, minimum: 0, maximum: 30 },
   'nextEdit.budgetMs': { type: 'number', default: 400, minimum: 100, maximum: 5000 },
   'nextEdit.format': { type: 'string', default: 'auto', enum: ['auto', 'generic', 'zeta', 'sweep', 'instinct'] },
+  'cost.dailyBudgetUsd': { type: 'number', default: 0, minimum: 0, maximum: 100_000 },
   // Speculative requests cost tokens at the person's provider: a trusted project may turn them off, an untrusted one not on.
   'inline.speculativeRequests': { type: 'boolean', default: true, restricted: true },
   'inline.allowInUntrustedWorkspaces': { type: 'boolean', default: false, scope: 'application' },
