@@ -69,5 +69,11 @@ export interface RequestRecord {
   readonly retryAfterMs: number | null;
   /** Served from the completion cache without a request. */
   readonly fromCache: boolean;
+  /**
+   * The router's estimate of the prompt sent, in tokens, for costing attempts that ended before the server counted it
+   * (aborted, hedged or failed: a provider bills an aborted request's prompt). Null for a cache hit (nothing was sent)
+   * and for records from before it was kept.
+   */
+  readonly promptTokensEstimate: number | null;
   readonly stats: RequestStats;
 }

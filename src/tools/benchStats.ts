@@ -62,6 +62,7 @@ function record(i: number): RequestRecord {
     errorReason: null,
     retryAfterMs: null,
     fromCache: i % 9 === 0,
+    promptTokensEstimate: i % 9 === 0 ? null : 1500,
     stats: {
       ttftMs: 100 + (i % 50),
       decodeTokensPerSec: 1000 + (i % 400),

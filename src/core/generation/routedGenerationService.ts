@@ -125,6 +125,8 @@ class Attempt {
   readonly controller = new AbortController();
   readonly meter: SpeedMeter;
   readonly startedAtEpochMs: number;
+  /** The router's prompt estimate, kept on the record to cost an attempt the server never counted. */
+  private readonly promptTokensEstimate: number;
   private readonly queue: StreamEvent[] = [];
   private readIndex = 0;
   private wake: (() => void) | null = null;
@@ -146,6 +148,7 @@ class Attempt {
   ) {
     this.meter = new SpeedMeter(deps.clock, deps.countTokens);
     this.startedAtEpochMs = (deps.epochNow ?? Date.now)();
+    this.promptTokensEstimate = spec.promptTokens;
     const onCallerAbort = (): void => this.controller.abort();
     if (spec.signal.aborted) this.controller.abort();
     else spec.signal.addEventListener('abort', onCallerAbort, { once: true });
@@ -263,6 +266,7 @@ class Attempt {
       errorReason: error?.reason ?? null,
       retryAfterMs: error?.retryAfterMs ?? null,
       fromCache: false,
+      promptTokensEstimate: this.promptTokensEstimate,
       stats: this.meter.finish(),
     };
   }

@@ -131,6 +131,9 @@ export function parseRequestRecord(value: unknown): RequestRecord | null {
   if (stats === null) return null;
   // The file does not keep `retryAfterMs` (see `storedRecord`): a loaded record has no wait left to honour.
   const retryAfterMs = null;
+  // Lines written before the prompt estimate was kept load with none: their costs fall back to the server's counts.
+  const estimate = value['promptTokensEstimate'];
+  const promptTokensEstimate = isCount(estimate) ? estimate : null;
   return {
     startedAtEpochMs,
     task,
@@ -141,6 +144,7 @@ export function parseRequestRecord(value: unknown): RequestRecord | null {
     errorReason,
     retryAfterMs,
     fromCache,
+    promptTokensEstimate,
     stats,
   };
 }
@@ -546,6 +550,7 @@ const CSV_COLUMNS = [
   'accepted_prediction_tokens',
   'rejected_prediction_tokens',
   'effective_tokens_per_sec',
+  'prompt_tokens_estimate',
 ] as const;
 
 /** Quotes a CSV field, and defuses text a spreadsheet would run as a formula (`=`, `+`, `-`, `@` at the start). */
@@ -581,6 +586,7 @@ export function historyToCsv(records: readonly RequestRecord[]): string {
       stats.acceptedPredictionTokens,
       stats.rejectedPredictionTokens,
       stats.effectiveTokensPerSec,
+      record.promptTokensEstimate,
     ];
     return fields.map(csvField).join(',');
   });

@@ -39,6 +39,7 @@ export function requestRecord(
     errorReason: null,
     retryAfterMs: null,
     fromCache: false,
+    promptTokensEstimate: null,
     stats: requestStats(statOverrides),
     ...overrides,
   };

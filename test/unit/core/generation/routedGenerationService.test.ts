@@ -126,10 +126,13 @@ describe('failover against simulator faults', () => {
     expect(run.route()).toMatchObject({ endpoint: { id: 'longContext#0' }, reason: 'failover:refused' });
     const record = await run.finished;
     expect(record).toMatchObject({ endpointId: 'longContext#0', routeReason: 'failover:refused', outcome: 'ok' });
+    // Every attempt keeps the router's prompt estimate: a failed one is costed by it.
     expect(sink.records.find((r) => r.endpointId === 'burst#0')).toMatchObject({
       outcome: 'error',
       errorReason: 'network',
+      promptTokensEstimate: countTokens('write a function'),
     });
+    expect(record?.promptTokensEstimate).toBe(countTokens('write a function'));
     expect(decisions.map((d) => `${d.endpointId}:${d.reason}`)).toEqual([
       'burst#0:fits',
       'longContext#0:failover:refused',

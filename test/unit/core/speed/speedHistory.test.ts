@@ -366,6 +366,14 @@ describe('parseRequestRecord', () => {
     ).toEqual(record(3));
   });
 
+  it('keeps the prompt estimate, and loads older lines without it (or with a bad one) as null', () => {
+    const withEstimate = record(1, { promptTokensEstimate: 1500 });
+    expect(parseRequestRecord(JSON.parse(JSON.stringify(withEstimate)))).toEqual(withEstimate);
+    const { promptTokensEstimate: _p, ...older } = record(2, { promptTokensEstimate: 1500 });
+    expect(parseRequestRecord(older)).toEqual(record(2, { promptTokensEstimate: null }));
+    expect(parseRequestRecord({ ...record(3), promptTokensEstimate: -4 })).toEqual(record(3));
+  });
+
   it('drops unknown extra fields', () => {
     expect(parseRequestRecord({ ...record(1), secret: 'sk-abc' })).toEqual(record(1));
   });
@@ -399,15 +407,19 @@ describe('history written by earlier versions', () => {
 describe('export', () => {
   it('writes CSV with a header row, quoting, and formula injection defused', () => {
     const csv = historyToCsv([
-      record(1, { endpointLabel: '=HYPERLINK("x"), "quoted"', routeReason: 'failover:network' }),
+      record(1, {
+        endpointLabel: '=HYPERLINK("x"), "quoted"',
+        routeReason: 'failover:network',
+        promptTokensEstimate: 180,
+      }),
     ]);
     const lines = csv.trimEnd().split('\r\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toBe(
-      'started_at,task,endpoint_id,endpoint_label,route_reason,outcome,error_reason,from_cache,ttft_ms,decode_tokens_per_sec,server_decode_tokens_per_sec,output_tokens,tokens_source,prompt_tokens,cached_prompt_tokens,prefill_tokens_per_sec,total_ms,accepted_prediction_tokens,rejected_prediction_tokens,effective_tokens_per_sec',
+      'started_at,task,endpoint_id,endpoint_label,route_reason,outcome,error_reason,from_cache,ttft_ms,decode_tokens_per_sec,server_decode_tokens_per_sec,output_tokens,tokens_source,prompt_tokens,cached_prompt_tokens,prefill_tokens_per_sec,total_ms,accepted_prediction_tokens,rejected_prediction_tokens,effective_tokens_per_sec,prompt_tokens_estimate',
     );
     expect(lines[1]).toBe(
-      `2023-11-14T22:13:20.001Z,inline,burst#0,"'=HYPERLINK(""x""), ""quoted""",failover:network,ok,,false,101,1000,,50,server,200,,,150,,,`,
+      `2023-11-14T22:13:20.001Z,inline,burst#0,"'=HYPERLINK(""x""), ""quoted""",failover:network,ok,,false,101,1000,,50,server,200,,,150,,,,180`,
     );
     expect(csvField('-1+1')).toBe("'-1+1");
     expect(csvField(null)).toBe('');
