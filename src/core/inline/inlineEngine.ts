@@ -3,6 +3,8 @@ import { BackendError } from '../errors';
 import type { GenerationRun, GenerationService } from '../generation/generationService';
 import type { TokenCounter } from '../stream/meter';
 import type { RequestRecord } from '../requestStats';
+import type { BudgetStage } from '../cost/costTypes';
+import { NO_BUDGET_LIMITS, speculationAllowed, typingPauseRequired, type BudgetLimits } from '../cost/dailyBudget';
 import { AdaptiveBudget } from './adaptiveBudget';
 import type { InlineBudget } from './adaptiveBudget';
 import { CompletionCache, stateKey } from './completionCache';
@@ -93,6 +95,17 @@ export const DEFAULT_INLINE_OPTIONS: InlineEngineOptions = {
   speculationDelayMs: 150,
 };
 
+/**
+ * The options as the daily budget leaves them: no speculative requests once speculation is held back, and a wait for a
+ * pause in typing (the adaptive delay) once that stage is reached, whatever the settings say.
+ */
+export function optionsUnderBudget(options: InlineEngineOptions, stage: BudgetStage): InlineEngineOptions {
+  const speculate = options.speculate && speculationAllowed(stage);
+  const adaptiveDelay = options.adaptiveDelay || typingPauseRequired(stage);
+  if (speculate === options.speculate && adaptiveDelay === options.adaptiveDelay) return options;
+  return { ...options, speculate, adaptiveDelay };
+}
+
 /** What the engine needs from its surroundings. */
 export interface InlineEngineDeps {
   readonly service: GenerationService;
@@ -106,6 +119,11 @@ export interface InlineEngineDeps {
   readonly onCacheServed?: (record: RequestRecord) => void;
   /** True when the endpoint's rate-limit headroom is low: no speculative requests then. */
   readonly rateLimitLow?: (endpointId: string) => boolean;
+  /**
+   * What the daily budget allows now (read on every call): its stage tightens the options (`optionsUnderBudget`), and
+   * its endpoint ids, when set, are the only backends requests may go to. Default: no budget.
+   */
+  readonly budget?: () => BudgetLimits;
   readonly log?: (line: string) => void;
   /** Wall-clock time for records (display only). */
   readonly epochNow?: () => number;
@@ -224,7 +242,7 @@ export class InlineEngine {
     const { clock } = this.deps;
     const calledAtMs = clock.now();
     this.pace.note(calledAtMs);
-    const options = this.deps.options();
+    const options = this.options();
     const key = stateKey(state.documentId, state.prefix);
     const suffixKey = state.suffix.slice(0, SUFFIX_KEY_CHARS);
     this.lastKey = key;
@@ -401,7 +419,7 @@ export class InlineEngine {
     signal: AbortSignal,
   ): Promise<InlineSuggestion | null> {
     const { clock } = this.deps;
-    const options = this.deps.options();
+    const options = this.options();
     const waitMs = calledAtMs + options.minDisplayDelayMs - clock.now();
     if (waitMs > 0) await this.deps.sleep(waitMs, signal);
     if (signal.aborted) return null;
@@ -457,6 +475,7 @@ export class InlineEngine {
       errorReason: null,
       retryAfterMs: null,
       fromCache: true,
+      promptTokensEstimate: null,
       stats: {
         ttftMs: latencyMs,
         decodeTokensPerSec: null,
@@ -493,7 +512,9 @@ export class InlineEngine {
     const endpointId = candidate.stream.servedBy?.id ?? null;
     if (endpointId !== null && this.deps.rateLimitLow?.(endpointId) === true) return;
     if (candidate.stream.error !== null) return;
-    const options = this.deps.options();
+    // The budget may have reached its first stage since the suggestion was shown.
+    const options = this.options();
+    if (!options.speculate) return;
     this.startStream(
       candidate.state,
       candidate.acceptedKey,
@@ -545,6 +566,15 @@ export class InlineEngine {
     const separator = stream.key.indexOf('\u0000');
     if (separator === -1 || !key.startsWith(stream.key.slice(0, separator + 1))) return;
     if (!this.cache.isUseful(stream, key, this.lastSuffixKey)) this.abortStream(stream);
+  }
+
+  /** The settings as the daily budget leaves them now. */
+  private options(): InlineEngineOptions {
+    return optionsUnderBudget(this.deps.options(), this.limits().stage);
+  }
+
+  private limits(): BudgetLimits {
+    return this.deps.budget?.() ?? NO_BUDGET_LIMITS;
   }
 
   private defer(task: () => void, delayMs: number): void {
@@ -605,9 +635,11 @@ export class InlineEngine {
     for (const other of this.running) if (!other.aborted && !other.done) overlapped = true;
     this.cache.add(stream);
     this.running.add(stream);
+    const allowed = this.limits().endpointIds;
     const run = this.deps.service.start({
       task: 'inline',
       signal: stream.signal,
+      ...(allowed === null ? {} : { endpointIds: allowed }),
       promptTokens: prefix.tokens + suffix.tokens,
       maxOutputTokens: expected.maxTokens,
       build: (endpoint) => {

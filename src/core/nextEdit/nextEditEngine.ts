@@ -1,4 +1,5 @@
 import type { Clock } from '../clock';
+import { NO_BUDGET_LIMITS, speculationAllowed, typingPauseRequired, type BudgetLimits } from '../cost/dailyBudget';
 import type { ResolvedEndpoint } from '../endpoint';
 import { isBackendError } from '../errors';
 import type { GenerationService } from '../generation/generationService';
@@ -76,6 +77,11 @@ export interface NextEditEngineDeps {
   readonly log: (line: string) => void;
   /** Extra headers for every request (the end-to-end suite steers the simulator with them). */
   readonly extraHeaders?: () => Readonly<Record<string, string>> | undefined;
+  /**
+   * What the daily budget allows now: no predictions made ahead once speculation is held back, a longer typing pause
+   * from `typing-pause` on, and only its endpoint ids (when set) among those within the latency budget. Default: no budget.
+   */
+  readonly budget?: () => BudgetLimits;
 }
 
 /**
@@ -85,6 +91,11 @@ export interface NextEditEngineDeps {
  */
 export const BASE_TYPING_PAUSE_MS = 50;
 const MAX_TYPING_PAUSE_MS = 1_600;
+/**
+ * The typing pause at least, ms, once the daily budget asks for one: long enough that a prediction goes out when the
+ * person stops, not between keystrokes (each aborted one is billed its prompt), short enough to still feel prompt.
+ */
+export const BUDGET_TYPING_PAUSE_MS = 400;
 
 /** Answer budget: the rewritten region plus a margin for the format's markers; the streaming diff stops a runaway early. */
 function answerBudget(regionTokens: number): number {
@@ -162,6 +173,8 @@ export class NextEditEngine {
   private nextId = 1;
   private dismissedInARow = 0;
   private lastVerdict: BudgetVerdict | null = null;
+  /** The endpoint ids the daily budget allowed at the latest judgement (null: any). */
+  private lastAllowed: readonly string[] | null = null;
 
   constructor(private readonly deps: NextEditEngineDeps) {}
 
@@ -205,7 +218,8 @@ export class NextEditEngine {
 
   /** The pause after a keystroke before a prediction is requested, ms. */
   typingPauseMs(): number {
-    return Math.min(MAX_TYPING_PAUSE_MS, BASE_TYPING_PAUSE_MS * 2 ** this.dismissedInARow);
+    const pause = Math.min(MAX_TYPING_PAUSE_MS, BASE_TYPING_PAUSE_MS * 2 ** this.dismissedInARow);
+    return typingPauseRequired(this.limits().stage) ? Math.max(BUDGET_TYPING_PAUSE_MS, pause) : pause;
   }
 
   /** Stops everything in flight and forgets predictions made ahead (the feature was switched off, the editor closed). */
@@ -217,12 +231,45 @@ export class NextEditEngine {
 
   /** Whether next edit runs now, on which backend, and why (from the latest budget judgement). */
   status(): NextEditStatus {
-    return describeNextEditStatus(this.deps.options().enabled, this.deps.endpoints(), this.lastVerdict);
+    const status = describeNextEditStatus(this.deps.options().enabled, this.deps.endpoints(), this.lastVerdict);
+    const allowed = this.lastAllowed;
+    const verdict = this.lastVerdict;
+    if (allowed === null || verdict === null || status.state === 'off' || status.state === 'no-backend') return status;
+    if (verdict.usableIds.length > 0)
+      return { ...status, detail: `${status.detail} Daily budget reached: the cheapest backend only.` };
+    const cheapest = this.deps.endpoints().find((endpoint) => allowed.includes(endpoint.id));
+    return {
+      state: 'over-budget',
+      endpointLabel: null,
+      detail:
+        `Next edit: paused, the daily budget is spent and allows only the cheapest backend, ${cheapest?.label ?? allowed.join(', ')}, ` +
+        `which does not fit the ${Math.round(verdict.budgetMs)} ms latency budget. Raise latencyCopilot.cost.dailyBudgetUsd or latencyCopilot.nextEdit.budgetMs.`,
+    };
   }
 
   /** Requests still streaming (shown and ahead), for tests and the benchmark. */
   inFlight(): number {
     return this.running.size;
+  }
+
+  private limits(): BudgetLimits {
+    return this.deps.budget?.() ?? NO_BUDGET_LIMITS;
+  }
+
+  /**
+   * The latency budget's verdict, narrowed to the endpoints the daily budget allows (the intersection: the cheapest
+   * backend is used only when it also fits the latency budget). `remember`: the status reads this judgement.
+   */
+  private judge(region: EditableRegion, budgetMs: number, remember: boolean): BudgetVerdict {
+    const verdict = judgeNextEditBudget(this.deps.endpoints(), this.deps.speedOf, regionTokensOf(region), budgetMs);
+    const allowed = this.limits().endpointIds;
+    if (remember) this.lastAllowed = allowed;
+    if (allowed === null) return verdict;
+    return {
+      ...verdict,
+      judgements: verdict.judgements.filter((judgement) => allowed.includes(judgement.endpoint.id)),
+      usableIds: verdict.usableIds.filter((id) => allowed.includes(id)),
+    };
   }
 
   private abortWhere(matches: (run: PredictionRun) => boolean): void {
@@ -255,12 +302,7 @@ export class NextEditEngine {
     this.forgetAhead();
     const options = this.deps.options();
     const region = editableRegion(snapshot.text, snapshot.cursorOffset, options.regionLines);
-    const verdict = judgeNextEditBudget(
-      this.deps.endpoints(),
-      this.deps.speedOf,
-      regionTokensOf(region),
-      options.budgetMs,
-    );
+    const verdict = this.judge(region, options.budgetMs, true);
     this.lastVerdict = verdict;
     if (verdict.usableIds.length === 0) return;
     void this.stream(snapshot, region, editedAtMs, verdict, null);
@@ -390,19 +432,15 @@ export class NextEditEngine {
 
   /** Requests the prediction for the text after `hunks` are applied, when the chain depth allows one more. */
   private chainAhead(snapshot: NextEditDocumentSnapshot, hunks: readonly PredictedHunk[], depthLeft: number): void {
-    if (depthLeft <= 0 || hunks.length === 0) return;
+    // A prediction made ahead is speculation: a dismissal wastes it, so the daily budget holds it back first.
+    if (depthLeft <= 0 || hunks.length === 0 || !speculationAllowed(this.limits().stage)) return;
     const nextText = applyHunks(snapshot.text, hunks);
     if (this.ahead.has(nextText) || [...this.running].some((run) => run.text === nextText)) return;
     const options = this.deps.options();
     const cursorOffset = cursorAfter(hunks);
     const nextSnapshot: NextEditDocumentSnapshot = { ...snapshot, text: nextText, cursorOffset };
     const region = editableRegion(nextText, cursorOffset, options.regionLines);
-    const verdict = judgeNextEditBudget(
-      this.deps.endpoints(),
-      this.deps.speedOf,
-      regionTokensOf(region),
-      options.budgetMs,
-    );
+    const verdict = this.judge(region, options.budgetMs, false);
     if (verdict.usableIds.length === 0) return;
     void this.stream(nextSnapshot, region, this.deps.clock.now(), verdict, depthLeft - 1);
   }

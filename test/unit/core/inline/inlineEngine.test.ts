@@ -3,7 +3,8 @@ import { ManualClock } from '../../../../src/core/clock';
 import type { ResolvedEndpoint } from '../../../../src/core/endpoint';
 import { BackendError } from '../../../../src/core/errors';
 import { FimPathProbe } from '../../../../src/core/inline/fimPathProbe';
-import { DEFAULT_INLINE_OPTIONS, InlineEngine } from '../../../../src/core/inline/inlineEngine';
+import { DEFAULT_INLINE_OPTIONS, InlineEngine, optionsUnderBudget } from '../../../../src/core/inline/inlineEngine';
+import type { BudgetLimits } from '../../../../src/core/cost/dailyBudget';
 import type { InlineDocumentState, InlineEngineOptions } from '../../../../src/core/inline/inlineEngine';
 import type { RequestRecord } from '../../../../src/core/requestStats';
 import { resolvedEndpoint } from '../../builders/endpoints';
@@ -33,7 +34,11 @@ async function settle(): Promise<void> {
   for (let index = 0; index < 10; index += 1) await new Promise((resolve) => setImmediate(resolve));
 }
 
-function setup(overrides: Partial<InlineEngineOptions> = {}, serving: ResolvedEndpoint = endpoint) {
+function setup(
+  overrides: Partial<InlineEngineOptions> = {},
+  serving: ResolvedEndpoint = endpoint,
+  budget?: () => BudgetLimits,
+) {
   const clock = new ManualClock(1000);
   const service = new ScriptedGenerationService(serving);
   const logLines: string[] = [];
@@ -55,6 +60,7 @@ function setup(overrides: Partial<InlineEngineOptions> = {}, serving: ResolvedEn
       clock.advance(delayMs);
       queueMicrotask(task);
     },
+    ...(budget === undefined ? {} : { budget }),
   });
   return { clock, service, engine, logLines, cacheRecords, sleeps };
 }
@@ -435,5 +441,70 @@ describe('InlineEngine: the miss path', () => {
     await settle();
     expect(engine.counters.racedRequests).toBe(racedBefore);
     expect(service.runs.at(-2)?.aborted()).toBe(true);
+  });
+
+  describe('under the daily budget', () => {
+    it('turns speculation off from no-speculation on and forces the typing pause from typing-pause on', () => {
+      const options = { ...DEFAULT_INLINE_OPTIONS, speculate: true, adaptiveDelay: false };
+      expect(optionsUnderBudget(options, 'normal')).toBe(options);
+      expect(optionsUnderBudget(options, 'no-speculation')).toMatchObject({ speculate: false, adaptiveDelay: false });
+      expect(optionsUnderBudget(options, 'typing-pause')).toMatchObject({ speculate: false, adaptiveDelay: true });
+      expect(optionsUnderBudget(options, 'cheapest')).toMatchObject({ speculate: false, adaptiveDelay: true });
+    });
+
+    it('sends no speculative request once speculation is held back', async () => {
+      const { service, engine } = setup({}, endpoint, () => ({ stage: 'no-speculation', endpointIds: null }));
+      const pending = engine.provide(state('a = '), new AbortController().signal);
+      await settle();
+      service.runs[0]?.push('1;');
+      service.runs[0]?.end();
+      expect(await pending).toMatchObject({ text: '1;' });
+      await settle();
+      expect(service.runs).toHaveLength(1);
+      expect(engine.counters.speculativeRequests).toBe(0);
+    });
+
+    it('drops a speculative request whose stage was reached while its suggestion was on screen', async () => {
+      let limits: BudgetLimits = { stage: 'normal', endpointIds: null };
+      const { service, engine } = setup({}, endpoint, () => limits);
+      const pending = engine.provide(state('a = '), new AbortController().signal);
+      await settle();
+      service.runs[0]?.push('1;');
+      limits = { stage: 'no-speculation', endpointIds: null };
+      service.runs[0]?.end();
+      await pending;
+      await settle();
+      expect(service.runs).toHaveLength(1);
+    });
+
+    it('waits for a typing pause at typing-pause although the adaptive delay setting is off', async () => {
+      const { service, engine, clock, sleeps } = setup({ adaptiveDelay: false }, endpoint, () => ({
+        stage: 'typing-pause',
+        endpointIds: null,
+      }));
+      for (const prefix of ['q', 'w', 'e']) {
+        const controller = new AbortController();
+        void engine.provide(state(prefix), controller.signal);
+        controller.abort();
+        clock.advance(120);
+      }
+      await settle();
+      void engine.provide(state('r'), new AbortController().signal);
+      await settle();
+      expect(sleeps.at(-1)).toBeGreaterThan(0);
+      expect(service.runs.at(-1)?.plan?.request.prompt).toBe('r');
+    });
+
+    it('sends inline requests only to the allowed backend at cheapest, and anywhere before', async () => {
+      let limits: BudgetLimits = { stage: 'typing-pause', endpointIds: null };
+      const { service, engine } = setup({ speculate: false }, endpoint, () => limits);
+      void engine.provide(state('a = '), new AbortController().signal);
+      await settle();
+      expect(service.runs[0]?.spec.endpointIds).toBeUndefined();
+      limits = { stage: 'cheapest', endpointIds: ['burst#1'] };
+      void engine.provide(state('b = '), new AbortController().signal);
+      await settle();
+      expect(service.runs.at(-1)?.spec.endpointIds).toEqual(['burst#1']);
+    });
   });
 });

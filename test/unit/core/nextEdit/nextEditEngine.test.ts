@@ -5,9 +5,12 @@ import { ManualScheduler } from '../../../../src/core/scheduler';
 import { roughTokenCount } from '../../../../src/core/stream/meter';
 import { editableRegion } from '../../../../src/core/nextEdit/editableRegion';
 import type { MeasuredSpeed } from '../../../../src/core/nextEdit/nextEditBudget';
+import type { BudgetLimits } from '../../../../src/core/cost/dailyBudget';
+import type { ResolvedEndpoint } from '../../../../src/core/endpoint';
 import {
   applyHunks,
   BASE_TYPING_PAUSE_MS,
+  BUDGET_TYPING_PAUSE_MS,
   NextEditEngine,
   type NextEditOptions,
 } from '../../../../src/core/nextEdit/nextEditEngine';
@@ -62,7 +65,18 @@ interface Seen {
   readonly ended: { readonly info: NextEditPredictionInfo; readonly outcome: NextEditOutcome }[];
 }
 
-function setup(options: Partial<NextEditOptions> = {}, speed: MeasuredSpeed | null = null, serving = endpoint) {
+interface SetupExtras {
+  readonly budget?: () => BudgetLimits;
+  readonly endpoints?: readonly ResolvedEndpoint[];
+  readonly speedOf?: (endpointId: string) => MeasuredSpeed | null;
+}
+
+function setup(
+  options: Partial<NextEditOptions> = {},
+  speed: MeasuredSpeed | null = null,
+  serving = endpoint,
+  extras: SetupExtras = {},
+) {
   const clock = new ManualClock(1_000);
   const scheduler = new ManualScheduler(clock, (ms) => clock.advance(ms));
   const service = new ScriptedGenerationService(serving);
@@ -73,9 +87,10 @@ function setup(options: Partial<NextEditOptions> = {}, speed: MeasuredSpeed | nu
     scheduler,
     countTokens: roughTokenCount,
     options: () => ({ enabled: true, regionLines: 10, historyEdits: 6, budgetMs: 400, format: 'generic', ...options }),
-    endpoints: () => [serving],
-    speedOf: () => speed,
+    endpoints: () => extras.endpoints ?? [serving],
+    speedOf: extras.speedOf ?? (() => speed),
     log: (line) => logLines.push(line),
+    ...(extras.budget === undefined ? {} : { budget: extras.budget }),
   });
   const seen: Seen = { hunks: [], ended: [] };
   engine.subscribe({
@@ -260,5 +275,68 @@ describe('NextEditEngine', () => {
     expect(engine.typingPauseMs()).toBe(1_600);
     engine.noteApplied();
     expect(engine.typingPauseMs()).toBe(BASE_TYPING_PAUSE_MS);
+  });
+
+  describe('under the daily budget', () => {
+    const cheap = resolvedEndpoint({ id: 'burst#1', label: 'Cheap burst', target: { model: 'llama-3.1-8b' } });
+    const fastSpeed: MeasuredSpeed = { ttftP95Ms: 30, decodeTokensPerSec: 3_000 };
+
+    it('requests no prediction ahead once speculation is held back', async () => {
+      const { service, engine, seen } = setup({}, fastSpeed, endpoint, {
+        budget: () => ({ stage: 'no-speculation', endpointIds: null }),
+      });
+      engine.edited(() => snapshot(), 'structural');
+      await settle();
+      service.runs[0]?.push(answerFor(AFTER_RENAME, CURSOR, RENAMED));
+      service.runs[0]?.end();
+      await settle();
+      expect(seen.ended[0]?.outcome.kind).toBe('complete');
+      expect(service.runs).toHaveLength(1);
+    });
+
+    it('waits a longer typing pause from typing-pause on', () => {
+      let limits: BudgetLimits = { stage: 'no-speculation', endpointIds: null };
+      const { engine, scheduler, service } = setup({}, null, endpoint, { budget: () => limits });
+      expect(engine.typingPauseMs()).toBe(BASE_TYPING_PAUSE_MS);
+      limits = { stage: 'typing-pause', endpointIds: null };
+      expect(engine.typingPauseMs()).toBe(BUDGET_TYPING_PAUSE_MS);
+      for (let index = 0; index < 10; index += 1) engine.noteDismissed();
+      expect(engine.typingPauseMs()).toBe(1_600);
+      engine.noteApplied();
+      engine.edited(() => snapshot(), 'typing');
+      scheduler.advance(BUDGET_TYPING_PAUSE_MS - 1);
+      expect(service.runs).toHaveLength(0);
+      scheduler.advance(1);
+      expect(service.runs).toHaveLength(1);
+    });
+
+    it('at cheapest, sends only to the cheapest backend within the latency budget', async () => {
+      const { service, engine } = setup({}, null, endpoint, {
+        endpoints: [endpoint, cheap],
+        budget: () => ({ stage: 'cheapest', endpointIds: ['burst#1'] }),
+      });
+      engine.edited(() => snapshot(), 'structural');
+      await settle();
+      expect(service.runs[0]?.spec.endpointIds).toEqual(['burst#1']);
+      expect(engine.status().state).toBe('on');
+      expect(engine.status().detail).toContain('Cheap burst');
+      expect(engine.status().detail).toContain('cheapest backend only');
+    });
+
+    it('at cheapest, pauses and says so when the cheapest backend does not fit the latency budget', async () => {
+      const { service, engine } = setup({}, null, endpoint, {
+        endpoints: [endpoint, cheap],
+        speedOf: (id) => (id === 'burst#1' ? { ttftP95Ms: 350, decodeTokensPerSec: 400 } : fastSpeed),
+        budget: () => ({ stage: 'cheapest', endpointIds: ['burst#1'] }),
+      });
+      engine.edited(() => snapshot(), 'structural');
+      await settle();
+      expect(service.runs).toHaveLength(0);
+      const status = engine.status();
+      expect(status.state).toBe('over-budget');
+      expect(status.detail).toContain('daily budget');
+      expect(status.detail).toContain('Cheap burst');
+      expect(status.detail).toContain('latencyCopilot.cost.dailyBudgetUsd');
+    });
   });
 });
