@@ -63,6 +63,13 @@ export interface GenerationRequest {
   readonly prediction?: string;
   /** Extra body fields merged into the request as-is (e.g. `logit_bias`, `cache_prompt`, `n_indent`). */
   readonly extraBody?: Readonly<Record<string, unknown>>;
+  /**
+   * Characters at the start of the prompt that stay the same across requests (the messages' contents in order, nothing
+   * between them; a system message counts where the protocol puts it, first). Where caching is explicit (Anthropic
+   * `cache_control`) the adapter marks the cache breakpoint there; the other protocols cache a repeated prefix on their
+   * own and ignore it. Absent or 0: nothing is marked.
+   */
+  readonly cacheablePrefixChars?: number;
   /** Extra request headers (a provider's own headers; the simulator's `x-sim-*` controls in tests). */
   readonly extraHeaders?: Readonly<Record<string, string>>;
 }

@@ -19,6 +19,11 @@ export interface PackRequest {
   readonly recentEdits?: readonly string[];
   /** Share of the budget kept for the repository map (the rest of the room left by sections is added to it). */
   readonly mapShare?: number;
+  /**
+   * Share of the budget kept for the request's own files (`DEFAULT_QUESTION_SHARE`); the rest holds the repository's
+   * question-independent core, which a provider's prompt cache can serve to the next question.
+   */
+  readonly questionShare?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -34,10 +39,18 @@ export interface PackedSection {
 
 /** The packed context. */
 export interface PackResult {
-  /** Markdown: file sections in fences, then the repository map. */
+  /**
+   * Markdown: the repository map, the core's file sections in path order, then the request's own sections in rank
+   * order. The first `stablePrefixChars` characters depend only on the repository and the budget.
+   */
   readonly text: string;
+  /** Characters at the start of `text` that are the same for every request about this repository at this budget. */
+  readonly stablePrefixChars: number;
   /** Estimated tokens of `text` (cl100k). */
   readonly tokens: number;
+  /** Estimated tokens of the stable prefix (map and core). */
+  readonly stableTokens: number;
+  /** The request's own sections first (rank order), then the core's (path order). */
   readonly sections: readonly PackedSection[];
   /** Distinct files with at least one section. */
   readonly files: number;
@@ -50,6 +63,16 @@ export interface PackResult {
 
 /** Default share of the budget for the repository map. */
 export const DEFAULT_MAP_SHARE = 0.1;
+
+/**
+ * Default share of the budget for the request's own files. Small, so that a second question about the same repository
+ * is served mostly from the provider's prompt cache (the rest is the stable core); the floor below keeps room for the
+ * best matches when the budget is small.
+ */
+export const DEFAULT_QUESTION_SHARE = 0.08;
+
+/** The least room for the request's own files, in tokens (at most half of what sections may use). */
+const MIN_QUESTION_TOKENS = 2_000;
 
 /** Chunks considered from the BM25 ranking. */
 const MAX_HITS = 4_000;
@@ -130,17 +153,12 @@ export function filesByReason(sections: readonly PackedSection[]): {
 }
 
 /**
- * The ranked candidates, then every other chunk of the repository to fill the room left: shallow files first (READMEs,
- * manifests, entry points carry the most overview per token), each file's chunks in order. The filler is made lazily:
- * packing stops at the budget, so on a large repository only the chunks it reaches are ever made (making all 40,000 up
- * front cost 6 MB of objects per pack).
+ * Every chunk of the repository in an order that depends on nothing but the repository: shallow files first (READMEs,
+ * manifests, entry points carry the most overview per token), then by path, each file's chunks in order. The chunks are
+ * made lazily: packing stops at the budget, so on a large repository only the chunks it reaches are ever made (making
+ * all 40,000 up front cost 6 MB of objects per pack).
  */
-function* rankedThenFiller(
-  index: RepoIndex,
-  ranked: readonly Candidate[],
-  candidates: ReadonlyMap<number, Candidate>,
-): Generator<Candidate> {
-  yield* ranked;
+function* coreOrder(index: RepoIndex, candidates: ReadonlyMap<number, Candidate>): Generator<Candidate> {
   const files = [...index.files()];
   const depths = new Map(files.map((file) => [file.path, pathDepth(file.path)]));
   files.sort(
@@ -148,9 +166,11 @@ function* rankedThenFiller(
   );
   for (const file of files) {
     for (const chunkId of file.chunkIds) {
-      if (candidates.has(chunkId)) continue;
       const location = index.chunk(chunkId);
-      if (location !== null) yield { chunkId, ...location, score: 0, why: FILLS_THE_BUDGET };
+      if (location === null) continue;
+      // A core chunk the request also matches says so: what the person is told about the context leads with it.
+      const why = candidates.get(chunkId)?.why ?? FILLS_THE_BUDGET;
+      yield { chunkId, ...location, score: 0, why };
     }
   }
 }
@@ -158,7 +178,7 @@ function* rankedThenFiller(
 /**
  * Ranks the repository for a request and packs the best of it into a token budget: chunks by BM25 score against the
  * request's words, boosted for the active editor, open editors, recent edits and import neighbours; then a repository
- * map (tree and symbol outline) of what did not fit. Files are re-read from disk at pack time (the index keeps no text),
+ * map (tree and symbol outline) of what did not fit. The layout keeps a stable prefix first (see below). Files are re-read from disk at pack time (the index keeps no text),
  * and only files the index holds are read, so ignored and secret files can never be packed.
  */
 export async function packContext(
@@ -170,6 +190,15 @@ export async function packContext(
   const mapShare = request.mapShare ?? DEFAULT_MAP_SHARE;
   const mapReserve = Math.floor(request.budgetTokens * mapShare);
   const sectionBudget = request.budgetTokens - mapReserve;
+  const questionShare = request.questionShare ?? DEFAULT_QUESTION_SHARE;
+  const questionRoom = Math.min(
+    sectionBudget,
+    Math.max(
+      Math.floor(request.budgetTokens * questionShare),
+      Math.min(MIN_QUESTION_TOKENS, Math.floor(sectionBudget / 2)),
+    ),
+  );
+  const coreBudget = sectionBudget - questionRoom;
 
   const boosts = new Map<string, { boost: number; why: string[] }>();
   const boost = (path: string | null | undefined, amount: number, why: string): void => {
@@ -219,104 +248,125 @@ export async function packContext(
     return lines;
   };
 
-  const chosen: (Candidate & { readonly tokens: number })[] = [];
-  const headerCost = new Map<string, number>();
-  let used = 0;
-  let misses = 0;
-  for (const candidate of rankedThenFiller(index, ranked, candidates)) {
-    request.signal?.throwIfAborted();
-    if (sectionBudget - used < 32 || misses >= MAX_CONSECUTIVE_MISSES) break;
-    const lines = await linesOf(candidate.path);
-    if (lines === null) continue;
-    const text = lines.slice(candidate.startLine, candidate.endLine).join('\n');
-    // The header and fences cost a few tokens once per file.
-    const header = headerCost.has(candidate.path)
-      ? 0
-      : countTokens(`### ${candidate.path} (lines 1-1)\n\`\`\`\n\n\`\`\`\n`);
-    const tokens = countTokens(text) + 1;
-    if (used + tokens + header > sectionBudget) {
-      misses += 1;
-      continue;
+  type Chosen = Candidate & { readonly tokens: number };
+  // Fills `budget` from `source` in order; chunks in `skip` are already packed. Returns what fit and the tokens used.
+  const fill = async (
+    source: Iterable<Candidate>,
+    budget: number,
+    skip: ReadonlySet<number>,
+  ): Promise<{ chosen: Chosen[]; used: number }> => {
+    const chosen: Chosen[] = [];
+    const headerCost = new Set<string>();
+    let used = 0;
+    let misses = 0;
+    for (const candidate of source) {
+      request.signal?.throwIfAborted();
+      if (budget - used < 32 || misses >= MAX_CONSECUTIVE_MISSES) break;
+      if (skip.has(candidate.chunkId)) continue;
+      const lines = await linesOf(candidate.path);
+      if (lines === null) continue;
+      const text = lines.slice(candidate.startLine, candidate.endLine).join('\n');
+      // The header and fences cost a few tokens once per file.
+      const header = headerCost.has(candidate.path)
+        ? 0
+        : countTokens(`### ${candidate.path} (lines 1-1)\n\`\`\`\n\n\`\`\`\n`);
+      const tokens = countTokens(text) + 1;
+      if (used + tokens + header > budget) {
+        misses += 1;
+        continue;
+      }
+      misses = 0;
+      headerCost.add(candidate.path);
+      used += tokens + header;
+      chosen.push({ ...candidate, tokens });
     }
-    misses = 0;
-    if (header > 0) headerCost.set(candidate.path, header);
-    used += tokens + header;
-    chosen.push({ ...candidate, tokens });
-  }
+    return { chosen, used };
+  };
 
-  // Assemble: files in order of their best chunk, each file's chunks in line order, adjacent chunks merged.
-  const byFile = new Map<string, (Candidate & { readonly tokens: number })[]>();
-  for (const chunk of chosen) {
-    const list = byFile.get(chunk.path) ?? [];
-    list.push(chunk);
-    byFile.set(chunk.path, list);
-  }
-  const sections: PackedSection[] = [];
-  const parts: string[] = [];
-  const fullyShown = new Set<string>();
-  for (const [path, chunks] of byFile) {
-    const lines = (await linesOf(path)) ?? [];
-    chunks.sort((a, b) => a.startLine - b.startLine);
-    const merged: { startLine: number; endLine: number; tokens: number; why: Set<string> }[] = [];
-    for (const chunk of chunks) {
-      const last = merged[merged.length - 1];
-      if (last !== undefined && last.endLine === chunk.startLine) {
-        last.endLine = chunk.endLine;
-        last.tokens += chunk.tokens;
-        for (const why of chunk.why) last.why.add(why);
-      } else {
-        merged.push({
-          startLine: chunk.startLine,
-          endLine: chunk.endLine,
-          tokens: chunk.tokens,
-          why: new Set(chunk.why),
+  // Renders chosen chunks: files in the given order, each file's chunks in line order, adjacent chunks merged.
+  const assemble = async (
+    chosen: readonly Chosen[],
+    byPath: boolean,
+  ): Promise<{ parts: string[]; sections: PackedSection[]; files: Set<string>; fullyShown: Set<string> }> => {
+    const byFile = new Map<string, Chosen[]>();
+    for (const chunk of chosen) {
+      const list = byFile.get(chunk.path) ?? [];
+      list.push(chunk);
+      byFile.set(chunk.path, list);
+    }
+    const paths = [...byFile.keys()];
+    if (byPath) paths.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const sections: PackedSection[] = [];
+    const parts: string[] = [];
+    const fullyShown = new Set<string>();
+    for (const path of paths) {
+      const chunks = [...(byFile.get(path) ?? [])].sort((a, b) => a.startLine - b.startLine);
+      const lines = (await linesOf(path)) ?? [];
+      const merged: { startLine: number; endLine: number; tokens: number; why: Set<string> }[] = [];
+      for (const chunk of chunks) {
+        const last = merged[merged.length - 1];
+        if (last !== undefined && last.endLine === chunk.startLine) {
+          last.endLine = chunk.endLine;
+          last.tokens += chunk.tokens;
+          for (const why of chunk.why) last.why.add(why);
+        } else {
+          merged.push({
+            startLine: chunk.startLine,
+            endLine: chunk.endLine,
+            tokens: chunk.tokens,
+            why: new Set(chunk.why),
+          });
+        }
+      }
+      const file = index.file(path);
+      const lineCount = file?.lineCount ?? lines.length;
+      for (const range of merged) {
+        const text = lines.slice(range.startLine, range.endLine).join('\n');
+        parts.push(renderFileSection(path, range.startLine, range.endLine, text, lineCount));
+        sections.push({
+          path,
+          startLine: range.startLine,
+          endLine: range.endLine,
+          tokens: range.tokens,
+          why: [...range.why],
         });
       }
+      const only = merged.length === 1 ? merged[0] : undefined;
+      if (only !== undefined && only.startLine === 0 && only.endLine >= lineCount) fullyShown.add(path);
     }
-    const file = index.file(path);
-    for (const range of merged) {
-      const text = lines.slice(range.startLine, range.endLine).join('\n');
-      parts.push(renderFileSection(path, range.startLine, range.endLine, text, file?.lineCount ?? lines.length));
-      sections.push({
-        path,
-        startLine: range.startLine,
-        endLine: range.endLine,
-        tokens: range.tokens,
-        why: [...range.why],
-      });
-    }
-    if (
-      merged.length === 1 &&
-      merged[0]?.startLine === 0 &&
-      (merged[0]?.endLine ?? 0) >= (file?.lineCount ?? lines.length)
-    ) {
-      fullyShown.add(path);
-    }
-  }
+    return { parts, sections, files: new Set(paths), fullyShown };
+  };
 
-  // The map lists these first; it orders the rest itself the way the filler does (shallow first).
-  const rankedPaths: string[] = [];
-  const seen = new Set<string>();
-  for (const candidate of ranked) {
-    if (!seen.has(candidate.path)) {
-      seen.add(candidate.path);
-      rankedPaths.push(candidate.path);
-    }
-  }
+  // The core first: chosen without the request, in path order, so that every question about this repository (at this
+  // budget) starts with the same text and a provider's prompt cache serves it. The trade-off: the request's own files
+  // get only their share of the budget (`questionShare`, at least `MIN_QUESTION_TOKENS`) instead of all of it; a match
+  // already in the core costs nothing more.
+  const core = await fill(coreOrder(index, candidates), coreBudget, new Set());
+  const coreIds = new Set(core.chosen.map((chunk) => chunk.chunkId));
+  const asked = await fill(ranked, questionRoom, coreIds);
+  const coreParts = await assemble(core.chosen, true);
+  const askedParts = await assemble(asked.chosen, false);
+
+  // The map depends on nothing the request says either (no ranked paths first), so it belongs to the stable prefix; it
+  // takes its own share and whatever room the core left.
   const map = renderRepoMap(index, {
-    budgetTokens: request.budgetTokens - used,
-    exclude: fullyShown,
-    priority: rankedPaths,
+    budgetTokens: mapReserve + coreBudget - core.used,
+    exclude: coreParts.fullyShown,
+    priority: [],
     countTokens,
   });
-  const text = parts.length > 0 ? `${parts.join('\n')}\n${map.text}` : map.text;
+  const stable = [map.text, ...coreParts.parts].join('\n');
+  const text = askedParts.parts.length > 0 ? `${stable}\n${askedParts.parts.join('\n')}` : stable;
+  const packedFiles = new Set([...coreParts.files, ...askedParts.files]);
   return {
     text,
-    tokens: used + map.tokens,
-    sections,
-    files: byFile.size,
+    stablePrefixChars: stable.length,
+    tokens: core.used + asked.used + map.tokens,
+    stableTokens: core.used + map.tokens,
+    sections: [...askedParts.sections, ...coreParts.sections],
+    files: packedFiles.size,
     mapTokens: map.tokens,
     mapFiles: map.files,
-    omittedFiles: index.fileCount() - new Set([...byFile.keys(), ...map.listed]).size,
+    omittedFiles: index.fileCount() - new Set([...packedFiles, ...map.listed]).size,
   };
 }

@@ -34,7 +34,18 @@ const SYSTEM_PROMPTS: Readonly<Record<RepoTaskKind, string>> = {
 /** The default request of "Explain This Repository" (also its ranking query: the words of an overview). */
 export const EXPLAIN_QUERY = 'overview architecture main entry point modules readme package configuration build test';
 
-/** Builds the chat messages of a repository task from the packed context and the person's request. */
+const CONTEXT_HEADING = '# Repository context\n\n';
+
+/**
+ * Characters at the start of a task's messages (contents in order, nothing between them) that stay the same across
+ * requests of one kind about one repository: the system prompt, the heading and the packed context's stable prefix.
+ * The request comes after all of them, so it never breaks the prefix a provider caches.
+ */
+export function repoTaskCacheablePrefixChars(kind: RepoTaskKind, stablePrefixChars: number): number {
+  return SYSTEM_PROMPTS[kind].length + CONTEXT_HEADING.length + stablePrefixChars;
+}
+
+/** Builds the chat messages of a repository task from the packed context and the person's request (last). */
 export function repoTaskMessages(kind: RepoTaskKind, packedContext: string, request: string): ChatMessage[] {
   const task =
     kind === 'ask'
@@ -44,7 +55,7 @@ export function repoTaskMessages(kind: RepoTaskKind, packedContext: string, requ
         : `Change to make: ${request}`;
   return [
     { role: 'system', content: SYSTEM_PROMPTS[kind] },
-    { role: 'user', content: `# Repository context\n\n${packedContext}\n\n# Task\n\n${task}` },
+    { role: 'user', content: `${CONTEXT_HEADING}${packedContext}\n\n# Task\n\n${task}` },
   ];
 }
 

@@ -9,6 +9,7 @@ import type { RepoIndex } from './repoIndex';
 import {
   EXPLAIN_QUERY,
   REPO_ANSWER_TOKENS,
+  repoTaskCacheablePrefixChars,
   repoTaskMessages,
   repoTaskOverhead,
   type RepoTaskKind,
@@ -88,6 +89,10 @@ export async function prepareRepoTask(deps: RepoTaskDeps, input: RepoTaskInput):
     deps.countTokens,
   );
   const messages = repoTaskMessages(input.kind, packed.text, input.request);
+  // The stable prefix (instructions, map, core files) comes first and the request last, so a provider caches it: where
+  // caching is explicit (Anthropic `cache_control`) the adapter marks its end; where it is automatic (OpenAI-style
+  // prefix caching, vLLM/SGLang, llama.cpp `cache_prompt`, which its adapter always sends) it only has to stay the same.
+  const cacheablePrefixChars = repoTaskCacheablePrefixChars(input.kind, packed.stablePrefixChars);
   const promptTokens = packed.tokens + overheadTokens;
   const spec: GenerationSpec = {
     task: 'repo',
@@ -96,7 +101,7 @@ export async function prepareRepoTask(deps: RepoTaskDeps, input: RepoTaskInput):
     maxOutputTokens,
     build: (endpoint) => ({
       target: endpoint.target,
-      request: { messages, maxTokens: maxOutputTokens, temperature: 0.2 },
+      request: { messages, maxTokens: maxOutputTokens, temperature: 0.2, cacheablePrefixChars },
     }),
   };
   // Only a window too small for even the instructions and the answer (the budget floors at 0), or an earlier endpoint

@@ -216,13 +216,81 @@ describe('protocol decoders on recorded streams', () => {
     expect(textOf(events)).toBe('Hello world');
     expect(events).toContainEqual({
       kind: 'usage',
-      promptTokens: 25,
+      // input_tokens (25) counts only what was not read from the cache (5).
+      promptTokens: 30,
       completionTokens: 3,
       cachedPromptTokens: 5,
       acceptedPredictionTokens: null,
       rejectedPredictionTokens: null,
     });
     expect(events).toContainEqual({ kind: 'finish', reason: 'end_turn' });
+  });
+});
+
+describe('prompt caching', () => {
+  it('Anthropic: the prompt is uncached + read + written tokens, and the read ones are its cached part', async () => {
+    const events = await collect('anthropic', fixture('anthropic-cache.sse'), 5);
+    expect(textOf(events)).toBe('The router plans routes.');
+    expect(events).toContainEqual({
+      kind: 'usage',
+      promptTokens: 412 + 48_210,
+      completionTokens: 6,
+      cachedPromptTokens: 48_210,
+      acceptedPredictionTokens: null,
+      rejectedPredictionTokens: null,
+    });
+    const written = new TextEncoder().encode(
+      new TextDecoder()
+        .decode(fixture('anthropic-cache.sse'))
+        .replace(
+          '"cache_creation_input_tokens":0,"cache_read_input_tokens":48210',
+          '"cache_creation_input_tokens":48210,"cache_read_input_tokens":0',
+        ),
+    );
+    expect((await collect('anthropic', written)).find((event) => event.kind === 'usage')).toMatchObject({
+      promptTokens: 412 + 48_210,
+      cachedPromptTokens: 0,
+    });
+  });
+
+  it('Anthropic: marks the end of the cacheable prefix with cache_control, splitting the message there', () => {
+    const build = (cacheablePrefixChars?: number) =>
+      protocolFor('anthropic').buildRequest(targetFor('anthropic'), {
+        messages: [
+          { role: 'system', content: 'rules' },
+          { role: 'user', content: 'MAPFILESquestion?' },
+        ],
+        maxTokens: 5,
+        ...(cacheablePrefixChars === undefined ? {} : { cacheablePrefixChars }),
+      }).body;
+    expect(build(5 + 8)).toMatchObject({
+      system: 'rules',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'MAPFILES', cache_control: { type: 'ephemeral' } },
+            { type: 'text', text: 'question?' },
+          ],
+        },
+      ],
+    });
+    // The prefix ends with the system text: the system block carries the mark.
+    expect(build(5)).toMatchObject({
+      system: [{ type: 'text', text: 'rules', cache_control: { type: 'ephemeral' } }],
+      messages: [{ role: 'user', content: 'MAPFILESquestion?' }],
+    });
+    // No prefix, or one longer than the prompt: plain strings, nothing marked.
+    for (const chars of [undefined, 0, 500]) expect(JSON.stringify(build(chars))).not.toContain('cache_control');
+  });
+
+  it('llama.cpp /infill asks for its prompt cache on every request', () => {
+    const body = protocolFor('llamacpp-infill').buildRequest(targetFor('llamacpp-infill'), {
+      messages: [{ role: 'user', content: 'context then question' }],
+      maxTokens: 5,
+      cacheablePrefixChars: 12,
+    }).body;
+    expect(body).toMatchObject({ cache_prompt: true });
   });
 });
 

@@ -3,7 +3,7 @@ import { packContext, fenceFor, filesByReason, FILL_REASON } from '../../../../s
 import { nodeRepoFileSystem } from '../../../../src/core/repo/nodeRepoFileSystem';
 import type { RepoFileSystem } from '../../../../src/core/repo/repoFileSystem';
 import { RepoIndex } from '../../../../src/core/repo/repoIndex';
-import { linkCitations } from '../../../../src/core/repo/repoPrompts';
+import { linkCitations, repoTaskCacheablePrefixChars, repoTaskMessages } from '../../../../src/core/repo/repoPrompts';
 import { lineColumnAt } from '../../../../src/core/repo/textPositions';
 import { countTokens } from '../../../../src/core/stream/tokenCount';
 import { makeTree, removeTree } from './repoTestTree';
@@ -68,6 +68,33 @@ describe('packContext', () => {
     expect(result.files).toBe(index.fileCount());
     expect(result.mapFiles).toBe(0);
     expect(result.omittedFiles).toBe(0);
+  });
+
+  it('starts two different questions with the same map and core files, so a prompt cache serves the second', async () => {
+    const ask = async (query: string) => {
+      const packed = await packContext(index, fs, { query, budgetTokens: 12_000 }, countTokens);
+      const text = repoTaskMessages('ask', packed.text, query)
+        .map((message) => message.content)
+        .join('');
+      return { packed, text };
+    };
+    const first = await ask('how is the invoice created');
+    const second = await ask('where is widget9Step3 computed');
+    let shared = 0;
+    while (shared < first.text.length && first.text[shared] === second.text[shared]) shared += 1;
+    const share = countTokens(second.text.slice(0, shared)) / countTokens(second.text);
+    // The repository does not fit: each question adds files of its own after the core (at most about a sixth of this
+    // small budget; 8% of a large one), and the rest is shared.
+    expect(second.packed.tokens).toBeGreaterThan(second.packed.stableTokens);
+    expect(share).toBeGreaterThanOrEqual(0.8);
+    // The prefix the request says is stable is stable, and ends before anything question-specific.
+    const marked = repoTaskCacheablePrefixChars('ask', second.packed.stablePrefixChars);
+    expect(marked).toBe(repoTaskCacheablePrefixChars('ask', first.packed.stablePrefixChars));
+    expect(shared).toBeGreaterThanOrEqual(marked);
+    expect(second.packed.text.startsWith('## Repository map')).toBe(true);
+    // The best match still gets in (in the core or after it), and says why.
+    const match = second.packed.sections.find((section) => section.path === 'src/misc/module9.ts');
+    expect(match?.why).toContain('matches the request');
   });
 
   it('gives an empty pack for a zero budget instead of overrunning it', async () => {

@@ -21,7 +21,9 @@ function preparedWith(sections: readonly PackedSection[], mapFiles: number, with
     messages: [],
     packed: {
       text: '',
+      stablePrefixChars: 0,
       tokens: 183_000,
+      stableTokens: 0,
       sections,
       files: new Set(sections.map((entry) => entry.path)).size,
       mapTokens: 0,
