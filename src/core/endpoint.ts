@@ -1,3 +1,5 @@
+import type { EndpointPrice } from './price';
+
 /** The wire protocols the extension speaks. */
 export type ProtocolId =
   'openai-chat' | 'openai-completions' | 'llamacpp-infill' | 'ollama-generate' | 'ollama-chat' | 'anthropic';
@@ -107,4 +109,10 @@ export interface ResolvedEndpoint {
    * simulated backend (the simulator honours it).
    */
   readonly predictedOutputs: boolean;
+  /**
+   * What its tokens cost: the entry's own `price`, else its preset's published prices (for the preset's default model
+   * only), free for the local engine, the self-hosted presets (llama.cpp, Ollama, vLLM, ...) and the simulator, else
+   * unknown (never zero).
+   */
+  readonly price: EndpointPrice;
 }

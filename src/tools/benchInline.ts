@@ -366,6 +366,7 @@ async function composeExtension(baseUrl: string, miss: boolean) {
     fim: 'auto',
     simulated: true,
     predictedOutputs: false,
+    price: { kind: 'free', why: 'simulated' },
   };
   // The same pieces the extension composes: the routed service (router, health, hedging timers, first-token timeout)
   // reporting into a stats hub (the status bar's and the panel's source), with rate-limit headroom fed from headers.

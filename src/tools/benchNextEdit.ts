@@ -344,6 +344,7 @@ function composeExtension(baseUrl: string) {
     fim: 'auto',
     simulated: true,
     predictedOutputs: PREDICTED_OUTPUTS,
+    price: { kind: 'free', why: 'simulated' },
   };
   const health = new EndpointHealthBook(systemClock);
   const hub = new StatsHub({ clock: systemClock, scheduler: systemScheduler, endpoints: () => [endpoint] });

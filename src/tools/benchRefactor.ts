@@ -144,6 +144,7 @@ async function main(): Promise<void> {
     fim: 'none',
     simulated: true,
     predictedOutputs: false,
+    price: { kind: 'free', why: 'simulated' },
   };
   // The status bar's and the panel's source, fed every token as in the extension.
   const sink = new StatsHub({ clock: systemClock, scheduler: systemScheduler, endpoints: () => [endpoint] });

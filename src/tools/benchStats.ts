@@ -48,6 +48,7 @@ const endpoint: ResolvedEndpoint = {
   fim: 'none',
   simulated: true,
   predictedOutputs: false,
+  price: { kind: 'free', why: 'simulated' },
 };
 const route: RouteInfo = { endpoint, reason: 'fits' };
 

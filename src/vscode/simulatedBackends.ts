@@ -77,6 +77,7 @@ export function simulatedEndpoints(
     simulated: true,
     // The simulator honours `prediction` and reports accepted and rejected tokens as OpenAI does.
     predictedOutputs: true,
+    price: { kind: 'free', why: 'simulated' },
   });
   return [
     endpoint('burst', burst, 'Simulated burst (no real model)', 'sim-burst', BURST_WINDOW),

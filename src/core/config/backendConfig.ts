@@ -1,6 +1,7 @@
 import type { BackendRole, FimSupport, ProtocolId, ResolvedEndpoint } from '../endpoint';
 import { isProtocolId, PROTOCOL_IDS } from '../endpoint';
 import { isRecord } from '../json';
+import type { EndpointPrice, TokenPrices } from '../price';
 import type { ApiKeyNeed, BackendPreset } from './presets';
 import { findPreset, presetIds } from './presets';
 import { redact } from './redact';
@@ -42,6 +43,7 @@ export type BackendConfigProblemKind =
   | 'bad-context-window'
   | 'unknown-fim'
   | 'bad-predicted-outputs'
+  | 'bad-price'
   | 'key-in-settings'
   | 'missing-key';
 
@@ -75,6 +77,8 @@ export interface EndpointConfig {
   readonly fim: FimSupport;
   /** Whether requests may carry the expected output (`prediction`): the entry's own value, else the preset's. */
   readonly predictedOutputs: boolean;
+  /** What its tokens cost (see `ResolvedEndpoint.price`). */
+  readonly price: EndpointPrice;
   readonly apiKey: ApiKeyNeed;
   /** The SecretStorage key holding this endpoint's API key (see `apiKeySecretName`). */
   readonly secretName: string;
@@ -349,6 +353,27 @@ function parseEntry(
 
   const secretName = apiKeySecretName(baseUrl);
   const problems: BackendConfigProblem[] = [];
+  let price = presetPrice(preset, model);
+  if (fields.price !== undefined) {
+    const parsed = parsePriceSetting(fields.price);
+    if (typeof parsed === 'string') {
+      // A wrong price must not take a working endpoint away: it keeps serving, its cost shown as unknown.
+      price = { kind: 'unknown' };
+      problems.push(
+        problem(
+          role,
+          index,
+          'bad-price',
+          id,
+          null,
+          `${where}: ${parsed}. Until it is fixed this endpoint's cost is shown as unknown.`,
+          true,
+        ),
+      );
+    } else {
+      price = { kind: 'priced', prices: parsed, source: 'setting', readOn: null };
+    }
+  }
   const keyField = KEY_FIELD_NAMES.find((name) => fields[name] !== undefined);
   if (keyField !== undefined) {
     problems.push(
@@ -383,11 +408,64 @@ function parseEntry(
       contextWindow,
       fim: fimRaw,
       predictedOutputs: predictedOutputsRaw,
+      price,
       apiKey,
       secretName,
     },
     problems,
   };
+}
+
+/**
+ * The price an entry gets from its preset: a self-hosted preset is free whatever it serves; a hosted preset's
+ * published prices hold only for the default model they were read for; anything else is unknown.
+ */
+function presetPrice(preset: BackendPreset | undefined, model: string): EndpointPrice {
+  if (preset === undefined) return { kind: 'unknown' };
+  if (preset.price.kind === 'free') return preset.price;
+  return model === preset.defaultModel ? preset.price : { kind: 'unknown' };
+}
+
+/**
+ * Per-million prices outside this range are taken for the wrong unit rather than believed: a per-token price
+ * (0.0000006) sits far below it and no published per-million price comes near 1,000 dollars; 0 stays allowed (a free
+ * tier).
+ */
+export const PRICE_PER_MILLION_RANGE = { min: 0.001, max: 1000 } as const;
+
+const PRICE_EXAMPLE = '{ "input": 0.6, "cachedInput": 0.15, "output": 2.4 }';
+
+/**
+ * Checks an entry's `"price": { "input", "cachedInput"?, "output" }` (US dollars per million tokens). Returns the
+ * prices, or what is wrong with them as a sentence naming the field and what to write instead.
+ */
+export function parsePriceSetting(raw: unknown): TokenPrices | string {
+  if (!isRecord(raw)) return `"price" must be an object such as ${PRICE_EXAMPLE} (US dollars per million tokens)`;
+  const input = pricePart(raw, 'input', true);
+  if (typeof input === 'string') return input;
+  const cachedInput = pricePart(raw, 'cachedInput', false);
+  if (typeof cachedInput === 'string') return cachedInput;
+  const output = pricePart(raw, 'output', true);
+  if (typeof output === 'string') return output;
+  if (input === null || output === null) return `"price" needs "input" and "output", e.g. ${PRICE_EXAMPLE}`;
+  return { inputPerMillion: input, cachedInputPerMillion: cachedInput, outputPerMillion: output };
+}
+
+function pricePart(fields: Readonly<Record<string, unknown>>, name: string, required: boolean): number | null | string {
+  const value = fields[name];
+  if (value === undefined || value === null) {
+    return required ? `"price.${name}" is missing; give US dollars per million tokens, e.g. ${PRICE_EXAMPLE}` : null;
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    return `"price.${name}" must be a number of US dollars per million tokens, 0 or more (e.g. 0.6)`;
+  }
+  if (value !== 0 && (value < PRICE_PER_MILLION_RANGE.min || value > PRICE_PER_MILLION_RANGE.max)) {
+    return (
+      `"price.${name}" is ${value}, which looks like the wrong unit: give US dollars per million tokens as the ` +
+      `provider publishes them (e.g. $0.0000006 per token is 0.6)`
+    );
+  }
+  return value;
 }
 
 function defaultLabel(preset: BackendPreset | undefined, baseUrl: string, model: string): string {
@@ -441,6 +519,7 @@ export function resolveEndpoints(
       fim: config.fim,
       simulated: false,
       predictedOutputs: config.predictedOutputs,
+      price: config.price,
     });
   }
   return { endpoints, problems };

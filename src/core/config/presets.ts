@@ -1,4 +1,5 @@
 import type { BackendRole, FimSupport, ProtocolId } from '../endpoint';
+import type { EndpointPrice } from '../price';
 
 /** Whether an endpoint needs an API key: cloud providers always; local servers only when started with one. */
 export type ApiKeyNeed = 'required' | 'optional' | 'none';
@@ -35,6 +36,26 @@ export interface BackendPreset {
   readonly local: boolean;
   /** One line shown in the picker. */
   readonly detail: string;
+  /**
+   * What the default model costs: the provider's published input, cached-input and output prices per million tokens
+   * with the date they were read (each names its page), `free` for a server the person runs, or `unknown` where no
+   * published price was found: never a guess, never zero. An entry naming another model gets `unknown` (the price was
+   * read for this one), unless it gives its own `price`.
+   */
+  readonly price: EndpointPrice;
+}
+
+const UNKNOWN: EndpointPrice = { kind: 'unknown' };
+const SELF_HOSTED: EndpointPrice = { kind: 'free', why: 'self-hosted' };
+
+/** A provider's published prices in dollars per million tokens, read on `readOn`. */
+function published(input: number, cachedInput: number | null, output: number, readOn: string): EndpointPrice {
+  return {
+    kind: 'priced',
+    prices: { inputPerMillion: input, cachedInputPerMillion: cachedInput, outputPerMillion: output },
+    source: 'preset',
+    readOn,
+  };
 }
 
 /**
@@ -61,6 +82,8 @@ export const PRESETS: readonly BackendPreset[] = [
     suggestedRole: 'burst',
     local: false,
     detail: 'Wafer-scale inference, thousands of tokens/s.',
+    // No price page of Cerebras' own was found for gpt-oss-120b (only resellers' and aggregators' figures, which differ).
+    price: UNKNOWN,
   },
   {
     id: 'groq',
@@ -77,6 +100,8 @@ export const PRESETS: readonly BackendPreset[] = [
     suggestedRole: 'burst',
     local: false,
     detail: 'LPU inference, OpenAI-compatible.',
+    // No price page of Groq's own was found for llama-3.1-8b-instant (only third-party copies).
+    price: UNKNOWN,
   },
   {
     id: 'sambanova',
@@ -93,6 +118,8 @@ export const PRESETS: readonly BackendPreset[] = [
     suggestedRole: 'burst',
     local: false,
     detail: 'RDU inference, OpenAI-compatible.',
+    // No price page of SambaNova's own was found for Meta-Llama-3.3-70B-Instruct (only third-party copies).
+    price: UNKNOWN,
   },
   {
     id: 'openrouter',
@@ -109,6 +136,8 @@ export const PRESETS: readonly BackendPreset[] = [
     suggestedRole: 'burst',
     local: false,
     detail: 'One key for many providers; /v1/models reports each context length.',
+    // OpenRouter's price depends on which provider serves the request; set "price" on the entry to count it.
+    price: UNKNOWN,
   },
   {
     id: 'together',
@@ -124,6 +153,8 @@ export const PRESETS: readonly BackendPreset[] = [
     suggestedRole: 'burst',
     local: false,
     detail: 'Open models, OpenAI-compatible.',
+    // No price page of Together's own was found for openai/gpt-oss-120b (only third-party copies).
+    price: UNKNOWN,
   },
   {
     id: 'fireworks',
@@ -140,6 +171,9 @@ export const PRESETS: readonly BackendPreset[] = [
     suggestedRole: 'burst',
     local: false,
     detail: 'Open models, OpenAI-compatible.',
+    // docs.fireworks.ai/serverless/pricing (Standard tier, "OpenAI GPT OSS 120B": input / cached input / output); the
+    // page shows no date: read 2026-12-03.
+    price: published(0.15, 0.015, 0.6, '2026-12-03'),
   },
   {
     id: 'deepseek',
@@ -157,6 +191,9 @@ export const PRESETS: readonly BackendPreset[] = [
     suggestedRole: 'burst',
     local: false,
     detail: 'DeepSeek chat with native fill-in-the-middle (beta endpoint).',
+    // api-docs.deepseek.com/quick_start/pricing-details-usd (deepseek-chat: cache miss $0.27, cache hit $0.07, output
+    // $1.10); the page shows no date: read 2026-12-03.
+    price: published(0.27, 0.07, 1.1, '2026-12-03'),
   },
   {
     id: 'codestral',
@@ -174,6 +211,8 @@ export const PRESETS: readonly BackendPreset[] = [
     suggestedRole: 'burst',
     local: false,
     detail: 'Codestral with native fill-in-the-middle (/v1/fim/completions), Codestral key.',
+    // No price page of Mistral's own was found for codestral-latest (only third-party copies).
+    price: UNKNOWN,
   },
   {
     id: 'mistral',
@@ -190,6 +229,8 @@ export const PRESETS: readonly BackendPreset[] = [
     suggestedRole: 'burst',
     local: false,
     detail: 'Mistral models incl. Codestral FIM, La Plateforme key.',
+    // No price page of Mistral's own was found for codestral-latest (only third-party copies).
+    price: UNKNOWN,
   },
   {
     id: 'minimax',
@@ -206,6 +247,8 @@ export const PRESETS: readonly BackendPreset[] = [
     suggestedRole: 'longContext',
     local: false,
     detail: 'Long-context reasoning models (international platform).',
+    // MiniMax's pay-as-you-go page was not found (only third-party copies of it).
+    price: UNKNOWN,
   },
   {
     id: 'xiaomi-mimo',
@@ -221,6 +264,8 @@ export const PRESETS: readonly BackendPreset[] = [
     suggestedRole: 'longContext',
     local: false,
     detail: 'MiMo models, OpenAI-compatible (thinking on by default).',
+    // Xiaomi announced mimo-v2.5-pro prices in yuan only; no dollar price page was found.
+    price: UNKNOWN,
   },
   {
     id: 'openai',
@@ -238,6 +283,8 @@ export const PRESETS: readonly BackendPreset[] = [
     suggestedRole: 'longContext',
     local: false,
     detail: 'OpenAI models; a good long-context fallback.',
+    // OpenAI's own pricing page was not found (third-party copies of gpt-4.1-mini disagree with each other).
+    price: UNKNOWN,
   },
   {
     id: 'anthropic',
@@ -253,6 +300,10 @@ export const PRESETS: readonly BackendPreset[] = [
     suggestedRole: 'longContext',
     local: false,
     detail: 'Claude via the Messages API; a good long-context fallback.',
+    // platform.claude.com/docs/en/models/sonnet-4-5/overview: $3 input, $15 output per MTok; the page shows no date:
+    // read 2026-12-03. Its cache-hit price was not read on Anthropic's own page, so cached tokens count as input (an
+    // upper bound, never low).
+    price: published(3, null, 15, '2026-12-03'),
   },
   {
     id: 'ollama',
@@ -269,6 +320,7 @@ export const PRESETS: readonly BackendPreset[] = [
     suggestedRole: 'burst',
     local: true,
     detail: 'Local models; fill-in-the-middle through /api/generate with suffix.',
+    price: SELF_HOSTED,
   },
   {
     id: 'llamacpp',
@@ -285,6 +337,7 @@ export const PRESETS: readonly BackendPreset[] = [
     suggestedRole: 'burst',
     local: true,
     detail: 'llama-server with /infill; a key only when started with --api-key.',
+    price: SELF_HOSTED,
   },
   {
     id: 'vllm',
@@ -301,6 +354,7 @@ export const PRESETS: readonly BackendPreset[] = [
     suggestedRole: 'burst',
     local: true,
     detail: 'vLLM OpenAI-compatible server (default port 8000); name the model it serves.',
+    price: SELF_HOSTED,
   },
   {
     id: 'sglang',
@@ -316,6 +370,7 @@ export const PRESETS: readonly BackendPreset[] = [
     suggestedRole: 'burst',
     local: true,
     detail: 'SGLang OpenAI-compatible server (default port 30000); name the model it serves.',
+    price: SELF_HOSTED,
   },
   {
     id: 'lmstudio',
@@ -331,6 +386,7 @@ export const PRESETS: readonly BackendPreset[] = [
     suggestedRole: 'burst',
     local: true,
     detail: 'LM Studio local server (default port 1234); name the loaded model.',
+    price: SELF_HOSTED,
   },
 ];
 

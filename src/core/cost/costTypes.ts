@@ -3,27 +3,9 @@
  * dollars per million tokens, as providers publish them.
  */
 
-/** What a backend charges, in US dollars per million tokens. */
-export interface TokenPrices {
-  readonly inputPerMillion: number;
-  /** Prompt tokens served from the provider's cache; null when the provider does not discount them (charged as input). */
-  readonly cachedInputPerMillion: number | null;
-  readonly outputPerMillion: number;
-}
-
-/** What a backend costs, and where that comes from. An unknown price is never shown as zero. */
-export type EndpointPrice =
-  /** Nothing to pay per token: the extension's own engine, a server on this machine or the simulator. */
-  | { readonly kind: 'free'; readonly why: 'local-engine' | 'self-hosted' | 'simulated' }
-  | {
-      readonly kind: 'priced';
-      readonly prices: TokenPrices;
-      /** `preset`: the provider's published prices as read on `readOn`; `setting`: the person's own figures. */
-      readonly source: 'preset' | 'setting';
-      /** ISO date (YYYY-MM-DD) the preset's prices were read; null for a setting. */
-      readonly readOn: string | null;
-    }
-  | { readonly kind: 'unknown' };
+// Prices are part of every configured endpoint, so they are defined in the kernel and re-exported here with the rest
+// of the vocabulary: import them from either place.
+export type { EndpointPrice, TokenPrices } from '../price';
 
 /** What one request cost. */
 export interface RequestCost {

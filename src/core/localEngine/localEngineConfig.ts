@@ -90,5 +90,6 @@ export function localEngineEndpoint(config: LocalEngineConfig): ResolvedEndpoint
     simulated: false,
     // The engine's OpenAI server does not take `prediction`.
     predictedOutputs: false,
+    price: { kind: 'free', why: 'local-engine' },
   };
 }

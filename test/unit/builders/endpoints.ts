@@ -9,7 +9,7 @@ export type EndpointOverrides = Partial<Omit<ResolvedEndpoint, 'target'>> & {
 
 /**
  * A hand-made, real (not simulated) burst endpoint `burst#0` speaking OpenAI chat to model `m` on a loopback port
- * nothing listens on (1), with no known context window and no fill-in-the-middle; `overrides` win.
+ * nothing listens on (1), with no known context window, no fill-in-the-middle and an unknown price; `overrides` win.
  */
 export function resolvedEndpoint(overrides: EndpointOverrides = {}): ResolvedEndpoint {
   const { target, ...fields } = overrides;
@@ -23,6 +23,7 @@ export function resolvedEndpoint(overrides: EndpointOverrides = {}): ResolvedEnd
     fim: 'none',
     simulated: false,
     predictedOutputs: false,
+    price: { kind: 'unknown' },
   };
   // Spread over the defaults, so the fields keep the interface's order (an endpoint written as JSON reads the same).
   return { ...defaults, ...fields, target: { ...defaults.target, ...target } };

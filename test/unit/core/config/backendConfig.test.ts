@@ -32,6 +32,7 @@ describe('parseBackendList', () => {
         contextWindow: null,
         fim: 'chat',
         predictedOutputs: false,
+        price: { kind: 'unknown' },
         apiKey: 'required',
         secretName: 'latencyCopilot.apiKey:https://api.groq.com',
       },
@@ -130,6 +131,81 @@ describe('parseBackendList', () => {
     const found = onlyProblem([entry]);
     expect(found.kind).toBe(kind);
     expect(found.message).toContain(hint);
+  });
+
+  describe('price', () => {
+    const fireworks = findPreset('fireworks')?.price;
+
+    it.each([
+      ['a hosted preset with its default model: the published prices', 'fireworks', fireworks],
+      [
+        'a hosted preset with another model: unknown (the price was read for the default)',
+        { preset: 'fireworks', model: 'other' },
+        { kind: 'unknown' },
+      ],
+      ['a hosted preset with no published price: unknown, never zero', 'groq', { kind: 'unknown' }],
+      [
+        'a self-hosted preset, whatever it serves: free',
+        { preset: 'vllm', model: 'qwen' },
+        { kind: 'free', why: 'self-hosted' },
+      ],
+      [
+        'a hand-made entry: unknown',
+        { baseUrl: 'https://host/v1', protocol: 'openai-chat', model: 'm' },
+        { kind: 'unknown' },
+      ],
+      [
+        "the entry's own price wins over the preset",
+        { preset: 'fireworks', price: { input: 0.6, cachedInput: 0.15, output: 2.4 } },
+        {
+          kind: 'priced',
+          prices: { inputPerMillion: 0.6, cachedInputPerMillion: 0.15, outputPerMillion: 2.4 },
+          source: 'setting',
+          readOn: null,
+        },
+      ],
+      [
+        'no cachedInput: cached tokens cost input; 0 is a price (a free tier)',
+        { baseUrl: 'https://host/v1', protocol: 'openai-chat', model: 'm', price: { input: 0, output: 0 } },
+        {
+          kind: 'priced',
+          prices: { inputPerMillion: 0, cachedInputPerMillion: null, outputPerMillion: 0 },
+          source: 'setting',
+          readOn: null,
+        },
+      ],
+    ])('%s', (_name, entry, price) => {
+      const { configs, problems } = parseBackendList('burst', [entry]);
+      expect(problems).toEqual([]);
+      expect(configs[0]?.price).toEqual(price);
+      expect(resolveEndpoints(configs, () => 'sk-x').endpoints[0]?.price).toEqual(price);
+    });
+
+    it.each([
+      ['not an object', 0.6, 'must be an object'],
+      ['negative', { input: -1, output: 2 }, '"price.input" must be a number'],
+      ['not a number', { input: '0.6', output: 2 }, '"price.input" must be a number'],
+      ['NaN-like', { input: 0.6, output: Number.NaN }, '"price.output" must be a number'],
+      ['missing output', { input: 0.6 }, '"price.output" is missing'],
+      ['per token', { input: 0.0000006, output: 0.0000024 }, 'wrong unit'],
+      [
+        'per thousand written as per million of thousands',
+        { input: 0.6, cachedInput: 0.15, output: 2400 },
+        'wrong unit',
+      ],
+      ['cachedInput negative', { input: 0.6, cachedInput: -0.1, output: 2 }, '"price.cachedInput" must be a number'],
+    ])(
+      'a bad price (%s): one message naming the entry; the entry still works, its price unknown',
+      (_name, price, hint) => {
+        const { configs, problems } = parseBackendList('burst', ['groq', { preset: 'fireworks', price }]);
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toMatchObject({ kind: 'bad-price', index: 1, endpointId: 'burst#1', entryStillUsed: true });
+        expect(problems[0]?.message).toContain('latencyCopilot.backends.burst[1]');
+        expect(problems[0]?.message).toContain(hint);
+        expect(configs.map((config) => config.id)).toEqual(['burst#0', 'burst#1']);
+        expect(configs[1]?.price).toEqual({ kind: 'unknown' });
+      },
+    );
   });
 
   it('says which server a local preset serves its model list from', () => {

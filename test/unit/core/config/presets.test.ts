@@ -57,6 +57,26 @@ describe('presets', () => {
     for (const preset of PRESETS) if (preset.predictedOutputs) expect(preset.protocol).toBe('openai-chat');
   });
 
+  it('price self-hosted servers as free, and give a published price only with the date it was read', () => {
+    for (const preset of PRESETS) {
+      if (preset.local) {
+        expect(preset.price).toEqual({ kind: 'free', why: 'self-hosted' });
+        continue;
+      }
+      // A hosted provider is never free: its price is published (and dated) or unknown.
+      expect(preset.price.kind).not.toBe('free');
+      if (preset.price.kind !== 'priced') continue;
+      expect(preset.price.source).toBe('preset');
+      expect(preset.price.readOn).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      const { inputPerMillion, cachedInputPerMillion, outputPerMillion } = preset.price.prices;
+      for (const value of [inputPerMillion, cachedInputPerMillion ?? inputPerMillion, outputPerMillion]) {
+        expect(value).toBeGreaterThan(0);
+        expect(value).toBeLessThan(1000);
+      }
+      expect(cachedInputPerMillion ?? inputPerMillion).toBeLessThanOrEqual(inputPerMillion);
+    }
+  });
+
   it('are the enum offered in package.json', () => {
     const manifest = readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8');
     const match = /"preset":\s*\{[^}]*?"enum":\s*(\[[^\]]*\])/.exec(manifest);

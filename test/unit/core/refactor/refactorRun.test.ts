@@ -39,6 +39,7 @@ function endpoint(
     fim: 'none',
     simulated: true,
     predictedOutputs,
+    price: { kind: 'free', why: 'simulated' },
   };
 }
 

@@ -53,6 +53,7 @@ describe('secrets never reach a prompt', () => {
       fim: 'none',
       simulated: true,
       predictedOutputs: true,
+      price: { kind: 'free', why: 'simulated' },
     };
     const routed = new RoutedGenerationService({
       knownSecrets: () => [],
