@@ -38,6 +38,15 @@ import { GitGlobalExcludesFile } from './vscode/gitGlobalExcludes';
 import { protocolFor } from './core/protocols/registry';
 import { LocalEngineTransport } from './core/localEngine/localEngineTransport';
 import { LocalEngine } from './vscode/localEngine';
+import type { ResolvedEndpoint } from './core/endpoint';
+import {
+  budgetLimits,
+  cheapestHealthy,
+  DailyBudget,
+  describeStageEntered,
+  localDate,
+  speculationAllowed,
+} from './core/cost/dailyBudget';
 
 /** The tokenizer chunk loads this long after activation, so its 0.1-0.2 s of parsing never delays start-up. */
 const TOKENIZER_LOAD_DELAY_MS = 500;
@@ -143,6 +152,29 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
     endpoints.onDidChange(() => speedUi.refresh()),
   );
   flushSpeedHistory = () => speedUi.flush();
+  // The daily budget (cost.dailyBudgetUsd): read where money is about to be spent; each stage entered is told once a day.
+  const budget = new DailyBudget({
+    dailyBudgetUsd: () => readNumberSetting(settings, 'cost.dailyBudgetUsd'),
+    // Requests of unknown price add nothing: they cannot be summed (the speed panel counts them apart).
+    spentTodayUsd: () => speedUi.hub.todaySpend()?.usd ?? 0,
+    today: () => localDate(Date.now()),
+    onChange: (change) => {
+      log.info(change.logLine);
+      if (change.announce)
+        void vscode.window.showInformationMessage(
+          describeStageEntered(change.to, change.spentTodayUsd, change.dailyBudgetUsd),
+        );
+    },
+  });
+  // Read after each finished request too, so a stage crossed by one is told at once, not at the next keystroke.
+  context.subscriptions.push(speedUi.hub.onDidChange(() => budget.stage()));
+  // At the last stage inline and next-edit requests go to the cheapest backend the router would not pass over.
+  const cheapestOf = (candidates: () => readonly ResolvedEndpoint[]) => () =>
+    cheapestHealthy(
+      candidates(),
+      (endpoint) => endpoint.price,
+      (endpointId) => health.restRemainingMs(endpointId) > 0,
+    );
   const rateLimits = new RateLimitBook();
   const generation = new RoutedGenerationService({
     transport,
@@ -156,7 +188,8 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
       idleTimeoutMs: readNumberSetting(settings, 'network.idleTimeoutMs'),
     }),
     contextWindowOf: (endpoint) => windows.windowOf(endpoint),
-    hedging: () => readBooleanSetting(settings, 'routing.hedgeInline'),
+    // A hedge is a second request for the same suggestion: the first spend the daily budget holds back.
+    hedging: () => readBooleanSetting(settings, 'routing.hedgeInline') && speculationAllowed(budget.stage()),
     onResponseHeaders: (endpoint, headers) => rateLimits.record(endpoint.id, headers),
     knownSecrets: () => redactor.knownSecrets(),
     onPromptRedacted: (endpoint, task, counts) => log.warn(describePromptRedaction(counts, task, endpoint.label)),
@@ -199,6 +232,8 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
       clock: systemClock,
       countTokens: repoTokenCounter,
       maxContextTokens: () => readNumberSetting(settings, 'repo.maxContextTokens'),
+      budgetQuestion: (promptTokens, endpoint) =>
+        budget.questionBeforeSending(promptTokens, endpoint?.price ?? { kind: 'unknown' }),
     }),
   );
   // Refactors (issue 5): streamed into the editor through the generation service.
@@ -223,6 +258,11 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
       return { ttftP95Ms: measured.ttftP95Ms, decodeTokensPerSec: measured.decodeTokensPerSec };
     },
     log: (line) => log.info(line),
+    budget: () =>
+      budgetLimits(
+        budget.stage(),
+        cheapestOf(() => [...endpoints.endpoints('burst'), ...endpoints.endpoints('longContext')]),
+      ),
   });
   nextEditStatus = () => nextEditEngine.status();
   const nextEditUi = new NextEditUi({
@@ -251,6 +291,11 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
       onDidToggle: () => speedUi.refresh(),
       hasInlineBackend: () => endpoints.endpoints('burst').some((endpoint) => endpoint.fim !== 'none'),
       rateLimitLow: (endpointId) => rateLimits.isLow(endpointId),
+      budget: () =>
+        budgetLimits(
+          budget.stage(),
+          cheapestOf(() => endpoints.endpoints('burst').filter((endpoint) => endpoint.fim !== 'none')),
+        ),
       onSuggestionShown: (sample) => speedUi.hub.suggestionShown(sample),
       nextEditInsertion: (documentKey, offset) => nextEditUi.insertionAt(documentKey, offset),
       warm: () =>

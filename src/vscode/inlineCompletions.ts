@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock';
 import type { GenerationService, StatsSink } from '../core/generation/generationService';
 import type { Logger } from '../core/logger';
 import type { TokenCounter } from '../core/stream/meter';
+import type { BudgetLimits } from '../core/cost/dailyBudget';
 import { readBooleanSetting } from '../core/config/settings';
 import type { SettingsSource } from '../core/config/settings';
 import type { SuggestionSample } from '../core/speed/statsHub';
@@ -50,6 +51,8 @@ export interface InlineCompletionsDeps {
   readonly warm?: () => void;
   /** True when an endpoint's rate-limit headroom is low: the request for the state after a suggestion is skipped. */
   readonly rateLimitLow?: (endpointId: string) => boolean;
+  /** What the daily budget allows inline completions now (read on every call). */
+  readonly budget?: () => BudgetLimits;
   /** Told of every suggestion handed to VS Code (never a cancelled or empty call): keystroke-to-suggestion figures. */
   readonly onSuggestionShown?: (sample: SuggestionSample) => void;
   /** The file gate, shared with next-edit suggestions: what may reach a model. */
@@ -240,6 +243,7 @@ export function createInlineCompletions(deps: InlineCompletionsDeps): InlineComp
   );
   const engine = new InlineEngine({
     rateLimitLow: deps.rateLimitLow,
+    ...(deps.budget === undefined ? {} : { budget: deps.budget }),
     service: deps.service,
     clock: deps.clock,
     countTokens: deps.countTokens,

@@ -4,6 +4,7 @@ import { isBackendError } from '../core/errors';
 import { checkRepoTaskArguments, type RepoTaskArguments } from '../core/commands/commandArguments';
 import type { GenerationRun, PlanningGenerationService, RouteInfo } from '../core/generation/generationService';
 import type { Logger } from '../core/logger';
+import type { ResolvedEndpoint } from '../core/endpoint';
 import { editAdmitter } from '../core/repo/editSafety';
 import { nodeEditTargets } from '../core/repo/nodeEditTargets';
 import {
@@ -41,6 +42,11 @@ export interface RepoCommandDeps {
   readonly countTokens: () => Promise<(text: string) => number>;
   /** Setting `latencyCopilot.repo.maxContextTokens`. */
   readonly maxContextTokens: () => number;
+  /**
+   * The daily budget's question before a task of `promptTokens` goes to `endpoint` (null: the router has none), or null
+   * to send without asking (`DailyBudget.questionBeforeSending`).
+   */
+  readonly budgetQuestion?: (promptTokens: number, endpoint: ResolvedEndpoint | null) => string | null;
 }
 
 /**
@@ -52,7 +58,16 @@ export interface RepoCommandDeps {
  * refused was left out of the preview; `refused` lists those (with `ok` / `not-applied` when others were offered).
  */
 export interface RepoCommandResult {
-  readonly outcome: 'ok' | 'cancelled' | 'error' | 'dismissed' | 'invalid-answer' | 'not-applied' | 'refused';
+  readonly outcome:
+    | 'ok'
+    | 'cancelled'
+    | 'error'
+    | 'dismissed'
+    | 'invalid-answer'
+    | 'not-applied'
+    | 'refused'
+    /** Past the daily budget, and the person chose not to send. */
+    | 'over-budget';
   readonly endpointId: string | null;
   readonly routeReason: RouteReason | null;
   readonly promptTokens: number;
@@ -223,6 +238,25 @@ export class RepoCommands implements vscode.Disposable {
     return { ready, prepared };
   }
 
+  /**
+   * True when the task may be sent: the daily budget has no question, or the person answered it with Send. A modal
+   * question because sending past the budget is the person's call; "no" sends nothing, and says so.
+   */
+  private async budgetAllows(kind: RepoTaskKind, prepared: PreparedRepoTask): Promise<boolean> {
+    const question = this.deps.budgetQuestion?.(prepared.promptTokens, prepared.route?.endpoint ?? null) ?? null;
+    if (question === null) return true;
+    const choice = await vscode.window.showWarningMessage(question, { modal: true }, 'Send');
+    const send = choice === 'Send';
+    this.deps.log.info(
+      `Repository ${kind}: past the daily budget, ${send ? 'sent on request' : 'not sent'} (${question})`,
+    );
+    if (!send)
+      void vscode.window.showInformationMessage(
+        'Nothing was sent: the daily budget is reached. Raise latencyCopilot.cost.dailyBudgetUsd to send without asking.',
+      );
+    return send;
+  }
+
   private reportFailure(error: unknown, run: GenerationRun | null): RepoCommandResult['outcome'] {
     if (isBackendError(error) && error.reason === 'aborted') return 'cancelled';
     const route = run?.route() ?? null;
@@ -256,6 +290,8 @@ export class RepoCommands implements vscode.Disposable {
           const { ready, prepared } = await this.prepare(kind, request, progress, controller.signal);
           files = packedFiles(prepared);
           promptTokens = prepared.promptTokens;
+          if (!(await this.budgetAllows(kind, prepared)))
+            return { outcome: 'over-budget', endpointId: null, routeReason: null, promptTokens, files };
           run = this.deps.service.start(prepared.spec);
           const heading = kind === 'ask' ? `# ${request}\n\n` : '# Repository overview\n\n';
           const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: heading });
@@ -318,6 +354,8 @@ export class RepoCommands implements vscode.Disposable {
         let run: GenerationRun | null = null;
         try {
           const { ready, prepared } = await this.prepare('refactor', request, progress, controller.signal);
+          if (!(await this.budgetAllows('refactor', prepared)))
+            return { kind: 'failed', failure: 'over-budget', route: null };
           run = this.deps.service.start(prepared.spec);
           const answer = await receiveText(this.deps.clock, run, progress, 'Receiving edits: ', () => undefined);
           progress.report({ message: 'Checking the proposed edits…' });

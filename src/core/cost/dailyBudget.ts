@@ -64,6 +64,13 @@ export function describeStageEntered(stage: BudgetStage, spentTodayUsd: number, 
   return `${figures}: ${HELD_BACK[stage]}. Raise ${SETTING} (0 for no budget) to lift this.`;
 }
 
+/** The local calendar date of `epochMs`, `YYYY-MM-DD`: the budget is a day of the person's own, not of UTC. */
+export function localDate(epochMs: number): string {
+  const date = new Date(epochMs);
+  const pad = (value: number) => String(value).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
 /** A change of stage, as `DailyBudget` reports it. */
 export interface StageChange {
   readonly from: BudgetStage;
