@@ -3,15 +3,18 @@
 // Text from snapshots (labels, reasons, messages) is put in the page with textContent, never as HTML.
 import type {
   BackendDetails,
+  EndpointCostSummary,
   EndpointSummary,
   HealthRow,
   HostToWebviewMessage,
   PanelSnapshot,
   Percentiles,
   ProbeRow,
+  SpendFigure,
   WebviewToHostMessage,
 } from '../../src/core/speed/panelProtocol';
-import type { RequestRecord } from '../../src/core/requestStats';
+import type { EndpointPrice } from '../../src/core/cost/costTypes';
+import type { RequestRecord, RequestTask } from '../../src/core/requestStats';
 
 interface VsCodeApi {
   postMessage(message: WebviewToHostMessage): void;
@@ -89,6 +92,15 @@ function formatShare(value: number | null): string {
   return value === null ? '–' : `${Math.round(value * 100)}%`;
 }
 
+/** Equal to formatUsd in src/core/speed/statusText.ts: fractions of a cent keep two significant digits. */
+function formatUsd(usd: number): string {
+  if (usd === 0) return '$0';
+  if (usd < 0.0001) return '< $0.0001';
+  if (usd < 0.01) return `$${Number(usd.toPrecision(2))}`;
+  if (usd < 100) return `$${usd.toFixed(2)}`;
+  return `$${Math.round(usd).toLocaleString('en-US')}`;
+}
+
 function formatTime(epochMs: number): string {
   const date = new Date(epochMs);
   const pad = (n: number) => String(n).padStart(2, '0');
@@ -164,6 +176,16 @@ function buildShell(app: HTMLElement): void {
       el('h2', { id: 'next-edit-title' }, 'Next edit and predicted outputs'),
       el('div', { id: 'next-edit', class: 'scroll-x' }),
       el('div', { id: 'predictions', class: 'scroll-x' }),
+    ),
+    // Shown once a backend has sent a request: before that there is nothing to cost.
+    el(
+      'section',
+      { id: 'cost-section', 'aria-labelledby': 'cost-title', hidden: '' },
+      el('h2', { id: 'cost-title' }, 'Cost'),
+      el('p', { id: 'cost-today', class: 'cost-today' }),
+      el('div', { id: 'cost', class: 'scroll-x' }),
+      el('div', { id: 'cost-split', class: 'cost-split' }),
+      el('div', { id: 'prompt-cache', class: 'scroll-x' }),
     ),
     el(
       'section',
@@ -501,6 +523,252 @@ function renderNextEdit(snapshot: PanelSnapshot, series: Map<string, number>): v
             cell(formatRate(endpoint.decodeTokensPerSec?.p50 ?? null), 'num muted'),
           );
         }),
+      ),
+    ),
+  );
+}
+
+// ---------- cost ----------
+
+const TASK_WORDS: Readonly<Record<RequestTask, string>> = {
+  inline: 'Inline',
+  'next-edit': 'Next edit',
+  refactor: 'Refactor',
+  repo: 'Repository',
+  probe: 'Probe',
+};
+
+/** An estimate is labelled where it is shown, so a figure resting on a guessed count never reads as exact. */
+function estimatedTag(): HTMLSpanElement {
+  return el(
+    'span',
+    { class: 'tag', title: 'some token counts were estimated (the server did not report them)' },
+    'estimated',
+  );
+}
+
+/** A spend cell: the known dollars, labelled when estimated, and how many requests had no known price. */
+function spendCell(spend: SpendFigure): HTMLTableCellElement {
+  if (spend.pricedRequests === 0) {
+    return el(
+      'td',
+      { class: 'num muted' },
+      spend.unknownRequests === 0 ? '–' : `unknown (${countOf(spend.unknownRequests, 'request')})`,
+    );
+  }
+  return el(
+    'td',
+    { class: 'num' },
+    formatUsd(spend.usd),
+    spend.estimated ? estimatedTag() : null,
+    spend.unknownRequests > 0
+      ? el('span', { class: 'sub' }, `+ unknown for ${countOf(spend.unknownRequests, 'request')}`)
+      : null,
+  );
+}
+
+/** What the backend charges per million tokens (input / cached input / output) and where the figures come from. */
+function priceCell(price: EndpointPrice): HTMLTableCellElement {
+  switch (price.kind) {
+    case 'free': {
+      const why =
+        price.why === 'local-engine' ? 'built-in engine' : price.why === 'self-hosted' ? 'self-hosted' : 'simulated';
+      return el('td', { class: 'num' }, 'free', el('span', { class: 'sub' }, why));
+    }
+    case 'unknown':
+      return el('td', { class: 'num muted', title: 'set its prices in the endpoint’s settings' }, 'unknown');
+    case 'priced': {
+      const { inputPerMillion, cachedInputPerMillion, outputPerMillion } = price.prices;
+      const cached = cachedInputPerMillion === null ? '' : ` · cached ${formatUsd(cachedInputPerMillion)}`;
+      const source = price.source === 'setting' ? 'your setting' : `published, read ${price.readOn ?? '?'}`;
+      return el(
+        'td',
+        { class: 'num' },
+        `in ${formatUsd(inputPerMillion)}${cached} · out ${formatUsd(outputPerMillion)}`,
+        el('span', { class: 'sub' }, source),
+      );
+    }
+  }
+}
+
+/** A dollar figure that is null when no cost is known or nothing was shown; an unknown price says so. */
+function costFigure(value: number | null, price: EndpointPrice): HTMLTableCellElement {
+  if (value !== null) return cell(formatUsd(value), 'num');
+  return cell(price.kind === 'unknown' ? 'unknown' : '–', 'num muted');
+}
+
+function speedPerDollarCell(cost: EndpointCostSummary): HTMLTableCellElement {
+  if (cost.tokensPerSecPerDollar !== null) return cell(formatRate(cost.tokensPerSecPerDollar), 'num');
+  return cell(cost.price.kind === 'free' ? 'free' : cost.price.kind === 'unknown' ? 'unknown' : '–', 'num muted');
+}
+
+function renderCost(snapshot: PanelSnapshot, series: Map<string, number>): void {
+  const costRows = snapshot.endpoints.flatMap((endpoint) =>
+    endpoint.cost === null ? [] : [{ endpoint, cost: endpoint.cost }],
+  );
+  byId('cost-section').hidden = costRows.length === 0;
+  const today = byId('cost-today');
+  const split = byId('cost-split');
+  const container = byId('cost');
+  if (costRows.length === 0) {
+    today.replaceChildren();
+    container.replaceChildren();
+    split.replaceChildren();
+    renderPromptCache(snapshot, series);
+    return;
+  }
+  const totals = snapshot.cost;
+  const todaySpend = totals.todaySpend;
+  // One span holds the parts, as `el` leaves out the ones that do not apply.
+  today.replaceChildren(
+    el(
+      'span',
+      {},
+      el('strong', {}, 'Today: '),
+      todaySpend === null
+        ? 'nothing yet'
+        : todaySpend.pricedRequests === 0
+          ? `unknown for ${countOf(todaySpend.unknownRequests, 'request')}`
+          : formatUsd(todaySpend.usd),
+      todaySpend?.estimated === true ? estimatedTag() : null,
+      todaySpend !== null && todaySpend.pricedRequests > 0 && todaySpend.unknownRequests > 0
+        ? el('span', { class: 'muted' }, ` + unknown for ${countOf(todaySpend.unknownRequests, 'request')}`)
+        : null,
+      el('span', { class: 'muted' }, ` · kept history: ${formatUsd(totals.total.usd)}`),
+      totals.total.unknownRequests > 0
+        ? el('span', { class: 'muted' }, ` + unknown for ${countOf(totals.total.unknownRequests, 'request')}`)
+        : null,
+    ),
+  );
+  container.replaceChildren(
+    el(
+      'table',
+      {},
+      el(
+        'caption',
+        { class: 'visually-hidden' },
+        'Cost per backend: its price per million tokens, the spend over the kept history, the mean per request, per shown suggestion and per applied next edit (this session), the share spent on requests that showed nothing, and decode speed per dollar',
+      ),
+      headerRow([
+        ['Backend', 'the configured endpoint'],
+        [
+          'Price per M tokens',
+          'US dollars per million input, cached input and output tokens, and where the figures come from',
+        ],
+        ['Spent', 'every request sent, cancelled, failed and hedged ones included (providers bill a prompt they read)'],
+        ['Per request', 'mean over requests with a known price'],
+        ['Per shown', 'this session’s inline and next-edit spend over the suggestions shown this session'],
+        [
+          'Per accepted',
+          'this session’s next-edit spend per predicted hunk applied with Tab (the extension is not told when an inline suggestion is accepted)',
+        ],
+        [
+          'Showed nothing',
+          'share of the spend on requests that were cancelled, failed or returned no text (a finished answer never shown counts as shown)',
+        ],
+        ['Decode tok/s per $/M', 'decode speed (p50) per dollar per million output tokens: speed per dollar'],
+      ]),
+      el(
+        'tbody',
+        {},
+        ...costRows.map(({ endpoint, cost }) =>
+          el(
+            'tr',
+            {},
+            backendName(endpoint, series),
+            priceCell(cost.price),
+            spendCell(cost.spend),
+            costFigure(cost.perRequestUsd, cost.price),
+            costFigure(cost.perShownUsd, cost.price),
+            costFigure(cost.perAcceptedUsd, cost.price),
+            cell(
+              formatShare(cost.wastedShare),
+              cost.wastedShare !== null && cost.wastedShare > 0.5 ? 'num slow' : 'num',
+            ),
+            speedPerDollarCell(cost),
+          ),
+        ),
+      ),
+    ),
+  );
+  split.replaceChildren(
+    el(
+      'table',
+      { class: 'compact' },
+      el('caption', {}, 'Spend by task'),
+      el(
+        'tbody',
+        {},
+        ...totals.byTask.map((entry) =>
+          el('tr', {}, el('th', { scope: 'row' }, TASK_WORDS[entry.task]), spendCell(entry.spend)),
+        ),
+      ),
+    ),
+    el(
+      'table',
+      { class: 'compact' },
+      el('caption', {}, 'Spend by day'),
+      el(
+        'tbody',
+        {},
+        ...totals.byDay.map((entry) =>
+          el(
+            'tr',
+            {},
+            el('th', { scope: 'row' }, entry.day === totals.today ? `${entry.day} (today)` : entry.day),
+            spendCell(entry.spend),
+          ),
+        ),
+      ),
+    ),
+  );
+  renderPromptCache(snapshot, series);
+}
+
+function renderPromptCache(snapshot: PanelSnapshot, series: Map<string, number>): void {
+  const container = byId('prompt-cache');
+  const rows = snapshot.endpoints.flatMap((endpoint) =>
+    endpoint.promptCache === null ? [] : [{ endpoint, cache: endpoint.promptCache }],
+  );
+  if (rows.length === 0) {
+    container.replaceChildren();
+    return;
+  }
+  container.replaceChildren(
+    el('h3', {}, 'Prompt cache'),
+    el(
+      'table',
+      {},
+      el(
+        'caption',
+        { class: 'visually-hidden' },
+        'The provider’s prompt cache per backend: cached prompt tokens, the share of prompt tokens served from cache, and the time to first token of requests that hit the cache and of those that did not',
+      ),
+      headerRow([
+        ['Backend', 'backends whose server reports cached prompt tokens'],
+        ['Requests', 'requests whose server reported cached prompt tokens'],
+        ['Cached prompt tokens', 'prompt tokens the provider served from its cache'],
+        ['Cache-hit share', 'cached prompt tokens / prompt tokens'],
+        ['Hits', 'requests with more than half their prompt served from cache'],
+        ['TTFT p50, hit', 'time to first token of the requests that hit'],
+        ['TTFT p50, no hit', 'time to first token of the requests that did not'],
+      ]),
+      el(
+        'tbody',
+        {},
+        ...rows.map(({ endpoint, cache }) =>
+          el(
+            'tr',
+            {},
+            backendName(endpoint, series),
+            cell(formatCount(cache.requests), 'num'),
+            cell(`${formatCount(cache.cachedPromptTokens)} of ${formatCount(cache.promptTokens)}`, 'num'),
+            cell(formatShare(cache.hitShare), 'num'),
+            cell(formatCount(cache.hits), 'num'),
+            cell(formatMs(cache.ttftHitMs), 'num'),
+            cell(formatMs(cache.ttftMissMs), 'num'),
+          ),
+        ),
       ),
     ),
   );
@@ -867,6 +1135,7 @@ function render(snapshot: PanelSnapshot): void {
   renderRunning(snapshot);
   renderBackends(snapshot, series);
   renderNextEdit(snapshot, series);
+  renderCost(snapshot, series);
   renderRouting(snapshot);
   renderLegend(series);
   renderChart(snapshot, series, {

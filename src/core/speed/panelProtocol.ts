@@ -3,6 +3,7 @@
 // anything; the host only ever sends complete snapshots (a hidden webview keeps just the newest message, so a delta could be
 // lost); every message from the webview is untrusted input and goes through `parseWebviewMessage` before use.
 // The webview script imports only TYPES from here, so this file must stay free of Node and DOM specifics.
+import type { EndpointPrice } from '../cost/costTypes';
 import type { BackendErrorReason } from '../errors';
 import type { BackendRole } from '../endpoint';
 import { isPlainObject } from '../json';
@@ -64,6 +65,102 @@ export interface NextEditSummary {
   readonly wholeRegionMs: Percentiles | null;
 }
 
+/**
+ * Money spent over some requests. A request whose backend's price is unknown is counted apart, never as zero, so a sum
+ * is never silently low.
+ */
+export interface SpendFigure {
+  /** US dollars over the requests whose cost is known (free ones count as 0). */
+  readonly usd: number;
+  /** Requests whose cost is known (in `usd`). */
+  readonly pricedRequests: number;
+  /** Requests whose backend's price is unknown (not in `usd`). */
+  readonly unknownRequests: number;
+  /** True when a cost in `usd` rests on an estimated token count. */
+  readonly estimated: boolean;
+}
+
+/**
+ * What one backend cost over the kept requests (history included). Figures over shown and accepted suggestions are this
+ * session's, as the shown counts are: they set this session's spend against them.
+ */
+export interface EndpointCostSummary {
+  readonly price: EndpointPrice;
+  /** Every network request (cancelled, failed and hedged ones included: a provider bills the prompt it read). */
+  readonly spend: SpendFigure;
+  /** Mean US dollars per request whose cost is known; null when none is. */
+  readonly perRequestUsd: number | null;
+  /**
+   * This session's spend on inline and next-edit requests over the suggestions shown from this backend this session
+   * (inline suggestions and next-edit predictions); null before one was shown or when no cost is known.
+   */
+  readonly perShownUsd: number | null;
+  /**
+   * This session's next-edit spend per predicted hunk applied with Tab. Next edits only: the hub gets no signal when an
+   * inline suggestion is accepted. Null before one was applied or when no cost is known.
+   */
+  readonly perAcceptedUsd: number | null;
+  /**
+   * Share (0..1) of the known spend that went on requests that showed nothing: cancelled (typed past, or a hedge that
+   * lost), failed, or finished without a token of answer. A finished answer that was never put on screen cannot be told
+   * apart (records do not say which suggestion they fed), so it counts as shown. Null when nothing was spent.
+   */
+  readonly wastedShare: number | null;
+  /**
+   * Decode tokens/s (p50) per US dollar per million output tokens: speed per dollar, to set a fast, dear backend against
+   * a slow, cheap one. Null when the price is not a paid one (free or unknown) or the decode speed is not known.
+   */
+  readonly tokensPerSecPerDollar: number | null;
+}
+
+/**
+ * The provider's prompt cache on one backend, over its kept requests whose server reported cached prompt tokens (a
+ * server that never reports them says nothing about its cache, so it has no figures).
+ */
+export interface PromptCacheSummary {
+  /** Requests whose server reported cached prompt tokens (0 included). */
+  readonly requests: number;
+  readonly promptTokens: number;
+  readonly cachedPromptTokens: number;
+  /** cachedPromptTokens / promptTokens; null with no prompt tokens. */
+  readonly hitShare: number | null;
+  /** Requests that hit: more than half their prompt served from the cache. */
+  readonly hits: number;
+  /** TTFT p50 of the requests that hit, in ms. */
+  readonly ttftHitMs: number | null;
+  /** TTFT p50 of the requests that did not hit, in ms. */
+  readonly ttftMissMs: number | null;
+}
+
+/** Spend on one kind of task, over every backend. */
+export interface TaskSpend {
+  readonly task: RequestTask;
+  readonly spend: SpendFigure;
+}
+
+/** Spend on one local calendar day, over every backend. */
+export interface DaySpend {
+  /** The local date, `YYYY-MM-DD`. */
+  readonly day: string;
+  readonly spend: SpendFigure;
+}
+
+/** Spend over every backend: in all, per task kind and per local day (from the kept history). */
+export interface CostTotals {
+  readonly total: SpendFigure;
+  /** Task kinds with at least one request, in the order inline, next edit, refactor, repository, probe. */
+  readonly byTask: readonly TaskSpend[];
+  /** Days with at least one request, newest first, at most `COST_DAYS_SHOWN`. */
+  readonly byDay: readonly DaySpend[];
+  /** Today's local date, `YYYY-MM-DD`. */
+  readonly today: string;
+  /** Today's spend; null before today's first request. */
+  readonly todaySpend: SpendFigure | null;
+}
+
+/** How many days of spend a snapshot carries. */
+export const COST_DAYS_SHOWN = 7;
+
 /** How many failures of one reason an endpoint had. */
 export interface ReasonCount {
   readonly reason: BackendErrorReason;
@@ -112,6 +209,10 @@ export interface EndpointSummary {
   readonly predictions: PredictionSummary | null;
   /** Next-edit suggestions on this backend; null before its first next-edit request or shown prediction. */
   readonly nextEdit: NextEditSummary | null;
+  /** What this backend cost; null before its first network request. */
+  readonly cost: EndpointCostSummary | null;
+  /** The provider's prompt cache here; null when its server never reported cached prompt tokens. */
+  readonly promptCache: PromptCacheSummary | null;
 }
 
 /** Totals over every endpoint. */
@@ -220,6 +321,8 @@ export interface PanelSnapshot {
   /** Records kept in history, and the most it keeps. */
   readonly historyKept: number;
   readonly historyCapacity: number;
+  /** Spend over every backend. */
+  readonly cost: CostTotals;
   readonly probe: ProbeState;
   /** A one-line notice for the top of the panel (e.g. an unreadable history file was set aside), or null. */
   readonly notice: string | null;

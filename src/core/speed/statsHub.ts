@@ -1,20 +1,28 @@
 import type { Clock } from '../clock';
+import type { EndpointPrice } from '../cost/costTypes';
+import { requestCost } from '../cost/requestCost';
 import type { BackendRole, ResolvedEndpoint } from '../endpoint';
 import { BACKEND_ERROR_REASONS } from '../errors';
 import type { BackendErrorReason } from '../errors';
 import type { LiveRequestView, RouteInfo, StatsSink } from '../generation/generationService';
 import type { SuggestionSource } from '../inline/inlineEngine';
 import type { NextEditReporter, NextEditShownSample } from '../nextEdit/nextEditTypes';
+import { COST_DAYS_SHOWN } from './panelProtocol';
 import type {
+  CostTotals,
+  DaySpend,
+  EndpointCostSummary,
   EndpointSummary,
   NextEditSummary,
   Percentiles,
   PredictionSummary,
+  PromptCacheSummary,
   RunningRequestRow,
+  SpendFigure,
   SpeedTotals,
   SuggestionLatency,
 } from './panelProtocol';
-import type { RequestRecord } from '../requestStats';
+import type { RequestRecord, RequestTask } from '../requestStats';
 import { isFallbackReason } from '../routeReason';
 import type { Scheduler, ScheduledTask } from '../scheduler';
 import type { EndpointFacts, FinishedFact, RunningFact, StatusFacts, SuggestionFact } from './statusText';
@@ -64,6 +72,8 @@ export interface StatsHubOptions {
   readonly endpoints?: () => readonly ResolvedEndpoint[];
   readonly capacity?: number;
   readonly minChangeIntervalMs?: number;
+  /** Wall-clock time in ms since the epoch, for "today" in local time; `Date.now` when absent. */
+  readonly epochNow?: () => number;
 }
 
 /** Something a listener can stop. */
@@ -79,6 +89,7 @@ export interface HubSnapshot {
   readonly recent: readonly RequestRecord[];
   readonly historyKept: number;
   readonly historyCapacity: number;
+  readonly cost: CostTotals;
 }
 
 interface RunningEntry {
@@ -177,6 +188,8 @@ class SuggestionWindow {
   private readonly withoutRequest = new Uint8Array(SUGGESTION_WINDOW);
   private next = 0;
   private size = 0;
+  /** Every suggestion counted this session (the ring keeps only the newest): what this session's spend bought. */
+  total = 0;
   /** The figures until the next sample: the status bar asks up to 4 times a second. */
   private cached: SuggestionLatency | null = null;
 
@@ -190,6 +203,7 @@ class SuggestionWindow {
     this.withoutRequest[this.next] = withoutRequest ? 1 : 0;
     this.next = (this.next + 1) % SUGGESTION_WINDOW;
     this.size = Math.min(SUGGESTION_WINDOW, this.size + 1);
+    this.total++;
     this.cached = null;
   }
 
@@ -275,9 +289,72 @@ interface Accumulator {
   effective: number[];
   nextEditRequests: number;
   nextEdit: NextEditWindow | null;
+  suggestionsShown: number;
+  price: EndpointPrice;
+  spend: MutableSpend;
+  /** Known spend on requests that showed nothing (see `EndpointCostSummary.wastedShare`). */
+  wastedUsd: number;
+  /** This session's known spend on inline and next-edit requests, set against what was shown this session. */
+  sessionShownUsd: number;
+  sessionShownKnown: number;
+  sessionNextEditUsd: number;
+  sessionNextEditKnown: number;
+  cache: CacheAccumulator;
 }
 
-function newAccumulator(endpointId: string, label: string): Accumulator {
+interface MutableSpend {
+  usd: number;
+  pricedRequests: number;
+  unknownRequests: number;
+  estimated: boolean;
+}
+
+interface CacheAccumulator {
+  requests: number;
+  promptTokens: number;
+  cachedPromptTokens: number;
+  hits: number;
+  ttftHit: number[];
+  ttftMiss: number[];
+}
+
+function newSpend(): MutableSpend {
+  return { usd: 0, pricedRequests: 0, unknownRequests: 0, estimated: false };
+}
+
+function addSpend(spend: MutableSpend, usd: number | null, estimated: boolean): void {
+  if (usd === null) {
+    spend.unknownRequests++;
+    return;
+  }
+  spend.usd += usd;
+  spend.pricedRequests++;
+  if (estimated) spend.estimated = true;
+}
+
+function spendFigure(spend: MutableSpend): SpendFigure {
+  return { ...spend };
+}
+
+/** The local calendar date of `epochMs`, `YYYY-MM-DD`: a person's "today" is their own midnight, not UTC's. */
+export function localDay(epochMs: number): string {
+  const date = new Date(epochMs);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+/**
+ * A request "hit" the provider's prompt cache when more than half its prompt was served from it: a long shared prefix
+ * (repository map, files) was reused, which is what shortens the TTFT. A few cached tokens of a system prompt do not.
+ */
+export function isPromptCacheHit(promptTokens: number, cachedPromptTokens: number): boolean {
+  return cachedPromptTokens > promptTokens / 2;
+}
+
+/** The order task kinds are listed in: the person's own work first, probes last. */
+const TASK_ORDER: readonly RequestTask[] = ['inline', 'next-edit', 'refactor', 'repo', 'probe'];
+
+function newAccumulator(endpointId: string, label: string, price: EndpointPrice): Accumulator {
   return {
     endpointId,
     label,
@@ -302,6 +379,15 @@ function newAccumulator(endpointId: string, label: string): Accumulator {
     effective: [],
     nextEditRequests: 0,
     nextEdit: null,
+    suggestionsShown: 0,
+    price,
+    spend: newSpend(),
+    wastedUsd: 0,
+    sessionShownUsd: 0,
+    sessionShownKnown: 0,
+    sessionNextEditUsd: 0,
+    sessionNextEditKnown: 0,
+    cache: { requests: 0, promptTokens: 0, cachedPromptTokens: 0, hits: 0, ttftHit: [], ttftMiss: [] },
   };
 }
 
@@ -339,6 +425,75 @@ function addToAccumulator(acc: Accumulator, record: RequestRecord): void {
     acc.rejectedPredictionTokens += stats.rejectedPredictionTokens ?? 0;
     if (stats.effectiveTokensPerSec !== null) acc.effective.push(stats.effectiveTokensPerSec);
   }
+}
+
+/**
+ * Adds a network request's cost and prompt-cache figures. `inSession`: it finished in this session, so it counts
+ * against this session's shown and applied suggestions.
+ */
+function addCostToAccumulator(
+  acc: Accumulator,
+  record: RequestRecord,
+  usd: number | null,
+  estimated: boolean,
+  inSession: boolean,
+): void {
+  addSpend(acc.spend, usd, estimated);
+  const stats = record.stats;
+  if (usd !== null) {
+    // Nothing reached the screen from these: cancelled (typed past, a hedge that lost), failed, or an empty answer.
+    if (record.outcome !== 'ok' || stats.outputTokens === 0) acc.wastedUsd += usd;
+    if (inSession && (record.task === 'inline' || record.task === 'next-edit')) {
+      acc.sessionShownUsd += usd;
+      acc.sessionShownKnown++;
+    }
+    if (inSession && record.task === 'next-edit') {
+      acc.sessionNextEditUsd += usd;
+      acc.sessionNextEditKnown++;
+    }
+  }
+  const prompt = stats.promptTokens;
+  const cached = stats.cachedPromptTokens;
+  // Only servers that report cached tokens say anything about their cache; a missing count is not a miss.
+  if (prompt === null || cached === null || prompt <= 0) return;
+  const cache = acc.cache;
+  cache.requests++;
+  cache.promptTokens += prompt;
+  cache.cachedPromptTokens += Math.min(cached, prompt);
+  const hit = isPromptCacheHit(prompt, cached);
+  if (hit) cache.hits++;
+  if (stats.ttftMs !== null) (hit ? cache.ttftHit : cache.ttftMiss).push(stats.ttftMs);
+}
+
+function costSummary(acc: Accumulator, decodeP50: number | null): EndpointCostSummary | null {
+  if (acc.requests === 0) return null;
+  const spend = acc.spend;
+  const shown = acc.suggestionsShown + (acc.nextEdit?.shown ?? 0);
+  const applied = acc.nextEdit?.applied ?? 0;
+  const price = acc.price;
+  const outputPrice = price.kind === 'priced' ? price.prices.outputPerMillion : 0;
+  return {
+    price,
+    spend: spendFigure(spend),
+    perRequestUsd: spend.pricedRequests === 0 ? null : spend.usd / spend.pricedRequests,
+    perShownUsd: shown === 0 || acc.sessionShownKnown === 0 ? null : acc.sessionShownUsd / shown,
+    perAcceptedUsd: applied === 0 || acc.sessionNextEditKnown === 0 ? null : acc.sessionNextEditUsd / applied,
+    wastedShare: spend.usd > 0 ? acc.wastedUsd / spend.usd : null,
+    tokensPerSecPerDollar: decodeP50 === null || outputPrice <= 0 ? null : decodeP50 / outputPrice,
+  };
+}
+
+function promptCacheSummary(cache: CacheAccumulator): PromptCacheSummary | null {
+  if (cache.requests === 0) return null;
+  return {
+    requests: cache.requests,
+    promptTokens: cache.promptTokens,
+    cachedPromptTokens: cache.cachedPromptTokens,
+    hitShare: cache.promptTokens === 0 ? null : cache.cachedPromptTokens / cache.promptTokens,
+    hits: cache.hits,
+    ttftHitMs: percentiles(cache.ttftHit)?.p50 ?? null,
+    ttftMissMs: percentiles(cache.ttftMiss)?.p50 ?? null,
+  };
 }
 
 function predictionSummary(acc: Accumulator): PredictionSummary | null {
@@ -404,7 +559,12 @@ export class StatsHub implements StatsSink, NextEditReporter {
   private readonly recordListeners = new Set<(record: RequestRecord) => void>();
   private pendingChange: ScheduledTask | null = null;
   private lastChangeAtMs = Number.NEGATIVE_INFINITY;
-  private summaryCache: { totals: SpeedTotals; endpoints: readonly EndpointSummary[] } | null = null;
+  private summaryCache: Summaries | null = null;
+  /** Today's spend for the status bar, until the next record or the next day: it must not walk all 10,000 records. */
+  private todayCache: TodaySpend | null = null;
+  /** Records that finished in this session (the rest were loaded from history): shown suggestions are this session's. */
+  private sessionRecords = new WeakSet<RequestRecord>();
+  private readonly epochNow: () => number;
   private disposed = false;
 
   constructor(options: StatsHubOptions) {
@@ -414,6 +574,7 @@ export class StatsHub implements StatsSink, NextEditReporter {
     this.capacity = Math.max(1, Math.floor(options.capacity ?? STATS_HISTORY_CAPACITY));
     this.minChangeIntervalMs = options.minChangeIntervalMs ?? MIN_CHANGE_INTERVAL_MS;
     this.ring = new Array<RequestRecord | undefined>(this.capacity);
+    this.epochNow = options.epochNow ?? Date.now;
   }
 
   requestStarted(view: LiveRequestView): void {
@@ -435,7 +596,11 @@ export class StatsHub implements StatsSink, NextEditReporter {
   }
 
   private finished(record: RequestRecord): void {
+    this.sessionRecords.add(record);
     this.append(record);
+    if (this.todayCache !== null) {
+      addToToday(this.todayCache, record, this.priceOf(record.endpointId, record.endpointLabel));
+    }
     const nowMs = this.clock.now();
     const retryAfterMs = record.errorReason === 'rate-limited' ? record.retryAfterMs : null;
     const retryAtMs = retryAfterMs === null ? null : nowMs + retryAfterMs;
@@ -533,12 +698,14 @@ export class StatsHub implements StatsSink, NextEditReporter {
     this.ringSize = 0;
     for (const record of records) this.append(record);
     for (const record of newer) this.append(record);
+    this.todayCache = null;
     this.markChanged();
   }
 
   /** The configured endpoints changed: per-endpoint figures are worked out again and listeners told. */
   endpointsChanged(): void {
     this.summaryCache = null;
+    this.todayCache = null;
     this.markChanged();
   }
 
@@ -555,7 +722,9 @@ export class StatsHub implements StatsSink, NextEditReporter {
     this.lastSuggestionStreamId = null;
     this.nextEdits.clear();
     this.nextEditKeyById.clear();
+    this.sessionRecords = new WeakSet();
     this.summaryCache = null;
+    this.todayCache = null;
     this.markChanged();
   }
 
@@ -622,7 +791,46 @@ export class StatsHub implements StatsSink, NextEditReporter {
       lastServed: this.finishedFact(this.lastServed),
       configuredEndpoints: this.configuredEndpoints().length,
       inlineSuggestions: this.suggestionFact(),
+      todaySpend: this.todaySpend(),
     };
+  }
+
+  /**
+   * Today's spend (local date) over every backend, or null before today's first request. Worked out once a day (or
+   * after a load, reset or settings change) by walking back from the newest record only as far as today goes, then
+   * kept up to date as requests finish: the status bar asks up to 4 times a second and must not walk 10,000 records.
+   */
+  todaySpend(): SpendFigure | null {
+    const nowEpochMs = this.epochNow();
+    let today = this.todayCache;
+    if (today === null || nowEpochMs < today.fromEpochMs || nowEpochMs >= today.toEpochMs) {
+      today = this.countToday(nowEpochMs);
+      this.todayCache = today;
+    }
+    return today.counted === 0 ? null : spendFigure(today.spend);
+  }
+
+  private countToday(nowEpochMs: number): TodaySpend {
+    const now = new Date(nowEpochMs);
+    const fromEpochMs = new Date(now.getFullYear(), now.getMonth(), now.getDate()).getTime();
+    const toEpochMs = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1).getTime();
+    const today: TodaySpend = { fromEpochMs, toEpochMs, spend: newSpend(), counted: 0 };
+    const prices = new Map<string, EndpointPrice>();
+    for (let offset = this.ringSize - 1; offset >= 0; offset--) {
+      const record = this.ring[(this.ringStart + offset) % this.capacity];
+      if (record === undefined) continue;
+      // Records are kept in the order they finished; one that started an hour before midnight ends the walk (a
+      // request that began before midnight and ended after it must not hide today's earlier ones).
+      if (record.startedAtEpochMs < fromEpochMs - HOUR_MS) break;
+      const key = seenKey(record.endpointId, record.endpointLabel);
+      let price = prices.get(key);
+      if (price === undefined) {
+        price = this.priceOf(record.endpointId, record.endpointLabel);
+        prices.set(key, price);
+      }
+      addToToday(today, record, price);
+    }
+    return today;
   }
 
   /** Per-endpoint aggregates, totals, running requests and the recent log, for the panel. */
@@ -639,9 +847,26 @@ export class StatsHub implements StatsSink, NextEditReporter {
         outputTokens: view.outputTokens(),
       };
     });
+    const today = localDay(this.epochNow());
+    const todaySpend = summary.byDay.get(today);
+    const byDay: DaySpend[] = [...summary.byDay.entries()]
+      .sort(([a], [b]) => (a < b ? 1 : a > b ? -1 : 0))
+      .slice(0, COST_DAYS_SHOWN)
+      .map(([day, spend]) => ({ day, spend: spendFigure(spend) }));
+    const cost: CostTotals = {
+      total: spendFigure(summary.total),
+      byTask: TASK_ORDER.flatMap((task) => {
+        const spend = summary.byTask.get(task);
+        return spend === undefined ? [] : [{ task, spend: spendFigure(spend) }];
+      }),
+      byDay,
+      today,
+      todaySpend: todaySpend === undefined ? null : spendFigure(todaySpend),
+    };
     return {
       totals: summary.totals,
       endpoints: summary.endpoints,
+      cost,
       running,
       recent: this.newest(SNAPSHOT_RECENT_COUNT).reverse(),
       historyKept: this.ringSize,
@@ -667,6 +892,17 @@ export class StatsHub implements StatsSink, NextEditReporter {
       this.ringStart = (this.ringStart + 1) % this.capacity;
     }
     this.summaryCache = null;
+  }
+
+  /**
+   * What a record's backend charges: the configured endpoint's price; for one known only from history, free when it
+   * was simulated and unknown otherwise (its price is no longer configured, and unknown is never shown as zero).
+   */
+  private priceOf(endpointId: string, label: string): EndpointPrice {
+    for (const endpoint of this.configuredEndpoints()) {
+      if (recordMatchesEndpoint(endpoint, endpointId, label)) return endpoint.price;
+    }
+    return this.endpointFacts(endpointId, label).simulated ? { kind: 'free', why: 'simulated' } : { kind: 'unknown' };
   }
 
   private rememberRoute(route: RouteInfo | null): void {
@@ -726,12 +962,27 @@ export class StatsHub implements StatsSink, NextEditReporter {
     };
   }
 
-  private summaries(): { totals: SpeedTotals; endpoints: readonly EndpointSummary[] } {
+  private summaries(): Summaries {
     if (this.summaryCache !== null) return this.summaryCache;
     const accumulators = new Map<string, Accumulator>();
     const configured = this.configuredEndpoints();
     // Configured endpoints are keyed by their own id; records that match one are counted under it.
-    for (const endpoint of configured) accumulators.set(endpoint.id, newAccumulator(endpoint.id, endpoint.label));
+    for (const endpoint of configured) {
+      accumulators.set(endpoint.id, newAccumulator(endpoint.id, endpoint.label, endpoint.price));
+    }
+    const total = newSpend();
+    const byTask = new Map<RequestTask, MutableSpend>();
+    const byDay = new Map<string, MutableSpend>();
+    // A Date per record is the dear part of a local day: records of one day share a start-of-day range.
+    let dayRange = { from: 0, to: -1, day: '' };
+    const dayOf = (epochMs: number): string => {
+      if (epochMs >= dayRange.from && epochMs < dayRange.to) return dayRange.day;
+      const date = new Date(epochMs);
+      const from = new Date(date.getFullYear(), date.getMonth(), date.getDate()).getTime();
+      const to = new Date(date.getFullYear(), date.getMonth(), date.getDate() + 1).getTime();
+      dayRange = { from, to, day: localDay(epochMs) };
+      return dayRange.day;
+    };
     // Which accumulator a record belongs to, remembered per (endpoint id, label): 10,000 records share a handful.
     const keyCache = new Map<string, Map<string, string>>();
     const keyOf = (record: RequestRecord): string => {
@@ -756,10 +1007,32 @@ export class StatsHub implements StatsSink, NextEditReporter {
       const key = keyOf(record);
       let acc = accumulators.get(key);
       if (acc === undefined) {
-        acc = newAccumulator(record.endpointId, record.endpointLabel);
+        acc = newAccumulator(
+          record.endpointId,
+          record.endpointLabel,
+          this.priceOf(record.endpointId, record.endpointLabel),
+        );
         accumulators.set(key, acc);
       }
       addToAccumulator(acc, record);
+      // A cache hit sent nothing: no cost, and nothing about the provider's prompt cache.
+      if (record.fromCache) continue;
+      const cost = requestCost(record, acc.price);
+      addCostToAccumulator(acc, record, cost.usd, cost.estimated, this.sessionRecords.has(record));
+      addSpend(total, cost.usd, cost.estimated);
+      let taskSpend = byTask.get(record.task);
+      if (taskSpend === undefined) {
+        taskSpend = newSpend();
+        byTask.set(record.task, taskSpend);
+      }
+      addSpend(taskSpend, cost.usd, cost.estimated);
+      const day = dayOf(record.startedAtEpochMs);
+      let daySpend = byDay.get(day);
+      if (daySpend === undefined) {
+        daySpend = newSpend();
+        byDay.set(day, daySpend);
+      }
+      addSpend(daySpend, cost.usd, cost.estimated);
     }
     // Shown suggestions go under the same row as the records of their backend (a bare id matches with its label).
     const accumulatorOf = (endpointId: string, label: string): Accumulator => {
@@ -767,13 +1040,15 @@ export class StatsHub implements StatsSink, NextEditReporter {
       const key = match?.id ?? seenKey(endpointId, label);
       let acc = accumulators.get(key);
       if (acc === undefined) {
-        acc = newAccumulator(endpointId, label);
+        acc = newAccumulator(endpointId, label, this.priceOf(endpointId, label));
         accumulators.set(key, acc);
       }
       return acc;
     };
     for (const window of this.suggestions.values()) {
-      accumulatorOf(window.endpointId, window.label).suggestions = window.figures();
+      const acc = accumulatorOf(window.endpointId, window.label);
+      acc.suggestions = window.figures();
+      acc.suggestionsShown += window.total;
     }
     for (const window of this.nextEdits.values()) accumulatorOf(window.endpointId, window.label).nextEdit = window;
     const configuredIds = new Map(configured.map((endpoint) => [endpoint.id, endpoint]));
@@ -781,6 +1056,7 @@ export class StatsHub implements StatsSink, NextEditReporter {
       const endpoint = configuredIds.get(key);
       const facts = endpoint === undefined ? this.endpointFacts(acc.endpointId, acc.label) : null;
       const inlineTotal = acc.cacheHits + acc.inlineRequests;
+      const decodeTokensPerSec = percentiles(acc.decode);
       return {
         endpointId: endpoint?.id ?? acc.endpointId,
         label: endpoint?.label ?? acc.label,
@@ -796,7 +1072,7 @@ export class StatsHub implements StatsSink, NextEditReporter {
           return count === undefined ? [] : [{ reason, count }];
         }),
         ttftMs: percentiles(acc.ttft),
-        decodeTokensPerSec: percentiles(acc.decode),
+        decodeTokensPerSec,
         prefillTokensPerSec: percentiles(acc.prefill)?.p50 ?? null,
         serverCountedShare: acc.decode.length === 0 ? null : acc.serverCounted / acc.decode.length,
         outputTokens: acc.outputTokens,
@@ -807,6 +1083,8 @@ export class StatsHub implements StatsSink, NextEditReporter {
         keystrokeToSuggestion: acc.suggestions,
         predictions: predictionSummary(acc),
         nextEdit: nextEditSummary(acc),
+        cost: costSummary(acc, decodeTokensPerSec?.p50 ?? null),
+        promptCache: promptCacheSummary(acc.cache),
       };
     });
     const configuredOrder = [...configuredIds.keys()];
@@ -841,6 +1119,9 @@ export class StatsHub implements StatsSink, NextEditReporter {
         cacheHitRate: inlineTotal === 0 ? null : cacheHits / inlineTotal,
       },
       endpoints,
+      total,
+      byTask,
+      byDay,
     };
     return this.summaryCache;
   }
@@ -863,6 +1144,36 @@ export class StatsHub implements StatsSink, NextEditReporter {
     for (const listener of this.changeListeners) listener();
     if (this.runningById.size > 0) this.markChanged();
   }
+}
+
+/** An hour in ms: longer than any request runs, so a record started this long before midnight is yesterday's. */
+const HOUR_MS = 60 * 60 * 1000;
+
+/** Today's spend as the hub keeps it between status bar redraws; today runs from local midnight to the next. */
+interface TodaySpend {
+  readonly fromEpochMs: number;
+  readonly toEpochMs: number;
+  readonly spend: MutableSpend;
+  counted: number;
+}
+
+/** Adds a record's cost to today's spend when it started today (a cache hit sent nothing and is not counted). */
+function addToToday(today: TodaySpend, record: RequestRecord, price: EndpointPrice): void {
+  if (record.fromCache || record.startedAtEpochMs < today.fromEpochMs || record.startedAtEpochMs >= today.toEpochMs)
+    return;
+  const cost = requestCost(record, price);
+  addSpend(today.spend, cost.usd, cost.estimated);
+  today.counted++;
+}
+
+/** The hub's cached figures, until the next record or settings change. */
+interface Summaries {
+  readonly totals: SpeedTotals;
+  readonly endpoints: readonly EndpointSummary[];
+  readonly total: MutableSpend;
+  readonly byTask: ReadonlyMap<RequestTask, MutableSpend>;
+  /** By local date. */
+  readonly byDay: ReadonlyMap<string, MutableSpend>;
 }
 
 /** The key of `StatsHub.seenEndpoints`: a record's endpoint id and label (a NUL does not occur in labels people type). */

@@ -3,7 +3,7 @@
 import type { BackendRole } from '../endpoint';
 import type { BackendErrorReason } from '../errors';
 import type { NextEditStatus } from '../nextEdit/nextEditTypes';
-import type { SuggestionLatency } from './panelProtocol';
+import type { SpendFigure, SuggestionLatency } from './panelProtocol';
 import type { RequestRecord, RequestTask } from '../requestStats';
 import { describeRouteReason, isFallbackReason, type RecordedRouteReason, type RouteReason } from '../routeReason';
 
@@ -71,6 +71,8 @@ export interface StatusFacts {
   readonly inlineSuggestions?: SuggestionFact | null;
   /** Whether next-edit suggestions run, where and why (from the next-edit engine, not the hub); absent: no line. */
   readonly nextEdit?: NextEditStatus | null;
+  /** Today's spend over every backend (local date); null or absent before today's first request: no line. */
+  readonly todaySpend?: SpendFigure | null;
 }
 
 /** Settings and editor state the status bar depends on besides the hub. */
@@ -256,6 +258,30 @@ function suggestionLine(fact: SuggestionFact, tableLabel: string | null): string
 }
 
 /**
+ * US dollars for display: cents from a cent up, two significant digits below it (a completion costs fractions of a
+ * cent, and "$0.00" would read as free), whole dollars from $100.
+ */
+export function formatUsd(usd: number): string {
+  if (usd === 0) return '$0';
+  if (usd < 0.0001) return '< $0.0001';
+  if (usd < 0.01) return `$${Number(usd.toPrecision(2))}`;
+  if (usd < 100) return `$${usd.toFixed(2)}`;
+  return `$${Math.round(usd).toLocaleString('en-US')}`;
+}
+
+/**
+ * The tooltip's spend line: "Today: $0.42 (estimated)", and how many requests are left out because their backend's
+ * price is unknown (never counted as zero).
+ */
+export function todaySpendLine(spend: SpendFigure): string {
+  const unknown = spend.unknownRequests;
+  const unknownText = `unknown for ${unknown.toLocaleString('en-US')} ${unknown === 1 ? 'request' : 'requests'}`;
+  if (spend.pricedRequests === 0) return `Today: ${unknownText} (no price set)`;
+  const estimated = spend.estimated ? ' (estimated)' : '';
+  return `Today: ${formatUsd(spend.usd)}${estimated}${unknown > 0 ? ` · ${unknownText}` : ''}`;
+}
+
+/**
  * The tooltip's next-edit line: the engine's own sentence ("Next edit: on · Groq …, within 400 ms", or why it is off or
  * paused), escaped, since it holds backend labels from settings.
  */
@@ -278,10 +304,15 @@ function tooltip(headline: string, facts: StatusFacts, extra: readonly string[],
     if (extra.length > 0 || suggestions !== null) lines.push('');
     lines.push(nextEditLine(nextEdit));
   }
-  if (served !== null) {
+  const today = facts.todaySpend ?? null;
+  if (today !== null) {
     if (extra.length > 0 || suggestions !== null || nextEdit !== null) lines.push('');
+    lines.push(todaySpendLine(today));
+  }
+  if (served !== null) {
+    if (extra.length > 0 || suggestions !== null || nextEdit !== null || today !== null) lines.push('');
     lines.push(`Last ${taskWord(served.record.task)}:`, '', ...statsTable(served, reasonShown));
-  } else if (extra.length === 0 && suggestions === null && nextEdit === null) {
+  } else if (extra.length === 0 && suggestions === null && nextEdit === null && today === null) {
     lines.push('No requests yet.');
   }
   const simulated = facts.running?.endpoint?.simulated === true || served?.endpoint.simulated === true;

@@ -155,6 +155,84 @@ describe('the snapshot message: next edit and predicted outputs', () => {
   });
 });
 
+describe('the snapshot message: cost and the prompt cache', () => {
+  it('carries each backend’s cost and cache tables, spend by task and by day, and an unknown price as unknown', () => {
+    const paid = resolvedEndpoint({
+      label: 'Paid',
+      target: { model: 'p' },
+      price: {
+        kind: 'priced',
+        prices: { inputPerMillion: 1, cachedInputPerMillion: 0.1, outputPerMillion: 10 },
+        source: 'setting',
+        readOn: null,
+      },
+    });
+    const mystery = resolvedEndpoint({ id: 'burst#1', label: 'Mystery', target: { model: 'm' } });
+    const clock = new ManualClock();
+    const startedAtEpochMs = new Date(2026, 11, 3, 9).getTime();
+    const hub = new StatsHub({
+      clock,
+      scheduler: new ManualScheduler(clock, (ms) => clock.advance(ms)),
+      endpoints: () => [paid, mystery],
+      epochNow: () => startedAtEpochMs + 1_000,
+    });
+    hub.requestFinished(
+      1,
+      requestRecord(
+        { task: 'repo', endpointId: 'burst#0:p', endpointLabel: 'Paid', startedAtEpochMs },
+        { promptTokens: 10_000, cachedPromptTokens: 9_000, outputTokens: 100, ttftMs: 80 },
+      ),
+    );
+    hub.requestFinished(2, requestRecord({ endpointId: 'burst#1:m', endpointLabel: 'Mystery', startedAtEpochMs }));
+    const received: unknown = JSON.parse(JSON.stringify(structuredClone(hub.snapshot())));
+    // 1,000 uncached at $1, 9,000 cached at $0.10 and 100 output at $10 per million.
+    const usd = (1_000 + 900 + 1_000) / 1_000_000;
+    expect(received).toMatchObject({
+      endpoints: [
+        {
+          endpointId: 'burst#0',
+          cost: {
+            price: { kind: 'priced', source: 'setting' },
+            spend: { usd, pricedRequests: 1, unknownRequests: 0, estimated: false },
+            perRequestUsd: usd,
+            perShownUsd: null,
+            perAcceptedUsd: null,
+            wastedShare: 0,
+            tokensPerSecPerDollar: 100,
+          },
+          promptCache: {
+            requests: 1,
+            cachedPromptTokens: 9_000,
+            hitShare: 0.9,
+            hits: 1,
+            ttftHitMs: 80,
+            ttftMissMs: null,
+          },
+        },
+        {
+          endpointId: 'burst#1',
+          cost: {
+            price: { kind: 'unknown' },
+            spend: { usd: 0, pricedRequests: 0, unknownRequests: 1 },
+            perRequestUsd: null,
+          },
+          promptCache: null,
+        },
+      ],
+      cost: {
+        total: { usd, pricedRequests: 1, unknownRequests: 1 },
+        byTask: [
+          { task: 'inline', spend: { usd: 0, pricedRequests: 0, unknownRequests: 1 } },
+          { task: 'repo', spend: { usd, pricedRequests: 1, unknownRequests: 0 } },
+        ],
+        byDay: [{ day: '2026-12-03', spend: { usd, pricedRequests: 1, unknownRequests: 1 } }],
+        today: '2026-12-03',
+        todaySpend: { usd, pricedRequests: 1, unknownRequests: 1 },
+      },
+    });
+  });
+});
+
 describe('the webview script', () => {
   const mediaSrc = join(PROJECT_ROOT, 'media', 'src');
   it.runIf(existsSync(mediaSrc))('imports only types from src/core (its bundle carries no extension code)', () => {
@@ -174,6 +252,17 @@ describe('the webview script', () => {
     const code = readFileSync(join(mediaSrc, 'panel.ts'), 'utf8');
     expect(code).toContain(`const VSCODE_INLINE_DELAY_MS = ${VSCODE_INLINE_DELAY_MS};`);
     expect(code).toContain(`const SUGGESTION_WINDOW = ${SUGGESTION_WINDOW};`);
+  });
+
+  it.runIf(existsSync(mediaSrc))('formats dollars as the status bar does (its copy of formatUsd is the same)', () => {
+    const body = (file: string) => {
+      const code = readFileSync(file, 'utf8');
+      const start = code.indexOf('function formatUsd(usd: number): string {');
+      return code.slice(start, code.indexOf('\n}\n', start));
+    };
+    const panel = body(join(mediaSrc, 'panel.ts'));
+    expect(panel).toContain('toPrecision(2)');
+    expect(panel).toBe(body(join(PROJECT_ROOT, 'src', 'core', 'speed', 'statusText.ts')));
   });
 });
 

@@ -7,10 +7,12 @@ import {
   explainRouteReason,
   formatMs,
   formatTokensPerSec,
+  formatUsd,
   nextEditLine,
   renderStatus,
   shortEndpointName,
   STATUS_STATES,
+  todaySpendLine,
 } from '../../../../src/core/speed/statusText';
 import type {
   EndpointFacts,
@@ -464,6 +466,50 @@ describe('the keystroke-to-suggestion line of the tooltip', () => {
     );
     expect(none.tooltipMarkdown).not.toContain('Keystroke');
   });
+});
+
+describe('today’s spend in the tooltip', () => {
+  it('says what was spent today, labels an estimate and counts requests whose price is unknown', () => {
+    expect(todaySpendLine({ usd: 0.42, pricedRequests: 30, unknownRequests: 0, estimated: false })).toBe(
+      'Today: $0.42',
+    );
+    expect(todaySpendLine({ usd: 0.42, pricedRequests: 30, unknownRequests: 0, estimated: true })).toBe(
+      'Today: $0.42 (estimated)',
+    );
+    expect(todaySpendLine({ usd: 0.0042, pricedRequests: 3, unknownRequests: 1, estimated: false })).toBe(
+      'Today: $0.0042 · unknown for 1 request',
+    );
+    // Never "$0" when no price is known.
+    expect(todaySpendLine({ usd: 0, pricedRequests: 0, unknownRequests: 12, estimated: false })).toBe(
+      'Today: unknown for 12 requests (no price set)',
+    );
+  });
+
+  it('puts the line above the last request’s table, and none before today’s first request', () => {
+    const todaySpend = { usd: 0.42, pricedRequests: 30, unknownRequests: 2, estimated: true };
+    const lines = renderStatus(
+      { running: null, lastOutcome: served, lastServed: served, todaySpend },
+      context,
+    ).tooltipMarkdown.split('\n');
+    const line = 'Today: $0.42 (estimated) · unknown for 2 requests';
+    expect(lines).toContain(line);
+    expect(lines.indexOf(line)).toBeLessThan(lines.indexOf('Last completion:'));
+    const alone = renderStatus({ running: null, lastOutcome: null, lastServed: null, todaySpend }, context);
+    expect(alone.tooltipMarkdown).toContain(line);
+    expect(alone.tooltipMarkdown).not.toContain('No requests yet.');
+    const none = renderStatus({ running: null, lastOutcome: served, lastServed: served, todaySpend: null }, context);
+    expect(none.tooltipMarkdown).not.toContain('Today:');
+  });
+
+  it.each([
+    [0, '$0'],
+    [0.00004, '< $0.0001'],
+    [0.00123, '$0.0012'],
+    [0.0499, '$0.05'],
+    [0.42, '$0.42'],
+    [12.345, '$12.35'],
+    [1234.5, '$1,235'],
+  ])('formatUsd(%s) = %s', (usd, text) => expect(formatUsd(usd)).toBe(text));
 });
 
 describe('the next-edit line of the tooltip', () => {
