@@ -68,6 +68,20 @@ export interface SimulatorOptions {
   sendUsage?: boolean;
   /** The context window in tokens: reported by /v1/models, /props, /api/show, and enforced. */
   contextWindow?: number;
+  /**
+   * A server-wide prompt cache, as hosted providers, vLLM/SGLang and llama.cpp keep one: a prompt's prefix shared with
+   * any of the last few prompts is served from it, reported in each protocol's usage (OpenAI
+   * `prompt_tokens_details.cached_tokens`, Anthropic `cache_read_input_tokens`, llama.cpp `cache_n`; Ollama has no
+   * field) and the TTFT charges only the uncached part (see `prefillTokensPerSec`). Off (the default): only llama.cpp
+   * reuses a prompt, its slot's last one, and the TTFT is `ttftMs` whatever was cached.
+   */
+  promptCache?: boolean;
+  /**
+   * Prefill rate in tokens per second. Set: the TTFT is `ttftMs` (the fixed overhead) plus the uncached prompt tokens at
+   * this rate. Null (the default): with `promptCache` the TTFT is `ttftMs` times the uncached share of the prompt, so a
+   * test keeps the TTFT it names for a prompt that is new.
+   */
+  prefillTokensPerSec?: number | null;
   fault?: SimFault | null;
   /** Seconds in Retry-After for the 429 fault. */
   retryAfterS?: number;
@@ -124,6 +138,8 @@ export interface SimRequestSettings {
   readonly roleChunk: boolean;
   readonly sendUsage: boolean;
   readonly contextWindow: number;
+  readonly promptCache: boolean;
+  readonly prefillTokensPerSec: number | null;
   readonly fault: SimFault | null;
   readonly retryAfterS: number;
   readonly maxTokensDefault: number | null;
@@ -272,6 +288,8 @@ export function resolveRequestSettings(defaults: SimulatorOptions, headers: Inco
     roleChunk: flagHeader(headers, 'x-sim-role-chunk') ?? defaults.roleChunk ?? SIM_DEFAULTS.roleChunk,
     sendUsage: flagHeader(headers, 'x-sim-usage') ?? defaults.sendUsage ?? SIM_DEFAULTS.sendUsage,
     contextWindow: checkNumber('x-sim-context-window', 1) ?? defaults.contextWindow ?? SIM_DEFAULTS.contextWindow,
+    promptCache: checkFlag('x-sim-prompt-cache') ?? defaults.promptCache ?? false,
+    prefillTokensPerSec: checkNumber('x-sim-prefill-tokens-per-sec', 0.001) ?? defaults.prefillTokensPerSec ?? null,
     fault,
     retryAfterS: checkNumber('x-sim-retry-after-s', 0) ?? defaults.retryAfterS ?? SIM_DEFAULTS.retryAfterS,
     maxTokensDefault: checkNumber('x-sim-max-tokens', 0) ?? defaults.maxTokensDefault ?? null,

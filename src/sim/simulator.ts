@@ -15,6 +15,7 @@ import {
   type SimulatorOptions,
 } from './simOptions';
 import { describeRequest, updateWrittenRate, type MutableSimRequestLog, type SimRequestLog } from './simRequestLog';
+import { PromptCache } from './promptCache';
 import { SlotPool, type SlotTicket } from './slotPool';
 import { hasMultiByteChar, PacedStream, splitInsideMultiByteChar, writeStreamHeaders } from './streamRunner';
 import { limitCompletion } from './completionLimits';
@@ -154,6 +155,18 @@ function commonPrefixLength(a: readonly number[], b: readonly number[]): number 
 }
 
 /**
+ * The TTFT of a request whose first `cachedTokens` prompt tokens came from the prompt cache: with a prefill rate, the
+ * fixed `ttftMs` plus the uncached tokens at that rate; without one, with the server-wide cache on, `ttftMs` scaled by
+ * the uncached share (so a new prompt keeps the TTFT a test names); otherwise `ttftMs` as before there was a cache.
+ */
+export function prefillMs(settings: SimRequestSettings, promptTokens: number, cachedTokens: number): number {
+  const uncached = Math.max(0, promptTokens - cachedTokens);
+  if (settings.prefillTokensPerSec !== null) return settings.ttftMs + (uncached * 1000) / settings.prefillTokensPerSec;
+  if (settings.promptCache && promptTokens > 0) return (settings.ttftMs * uncached) / promptTokens;
+  return settings.ttftMs;
+}
+
+/**
  * Starts the burst-speed simulator on 127.0.0.1: one server speaking OpenAI chat/completions, llama.cpp, Ollama and
  * Anthropic wire formats, with accurate pacing and injectable faults. See `SimulatorOptions` for the knobs and
  * `x-sim-*` request headers for per-request overrides.
@@ -168,6 +181,8 @@ export async function startSimulator(options: SimulatorStartOptions = {}): Promi
   const tokenizedCache = new Map<string, TokenizedText>();
   // llama.cpp keeps a prompt cache per slot: the next request in a slot reuses the prefix it shares with the last one.
   const lastLlamaPromptBySlot = new Map<number, readonly number[]>();
+  // With `promptCache` on, one cache for the whole server over the last few prompts, whatever their protocol.
+  const promptCache = new PromptCache(ESTIMATED_CHARS_PER_TOKEN);
   const slots = new SlotPool(() => defaults.slots ?? Number.POSITIVE_INFINITY);
   const continuations = new ContinuationIndex(() => defaults.continuationFiles?.() ?? NO_FILES);
   let requestCount = 0;
@@ -554,7 +569,11 @@ export async function startSimulator(options: SimulatorStartOptions = {}): Promi
       entry.slotId = slot;
       entry.slotWaitMs = queued ? grantedMs - bodyEndMs : 0;
       let cachedPromptTokens = 0;
-      if (family === 'llamacpp') {
+      if (settings.promptCache) {
+        // llama.cpp computes a prompt afresh when asked not to reuse its cache; the others have no such switch.
+        cachedPromptTokens = promptCache.lookUpAndRemember(generation.promptText, prompt.ids, promptTokens);
+        if (family === 'llamacpp' && !generation.cachePrompt) cachedPromptTokens = 0;
+      } else if (family === 'llamacpp') {
         const ids = prompt.ids ?? [];
         cachedPromptTokens = generation.cachePrompt
           ? commonPrefixLength(lastLlamaPromptBySlot.get(slot) ?? [], ids)
@@ -562,6 +581,12 @@ export async function startSimulator(options: SimulatorStartOptions = {}): Promi
         lastLlamaPromptBySlot.set(slot, ids);
       }
       entry.cachedPromptTokens = cachedPromptTokens;
+      const ttftMs = prefillMs(settings, promptTokens, cachedPromptTokens);
+      const runSettings: SimRequestSettings = ttftMs === settings.ttftMs ? settings : { ...settings, ttftMs };
+      const runSummary: WireSummary =
+        ttftMs === settings.ttftMs
+          ? summary
+          : { ...summary, promptMs: ttftMs, totalMs: summary.totalMs - settings.ttftMs + ttftMs };
       const now = new Date();
       const context: WireContext = {
         id: `${idPrefix}${entry.id}`,
@@ -570,6 +595,7 @@ export async function startSimulator(options: SimulatorStartOptions = {}): Promi
         createdIso: now.toISOString(),
         promptTokens,
         cachedPromptTokens,
+        reportsPromptCache: settings.promptCache,
         includeUsage: generation.includeUsage,
         sendUsage: settings.sendUsage,
         roleChunk: settings.roleChunk,
@@ -584,17 +610,17 @@ export async function startSimulator(options: SimulatorStartOptions = {}): Promi
         report(entry);
       };
       if (!generation.stream) {
-        respondWhole(response, entry, route.wire, context, summary, tokens, startMs, settings, onDone);
+        respondWhole(response, entry, route.wire, context, runSummary, tokens, startMs, runSettings, onDone);
         return;
       }
       const stream = new PacedStream({
         response,
         wire: route.wire,
         context,
-        summary,
+        summary: runSummary,
         events,
         startMs,
-        ttftMs: settings.ttftMs,
+        ttftMs,
         tokensPerSec: rate,
         ...(predicted === null ? {} : { tokenOffsetsMs: predicted.offsetsMs }),
         fault,

@@ -8,6 +8,7 @@ import {
   stopStrings,
   stringField,
   type ParseResult,
+  type WireContext,
   type WireFormat,
   type WireSummary,
 } from './wireFormat';
@@ -40,6 +41,19 @@ export function parseAnthropic(body: Readonly<Record<string, unknown>>): ParseRe
   };
 }
 
+/**
+ * Anthropic's input usage: `input_tokens` counts only what was not read from the cache, the rest is
+ * `cache_read_input_tokens` (the simulator writes no cache entries separately, so `cache_creation_input_tokens` is 0).
+ */
+function inputUsage(context: WireContext): Record<string, number> {
+  if (!context.reportsPromptCache) return { input_tokens: context.promptTokens };
+  return {
+    input_tokens: context.promptTokens - context.cachedPromptTokens,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: context.cachedPromptTokens,
+  };
+}
+
 function stopReason(summary: WireSummary): string {
   if (summary.finish === 'length') return 'max_tokens';
   return summary.stopWord === null ? 'end_turn' : 'stop_sequence';
@@ -60,7 +74,7 @@ export const anthropicWire: WireFormat = {
           content: [],
           stop_reason: null,
           stop_sequence: null,
-          usage: { input_tokens: context.promptTokens, output_tokens: 1 },
+          usage: { ...inputUsage(context), output_tokens: 1 },
         },
       }),
       sseNamed('content_block_start', {
@@ -101,7 +115,7 @@ export const anthropicWire: WireFormat = {
       content: [{ type: 'text', text }],
       stop_reason: stopReason(summary),
       stop_sequence: summary.stopWord,
-      usage: { input_tokens: context.promptTokens, output_tokens: summary.completionTokens },
+      usage: { ...inputUsage(context), output_tokens: summary.completionTokens },
     };
   },
 };

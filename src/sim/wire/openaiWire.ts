@@ -88,6 +88,11 @@ export function parseOpenAiCompletions(body: Readonly<Record<string, unknown>>):
   };
 }
 
+// OpenAI reports the prompt's cached part inside `prompt_tokens` (DeepSeek, Groq and vLLM copy the field).
+function promptDetails(context: WireContext): Record<string, unknown> {
+  return context.reportsPromptCache ? { prompt_tokens_details: { cached_tokens: context.cachedPromptTokens } } : {};
+}
+
 function usage(context: WireContext, summary: WireSummary): Record<string, unknown> {
   const prediction = summary.prediction;
   if (prediction === null) {
@@ -95,6 +100,7 @@ function usage(context: WireContext, summary: WireSummary): Record<string, unkno
       prompt_tokens: context.promptTokens,
       completion_tokens: summary.completionTokens,
       total_tokens: context.promptTokens + summary.completionTokens,
+      ...promptDetails(context),
     };
   }
   // As OpenAI reports predicted outputs: rejected prediction tokens are billed, so they are inside completion_tokens
@@ -104,6 +110,7 @@ function usage(context: WireContext, summary: WireSummary): Record<string, unkno
     prompt_tokens: context.promptTokens,
     completion_tokens: completionTokens,
     total_tokens: context.promptTokens + completionTokens,
+    ...promptDetails(context),
     completion_tokens_details: {
       reasoning_tokens: 0,
       accepted_prediction_tokens: prediction.accepted,

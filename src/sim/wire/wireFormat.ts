@@ -41,6 +41,11 @@ export interface WireContext {
   readonly promptTokens: number;
   /** Prompt tokens served from the simulated prompt cache (llama.cpp `cache_n`). */
   readonly cachedPromptTokens: number;
+  /**
+   * The server-wide prompt cache is on: the OpenAI and Anthropic usage report cached tokens in their own fields (off,
+   * they keep the shape they had before there was a cache to report).
+   */
+  readonly reportsPromptCache: boolean;
   readonly includeUsage: boolean;
   readonly sendUsage: boolean;
   readonly roleChunk: boolean;
