@@ -3,14 +3,15 @@
 // Usage: npm run --silent bench:repo -- [--json] [--files 20000] [--real node_modules/typescript] [--keep] [--no-reader-thread]
 // Each tree is measured in its own child process, so one tree's memory never counts against the other.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { dirname, join, resolve } from 'node:path';
 import { packContext } from '../core/repo/contextPacker';
 import { nodeRepoFileSystem } from '../core/repo/nodeRepoFileSystem';
 import { RepoIndex } from '../core/repo/repoIndex';
 import { countTokens } from '../core/stream/tokenCount';
+import { generatedRepository } from './benchRepoTree';
 
 /** What one tree measured. Times in ms, memory in MB. */
 interface TreeFigures {
@@ -49,107 +50,6 @@ const option = (name: string, fallback: string): string => {
   const at = args.indexOf(name);
   return at >= 0 ? (args[at + 1] ?? fallback) : fallback;
 };
-
-// --- A deterministic generated repository -------------------------------------------------------------------------
-
-// prettier-ignore
-const WORDS = [
-  'user', 'account', 'order', 'invoice', 'payment', 'cart', 'session', 'token', 'cache', 'queue', 'worker', 'job',
-  'report', 'metric', 'event', 'stream', 'buffer', 'parser', 'lexer', 'schema', 'record', 'table', 'index', 'query',
-  'router', 'handler', 'request', 'response', 'client', 'server', 'config', 'setting', 'profile', 'address', 'email',
-  'message', 'channel', 'notice', 'policy', 'limit', 'quota', 'price', 'product', 'catalog', 'search', 'filter', 'sort',
-  'page', 'view', 'model', 'store', 'state', 'action', 'effect', 'plugin', 'module', 'graph', 'node', 'edge', 'path',
-];
-
-function makeRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
-    return state / 4_294_967_296;
-  };
-}
-
-function pick<T>(random: () => number, items: readonly T[]): T {
-  const item = items[Math.floor(random() * items.length)];
-  if (item === undefined) throw new Error('empty list');
-  return item;
-}
-
-function capital(word: string): string {
-  return word.charAt(0).toUpperCase() + word.slice(1);
-}
-
-/** One TypeScript module of 30-120 lines: imports of siblings, an interface, a class with methods, functions. */
-function moduleSource(random: () => number, siblings: readonly string[]): string {
-  const noun = pick(random, WORDS);
-  const other = pick(random, WORDS);
-  const type = `${capital(noun)}${capital(other)}`;
-  const lines: string[] = [];
-  const imports = Math.floor(random() * 3);
-  for (let i = 0; i < imports; i += 1) {
-    const sibling = pick(random, siblings);
-    lines.push(`import { ${sibling}Service } from './${sibling}';`);
-  }
-  lines.push(
-    '',
-    `/** A ${noun} ${other} as the ${pick(random, WORDS)} layer sees it. */`,
-    `export interface ${type} {`,
-  );
-  const fields = 3 + Math.floor(random() * 6);
-  for (let i = 0; i < fields; i += 1)
-    lines.push(
-      `  readonly ${pick(random, WORDS)}${capital(pick(random, WORDS))}: ${pick(random, ['string', 'number', 'boolean', `${type}[]`])};`,
-    );
-  lines.push('}', '', `export class ${type}Service {`, `  private readonly items = new Map<string, ${type}>();`, '');
-  const methods = 2 + Math.floor(random() * 6);
-  for (let m = 0; m < methods; m += 1) {
-    const verb = pick(random, ['load', 'save', 'find', 'update', 'remove', 'validate', 'merge', 'compute', 'render']);
-    const target = pick(random, WORDS);
-    lines.push(
-      `  /** ${capital(verb)}s the ${target} of a ${noun}. */`,
-      `  ${verb}${capital(target)}(id: string, limit = ${Math.floor(random() * 100)}): ${type} | undefined {`,
-    );
-    const body = 2 + Math.floor(random() * 8);
-    for (let b = 0; b < body; b += 1) {
-      lines.push(`    const ${pick(random, WORDS)}${b} = this.items.get(id + '${pick(random, WORDS)}') ?? null;`);
-      if (random() < 0.3) lines.push(`    if (limit > ${b * 7}) return undefined;`);
-    }
-    lines.push('    return this.items.get(id);', '  }', '');
-  }
-  lines.push(
-    '}',
-    '',
-    `export function create${type}Service(): ${type}Service {`,
-    `  return new ${type}Service();`,
-    '}',
-    '',
-  );
-  return lines.join('\n');
-}
-
-/** Writes a repository of `fileCount` files (plus a .gitignore, ignored build output and a planted .env). */
-function generateRepository(root: string, fileCount: number): void {
-  const random = makeRandom(7);
-  const perDirectory = 50;
-  writeFileSync(join(root, '.gitignore'), 'dist/\n*.log\n');
-  writeFileSync(join(root, '.env'), 'API_KEY=not-for-prompts\n');
-  writeFileSync(join(root, 'README.md'), '# Generated\nA generated repository for the index benchmark.\n');
-  for (let i = 0; i < fileCount; i += 1) {
-    const directoryIndex = Math.floor(i / perDirectory);
-    const directory = join(
-      root,
-      'packages',
-      `pkg${Math.floor(directoryIndex / 20)}`,
-      'src',
-      `area${directoryIndex % 20}`,
-    );
-    if (i % perDirectory === 0) mkdirSync(directory, { recursive: true });
-    const siblings = Array.from({ length: 5 }, (_, k) => `mod${i - (i % perDirectory) + ((i + k + 1) % perDirectory)}`);
-    writeFileSync(join(directory, `mod${i}.ts`), moduleSource(random, siblings));
-  }
-  mkdirSync(join(root, 'dist'), { recursive: true });
-  writeFileSync(join(root, 'dist', 'bundle.js'), 'ignored();\n');
-}
 
 // --- Measuring one tree (in a child process) -------------------------------------------------------------------------
 
@@ -274,14 +174,7 @@ async function main(): Promise<void> {
   }
   const fileCount = Number(option('--files', '20000'));
   const realRoot = resolve(option('--real', join('node_modules', 'typescript')));
-  const cacheRoot = join(tmpdir(), `latency-copilot-bench-repo-${fileCount}`);
-  const marker = join(cacheRoot, '.complete');
-  if (!existsSync(marker)) {
-    rmSync(cacheRoot, { recursive: true, force: true });
-    mkdirSync(cacheRoot, { recursive: true });
-    generateRepository(cacheRoot, fileCount);
-    writeFileSync(marker, 'ok\n');
-  }
+  const cacheRoot = generatedRepository(fileCount);
   // Three cold builds, each in a fresh process (cold JIT, as in a new window): this shared 2-core VM runs the same code
   // 30-50% slower in some minutes than in others, so one sample says more about the minute than about the index.
   // The median is reported; every sample is listed, and memory is the largest seen.
