@@ -106,3 +106,27 @@ describe('prepareRepoTask routing', () => {
     },
   );
 });
+
+describe('prepareRepoTask and the prompt cache', () => {
+  it('sends how much of the prompt is stable, and two questions share exactly that much and more', async () => {
+    const endpoints = [endpoint('longContext', 0, 200_000)];
+    const deps: RepoTaskDeps = {
+      index,
+      fs: nodeRepoFileSystem(root),
+      countTokens,
+      plan: countingPlanner(endpoints).plan,
+    };
+    const ask = async (request: string) => {
+      const prepared = await prepareRepoTask(deps, { kind: 'ask', request, signal: new AbortController().signal });
+      const sent = prepared.spec.build(endpoints[0] ?? endpoint('longContext', 0, null)).request;
+      const text = (sent.messages ?? []).map((message) => message.content).join('');
+      return { marked: sent.cacheablePrefixChars ?? 0, text };
+    };
+    const first = await ask('how are rate limits applied?');
+    const second = await ask('which limiter multiplies tokens by the line number?');
+    expect(second.marked).toBeGreaterThan(0.5 * second.text.length);
+    expect(second.text.slice(0, second.marked)).toBe(first.text.slice(0, first.marked));
+    // The question is never inside the marked prefix.
+    expect(second.text.slice(0, second.marked)).not.toContain('line number');
+  });
+});
