@@ -169,6 +169,22 @@ function buildShell(app: HTMLElement): void {
       el('h2', { id: 'backends-title' }, 'Backends'),
       el('div', { id: 'backends', class: 'scroll-x' }),
     ),
+    // Next to the backends, as their price sets speed against money; shown once a backend has sent a request.
+    el(
+      'section',
+      { id: 'cost-section', 'aria-labelledby': 'cost-title', hidden: '' },
+      el('h2', { id: 'cost-title' }, 'Cost'),
+      el('p', { id: 'cost-today', class: 'cost-today' }),
+      el('div', { id: 'cost', class: 'scroll-x' }),
+      // Small tables side by side: they wrap under each other in a narrow panel.
+      el(
+        'div',
+        { class: 'cost-split' },
+        el('div', { id: 'cost-by-task' }),
+        el('div', { id: 'cost-by-day' }),
+        el('div', { id: 'prompt-cache', class: 'scroll-x' }),
+      ),
+    ),
     // Shown once a backend has next-edit or predicted-output figures: most sessions never have either.
     el(
       'section',
@@ -176,16 +192,6 @@ function buildShell(app: HTMLElement): void {
       el('h2', { id: 'next-edit-title' }, 'Next edit and predicted outputs'),
       el('div', { id: 'next-edit', class: 'scroll-x' }),
       el('div', { id: 'predictions', class: 'scroll-x' }),
-    ),
-    // Shown once a backend has sent a request: before that there is nothing to cost.
-    el(
-      'section',
-      { id: 'cost-section', 'aria-labelledby': 'cost-title', hidden: '' },
-      el('h2', { id: 'cost-title' }, 'Cost'),
-      el('p', { id: 'cost-today', class: 'cost-today' }),
-      el('div', { id: 'cost', class: 'scroll-x' }),
-      el('div', { id: 'cost-split', class: 'cost-split' }),
-      el('div', { id: 'prompt-cache', class: 'scroll-x' }),
     ),
     el(
       'section',
@@ -608,12 +614,14 @@ function renderCost(snapshot: PanelSnapshot, series: Map<string, number>): void 
   );
   byId('cost-section').hidden = costRows.length === 0;
   const today = byId('cost-today');
-  const split = byId('cost-split');
+  const byTask = byId('cost-by-task');
+  const byDay = byId('cost-by-day');
   const container = byId('cost');
   if (costRows.length === 0) {
     today.replaceChildren();
     container.replaceChildren();
-    split.replaceChildren();
+    byTask.replaceChildren();
+    byDay.replaceChildren();
     renderPromptCache(snapshot, series);
     return;
   }
@@ -691,7 +699,7 @@ function renderCost(snapshot: PanelSnapshot, series: Map<string, number>): void 
       ),
     ),
   );
-  split.replaceChildren(
+  byTask.replaceChildren(
     el(
       'table',
       { class: 'compact' },
@@ -704,6 +712,8 @@ function renderCost(snapshot: PanelSnapshot, series: Map<string, number>): void 
         ),
       ),
     ),
+  );
+  byDay.replaceChildren(
     el(
       'table',
       { class: 'compact' },
@@ -715,7 +725,7 @@ function renderCost(snapshot: PanelSnapshot, series: Map<string, number>): void 
           el(
             'tr',
             {},
-            el('th', { scope: 'row' }, entry.day === totals.today ? `${entry.day} (today)` : entry.day),
+            el('th', { scope: 'row' }, entry.day === totals.today ? 'Today' : entry.day),
             spendCell(entry.spend),
           ),
         ),
@@ -735,23 +745,19 @@ function renderPromptCache(snapshot: PanelSnapshot, series: Map<string, number>)
     return;
   }
   container.replaceChildren(
-    el('h3', {}, 'Prompt cache'),
     el(
       'table',
-      {},
-      el(
-        'caption',
-        { class: 'visually-hidden' },
-        'The provider’s prompt cache per backend: cached prompt tokens, the share of prompt tokens served from cache, and the time to first token of requests that hit the cache and of those that did not',
-      ),
+      {
+        class: 'compact',
+        title:
+          'The provider’s prompt cache per backend whose server reports cached prompt tokens: the share of prompt tokens served from it, and the time to first token of requests that hit it (more than half the prompt cached) and of those that did not',
+      },
+      el('caption', {}, 'Prompt cache'),
       headerRow([
         ['Backend', 'backends whose server reports cached prompt tokens'],
-        ['Requests', 'requests whose server reported cached prompt tokens'],
-        ['Cached prompt tokens', 'prompt tokens the provider served from its cache'],
-        ['Cache-hit share', 'cached prompt tokens / prompt tokens'],
-        ['Hits', 'requests with more than half their prompt served from cache'],
-        ['TTFT p50, hit', 'time to first token of the requests that hit'],
-        ['TTFT p50, no hit', 'time to first token of the requests that did not'],
+        ['Cached prompt tokens', 'prompt tokens the provider served from its cache, of all prompt tokens (the share)'],
+        ['Hits', 'requests with more than half their prompt served from cache, of the requests that reported it'],
+        ['TTFT p50 hit', 'time to first token of the requests that hit the cache, and below it of those that did not'],
       ]),
       el(
         'tbody',
@@ -761,12 +767,19 @@ function renderPromptCache(snapshot: PanelSnapshot, series: Map<string, number>)
             'tr',
             {},
             backendName(endpoint, series),
-            cell(formatCount(cache.requests), 'num'),
-            cell(`${formatCount(cache.cachedPromptTokens)} of ${formatCount(cache.promptTokens)}`, 'num'),
-            cell(formatShare(cache.hitShare), 'num'),
-            cell(formatCount(cache.hits), 'num'),
-            cell(formatMs(cache.ttftHitMs), 'num'),
-            cell(formatMs(cache.ttftMissMs), 'num'),
+            el(
+              'td',
+              { class: 'num' },
+              `${formatCount(cache.cachedPromptTokens)} of ${formatCount(cache.promptTokens)}`,
+              el('span', { class: 'sub' }, `${formatShare(cache.hitShare)} from cache`),
+            ),
+            cell(`${formatCount(cache.hits)} of ${formatCount(cache.requests)}`, 'num'),
+            el(
+              'td',
+              { class: 'num' },
+              formatMs(cache.ttftHitMs),
+              el('span', { class: 'sub' }, `${formatMs(cache.ttftMissMs)} without`),
+            ),
           ),
         ),
       ),

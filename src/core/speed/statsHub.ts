@@ -542,6 +542,8 @@ export class StatsHub implements StatsSink, NextEditReporter {
    * change): remembers role and the simulated flag for display.
    */
   private readonly seenEndpoints = new Map<string, EndpointFacts>();
+  /** The prices of endpoints seen on live routes, by the same keys: a backend no longer configured keeps its price. */
+  private readonly seenPrices = new Map<string, EndpointPrice>();
   private lastOutcome: FinishedEntry | null = null;
   private lastServed: FinishedEntry | null = null;
   private readonly lastRetryAtByEndpoint = new Map<string, number>();
@@ -895,24 +897,29 @@ export class StatsHub implements StatsSink, NextEditReporter {
   }
 
   /**
-   * What a record's backend charges: the configured endpoint's price; for one known only from history, free when it
-   * was simulated and unknown otherwise (its price is no longer configured, and unknown is never shown as zero).
+   * What a record's backend charges: the configured endpoint's price, else the price it had on a live route this
+   * session; for one known only from history, free when it was simulated and unknown otherwise (its price is no longer
+   * configured, and unknown is never shown as zero).
    */
   private priceOf(endpointId: string, label: string): EndpointPrice {
     for (const endpoint of this.configuredEndpoints()) {
       if (recordMatchesEndpoint(endpoint, endpointId, label)) return endpoint.price;
     }
+    const seen = this.seenPrices.get(seenKey(endpointId, label));
+    if (seen !== undefined) return seen;
     return this.endpointFacts(endpointId, label).simulated ? { kind: 'free', why: 'simulated' } : { kind: 'unknown' };
   }
 
   private rememberRoute(route: RouteInfo | null): void {
     if (route === null) return;
     const endpoint = route.endpoint;
-    this.seenEndpoints.set(seenKey(endpoint.id, endpoint.label), endpointFactsOf(endpoint));
-    this.seenEndpoints.set(
+    for (const key of [
+      seenKey(endpoint.id, endpoint.label),
       seenKey(`${endpoint.id}:${endpoint.target.model}`, endpoint.label),
-      endpointFactsOf(endpoint),
-    );
+    ]) {
+      this.seenEndpoints.set(key, endpointFactsOf(endpoint));
+      this.seenPrices.set(key, endpoint.price);
+    }
   }
 
   private endpointFacts(endpointId: string, label: string): EndpointFacts {

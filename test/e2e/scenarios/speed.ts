@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { RoutedGenerationService } from '../../../src/core/generation/routedGenerationService';
 import { systemClock } from '../../../src/core/clock';
+import type { EndpointPrice } from '../../../src/core/cost/costTypes';
 import type { ResolvedEndpoint } from '../../../src/core/endpoint';
 import type { GenerationRun, StatsSink } from '../../../src/core/generation/generationService';
 import type { RequestTask } from '../../../src/core/requestStats';
@@ -20,6 +21,7 @@ import type { RunningSimulator } from '../../../src/sim/simulator';
 import type { Scenario, ScenarioContext } from '../suite/scenario';
 import { exportSpeedHistoryThroughDialog } from './dialogs';
 import { resolvedEndpoint } from '../../unit/builders/endpoints';
+import type { EndpointOverrides } from '../../unit/builders/endpoints';
 
 /** `SPEED_STATUS_ITEM_ID` in src/vscode/statusBar.ts (not imported: that module needs the extension's own vscode API). */
 const STATUS_ITEM_ID = 'latencyCopilot.speed';
@@ -67,11 +69,27 @@ interface SimulatedSetup {
   readonly burst: ResolvedEndpoint;
 }
 
-async function simulatedSetup(ctx: ScenarioContext, sink: StatsSink): Promise<SimulatedSetup> {
+/**
+ * A reference price for the priced backend of the panel's pictures (the simulated backends are free): about what a fast
+ * hosted 8B-class model charges per million tokens. Not a real provider's price.
+ */
+const REFERENCE_PRICE: EndpointPrice = {
+  kind: 'priced',
+  prices: { inputPerMillion: 0.6, cachedInputPerMillion: 0.06, outputPerMillion: 2.4 },
+  source: 'setting',
+  readOn: null,
+};
+
+async function simulatedSetup(
+  ctx: ScenarioContext,
+  sink: StatsSink,
+  options: { readonly promptCache?: boolean; readonly endpoint?: EndpointOverrides } = {},
+): Promise<SimulatedSetup> {
   const sim = await startSimulator({
     tokensPerSec: SIM_RATE,
     ttftMs: 120,
     chatStyle: 'plain',
+    promptCache: options.promptCache ?? false,
     completionFor: (request) => corpusCode('typescript', request.prefix.length, 60_000),
   });
   ctx.onCleanup(() => sim.close());
@@ -79,11 +97,13 @@ async function simulatedSetup(ctx: ScenarioContext, sink: StatsSink): Promise<Si
   ctx.onCleanup(() => transport.close());
   const burst = resolvedEndpoint({
     label: 'Simulated e2e burst',
-    target: { baseUrl: `${sim.baseUrl}/v1`, model: 'sim-coder' },
     contextWindow: 32_768,
     simulated: true,
     // The simulator honours predicted outputs, so runs that carry a prediction report accepted and rejected tokens.
     predictedOutputs: true,
+    price: { kind: 'free', why: 'simulated' },
+    ...options.endpoint,
+    target: { baseUrl: `${sim.baseUrl}/v1`, model: 'sim-coder', ...options.endpoint?.target },
   });
   const service = new RoutedGenerationService({
     knownSecrets: () => [],
@@ -251,6 +271,40 @@ export const speedPanelScenario: Scenario = {
       else reporter?.nextEditDismissed(setup.burst.id);
     }
 
+    // A priced backend beside the free simulated one, so the Cost section has dollars to draw: its simulator keeps a
+    // prompt cache, so a second repository question with the same long prefix is served mostly from it (the
+    // prompt-cache table), and an inline request typed past shows spend on something never shown.
+    const paid = await simulatedSetup(ctx, sink, {
+      promptCache: true,
+      endpoint: {
+        id: 'burst#9',
+        label: 'Priced e2e backend (reference price)',
+        target: { model: 'sim-priced' },
+        price: REFERENCE_PRICE,
+      },
+    });
+    const repoPrefix = corpusCode('typescript', 3, 24_000);
+    for (const question of ['Where is the cache evicted?', 'Which function parses the settings?']) {
+      const { run, done } = startRun(paid, 200, controller.signal, `${repoPrefix}\n\nQuestion: ${question}`, {
+        task: 'repo',
+      });
+      await done;
+      const record = await run.finished;
+      assert.equal(record?.outcome, 'ok', `the repository question "${question}" should finish ok`);
+      ctx.note(
+        `repo question: ${record?.stats.cachedPromptTokens ?? 'no'} of ${record?.stats.promptTokens} prompt tokens cached`,
+      );
+    }
+    const inlineOk = startRun(paid, 60, controller.signal, 'function add(a: number, b: number) {', { task: 'inline' });
+    await inlineOk.done;
+    const typedPast = new AbortController();
+    ctx.onCleanup(() => typedPast.abort());
+    const cancelled = startRun(paid, 2_000, typedPast.signal, 'const total = items.reduce(', { task: 'inline' });
+    await sleep(300);
+    typedPast.abort();
+    await cancelled.done;
+    assert.equal((await cancelled.run.finished)?.outcome, 'cancelled', 'the inline request typed past is cancelled');
+
     const clicked = await ctx.uiClick(STATUS_ITEM_SELECTOR);
     assert.ok(clicked.available, 'the status bar item should be clickable');
     const summary = await ctx.waitFor(
@@ -288,6 +342,29 @@ export const speedPanelScenario: Scenario = {
       assert.ok(nextEditRows.available && nextEditRows.value.length > 0, 'the next-edit table should show');
       ctx.note(`next edit: ${nextEditRows.value.map((row) => row.text).join(' | ')}`);
     } else ctx.note('the stats sink takes no next-edit reports: the next-edit table shows requests only');
+    const costRows = await ctx.waitFor(
+      'the cost table',
+      async () => {
+        const answer = await ctx.uiQuery('#cost tbody tr', { inWebviews: true });
+        return answer.available && answer.value.length >= 2 ? answer.value.map((row) => row.text) : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 200 },
+    );
+    ctx.note(`cost: ${costRows.join(' | ')}`);
+    const paidRow = costRows.find((row) => row.includes(paid.burst.label)) ?? '';
+    assert.ok(/\$\d/.test(paidRow), `the priced backend's row should show dollars: "${paidRow}"`);
+    assert.ok(
+      costRows.some((row) => row.includes(setup.burst.label) && row.includes('free')),
+      'the simulated backend should show as free',
+    );
+    const today = await ctx.uiQuery('#cost-today', { inWebviews: true });
+    assert.ok(today.available && today.value.some((element) => /Today: \$/.test(element.text)), 'today’s spend');
+    ctx.note(`cost line: ${today.value.map((element) => element.text).join(' | ')}`);
+    const cacheRows = await ctx.uiQuery('#prompt-cache tbody tr', { inWebviews: true });
+    assert.ok(cacheRows.available && cacheRows.value.some((row) => row.text.includes(paid.burst.label)), 'cache table');
+    ctx.note(`prompt cache: ${cacheRows.value.map((row) => row.text).join(' | ')}`);
+    const tooltip = await ctx.uiQuery(STATUS_ITEM_SELECTOR);
+    if (tooltip.available) ctx.note(`status item: ${tooltip.value.map((element) => element.text).join(' | ')}`);
     const logRows = await ctx.uiQuery('#log tbody tr', { inWebviews: true });
     assert.ok(logRows.available && logRows.value.length >= 4, 'the request log should show the requests');
     const charts = await ctx.uiQuery('svg.chart circle', { inWebviews: true });

@@ -230,6 +230,23 @@ describe('StatsHub cost figures', () => {
     expect(hub.statusFacts().todaySpend).toBeNull();
   });
 
+  it('prices a backend that is not configured by the price it had on a live route', () => {
+    const { hub } = setup([]);
+    const handMade = resolvedEndpoint({ id: 'burst#7', label: 'Hand-made', target: { model: 'h' }, price: PRICED });
+    hub.requestStarted({
+      id: 1,
+      task: 'inline',
+      route: () => ({ endpoint: handMade, reason: 'fits' }),
+      liveTokensPerSec: () => null,
+      outputTokens: () => 0,
+    });
+    hub.requestFinished(1, record(handMade));
+    // Records of another backend known only from history: its price is not known.
+    hub.requestFinished(2, record(resolvedEndpoint({ id: 'burst#8', label: 'Gone', price: PRICED })));
+    expect(row(hub, 'Hand-made').cost?.spend.usd).toBeCloseTo(COST_OF_ONE, 12);
+    expect(row(hub, 'Gone').cost?.spend.unknownRequests).toBe(1);
+  });
+
   it('counts today from the history loaded at start', () => {
     const { hub } = setup();
     hub.load([record(priced, { startedAtEpochMs: TODAY_10AM - 60_000 })]);
