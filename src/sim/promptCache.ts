@@ -45,6 +45,13 @@ export class PromptCache {
     return Math.max(0, Math.min(best, count - 1));
   }
 
+  /** The most characters any remembered prompt shares with the start of `text` (explicit caching matches whole marks). */
+  commonChars(text: string): number {
+    let best = 0;
+    for (const entry of this.entries) best = Math.max(best, commonPrefixLength(entry.text, text));
+    return best;
+  }
+
   /** Prompts held now. */
   get size(): number {
     return this.entries.length;

@@ -154,6 +154,14 @@ function commonPrefixLength(a: readonly number[], b: readonly number[]): number 
   return index;
 }
 
+/** Tokens of a prompt's first `chars` characters: exact when the prompt was tokenised, else at the estimate. */
+function markedTokens(text: string, chars: number, exact: boolean): number {
+  if (chars <= 0) return 0;
+  return exact
+    ? encode(text.slice(0, chars), { disallowedSpecial: new Set<string>() }).length
+    : Math.floor(chars / ESTIMATED_CHARS_PER_TOKEN);
+}
+
 /**
  * The TTFT of a request whose first `cachedTokens` prompt tokens came from the prompt cache: with a prefill rate, the
  * fixed `ttftMs` plus the uncached tokens at that rate; without one, with the server-wide cache on, `ttftMs` scaled by
@@ -569,10 +577,24 @@ export async function startSimulator(options: SimulatorStartOptions = {}): Promi
       entry.slotId = slot;
       entry.slotWaitMs = queued ? grantedMs - bodyEndMs : 0;
       let cachedPromptTokens = 0;
+      let cacheWrittenTokens = 0;
       if (settings.promptCache) {
-        // llama.cpp computes a prompt afresh when asked not to reuse its cache; the others have no such switch.
-        cachedPromptTokens = promptCache.lookUpAndRemember(generation.promptText, prompt.ids, promptTokens);
-        if (family === 'llamacpp' && !generation.cachePrompt) cachedPromptTokens = 0;
+        const breakpoint = generation.cacheBreakpointChars;
+        if (breakpoint === undefined) {
+          // llama.cpp computes a prompt afresh when asked not to reuse its cache; the others have no such switch.
+          cachedPromptTokens = promptCache.lookUpAndRemember(generation.promptText, prompt.ids, promptTokens);
+          if (family === 'llamacpp' && !generation.cachePrompt) cachedPromptTokens = 0;
+        } else {
+          // Explicit caching (Anthropic) serves the marked prefix whole when an earlier prompt had the same, else writes it.
+          const hit = breakpoint > 0 && promptCache.commonChars(generation.promptText) >= breakpoint;
+          promptCache.lookUpAndRemember(generation.promptText, prompt.ids, promptTokens);
+          const marked = Math.min(
+            Math.max(0, promptTokens - 1),
+            markedTokens(generation.promptText, breakpoint, prompt.ids !== null),
+          );
+          cachedPromptTokens = hit ? marked : 0;
+          cacheWrittenTokens = marked - cachedPromptTokens;
+        }
       } else if (family === 'llamacpp') {
         const ids = prompt.ids ?? [];
         cachedPromptTokens = generation.cachePrompt
@@ -595,6 +617,7 @@ export async function startSimulator(options: SimulatorStartOptions = {}): Promi
         createdIso: now.toISOString(),
         promptTokens,
         cachedPromptTokens,
+        cacheWrittenTokens,
         reportsPromptCache: settings.promptCache,
         includeUsage: generation.includeUsage,
         sendUsage: settings.sendUsage,

@@ -1,3 +1,4 @@
+import { isRecord } from '../../core/json';
 import type { PlannedEvent } from '../tokenPieces';
 import {
   chatMessages,
@@ -12,6 +13,27 @@ import {
   type WireFormat,
   type WireSummary,
 } from './wireFormat';
+
+/**
+ * Where the last `cache_control` breakpoint ends in the prompt text (`joinMessages` of the system text and the
+ * messages), or 0 when no block is marked: Anthropic caches only up to a breakpoint.
+ */
+function cacheBreakpointChars(parts: readonly unknown[]): number {
+  let offset = 0;
+  let breakpoint = 0;
+  parts.forEach((content, position) => {
+    if (position > 0) offset += 1;
+    if (!Array.isArray(content)) {
+      offset += contentText(content).length;
+      return;
+    }
+    for (const block of content) {
+      offset += contentText([block]).length;
+      if (isRecord(block) && isRecord(block['cache_control'])) breakpoint = offset;
+    }
+  });
+  return breakpoint;
+}
 
 /** Parses an Anthropic `POST /v1/messages` body. Like the real API, `max_tokens` is required. */
 export function parseAnthropic(body: Readonly<Record<string, unknown>>): ParseResult {
@@ -32,6 +54,12 @@ export function parseAnthropic(body: Readonly<Record<string, unknown>>): ParseRe
       stop: stopStrings(body['stop_sequences']),
       includeUsage: true,
       cachePrompt: false,
+      cacheBreakpointChars: cacheBreakpointChars([
+        ...(system.length > 0 ? [body['system']] : []),
+        ...(Array.isArray(body['messages'])
+          ? body['messages'].map((item) => (isRecord(item) ? item['content'] : ''))
+          : []),
+      ]),
       promptText: joinMessages(all),
       prefix: last?.content ?? '',
       suffix: '',
@@ -42,14 +70,14 @@ export function parseAnthropic(body: Readonly<Record<string, unknown>>): ParseRe
 }
 
 /**
- * Anthropic's input usage: `input_tokens` counts only what was not read from the cache, the rest is
- * `cache_read_input_tokens` (the simulator writes no cache entries separately, so `cache_creation_input_tokens` is 0).
+ * Anthropic's input usage: `input_tokens` counts only what was neither read from the cache
+ * (`cache_read_input_tokens`) nor written to it (`cache_creation_input_tokens`).
  */
 function inputUsage(context: WireContext): Record<string, number> {
   if (!context.reportsPromptCache) return { input_tokens: context.promptTokens };
   return {
-    input_tokens: context.promptTokens - context.cachedPromptTokens,
-    cache_creation_input_tokens: 0,
+    input_tokens: context.promptTokens - context.cachedPromptTokens - context.cacheWrittenTokens,
+    cache_creation_input_tokens: context.cacheWrittenTokens,
     cache_read_input_tokens: context.cachedPromptTokens,
   };
 }

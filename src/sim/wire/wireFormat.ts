@@ -14,6 +14,11 @@ export interface ParsedGeneration {
   readonly includeUsage: boolean;
   /** llama.cpp `cache_prompt` (its default is true). */
   readonly cachePrompt: boolean;
+  /**
+   * Explicit caching (Anthropic `cache_control`): only `promptText` before this offset is read from or written to the
+   * prompt cache (0 when nothing is marked). Absent: the protocol caches any repeated prefix on its own.
+   */
+  readonly cacheBreakpointChars?: number;
   readonly promptText: string;
   readonly prefix: string;
   readonly suffix: string;
@@ -41,6 +46,8 @@ export interface WireContext {
   readonly promptTokens: number;
   /** Prompt tokens served from the simulated prompt cache (llama.cpp `cache_n`). */
   readonly cachedPromptTokens: number;
+  /** Prompt tokens written to the cache by this request under explicit caching (Anthropic `cache_creation_input_tokens`). */
+  readonly cacheWrittenTokens: number;
   /**
    * The server-wide prompt cache is on: the OpenAI and Anthropic usage report cached tokens in their own fields (off,
    * they keep the shape they had before there was a cache to report).

@@ -47,9 +47,9 @@ describe('the simulated prompt cache', () => {
     expect(second.elapsedMs).toBeLessThan(150);
   });
 
-  it('Anthropic: input_tokens is the uncached part, cache_read_input_tokens the rest', async () => {
+  it('Anthropic: caches up to the cache_control mark, written first, read after; unmarked prompts are not cached', async () => {
     const shared = context('anthropic');
-    const ask = (question: string) =>
+    const ask = (question: string, marked: boolean) =>
       timedPost('/v1/messages', {
         model: 'claude',
         max_tokens: 8,
@@ -58,20 +58,34 @@ describe('the simulated prompt cache', () => {
           {
             role: 'user',
             content: [
-              { type: 'text', text: shared, cache_control: { type: 'ephemeral' } },
+              { type: 'text', text: shared, ...(marked ? { cache_control: { type: 'ephemeral' } } : {}) },
               { type: 'text', text: `\n\nQuestion: ${question}` },
             ],
           },
         ],
       });
-    await ask('one?');
-    const second = await ask('two?');
-    const read = Number(field(second.json, 'usage', 'cache_read_input_tokens'));
-    const uncached = Number(field(second.json, 'usage', 'input_tokens'));
-    expect(field(second.json, 'usage', 'cache_creation_input_tokens')).toBe(0);
-    expect(read + uncached).toBe(second.record.promptTokens);
-    expect(read).toBe(second.record.cachedPromptTokens);
-    expect(read / (read + uncached)).toBeGreaterThan(0.99);
+    const usage = (json: Record<string, unknown>) => ({
+      input: Number(field(json, 'usage', 'input_tokens')),
+      written: Number(field(json, 'usage', 'cache_creation_input_tokens')),
+      read: Number(field(json, 'usage', 'cache_read_input_tokens')),
+    });
+    const first = await ask('one?', true);
+    const written = usage(first.json);
+    expect(written.read).toBe(0);
+    expect(written.written / first.record.promptTokens).toBeGreaterThan(0.95);
+    expect(written.input + written.written).toBe(first.record.promptTokens);
+
+    const second = await ask('two?', true);
+    const read = usage(second.json);
+    expect(read.written).toBe(0);
+    expect(read.read).toBe(written.written);
+    expect(read.input + read.read).toBe(second.record.promptTokens);
+    expect(read.read).toBe(second.record.cachedPromptTokens);
+    expect(second.elapsedMs).toBeLessThan(150);
+
+    // The same prefix without a mark: Anthropic caches nothing it was not asked to.
+    const unmarked = usage((await ask('three?', false)).json);
+    expect(unmarked).toMatchObject({ read: 0, written: 0 });
   });
 
   it('llama.cpp: cache_n from the server-wide cache, none when the request turns cache_prompt off', async () => {
