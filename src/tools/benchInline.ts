@@ -7,6 +7,9 @@
 // Then the miss path (issue 13): 8-key bursts (Enter, `const x`) at ends of statement lines against a simulator whose
 // continuation never matches what is typed next, with unlimited server slots and with one slot (a local llama.cpp).
 //
+// Both paths also say what the requests would cost at a reference price (a preset's published prices, named in the
+// output): per 100 keystrokes, and the share spent on requests that showed nothing.
+//
 // Usage: npm run --silent bench:inline -- [--json] [--seed N] [--keystrokes N] [--path hit|miss|both]
 //        (about 3.5 minutes for the hit path with the default 1,200 keystrokes, 1 minute for the miss path)
 import { subscribe } from 'node:diagnostics_channel';
@@ -14,8 +17,12 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../core/clock';
+import { findPreset } from '../core/config/presets';
+import { requestCost, sumCosts } from '../core/cost/requestCost';
 import type { ResolvedEndpoint } from '../core/endpoint';
-import type { GenerationService, GenerationSpec } from '../core/generation/generationService';
+import type { GenerationService, GenerationSpec, StatsSink } from '../core/generation/generationService';
+import type { TokenPrices } from '../core/price';
+import type { RequestRecord } from '../core/requestStats';
 import { roughTokenCount } from '../core/stream/meter';
 import { RateLimitBook } from '../core/routing/rateLimitHeadroom';
 import { RoutedGenerationService } from '../core/generation/routedGenerationService';
@@ -318,6 +325,70 @@ function isChildReport(value: unknown): value is ChildReport {
   );
 }
 
+/**
+ * The price the cost figures use: the preset whose published prices are read from the provider's own page and that
+ * serves a model of the size people use for completions (Fireworks, gpt-oss-120b). The simulated backend itself is
+ * free; this says what the same requests would cost there.
+ */
+const REFERENCE_PRESET = 'fireworks';
+
+function referencePrice(): {
+  readonly preset: string;
+  readonly model: string | null;
+  readonly readOn: string | null;
+  readonly prices: TokenPrices;
+} {
+  const preset = findPreset(REFERENCE_PRESET);
+  if (preset === undefined || preset.price.kind !== 'priced')
+    throw new Error(`the reference preset "${REFERENCE_PRESET}" has no published price`);
+  return { preset: preset.id, model: preset.defaultModel, readOn: preset.price.readOn, prices: preset.price.prices };
+}
+
+/** Three significant figures: costs per request are fractions of a cent. */
+function significant(value: number): number {
+  return Number(value.toPrecision(3));
+}
+
+/**
+ * What the requests (every attempt recorded, a hedge's loser too) cost at the reference price: per 100 keystrokes, and
+ * the share spent on requests that showed nothing (`showedSomething` says, by stream tag, which ones did; an attempt
+ * no tag names, such as a hedge's loser, showed nothing).
+ */
+function costFigures(
+  records: readonly RequestRecord[],
+  recordsByStream: ReadonlyMap<number, RequestRecord>,
+  showedSomething: (tag: number) => boolean,
+  keystrokes: number,
+) {
+  const reference = referencePrice();
+  const price = { kind: 'priced', prices: reference.prices, source: 'preset', readOn: reference.readOn } as const;
+  const useful = new Set<RequestRecord>();
+  for (const [tag, record] of recordsByStream) if (showedSomething(tag)) useful.add(record);
+  const costs = records.map((record) => ({ record, cost: requestCost(record, price) }));
+  const total = sumCosts(costs.map(({ cost }) => cost));
+  const wasted = sumCosts(costs.filter(({ record }) => !useful.has(record)).map(({ cost }) => cost));
+  const estimated = sumCosts(costs.filter(({ cost }) => cost.estimated).map(({ cost }) => cost));
+  const totalUsd = total.usd ?? 0;
+  return {
+    costPer100Keystrokes: significant((totalUsd / Math.max(1, keystrokes)) * 100),
+    wastedCostShare: totalUsd === 0 ? null : round((wasted.usd ?? 0) / totalUsd),
+    costUsd: significant(totalUsd),
+    // Share of the cost resting on estimated counts (no server usage, or an attempt that ended before it was counted).
+    estimatedCostShare: totalUsd === 0 ? null : round((estimated.usd ?? 0) / totalUsd),
+    requestsCosted: records.length,
+    referencePrice: {
+      preset: reference.preset,
+      model: reference.model,
+      readOn: reference.readOn,
+      usdPerMillion: {
+        input: reference.prices.inputPerMillion,
+        cachedInput: reference.prices.cachedInputPerMillion,
+        output: reference.prices.outputPerMillion,
+      },
+    },
+  };
+}
+
 /** One suggestion that appeared as ghost text (not kept by typing through). */
 interface ShownRow {
   readonly source: InlineSuggestion['source'];
@@ -371,6 +442,17 @@ async function composeExtension(baseUrl: string, miss: boolean) {
   // The same pieces the extension composes: the routed service (router, health, hedging timers, first-token timeout)
   // reporting into a stats hub (the status bar's and the panel's source), with rate-limit headroom fed from headers.
   const hub = new StatsHub({ clock: systemClock, scheduler: systemScheduler, endpoints: () => [endpoint] });
+  // Every finished attempt, for the cost figures: all of them, and each tagged stream's own record by its tag.
+  const attemptRecords: RequestRecord[] = [];
+  const recordsByStream = new Map<number, RequestRecord>();
+  const sink: StatsSink = {
+    requestStarted: (view) => hub.requestStarted(view),
+    requestFinished: (id, record) => {
+      attemptRecords.push(record);
+      hub.requestFinished(id, record);
+    },
+    cacheServed: (record) => hub.cacheServed(record),
+  };
   const rateLimits = new RateLimitBook();
   const routed = new RoutedGenerationService({
     // As in the extension: every prompt passes the key check (one key known, as with one configured backend).
@@ -378,7 +460,7 @@ async function composeExtension(baseUrl: string, miss: boolean) {
     transport,
     clock: systemClock,
     endpoints: (role) => (role === 'burst' ? [endpoint] : []),
-    sink: hub,
+    sink,
     countTokens,
     onResponseHeaders: (chosen, headers) => rateLimits.record(chosen.id, headers),
   });
@@ -407,6 +489,9 @@ async function composeExtension(baseUrl: string, miss: boolean) {
             },
           };
         },
+      });
+      void run.finished.then((record) => {
+        if (record !== null) recordsByStream.set(tag, record);
       });
       // Stamps each text event as it leaves the generation service, i.e. when the engine could first use it.
       let chars = 0;
@@ -454,7 +539,18 @@ async function composeExtension(baseUrl: string, miss: boolean) {
     });
     for await (const event of run.events) void event;
   }
-  return { transport, engine, arrivalsByStream, startedAtByStream, promptTokensByStream, probeLog };
+  // The warm-up is not what typing costs.
+  attemptRecords.length = 0;
+  return {
+    transport,
+    engine,
+    arrivalsByStream,
+    startedAtByStream,
+    promptTokensByStream,
+    probeLog,
+    attemptRecords,
+    recordsByStream,
+  };
 }
 
 /**
@@ -464,10 +560,8 @@ async function composeExtension(baseUrl: string, miss: boolean) {
 async function runHitPath() {
   const connectionUse = watchConnections();
   const sim = await startSimulatorChild();
-  const { transport, engine, arrivalsByStream, startedAtByStream, probeLog } = await composeExtension(
-    sim.baseUrl,
-    false,
-  );
+  const { transport, engine, arrivalsByStream, startedAtByStream, probeLog, attemptRecords, recordsByStream } =
+    await composeExtension(sim.baseUrl, false);
   const segments = pickSegments();
   const rows: ShownRow[] = [];
   let typedThrough = 0;
@@ -649,6 +743,8 @@ async function runHitPath() {
     requestsPerPause: round(measured.length / Math.max(1, pauses)),
     wastedServerTokensPer100Keystrokes: round(((serverTokens - usefulTokens) / Math.max(1, keystrokes)) * 100),
     newConnectionsPer100Keystrokes: round((newConnections / steadyKeystrokes) * 100),
+    // At the reference price: every request of the run, and the share of it spent on requests no suggestion came from.
+    cost: costFigures(attemptRecords, recordsByStream, (tag) => shownEndByStream.has(tag), keystrokes),
     // The same connections by what they were opened for: a request that waited for the connect, or a background spare
     // (replacing one the server's 65 s keep-alive closed after it sat unused, or one an aborted stream destroyed).
     newConnectionsPer100KeystrokesByCause: {
@@ -709,7 +805,11 @@ const MISS_BURST_KEYS = ['\n', 'c', 'o', 'n', 's', 't', ' ', 'x'];
  */
 async function runMissPath(slots: number | null) {
   const sim = await startSimulatorChild(slots);
-  const { transport, engine, promptTokensByStream, startedAtByStream } = await composeExtension(sim.baseUrl, true);
+  const { transport, engine, promptTokensByStream, startedAtByStream, attemptRecords, recordsByStream } =
+    await composeExtension(sim.baseUrl, true);
+  // When each shown suggestion's stream started: stream ids count across the engines of a process while tags restart
+  // per engine, so the stream is found by its start (the request is sent in the same call that creates the stream).
+  const shownStreamStarts: number[] = [];
   const statementEnds: { readonly file: string; readonly text: string; readonly at: number }[] = [];
   for (const { file, text } of readSources()) {
     for (const match of text.matchAll(/^[ \t]+[^\n]*;[ \t]*$/gm))
@@ -734,7 +834,7 @@ async function runMissPath(slots: number | null) {
     let pendingCall: AbortController | null = null;
     let callTimer: NodeJS.Timeout | null = null;
     // Set from the provider's answer, which arrives in a callback.
-    const screen: { shown: { atMs: number; text: string } | null } = { shown: null };
+    const screen: { shown: { atMs: number; text: string; streamStartedAtMs: number } | null } = { shown: null };
     let lastKeyAtMs = 0;
     let lastCallAtMs = 0;
     const firstTag = tagBefore + 1;
@@ -763,7 +863,11 @@ async function runMissPath(slots: number | null) {
         if (isLast) lastCallAtMs = performance.now();
         void engine.provide(state, controller.signal).then((suggestion) => {
           if (suggestion === null || controller.signal.aborted) return;
-          screen.shown = { atMs: performance.now(), text: suggestion.generatedText };
+          screen.shown = {
+            atMs: performance.now(),
+            text: suggestion.generatedText,
+            streamStartedAtMs: suggestion.streamStartedAtMs,
+          };
         });
       }, PROVIDER_DELAY_MS);
     }
@@ -771,6 +875,7 @@ async function runMissPath(slots: number | null) {
     const deadline = performance.now() + 3000;
     while (screen.shown === null && performance.now() < deadline) await sleep(5);
     const seen = screen.shown;
+    if (seen !== null) shownStreamStarts.push(seen.streamStartedAtMs);
     pendingCall?.abort();
     await sleep(400);
     const lastTag = engine.counters.requests;
@@ -814,6 +919,12 @@ async function runMissPath(slots: number | null) {
       firstLineMs: (burst.shownTokens * 1000) / SERVER_TOKENS_PER_SEC,
     };
   });
+  const shownTags = new Set<number>();
+  const tagsByStart = [...startedAtByStream].sort((a, b) => a[1] - b[1]);
+  for (const startedAt of shownStreamStarts) {
+    const tag = tagsByStart.find(([, at]) => at >= startedAt)?.[0];
+    if (tag !== undefined) shownTags.add(tag);
+  }
   const shownBursts = perBurst.filter((burst) => burst.k2gMs !== null);
   const k2g = shownBursts.map((burst) => burst.k2gMs ?? 0);
   const firstLine = shownBursts.map((burst) => burst.firstLineMs);
@@ -835,6 +946,13 @@ async function runMissPath(slots: number | null) {
     // The issue's target: keystroke to ghost text <= 50 ms (VS Code) + TTFT + first-line time + 10 ms.
     targetMs: { p50: round(PROVIDER_DELAY_MS + SERVER_TTFT_MS + (percentile(firstLine, 0.5) ?? 0) + 10) },
     overTargetMs: summary(overTarget),
+    // At the reference price, per 100 keystrokes of these bursts; wasted: requests whose text was never shown.
+    cost: costFigures(
+      attemptRecords,
+      recordsByStream,
+      (tag) => shownTags.has(tag),
+      perBurst.length * MISS_BURST_KEYS.length,
+    ),
     perBurst: {
       requests: summary(column((burst) => burst.requests)),
       aborted: summary(column((burst) => burst.aborted)),
