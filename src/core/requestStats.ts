@@ -21,6 +21,8 @@ export interface RequestStats {
   readonly tokensSource: TokensSource;
   readonly promptTokens: number | null;
   readonly cachedPromptTokens: number | null;
+  /** Prompt tokens written to the provider's cache, billed above the input price (Anthropic); absent when not reported. */
+  readonly cacheWritePromptTokens?: number | null;
   /** Prompt tokens per second of prefill, when the server reports prompt timing. */
   readonly prefillTokensPerSec: number | null;
   /** Request sent -> stream ended (or failed). */

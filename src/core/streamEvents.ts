@@ -26,6 +26,11 @@ export interface UsageEvent {
   /** Prompt tokens served from the server's prompt cache, when it says. */
   readonly cachedPromptTokens: number | null;
   /**
+   * Prompt tokens written to the provider's cache (Anthropic `cache_creation_input_tokens`), billed above the input
+   * price; absent when the protocol has no such count.
+   */
+  readonly cacheWritePromptTokens?: number | null;
+  /**
    * Tokens of the request's prediction that appeared in the answer (OpenAI `completion_tokens_details.
    * accepted_prediction_tokens`); null when the server does not say. Some servers report 0 without a prediction.
    */

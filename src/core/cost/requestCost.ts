@@ -4,6 +4,13 @@ import type { EndpointPrice, RequestCost, TokenPrices } from './costTypes';
 const PER_MILLION = 1_000_000;
 
 /**
+ * Prompt tokens written to a provider's cache cost more than input: Anthropic bills a five-minute cache write at 1.25x
+ * the input price (an hour's at 2x). No preset states its write price, so writes are charged at 1.25x and the cost is
+ * marked estimated.
+ */
+const CACHE_WRITE_FACTOR = 1.25;
+
+/**
  * What one request cost at `price`, from the server's token counts where it gave them.
  *
  * - Prompt: uncached tokens at the input price, cached ones at the cached-input price (the input price when the
@@ -12,6 +19,8 @@ const PER_MILLION = 1_000_000;
  *   bound, never silently low.
  * - An attempt that ended before the server counted its prompt (aborted, hedged, failed) is charged the router's
  *   prompt estimate: providers bill an aborted request's prompt. Marked estimated.
+ * - Prompt tokens written to the provider's cache (Anthropic reports them) are charged at `CACHE_WRITE_FACTOR` x the
+ *   input price and the cost marked estimated.
  * - Output: the answer's tokens plus rejected prediction tokens, which the provider bills as output though they are
  *   not part of the answer. Marked estimated when the extension's tokenizer counted them.
  * - A cache hit sent nothing and costs 0. A free backend costs 0; an unknown price gives `usd: null`.
@@ -36,7 +45,12 @@ function pricedCost(record: RequestRecord, prices: TokenPrices): RequestCost {
   if (stats.promptTokens !== null) {
     if (stats.cachedPromptTokens !== null) {
       const cached = Math.min(stats.cachedPromptTokens, stats.promptTokens);
-      promptUsd = (stats.promptTokens - cached) * prices.inputPerMillion + cached * cachedPrice;
+      const written = Math.min(stats.cacheWritePromptTokens ?? 0, stats.promptTokens - cached);
+      promptUsd =
+        (stats.promptTokens - cached - written) * prices.inputPerMillion +
+        cached * cachedPrice +
+        written * prices.inputPerMillion * CACHE_WRITE_FACTOR;
+      if (written > 0) estimated = true;
     } else {
       promptUsd = stats.promptTokens * prices.inputPerMillion;
       // Some of the prompt may have been served from cache at a lower price: the full price is an upper bound.

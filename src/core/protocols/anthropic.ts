@@ -83,6 +83,7 @@ export const anthropicProtocol: ProtocolAdapter = {
     let finished = false;
     let promptTokens: number | null = null;
     let cachedPromptTokens: number | null = null;
+    let cacheWritePromptTokens: number | null = null;
     return {
       get finished() {
         return finished;
@@ -101,6 +102,7 @@ export const anthropicProtocol: ProtocolAdapter = {
             const written = numberAt(usage, 'cache_creation_input_tokens');
             promptTokens = uncached === null ? null : uncached + (read ?? 0) + (written ?? 0);
             cachedPromptTokens = read;
+            cacheWritePromptTokens = written;
             return [];
           }
           case 'content_block_delta': {
@@ -127,6 +129,7 @@ export const anthropicProtocol: ProtocolAdapter = {
                 promptTokens,
                 completionTokens: numberAt(usage, 'output_tokens'),
                 cachedPromptTokens,
+                cacheWritePromptTokens,
                 // The Messages API has no predicted outputs.
                 acceptedPredictionTokens: null,
                 rejectedPredictionTokens: null,

@@ -89,6 +89,8 @@ function parseStats(value: unknown): RequestStats | null {
     cachedPromptTokens,
     prefillTokensPerSec,
     totalMs,
+    // Only Anthropic records have it; lines without it, or with a broken one, load without it.
+    ...(isCount(value['cacheWritePromptTokens']) ? { cacheWritePromptTokens: value['cacheWritePromptTokens'] } : {}),
     ...predictionStats(value),
   };
 }
@@ -551,6 +553,7 @@ const CSV_COLUMNS = [
   'rejected_prediction_tokens',
   'effective_tokens_per_sec',
   'prompt_tokens_estimate',
+  'cache_write_prompt_tokens',
 ] as const;
 
 /** Quotes a CSV field, and defuses text a spreadsheet would run as a formula (`=`, `+`, `-`, `@` at the start). */
@@ -587,6 +590,7 @@ export function historyToCsv(records: readonly RequestRecord[]): string {
       stats.rejectedPredictionTokens,
       stats.effectiveTokensPerSec,
       record.promptTokensEstimate,
+      stats.cacheWritePromptTokens ?? null,
     ];
     return fields.map(csvField).join(',');
   });

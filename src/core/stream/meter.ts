@@ -122,6 +122,10 @@ export class SpeedMeter {
       tokensSource,
       promptTokens: this.usage?.promptTokens ?? this.timings?.promptTokens ?? null,
       cachedPromptTokens: this.usage?.cachedPromptTokens ?? this.timings?.cachedPromptTokens ?? null,
+      // Only where the protocol counts them (Anthropic), so other records stay as they were.
+      ...(this.usage?.cacheWritePromptTokens == null
+        ? {}
+        : { cacheWritePromptTokens: this.usage.cacheWritePromptTokens }),
       prefillTokensPerSec: this.prefillTokensPerSec(),
       totalMs: this.endMs - startMs,
       acceptedPredictionTokens: prediction?.accepted ?? null,

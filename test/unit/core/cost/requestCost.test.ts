@@ -33,6 +33,20 @@ const M = 1_000_000;
 
 const cases: readonly Case[] = [
   {
+    name: 'tokens written to the provider cache (Anthropic): 1.25x input, marked estimated',
+    price: priced,
+    stats: { promptTokens: 1000, cachedPromptTokens: 0, cacheWritePromptTokens: 600, outputTokens: 50 },
+    usd: (400 * 1 + 600 * 1.25 + 50 * 4) / M,
+    estimated: true,
+  },
+  {
+    name: 'a second question read from the cache: written 0, cached at the cached price, exact',
+    price: priced,
+    stats: { promptTokens: 1000, cachedPromptTokens: 600, cacheWritePromptTokens: 0, outputTokens: 50 },
+    usd: (400 * 1 + 600 * 0.25 + 50 * 4) / M,
+    estimated: false,
+  },
+  {
     name: 'server counts, cached tokens reported: uncached x input + cached x cached-input + output',
     price: priced,
     stats: { promptTokens: 1000, cachedPromptTokens: 800, outputTokens: 50 },

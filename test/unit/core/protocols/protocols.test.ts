@@ -220,6 +220,8 @@ describe('protocol decoders on recorded streams', () => {
       promptTokens: 30,
       completionTokens: 3,
       cachedPromptTokens: 5,
+      // This recording has no cache_creation_input_tokens: unknown, not 0.
+      cacheWritePromptTokens: null,
       acceptedPredictionTokens: null,
       rejectedPredictionTokens: null,
     });
@@ -236,6 +238,7 @@ describe('prompt caching', () => {
       promptTokens: 412 + 48_210,
       completionTokens: 6,
       cachedPromptTokens: 48_210,
+      cacheWritePromptTokens: 0,
       acceptedPredictionTokens: null,
       rejectedPredictionTokens: null,
     });
@@ -250,6 +253,8 @@ describe('prompt caching', () => {
     expect((await collect('anthropic', written)).find((event) => event.kind === 'usage')).toMatchObject({
       promptTokens: 412 + 48_210,
       cachedPromptTokens: 0,
+      // Written to the cache: billed above the input price, so the cost counts them apart.
+      cacheWritePromptTokens: 48_210,
     });
   });
 

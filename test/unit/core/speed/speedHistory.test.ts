@@ -416,10 +416,10 @@ describe('export', () => {
     const lines = csv.trimEnd().split('\r\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toBe(
-      'started_at,task,endpoint_id,endpoint_label,route_reason,outcome,error_reason,from_cache,ttft_ms,decode_tokens_per_sec,server_decode_tokens_per_sec,output_tokens,tokens_source,prompt_tokens,cached_prompt_tokens,prefill_tokens_per_sec,total_ms,accepted_prediction_tokens,rejected_prediction_tokens,effective_tokens_per_sec,prompt_tokens_estimate',
+      'started_at,task,endpoint_id,endpoint_label,route_reason,outcome,error_reason,from_cache,ttft_ms,decode_tokens_per_sec,server_decode_tokens_per_sec,output_tokens,tokens_source,prompt_tokens,cached_prompt_tokens,prefill_tokens_per_sec,total_ms,accepted_prediction_tokens,rejected_prediction_tokens,effective_tokens_per_sec,prompt_tokens_estimate,cache_write_prompt_tokens',
     );
     expect(lines[1]).toBe(
-      `2023-11-14T22:13:20.001Z,inline,burst#0,"'=HYPERLINK(""x""), ""quoted""",failover:network,ok,,false,101,1000,,50,server,200,,,150,,,,180`,
+      `2023-11-14T22:13:20.001Z,inline,burst#0,"'=HYPERLINK(""x""), ""quoted""",failover:network,ok,,false,101,1000,,50,server,200,,,150,,,,180,`,
     );
     expect(csvField('-1+1')).toBe("'-1+1");
     expect(csvField(null)).toBe('');
