@@ -50,7 +50,8 @@ export interface PackResult {
   readonly tokens: number;
   /** Estimated tokens of the stable prefix (map and core). */
   readonly stableTokens: number;
-  /** The request's own sections first (rank order), then the core's (path order). */
+  /** The request's own sections first, then the core's; each in the request's rank order (the prompt keeps the core
+   * in path order). */
   readonly sections: readonly PackedSection[];
   /** Distinct files with at least one section. */
   readonly files: number;
@@ -358,12 +359,21 @@ export async function packContext(
   const stable = [map.text, ...coreParts.parts].join('\n');
   const text = askedParts.parts.length > 0 ? `${stable}\n${askedParts.parts.join('\n')}` : stable;
   const packedFiles = new Set([...coreParts.files, ...askedParts.files]);
+  // The prompt keeps the core in path order (its stable prefix); the sections are listed by the request's own ranking,
+  // so that what mattered for this question leads wherever it sits in the prompt (the answer's "Context:" line).
+  const rankOf = new Map<string, number>();
+  ranked.forEach((candidate, index) => {
+    if (!rankOf.has(candidate.path)) rankOf.set(candidate.path, index);
+  });
+  const byRank = (a: PackedSection, b: PackedSection) =>
+    (rankOf.get(a.path) ?? Number.POSITIVE_INFINITY) - (rankOf.get(b.path) ?? Number.POSITIVE_INFINITY);
+  const coreSections = [...coreParts.sections].sort(byRank);
   return {
     text,
     stablePrefixChars: stable.length,
     tokens: core.used + asked.used + map.tokens,
     stableTokens: core.used + map.tokens,
-    sections: [...askedParts.sections, ...coreParts.sections],
+    sections: [...askedParts.sections, ...coreSections],
     files: packedFiles.size,
     mapTokens: map.tokens,
     mapFiles: map.files,

@@ -70,6 +70,15 @@ describe('packContext', () => {
     expect(result.omittedFiles).toBe(0);
   });
 
+  it('lists the best match first even when the whole repository fits in the path-ordered core', async () => {
+    const result = await packContext(index, fs, { query: 'compute the tax', budgetTokens: 200_000 }, countTokens);
+    // The prompt keeps path order (billing/invoice.ts before billing/tax.ts); the sections, which the answer's
+    // "Context:" line reads, follow the question.
+    expect(result.text.indexOf('src/billing/invoice.ts')).toBeLessThan(result.text.indexOf('src/billing/tax.ts'));
+    expect(result.sections[0]?.path).toBe('src/billing/tax.ts');
+    expect(filesByReason(result.sections).chosen[0]).toBe('src/billing/tax.ts');
+  });
+
   it('starts two different questions with the same map and core files, so a prompt cache serves the second', async () => {
     const ask = async (query: string) => {
       const packed = await packContext(index, fs, { query, budgetTokens: 12_000 }, countTokens);
