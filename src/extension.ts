@@ -297,6 +297,7 @@ export function activate(context: vscode.ExtensionContext): LatencyCopilotApi {
           cheapestOf(() => endpoints.endpoints('burst').filter((endpoint) => endpoint.fim !== 'none')),
         ),
       onSuggestionShown: (sample) => speedUi.hub.suggestionShown(sample),
+      onSuggestionAccepted: (endpointId, endpointLabel) => speedUi.hub.suggestionAccepted(endpointId, endpointLabel),
       nextEditInsertion: (documentKey, offset) => nextEditUi.insertionAt(documentKey, offset),
       warm: () =>
         endpoints

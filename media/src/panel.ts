@@ -315,6 +315,11 @@ function keystrokeCell(endpoint: EndpointSummary): HTMLTableCellElement {
     { class: 'num' },
     pair(figures.latencyMs, (n) => formatMs(n)),
     el('span', { class: 'sub' }, `served from cache ${formatShare(figures.fromCacheShare)}`),
+    el(
+      'span',
+      { class: 'sub' },
+      `accepted ${formatCount(figures.accepted)} of ${formatCount(figures.shown)}${figures.shown === 0 ? '' : ` (${formatShare(figures.accepted / figures.shown)})`}`,
+    ),
   );
 }
 
@@ -668,7 +673,7 @@ function renderCost(snapshot: PanelSnapshot, series: Map<string, number>): void 
         ['Per shown', 'this session’s inline and next-edit spend over the suggestions shown this session'],
         [
           'Per accepted',
-          'this session’s next-edit spend per predicted hunk applied with Tab (the extension is not told when an inline suggestion is accepted)',
+          'this session’s inline and next-edit spend per suggestion accepted with Tab (ghost text taken, or a predicted hunk applied)',
         ],
         [
           'Showed nothing',

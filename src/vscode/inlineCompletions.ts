@@ -18,6 +18,12 @@ import type { EditorFileGate } from './editorFileGate';
 /** The toggle command (package.json `contributes.commands`). */
 export const TOGGLE_INLINE_COMMAND = 'latencyCopilot.toggleInlineCompletions';
 
+/**
+ * Run by VS Code after it inserts one of our suggestions (`InlineCompletionItem.command`), to count it as accepted.
+ * Internal: not in the command palette (package.json does not declare it).
+ */
+export const INLINE_ACCEPTED_COMMAND = 'latencyCopilot.inline.accepted';
+
 /** Where the learned FIM paths are kept between sessions (globalState key). */
 const FIM_MEMORY_KEY = 'latencyCopilot.inline.fimPaths';
 
@@ -55,6 +61,8 @@ export interface InlineCompletionsDeps {
   readonly budget?: () => BudgetLimits;
   /** Told of every suggestion handed to VS Code (never a cancelled or empty call): keystroke-to-suggestion figures. */
   readonly onSuggestionShown?: (sample: SuggestionSample) => void;
+  /** Told when the person accepts a suggestion (the cost per accepted suggestion). */
+  readonly onSuggestionAccepted?: (endpointId: string, endpointLabel: string) => void;
   /** The file gate, shared with next-edit suggestions: what may reach a model. */
   readonly fileGate: EditorFileGate;
   /**
@@ -174,7 +182,15 @@ class InlineCompletionProvider implements vscode.InlineCompletionItemProvider {
     try {
       const suggestion = await this.engine.provide(state, controller.signal);
       if (suggestion === null || token.isCancellationRequested) return [];
-      const items = [new vscode.InlineCompletionItem(suggestion.text, new vscode.Range(position, position))];
+      const item = new vscode.InlineCompletionItem(suggestion.text, new vscode.Range(position, position));
+      // VS Code runs this after inserting the suggestion: the only stable way to learn it was accepted.
+      if (suggestion.endpointId !== null && suggestion.endpointLabel !== null)
+        item.command = {
+          command: INLINE_ACCEPTED_COMMAND,
+          title: 'Suggestion accepted',
+          arguments: [suggestion.endpointId, suggestion.endpointLabel],
+        };
+      const items = [item];
       const { endpointId, endpointLabel, latencyMs, source, streamId } = suggestion;
       deps.onSuggestionShown?.({ endpointId, endpointLabel, latencyMs, source, streamId });
       return items;
@@ -261,6 +277,11 @@ export function createInlineCompletions(deps: InlineCompletionsDeps): InlineComp
     // Files on disk only (untitled buffers, user settings and other virtual documents never reach the provider); the
     // file gate then keeps to workspace folders and their ignore and secret rules.
     vscode.languages.registerInlineCompletionItemProvider({ scheme: 'file' }, provider),
+    // Any extension can run a command: only two strings are taken, and they only add to a count.
+    vscode.commands.registerCommand(INLINE_ACCEPTED_COMMAND, (endpointId: unknown, endpointLabel: unknown) => {
+      if (typeof endpointId === 'string' && typeof endpointLabel === 'string')
+        deps.onSuggestionAccepted?.(endpointId, endpointLabel);
+    }),
     vscode.commands.registerCommand(TOGGLE_INLINE_COMMAND, async () => {
       const next = !isEnabled();
       await vscode.workspace

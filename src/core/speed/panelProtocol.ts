@@ -31,6 +31,10 @@ export interface SuggestionLatency {
   readonly latencyMs: Percentiles;
   /** Share (0..1) of these suggestions served without a new request: from the cache or a stream already running. */
   readonly fromCacheShare: number;
+  /** Suggestions shown this session (every one, not only those the latency figures keep). */
+  readonly shown: number;
+  /** Of them, accepted with Tab (VS Code ran the suggestion's command after inserting it). */
+  readonly accepted: number;
 }
 
 /**

@@ -190,6 +190,8 @@ class SuggestionWindow {
   private size = 0;
   /** Every suggestion counted this session (the ring keeps only the newest): what this session's spend bought. */
   total = 0;
+  /** Suggestions the person accepted this session (VS Code runs the item's command after inserting it). */
+  accepted = 0;
   /** The figures until the next sample: the status bar asks up to 4 times a second. */
   private cached: SuggestionLatency | null = null;
 
@@ -207,6 +209,11 @@ class SuggestionWindow {
     this.cached = null;
   }
 
+  /** Drops the figures kept for the status bar's samples (a count they show changed). */
+  invalidate(): void {
+    this.cached = null;
+  }
+
   figures(): SuggestionLatency | null {
     if (this.cached !== null) return this.cached;
     // Until the ring is full its samples are the first `size` slots.
@@ -214,7 +221,7 @@ class SuggestionWindow {
     if (latencyMs === null) return null;
     let withoutRequest = 0;
     for (let index = 0; index < this.size; index++) withoutRequest += this.withoutRequest[index] ?? 0;
-    this.cached = { latencyMs, fromCacheShare: withoutRequest / this.size };
+    this.cached = { latencyMs, fromCacheShare: withoutRequest / this.size, shown: this.total, accepted: this.accepted };
     return this.cached;
   }
 }
@@ -290,6 +297,7 @@ interface Accumulator {
   nextEditRequests: number;
   nextEdit: NextEditWindow | null;
   suggestionsShown: number;
+  suggestionsAccepted: number;
   price: EndpointPrice;
   spend: MutableSpend;
   /** Known spend on requests that showed nothing (see `EndpointCostSummary.wastedShare`). */
@@ -297,8 +305,6 @@ interface Accumulator {
   /** This session's known spend on inline and next-edit requests, set against what was shown this session. */
   sessionShownUsd: number;
   sessionShownKnown: number;
-  sessionNextEditUsd: number;
-  sessionNextEditKnown: number;
   cache: CacheAccumulator;
 }
 
@@ -380,13 +386,12 @@ function newAccumulator(endpointId: string, label: string, price: EndpointPrice)
     nextEditRequests: 0,
     nextEdit: null,
     suggestionsShown: 0,
+    suggestionsAccepted: 0,
     price,
     spend: newSpend(),
     wastedUsd: 0,
     sessionShownUsd: 0,
     sessionShownKnown: 0,
-    sessionNextEditUsd: 0,
-    sessionNextEditKnown: 0,
     cache: { requests: 0, promptTokens: 0, cachedPromptTokens: 0, hits: 0, ttftHit: [], ttftMiss: [] },
   };
 }
@@ -447,10 +452,6 @@ function addCostToAccumulator(
       acc.sessionShownUsd += usd;
       acc.sessionShownKnown++;
     }
-    if (inSession && record.task === 'next-edit') {
-      acc.sessionNextEditUsd += usd;
-      acc.sessionNextEditKnown++;
-    }
   }
   const prompt = stats.promptTokens;
   const cached = stats.cachedPromptTokens;
@@ -469,7 +470,8 @@ function costSummary(acc: Accumulator, decodeP50: number | null): EndpointCostSu
   if (acc.requests === 0) return null;
   const spend = acc.spend;
   const shown = acc.suggestionsShown + (acc.nextEdit?.shown ?? 0);
-  const applied = acc.nextEdit?.applied ?? 0;
+  // Accepted: inline suggestions taken with Tab and next-edit hunks applied, against this session's spend on both.
+  const accepted = acc.suggestionsAccepted + (acc.nextEdit?.applied ?? 0);
   const price = acc.price;
   const outputPrice = price.kind === 'priced' ? price.prices.outputPerMillion : 0;
   return {
@@ -477,7 +479,7 @@ function costSummary(acc: Accumulator, decodeP50: number | null): EndpointCostSu
     spend: spendFigure(spend),
     perRequestUsd: spend.pricedRequests === 0 ? null : spend.usd / spend.pricedRequests,
     perShownUsd: shown === 0 || acc.sessionShownKnown === 0 ? null : acc.sessionShownUsd / shown,
-    perAcceptedUsd: applied === 0 || acc.sessionNextEditKnown === 0 ? null : acc.sessionNextEditUsd / applied,
+    perAcceptedUsd: accepted === 0 || acc.sessionShownKnown === 0 ? null : acc.sessionShownUsd / accepted,
     wastedShare: spend.usd > 0 ? acc.wastedUsd / spend.usd : null,
     tokensPerSecPerDollar: decodeP50 === null || outputPrice <= 0 ? null : decodeP50 / outputPrice,
   };
@@ -641,6 +643,19 @@ export class StatsHub implements StatsSink, NextEditReporter {
     }
     window.add(latencyMs, servedWithoutRequest(sample.source));
     this.lastSuggestionKey = key;
+    this.summaryCache = null;
+    this.markChanged();
+  }
+
+  /**
+   * The person accepted an inline suggestion from this backend (VS Code ran the item's command after inserting it). A
+   * backend with no suggestion shown this session is left out: nothing it showed could have been accepted.
+   */
+  suggestionAccepted(endpointId: string, endpointLabel: string): void {
+    const window = this.suggestions.get(seenKey(endpointId, endpointLabel));
+    if (window === undefined) return;
+    window.accepted++;
+    window.invalidate();
     this.summaryCache = null;
     this.markChanged();
   }
@@ -1056,6 +1071,7 @@ export class StatsHub implements StatsSink, NextEditReporter {
       const acc = accumulatorOf(window.endpointId, window.label);
       acc.suggestions = window.figures();
       acc.suggestionsShown += window.total;
+      acc.suggestionsAccepted += window.accepted;
     }
     for (const window of this.nextEdits.values()) accumulatorOf(window.endpointId, window.label).nextEdit = window;
     const configuredIds = new Map(configured.map((endpoint) => [endpoint.id, endpoint]));

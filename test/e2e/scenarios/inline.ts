@@ -16,6 +16,18 @@ const SUGGESTION = 'return a + b';
 const ANSWER = `${SUGGESTION}\n\n\ndef sub(a, b):\n    return a - b\n`;
 const ENV_MARKER = 'E2E_SECRET_MARKER_7f3a';
 
+/**
+ * Inline suggestions the extension has counted as accepted, over every backend: read from the stats hub that
+ * `activate()` hands back (its `statsSink`), whose snapshot carries each backend's suggestion figures.
+ */
+function acceptedSuggestions(api: unknown): number {
+  const sink: unknown = typeof api === 'object' && api !== null && 'statsSink' in api ? api.statsSink : null;
+  if (typeof sink !== 'object' || sink === null || !('snapshot' in sink) || typeof sink.snapshot !== 'function')
+    return -1;
+  const snapshot = (sink.snapshot as () => { endpoints: { keystrokeToSuggestion: { accepted: number } | null }[] })();
+  return snapshot.endpoints.reduce((sum, endpoint) => sum + (endpoint.keystrokeToSuggestion?.accepted ?? 0), 0);
+}
+
 /** Generation requests the simulator has received (health checks and model lists excluded). */
 function generationRequests(sim: RunningSimulator): number {
   return sim.requests.filter((request) => request.method === 'POST' && request.protocol !== null).length;
@@ -94,6 +106,16 @@ export const inlineGhostTextScenario: Scenario = {
       { timeoutMs: 15_000 },
     );
     assert.ok(saved.startsWith(`def add(a, b):\n    ${SUGGESTION}`), `file after Tab:\n${saved}`);
+    // VS Code ran the suggestion's command after inserting it: the speed panel counts it as accepted.
+    const api = await ctx.activateExtension();
+    const accepted = await ctx.waitFor(
+      'the acceptance counted',
+      () => (acceptedSuggestions(api) >= 1 ? true : undefined),
+      {
+        timeoutMs: 5_000,
+      },
+    );
+    assert.ok(accepted, 'the accepted suggestion should be counted');
   },
 };
 

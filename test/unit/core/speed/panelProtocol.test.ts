@@ -84,6 +84,8 @@ describe('the snapshot message (host to webview)', () => {
     latencies.forEach(([latencyMs, source], streamId) =>
       hub.suggestionShown({ endpointId: 'burst#0', endpointLabel: burst.label, latencyMs, source, streamId }),
     );
+    // The person took one of them with Tab.
+    hub.suggestionAccepted('burst#0', burst.label);
     const message: HostToWebviewMessage = {
       type: 'snapshot',
       snapshot: {
@@ -103,7 +105,12 @@ describe('the snapshot message (host to webview)', () => {
         endpoints: [
           {
             endpointId: 'burst#0',
-            keystrokeToSuggestion: { latencyMs: { p50: 95, p95: 310, count: 4 }, fromCacheShare: 0.5 },
+            keystrokeToSuggestion: {
+              latencyMs: { p50: 95, p95: 310, count: 4 },
+              fromCacheShare: 0.5,
+              shown: 4,
+              accepted: 1,
+            },
           },
         ],
       },

@@ -362,15 +362,26 @@ describe('keystroke to suggestion', () => {
     expect(rows.find((row) => row.endpointId === 'burst#0')?.keystrokeToSuggestion).toEqual({
       latencyMs: { p50: 60, p95: 250, count: 6 },
       fromCacheShare: 2 / 6,
+      shown: 6,
+      accepted: 0,
     });
     expect(rows.find((row) => row.endpointId === 'longContext#0')?.keystrokeToSuggestion).toEqual({
       latencyMs: { p50: 900, p95: 900, count: 1 },
       fromCacheShare: 0,
+      shown: 1,
+      accepted: 0,
     });
+    // Accepting one counts under its own backend only.
+    hub.suggestionAccepted('burst#0', 'Cerebras llama3.1-8b');
+    expect(hub.snapshot().endpoints.find((row) => row.endpointId === 'burst#0')?.keystrokeToSuggestion?.accepted).toBe(
+      1,
+    );
     // The status bar follows the backend of the newest suggestion.
     expect(hub.statusFacts().inlineSuggestions).toEqual({
       latencyMs: { p50: 60, p95: 250, count: 6 },
       fromCacheShare: 2 / 6,
+      shown: 6,
+      accepted: 1,
       endpoint: { label: 'Cerebras llama3.1-8b', role: 'burst', simulated: false },
     });
   });
@@ -397,7 +408,12 @@ describe('keystroke to suggestion', () => {
     expect(changes()).toBe(1);
     const figures = hub.snapshot().endpoints[0]?.keystrokeToSuggestion;
     // The window holds 101..600: p50 is its 250th value, p95 its 475th; every 4th was from the cache.
-    expect(figures).toEqual({ latencyMs: { p50: 350, p95: 575, count: SUGGESTION_WINDOW }, fromCacheShare: 125 / 500 });
+    expect(figures).toEqual({
+      latencyMs: { p50: 350, p95: 575, count: SUGGESTION_WINDOW },
+      fromCacheShare: 125 / 500,
+      shown: SUGGESTION_WINDOW + 100,
+      accepted: 0,
+    });
     hub.reset();
     expect(hub.snapshot().endpoints[0]?.keystrokeToSuggestion).toBeNull();
     expect(hub.statusFacts().inlineSuggestions).toBeNull();

@@ -170,11 +170,18 @@ describe('StatsHub cost figures', () => {
     }
     hub.nextEditShown({ endpointId: priced.id, endpointLabel: priced.label, latencyMs: 300, wholeRegionMs: null });
     hub.nextEditApplied(priced.id);
-    const cost = row(hub, 'Paid burst').cost;
+    let cost = row(hub, 'Paid burst').cost;
     // Three inline and next-edit requests this session over three shown (two inline, one next edit).
     expect(cost?.perShownUsd).toBeCloseTo(COST_OF_ONE, 12);
-    // One next-edit request per applied hunk.
-    expect(cost?.perAcceptedUsd).toBeCloseTo(COST_OF_ONE, 12);
+    // The same three requests bought one accepted suggestion (the applied hunk).
+    expect(cost?.perAcceptedUsd).toBeCloseTo(3 * COST_OF_ONE, 12);
+    // The person takes one ghost text with Tab: two accepted now.
+    hub.suggestionAccepted(priced.id, priced.label);
+    cost = row(hub, 'Paid burst').cost;
+    expect(cost?.perAcceptedUsd).toBeCloseTo(1.5 * COST_OF_ONE, 12);
+    // An acceptance for a backend that showed nothing this session is not counted.
+    hub.suggestionAccepted('burst#9', 'Never shown');
+    expect(row(hub, 'Paid burst').cost?.perAcceptedUsd).toBeCloseTo(1.5 * COST_OF_ONE, 12);
     expect(cost?.spend.pricedRequests).toBe(6);
   });
 

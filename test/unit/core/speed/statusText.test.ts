@@ -424,6 +424,8 @@ describe('the keystroke-to-suggestion line of the tooltip', () => {
     endpoint: cerebras,
     latencyMs: { p50: 212.4, p95: 1430, count: 40 },
     fromCacheShare: 0.354,
+    shown: 40,
+    accepted: 9,
   };
 
   it('gives p50, p95, the share from cache and VS Code’s own 50 ms, above the last request’s table', () => {
