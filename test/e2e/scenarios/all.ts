@@ -18,7 +18,13 @@ import {
   configConfigureBackendsScenario,
 } from './configSecrets';
 import { configTrustScenario } from './configTrust';
-import { speedFallbackScenario, speedPanelScenario, speedProbeScenario, speedStatusBarScenario } from './speed';
+import {
+  costBudgetScenario,
+  speedFallbackScenario,
+  speedPanelScenario,
+  speedProbeScenario,
+  speedStatusBarScenario,
+} from './speed';
 import { routingFailoverScenario } from './routing';
 import { repoAskScenario, repoRefactorScenario } from './routingRepo';
 import {
@@ -49,6 +55,7 @@ export const allScenarios: readonly Scenario[] = [
   speedPanelScenario,
   speedProbeScenario,
   speedFallbackScenario,
+  costBudgetScenario,
   ...[
     refactorAcceptUndoScenario,
     refactorRejectScenario,

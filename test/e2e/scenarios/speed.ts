@@ -647,3 +647,54 @@ export const speedFallbackScenario: Scenario = {
     ctx.note(`after the rest: ${recovered}`);
   },
 };
+
+/**
+ * A daily budget in a real editor: requests to a priced backend spend past a small budget; the person is told once
+ * what is now held back (a notification naming the spend, the budget and the setting), the log says so, and the status
+ * bar tooltip gives today's spend.
+ */
+export const costBudgetScenario: Scenario = {
+  name: 'cost: spending past the daily budget tells the person what is held back',
+  timeoutMs: 90_000,
+  async run(ctx) {
+    const sink = await extensionSink(ctx);
+    // Whatever earlier scenarios spent today counts too: the budget is set just above it, then passed.
+    await ctx.updateSettings({ 'latencyCopilot.cost.dailyBudgetUsd': 0.000_5 });
+    const paid = await simulatedSetup(ctx, sink, {
+      endpoint: {
+        id: 'burst#8',
+        label: 'Budget e2e backend (reference price)',
+        target: { model: 'sim-budget' },
+        price: REFERENCE_PRICE,
+      },
+    });
+    const controller = new AbortController();
+    ctx.onCleanup(() => controller.abort());
+    // About 2,000 prompt tokens and 200 output tokens at $0.60 / $2.40 per million: about $0.0017, past $0.0005.
+    const { run, done } = startRun(paid, 200, controller.signal, corpusCode('typescript', 7, 8_000), {
+      task: 'refactor',
+    });
+    await done;
+    assert.equal((await run.finished)?.outcome, 'ok', 'the priced request should finish');
+    const line = await ctx.waitForLog(/Daily budget: [^\n]*/, { timeoutMs: 10_000 });
+    ctx.note(`log: ${line[0]}`);
+    // Headless, the page never has focus and VS Code holds toasts back until it does: read the notification center.
+    await vscode.commands.executeCommand('notifications.showList');
+    ctx.onCleanup(() => vscode.commands.executeCommand('notifications.hideList'));
+    let seen = '';
+    const toast = await ctx
+      .waitFor('the budget notification', async () => {
+        const answer = await ctx.uiQuery('.notification-toast, .notifications-list-container .monaco-list-row');
+        if (!answer.available) return ctx.skip(answer.reason);
+        seen = answer.value.map((element) => element.text.slice(0, 160)).join(' | ');
+        return answer.value.find((element) => element.text.includes('daily budget'));
+      })
+      .catch((error: unknown) => {
+        throw new Error(`${String(error)}; notifications seen: ${seen || 'none'}`);
+      });
+    assert.match(toast.text, /Today's spend \$[\d.]+ is \d+% of the \$0\.0005\d* daily budget/, toast.text);
+    assert.ok(toast.text.includes('latencyCopilot.cost.dailyBudgetUsd'), `it should name the setting: ${toast.text}`);
+    const shot = await ctx.screenshot('cost-budget');
+    if (shot.available) ctx.note(`screenshot ${shot.value}`);
+  },
+};
