@@ -34,7 +34,13 @@ import type { InlineDocumentState, InlineSuggestion } from '../core/inline/inlin
 import { countTokens } from '../core/stream/tokenCount';
 import { createTransport } from '../core/stream/transport';
 import { startSimulator } from '../sim/simulator';
-import { forkSimulatorChild, type SimulatorChild } from './simulatorChild';
+import {
+  benchStreamTag,
+  forkSimulatorChild,
+  servedGenerations,
+  serveSimulatorChild,
+  type SimulatorChild,
+} from './simulatorChild';
 import type { SimCompletionRequest } from '../sim/simOptions';
 
 const args = process.argv.slice(2);
@@ -272,36 +278,23 @@ async function runSimulatorChild(): Promise<void> {
     requestLogLimit: 100_000,
     slots: slots >= 1 ? slots : null,
   });
-  process.send?.({ kind: 'ready', baseUrl: sim.baseUrl });
-  process.on('message', (message: unknown) => {
-    if (typeof message !== 'object' || message === null || !('kind' in message)) return;
-    if (message.kind === 'report') {
-      const requests: ServedRequest[] = sim.requests
-        .filter((request) => request.protocol !== null && request.method === 'POST')
-        .map((request) => {
-          const body = request.body;
-          const tag =
-            typeof body === 'object' && body !== null && 'bench_stream' in body && typeof body.bench_stream === 'number'
-              ? body.bench_stream
-              : -1;
-          const serverTtftMs = request.firstTokenMs === null ? null : request.firstTokenMs - request.arrivalMs;
-          const firstTokenEpochMs =
-            request.firstTokenMs === null ? null : performance.timeOrigin + request.firstTokenMs;
-          return {
-            tag,
-            tokensWritten: request.tokensWritten,
-            textWritten: request.textWritten,
-            clientDisconnected: request.clientDisconnected,
-            serverTtftMs,
-            arrivalEpochMs: performance.timeOrigin + request.arrivalMs,
-            firstTokenEpochMs,
-            slotWaitMs: request.slotWaitMs,
-          };
-        });
-      const report: ChildReport = { requests, connections: sim.connections };
-      process.send?.({ kind: 'report', report });
-    }
-    if (message.kind === 'close') void sim.close().then(() => process.exit(0));
+  serveSimulatorChild(sim, () => {
+    const requests: ServedRequest[] = servedGenerations(sim).map((request) => {
+      const serverTtftMs = request.firstTokenMs === null ? null : request.firstTokenMs - request.arrivalMs;
+      const firstTokenEpochMs = request.firstTokenMs === null ? null : performance.timeOrigin + request.firstTokenMs;
+      return {
+        tag: benchStreamTag(request.body),
+        tokensWritten: request.tokensWritten,
+        textWritten: request.textWritten,
+        clientDisconnected: request.clientDisconnected,
+        serverTtftMs,
+        arrivalEpochMs: performance.timeOrigin + request.arrivalMs,
+        firstTokenEpochMs,
+        slotWaitMs: request.slotWaitMs,
+      };
+    });
+    const report: ChildReport = { requests, connections: sim.connections };
+    return { report };
   });
 }
 

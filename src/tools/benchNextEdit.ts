@@ -39,7 +39,13 @@ import { EndpointHealthBook } from '../core/routing/endpointHealth';
 import { systemScheduler } from '../core/scheduler';
 import { StatsHub } from '../core/speed/statsHub';
 import { countTokens } from '../core/stream/tokenCount';
-import { forkSimulatorChild, type SimulatorChild } from './simulatorChild';
+import {
+  benchStreamTag,
+  forkSimulatorChild,
+  servedGenerations,
+  serveSimulatorChild,
+  type SimulatorChild,
+} from './simulatorChild';
 import { createTransport } from '../core/stream/transport';
 import { scriptedRegion } from '../sim/nextEditAnswer';
 import { startSimulator } from '../sim/simulator';
@@ -252,30 +258,15 @@ async function runSimulatorChild(): Promise<void> {
     requestLogLimit: 100_000,
     // Next-edit prompts get the simulator's own scripted rewrite: the newest edit carried through the region.
   });
-  process.send?.({ kind: 'ready', baseUrl: sim.baseUrl });
-  process.on('message', (message: unknown) => {
-    if (typeof message !== 'object' || message === null || !('kind' in message)) return;
-    if (message.kind === 'report') {
-      const requests: ServedRequest[] = sim.requests
-        .filter((request) => request.protocol !== null && request.method === 'POST')
-        .map((request) => {
-          const body = request.body;
-          const tag =
-            typeof body === 'object' && body !== null && 'bench_stream' in body && typeof body.bench_stream === 'number'
-              ? body.bench_stream
-              : -1;
-          return {
-            tag,
-            promptTokens: request.promptTokens,
-            tokensWritten: request.tokensWritten,
-            textWritten: request.textWritten,
-            clientDisconnected: request.clientDisconnected,
-          };
-        });
-      process.send?.({ kind: 'report', requests });
-    }
-    if (message.kind === 'close') void sim.close().then(() => process.exit(0));
-  });
+  serveSimulatorChild(sim, () => ({
+    requests: servedGenerations(sim).map((request): ServedRequest => ({
+      tag: benchStreamTag(request.body),
+      promptTokens: request.promptTokens,
+      tokensWritten: request.tokensWritten,
+      textWritten: request.textWritten,
+      clientDisconnected: request.clientDisconnected,
+    })),
+  }));
 }
 
 function isServedRequest(value: unknown): value is ServedRequest {

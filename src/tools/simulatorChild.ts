@@ -1,5 +1,7 @@
 import { fork } from 'node:child_process';
 import { isRecord } from '../core/json';
+import type { RunningSimulator } from '../sim/simulator';
+import type { SimRequestLog } from '../sim/simRequestLog';
 
 /**
  * A benchmark's simulator in a child process, so that its pacing never competes with the measured code for the event
@@ -45,4 +47,30 @@ export async function forkSimulatorChild<Report>(
       child.send({ kind: 'close' });
     },
   };
+}
+
+/**
+ * The child's side: says the simulator is ready, answers `{ kind: 'report' }` with `report()` (sent as the report
+ * message's fields), and closes the simulator and exits on `{ kind: 'close' }`.
+ */
+export function serveSimulatorChild(sim: RunningSimulator, report: () => Readonly<Record<string, unknown>>): void {
+  process.send?.({ kind: 'ready', baseUrl: sim.baseUrl });
+  process.on('message', (message: unknown) => {
+    if (!isRecord(message)) return;
+    if (message['kind'] === 'report') process.send?.({ ...report(), kind: 'report' });
+    if (message['kind'] === 'close') void sim.close().then(() => process.exit(0));
+  });
+}
+
+/** The generation requests the simulator served (health checks and model lists left out), oldest first. */
+export function servedGenerations(sim: RunningSimulator): readonly SimRequestLog[] {
+  return sim.requests.filter((request) => request.protocol !== null && request.method === 'POST');
+}
+
+/**
+ * The tag a benchmark put in a request's body (`bench_stream`, sent through `extraBody`) to match the server's log to
+ * its own requests; -1 when absent.
+ */
+export function benchStreamTag(body: unknown): number {
+  return isRecord(body) && typeof body['bench_stream'] === 'number' ? body['bench_stream'] : -1;
 }
