@@ -1,4 +1,5 @@
 import type { Clock } from '../clock';
+import { localDate } from '../cost/dailyBudget';
 import type { EndpointPrice } from '../cost/costTypes';
 import { requestCost } from '../cost/requestCost';
 import type { BackendRole, ResolvedEndpoint } from '../endpoint';
@@ -340,13 +341,6 @@ function addSpend(spend: MutableSpend, usd: number | null, estimated: boolean): 
 
 function spendFigure(spend: MutableSpend): SpendFigure {
   return { ...spend };
-}
-
-/** The local calendar date of `epochMs`, `YYYY-MM-DD`: a person's "today" is their own midnight, not UTC's. */
-export function localDay(epochMs: number): string {
-  const date = new Date(epochMs);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 }
 
 /**
@@ -864,7 +858,7 @@ export class StatsHub implements StatsSink, NextEditReporter {
         outputTokens: view.outputTokens(),
       };
     });
-    const today = localDay(this.epochNow());
+    const today = localDate(this.epochNow());
     const todaySpend = summary.byDay.get(today);
     const byDay: DaySpend[] = [...summary.byDay.entries()]
       .sort(([a], [b]) => (a < b ? 1 : a > b ? -1 : 0))
@@ -1002,7 +996,7 @@ export class StatsHub implements StatsSink, NextEditReporter {
       const date = new Date(epochMs);
       const from = new Date(date.getFullYear(), date.getMonth(), date.getDate()).getTime();
       const to = new Date(date.getFullYear(), date.getMonth(), date.getDate() + 1).getTime();
-      dayRange = { from, to, day: localDay(epochMs) };
+      dayRange = { from, to, day: localDate(epochMs) };
       return dayRange.day;
     };
     // Which accumulator a record belongs to, remembered per (endpoint id, label): 10,000 records share a handful.

@@ -6,7 +6,8 @@ import type { RequestRecord, RequestStats } from '../../../../src/core/requestSt
 import { ManualScheduler } from '../../../../src/core/scheduler';
 import { COST_DAYS_SHOWN } from '../../../../src/core/speed/panelProtocol';
 import type { EndpointSummary } from '../../../../src/core/speed/panelProtocol';
-import { StatsHub, isPromptCacheHit, localDay } from '../../../../src/core/speed/statsHub';
+import { localDate } from '../../../../src/core/cost/dailyBudget';
+import { StatsHub, isPromptCacheHit } from '../../../../src/core/speed/statsHub';
 import { resolvedEndpoint } from '../../builders/endpoints';
 import { requestRecord } from '../../builders/requestRecords';
 
@@ -206,8 +207,8 @@ describe('StatsHub cost figures', () => {
       ['next-edit', 1, 0],
       ['repo', 1, 0],
     ]);
-    expect(cost.today).toBe(localDay(TODAY_10AM));
-    expect(cost.byDay.map((entry) => entry.day)).toEqual([localDay(TODAY_10AM), localDay(YESTERDAY_10AM)]);
+    expect(cost.today).toBe(localDate(TODAY_10AM));
+    expect(cost.byDay.map((entry) => entry.day)).toEqual([localDate(TODAY_10AM), localDate(YESTERDAY_10AM)]);
     expect(cost.byDay[1]?.spend).toMatchObject({ pricedRequests: 1, unknownRequests: 1 });
     expect(cost.todaySpend?.usd).toBeCloseTo(3 * COST_OF_ONE, 12);
   });
