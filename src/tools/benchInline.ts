@@ -27,7 +27,7 @@ import { roughTokenCount } from '../core/stream/meter';
 import { RateLimitBook } from '../core/routing/rateLimitHeadroom';
 import { RoutedGenerationService } from '../core/generation/routedGenerationService';
 import { systemScheduler } from '../core/scheduler';
-import { StatsHub } from '../core/speed/statsHub';
+import { percentileOfSorted, StatsHub } from '../core/speed/statsHub';
 import { FimPathProbe } from '../core/inline/fimPathProbe';
 import { DEFAULT_INLINE_OPTIONS, InlineEngine } from '../core/inline/inlineEngine';
 import type { InlineDocumentState, InlineSuggestion } from '../core/inline/inlineEngine';
@@ -189,11 +189,13 @@ function watchConnections(): { opened(sinceMs: number): { forRequests: number; s
   };
 }
 
+/** Nearest-rank percentile of `values` (any order), rounded for the report. */
 function percentile(values: readonly number[], q: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return round(sorted[at] ?? 0);
+  const value = percentileOfSorted(
+    [...values].sort((a, b) => a - b),
+    q,
+  );
+  return value === null ? null : round(value);
 }
 
 function round(value: number): number {

@@ -37,7 +37,7 @@ import {
 } from '../core/nextEdit/nextEditTypes';
 import { EndpointHealthBook } from '../core/routing/endpointHealth';
 import { systemScheduler } from '../core/scheduler';
-import { StatsHub } from '../core/speed/statsHub';
+import { percentileOfSorted, StatsHub } from '../core/speed/statsHub';
 import { countTokens } from '../core/stream/tokenCount';
 import {
   benchStreamTag,
@@ -105,11 +105,13 @@ function round(value: number): number {
   return Math.round(value * 10) / 10;
 }
 
+/** Nearest-rank percentile of `values` (any order), rounded for the report. */
 function percentile(values: readonly number[], q: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return round(sorted[at] ?? 0);
+  const value = percentileOfSorted(
+    [...values].sort((a, b) => a - b),
+    q,
+  );
+  return value === null ? null : round(value);
 }
 
 function share(part: number, whole: number): number | null {
